@@ -1,0 +1,319 @@
+//! Truncated back-propagation through time over one chunk of a sequence.
+//!
+//! [`Tape::forward`] runs the model over up to `T` inputs from a given hidden state, records
+//! what the backward pass needs, and returns the summed cross-entropy loss. [`Tape::backward`]
+//! turns that record into gradients of every parameter, optionally letting each output's
+//! gradient flow back at most `window` steps (notebook 000's truncation).
+
+use crate::Error;
+use crate::kernels;
+use crate::model::{Input, Rnn};
+
+/// The inputs of one chunk: token ids (one-hot) or dense vectors.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Sequence<'a, const I: usize> {
+    /// Token ids, each in `0..I`.
+    Tokens(&'a [usize]),
+    /// Dense input vectors.
+    Dense(&'a [[f32; I]]),
+}
+
+impl<'a, const I: usize> Sequence<'a, I> {
+    /// Number of steps.
+    pub fn len(&self) -> usize {
+        match self {
+            Sequence::Tokens(tokens) => tokens.len(),
+            Sequence::Dense(vectors) => vectors.len(),
+        }
+    }
+
+    /// `true` for a sequence of no steps.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The input of step `t`, if there is one.
+    pub fn get(&self, t: usize) -> Option<Input<'a, I>> {
+        match *self {
+            Sequence::Tokens(tokens) => tokens.get(t).map(|&id| Input::Token(id)),
+            Sequence::Dense(vectors) => vectors.get(t).map(Input::Dense),
+        }
+    }
+}
+
+/// What the loss compares the outputs against.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Targets<'a> {
+    /// A target class after every step (a language model: the next token).
+    Each(&'a [usize]),
+    /// One target class after the last step only (a many-to-one classifier).
+    Last(usize),
+}
+
+/// The record of one forward pass, owned by the caller and reused from chunk to chunk.
+///
+/// Holds the hidden state after each of up to `T` steps and the gradient of the loss with respect
+/// to the logits of each step. Takes [`Tape::SIZE`] bytes ≈ `4·(T·(H + O) + H) + 16`; for
+/// min-char-rnn (T = 25, H = 100, O = 65): 16,932 bytes.
+#[derive(Clone, Debug)]
+pub struct Tape<const T: usize, const H: usize, const O: usize> {
+    h_start: [f32; H],
+    hidden: [[f32; H]; T],
+    d_logits: [[f32; O]; T],
+    len: usize,
+    first_output: usize,
+}
+
+impl<const T: usize, const H: usize, const O: usize> Default for Tape<T, H, O> {
+    fn default() -> Self {
+        Self::ZERO
+    }
+}
+
+impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
+    /// An empty tape, usable in a `static`.
+    pub const ZERO: Self = Self {
+        h_start: [0.0; H],
+        hidden: [[0.0; H]; T],
+        d_logits: [[0.0; O]; T],
+        len: 0,
+        first_output: 0,
+    };
+
+    /// Size of the struct in bytes.
+    pub const SIZE: usize = core::mem::size_of::<Self>();
+
+    /// Number of steps recorded by the last successful forward pass (0 before any).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// `true` if no forward pass has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The hidden state after the last recorded step (the state to carry into the next chunk),
+    /// or the starting state if nothing is recorded.
+    pub fn last_hidden(&self) -> &[f32; H] {
+        match self.len.checked_sub(1).and_then(|t| self.hidden.get(t)) {
+            Some(h) => h,
+            None => &self.h_start,
+        }
+    }
+
+    /// Runs `rnn` over `inputs` from `h_start`, recording every step, and returns the summed
+    /// cross-entropy (in nats) of the targets under a softmax over the first `classes` outputs.
+    ///
+    /// Outputs `classes..O` are masked: their probability is exactly 0 and they get no gradient,
+    /// so a model padded to a larger `O` has the same loss as an unpadded one.
+    ///
+    /// # Errors
+    /// - [`Error::BadLength`]: `inputs` is empty or longer than `T`;
+    /// - [`Error::TargetsMismatch`]: `Targets::Each` of another length than `inputs`;
+    /// - [`Error::InvalidSetting`]: `classes` is 0 or above `O`;
+    /// - [`Error::TokenOutOfRange`]: an input id `≥ I` or a target `≥ classes`;
+    /// - [`Error::NonFiniteLoss`]: the loss is NaN or infinite.
+    ///
+    /// On error the tape is left empty.
+    pub fn forward<const I: usize>(
+        &mut self,
+        rnn: &Rnn<I, H, O>,
+        inputs: Sequence<'_, I>,
+        targets: Targets<'_>,
+        h_start: &[f32; H],
+        classes: usize,
+    ) -> Result<f32, Error> {
+        self.len = 0;
+        let n = inputs.len();
+        if n == 0 || n > T {
+            return Err(Error::BadLength {
+                len: n,
+                capacity: T,
+            });
+        }
+        if classes == 0 || classes > O {
+            return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
+        }
+        let (first_output, last_target) = match targets {
+            Targets::Each(ts) if ts.len() != n => {
+                return Err(Error::TargetsMismatch {
+                    inputs: n,
+                    targets: ts.len(),
+                });
+            }
+            Targets::Each(_) => (0, None),
+            Targets::Last(target) => (n - 1, Some(target)),
+        };
+        let k = kernels::active();
+        self.h_start = *h_start;
+        let mut loss = 0.0f32;
+        for t in 0..n {
+            let (done, rest) = self.hidden.split_at_mut(t);
+            let (Some(h), Some(input)) = (rest.first_mut(), inputs.get(t)) else {
+                break;
+            };
+            let h_prev = done.last().unwrap_or(&self.h_start);
+            rnn.pre_activation(input, h_prev, h)?;
+            (k.tanh)(h);
+            if t < first_output {
+                continue;
+            }
+            let target = match (targets, last_target) {
+                (Targets::Each(ts), _) => ts.get(t).copied().unwrap_or(usize::MAX),
+                (_, Some(target)) => target,
+                _ => usize::MAX,
+            };
+            let Some(d_logits) = self.d_logits.get_mut(t) else {
+                break;
+            };
+            loss += output_gradient(rnn, h, target, classes, d_logits)?;
+        }
+        if !loss.is_finite() {
+            return Err(Error::NonFiniteLoss);
+        }
+        self.len = n;
+        self.first_output = first_output;
+        Ok(loss)
+    }
+
+    /// Gradients of the last forward pass's loss with respect to every parameter, written to
+    /// `grads` (overwritten, not accumulated). `inputs` must be the sequence given to
+    /// [`Tape::forward`].
+    ///
+    /// With `window: Some(k)` the gradient of each step's output flows back through at most `k`
+    /// earlier steps (the step itself and `k` before it, as notebook 000's `max_bptt_steps`);
+    /// `None` is full back-propagation through the chunk.
+    ///
+    /// # Errors
+    /// [`Error::TargetsMismatch`] if `inputs` is not as long as the recorded pass.
+    pub fn backward<const I: usize>(
+        &self,
+        rnn: &Rnn<I, H, O>,
+        inputs: Sequence<'_, I>,
+        grads: &mut Rnn<I, H, O>,
+        window: Option<usize>,
+    ) -> Result<(), Error> {
+        if inputs.len() != self.len {
+            return Err(Error::TargetsMismatch {
+                inputs: inputs.len(),
+                targets: self.len,
+            });
+        }
+        grads.fill_zero();
+        let k = kernels::active();
+        match window {
+            None => {
+                let mut dh_next = [0.0f32; H];
+                for t in (0..self.len).rev() {
+                    let mut dh = dh_next;
+                    self.output_backward(rnn, grads, t, &mut dh);
+                    let d_pre = self.step_backward(grads, inputs, t, dh);
+                    dh_next = [0.0; H];
+                    (k.matvec_t)(rnn.w_hh.as_flattened(), &d_pre, &mut dh_next);
+                }
+            }
+            Some(window) => {
+                for t in self.first_output..self.len {
+                    let mut dh = [0.0f32; H];
+                    self.output_backward(rnn, grads, t, &mut dh);
+                    let oldest = t.saturating_sub(window);
+                    for s in (oldest..=t).rev() {
+                        let d_pre = self.step_backward(grads, inputs, s, dh);
+                        if s > oldest {
+                            dh = [0.0; H];
+                            (k.matvec_t)(rnn.w_hh.as_flattened(), &d_pre, &mut dh);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Output layer of step `t`: `dW_hy += dy·h_tᵀ`, `db_y += dy`, `dh += W_hyᵀ·dy`.
+    fn output_backward<const I: usize>(
+        &self,
+        rnn: &Rnn<I, H, O>,
+        grads: &mut Rnn<I, H, O>,
+        t: usize,
+        dh: &mut [f32; H],
+    ) {
+        if t < self.first_output {
+            return;
+        }
+        let (Some(dy), Some(h)) = (self.d_logits.get(t), self.hidden.get(t)) else {
+            return;
+        };
+        let k = kernels::active();
+        (k.rank1)(grads.w_hy.as_flattened_mut(), dy, h);
+        (k.axpy)(1.0, dy, &mut grads.b_y);
+        (k.matvec_t)(rnn.w_hy.as_flattened(), dy, dh);
+    }
+
+    /// Hidden layer of step `t` given `dh = ∂L/∂h_t`: returns `d_pre = dh ⊙ (1 - h_t²)` after
+    /// adding its contributions to `db_h`, `dW_xh` and `dW_hh`.
+    fn step_backward<const I: usize>(
+        &self,
+        grads: &mut Rnn<I, H, O>,
+        inputs: Sequence<'_, I>,
+        t: usize,
+        dh: [f32; H],
+    ) -> [f32; H] {
+        let k = kernels::active();
+        let mut d_pre = dh;
+        let Some(h) = self.hidden.get(t) else {
+            return d_pre;
+        };
+        let h_prev = match t.checked_sub(1).and_then(|p| self.hidden.get(p)) {
+            Some(h_prev) => h_prev,
+            None => &self.h_start,
+        };
+        (k.tanh_backward)(h, &mut d_pre);
+        (k.axpy)(1.0, &d_pre, &mut grads.b_h);
+        (k.rank1)(grads.w_hh.as_flattened_mut(), &d_pre, h_prev);
+        match inputs.get(t) {
+            Some(Input::Token(id)) => {
+                if let Some(row) = grads.w_xh.get_mut(id) {
+                    (k.axpy)(1.0, &d_pre, row);
+                }
+            }
+            Some(Input::Dense(x)) => (k.rank1)(grads.w_xh.as_flattened_mut(), x, &d_pre),
+            None => {}
+        }
+        d_pre
+    }
+}
+
+/// Computes the logits of hidden state `h`, writes `∂loss/∂logits = softmax - onehot(target)`
+/// (zero for masked classes) to `d_logits`, and returns the loss `-log p[target]`.
+fn output_gradient<const I: usize, const H: usize, const O: usize>(
+    rnn: &Rnn<I, H, O>,
+    h: &[f32; H],
+    target: usize,
+    classes: usize,
+    d_logits: &mut [f32; O],
+) -> Result<f32, Error> {
+    if target >= classes {
+        return Err(Error::TokenOutOfRange {
+            token: target,
+            limit: classes,
+        });
+    }
+    let mut logits = [0.0f32; O];
+    rnn.logits(h, &mut logits);
+    d_logits.fill(0.0);
+    let (Some(live_logits), Some(probs)) = (logits.get(..classes), d_logits.get_mut(..classes))
+    else {
+        return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
+    };
+    let log_sum_exp = (kernels::active().softmax)(live_logits, probs);
+    let (Some(p), Some(z)) = (probs.get_mut(target), live_logits.get(target)) else {
+        return Err(Error::TokenOutOfRange {
+            token: target,
+            limit: classes,
+        });
+    };
+    *p -= 1.0;
+    Ok(log_sum_exp - z)
+}

@@ -1,0 +1,140 @@
+//! Scalar reference kernels: the specification of every operation in [`super::Kernels`].
+//!
+//! Written with iterators only, so no index can go out of bounds and no panic is reachable.
+
+use super::{AdamStep, Kernels};
+use crate::math;
+
+/// The scalar kernel table.
+pub const KERNELS: Kernels = Kernels {
+    name: "scalar",
+    matvec,
+    matvec_t,
+    rank1,
+    axpy,
+    tanh,
+    tanh_backward,
+    softmax,
+    clip,
+    sum_squares,
+    scale,
+    sgd,
+    momentum,
+    adagrad,
+    adam,
+};
+
+/// `Σ a[i]·b[i]`.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// `y[r] = b[r] + Σ_c w[r·cols + c]·x[c]`.
+pub fn matvec(w: &[f32], x: &[f32], b: &[f32], y: &mut [f32]) {
+    let cols = x.len();
+    if cols == 0 {
+        y.iter_mut().zip(b).for_each(|(y, b)| *y = *b);
+        return;
+    }
+    for ((y, row), b) in y.iter_mut().zip(w.chunks_exact(cols)).zip(b) {
+        *y = b + dot(row, x);
+    }
+}
+
+/// `y[c] += Σ_r w[r·cols + c]·x[r]`.
+pub fn matvec_t(w: &[f32], x: &[f32], y: &mut [f32]) {
+    let cols = y.len();
+    if cols == 0 {
+        return;
+    }
+    for (row, &x) in w.chunks_exact(cols).zip(x) {
+        axpy(x, row, y);
+    }
+}
+
+/// `w[r·cols + c] += a[r]·b[c]`.
+pub fn rank1(w: &mut [f32], a: &[f32], b: &[f32]) {
+    let cols = b.len();
+    if cols == 0 {
+        return;
+    }
+    for (row, &a) in w.chunks_exact_mut(cols).zip(a) {
+        axpy(a, b, row);
+    }
+}
+
+/// `y[i] += alpha·x[i]`.
+pub fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
+    y.iter_mut().zip(x).for_each(|(y, x)| *y += alpha * x);
+}
+
+/// `x[i] = tanh(x[i])`.
+pub fn tanh(x: &mut [f32]) {
+    x.iter_mut().for_each(|x| *x = math::tanh(*x));
+}
+
+/// `dh[i] *= 1 - h[i]²`.
+pub fn tanh_backward(h: &[f32], dh: &mut [f32]) {
+    dh.iter_mut().zip(h).for_each(|(d, h)| *d *= 1.0 - h * h);
+}
+
+/// `probs = softmax(logits)`; returns `log Σ exp(logits)`.
+pub fn softmax(logits: &[f32], probs: &mut [f32]) -> f32 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if logits.is_empty() {
+        return f32::NEG_INFINITY;
+    }
+    let mut sum = 0.0;
+    for (p, &z) in probs.iter_mut().zip(logits) {
+        *p = math::exp(z - max);
+        sum += *p;
+    }
+    let inv = 1.0 / sum;
+    probs.iter_mut().for_each(|p| *p *= inv);
+    max + math::ln(sum)
+}
+
+/// `x[i] = clamp(x[i], -limit, limit)`.
+pub fn clip(x: &mut [f32], limit: f32) {
+    x.iter_mut().for_each(|x| *x = x.max(-limit).min(limit));
+}
+
+/// `Σ x[i]²`.
+pub fn sum_squares(x: &[f32]) -> f32 {
+    dot(x, x)
+}
+
+/// `x[i] *= factor`.
+pub fn scale(x: &mut [f32], factor: f32) {
+    x.iter_mut().for_each(|x| *x *= factor);
+}
+
+/// `p -= lr·g`.
+pub fn sgd(p: &mut [f32], g: &[f32], lr: f32) {
+    axpy(-lr, g, p);
+}
+
+/// `v = mu·v + g; p -= lr·v`.
+pub fn momentum(p: &mut [f32], g: &[f32], velocity: &mut [f32], lr: f32, mu: f32) {
+    for ((p, g), v) in p.iter_mut().zip(g).zip(velocity.iter_mut()) {
+        *v = mu * *v + g;
+        *p -= lr * *v;
+    }
+}
+
+/// `mem += g²; p -= lr·g / sqrt(mem + eps)`.
+pub fn adagrad(p: &mut [f32], g: &[f32], mem: &mut [f32], lr: f32, eps: f32) {
+    for ((p, g), m) in p.iter_mut().zip(g).zip(mem.iter_mut()) {
+        *m += g * g;
+        *p -= lr * g / math::sqrt(*m + eps);
+    }
+}
+
+/// `m = b1·m + (1-b1)·g; v = b2·v + (1-b2)·g²; p -= lr·m / (sqrt(v) + eps)`.
+pub fn adam(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], step: &AdamStep) {
+    for (((p, g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        *m = step.beta1 * *m + (1.0 - step.beta1) * g;
+        *v = step.beta2 * *v + (1.0 - step.beta2) * g * g;
+        *p -= step.lr * *m / (math::sqrt(*v) + step.eps);
+    }
+}

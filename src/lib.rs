@@ -1,0 +1,103 @@
+//! # micrornn
+//!
+//! Small recurrent neural networks that train and run anywhere from a Cortex-M0 to a laptop.
+//!
+//! An Elman RNN with `I` inputs, `H` hidden units and `O` outputs:
+//!
+//! ```text
+//! h_t = tanh(W_xh·x_t + W_hh·h_{t-1} + b_h)
+//! y_t = W_hy·h_t + b_y          p_t = softmax(y_t)
+//! ```
+//!
+//! The core is `no_std` with no heap: sizes are const generics ([`Rnn<I, H, O>`](Rnn),
+//! [`Tape<T, H, O>`](Tape)), every buffer is a plain struct the caller places on the stack, in a
+//! `static` or in a `Box`, and everything that depends on data returns [`Result`] with [`Error`].
+//!
+//! ## Example: learn a repeating text, then generate it
+//!
+//! ```
+//! use micrornn::{Adagrad, CharVocab, Rnn, Sampler, Sampling, Tape, TrainConfig, Trainer};
+//! use rand_xoshiro::{rand_core::SeedableRng, Xoshiro128PlusPlus};
+//!
+//! let text = "hello world. ".repeat(20);
+//! let vocab = CharVocab::<16>::from_text(&text)?;
+//! let mut ids = vec![0usize; text.len()];
+//! vocab.encode_into(&text, &mut ids)?;
+//!
+//! // Model, gradients, BPTT tape (up to 25 steps) and Adagrad memory: caller-owned buffers.
+//! let mut model = Rnn::<16, 32, 16>::ZERO;
+//! model.init_gaussian(&mut Xoshiro128PlusPlus::seed_from_u64(42), 0.01);
+//! let mut grads = Rnn::ZERO;
+//! let mut tape = Tape::<25, 32, 16>::ZERO;
+//! let mut adagrad = Adagrad::new(0.1);
+//! let config = TrainConfig::min_char_rnn(vocab.len());
+//! let mut trainer = Trainer::new(&mut model, &mut grads, &mut tape, &mut adagrad, config)?;
+//! for _ in 0..600 {
+//!     trainer.train_chunk(&ids)?;
+//! }
+//!
+//! // Greedy generation from 'h'.
+//! let mut sampler = Sampler::new(&model, vocab.len(), Sampling::GREEDY)?;
+//! let mut rng = Xoshiro128PlusPlus::seed_from_u64(0);
+//! sampler.feed(vocab.encode('h')?)?;
+//! let mut generated = String::from("h");
+//! sampler.generate(&mut rng, 24, |id| generated.extend(vocab.decode(id)))?;
+//! assert_eq!(generated, "hello world. hello world.");
+//! # Ok::<(), micrornn::Error>(())
+//! ```
+//!
+//! ## Layers
+//!
+//! | layer | items |
+//! |---|---|
+//! | workflows | [`Trainer`], [`Sampler`], [`eval::cross_entropy`] |
+//! | model | [`Rnn`] (parameters, init, [`Rnn::step`]), [`Tape`] (BPTT), [`Clip`], optimizers ([`Sgd`], [`Momentum`], [`Adagrad`], [`Adam`]) |
+//! | kernels | [`kernels`]: scalar reference + SIMD variants behind one table |
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `std` | yes | heap placement of large models ([`Rnn::boxed_zero`]), run-time CPU feature detection |
+//! | `force-scalar` | no | uses the scalar reference kernels everywhere (to test the fallback) |
+//!
+//! ## Memory
+//!
+//! Every struct documents its size: [`Rnn::SIZE`] is `4·(I·H + H·H + H + O·H + O)` bytes
+//! (12,544 for `Rnn<32, 32, 32>`), [`Tape::SIZE`] about `4·T·(H + O)`. Training needs the model,
+//! a gradient buffer of the same size, the optimizer memory (none for SGD, one model's worth for
+//! Adagrad and momentum, two for Adam) and a tape.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+#![forbid(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+#[cfg(feature = "std")]
+mod boxed;
+mod bptt;
+mod clip;
+mod error;
+pub mod eval;
+pub mod init;
+pub mod kernels;
+mod math;
+mod model;
+mod optim;
+mod sample;
+mod train;
+mod vocab;
+
+#[cfg(feature = "std")]
+pub use boxed::{Zeroable, zeroed as boxed_zeroed};
+pub use bptt::{Sequence, Tape, Targets};
+pub use clip::{Clip, global_sum_squares};
+pub use error::Error;
+pub use model::{Input, Rnn};
+pub use optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
+pub use sample::{Sampler, Sampling, argmax};
+pub use train::{ChunkReport, TrainConfig, TrainState, Trainer};
+pub use vocab::CharVocab;
+
+/// The random number generator of the examples and the binary: small, fast, 32-bit friendly, and
+/// reproducible from a `u64` seed on every target.
+pub use rand_xoshiro::Xoshiro128PlusPlus as DefaultRng;

@@ -1,0 +1,148 @@
+//! Optimizers, written once over the five parameter tensors.
+//!
+//! Parameters, gradients and optimizer memory are all [`Rnn`]-shaped, so every optimizer is a
+//! loop over `zip(params.tensors_mut(), grads.tensors(), memory.tensors_mut())` calling one
+//! kernel.
+
+use crate::kernels::{self, AdamStep};
+use crate::model::Rnn;
+
+/// An update rule: turns gradients into a parameter step.
+pub trait Optimizer<const I: usize, const H: usize, const O: usize> {
+    /// Applies one update to `params` from `grads`.
+    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>);
+}
+
+/// Plain stochastic gradient descent: `p -= lr·g` (notebooks 000 and 004).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sgd {
+    /// Learning rate.
+    pub lr: f32,
+}
+
+impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Sgd {
+    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
+        let k = kernels::active();
+        for (p, g) in params.tensors_mut().into_iter().zip(grads.tensors()) {
+            (k.sgd)(p, g, self.lr);
+        }
+    }
+}
+
+/// SGD with momentum: `v = mu·v + g; p -= lr·v`. Holds one [`Rnn`]-shaped velocity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Momentum<const I: usize, const H: usize, const O: usize> {
+    /// Learning rate.
+    pub lr: f32,
+    /// Momentum coefficient, usually 0.9.
+    pub mu: f32,
+    /// Velocity, one entry per parameter.
+    pub velocity: Rnn<I, H, O>,
+}
+
+impl<const I: usize, const H: usize, const O: usize> Momentum<I, H, O> {
+    /// Momentum SGD with zero velocity; `const`, so it can initialize a `static`.
+    pub const fn new(lr: f32, mu: f32) -> Self {
+        Self {
+            lr,
+            mu,
+            velocity: Rnn::ZERO,
+        }
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Momentum<I, H, O> {
+    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
+        let k = kernels::active();
+        let tensors = params.tensors_mut().into_iter().zip(grads.tensors());
+        for ((p, g), v) in tensors.zip(self.velocity.tensors_mut()) {
+            (k.momentum)(p, g, v, self.lr, self.mu);
+        }
+    }
+}
+
+/// Adagrad: `mem += g²; p -= lr·g / sqrt(mem + eps)` (min-char-rnn; lr 0.1, eps 1e-8).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adagrad<const I: usize, const H: usize, const O: usize> {
+    /// Learning rate.
+    pub lr: f32,
+    /// Added under the root, 1e-8 in the notebooks.
+    pub eps: f32,
+    /// Sum of squared gradients, one entry per parameter.
+    pub memory: Rnn<I, H, O>,
+}
+
+impl<const I: usize, const H: usize, const O: usize> Adagrad<I, H, O> {
+    /// Adagrad with empty memory and `eps = 1e-8`; `const`, so it can initialize a `static`.
+    pub const fn new(lr: f32) -> Self {
+        Self {
+            lr,
+            eps: 1e-8,
+            memory: Rnn::ZERO,
+        }
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Adagrad<I, H, O> {
+    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
+        let k = kernels::active();
+        let tensors = params.tensors_mut().into_iter().zip(grads.tensors());
+        for ((p, g), mem) in tensors.zip(self.memory.tensors_mut()) {
+            (k.adagrad)(p, g, mem, self.lr, self.eps);
+        }
+    }
+}
+
+/// Adam with bias correction. Holds two [`Rnn`]-shaped moment estimates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adam<const I: usize, const H: usize, const O: usize> {
+    /// Learning rate.
+    pub lr: f32,
+    /// First-moment decay, 0.9 by default.
+    pub beta1: f32,
+    /// Second-moment decay, 0.999 by default.
+    pub beta2: f32,
+    /// Added to the root of the second moment, 1e-8 by default.
+    pub eps: f32,
+    /// Number of updates applied so far.
+    pub steps: u64,
+    /// First moment.
+    pub m: Rnn<I, H, O>,
+    /// Second moment.
+    pub v: Rnn<I, H, O>,
+}
+
+impl<const I: usize, const H: usize, const O: usize> Adam<I, H, O> {
+    /// Adam with the usual defaults (0.9, 0.999, 1e-8) and zero moments; `const`.
+    pub const fn new(lr: f32) -> Self {
+        Self {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            steps: 0,
+            m: Rnn::ZERO,
+            v: Rnn::ZERO,
+        }
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Adam<I, H, O> {
+    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
+        self.steps += 1;
+        let t = self.steps as f32;
+        let correction1 = 1.0 - crate::math::pow(self.beta1, t);
+        let correction2 = 1.0 - crate::math::pow(self.beta2, t);
+        let step = AdamStep {
+            lr: self.lr * crate::math::sqrt(correction2) / correction1,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+        };
+        let k = kernels::active();
+        let tensors = params.tensors_mut().into_iter().zip(grads.tensors());
+        for (((p, g), m), v) in tensors.zip(self.m.tensors_mut()).zip(self.v.tensors_mut()) {
+            (k.adam)(p, g, m, v, &step);
+        }
+    }
+}

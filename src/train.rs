@@ -1,0 +1,219 @@
+//! The language-model training loop of min-char-rnn and notebook 000: walk a token sequence in
+//! chunks of `seq_len`, carry (or reset) the hidden state between chunks, take one optimizer step
+//! per chunk, and keep a smoothed loss.
+
+use crate::Error;
+use crate::bptt::{Sequence, Tape, Targets};
+use crate::clip::{Clip, global_sum_squares};
+use crate::model::Rnn;
+use crate::optim::Optimizer;
+
+/// Settings of a training run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// Tokens per chunk (the BPTT length), at most the tape's `T`.
+    pub seq_len: usize,
+    /// Gradient clipping before each update.
+    pub clip: Clip,
+    /// `Some(k)`: each output's gradient flows back at most `k` steps (notebook 000: 5).
+    pub window: Option<usize>,
+    /// Carry the hidden state from chunk to chunk (min-char-rnn) instead of starting each chunk
+    /// from zero (notebook 000). It is reset to zero when the data wraps around either way.
+    pub carry_hidden: bool,
+    /// Live output classes (the vocabulary size); outputs above are masked.
+    pub classes: usize,
+}
+
+impl TrainConfig {
+    /// min-char-rnn's settings: seq 25, clip ±5, full BPTT, carried hidden state.
+    pub const fn min_char_rnn(classes: usize) -> Self {
+        Self {
+            seq_len: 25,
+            clip: Clip::Value(5.0),
+            window: None,
+            carry_hidden: true,
+            classes,
+        }
+    }
+}
+
+/// Where a run stands: everything besides parameters and optimizer memory that a checkpoint must
+/// hold to resume exactly.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainState<const H: usize> {
+    /// Hidden state carried into the next chunk.
+    pub hidden: [f32; H],
+    /// Index of the next chunk's first input token.
+    pub position: usize,
+    /// Updates applied so far.
+    pub iteration: u64,
+    /// Completed passes over the data.
+    pub epoch: u64,
+    /// Exponentially smoothed chunk loss: `0.999·s + 0.001·loss`, starting at `ln(classes)·seq_len`.
+    pub smooth_loss: f32,
+}
+
+impl<const H: usize> TrainState<H> {
+    /// The state at the start of a run.
+    pub fn start(config: &TrainConfig) -> Self {
+        Self {
+            hidden: [0.0; H],
+            position: 0,
+            iteration: 0,
+            epoch: 0,
+            smooth_loss: crate::math::ln(config.classes.max(1) as f32) * config.seq_len as f32,
+        }
+    }
+}
+
+/// The result of one chunk.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChunkReport {
+    /// Summed cross-entropy of the chunk, in nats.
+    pub loss: f32,
+    /// Tokens predicted.
+    pub tokens: usize,
+    /// `true` if this chunk started a new pass over the data.
+    pub wrapped: bool,
+}
+
+/// A training run over borrowed model, gradient, tape and optimizer buffers.
+///
+/// The large buffers are borrowed, not owned, so the caller decides where each lives: in
+/// `static`s on a microcontroller, on the heap under `std`.
+///
+/// ```
+/// use micrornn::{Adagrad, CharVocab, Rnn, Tape, TrainConfig, Trainer};
+/// use rand_xoshiro::{rand_core::SeedableRng, Xoshiro128PlusPlus};
+/// let text = "abcabcabcabcabcabcabcabc";
+/// let vocab = CharVocab::<4>::from_text(text)?;
+/// let mut ids = [0usize; 24];
+/// vocab.encode_into(text, &mut ids)?;
+///
+/// let mut model = Rnn::<4, 8, 4>::ZERO;
+/// model.init_gaussian(&mut Xoshiro128PlusPlus::seed_from_u64(1), 0.1);
+/// let (mut grads, mut tape, mut adagrad) = (Rnn::ZERO, Tape::<5, 8, 4>::ZERO, Adagrad::new(0.1));
+/// let config = TrainConfig { seq_len: 5, ..TrainConfig::min_char_rnn(vocab.len()) };
+/// let mut trainer = Trainer::new(&mut model, &mut grads, &mut tape, &mut adagrad, config)?;
+/// let first = trainer.train_chunk(&ids)?.loss;
+/// for _ in 0..300 {
+///     trainer.train_chunk(&ids)?;
+/// }
+/// assert!(trainer.train_chunk(&ids)?.loss < first / 10.0);
+/// # Ok::<(), micrornn::Error>(())
+/// ```
+pub struct Trainer<'a, const I: usize, const H: usize, const O: usize, const T: usize, P> {
+    /// The parameters being trained.
+    pub model: &'a mut Rnn<I, H, O>,
+    /// Gradient buffer.
+    pub grads: &'a mut Rnn<I, H, O>,
+    /// BPTT record buffer.
+    pub tape: &'a mut Tape<T, H, O>,
+    /// Update rule and its memory.
+    pub optimizer: &'a mut P,
+    /// Settings.
+    pub config: TrainConfig,
+    /// Position, hidden state, counters, smoothed loss.
+    pub state: TrainState<H>,
+}
+
+impl<'a, const I: usize, const H: usize, const O: usize, const T: usize, P>
+    Trainer<'a, I, H, O, T, P>
+where
+    P: Optimizer<I, H, O>,
+{
+    /// A run from the start of the data.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] for `seq_len` outside `1..=T` or `classes` outside `1..=O`.
+    pub fn new(
+        model: &'a mut Rnn<I, H, O>,
+        grads: &'a mut Rnn<I, H, O>,
+        tape: &'a mut Tape<T, H, O>,
+        optimizer: &'a mut P,
+        config: TrainConfig,
+    ) -> Result<Self, Error> {
+        if config.seq_len == 0 || config.seq_len > T {
+            return Err(Error::InvalidSetting("seq_len must be in 1..=T"));
+        }
+        if config.classes == 0 || config.classes > O {
+            return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
+        }
+        let state = TrainState::start(&config);
+        Ok(Self {
+            model,
+            grads,
+            tape,
+            optimizer,
+            config,
+            state,
+        })
+    }
+
+    /// Trains on the next chunk of `data` (token ids): forward, backward, clip, update.
+    ///
+    /// # Errors
+    /// - [`Error::CorpusTooShort`] if `data` has fewer than `seq_len + 1` tokens;
+    /// - [`Error::TokenOutOfRange`] for an id `≥ I` or a target `≥ classes`;
+    /// - [`Error::NonFiniteLoss`] if the loss or a gradient is NaN or infinite.
+    ///
+    /// On error the parameters, optimizer memory and state are unchanged.
+    pub fn train_chunk(&mut self, data: &[usize]) -> Result<ChunkReport, Error> {
+        let seq_len = self.config.seq_len;
+        let needed = seq_len + 1;
+        if data.len() < needed {
+            return Err(Error::CorpusTooShort {
+                len: data.len(),
+                needed,
+            });
+        }
+        let mut state = self.state;
+        let wrapped = state.position + needed > data.len();
+        if wrapped {
+            state.position = 0;
+            state.hidden = [0.0; H];
+            state.epoch += 1;
+        }
+        let start = state.position;
+        let (Some(inputs), Some(targets)) = (
+            data.get(start..start + seq_len),
+            data.get(start + 1..start + needed),
+        ) else {
+            return Err(Error::CorpusTooShort {
+                len: data.len(),
+                needed,
+            });
+        };
+        let h_start = if self.config.carry_hidden {
+            state.hidden
+        } else {
+            [0.0; H]
+        };
+        let inputs = Sequence::Tokens(inputs);
+        let loss = self.tape.forward(
+            self.model,
+            inputs,
+            Targets::Each(targets),
+            &h_start,
+            self.config.classes,
+        )?;
+        self.tape
+            .backward(self.model, inputs, self.grads, self.config.window)?;
+        if !global_sum_squares(self.grads).is_finite() {
+            return Err(Error::NonFiniteLoss);
+        }
+        self.config.clip.apply(self.grads);
+        self.optimizer.update(self.model, self.grads);
+
+        state.hidden = *self.tape.last_hidden();
+        state.position = start + seq_len;
+        state.iteration += 1;
+        state.smooth_loss = 0.999 * state.smooth_loss + 0.001 * loss;
+        self.state = state;
+        Ok(ChunkReport {
+            loss,
+            tokens: seq_len,
+            wrapped,
+        })
+    }
+}
