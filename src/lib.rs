@@ -101,3 +101,8 @@ pub use vocab::CharVocab;
 /// The random number generator of the examples and the binary: small, fast, 32-bit friendly, and
 /// reproducible from a `u64` seed on every target.
 pub use rand_xoshiro::Xoshiro128PlusPlus as DefaultRng;
+
+/// The README's code blocks, compiled and run as doctests so the README cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
