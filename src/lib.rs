@@ -85,6 +85,8 @@ mod math;
 mod model;
 mod optim;
 mod sample;
+#[cfg(feature = "std")]
+pub mod std;
 mod train;
 mod vocab;
 
