@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::Path;
 
 /// A corpus that ships inside the crate: micrornn's own source code (the model, BPTT, training,
-/// sampling, optimizer, vocabulary and file-format modules, about 100 K characters of Rust and
+/// sampling, optimizer, vocabulary and file-format modules, about 60 K characters of Rust and
 /// English). `micrornn train` with no corpus learns it, so a fresh clone can train without a
 /// download; examples use it for the same reason.
 ///

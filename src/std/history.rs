@@ -95,8 +95,12 @@ impl History {
             })
             .flatten()
             .fold(0.0f64, f64::max)
-            .max(0.1)
-            * 1.05;
+            .max(0.1);
+        // Round the top of the y axis up to a multiple of a "nice" step (1, 2 or 5 × 10^k).
+        let y_step = nice_step(y_max / 5.0);
+        let y_ticks = (y_max / y_step).ceil().max(1.0);
+        let y_max = y_ticks * y_step;
+        let decimals = (-y_step.log10().floor()).max(0.0) as usize;
         let px = |x: f64| LEFT + (x - x_min) / (x_max - x_min) * (W - LEFT - RIGHT);
         let py = |y: f64| TOP + (1.0 - y / y_max) * (HT - TOP - BOTTOM);
         let mut svg = String::new();
@@ -111,16 +115,18 @@ impl History {
             W / 2.0,
             escape(title)
         );
-        for i in 0..=5 {
-            let y = y_max * f64::from(i) / 5.0;
+        for i in 0..=(y_ticks as u32) {
+            let y = y_step * f64::from(i);
             let _ = writeln!(
                 svg,
-                r##"<line x1="{LEFT}" x2="{}" y1="{py:.1}" y2="{py:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{y:.2}</text>"##,
+                r##"<line x1="{LEFT}" x2="{}" y1="{py:.1}" y2="{py:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{y:.decimals$}</text>"##,
                 W - RIGHT,
                 LEFT - 6.0,
                 py(y) + 4.0,
                 py = py(y)
             );
+        }
+        for i in 0..=5 {
             let x = x_min + (x_max - x_min) * f64::from(i) / 5.0;
             let _ = writeln!(
                 svg,
@@ -204,6 +210,16 @@ impl History {
         svg.push_str("</svg>\n");
         svg
     }
+}
+
+/// The smallest of 1, 2 or 5 × 10^k that is at least `raw`.
+fn nice_step(raw: f64) -> f64 {
+    let magnitude = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|&step| step >= raw)
+        .unwrap_or(10.0 * magnitude)
 }
 
 /// Escapes text for an SVG text node.

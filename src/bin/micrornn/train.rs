@@ -557,7 +557,14 @@ fn train<const V: usize, const H: usize>(plan: &Plan) -> Result<Outcome, Fail> {
         .map_err(|e| Fail::new(format!("--checkpoint {}: {e}", show(&plan.checkpoint))))?;
     let title = format!(
         "micrornn on {}: hidden {H}, {} lr {}, seq-len {}",
-        plan.corpus_name, s.optimizer, s.lr, s.seq_len
+        Path::new(&plan.corpus_name)
+            .file_name()
+            .map_or(plan.corpus_name.clone(), |n| n
+                .to_string_lossy()
+                .into_owned()),
+        s.optimizer,
+        s.lr,
+        s.seq_len
     );
     atomic::write(&plan.history_csv, history.to_csv().as_bytes())
         .and_then(|()| atomic::write(&plan.plot, history.to_svg(&title).as_bytes()))
