@@ -333,8 +333,9 @@ fn ctrl_c_saves_the_model_and_a_checkpoint() {
         .any(|l| l.map(|l| l.starts_with("model: hidden")).unwrap_or(false));
     assert!(started, "training did not start");
     std::thread::sleep(Duration::from_millis(300));
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // The shell's built-in `kill`, so no procps package is needed.
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
         .status()
         .unwrap();
     assert!(status.success());

@@ -43,12 +43,12 @@ impl OptimizerKind {
     }
 
     /// The learning rate used when none is given: min-char-rnn's 0.1 for Adagrad, 0.01 for SGD
-    /// (with clipping), 0.002 for Adam.
+    /// (with clipping), 0.001 for Adam (Kingma & Ba's default).
     pub fn default_lr(self) -> f32 {
         match self {
             Self::Sgd => 0.01,
             Self::Adagrad => 0.1,
-            Self::Adam => 0.002,
+            Self::Adam => 0.001,
         }
     }
 }

@@ -95,7 +95,7 @@ pub enum OptimizerArg {
     Adagrad,
     /// Plain SGD (default lr 0.01).
     Sgd,
-    /// Adam (default lr 0.002).
+    /// Adam (default lr 0.001).
     Adam,
 }
 
@@ -120,7 +120,7 @@ pub struct TrainArgs {
     /// Characters per training chunk (BPTT length), 1..=256 [default: 25].
     #[arg(long)]
     pub seq_len: Option<usize>,
-    /// Learning rate [default: 0.1 for adagrad, 0.01 for sgd, 0.002 for adam].
+    /// Learning rate [default: 0.1 for adagrad, 0.01 for sgd, 0.001 for adam].
     #[arg(long)]
     pub lr: Option<f32>,
     /// Update rule [default: adagrad].
