@@ -126,14 +126,18 @@ impl History {
                 py = py(y)
             );
         }
-        for i in 0..=5 {
-            let x = x_min + (x_max - x_min) * f64::from(i) / 5.0;
+        let x_step = nice_step((x_max - x_min) / 6.0).max(1.0);
+        let first_tick = (x_min / x_step).ceil() as u64;
+        for x in (first_tick..)
+            .map(|k| k as f64 * x_step)
+            .take_while(|&x| x <= x_max)
+        {
             let _ = writeln!(
                 svg,
                 r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
                 px(x),
                 HT - BOTTOM + 18.0,
-                x.round()
+                short_number(x)
             );
         }
         let _ = writeln!(
@@ -153,43 +157,46 @@ impl History {
                 points.join(" ")
             )
         };
-        let records = &self.records;
-        let _ = writeln!(
-            svg,
-            "{}",
-            polyline(
-                &mut records.iter().map(|r| (r.iteration, r.loss_per_char)),
-                "#bbb",
-                1.0
-            )
-        );
-        let _ = writeln!(
-            svg,
-            "{}",
-            polyline(
-                &mut records
-                    .iter()
-                    .map(|r| (r.iteration, r.smooth_loss_per_char)),
-                "#1f77b4",
-                2.0
-            )
-        );
-        let val: Vec<(u64, f64)> = records
-            .iter()
-            .filter_map(|r| Some((r.iteration, r.val_loss_per_char?)))
-            .collect();
-        let _ = writeln!(
-            svg,
-            "{}",
-            polyline(&mut val.iter().copied(), "#ff7f0e", 1.5)
-        );
-        for (x, y) in val.iter().filter(|(_, y)| y.is_finite()) {
+        // At most ~MAX_POINTS points per curve: longer histories are averaged in buckets.
+        let bucket = self.records.len().div_ceil(MAX_POINTS).max(1);
+        let series = |value: &dyn Fn(&Record) -> Option<f64>| -> Vec<(u64, f64)> {
+            self.records
+                .chunks(bucket)
+                .filter_map(|chunk| {
+                    let values: Vec<f64> = chunk.iter().filter_map(value).collect();
+                    let last = chunk.last()?;
+                    (!values.is_empty()).then(|| {
+                        (
+                            last.iteration,
+                            values.iter().sum::<f64>() / values.len() as f64,
+                        )
+                    })
+                })
+                .collect()
+        };
+        let chunk_loss = series(&|r| Some(r.loss_per_char));
+        let smooth = series(&|r| Some(r.smooth_loss_per_char));
+        let val = series(&|r| r.val_loss_per_char);
+        for (points, color, width) in [
+            (&chunk_loss, "#bbb", 1.0),
+            (&smooth, "#1f77b4", 2.0),
+            (&val, "#ff7f0e", 1.5),
+        ] {
             let _ = writeln!(
                 svg,
-                r##"<circle cx="{:.1}" cy="{:.1}" r="3" fill="#ff7f0e"/>"##,
-                px(*x as f64),
-                py(*y)
+                "{}",
+                polyline(&mut points.iter().copied(), color, width)
             );
+        }
+        if val.len() <= 60 {
+            for (x, y) in val.iter().filter(|(_, y)| y.is_finite()) {
+                let _ = writeln!(
+                    svg,
+                    r##"<circle cx="{:.1}" cy="{:.1}" r="3" fill="#ff7f0e"/>"##,
+                    px(*x as f64),
+                    py(*y)
+                );
+            }
         }
         let legend = [
             ("#bbb", "chunk loss"),
@@ -209,6 +216,20 @@ impl History {
         }
         svg.push_str("</svg>\n");
         svg
+    }
+}
+
+/// Points drawn per curve at most (longer histories are averaged).
+const MAX_POINTS: usize = 400;
+
+/// `1500000` → `1.5M`, `20000` → `20k`, `300` → `300`.
+fn short_number(x: f64) -> String {
+    if x >= 1e6 {
+        format!("{}M", x / 1e6)
+    } else if x >= 1e3 {
+        format!("{}k", x / 1e3)
+    } else {
+        format!("{x}")
     }
 }
 
