@@ -218,7 +218,7 @@ fn check<const I: usize, const H: usize, const O: usize, const T: usize>(
     // truncated forward).
     if window.is_none() {
         let mut rng = Xoshiro128PlusPlus::seed_from_u64(99);
-        for n in 0..5 {
+        for (n, name) in NAMES.iter().enumerate() {
             let g = grads.tensors()[n];
             let d: Vec<f32> = g
                 .iter()
@@ -238,8 +238,7 @@ fn check<const I: usize, const H: usize, const O: usize, const T: usize>(
             let bound = 1e-2 * expected.abs().max(1.0);
             assert!(
                 (fd - expected).abs() <= bound,
-                "{label}/{}: directional derivative {fd} vs backward {expected}",
-                NAMES[n]
+                "{label}/{name}: directional derivative {fd} vs backward {expected}"
             );
         }
     }
