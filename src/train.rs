@@ -160,7 +160,9 @@ where
     /// On error the parameters, optimizer memory and state are unchanged.
     pub fn train_chunk(&mut self, data: &[usize]) -> Result<ChunkReport, Error> {
         let seq_len = self.config.seq_len;
-        let needed = seq_len + 1;
+        let Some(needed) = seq_len.checked_add(1) else {
+            return Err(Error::InvalidSetting("seq_len must be in 1..=T"));
+        };
         if data.len() < needed {
             return Err(Error::CorpusTooShort {
                 len: data.len(),
@@ -168,11 +170,12 @@ where
             });
         }
         let mut state = self.state;
-        let wrapped = state.position + needed > data.len();
+        // `position` is a public field (restored from checkpoints): saturate rather than overflow.
+        let wrapped = state.position.saturating_add(needed) > data.len();
         if wrapped {
             state.position = 0;
             state.hidden = [0.0; H];
-            state.epoch += 1;
+            state.epoch = state.epoch.saturating_add(1);
         }
         let start = state.position;
         let (Some(inputs), Some(targets)) = (
@@ -207,7 +210,7 @@ where
 
         state.hidden = *self.tape.last_hidden();
         state.position = start + seq_len;
-        state.iteration += 1;
+        state.iteration = state.iteration.saturating_add(1);
         state.smooth_loss = 0.999 * state.smooth_loss + 0.001 * loss;
         self.state = state;
         Ok(ChunkReport {
