@@ -125,7 +125,8 @@ where
     /// A run from the start of the data.
     ///
     /// # Errors
-    /// [`Error::InvalidSetting`] for `seq_len` outside `1..=T` or `classes` outside `1..=O`.
+    /// [`Error::InvalidSetting`] for `seq_len` outside `1..=T`, `classes` outside `1..=O`, or a
+    /// clip limit that is not `> 0`.
     pub fn new(
         model: &'a mut Rnn<I, H, O>,
         grads: &'a mut Rnn<I, H, O>,
@@ -138,6 +139,11 @@ where
         }
         if config.classes == 0 || config.classes > O {
             return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
+        }
+        // A limit of 0, a negative one (which flips or overwrites every gradient) or NaN would
+        // train silently wrong.
+        if matches!(config.clip, Clip::Value(l) | Clip::Norm(l) if l.is_nan() || l <= 0.0) {
+            return Err(Error::InvalidSetting("clip limit must be > 0"));
         }
         let state = TrainState::start(&config);
         Ok(Self {

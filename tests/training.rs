@@ -281,13 +281,28 @@ fn trainer_rejects_bad_settings() {
         },
         TrainConfig { classes: 0, ..good },
         TrainConfig { classes: 9, ..good },
+        TrainConfig {
+            clip: Clip::Value(-5.0),
+            ..good
+        },
+        TrainConfig {
+            clip: Clip::Norm(0.0),
+            ..good
+        },
+        TrainConfig {
+            clip: Clip::Value(f32::NAN),
+            ..good
+        },
     ] {
         assert!(matches!(
             Trainer::new(&mut model, &mut grads, &mut tape, &mut sgd, config),
             Err(Error::InvalidSetting(_))
         ));
     }
-    assert!(Trainer::new(&mut model, &mut grads, &mut tape, &mut sgd, good).is_ok());
+    for clip in [Clip::None, Clip::Value(1e-3), Clip::Norm(f32::INFINITY)] {
+        let config = TrainConfig { clip, ..good };
+        assert!(Trainer::new(&mut model, &mut grads, &mut tape, &mut sgd, config).is_ok());
+    }
 }
 
 /// A 65-symbol corpus run in a 128-output bucket: same loss, same gradients, same training as a
