@@ -21,8 +21,9 @@ the files hold `w_xh` as I rows of H; `w_hh` and `w_hy` are stored as in the equ
 weights into unit j).
 
 Each case's parameters are drawn in float64 from a seeded numpy Generator and rounded to float32
-*before* anything is computed, and those float32 values are what the file holds, so Rust loads
-exactly the numbers the reference used. All arithmetic below is float64.
+*before* anything is computed, and those float32 values are what the file holds (as decimals and
+as exact bit patterns, `*_bits`, which Rust loads), so Rust uses exactly the numbers the reference
+used. All arithmetic below is float64.
 
 Truncated BPTT (`window = k`): the gradient of output t flows back through steps t, t-1, ..., t-k
 (at most k steps before t, as notebook 000's `max_bptt_steps`). It is the exact gradient of
@@ -159,6 +160,11 @@ def check_by_finite_differences(m, g, loss_fn, eps=1e-6):
     return worst
 
 
+def f32_bits(a):
+    """The IEEE-754 bit patterns of float32 values, as integers: exact through any JSON parser."""
+    return np.asarray(a, dtype=np.float32).view(np.uint32).astype(np.int64).tolist()
+
+
 def case(name, about, m, inputs, h0, targets, classes, window, dense=False):
     I = m.W_xh.shape[1]
     xs = np.asarray(inputs, dtype=np.float64) if dense else one_hot_inputs(inputs, I)
@@ -183,13 +189,26 @@ def case(name, about, m, inputs, h0, targets, classes, window, dense=False):
         "steps": T,
         "classes": classes,
         "window": window,
-        "sequence": {"dense": xs.tolist()} if dense else {"tokens": [int(i) for i in inputs]},
+        "sequence": (
+            {"dense": xs.tolist(), "dense_bits": f32_bits(xs)}
+            if dense
+            else {"tokens": [int(i) for i in inputs]}
+        ),
         "targets": (
             {"each": [int(i) for i in targets["ids"]]}
             if targets["kind"] == "each"
             else {"last": int(targets["id"])}
         ),
         "h_start": h0.tolist(),
+        "h_start_bits": f32_bits(h0),
+        # The float32 parameters twice: readable decimals, and exact bit patterns (what Rust loads).
+        "params_bits": {
+            "w_xh": f32_bits(m.W_xh.T),
+            "w_hh": f32_bits(m.W_hh),
+            "b_h": f32_bits(m.b_h),
+            "w_hy": f32_bits(m.W_hy),
+            "b_y": f32_bits(m.b_y),
+        },
         "params": {
             "w_xh": m.W_xh.T.tolist(),
             "w_hh": m.W_hh.tolist(),

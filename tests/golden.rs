@@ -10,8 +10,8 @@
 //!
 //! The script checks its own gradients against float64 central finite differences before it
 //! writes anything. Each file holds the model's parameters as float32 values (the reference
-//! computed with exactly those), the inputs, the start hidden state, the loss, the last hidden
-//! state and all five gradients.
+//! computed with exactly those; loaded here from their bit patterns, `*_bits`), the inputs, the
+//! start hidden state, the loss, the last hidden state and all five gradients.
 //!
 //! Tolerance: every value `a` computed here and its reference `b` must satisfy
 //! `|a - b| ≤ 1e-5 · max(|b|, scale)`, where `scale` is the largest `|b|` of the same tensor
@@ -52,12 +52,28 @@ fn usizes(v: &Value) -> Vec<usize> {
         .collect()
 }
 
-/// Copies `values` (f32 values stored as f64, so the conversion is exact) into `dst`.
-fn fill(dst: &mut [f32], values: &[f64]) {
-    assert_eq!(dst.len(), values.len(), "golden tensor has the wrong size");
-    for (d, &v) in dst.iter_mut().zip(values) {
-        *d = v as f32;
-        assert_eq!(f64::from(*d), v, "golden parameter {v} is not an f32 value");
+/// Loads f32 values from their exact bit patterns (`bits`), checking them against the readable
+/// decimals beside them (`decimals`; a JSON parser may be an f64 ulp off, which the rounding to
+/// f32 absorbs).
+fn fill(dst: &mut [f32], bits: &Value, decimals: &Value) {
+    fn ints(v: &Value) -> Vec<u32> {
+        match v {
+            Value::Array(items) => items.iter().flat_map(ints).collect(),
+            Value::Number(n) => vec![u32::try_from(n.as_u64().expect("bits")).expect("u32")],
+            other => panic!("expected bit patterns, found {other}"),
+        }
+    }
+    let bits = ints(bits);
+    let decimals = floats(decimals);
+    assert_eq!(dst.len(), bits.len(), "golden tensor has the wrong size");
+    assert_eq!(
+        dst.len(),
+        decimals.len(),
+        "golden tensor has the wrong size"
+    );
+    for ((d, &b), &v) in dst.iter_mut().zip(&bits).zip(&decimals) {
+        *d = f32::from_bits(b);
+        assert_eq!(*d, v as f32, "golden bits and decimal disagree");
     }
 }
 
@@ -97,10 +113,10 @@ fn check<const I: usize, const H: usize, const O: usize, const T: usize>(
         .into_iter()
         .zip(["w_xh", "w_hh", "b_h", "w_hy", "b_y"])
     {
-        fill(tensor, &floats(&g["params"][key]));
+        fill(tensor, &g["params_bits"][key], &g["params"][key]);
     }
     let mut h_start = [0.0f32; H];
-    fill(&mut h_start, &floats(&g["h_start"]));
+    fill(&mut h_start, &g["h_start_bits"], &g["h_start"]);
 
     let tokens;
     let mut dense = vec![[0.0f32; I]; 0];
@@ -108,9 +124,12 @@ fn check<const I: usize, const H: usize, const O: usize, const T: usize>(
         tokens = usizes(t);
         Sequence::Tokens(&tokens)
     } else {
-        let flat = floats(&g["sequence"]["dense"]);
         dense.resize(T, [0.0; I]);
-        fill(dense.as_flattened_mut(), &flat);
+        fill(
+            dense.as_flattened_mut(),
+            &g["sequence"]["dense_bits"],
+            &g["sequence"]["dense"],
+        );
         Sequence::Dense(&dense)
     };
     let each;
