@@ -69,6 +69,11 @@ pub enum Error {
         /// Bytes needed.
         needed: usize,
     },
+    /// A word that is not in the word vocabulary (which has no `<unk>` entry).
+    UnknownWord {
+        /// Position of the word in its text, counting words from 0.
+        index: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -111,6 +116,12 @@ impl fmt::Display for Error {
             Error::ChecksumMismatch => write!(f, "checksum mismatch: the model data is damaged"),
             Error::BufferTooSmall { needed } => {
                 write!(f, "buffer too small: {needed} bytes needed")
+            }
+            Error::UnknownWord { index } => {
+                write!(
+                    f,
+                    "word {index} of the text (counting from 0) is not in the vocabulary"
+                )
             }
         }
     }
