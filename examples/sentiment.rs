@@ -16,7 +16,7 @@ use micrornn::{Clip, DefaultRng, Rnn, Sgd, Tape, WordVocab};
 use rand_core::SeedableRng;
 use std::error::Error;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Vocabulary capacity (the model's inputs); the data has 18 words.
 const MAX_WORDS: usize = 32;
@@ -29,7 +29,7 @@ const MAX_LEN: usize = 16;
 
 /// What to run.
 pub struct Options {
-    /// Training sentences: a TSV file with a `text	label` header, labels 0 or 1.
+    /// Training sentences: a TSV file (`text<TAB>label` lines after a header), labels 0 or 1.
     pub train: PathBuf,
     /// Test sentences, same format; every word must occur in the training set.
     pub test: PathBuf,
@@ -73,7 +73,7 @@ pub struct Outcome {
 }
 
 /// Reads `text<TAB>label` lines after a header; labels are `0`/`1` (or `False`/`True`).
-fn read_tsv(path: &PathBuf) -> Result<Vec<(String, usize)>, Box<dyn Error>> {
+fn read_tsv(path: &Path) -> Result<Vec<(String, usize)>, Box<dyn Error>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut rows = Vec::new();
@@ -93,12 +93,15 @@ fn read_tsv(path: &PathBuf) -> Result<Vec<(String, usize)>, Box<dyn Error>> {
     Ok(rows)
 }
 
+/// A sentence as word ids, and its label.
+type Labelled = (Vec<usize>, usize);
+
 /// Encodes sentences into word ids.
 fn encode(
     vocab: &WordVocab,
     rows: &[(String, usize)],
-    path: &PathBuf,
-) -> Result<Vec<(Vec<usize>, usize)>, Box<dyn Error>> {
+    path: &Path,
+) -> Result<Vec<Labelled>, Box<dyn Error>> {
     rows.iter()
         .map(|(sentence, label)| {
             let ids = vocab
