@@ -4,6 +4,8 @@
 //! The data comes from `../shared/data/`. Where a file is absent the test says so on stderr and
 //! passes, except under `CI=true`, where the data is always present and its absence is a failure.
 
+#![cfg(feature = "std")]
+
 // Each example is compiled here as a module; its `main` (the command-line entry point) is unused.
 #[allow(dead_code)]
 #[path = "../examples/min_char_rnn.rs"]
