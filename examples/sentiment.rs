@@ -2,7 +2,8 @@
 //! word; the output after the last word says positive or negative.
 //!
 //! ```sh
-//! cargo run --release --example sentiment [-- [TRAIN.tsv TEST.tsv] [--epochs N] [--seed S]]
+//! cargo run --release --example sentiment [-- [TRAIN.tsv TEST.tsv] [--epochs N] [--seed S]
+//!     [--report-every N]]
 //! ```
 //!
 //! Settings (as in the notebook): H = 64, weights N(0, 1)/1000, SGD lr 0.02, gradients clipped
@@ -208,6 +209,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         match arg.as_str() {
             "--epochs" => options.epochs = value()?.parse()?,
             "--seed" => options.seed = value()?.parse()?,
+            "--report-every" => options.report_every = value()?.parse()?,
             _ => files.push(PathBuf::from(arg)),
         }
     }
