@@ -142,6 +142,15 @@ impl Metrics {
     }
 }
 
+/// What one training step measured on its example, before updating the model.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Trained {
+    /// Cross-entropy `-ln p(label)`, in nats.
+    pub loss: f32,
+    /// `true` if the most likely class was the label.
+    pub correct: bool,
+}
+
 /// Settings of a classifier.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ClassifierConfig {
@@ -178,7 +187,8 @@ where
     /// A classifier over the given buffers.
     ///
     /// # Errors
-    /// [`Error::InvalidSetting`] for `classes` outside `1..=O`.
+    /// [`Error::InvalidSetting`] for `classes` outside `1..=O`, or a clip limit that is not a
+    /// positive number.
     pub fn new(
         model: &'a mut Rnn<I, H, O>,
         grads: &'a mut Rnn<I, H, O>,
@@ -187,6 +197,11 @@ where
         config: ClassifierConfig,
     ) -> Result<Self, Error> {
         check_classes::<O>(config.classes)?;
+        if let Clip::Value(limit) | Clip::Norm(limit) = config.clip {
+            if limit.is_nan() || limit <= 0.0 {
+                return Err(Error::InvalidSetting("clip limits must be > 0"));
+            }
+        }
         Ok(Self {
             model,
             grads,
@@ -206,7 +221,7 @@ where
     /// - [`Error::NonFiniteLoss`] if the loss or a gradient is NaN or infinite.
     ///
     /// On error the parameters and optimizer memory are unchanged.
-    pub fn train_example(&mut self, example: &Example<'_, I>) -> Result<(f32, bool), Error> {
+    pub fn train_example(&mut self, example: &Example<'_, I>) -> Result<Trained, Error> {
         let classes = self.config.classes;
         let h_start = [0.0f32; H];
         let loss = self.tape.forward(
@@ -226,7 +241,10 @@ where
         }
         self.config.clip.apply(self.grads);
         self.optimizer.update(self.model, self.grads);
-        Ok((loss, class == example.label))
+        Ok(Trained {
+            loss,
+            correct: class == example.label,
+        })
     }
 
     /// One epoch: shuffles `examples` in place with `rng` (a uniform Fisher–Yates shuffle), then
@@ -243,8 +261,8 @@ where
         shuffle(examples, rng);
         let mut metrics = Metrics::default();
         for example in examples.iter() {
-            let (loss, correct) = self.train_example(example)?;
-            metrics.add(loss, correct);
+            let trained = self.train_example(example)?;
+            metrics.add(trained.loss, trained.correct);
         }
         Ok(metrics)
     }
@@ -503,9 +521,9 @@ mod tests {
             clip: Clip::Value(1.0),
         };
         let mut c = Classifier::new(&mut model, &mut grads, &mut tape, &mut sgd, config).unwrap();
-        let (loss, correct) = c.train_example(&example).unwrap();
-        assert!((f64::from(loss) - expected.total_loss).abs() < 1e-5);
-        assert_eq!(correct, expected.correct == 1);
+        let trained = c.train_example(&example).unwrap();
+        assert!((f64::from(trained.loss) - expected.total_loss).abs() < 1e-5);
+        assert_eq!(trained.correct, expected.correct == 1);
         assert!(c.evaluate(&[example]).unwrap().total_loss < expected.total_loss);
     }
 }
