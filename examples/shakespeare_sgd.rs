@@ -61,12 +61,14 @@ pub struct Outcome {
 
 /// Trains as the notebook did, writing its report to `out`.
 pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Error>> {
-    let text = std::fs::read_to_string(&options.path)
-        .map_err(|e| format!("cannot read {}: {e}", options.path.display()))?;
+    // The default path goes through `..`; show it resolved.
+    let path = std::fs::canonicalize(&options.path).unwrap_or_else(|_| options.path.clone());
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let vocab = CharVocab::<VOCAB>::from_text(&text).map_err(|e| {
         format!(
             "{}: {e} (this example is sized for tinyshakespeare)",
-            options.path.display()
+            path.display()
         )
     })?;
     let ids = text
@@ -80,7 +82,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
         out,
         "{}: {} characters, {classes} distinct; training on the first {} \
          ({chunks} chunks of {SEQ_LEN})",
-        options.path.display(),
+        path.display(),
         text.chars().count(),
         ids.len() - 1,
     )?;
