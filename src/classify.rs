@@ -416,15 +416,24 @@ fn predict_with_loss<const I: usize, const H: usize, const O: usize>(
 /// ```
 pub fn shuffle<T, R: Rng + ?Sized>(items: &mut [T], rng: &mut R) {
     for i in (1..items.len()).rev() {
-        items.swap(i, below(rng, i + 1));
+        let j = below(rng, i + 1);
+        // Swap items[j] and items[i] (j ≤ i), written without a panic path.
+        if let Some((head, tail)) = items.split_at_mut_checked(i) {
+            if let (Some(a), Some(b)) = (head.get_mut(j), tail.first_mut()) {
+                core::mem::swap(a, b);
+            }
+        }
     }
 }
 
-/// A uniform draw in `0..n` for `n ≥ 1` (Lemire's multiply-and-reject method, so no modulo bias).
+/// A uniform draw in `0..n` (0 for `n ≤ 1`), by Lemire's multiply-and-reject method, so without
+/// modulo bias.
 fn below<R: Rng + ?Sized>(rng: &mut R, n: usize) -> usize {
     let n = n as u64;
     // Draws whose low half falls below `2^64 mod n` would make some results more likely.
-    let reject_below = n.wrapping_neg() % n;
+    let Some(reject_below) = n.wrapping_neg().checked_rem(n) else {
+        return 0;
+    };
     loop {
         let m = u128::from(rng.next_u64()) * u128::from(n);
         if m as u64 >= reject_below {
