@@ -50,7 +50,7 @@
 //!
 //! | layer | items |
 //! |---|---|
-//! | workflows | [`Trainer`], [`Sampler`], [`eval::cross_entropy`] |
+//! | workflows | [`Trainer`], [`Sampler`], [`classify::Classifier`], [`eval::cross_entropy`] |
 //! | model | [`Rnn`] (parameters, init, [`Rnn::step`]), [`Tape`] (BPTT), [`Clip`], optimizers ([`Sgd`], [`Momentum`], [`Adagrad`], [`Adam`]) |
 //! | kernels | [`kernels`]: scalar reference + SIMD variants behind one table |
 //! | files | [`format`](mod@format): the model file format, encoded and decoded without `std` |
@@ -76,6 +76,7 @@
 #[cfg(feature = "std")]
 mod boxed;
 mod bptt;
+pub mod classify;
 mod clip;
 mod error;
 pub mod eval;
@@ -90,6 +91,8 @@ mod sample;
 pub mod std;
 mod train;
 mod vocab;
+#[cfg(feature = "std")]
+mod words;
 
 #[cfg(feature = "std")]
 pub use boxed::{Zeroable, zeroed as boxed_zeroed};
@@ -101,6 +104,8 @@ pub use optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
 pub use sample::{Sampler, Sampling, argmax};
 pub use train::{ChunkReport, TrainConfig, TrainState, Trainer};
 pub use vocab::CharVocab;
+#[cfg(feature = "std")]
+pub use words::WordVocab;
 
 /// The random number generator of the examples and the binary: small, fast, 32-bit friendly, and
 /// reproducible from a `u64` seed on every target.
