@@ -271,10 +271,13 @@ fn resume_is_bit_identical_to_one_run() {
         let out = run(&dir, &args);
         assert_success(&out);
     };
-    for optimizer in ["adagrad", "adam"] {
+    // Adam with a per-epoch learning-rate decay: the split falls in the second of three epochs.
+    for (optimizer, decay) in [("adagrad", "1"), ("adam", "0.8")] {
         run_owned(with(&[
             "--optimizer",
             optimizer,
+            "--lr-decay",
+            decay,
             "--iters",
             "300",
             "--out",
@@ -283,6 +286,8 @@ fn resume_is_bit_identical_to_one_run() {
         run_owned(with(&[
             "--optimizer",
             optimizer,
+            "--lr-decay",
+            decay,
             "--iters",
             "130",
             "--out",
@@ -421,6 +426,11 @@ fn bad_settings_and_paths_are_refused() {
     );
     assert_refused(&dir, &["train", "ok.txt", "--lr=-1"], "--lr");
     assert_refused(&dir, &["train", "ok.txt", "--seq-len", "0"], "--seq-len");
+    assert_refused(
+        &dir,
+        &["train", "ok.txt", "--lr-decay", "1.5"],
+        "--lr-decay",
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -488,6 +498,7 @@ fn checkpoint_from_other_settings_is_refused() {
         "--optimizer adagrad, not adam",
     );
     assert_refused(&dir, &with(&["--lr", "0.05"]), "--lr");
+    assert_refused(&dir, &with(&["--lr-decay", "0.9"]), "--lr-decay 1, not 0.9");
     assert_refused(
         &dir,
         &["train", "other.txt", "--resume", "model.ckpt"],

@@ -36,6 +36,8 @@ pub struct Settings {
     pub lr: f32,
     /// Element-wise gradient clip (0 = none).
     pub clip: f32,
+    /// Learning-rate decay per epoch: epoch `e` trains with `lr · lr_decay^e` (1 = none).
+    pub lr_decay: f32,
     /// BPTT window (`None` = the whole chunk).
     pub window: Option<usize>,
     /// Fraction of the corpus held out for validation.
@@ -66,7 +68,7 @@ pub struct Progress {
 }
 
 /// Byte offset of the hidden state.
-const FIXED_LEN: usize = 8 + 56 + 52;
+const FIXED_LEN: usize = 8 + 60 + 52;
 
 /// Encodes a checkpoint of a run.
 ///
@@ -94,7 +96,7 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
         out.extend_from_slice(&(v as u32).to_le_bytes());
     }
     out.extend_from_slice(&u32::from(settings.optimizer.code()).to_le_bytes());
-    for v in [settings.lr, settings.clip] {
+    for v in [settings.lr, settings.clip, settings.lr_decay] {
         out.extend_from_slice(&v.to_le_bytes());
     }
     let window = settings.window.map_or(u32::MAX, |w| w as u32);
@@ -164,6 +166,7 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         .ok_or(Error::CorruptModel("unknown optimizer"))?;
     let lr = r.f32()?;
     let clip = r.f32()?;
+    let lr_decay = r.f32()?;
     let window = Some(r.u32()?)
         .filter(|&w| w != u32::MAX)
         .map(|w| w as usize);
@@ -175,6 +178,7 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         optimizer,
         lr,
         clip,
+        lr_decay,
         window,
         val_fraction,
         seed: r.u64()?,
@@ -324,6 +328,7 @@ mod tests {
             optimizer: OptimizerKind::Adam,
             lr: 0.01,
             clip: 5.0,
+            lr_decay: 0.97,
             window: Some(5),
             val_fraction: 0.1,
             seed: 9,

@@ -123,6 +123,15 @@ impl<const I: usize, const H: usize, const O: usize> AnyOptimizer<I, H, O> {
         }
     }
 
+    /// Sets the learning rate (for a schedule such as a per-epoch decay).
+    pub fn set_lr(&mut self, lr: f32) {
+        match self {
+            Self::Sgd(o) => o.lr = lr,
+            Self::Adagrad(o) => o.lr = lr,
+            Self::Adam(o) => o.lr = lr,
+        }
+    }
+
     /// Updates applied so far, for optimizers that count them (Adam's bias correction).
     pub fn steps(&self) -> u64 {
         match self {

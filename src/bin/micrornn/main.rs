@@ -123,6 +123,10 @@ pub struct TrainArgs {
     /// Learning rate [default: 0.1 for adagrad, 0.01 for sgd, 0.001 for adam].
     #[arg(long)]
     pub lr: Option<f32>,
+    /// Multiply the learning rate by F after every pass over the data (epoch e trains with
+    /// lr·F^e) [default: 1, no decay].
+    #[arg(long, value_name = "F")]
+    pub lr_decay: Option<f32>,
     /// Update rule [default: adagrad].
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerArg>,

@@ -130,6 +130,7 @@ fn plan(args: TrainArgs) -> Result<Plan, Fail> {
         optimizer,
         lr: resolve(from, "lr", args.lr, |s| s.lr, optimizer.default_lr())?,
         clip: resolve(from, "clip", args.clip, |s| s.clip, 5.0)?,
+        lr_decay: resolve(from, "lr-decay", args.lr_decay, |s| s.lr_decay, 1.0)?,
         window: match (from, args.bptt_window) {
             (Some((path, s)), Some(w)) if s.window != Some(w) => {
                 return Err(mismatch(
@@ -270,6 +271,12 @@ fn check_settings(s: &Settings) -> Result<(), Fail> {
         return Err(Fail::new(format!(
             "--lr {} must be a positive number",
             s.lr
+        )));
+    }
+    if !(s.lr_decay > 0.0 && s.lr_decay <= 1.0) {
+        return Err(Fail::new(format!(
+            "--lr-decay {} must be in (0, 1] (1: no decay)",
+            s.lr_decay
         )));
     }
     if !(s.clip.is_finite() && s.clip >= 0.0) {
@@ -432,6 +439,10 @@ fn train<const V: usize, const H: usize>(plan: &Plan) -> Result<Outcome, Fail> {
                 break;
             }
         }
+        // The learning rate of this epoch: a function of the epoch counter only, so a resumed
+        // run uses exactly the rates it would have used without stopping.
+        let epoch = i32::try_from(trainer.state.epoch).unwrap_or(i32::MAX);
+        trainer.optimizer.set_lr(s.lr * s.lr_decay.powi(epoch));
         let t0 = Instant::now();
         let report = match trainer.train_chunk(train_ids) {
             Ok(report) => report,
@@ -665,6 +676,7 @@ fn summary_json(plan: &Plan, summary: &Summary, hidden: usize, classes: usize) -
         ("seq_len", Value::Int(s.seq_len as u64)),
         ("optimizer", Value::Str(s.optimizer.to_string())),
         ("lr", Value::Float(f64::from(s.lr))),
+        ("lr_decay", Value::Float(f64::from(s.lr_decay))),
         ("train_seconds", Value::Float(summary.train_seconds)),
         (
             "kernels",
