@@ -567,7 +567,7 @@ fn train<const V: usize, const H: usize>(plan: &Plan) -> Result<Outcome, Fail> {
     atomic::write(&plan.checkpoint, &bytes)
         .map_err(|e| Fail::new(format!("--checkpoint {}: {e}", show(&plan.checkpoint))))?;
     let title = format!(
-        "micrornn on {}: hidden {H}, {} lr {}, seq-len {}",
+        "micrornn on {}: hidden {H}, {} lr {}{}, seq-len {}",
         Path::new(&plan.corpus_name)
             .file_name()
             .map_or(plan.corpus_name.clone(), |n| n
@@ -575,6 +575,11 @@ fn train<const V: usize, const H: usize>(plan: &Plan) -> Result<Outcome, Fail> {
                 .into_owned()),
         s.optimizer,
         s.lr,
+        if s.lr_decay < 1.0 {
+            format!(" (×{} per epoch)", s.lr_decay)
+        } else {
+            String::new()
+        },
         s.seq_len
     );
     atomic::write(&plan.history_csv, history.to_csv().as_bytes())
