@@ -26,15 +26,6 @@ use std::error::Error;
 use std::io::Write;
 use std::path::PathBuf;
 
-/// The default text: some of this crate's own source files (about 38,000 characters).
-pub const BUILTIN_CORPUS: &str = concat!(
-    include_str!("../src/model.rs"),
-    include_str!("../src/bptt.rs"),
-    include_str!("../src/train.rs"),
-    include_str!("../src/sample.rs"),
-    include_str!("../src/optim.rs"),
-);
-
 /// Hidden units.
 const HIDDEN: usize = 64;
 /// Characters per chunk.
@@ -44,7 +35,7 @@ const MAX_VOCAB: usize = 256;
 
 /// What to run.
 pub struct Options {
-    /// The text file, or `None` for [`BUILTIN_CORPUS`].
+    /// The text file, or `None` for the crate's built-in corpus ([`micrornn::std::corpus::BUILTIN`]).
     pub path: Option<PathBuf>,
     /// Training iterations (one chunk each).
     pub iterations: u64,
@@ -90,7 +81,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
         ),
         None => (
             "the built-in corpus".to_string(),
-            BUILTIN_CORPUS.to_string(),
+            micrornn::std::corpus::BUILTIN.to_string(),
         ),
     };
     let vocab = CharVocab::<MAX_VOCAB>::from_text(&text).map_err(|e| format!("{name}: {e}"))?;

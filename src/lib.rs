@@ -91,9 +91,9 @@ mod sample;
 pub mod std;
 mod train;
 mod vocab;
-#[cfg(feature = "std")]
-mod words;
 
+#[cfg(feature = "std")]
+pub use crate::std::words::WordVocab;
 #[cfg(feature = "std")]
 pub use boxed::{Zeroable, zeroed as boxed_zeroed};
 pub use bptt::{Sequence, Tape, Targets};
@@ -104,8 +104,6 @@ pub use optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
 pub use sample::{Sampler, Sampling, argmax};
 pub use train::{ChunkReport, TrainConfig, TrainState, Trainer};
 pub use vocab::CharVocab;
-#[cfg(feature = "std")]
-pub use words::WordVocab;
 
 /// The random number generator of the examples and the binary: small, fast, 32-bit friendly, and
 /// reproducible from a `u64` seed on every target.

@@ -10,6 +10,7 @@
 //! | [`optimizer`] | [`optimizer::AnyOptimizer`]: an optimizer chosen at run time, its memory on the heap |
 //! | [`checkpoint`] | everything needed to resume training bit for bit |
 //! | [`history`] | the loss history as CSV and as an SVG plot |
+//! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
 pub mod atomic;
 pub mod checkpoint;
@@ -17,3 +18,4 @@ pub mod corpus;
 pub mod history;
 pub mod model_file;
 pub mod optimizer;
+pub mod words;
