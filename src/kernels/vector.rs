@@ -410,35 +410,38 @@ pub(crate) unsafe fn softmax<V: Vector>(logits: &[f32], probs: &mut [f32]) -> f3
 // ---------------------------------------------------------------------------------------------
 // Linear algebra.
 
-/// `Σ a[i]·b[i]` over four rows `a` at once against one `x`, with two accumulators per row to
-/// hide the FMA latency.
+/// `Σ a[i]·b[i]` over four rows `a` at once against one `x` (each row as long as `x`), with
+/// two accumulators per row to hide the FMA latency.
 ///
 /// # Safety
 /// The CPU supports the ISA of `V`.
 #[inline(always)]
 unsafe fn dot4<V: Vector>(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
     let step = 2 * V::LANES;
-    // SAFETY: every load reads a chunk of `step` or LANES floats, or a partial tail; the caller
-    // promises the ISA.
+    let [r0, r1, r2, r3] = rows;
+    // SAFETY: every load reads a chunk of `step` floats at offset 0 or LANES, or a partial
+    // tail; the caller promises the ISA.
     unsafe {
         let zero = V::splat(0.0);
         let mut acc = [[zero; 2]; 4];
-        let mut xs = x.chunks_exact(step);
-        let mut rs = rows.map(|r| r.chunks_exact(step));
-        for xc in &mut xs {
-            let x0 = V::load(xc);
-            let x1 = V::load(&xc[V::LANES..]);
-            for (acc, r) in acc.iter_mut().zip(rs.iter_mut()) {
-                if let Some(rc) = r.next() {
-                    acc[0] = V::load(rc).mul_add(x0, acc[0]);
-                    acc[1] = V::load(&rc[V::LANES..]).mul_add(x1, acc[1]);
-                }
+        let chunks = x
+            .chunks_exact(step)
+            .zip(r0.chunks_exact(step))
+            .zip(r1.chunks_exact(step))
+            .zip(r2.chunks_exact(step))
+            .zip(r3.chunks_exact(step));
+        for ((((xc, c0), c1), c2), c3) in chunks {
+            let (x0, x1) = (V::load(xc), V::load(&xc[V::LANES..]));
+            for (acc, c) in acc.iter_mut().zip([c0, c1, c2, c3]) {
+                acc[0] = V::load(c).mul_add(x0, acc[0]);
+                acc[1] = V::load(&c[V::LANES..]).mul_add(x1, acc[1]);
             }
         }
-        let x_rest = xs.remainder();
+        let done = x.len() - x.len() % step;
+        let x_rest = x.get(done..).unwrap_or(&[]);
         let mut out = [0.0f32; 4];
-        for ((out, acc), r) in out.iter_mut().zip(acc).zip(rs) {
-            let r_rest = r.remainder();
+        for ((out, acc), r) in out.iter_mut().zip(acc).zip(rows) {
+            let r_rest = r.get(done..).unwrap_or(&[]);
             let mut acc = acc[0].add(acc[1]);
             let mut xc = x_rest.chunks_exact(V::LANES);
             let mut rc = r_rest.chunks_exact(V::LANES);
@@ -492,7 +495,7 @@ pub(crate) unsafe fn matvec<V: Vector>(w: &[f32], x: &[f32], b: &[f32], y: &mut 
         .zip(ws.remainder().chunks_exact(cols))
     {
         // SAFETY: the caller promises the ISA.
-        let [d, ..] = unsafe { dot4::<V>([row, &[], &[], &[]], x) };
+        let [d, ..] = unsafe { dot4::<V>([row, row, row, row], x) };
         *y = b + d;
     }
 }
