@@ -75,6 +75,17 @@ unsafe impl Vector for Neon {
         Self(unsafe { vsqrtq_f32(self.0) })
     }
     #[inline(always)]
+    unsafe fn rsqrt(self) -> Self {
+        // SAFETY: NEON is enabled for the whole target.
+        unsafe {
+            // 8-bit estimate, then two Newton steps (vrsqrtsq gives (3 - a·b) / 2).
+            let mut y = vrsqrteq_f32(self.0);
+            y = vmulq_f32(y, vrsqrtsq_f32(vmulq_f32(self.0, y), y));
+            y = vmulq_f32(y, vrsqrtsq_f32(vmulq_f32(self.0, y), y));
+            Self(y)
+        }
+    }
+    #[inline(always)]
     unsafe fn round(self) -> Self {
         // SAFETY: NEON is enabled for the whole target.
         Self(unsafe { vrndnq_f32(self.0) })

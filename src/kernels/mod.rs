@@ -90,7 +90,8 @@ pub struct Kernels {
     pub sgd: fn(p: &mut [f32], g: &[f32], lr: f32),
     /// SGD with momentum: `v = mu·v + g; p -= lr·v`.
     pub momentum: fn(p: &mut [f32], g: &[f32], velocity: &mut [f32], lr: f32, mu: f32),
-    /// Adagrad: `mem += g²; p -= lr·g / sqrt(mem + eps)` (the notebooks' form).
+    /// Adagrad: `mem += g²; p -= lr·g / sqrt(mem + eps)` (the notebooks' form); the SIMD
+    /// variants' step is within [`RSQRT_MAX_REL_ERROR`] of it (relative).
     pub adagrad: fn(p: &mut [f32], g: &[f32], mem: &mut [f32], lr: f32, eps: f32),
     /// Clip then Adagrad in one pass: `g = clamp(g, -limit, limit)` (written back to `g`), then
     /// as [`Kernels::adagrad`].
@@ -119,6 +120,11 @@ pub const EXP_MAX_REL_ERROR: f32 = 3e-7;
 /// probabilities that underflow), the returned `log Σ exp` within `SOFTMAX_MAX_ERROR` relative
 /// to `max(1, |log Σ exp|)`.
 pub const SOFTMAX_MAX_ERROR: f32 = 2e-6;
+
+/// Largest relative difference between the step `lr·g / sqrt(mem + eps)` of the SIMD
+/// [`Kernels::adagrad`] / [`Kernels::adagrad_clip`] (which use a refined reciprocal-root
+/// estimate instead of a root and a division) and the scalar reference's.
+pub const RSQRT_MAX_REL_ERROR: f32 = 5e-7;
 
 /// The scalar reference kernels: the specification every other variant is tested against.
 pub const SCALAR: Kernels = scalar::KERNELS;

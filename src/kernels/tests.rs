@@ -436,3 +436,46 @@ fn variants_start_with_scalar_and_contain_active() {
     #[cfg(all(not(feature = "force-scalar"), target_arch = "aarch64"))]
     assert_eq!(active().name, "neon");
 }
+
+#[test]
+fn adagrad_step_error_is_bounded() {
+    // p = 0, so the new p is minus the step; memories from 1e-8 to 1e8.
+    let n = 4096;
+    let g: Vec<f32> = (0..n).map(|i| ((i % 17) as f32 - 8.0) * 0.37).collect();
+    let mem: Vec<f32> = (0..n)
+        .map(|i| 10f32.powf(i as f32 / n as f32 * 16.0 - 8.0))
+        .collect();
+    for_each_variant(|k| {
+        let mut worst = 0.0f32;
+        for clipped in [false, true] {
+            let (mut pa, mut pb) = (vec_of(n, 0.0), vec_of(n, 0.0));
+            let (mut ma, mut mb) = (mem.clone(), mem.clone());
+            if clipped {
+                let (mut ga, mut gb) = (g.clone(), g.clone());
+                (k.adagrad_clip)(&mut pa, &mut ga, &mut ma, 0.1, 1e-8, 2.0);
+                (SCALAR.adagrad_clip)(&mut pb, &mut gb, &mut mb, 0.1, 1e-8, 2.0);
+            } else {
+                (k.adagrad)(&mut pa, &g, &mut ma, 0.1, 1e-8);
+                (SCALAR.adagrad)(&mut pb, &g, &mut mb, 0.1, 1e-8);
+            }
+            let memory_ok = ma
+                .iter()
+                .zip(&mb)
+                .all(|(a, b)| (a - b).abs() <= ELEMENT_TOLERANCE * b);
+            assert!(
+                memory_ok,
+                "{}: memory differs beyond {ELEMENT_TOLERANCE}",
+                k.name
+            );
+            for (a, b) in pa.iter().zip(&pb) {
+                if *b != 0.0 {
+                    worst = worst.max((a - b).abs() / b.abs());
+                } else {
+                    assert_eq!(*a, 0.0, "{}: zero gradient moves p", k.name);
+                }
+            }
+        }
+        println!("{}: adagrad step max rel error {worst:e}", k.name);
+        assert!(worst <= RSQRT_MAX_REL_ERROR, "{}: {worst:e}", k.name);
+    });
+}

@@ -175,6 +175,17 @@ pub(crate) unsafe trait Vector: Copy {
     /// # Safety
     /// The CPU supports the ISA.
     unsafe fn sqrt(self) -> Self;
+    /// Lane-wise `1 / sqrt(self)` to within [`super::RSQRT_MAX_REL_ERROR`] (relative), for
+    /// positive finite lanes. The default divides by the exact root; ISAs with a reciprocal
+    /// root estimate refine it with Newton steps instead, which is several times faster.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    #[inline(always)]
+    unsafe fn rsqrt(self) -> Self {
+        // SAFETY: the caller promises the ISA.
+        unsafe { Self::splat(1.0).div(self.sqrt()) }
+    }
     /// Lane-wise round to the nearest integer, for `|x| < 2³¹`.
     ///
     /// # Safety
@@ -813,7 +824,7 @@ pub(crate) unsafe fn adagrad<V: Vector>(
             let g = V::load(g);
             let mem = g.mul_add(g, V::load(m));
             mem.store(m);
-            let step = lr_v.mul(g).div(mem.add(eps_v).sqrt());
+            let step = lr_v.mul(g).mul(mem.add(eps_v).rsqrt());
             V::load(p).sub(step).store(p);
         }
     }
@@ -864,7 +875,7 @@ pub(crate) unsafe fn adagrad_clip<V: Vector>(
             g.store(gc);
             let mem = g.mul_add(g, V::load(m));
             mem.store(m);
-            let step = lr_v.mul(g).div(mem.add(eps_v).sqrt());
+            let step = lr_v.mul(g).mul(mem.add(eps_v).rsqrt());
             V::load(p).sub(step).store(p);
         }
     }

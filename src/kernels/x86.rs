@@ -80,6 +80,17 @@ unsafe impl Vector for Sse2 {
         unsafe { Self(_mm_sqrt_ps(self.0)) }
     }
     #[inline(always)]
+    unsafe fn rsqrt(self) -> Self {
+        // SAFETY: SSE2 is part of the x86_64 baseline.
+        unsafe {
+            // 12-bit estimate, then one Newton step: y·(1.5 - 0.5·x·y²).
+            let y = _mm_rsqrt_ps(self.0);
+            let half_x = _mm_mul_ps(self.0, _mm_set1_ps(0.5));
+            let t = _mm_sub_ps(_mm_set1_ps(1.5), _mm_mul_ps(half_x, _mm_mul_ps(y, y)));
+            Self(_mm_mul_ps(y, t))
+        }
+    }
+    #[inline(always)]
     unsafe fn round(self) -> Self {
         // SAFETY: SSE2 is part of the x86_64 baseline.
         unsafe { Self(_mm_cvtepi32_ps(_mm_cvtps_epi32(self.0))) }
@@ -204,6 +215,17 @@ unsafe impl Vector for Avx2 {
     unsafe fn sqrt(self) -> Self {
         // SAFETY: the caller promises AVX.
         Self(unsafe { _mm256_sqrt_ps(self.0) })
+    }
+    #[inline(always)]
+    unsafe fn rsqrt(self) -> Self {
+        // SAFETY: the caller promises AVX and FMA.
+        unsafe {
+            // 12-bit estimate, then one Newton step: y·(1.5 - 0.5·x·y²).
+            let y = _mm256_rsqrt_ps(self.0);
+            let half_x = _mm256_mul_ps(self.0, _mm256_set1_ps(0.5));
+            let t = _mm256_fnmadd_ps(half_x, _mm256_mul_ps(y, y), _mm256_set1_ps(1.5));
+            Self(_mm256_mul_ps(y, t))
+        }
     }
     #[inline(always)]
     unsafe fn round(self) -> Self {
