@@ -187,6 +187,10 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
     /// earlier steps (the step itself and `k` before it, as notebook 000's `max_bptt_steps`);
     /// `None` is full back-propagation through the chunk.
     ///
+    /// Full back-propagation batches the weight gradients (`dW_hy` over the whole chunk, `dW_hh`
+    /// over blocks of 8 steps), for which it keeps 8 hidden-sized vectors on the stack
+    /// (`32·H` bytes: 3,200 for H = 100).
+    ///
     /// # Errors
     /// [`Error::TargetsMismatch`] if `inputs` is not as long as the recorded pass.
     pub fn backward<const I: usize>(
