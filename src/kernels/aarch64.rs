@@ -105,6 +105,17 @@ unsafe impl Vector for Neon {
         unsafe { vaddvq_f32(self.0) }
     }
     #[inline(always)]
+    unsafe fn sum4(v: [Self; 4]) -> [f32; 4] {
+        let mut out = [0.0f32; 4];
+        // SAFETY: NEON is enabled for the whole target; `out` has room for 4 floats.
+        unsafe {
+            let ab = vpaddq_f32(v[0].0, v[1].0);
+            let cd = vpaddq_f32(v[2].0, v[3].0);
+            vst1q_f32(out.as_mut_ptr(), vpaddq_f32(ab, cd));
+        }
+        out
+    }
+    #[inline(always)]
     unsafe fn max_lane(self) -> f32 {
         // SAFETY: NEON is enabled for the whole target.
         unsafe { vmaxvq_f32(self.0) }

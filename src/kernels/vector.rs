@@ -201,6 +201,15 @@ pub(crate) unsafe trait Vector: Copy {
     /// # Safety
     /// The CPU supports the ISA.
     unsafe fn sum(self) -> f32;
+    /// The lane sums of four vectors.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    #[inline(always)]
+    unsafe fn sum4(v: [Self; 4]) -> [f32; 4] {
+        // SAFETY: the caller promises the ISA.
+        v.map(|v| unsafe { v.sum() })
+    }
     /// Largest lane.
     ///
     /// # Safety
@@ -450,8 +459,8 @@ unsafe fn dot4<V: Vector>(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
         }
         let done = x.len() - x.len() % step;
         let x_rest = x.get(done..).unwrap_or(&[]);
-        let mut out = [0.0f32; 4];
-        for ((out, acc), r) in out.iter_mut().zip(acc).zip(rows) {
+        let mut sums = [zero; 4];
+        for ((sum, acc), r) in sums.iter_mut().zip(acc).zip(rows) {
             let r_rest = r.get(done..).unwrap_or(&[]);
             let mut acc = acc[0].add(acc[1]);
             let mut xc = x_rest.chunks_exact(V::LANES);
@@ -463,9 +472,9 @@ unsafe fn dot4<V: Vector>(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
             if !x.is_empty() {
                 acc = V::load_partial(r).mul_add(V::load_partial(x), acc);
             }
-            *out = acc.sum();
+            *sum = acc;
         }
-        out
+        V::sum4(sums)
     }
 }
 
@@ -801,6 +810,9 @@ pub(crate) unsafe fn momentum<V: Vector>(
 
 /// `mem += g²; p -= lr·g / sqrt(mem + eps)`.
 ///
+/// The tail goes through the same vector arithmetic as the body (partial loads), so each
+/// element's result does not depend on its position: a padded model trains bit-identically.
+///
 /// # Safety
 /// The CPU supports the ISA of `V`.
 #[inline(always)]
@@ -821,20 +833,40 @@ pub(crate) unsafe fn adagrad<V: Vector>(
     for ((p, g), m) in (&mut ps).zip(&mut gs).zip(&mut ms) {
         // SAFETY: the chunks hold LANES floats; the caller promises the ISA.
         unsafe {
-            let g = V::load(g);
-            let mem = g.mul_add(g, V::load(m));
-            mem.store(m);
-            let step = lr_v.mul(g).mul(mem.add(eps_v).rsqrt());
-            V::load(p).sub(step).store(p);
+            let (p_new, m_new) = adagrad_lanes(V::load(p), V::load(g), V::load(m), lr_v, eps_v);
+            m_new.store(m);
+            p_new.store(p);
         }
     }
-    scalar::adagrad(
-        ps.into_remainder(),
-        gs.remainder(),
-        ms.into_remainder(),
-        lr,
-        eps,
-    );
+    let (p, g, m) = (ps.into_remainder(), gs.remainder(), ms.into_remainder());
+    if !p.is_empty() {
+        // SAFETY: partial loads and stores take any length; the caller promises the ISA.
+        unsafe {
+            let (p_new, m_new) = adagrad_lanes(
+                V::load_partial(p),
+                V::load_partial(g),
+                V::load_partial(m),
+                lr_v,
+                eps_v,
+            );
+            m_new.store_partial(m);
+            p_new.store_partial(p);
+        }
+    }
+}
+
+/// One vector of Adagrad: returns the new parameters and memory.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+unsafe fn adagrad_lanes<V: Vector>(p: V, g: V, m: V, lr: V, eps: V) -> (V, V) {
+    // SAFETY: the caller promises the ISA.
+    unsafe {
+        let mem = g.mul_add(g, m);
+        let step = lr.mul(g).mul(mem.add(eps).rsqrt());
+        (p.sub(step), mem)
+    }
 }
 
 /// Clip then Adagrad in one pass: `g = clamp(g, ±limit)` (written back), then [`adagrad`].
@@ -873,15 +905,27 @@ pub(crate) unsafe fn adagrad_clip<V: Vector>(
         unsafe {
             let g = V::min_of(hi, V::max_of(lo, V::load(gc)));
             g.store(gc);
-            let mem = g.mul_add(g, V::load(m));
-            mem.store(m);
-            let step = lr_v.mul(g).mul(mem.add(eps_v).rsqrt());
-            V::load(p).sub(step).store(p);
+            let (p_new, m_new) = adagrad_lanes(V::load(p), g, V::load(m), lr_v, eps_v);
+            m_new.store(m);
+            p_new.store(p);
         }
     }
-    let g = gs.into_remainder();
-    scalar::clip(g, limit);
-    scalar::adagrad(ps.into_remainder(), g, ms.into_remainder(), lr, eps);
+    let (p, gc, m) = (
+        ps.into_remainder(),
+        gs.into_remainder(),
+        ms.into_remainder(),
+    );
+    if !p.is_empty() {
+        // SAFETY: partial loads and stores take any length; the caller promises the ISA.
+        unsafe {
+            let g = V::min_of(hi, V::max_of(lo, V::load_partial(gc)));
+            g.store_partial(gc);
+            let (p_new, m_new) =
+                adagrad_lanes(V::load_partial(p), g, V::load_partial(m), lr_v, eps_v);
+            m_new.store_partial(m);
+            p_new.store_partial(p);
+        }
+    }
 }
 
 /// `m = b1·m + (1-b1)·g; v = b2·v + (1-b2)·g²; p -= lr·m / (sqrt(v) + eps)`.

@@ -255,6 +255,22 @@ unsafe impl Vector for Avx2 {
         }
     }
     #[inline(always)]
+    unsafe fn sum4(v: [Self; 4]) -> [f32; 4] {
+        let mut out = [0.0f32; 4];
+        // SAFETY: the caller promises AVX; `out` has room for the 4 stored floats.
+        unsafe {
+            let ab = _mm256_hadd_ps(v[0].0, v[1].0);
+            let cd = _mm256_hadd_ps(v[2].0, v[3].0);
+            let abcd = _mm256_hadd_ps(ab, cd);
+            let sums = _mm_add_ps(
+                _mm256_castps256_ps128(abcd),
+                _mm256_extractf128_ps::<1>(abcd),
+            );
+            _mm_storeu_ps(out.as_mut_ptr(), sums);
+        }
+        out
+    }
+    #[inline(always)]
     unsafe fn max_lane(self) -> f32 {
         // SAFETY: the caller promises AVX (and so SSE).
         unsafe {
