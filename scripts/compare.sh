@@ -23,7 +23,7 @@ fi
 
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 cargo build --quiet --release --example throughput
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores (1 used)"
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(getconf _NPROCESSORS_ONLN) cores (1 used), load average $(cut -d" " -f1 /proc/loadavg)"
 printf '%-10s %-6s %16s %16s %8s\n' what H 'micrornn chars/s' 'numpy chars/s' ratio
 for h in "${hidden[@]}"; do
   rust=$(target/release/examples/throughput "$corpus" --hidden "$h" --seconds "$seconds" 2>/dev/null)
