@@ -50,6 +50,10 @@ pub enum Targets<'a> {
     Last(usize),
 }
 
+/// Steps per batched `dW_hh` update in [`Tape::backward`]: the backward pass keeps this many
+/// `H`-vectors on the stack (`4·BLOCK·H` bytes).
+const BLOCK: usize = 8;
+
 /// The record of one forward pass, owned by the caller and reused from chunk to chunk.
 ///
 /// Holds the hidden state after each of up to `T` steps and the gradient of the loss with respect
@@ -145,7 +149,6 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
             Targets::Each(_) => (0, None),
             Targets::Last(target) => (n - 1, Some(target)),
         };
-        let k = kernels::active();
         self.h_start = *h_start;
         let mut loss = 0.0f32;
         for t in 0..n {
@@ -154,8 +157,7 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
                 break;
             };
             let h_prev = done.last().unwrap_or(&self.h_start);
-            rnn.pre_activation(input, h_prev, h)?;
-            (k.tanh)(h);
+            rnn.next_hidden(input, h_prev, h)?;
             if t < first_output {
                 continue;
             }
@@ -185,6 +187,10 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
     /// earlier steps (the step itself and `k` before it, as notebook 000's `max_bptt_steps`);
     /// `None` is full back-propagation through the chunk.
     ///
+    /// Full back-propagation batches the weight gradients (`dW_hy` over the whole chunk, `dW_hh`
+    /// over blocks of 8 steps), for which it keeps 8 hidden-sized vectors on the stack
+    /// (`32·H` bytes: 3,200 for H = 100).
+    ///
     /// # Errors
     /// [`Error::TargetsMismatch`] if `inputs` is not as long as the recorded pass.
     pub fn backward<const I: usize>(
@@ -203,16 +209,7 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
         grads.fill_zero();
         let k = kernels::active();
         match window {
-            None => {
-                let mut dh_next = [0.0f32; H];
-                for t in (0..self.len).rev() {
-                    let mut dh = dh_next;
-                    self.output_backward(rnn, grads, t, &mut dh);
-                    let d_pre = self.step_backward(grads, inputs, t, dh);
-                    dh_next = [0.0; H];
-                    (k.matvec_t)(rnn.w_hh.as_flattened(), &d_pre, &mut dh_next);
-                }
-            }
+            None => self.backward_full(rnn, inputs, grads),
             Some(window) => {
                 for t in self.first_output..self.len {
                     let mut dh = [0.0f32; H];
@@ -229,6 +226,91 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
             }
         }
         Ok(())
+    }
+
+    /// Full back-propagation through the chunk, with the weight gradients batched: `dW_hy` as
+    /// one `Aᵀ·B` product over all steps, `dW_hh` over blocks of [`BLOCK`] steps, so each row
+    /// of a gradient matrix is loaded and stored once per block instead of once per step.
+    fn backward_full<const I: usize>(
+        &self,
+        rnn: &Rnn<I, H, O>,
+        inputs: Sequence<'_, I>,
+        grads: &mut Rnn<I, H, O>,
+    ) {
+        let k = kernels::active();
+        let first = self.first_output.min(self.len);
+        // Output layer: dW_hy += Σ_t dy_t·h_tᵀ, db_y += Σ_t dy_t.
+        if let (Some(dys), Some(hs)) = (
+            self.d_logits.get(first..self.len),
+            self.hidden.get(first..self.len),
+        ) {
+            (k.rank_k)(
+                grads.w_hy.as_flattened_mut(),
+                dys.as_flattened(),
+                hs.as_flattened(),
+                O,
+                H,
+            );
+            for dy in dys {
+                (k.axpy)(1.0, dy, &mut grads.b_y);
+            }
+        }
+        // Hidden layer, from the last step back, BLOCK steps at a time.
+        let mut d_pres = [[0.0f32; H]; BLOCK];
+        let mut dh_next = [0.0f32; H];
+        let mut hi = self.len;
+        while hi > 0 {
+            let lo = hi.saturating_sub(BLOCK);
+            for t in (lo..hi).rev() {
+                let Some(d_pre) = d_pres.get_mut(t - lo) else {
+                    continue;
+                };
+                *d_pre = dh_next;
+                if t >= first {
+                    if let Some(dy) = self.d_logits.get(t) {
+                        (k.matvec_t)(rnn.w_hy.as_flattened(), dy, d_pre);
+                    }
+                }
+                if let Some(h) = self.hidden.get(t) {
+                    (k.tanh_backward)(h, d_pre);
+                }
+                (k.axpy)(1.0, d_pre, &mut grads.b_h);
+                match inputs.get(t) {
+                    Some(Input::Token(id)) => {
+                        if let Some(row) = grads.w_xh.get_mut(id) {
+                            (k.axpy)(1.0, d_pre, row);
+                        }
+                    }
+                    Some(Input::Dense(x)) => (k.rank1)(grads.w_xh.as_flattened_mut(), x, d_pre),
+                    None => {}
+                }
+                dh_next = [0.0; H];
+                if t > 0 {
+                    (k.matvec_t)(rnn.w_hh.as_flattened(), d_pre, &mut dh_next);
+                }
+            }
+            // dW_hh += Σ_t d_pre_t·h_{t-1}ᵀ: steps with t ≥ 1 read h_{t-1} from the tape in one
+            // product; step 0 reads the starting state.
+            let from = lo.max(1);
+            if let (Some(ds), Some(h_prevs)) = (
+                d_pres.get(from - lo..hi - lo),
+                self.hidden.get(from - 1..hi - 1),
+            ) {
+                (k.rank_k)(
+                    grads.w_hh.as_flattened_mut(),
+                    ds.as_flattened(),
+                    h_prevs.as_flattened(),
+                    H,
+                    H,
+                );
+            }
+            if lo == 0 {
+                if let Some(d0) = d_pres.first() {
+                    (k.rank1)(grads.w_hh.as_flattened_mut(), d0, &self.h_start);
+                }
+            }
+            hi = lo;
+        }
     }
 
     /// Output layer of step `t`: `dW_hy += dy·h_tᵀ`, `db_y += dy`, `dh += W_hyᵀ·dy`.

@@ -139,10 +139,35 @@ impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
     /// # Ok::<(), micrornn::Error>(())
     /// ```
     pub fn step(&self, input: Input<'_, I>, hidden: &mut [f32; H]) -> Result<(), Error> {
-        let mut pre = [0.0f32; H];
-        self.pre_activation(input, hidden, &mut pre)?;
-        (kernels::active().tanh)(&mut pre);
-        *hidden = pre;
+        let mut next = [0.0f32; H];
+        self.next_hidden(input, hidden, &mut next)?;
+        *hidden = next;
+        Ok(())
+    }
+
+    /// `h = tanh(W_xh·x + W_hh·h_prev + b_h)`, with the input row added and the activation
+    /// applied in one pass for a token.
+    pub(crate) fn next_hidden(
+        &self,
+        input: Input<'_, I>,
+        h_prev: &[f32; H],
+        h: &mut [f32; H],
+    ) -> Result<(), Error> {
+        let k = kernels::active();
+        match input {
+            Input::Token(token) => {
+                let row = self
+                    .w_xh
+                    .get(token)
+                    .ok_or(Error::TokenOutOfRange { token, limit: I })?;
+                (k.matvec)(self.w_hh.as_flattened(), h_prev, &self.b_h, h);
+                (k.add_tanh)(row, h);
+            }
+            Input::Dense(_) => {
+                self.pre_activation(input, h_prev, h)?;
+                (k.tanh)(h);
+            }
+        }
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 //! loop over `zip(params.tensors_mut(), grads.tensors(), memory.tensors_mut())` calling one
 //! kernel.
 
+use crate::clip::Clip;
 use crate::kernels::{self, AdamStep};
 use crate::model::Rnn;
 
@@ -11,6 +12,14 @@ use crate::model::Rnn;
 pub trait Optimizer<const I: usize, const H: usize, const O: usize> {
     /// Applies one update to `params` from `grads`.
     fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>);
+
+    /// Clips `grads` in place, then applies one update: the same as `clip.apply(grads)`
+    /// followed by [`Optimizer::update`]. Optimizers may override it to do both in one pass over
+    /// memory ([`Adagrad`] does for [`Clip::Value`]).
+    fn clip_and_update(&mut self, params: &mut Rnn<I, H, O>, grads: &mut Rnn<I, H, O>, clip: Clip) {
+        clip.apply(grads);
+        self.update(params, grads);
+    }
 }
 
 /// Plain stochastic gradient descent: `p -= lr·g` (notebooks 000 and 004).
@@ -89,6 +98,18 @@ impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Adag
         let tensors = params.tensors_mut().into_iter().zip(grads.tensors());
         for ((p, g), mem) in tensors.zip(self.memory.tensors_mut()) {
             (k.adagrad)(p, g, mem, self.lr, self.eps);
+        }
+    }
+
+    fn clip_and_update(&mut self, params: &mut Rnn<I, H, O>, grads: &mut Rnn<I, H, O>, clip: Clip) {
+        let Clip::Value(limit) = clip else {
+            clip.apply(grads);
+            return self.update(params, grads);
+        };
+        let k = kernels::active();
+        let tensors = params.tensors_mut().into_iter().zip(grads.tensors_mut());
+        for ((p, g), mem) in tensors.zip(self.memory.tensors_mut()) {
+            (k.adagrad_clip)(p, g, mem, self.lr, self.eps, limit);
         }
     }
 }

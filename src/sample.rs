@@ -87,6 +87,72 @@ impl Sampling {
         Ok(last_possible)
     }
 
+    /// As [`Sampling::pick`] (the same distribution, one draw from `rng`), with the weights
+    /// computed into `weights` (at least `classes` long) by the vectorized
+    /// [`kernels::Kernels::exp`] instead of twice per class by libm, and the sums taken in
+    /// blocks: the token for a given `rng` state can differ from [`Sampling::pick`]'s where
+    /// rounding differs at a boundary of the cumulative sum.
+    fn pick_with_buffer<R: Rng + ?Sized>(
+        &self,
+        logits: &[f32],
+        classes: usize,
+        rng: &mut R,
+        weights: &mut [f32],
+    ) -> Result<usize, Error> {
+        let (Some(live), Some(weights)) = (
+            logits.get(..classes).filter(|l| !l.is_empty()),
+            weights.get_mut(..classes),
+        ) else {
+            return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
+        };
+        if self.temperature.is_nan() || self.temperature < 0.0 {
+            return Err(Error::InvalidSetting("temperature must be >= 0"));
+        }
+        if self.temperature == 0.0 {
+            return Ok(argmax(live));
+        }
+        let threshold = self.top_k_threshold(live);
+        // The largest logit always survives the top-k cut, so no filter is needed here. Eight
+        // independent lanes let the compiler vectorize the reductions.
+        let max = lanes(live, f32::NEG_INFINITY, f32::max);
+        let inv_temperature = 1.0 / self.temperature;
+        for (w, &z) in weights.iter_mut().zip(live) {
+            *w = if z >= threshold {
+                (z - max) * inv_temperature
+            } else {
+                f32::NEG_INFINITY
+            };
+        }
+        (kernels::active().exp)(weights);
+        let total = lanes(weights, 0.0, |a, b| a + b);
+        if !(total > 0.0 && total.is_finite()) {
+            return Ok(argmax(live));
+        }
+        // Inverse CDF, a block of 8 weights at a time: whole blocks are skipped with their sum.
+        let mut remaining = unit(rng) * total;
+        let mut last_possible = 0;
+        for (block, ws) in weights.chunks(8).enumerate() {
+            let sum: f32 = ws.iter().sum();
+            if remaining >= sum {
+                remaining -= sum;
+                if let Some(last) = ws.iter().rposition(|&w| w > 0.0) {
+                    last_possible = block * 8 + last;
+                }
+                continue;
+            }
+            for (i, &w) in ws.iter().enumerate() {
+                if w > 0.0 {
+                    last_possible = block * 8 + i;
+                    if remaining < w {
+                        return Ok(last_possible);
+                    }
+                    remaining -= w;
+                }
+            }
+        }
+        Ok(last_possible)
+    }
+
     /// The smallest logit that survives the top-k cut (`-inf` when there is no cut).
     fn top_k_threshold(&self, live: &[f32]) -> f32 {
         if self.top_k == 0 || self.top_k >= live.len() {
@@ -111,6 +177,21 @@ impl Sampling {
         }
         threshold
     }
+}
+
+/// Reduces `values` with `op` in eight independent lanes, then the lanes together.
+fn lanes(values: &[f32], init: f32, op: impl Fn(f32, f32) -> f32) -> f32 {
+    let mut acc = [init; 8];
+    let mut chunks = values.chunks_exact(8);
+    for c in &mut chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a = op(*a, v);
+        }
+    }
+    for (a, &v) in acc.iter_mut().zip(chunks.remainder()) {
+        *a = op(*a, v);
+    }
+    acc.into_iter().fold(init, op)
 }
 
 /// Index of the largest value (the first one on ties; 0 for an empty slice).
@@ -191,7 +272,9 @@ impl<'m, const I: usize, const H: usize, const O: usize> Sampler<'m, I, H, O> {
     /// # Errors
     /// [`Error::InvalidSetting`] for a negative temperature.
     pub fn pick<R: Rng + ?Sized>(&self, rng: &mut R) -> Result<usize, Error> {
-        self.sampling.pick(&self.logits, self.classes, rng)
+        let mut weights = [0.0f32; O];
+        self.sampling
+            .pick_with_buffer(&self.logits, self.classes, rng, &mut weights)
     }
 
     /// The softmax probabilities of the next token over the live classes (padded ones are 0).

@@ -211,8 +211,8 @@ where
         if !global_sum_squares(self.grads).is_finite() {
             return Err(Error::NonFiniteLoss);
         }
-        self.config.clip.apply(self.grads);
-        self.optimizer.update(self.model, self.grads);
+        self.optimizer
+            .clip_and_update(self.model, self.grads, self.config.clip);
 
         state.hidden = *self.tape.last_hidden();
         state.position = start + seq_len;

@@ -15,7 +15,17 @@
 //! cause a panic or an out-of-bounds access; the kernels then work on the overlapping part only
 //! (the typed [`crate::Rnn`] shell makes mismatches impossible).
 
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "aarch64", target_feature = "neon")
+))]
+#[macro_use]
+mod vector;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod aarch64;
 pub mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 /// Hyper-parameters of one Adam update, with the bias correction of the current step folded into
 /// `lr` by the caller.
@@ -33,6 +43,9 @@ pub struct AdamStep {
 
 /// Signature of [`Kernels::matvec`]: `(w, x, b, y)`.
 pub type MatvecFn = fn(w: &[f32], x: &[f32], b: &[f32], y: &mut [f32]);
+/// Signature of [`Kernels::adagrad_clip`]: `(p, g, mem, lr, eps, limit)`.
+pub type AdagradClipFn =
+    fn(p: &mut [f32], g: &mut [f32], mem: &mut [f32], lr: f32, eps: f32, limit: f32);
 /// Signature of [`Kernels::adam`]: `(p, g, m, v, step)`.
 pub type AdamFn = fn(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], step: &AdamStep);
 
@@ -50,10 +63,18 @@ pub struct Kernels {
     pub matvec_t: fn(w: &[f32], x: &[f32], y: &mut [f32]),
     /// `w[r·cols + c] += a[r]·b[c]` (rank-1 update `W += a·bᵀ`) with `rows = a.len()`, `cols = b.len()`.
     pub rank1: fn(w: &mut [f32], a: &[f32], b: &[f32]),
+    /// `w[r·cols + c] += Σ_t a[t·rows + r]·b[t·cols + c]` (`W += Aᵀ·B`, the sum of `k` rank-1
+    /// updates `a_t·b_tᵀ`) with `k = min(a.len() / rows, b.len() / cols)`; `w` has `rows` rows.
+    pub rank_k: fn(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize),
     /// `y[i] += alpha·x[i]`.
     pub axpy: fn(alpha: f32, x: &[f32], y: &mut [f32]),
     /// `x[i] = tanh(x[i])`, within [`TANH_MAX_ERROR`] of libm's `tanhf`.
     pub tanh: fn(x: &mut [f32]),
+    /// `x[i] = exp(x[i])`, within [`EXP_MAX_REL_ERROR`] of libm's `expf` (relative) for `x` in
+    /// `[-87, 88]`; SIMD variants flush results under `2⁻¹²⁶` to 0 and saturate above 88.3.
+    pub exp: fn(x: &mut [f32]),
+    /// `y[i] = tanh(y[i] + x[i])`, within [`TANH_MAX_ERROR`] of libm's `tanhf` of the sum.
+    pub add_tanh: fn(x: &[f32], y: &mut [f32]),
     /// `dh[i] *= 1 - h[i]²`: back-propagation through `h = tanh(a)`.
     pub tanh_backward: fn(h: &[f32], dh: &mut [f32]),
     /// `probs = softmax(logits)` (max subtracted first); returns `log Σ exp(logits)`.
@@ -69,8 +90,12 @@ pub struct Kernels {
     pub sgd: fn(p: &mut [f32], g: &[f32], lr: f32),
     /// SGD with momentum: `v = mu·v + g; p -= lr·v`.
     pub momentum: fn(p: &mut [f32], g: &[f32], velocity: &mut [f32], lr: f32, mu: f32),
-    /// Adagrad: `mem += g²; p -= lr·g / sqrt(mem + eps)` (the notebooks' form).
+    /// Adagrad: `mem += g²; p -= lr·g / sqrt(mem + eps)` (the notebooks' form); the SIMD
+    /// variants' step is within [`RSQRT_MAX_REL_ERROR`] of it (relative).
     pub adagrad: fn(p: &mut [f32], g: &[f32], mem: &mut [f32], lr: f32, eps: f32),
+    /// Clip then Adagrad in one pass: `g = clamp(g, -limit, limit)` (written back to `g`), then
+    /// as [`Kernels::adagrad`].
+    pub adagrad_clip: AdagradClipFn,
     /// Adam: `m = b1·m + (1-b1)·g; v = b2·v + (1-b2)·g²; p -= lr·m / (sqrt(v) + eps)`.
     pub adam: AdamFn,
 }
@@ -82,19 +107,132 @@ impl core::fmt::Debug for Kernels {
 }
 
 /// Largest absolute difference between [`Kernels::tanh`] of any variant and libm's `tanhf`,
-/// over all finite `f32` inputs (tested exhaustively over a dense grid in the kernel tests).
-pub const TANH_MAX_ERROR: f32 = 2e-6;
+/// over all `f32` inputs (tested over a dense grid, 0, ±tiny, ±large, ±inf; NaN stays NaN).
+pub const TANH_MAX_ERROR: f32 = 5e-7;
+
+/// Largest relative difference between [`Kernels::exp`] of any variant (and the exponentials
+/// inside [`Kernels::softmax`]) and libm's `expf`, for `x` in `[-87, 88]`. Below, results under
+/// `2⁻¹²⁶` may flush to 0; above 88.3 the SIMD variants saturate at `exp(88.3)`.
+pub const EXP_MAX_REL_ERROR: f32 = 3e-7;
+
+/// Largest difference between [`Kernels::softmax`] of any variant and the scalar reference:
+/// each probability within `SOFTMAX_MAX_ERROR` relative (plus `1e-30` absolute, for
+/// probabilities that underflow), the returned `log Σ exp` within `SOFTMAX_MAX_ERROR` relative
+/// to `max(1, |log Σ exp|)`.
+pub const SOFTMAX_MAX_ERROR: f32 = 2e-6;
+
+/// Largest relative difference between the step `lr·g / sqrt(mem + eps)` of the SIMD
+/// [`Kernels::adagrad`] / [`Kernels::adagrad_clip`] (which use a refined reciprocal-root
+/// estimate instead of a root and a division) and the scalar reference's.
+pub const RSQRT_MAX_REL_ERROR: f32 = 5e-7;
 
 /// The scalar reference kernels: the specification every other variant is tested against.
 pub const SCALAR: Kernels = scalar::KERNELS;
 
-/// The kernel table this build and CPU use.
+/// The kernel table this build and CPU use: [`SCALAR`] with the `force-scalar` feature;
+/// otherwise AVX2+FMA on x86_64 when the CPU has it (checked once at run time with `std`, from
+/// `target_feature` without), else SSE2; NEON on aarch64; [`SCALAR`] elsewhere.
 #[inline]
 pub fn active() -> &'static Kernels {
-    &SCALAR
+    #[cfg(feature = "force-scalar")]
+    {
+        &SCALAR
+    }
+    #[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64"))]
+    {
+        x86_active()
+    }
+    #[cfg(all(
+        not(feature = "force-scalar"),
+        target_arch = "aarch64",
+        target_feature = "neon"
+    ))]
+    {
+        &aarch64::NEON
+    }
+    #[cfg(all(
+        not(feature = "force-scalar"),
+        not(target_arch = "x86_64"),
+        not(all(target_arch = "aarch64", target_feature = "neon"))
+    ))]
+    {
+        &SCALAR
+    }
+}
+
+/// The best x86_64 table, decided once and cached in an atomic (one relaxed load per call).
+#[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64"))]
+#[inline]
+fn x86_active() -> &'static Kernels {
+    #[cfg(feature = "std")]
+    {
+        use core::sync::atomic::{AtomicU8, Ordering};
+        // 0: not decided yet, 1: SSE2, 2: AVX2+FMA.
+        static CHOICE: AtomicU8 = AtomicU8::new(0);
+        match CHOICE.load(Ordering::Relaxed) {
+            2 => &x86::AVX2,
+            1 => &x86::SSE2,
+            _ => {
+                let avx2 = x86::has_avx2_fma();
+                CHOICE.store(if avx2 { 2 } else { 1 }, Ordering::Relaxed);
+                if avx2 { &x86::AVX2 } else { &x86::SSE2 }
+            }
+        }
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        if x86::has_avx2_fma() {
+            &x86::AVX2
+        } else {
+            &x86::SSE2
+        }
+    }
 }
 
 /// Every kernel table this build contains and this CPU can run, scalar first.
+///
+/// Lists the SIMD tables even with `force-scalar` (so their tests still run); tables whose
+/// instructions the CPU lacks are never listed.
 pub fn variants() -> impl Iterator<Item = &'static Kernels> {
-    [Some(&SCALAR)].into_iter().flatten()
+    let scalar: Option<&'static Kernels> = Some(&SCALAR);
+    #[cfg(target_arch = "x86_64")]
+    let simd = [
+        Some(&x86::SSE2),
+        if x86::has_avx2_fma() {
+            Some(&x86::AVX2)
+        } else {
+            None
+        },
+    ];
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    let simd = [Some(&aarch64::NEON), None];
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        all(target_arch = "aarch64", target_feature = "neon")
+    )))]
+    let simd: [Option<&'static Kernels>; 2] = [None, None];
+    core::iter::once(scalar).chain(simd).flatten()
 }
+
+/// Names of every kernel table this build contains, including those this CPU cannot run (the
+/// test harness reports those as skipped).
+pub fn compiled_variants() -> &'static [&'static str] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        &["scalar", "sse2", "avx2+fma"]
+    }
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    {
+        &["scalar", "neon"]
+    }
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        all(target_arch = "aarch64", target_feature = "neon")
+    )))]
+    {
+        &["scalar"]
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -11,8 +11,11 @@ pub const KERNELS: Kernels = Kernels {
     matvec,
     matvec_t,
     rank1,
+    rank_k,
     axpy,
     tanh,
+    exp,
+    add_tanh,
     tanh_backward,
     softmax,
     clip,
@@ -21,6 +24,7 @@ pub const KERNELS: Kernels = Kernels {
     sgd,
     momentum,
     adagrad,
+    adagrad_clip,
     adam,
 };
 
@@ -63,6 +67,17 @@ pub fn rank1(w: &mut [f32], a: &[f32], b: &[f32]) {
     }
 }
 
+/// `w[r·cols + c] += Σ_t a[t·rows + r]·b[t·cols + c]`: one rank-1 update per `t`, in order.
+pub fn rank_k(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    let w = w.split_at_mut((rows * cols).min(w.len())).0;
+    for (a, b) in a.chunks_exact(rows).zip(b.chunks_exact(cols)) {
+        rank1(w, a, b);
+    }
+}
+
 /// `y[i] += alpha·x[i]`.
 pub fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
     y.iter_mut().zip(x).for_each(|(y, x)| *y += alpha * x);
@@ -71,6 +86,18 @@ pub fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
 /// `x[i] = tanh(x[i])`.
 pub fn tanh(x: &mut [f32]) {
     x.iter_mut().for_each(|x| *x = math::tanh(*x));
+}
+
+/// `x[i] = exp(x[i])`.
+pub fn exp(x: &mut [f32]) {
+    x.iter_mut().for_each(|x| *x = math::exp(*x));
+}
+
+/// `y[i] = tanh(y[i] + x[i])`.
+pub fn add_tanh(x: &[f32], y: &mut [f32]) {
+    y.iter_mut()
+        .zip(x)
+        .for_each(|(y, x)| *y = math::tanh(*y + x));
 }
 
 /// `dh[i] *= 1 - h[i]²`.
@@ -127,6 +154,15 @@ pub fn adagrad(p: &mut [f32], g: &[f32], mem: &mut [f32], lr: f32, eps: f32) {
     for ((p, g), m) in p.iter_mut().zip(g).zip(mem.iter_mut()) {
         *m += g * g;
         *p -= lr * g / math::sqrt(*m + eps);
+    }
+}
+
+/// `g = clamp(g, ±limit)`, then `mem += g²; p -= lr·g / sqrt(mem + eps)`.
+pub fn adagrad_clip(p: &mut [f32], g: &mut [f32], mem: &mut [f32], lr: f32, eps: f32, limit: f32) {
+    for ((p, g), m) in p.iter_mut().zip(g.iter_mut()).zip(mem.iter_mut()) {
+        *g = g.max(-limit).min(limit);
+        *m += *g * *g;
+        *p -= lr * *g / math::sqrt(*m + eps);
     }
 }
 

@@ -1,0 +1,481 @@
+//! One harness run against every kernel variant (as matrixmultiply's `test_a_kernel`): each
+//! operation against the scalar specification over lengths `0..=70`, matrices of odd shapes and
+//! seeded random data, with the tolerances stated here; plus the error bounds of the tanh and
+//! exp approximations over their whole range.
+
+use super::*;
+use rand_xoshiro::Xoshiro128PlusPlus;
+use rand_xoshiro::rand_core::{Rng, SeedableRng};
+
+extern crate std;
+use std::vec::Vec;
+use std::{format, println};
+
+/// Relative tolerance of sums of products against the scalar reference, scaled by `Σ|terms|`
+/// (different summation order and FMA).
+const DOT_TOLERANCE: f32 = 2e-6;
+/// Relative tolerance of element-wise updates (FMA vs separate multiply and add).
+const ELEMENT_TOLERANCE: f32 = 1e-6;
+
+const SHAPES: [(usize, usize); 12] = [
+    (0, 0),
+    (0, 5),
+    (5, 0),
+    (1, 1),
+    (3, 7),
+    (7, 3),
+    (13, 17),
+    (16, 16),
+    (25, 33),
+    (65, 100),
+    (100, 65),
+    (67, 71),
+];
+
+fn rng(seed: u64) -> Xoshiro128PlusPlus {
+    Xoshiro128PlusPlus::seed_from_u64(seed)
+}
+
+fn random(rng: &mut Xoshiro128PlusPlus, n: usize, scale: f32) -> Vec<f32> {
+    (0..n)
+        .map(|_| ((rng.next_u32() >> 8) as f32 / 16_777_216.0 * 2.0 - 1.0) * scale)
+        .collect()
+}
+
+#[track_caller]
+fn assert_close(what: &str, got: &[f32], want: &[f32], bound: impl Fn(usize) -> f32) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let err = (g - w).abs();
+        assert!(
+            err <= bound(i) || (g.is_nan() && w.is_nan()),
+            "{what}: element {i}: got {g}, want {w} (error {err}, bound {})",
+            bound(i)
+        );
+    }
+}
+
+/// Runs `check` for every compiled variant the CPU can run, and says which ones it skips.
+fn for_each_variant(check: impl Fn(&Kernels)) {
+    for name in compiled_variants() {
+        match variants().find(|k| k.name == *name) {
+            Some(k) => check(k),
+            None => println!("skipping kernel variant {name}: this CPU lacks its instructions"),
+        }
+    }
+}
+
+fn test_a_kernel(k: &Kernels) {
+    let s = &SCALAR;
+    let mut r = rng(0x5eed);
+    // Vectors of every length 0..=70.
+    for n in 0..=70 {
+        let what = |op: &str| format!("{} {op} n={n}", k.name);
+        let x = random(&mut r, n, 2.0);
+        let y0 = random(&mut r, n, 2.0);
+        let alpha = 0.75;
+        let abs_sum: Vec<f32> = x
+            .iter()
+            .zip(&y0)
+            .map(|(x, y)| (alpha * x).abs() + y.abs())
+            .collect();
+
+        let (mut a, mut b) = (y0.clone(), y0.clone());
+        (k.axpy)(alpha, &x, &mut a);
+        (s.axpy)(alpha, &x, &mut b);
+        assert_close(&what("axpy"), &a, &b, |i| ELEMENT_TOLERANCE * abs_sum[i]);
+
+        let (mut a, mut b) = (x.clone(), x.clone());
+        (k.tanh)(&mut a);
+        (s.tanh)(&mut b);
+        assert_close(&what("tanh"), &a, &b, |_| TANH_MAX_ERROR);
+
+        let (mut a, mut b) = (y0.clone(), y0.clone());
+        (k.add_tanh)(&x, &mut a);
+        (s.add_tanh)(&x, &mut b);
+        assert_close(&what("add_tanh"), &a, &b, |_| TANH_MAX_ERROR);
+
+        let (mut a, mut b) = (x.clone(), x.clone());
+        (k.exp)(&mut a);
+        (s.exp)(&mut b);
+        assert_close(&what("exp"), &a, &b, |i| EXP_MAX_REL_ERROR * b[i]);
+
+        let h: Vec<f32> = x.iter().map(|x| x.tanh()).collect();
+        let (mut a, mut b) = (y0.clone(), y0.clone());
+        (k.tanh_backward)(&h, &mut a);
+        (s.tanh_backward)(&h, &mut b);
+        assert_close(&what("tanh_backward"), &a, &b, |i| {
+            ELEMENT_TOLERANCE * b[i].abs()
+        });
+
+        let logits: Vec<f32> = random(&mut r, n, 8.0);
+        let (mut a, mut b) = (vec_of(n, -1.0), vec_of(n, -1.0));
+        let la = (k.softmax)(&logits, &mut a);
+        let lb = (s.softmax)(&logits, &mut b);
+        assert_close(&what("softmax"), &a, &b, |i| {
+            SOFTMAX_MAX_ERROR * b[i] + 1e-30
+        });
+        if n == 0 {
+            assert_eq!(la, f32::NEG_INFINITY, "{}", what("softmax of nothing"));
+            assert_eq!(a, b);
+        } else {
+            assert!(
+                (la - lb).abs() <= SOFTMAX_MAX_ERROR * lb.abs().max(1.0),
+                "{}: log-sum-exp {la} vs {lb}",
+                what("softmax")
+            );
+            let total: f32 = a.iter().sum();
+            assert!(
+                (total - 1.0).abs() < 1e-5,
+                "{}: sums to {total}",
+                what("softmax")
+            );
+        }
+
+        let (mut a, mut b) = (x.clone(), x.clone());
+        (k.clip)(&mut a, 0.9);
+        (s.clip)(&mut b, 0.9);
+        assert_eq!(a, b, "{}", what("clip"));
+
+        let (ssa, ssb) = ((k.sum_squares)(&x), (s.sum_squares)(&x));
+        assert!(
+            (ssa - ssb).abs() <= DOT_TOLERANCE * ssb,
+            "{}: {ssa} vs {ssb}",
+            what("sum_squares")
+        );
+
+        let (mut a, mut b) = (x.clone(), x.clone());
+        (k.scale)(&mut a, -1.5);
+        (s.scale)(&mut b, -1.5);
+        assert_eq!(a, b, "{}", what("scale"));
+
+        // Optimizers: parameters x, gradients y0, memories positive.
+        let mem0: Vec<f32> = random(&mut r, n, 1.0).iter().map(|m| m.abs()).collect();
+        let bound = |p: &[f32]| {
+            let p = p.to_vec();
+            move |i: usize| ELEMENT_TOLERANCE * (p[i].abs() + 1.0)
+        };
+        let (mut pa, mut pb) = (x.clone(), x.clone());
+        (k.sgd)(&mut pa, &y0, 0.1);
+        (s.sgd)(&mut pb, &y0, 0.1);
+        assert_close(&what("sgd"), &pa, &pb, bound(&pb));
+
+        let (mut pa, mut pb, mut va, mut vb) = (x.clone(), x.clone(), mem0.clone(), mem0.clone());
+        (k.momentum)(&mut pa, &y0, &mut va, 0.1, 0.9);
+        (s.momentum)(&mut pb, &y0, &mut vb, 0.1, 0.9);
+        assert_close(&what("momentum p"), &pa, &pb, bound(&pb));
+        assert_close(&what("momentum v"), &va, &vb, bound(&vb));
+
+        let (mut pa, mut pb, mut ma, mut mb) = (x.clone(), x.clone(), mem0.clone(), mem0.clone());
+        (k.adagrad)(&mut pa, &y0, &mut ma, 0.1, 1e-8);
+        (s.adagrad)(&mut pb, &y0, &mut mb, 0.1, 1e-8);
+        assert_close(&what("adagrad p"), &pa, &pb, bound(&pb));
+        assert_close(&what("adagrad mem"), &ma, &mb, bound(&mb));
+
+        let (mut pa, mut pb, mut ma, mut mb) = (x.clone(), x.clone(), mem0.clone(), mem0.clone());
+        let (mut ga, mut gb) = (y0.clone(), y0.clone());
+        (k.adagrad_clip)(&mut pa, &mut ga, &mut ma, 0.1, 1e-8, 0.5);
+        (s.adagrad_clip)(&mut pb, &mut gb, &mut mb, 0.1, 1e-8, 0.5);
+        assert_eq!(ga, gb, "{}", what("adagrad_clip g"));
+        assert_close(&what("adagrad_clip p"), &pa, &pb, bound(&pb));
+        assert_close(&what("adagrad_clip mem"), &ma, &mb, bound(&mb));
+        // Fusing is the same as clipping, then Adagrad.
+        let (mut pc, mut mc, mut gc) = (x.clone(), mem0.clone(), y0.clone());
+        (s.clip)(&mut gc, 0.5);
+        (s.adagrad)(&mut pc, &gc, &mut mc, 0.1, 1e-8);
+        assert_eq!(
+            (pb.clone(), mb.clone()),
+            (pc, mc),
+            "{}",
+            what("scalar adagrad_clip")
+        );
+
+        let step = AdamStep {
+            lr: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        };
+        let (mut pa, mut pb) = (x.clone(), x.clone());
+        let (mut ma, mut mb, mut va, mut vb) = (y0.clone(), y0.clone(), mem0.clone(), mem0.clone());
+        (k.adam)(&mut pa, &y0, &mut ma, &mut va, &step);
+        (s.adam)(&mut pb, &y0, &mut mb, &mut vb, &step);
+        assert_close(&what("adam p"), &pa, &pb, bound(&pb));
+        assert_close(&what("adam m"), &ma, &mb, bound(&mb));
+        assert_close(&what("adam v"), &va, &vb, bound(&vb));
+    }
+
+    // Matrices of odd shapes.
+    for (rows, cols) in SHAPES {
+        let what = |op: &str| format!("{} {op} {rows}x{cols}", k.name);
+        let w = random(&mut r, rows * cols, 1.0);
+        let x = random(&mut r, cols, 1.0);
+        let xr = random(&mut r, rows, 1.0);
+        let bias = random(&mut r, rows, 1.0);
+        let abs_w: Vec<f32> = w.iter().map(|w| w.abs()).collect();
+
+        let (mut a, mut b) = (vec_of(rows, 9.0), vec_of(rows, 9.0));
+        (k.matvec)(&w, &x, &bias, &mut a);
+        (s.matvec)(&w, &x, &bias, &mut b);
+        let mut mag = vec_of(rows, 0.0);
+        (s.matvec)(&abs_w, &abs(&x), &abs(&bias), &mut mag);
+        assert_close(&what("matvec"), &a, &b, |i| DOT_TOLERANCE * mag[i] + 1e-30);
+
+        let y0 = random(&mut r, cols, 1.0);
+        let (mut a, mut b) = (y0.clone(), y0.clone());
+        (k.matvec_t)(&w, &xr, &mut a);
+        (s.matvec_t)(&w, &xr, &mut b);
+        let mut mag = abs(&y0);
+        (s.matvec_t)(&abs_w, &abs(&xr), &mut mag);
+        assert_close(&what("matvec_t"), &a, &b, |i| DOT_TOLERANCE * mag[i]);
+
+        let (mut a, mut b) = (w.clone(), w.clone());
+        (k.rank1)(&mut a, &xr, &x);
+        (s.rank1)(&mut b, &xr, &x);
+        let mut mag = abs_w.clone();
+        (s.rank1)(&mut mag, &abs(&xr), &abs(&x));
+        assert_close(&what("rank1"), &a, &b, |i| DOT_TOLERANCE * mag[i]);
+
+        for steps in [0, 1, 5, 25] {
+            let at = random(&mut r, steps * rows, 1.0);
+            let bt = random(&mut r, steps * cols, 1.0);
+            let (mut a, mut b) = (w.clone(), w.clone());
+            (k.rank_k)(&mut a, &at, &bt, rows, cols);
+            (s.rank_k)(&mut b, &at, &bt, rows, cols);
+            let mut mag = abs_w.clone();
+            (s.rank_k)(&mut mag, &abs(&at), &abs(&bt), rows, cols);
+            assert_close(&what(&format!("rank_k k={steps}")), &a, &b, |i| {
+                DOT_TOLERANCE * mag[i]
+            });
+        }
+    }
+
+    // Mismatched lengths never go out of bounds: the kernels use the overlapping part.
+    let w = random(&mut r, 10, 1.0);
+    let mut y = vec_of(4, 0.0);
+    (k.matvec)(&w, &[1.0; 3], &[0.5; 4], &mut y);
+    let mut y_ref = vec_of(4, 0.0);
+    (s.matvec)(&w, &[1.0; 3], &[0.5; 4], &mut y_ref);
+    assert_close("short matvec", &y, &y_ref, |_| 1e-5);
+    let mut y = vec_of(9, 1.0);
+    (k.axpy)(2.0, &[1.0; 5], &mut y);
+    assert_eq!(y, [3.0, 3.0, 3.0, 3.0, 3.0, 1.0, 1.0, 1.0, 1.0]);
+}
+
+fn vec_of(n: usize, value: f32) -> Vec<f32> {
+    std::vec![value; n]
+}
+
+fn abs(x: &[f32]) -> Vec<f32> {
+    x.iter().map(|x| x.abs()).collect()
+}
+
+#[test]
+fn every_variant_matches_scalar() {
+    for_each_variant(|k| {
+        println!("testing kernel variant {}", k.name);
+        test_a_kernel(k);
+    });
+}
+
+/// The inputs of the approximation tests: a dense grid over `[-20, 20]`, every 4099th bit
+/// pattern of `f32` (all magnitudes, both signs), and the special values.
+fn whole_range() -> Vec<f32> {
+    let mut xs: Vec<f32> = (-200_000..=200_000).map(|i| i as f32 * 1e-4).collect();
+    xs.extend((0..=u32::MAX / 4099).map(|i| f32::from_bits(i * 4099)));
+    xs.extend([
+        0.0,
+        -0.0,
+        f32::MIN_POSITIVE,
+        -f32::MIN_POSITIVE,
+        1e-40,
+        -1e-40,
+        1e-20,
+        -1e-20,
+        f32::EPSILON,
+        7.9,
+        -7.9,
+        9.0,
+        -9.0,
+        88.0,
+        -88.0,
+        1e30,
+        -1e30,
+        f32::MAX,
+        f32::MIN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+    ]);
+    xs
+}
+
+#[test]
+fn tanh_error_is_bounded_over_the_whole_range() {
+    let xs = whole_range();
+    for_each_variant(|k| {
+        let mut ys = xs.clone();
+        (k.tanh)(&mut ys);
+        let mut worst = (0.0f32, 0.0f32);
+        for (&x, &y) in xs.iter().zip(&ys) {
+            let want = libm::tanhf(x);
+            if x.is_nan() {
+                assert!(y.is_nan(), "{}: tanh(NaN) = {y}", k.name);
+                continue;
+            }
+            assert!((-1.0..=1.0).contains(&y), "{}: tanh({x}) = {y}", k.name);
+            let err = (y - want).abs();
+            if err > worst.0 {
+                worst = (err, x);
+            }
+            // Accurate relative to tiny normal inputs; zero and subnormals stay tiny.
+            if x.abs() < f32::MIN_POSITIVE {
+                assert!(y.abs() <= f32::MIN_POSITIVE, "{}: tanh({x}) = {y}", k.name);
+            } else if x.abs() < 1e-3 {
+                assert!(
+                    (y - x).abs() <= 1e-6 * x.abs(),
+                    "{}: tanh({x}) = {y}",
+                    k.name
+                );
+            }
+        }
+        println!(
+            "{}: tanh max abs error {:e} at {}",
+            k.name, worst.0, worst.1
+        );
+        assert!(worst.0 <= TANH_MAX_ERROR, "{}: {worst:?}", k.name);
+        for x in [f32::INFINITY, f32::MAX, 20.0] {
+            let mut y = [x, -x];
+            (k.tanh)(&mut y);
+            assert!(
+                (y[0] - 1.0).abs() <= TANH_MAX_ERROR && y[1] == -y[0],
+                "{}: tanh(±{x}) = {y:?}",
+                k.name
+            );
+        }
+    });
+}
+
+#[test]
+fn exp_error_is_bounded_over_the_whole_range() {
+    let xs = whole_range();
+    for_each_variant(|k| {
+        let mut ys = xs.clone();
+        (k.exp)(&mut ys);
+        let mut worst = (0.0f32, 0.0f32);
+        for (&x, &y) in xs.iter().zip(&ys) {
+            let want = libm::expf(x);
+            if x.is_nan() {
+                assert!(y.is_nan(), "{}: exp(NaN) = {y}", k.name);
+            } else if (-87.0..=88.0).contains(&x) {
+                let err = (y - want).abs() / want;
+                if err > worst.0 {
+                    worst = (err, x);
+                }
+            } else if x < -87.0 {
+                assert!(
+                    (0.0..=2.0 * f32::MIN_POSITIVE).contains(&y),
+                    "{}: exp({x}) = {y}",
+                    k.name
+                );
+            } else {
+                assert!(y >= 1.6e38, "{}: exp({x}) = {y}", k.name);
+            }
+        }
+        println!("{}: exp max rel error {:e} at {}", k.name, worst.0, worst.1);
+        assert!(worst.0 <= EXP_MAX_REL_ERROR, "{}: {worst:?}", k.name);
+        let mut y = [0.0, f32::NEG_INFINITY];
+        (k.exp)(&mut y);
+        assert_eq!(y, [1.0, 0.0], "{}: exp(0), exp(-inf)", k.name);
+    });
+}
+
+#[test]
+fn softmax_handles_extreme_logits() {
+    for_each_variant(|k| {
+        let logits = [1e30, 0.0, -1e30, 80.0, -80.0, 1e30];
+        let mut p = [0.0; 6];
+        let lse = (k.softmax)(&logits, &mut p);
+        assert_close(
+            &format!("{} extreme softmax", k.name),
+            &p,
+            &[0.5, 0.0, 0.0, 0.0, 0.0, 0.5],
+            |_| 1e-6,
+        );
+        assert!(
+            (lse - (1e30 + 2f32.ln())).abs() <= 1e24,
+            "{}: {lse}",
+            k.name
+        );
+        let mut p = [0.0; 3];
+        let lse = (k.softmax)(&[f32::NAN, 0.0, 1.0], &mut p);
+        assert!(
+            lse.is_nan() || p.iter().any(|p| p.is_nan()),
+            "{}: NaN logit",
+            k.name
+        );
+    });
+}
+
+#[test]
+fn variants_start_with_scalar_and_contain_active() {
+    let names: Vec<&str> = variants().map(|k| k.name).collect();
+    assert_eq!(names.first(), Some(&"scalar"));
+    assert!(names.contains(&active().name), "{names:?}");
+    #[cfg(feature = "force-scalar")]
+    assert_eq!(active().name, "scalar");
+    #[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64", feature = "std"))]
+    assert_eq!(
+        active().name,
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            "avx2+fma"
+        } else {
+            "sse2"
+        }
+    );
+    #[cfg(all(not(feature = "force-scalar"), target_arch = "aarch64"))]
+    assert_eq!(active().name, "neon");
+}
+
+#[test]
+fn adagrad_step_error_is_bounded() {
+    // p = 0, so the new p is minus the step; memories from 1e-8 to 1e8.
+    let n = 4096;
+    let g: Vec<f32> = (0..n).map(|i| ((i % 17) as f32 - 8.0) * 0.37).collect();
+    let mem: Vec<f32> = (0..n)
+        .map(|i| 10f32.powf(i as f32 / n as f32 * 16.0 - 8.0))
+        .collect();
+    for_each_variant(|k| {
+        let mut worst = 0.0f32;
+        for clipped in [false, true] {
+            let (mut pa, mut pb) = (vec_of(n, 0.0), vec_of(n, 0.0));
+            let (mut ma, mut mb) = (mem.clone(), mem.clone());
+            if clipped {
+                let (mut ga, mut gb) = (g.clone(), g.clone());
+                (k.adagrad_clip)(&mut pa, &mut ga, &mut ma, 0.1, 1e-8, 2.0);
+                (SCALAR.adagrad_clip)(&mut pb, &mut gb, &mut mb, 0.1, 1e-8, 2.0);
+            } else {
+                (k.adagrad)(&mut pa, &g, &mut ma, 0.1, 1e-8);
+                (SCALAR.adagrad)(&mut pb, &g, &mut mb, 0.1, 1e-8);
+            }
+            let memory_ok = ma
+                .iter()
+                .zip(&mb)
+                .all(|(a, b)| (a - b).abs() <= ELEMENT_TOLERANCE * b);
+            assert!(
+                memory_ok,
+                "{}: memory differs beyond {ELEMENT_TOLERANCE}",
+                k.name
+            );
+            for (a, b) in pa.iter().zip(&pb) {
+                if *b != 0.0 {
+                    worst = worst.max((a - b).abs() / b.abs());
+                } else {
+                    assert_eq!(*a, 0.0, "{}: zero gradient moves p", k.name);
+                }
+            }
+        }
+        println!("{}: adagrad step max rel error {worst:e}", k.name);
+        assert!(worst <= RSQRT_MAX_REL_ERROR, "{}: {worst:e}", k.name);
+    });
+}

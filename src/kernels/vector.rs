@@ -1,0 +1,984 @@
+//! The algorithms of the SIMD kernels, written once over a small vector trait.
+//!
+//! As in matrixmultiply's `sgemm_kernel.rs`, each operation is one `#[inline(always)]` generic
+//! body; the ISA modules (`x86`, `aarch64`) implement [`Vector`] for their registers and wrap
+//! each body in a `#[target_feature]` function, so the body is compiled once per ISA with that
+//! ISA's instructions. Nothing here is ISA-specific.
+//!
+//! Every body first cuts its slices to a common length (so mismatched lengths never read or
+//! write out of bounds, as documented on [`super::Kernels`]), walks full vectors with
+//! `chunks_exact`, and finishes the tail with a partial (zero-padded) vector or the scalar
+//! reference.
+//!
+//! The only precondition of the `unsafe fn`s in this file is that the CPU supports the ISA of
+//! `V`; memory safety follows from the slice lengths that `chunks_exact` guarantees.
+
+use super::AdamStep;
+use super::scalar;
+use crate::math;
+
+/// A safe wrapper around one shared body, compiled inside a `#[target_feature]` function.
+macro_rules! wrap {
+    ($vector:ty, $features:literal, $op:ident ( $($arg:ident : $ty:ty),* ) $(-> $ret:ty)?) => {
+        pub(super) fn $op($($arg: $ty),*) $(-> $ret)? {
+            #[target_feature(enable = $features)]
+            unsafe fn inner($($arg: $ty),*) $(-> $ret)? {
+                // SAFETY: `inner` is only called by the wrapper below, on a CPU with `$features`.
+                unsafe { vector::$op::<$vector>($($arg),*) }
+            }
+            // SAFETY: this function is only reachable through its module's table, which
+            // `active()` and `variants()` hand out only if the CPU has `$features`.
+            unsafe { inner($($arg),*) }
+        }
+    };
+}
+
+/// A module of safe wrappers around the shared bodies for one vector type and one
+/// `target_feature` set, plus its kernel table.
+#[allow(unused_macros)]
+macro_rules! kernels_for {
+    ($module:ident, $v:ty, $f:literal, $name:literal) => {
+        mod $module {
+            use super::*;
+            use crate::kernels::{AdamStep, Kernels, vector};
+
+            wrap!($v, $f, matvec(w: &[f32], x: &[f32], b: &[f32], y: &mut [f32]));
+            wrap!($v, $f, matvec_t(w: &[f32], x: &[f32], y: &mut [f32]));
+            wrap!($v, $f, rank1(w: &mut [f32], a: &[f32], b: &[f32]));
+            wrap!($v, $f, rank_k(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize));
+            wrap!($v, $f, axpy(alpha: f32, x: &[f32], y: &mut [f32]));
+            wrap!($v, $f, tanh(x: &mut [f32]));
+            wrap!($v, $f, exp(x: &mut [f32]));
+            wrap!($v, $f, add_tanh(x: &[f32], y: &mut [f32]));
+            wrap!($v, $f, tanh_backward(h: &[f32], dh: &mut [f32]));
+            wrap!($v, $f, softmax(logits: &[f32], probs: &mut [f32]) -> f32);
+            wrap!($v, $f, clip(x: &mut [f32], limit: f32));
+            wrap!($v, $f, sum_squares(x: &[f32]) -> f32);
+            wrap!($v, $f, scale(x: &mut [f32], factor: f32));
+            wrap!($v, $f, sgd(p: &mut [f32], g: &[f32], lr: f32));
+            wrap!($v, $f, momentum(p: &mut [f32], g: &[f32], velocity: &mut [f32], lr: f32, mu: f32));
+            wrap!($v, $f, adagrad(p: &mut [f32], g: &[f32], mem: &mut [f32], lr: f32, eps: f32));
+            wrap!($v, $f, adagrad_clip(
+                p: &mut [f32], g: &mut [f32], mem: &mut [f32], lr: f32, eps: f32, limit: f32
+            ));
+            wrap!($v, $f, adam(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], step: &AdamStep));
+
+            /// The kernel table of this ISA.
+            pub(crate) const KERNELS: Kernels = Kernels {
+                name: $name,
+                matvec,
+                matvec_t,
+                rank1,
+                rank_k,
+                axpy,
+                tanh,
+                exp,
+                add_tanh,
+                tanh_backward,
+                softmax,
+                clip,
+                sum_squares,
+                scale,
+                sgd,
+                momentum,
+                adagrad,
+                adagrad_clip,
+                adam,
+            };
+        }
+    };
+}
+
+/// One SIMD register of `f32` lanes.
+///
+/// # Safety
+/// Implementors use the intrinsics of one ISA. Every method may only be called on a CPU that
+/// supports that ISA (the methods are `unsafe fn` for that reason alone).
+pub(crate) unsafe trait Vector: Copy {
+    /// Number of `f32` lanes.
+    const LANES: usize;
+
+    /// All lanes `x`.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    unsafe fn splat(x: f32) -> Self;
+    /// Loads `s[..LANES]`.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA and `s.len() >= LANES`.
+    unsafe fn load(s: &[f32]) -> Self;
+    /// Stores to `s[..LANES]`.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA and `s.len() >= LANES`.
+    unsafe fn store(self, s: &mut [f32]);
+    /// Loads `s` (shorter than `LANES`) into the first lanes; the other lanes are 0.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    #[inline(always)]
+    unsafe fn load_partial(s: &[f32]) -> Self {
+        let mut buffer = [0.0f32; 16];
+        buffer.iter_mut().zip(s).for_each(|(b, s)| *b = *s);
+        // SAFETY: the buffer holds 16 ≥ LANES floats; the ISA is the caller's promise.
+        unsafe { Self::load(&buffer) }
+    }
+    /// Stores the first `s.len()` (fewer than `LANES`) lanes to `s`.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    #[inline(always)]
+    unsafe fn store_partial(self, s: &mut [f32]) {
+        let mut buffer = [0.0f32; 16];
+        // SAFETY: the buffer holds 16 ≥ LANES floats; the ISA is the caller's promise.
+        unsafe { self.store(&mut buffer) };
+        s.iter_mut().zip(buffer).for_each(|(s, b)| *s = b);
+    }
+    /// Lane-wise `self + o`.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    unsafe fn add(self, o: Self) -> Self;
+    /// Lane-wise `self - o`.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    unsafe fn sub(self, o: Self) -> Self;
+    /// Lane-wise `self · o`.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    unsafe fn mul(self, o: Self) -> Self;
+    /// Lane-wise `self / o`.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    unsafe fn div(self, o: Self) -> Self;
+    /// Lane-wise `self · b + c` (fused where the ISA has FMA).
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self;
+    /// Lane-wise minimum; if a lane of `x` is NaN the result lane is NaN.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    unsafe fn min_of(limit: Self, x: Self) -> Self;
+    /// Lane-wise maximum; if a lane of `x` is NaN the result lane is NaN.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    unsafe fn max_of(limit: Self, x: Self) -> Self;
+    /// Lane-wise square root.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    unsafe fn sqrt(self) -> Self;
+    /// Lane-wise `1 / sqrt(self)` to within [`super::RSQRT_MAX_REL_ERROR`] (relative), for
+    /// positive finite lanes. The default divides by the exact root; ISAs with a reciprocal
+    /// root estimate refine it with Newton steps instead, which is several times faster.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    #[inline(always)]
+    unsafe fn rsqrt(self) -> Self {
+        // SAFETY: the caller promises the ISA.
+        unsafe { Self::splat(1.0).div(self.sqrt()) }
+    }
+    /// Lane-wise round to the nearest integer, for `|x| < 2³¹`.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    unsafe fn round(self) -> Self;
+    /// `2^n` for integer-valued lanes `n` in `-127..=127` (`-127` gives 0).
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    unsafe fn pow2i(self) -> Self;
+    /// Sum of the lanes.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    unsafe fn sum(self) -> f32;
+    /// The lane sums of four vectors.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    #[inline(always)]
+    unsafe fn sum4(v: [Self; 4]) -> [f32; 4] {
+        // SAFETY: the caller promises the ISA.
+        v.map(|v| unsafe { v.sum() })
+    }
+    /// Largest lane.
+    ///
+    /// # Safety
+    /// The CPU supports the ISA.
+    unsafe fn max_lane(self) -> f32;
+}
+
+/// Cuts two slices to their common length.
+#[inline(always)]
+fn common<'a, 'b>(a: &'a [f32], b: &'b mut [f32]) -> (&'a [f32], &'b mut [f32]) {
+    let n = a.len().min(b.len());
+    (a.split_at(n).0, b.split_at_mut(n).0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transcendentals.
+
+/// Clamp of the tanh approximation: beyond it `tanh` rounds to ±1 in `f32`.
+const TANH_CLAMP: f32 = 7.905_311;
+#[allow(clippy::excessive_precision)] // the published coefficients, rounded by the compiler
+const TANH_P: [f32; 7] = [
+    -2.760_768_5e-16,
+    2.000_187_9e-13,
+    -8.604_671_5e-11,
+    5.122_297e-8,
+    1.485_722_4e-5,
+    6.372_619_3e-4,
+    4.893_524_6e-3,
+];
+const TANH_Q: [f32; 4] = [1.198_258_4e-6, 1.185_347_1e-4, 2.268_434_6e-3, 4.893_525e-3];
+
+/// `tanh` of every lane: a [13/6] odd rational approximation on `[-7.9, 7.9]` (the form Eigen
+/// and tract use), ±1 beyond, NaN for NaN. Error: [`super::TANH_MAX_ERROR`].
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn tanh_v<V: Vector>(x: V) -> V {
+    // SAFETY: the caller promises the ISA.
+    unsafe {
+        let x = V::max_of(V::splat(-TANH_CLAMP), V::min_of(V::splat(TANH_CLAMP), x));
+        let x2 = x.mul(x);
+        let mut p = V::splat(TANH_P[0]);
+        for c in &TANH_P[1..] {
+            p = p.mul_add(x2, V::splat(*c));
+        }
+        let mut q = V::splat(TANH_Q[0]);
+        for c in &TANH_Q[1..] {
+            q = q.mul_add(x2, V::splat(*c));
+        }
+        // Dividing before multiplying by `x` keeps tiny inputs out of the subnormal range.
+        p.div(q).mul(x)
+    }
+}
+
+const EXP_LOW: f32 = -88.0;
+const EXP_HIGH: f32 = 88.3;
+const LN2_HI: f32 = 0.693_359_4;
+const LN2_LO: f32 = -2.121_944_4e-4;
+/// Taylor-like minimax coefficients of `(exp(r) - 1 - r) / r²` on `|r| ≤ ln2/2` (Cephes
+/// `expf`), highest degree first.
+#[allow(clippy::excessive_precision)] // the published coefficients, rounded by the compiler
+const EXP_P: [f32; 6] = [
+    1.987_569_1e-4,
+    1.398_199_9e-3,
+    8.333_452e-3,
+    4.166_579_6e-2,
+    1.666_666_5e-1,
+    5.000_000_1e-1,
+];
+
+/// `exp` of every lane (Cephes `expf`: `2^n · p(r)` with `x = n·ln2 + r`). Accurate to
+/// [`super::EXP_MAX_REL_ERROR`] on `[-87, 88.3]`; below `-88` it returns 0 (the true value is
+/// under `2⁻¹²⁶`); above 88.3 it saturates at `exp(88.3)`; NaN gives NaN.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn exp_v<V: Vector>(x: V) -> V {
+    // SAFETY: the caller promises the ISA.
+    unsafe {
+        let x = V::max_of(V::splat(EXP_LOW), V::min_of(V::splat(EXP_HIGH), x));
+        let n = x.mul(V::splat(core::f32::consts::LOG2_E)).round();
+        let r = n.mul_add(V::splat(-LN2_HI), x);
+        let r = n.mul_add(V::splat(-LN2_LO), r);
+        let mut p = V::splat(EXP_P[0]);
+        for c in &EXP_P[1..] {
+            p = p.mul_add(r, V::splat(*c));
+        }
+        let r2 = r.mul(r);
+        let e = p.mul_add(r2, r.add(V::splat(1.0)));
+        e.mul(n.pow2i())
+    }
+}
+
+/// `x[i] = tanh(x[i])`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn tanh<V: Vector>(x: &mut [f32]) {
+    let mut chunks = x.chunks_exact_mut(V::LANES);
+    for c in &mut chunks {
+        // SAFETY: `c` holds LANES floats; the caller promises the ISA.
+        unsafe { tanh_v(V::load(c)).store(c) };
+    }
+    let tail = chunks.into_remainder();
+    if !tail.is_empty() {
+        // SAFETY: partial loads take any length; the caller promises the ISA.
+        unsafe { tanh_v(V::load_partial(tail)).store_partial(tail) };
+    }
+}
+
+/// `x[i] = exp(x[i])`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn exp<V: Vector>(x: &mut [f32]) {
+    let mut chunks = x.chunks_exact_mut(V::LANES);
+    for c in &mut chunks {
+        // SAFETY: `c` holds LANES floats; the caller promises the ISA.
+        unsafe { exp_v(V::load(c)).store(c) };
+    }
+    let tail = chunks.into_remainder();
+    if !tail.is_empty() {
+        // SAFETY: partial loads take any length; the caller promises the ISA.
+        unsafe { exp_v(V::load_partial(tail)).store_partial(tail) };
+    }
+}
+
+/// `y[i] = tanh(y[i] + x[i])`: the step's input row added and the activation applied in one
+/// pass.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn add_tanh<V: Vector>(x: &[f32], y: &mut [f32]) {
+    let (x, y) = common(x, y);
+    let mut ys = y.chunks_exact_mut(V::LANES);
+    let mut xs = x.chunks_exact(V::LANES);
+    for (y, x) in (&mut ys).zip(&mut xs) {
+        // SAFETY: both chunks hold LANES floats; the caller promises the ISA.
+        unsafe { tanh_v(V::load(y).add(V::load(x))).store(y) };
+    }
+    let (y, x) = (ys.into_remainder(), xs.remainder());
+    if !y.is_empty() {
+        // SAFETY: partial loads take any length; the caller promises the ISA.
+        unsafe { tanh_v(V::load_partial(y).add(V::load_partial(x))).store_partial(y) };
+    }
+}
+
+/// `dh[i] *= 1 - h[i]²`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn tanh_backward<V: Vector>(h: &[f32], dh: &mut [f32]) {
+    let (h, dh) = common(h, dh);
+    let mut ds = dh.chunks_exact_mut(V::LANES);
+    let mut hs = h.chunks_exact(V::LANES);
+    for (d, h) in (&mut ds).zip(&mut hs) {
+        // SAFETY: both chunks hold LANES floats; the caller promises the ISA.
+        unsafe {
+            let h = V::load(h);
+            let one_minus = h.mul(h).sub(V::splat(1.0));
+            V::load(d).mul(V::splat(0.0).sub(one_minus)).store(d);
+        }
+    }
+    scalar::tanh_backward(hs.remainder(), ds.into_remainder());
+}
+
+/// `probs = softmax(logits)`; returns `log Σ exp(logits)`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn softmax<V: Vector>(logits: &[f32], probs: &mut [f32]) -> f32 {
+    if logits.is_empty() {
+        return f32::NEG_INFINITY;
+    }
+    // SAFETY: every load reads a chunk of LANES floats or a partial tail; the caller promises
+    // the ISA.
+    unsafe {
+        let mut chunks = logits.chunks_exact(V::LANES);
+        let mut max = V::splat(f32::NEG_INFINITY);
+        for c in &mut chunks {
+            max = V::max_of(max, V::load(c));
+        }
+        let mut max = max.max_lane();
+        for &z in chunks.remainder() {
+            max = max.max(z);
+        }
+        let (logits, probs) = common(logits, probs);
+        let shift = V::splat(max);
+        let mut sum = V::splat(0.0);
+        let mut ps = probs.chunks_exact_mut(V::LANES);
+        let mut zs = logits.chunks_exact(V::LANES);
+        for (p, z) in (&mut ps).zip(&mut zs) {
+            let e = exp_v(V::load(z).sub(shift));
+            e.store(p);
+            sum = sum.add(e);
+        }
+        let (p, z) = (ps.into_remainder(), zs.remainder());
+        let mut sum = sum.sum();
+        if !p.is_empty() {
+            let e = exp_v(V::load_partial(z).sub(shift));
+            e.store_partial(p);
+            let mut tail = [0.0f32; 16];
+            e.store(&mut tail);
+            sum += tail.iter().take(p.len()).sum::<f32>();
+        }
+        scale::<V>(probs, 1.0 / sum);
+        max + math::ln(sum)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linear algebra.
+
+/// `Σ a[i]·b[i]` over four rows `a` at once against one `x` (each row as long as `x`), with
+/// two accumulators per row to hide the FMA latency.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+unsafe fn dot4<V: Vector>(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
+    let step = 2 * V::LANES;
+    let [r0, r1, r2, r3] = rows;
+    // SAFETY: every load reads a chunk of `step` floats at offset 0 or LANES, or a partial
+    // tail; the caller promises the ISA.
+    unsafe {
+        let zero = V::splat(0.0);
+        let mut acc = [[zero; 2]; 4];
+        let chunks = x
+            .chunks_exact(step)
+            .zip(r0.chunks_exact(step))
+            .zip(r1.chunks_exact(step))
+            .zip(r2.chunks_exact(step))
+            .zip(r3.chunks_exact(step));
+        for ((((xc, c0), c1), c2), c3) in chunks {
+            let (x0, x1) = (V::load(xc), V::load(&xc[V::LANES..]));
+            for (acc, c) in acc.iter_mut().zip([c0, c1, c2, c3]) {
+                acc[0] = V::load(c).mul_add(x0, acc[0]);
+                acc[1] = V::load(&c[V::LANES..]).mul_add(x1, acc[1]);
+            }
+        }
+        let done = x.len() - x.len() % step;
+        let x_rest = x.get(done..).unwrap_or(&[]);
+        let mut sums = [zero; 4];
+        for ((sum, acc), r) in sums.iter_mut().zip(acc).zip(rows) {
+            let r_rest = r.get(done..).unwrap_or(&[]);
+            let mut acc = acc[0].add(acc[1]);
+            let mut xc = x_rest.chunks_exact(V::LANES);
+            let mut rc = r_rest.chunks_exact(V::LANES);
+            for (x, r) in (&mut xc).zip(&mut rc) {
+                acc = V::load(r).mul_add(V::load(x), acc);
+            }
+            let (x, r) = (xc.remainder(), rc.remainder());
+            if !x.is_empty() {
+                acc = V::load_partial(r).mul_add(V::load_partial(x), acc);
+            }
+            *sum = acc;
+        }
+        V::sum4(sums)
+    }
+}
+
+/// `y[r] = b[r] + Σ_c w[r·cols + c]·x[c]`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn matvec<V: Vector>(w: &[f32], x: &[f32], b: &[f32], y: &mut [f32]) {
+    let cols = x.len();
+    if cols == 0 {
+        y.iter_mut().zip(b).for_each(|(y, b)| *y = *b);
+        return;
+    }
+    let rows = y.len().min(b.len()).min(w.len() / cols);
+    let (y, b, w) = (
+        y.split_at_mut(rows).0,
+        b.split_at(rows).0,
+        w.split_at(rows * cols).0,
+    );
+    let mut ys = y.chunks_exact_mut(4);
+    let mut bs = b.chunks_exact(4);
+    let mut ws = w.chunks_exact(4 * cols);
+    for ((y4, b4), w4) in (&mut ys).zip(&mut bs).zip(&mut ws) {
+        let (r0, rest) = w4.split_at(cols);
+        let (r1, rest) = rest.split_at(cols);
+        let (r2, r3) = rest.split_at(cols);
+        // SAFETY: the caller promises the ISA.
+        let dots = unsafe { dot4::<V>([r0, r1, r2, r3], x) };
+        for ((y, b), d) in y4.iter_mut().zip(b4).zip(dots) {
+            *y = b + d;
+        }
+    }
+    for ((y, b), row) in ys
+        .into_remainder()
+        .iter_mut()
+        .zip(bs.remainder())
+        .zip(ws.remainder().chunks_exact(cols))
+    {
+        // SAFETY: the caller promises the ISA.
+        let [d, ..] = unsafe { dot4::<V>([row, row, row, row], x) };
+        *y = b + d;
+    }
+}
+
+/// `y[block] += Σ_k s_k · row_k[block]` for the `N` vectors of `y` starting at column `c0`,
+/// with `y`'s block held in registers across all terms.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+unsafe fn lincomb_block<'r, V: Vector, const N: usize>(
+    y: &mut [f32],
+    c0: usize,
+    terms: impl Iterator<Item = (f32, &'r [f32])>,
+) {
+    let width = N * V::LANES;
+    let Some(y) = y.get_mut(c0..c0 + width) else {
+        return;
+    };
+    // SAFETY: every load and store reads a chunk of LANES floats of a `width`-long block; the
+    // caller promises the ISA.
+    unsafe {
+        let mut acc = [V::splat(0.0); N];
+        for (a, c) in acc.iter_mut().zip(y.chunks_exact(V::LANES)) {
+            *a = V::load(c);
+        }
+        for (s, row) in terms {
+            let Some(block) = row.get(c0..c0 + width) else {
+                continue;
+            };
+            let s = V::splat(s);
+            for (a, c) in acc.iter_mut().zip(block.chunks_exact(V::LANES)) {
+                *a = V::load(c).mul_add(s, *a);
+            }
+        }
+        for (a, c) in acc.iter().zip(y.chunks_exact_mut(V::LANES)) {
+            a.store(c);
+        }
+    }
+}
+
+/// As [`lincomb_block`] for the last, partial vector of `y` (fewer than LANES columns from `c0`).
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+unsafe fn lincomb_tail<'r, V: Vector>(
+    y: &mut [f32],
+    c0: usize,
+    terms: impl Iterator<Item = (f32, &'r [f32])>,
+) {
+    let Some(y) = y.get_mut(c0..) else {
+        return;
+    };
+    let width = y.len();
+    // SAFETY: partial loads and stores take any length; the caller promises the ISA.
+    unsafe {
+        let mut acc = V::load_partial(y);
+        for (s, row) in terms {
+            if let Some(block) = row.get(c0..c0 + width) {
+                acc = V::load_partial(block).mul_add(V::splat(s), acc);
+            }
+        }
+        acc.store_partial(y);
+    }
+}
+
+/// `y += Σ_k s_k · row_k` over all columns of `y`: column blocks of 8, 4, 2 and 1 vectors, then
+/// a partial vector; `terms` is called once per block.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+unsafe fn lincomb<'r, V: Vector, It: Iterator<Item = (f32, &'r [f32])>>(
+    y: &mut [f32],
+    terms: impl Fn() -> It,
+) {
+    let cols = y.len();
+    let mut c0 = 0;
+    while c0 + 8 * V::LANES <= cols {
+        // SAFETY: the caller promises the ISA.
+        unsafe { lincomb_block::<V, 8>(y, c0, terms()) };
+        c0 += 8 * V::LANES;
+    }
+    if c0 + 4 * V::LANES <= cols {
+        // SAFETY: the caller promises the ISA.
+        unsafe { lincomb_block::<V, 4>(y, c0, terms()) };
+        c0 += 4 * V::LANES;
+    }
+    if c0 + 2 * V::LANES <= cols {
+        // SAFETY: the caller promises the ISA.
+        unsafe { lincomb_block::<V, 2>(y, c0, terms()) };
+        c0 += 2 * V::LANES;
+    }
+    if c0 + V::LANES <= cols {
+        // SAFETY: the caller promises the ISA.
+        unsafe { lincomb_block::<V, 1>(y, c0, terms()) };
+        c0 += V::LANES;
+    }
+    if c0 < cols {
+        // SAFETY: the caller promises the ISA.
+        unsafe { lincomb_tail::<V>(y, c0, terms()) };
+    }
+}
+
+/// `y[c] += Σ_r w[r·cols + c]·x[r]`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn matvec_t<V: Vector>(w: &[f32], x: &[f32], y: &mut [f32]) {
+    let cols = y.len();
+    if cols == 0 {
+        return;
+    }
+    // SAFETY: the caller promises the ISA.
+    unsafe { lincomb::<V, _>(y, || x.iter().copied().zip(w.chunks_exact(cols))) };
+}
+
+/// `w[r·cols + c] += Σ_t a[t·rows + r]·b[t·cols + c]` (`W += Aᵀ·B`: the sum of `k` rank-1
+/// updates, each row of `W` held in registers across all of them).
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn rank_k<V: Vector>(
+    w: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    rows: usize,
+    cols: usize,
+) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    for (r, w_row) in w.chunks_exact_mut(cols).take(rows).enumerate() {
+        let terms = || {
+            a.chunks_exact(rows)
+                .map(move |a_t| a_t.get(r).copied().unwrap_or(0.0))
+                .zip(b.chunks_exact(cols))
+        };
+        // SAFETY: the caller promises the ISA.
+        unsafe { lincomb::<V, _>(w_row, terms) };
+    }
+}
+
+/// `w[r·cols + c] += a[r]·b[c]`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn rank1<V: Vector>(w: &mut [f32], a: &[f32], b: &[f32]) {
+    let cols = b.len();
+    if cols == 0 {
+        return;
+    }
+    for (row, &a) in w.chunks_exact_mut(cols).zip(a) {
+        // SAFETY: the caller promises the ISA.
+        unsafe { axpy::<V>(a, b, row) };
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Element-wise operations.
+
+/// `y[i] += alpha·x[i]`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn axpy<V: Vector>(alpha: f32, x: &[f32], y: &mut [f32]) {
+    let (x, y) = common(x, y);
+    let mut ys = y.chunks_exact_mut(V::LANES);
+    let mut xs = x.chunks_exact(V::LANES);
+    // SAFETY: the caller promises the ISA.
+    let a = unsafe { V::splat(alpha) };
+    for (y, x) in (&mut ys).zip(&mut xs) {
+        // SAFETY: both chunks hold LANES floats; the caller promises the ISA.
+        unsafe { V::load(x).mul_add(a, V::load(y)).store(y) };
+    }
+    let (y, x) = (ys.into_remainder(), xs.remainder());
+    if !y.is_empty() {
+        // SAFETY: partial loads take any length; the caller promises the ISA.
+        unsafe {
+            V::load_partial(x)
+                .mul_add(a, V::load_partial(y))
+                .store_partial(y)
+        };
+    }
+}
+
+/// `x[i] = clamp(x[i], -limit, limit)`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn clip<V: Vector>(x: &mut [f32], limit: f32) {
+    let mut xs = x.chunks_exact_mut(V::LANES);
+    // SAFETY: the caller promises the ISA.
+    let (lo, hi) = unsafe { (V::splat(-limit), V::splat(limit)) };
+    for c in &mut xs {
+        // SAFETY: the chunk holds LANES floats; the caller promises the ISA.
+        unsafe { V::min_of(hi, V::max_of(lo, V::load(c))).store(c) };
+    }
+    scalar::clip(xs.into_remainder(), limit);
+}
+
+/// `Σ x[i]²`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn sum_squares<V: Vector>(x: &[f32]) -> f32 {
+    let mut xs = x.chunks_exact(2 * V::LANES);
+    // SAFETY: every load reads a chunk of 2·LANES floats; the caller promises the ISA.
+    unsafe {
+        let mut acc = [V::splat(0.0); 2];
+        for c in &mut xs {
+            let (v0, v1) = (V::load(c), V::load(&c[V::LANES..]));
+            acc[0] = v0.mul_add(v0, acc[0]);
+            acc[1] = v1.mul_add(v1, acc[1]);
+        }
+        acc[0].add(acc[1]).sum() + scalar::sum_squares(xs.remainder())
+    }
+}
+
+/// `x[i] *= factor`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn scale<V: Vector>(x: &mut [f32], factor: f32) {
+    let mut xs = x.chunks_exact_mut(V::LANES);
+    // SAFETY: the caller promises the ISA.
+    let f = unsafe { V::splat(factor) };
+    for c in &mut xs {
+        // SAFETY: the chunk holds LANES floats; the caller promises the ISA.
+        unsafe { V::load(c).mul(f).store(c) };
+    }
+    scalar::scale(xs.into_remainder(), factor);
+}
+
+/// `p -= lr·g`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn sgd<V: Vector>(p: &mut [f32], g: &[f32], lr: f32) {
+    // SAFETY: the caller promises the ISA.
+    unsafe { axpy::<V>(-lr, g, p) };
+}
+
+/// `v = mu·v + g; p -= lr·v`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn momentum<V: Vector>(
+    p: &mut [f32],
+    g: &[f32],
+    velocity: &mut [f32],
+    lr: f32,
+    mu: f32,
+) {
+    let n = p.len().min(g.len()).min(velocity.len());
+    let (p, g, v) = (
+        p.split_at_mut(n).0,
+        g.split_at(n).0,
+        velocity.split_at_mut(n).0,
+    );
+    let mut ps = p.chunks_exact_mut(V::LANES);
+    let mut gs = g.chunks_exact(V::LANES);
+    let mut vs = v.chunks_exact_mut(V::LANES);
+    // SAFETY: the caller promises the ISA.
+    let (lr_v, mu_v) = unsafe { (V::splat(-lr), V::splat(mu)) };
+    for ((p, g), v) in (&mut ps).zip(&mut gs).zip(&mut vs) {
+        // SAFETY: the chunks hold LANES floats; the caller promises the ISA.
+        unsafe {
+            let vel = V::load(v).mul_add(mu_v, V::load(g));
+            vel.store(v);
+            vel.mul_add(lr_v, V::load(p)).store(p);
+        }
+    }
+    scalar::momentum(
+        ps.into_remainder(),
+        gs.remainder(),
+        vs.into_remainder(),
+        lr,
+        mu,
+    );
+}
+
+/// `mem += g²; p -= lr·g / sqrt(mem + eps)`.
+///
+/// The tail goes through the same vector arithmetic as the body (partial loads), so each
+/// element's result does not depend on its position: a padded model trains bit-identically.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn adagrad<V: Vector>(
+    p: &mut [f32],
+    g: &[f32],
+    mem: &mut [f32],
+    lr: f32,
+    eps: f32,
+) {
+    let n = p.len().min(g.len()).min(mem.len());
+    let (p, g, mem) = (p.split_at_mut(n).0, g.split_at(n).0, mem.split_at_mut(n).0);
+    let mut ps = p.chunks_exact_mut(V::LANES);
+    let mut gs = g.chunks_exact(V::LANES);
+    let mut ms = mem.chunks_exact_mut(V::LANES);
+    // SAFETY: the caller promises the ISA.
+    let (lr_v, eps_v) = unsafe { (V::splat(lr), V::splat(eps)) };
+    for ((p, g), m) in (&mut ps).zip(&mut gs).zip(&mut ms) {
+        // SAFETY: the chunks hold LANES floats; the caller promises the ISA.
+        unsafe {
+            let (p_new, m_new) = adagrad_lanes(V::load(p), V::load(g), V::load(m), lr_v, eps_v);
+            m_new.store(m);
+            p_new.store(p);
+        }
+    }
+    let (p, g, m) = (ps.into_remainder(), gs.remainder(), ms.into_remainder());
+    if !p.is_empty() {
+        // SAFETY: partial loads and stores take any length; the caller promises the ISA.
+        unsafe {
+            let (p_new, m_new) = adagrad_lanes(
+                V::load_partial(p),
+                V::load_partial(g),
+                V::load_partial(m),
+                lr_v,
+                eps_v,
+            );
+            m_new.store_partial(m);
+            p_new.store_partial(p);
+        }
+    }
+}
+
+/// One vector of Adagrad: returns the new parameters and memory.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+unsafe fn adagrad_lanes<V: Vector>(p: V, g: V, m: V, lr: V, eps: V) -> (V, V) {
+    // SAFETY: the caller promises the ISA.
+    unsafe {
+        let mem = g.mul_add(g, m);
+        let step = lr.mul(g).mul(mem.add(eps).rsqrt());
+        (p.sub(step), mem)
+    }
+}
+
+/// Clip then Adagrad in one pass: `g = clamp(g, ±limit)` (written back), then [`adagrad`].
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn adagrad_clip<V: Vector>(
+    p: &mut [f32],
+    g: &mut [f32],
+    mem: &mut [f32],
+    lr: f32,
+    eps: f32,
+    limit: f32,
+) {
+    let n = p.len().min(g.len()).min(mem.len());
+    let (p, g, mem) = (
+        p.split_at_mut(n).0,
+        g.split_at_mut(n).0,
+        mem.split_at_mut(n).0,
+    );
+    let mut ps = p.chunks_exact_mut(V::LANES);
+    let mut gs = g.chunks_exact_mut(V::LANES);
+    let mut ms = mem.chunks_exact_mut(V::LANES);
+    // SAFETY: the caller promises the ISA.
+    let (lr_v, eps_v, lo, hi) = unsafe {
+        (
+            V::splat(lr),
+            V::splat(eps),
+            V::splat(-limit),
+            V::splat(limit),
+        )
+    };
+    for ((p, gc), m) in (&mut ps).zip(&mut gs).zip(&mut ms) {
+        // SAFETY: the chunks hold LANES floats; the caller promises the ISA.
+        unsafe {
+            let g = V::min_of(hi, V::max_of(lo, V::load(gc)));
+            g.store(gc);
+            let (p_new, m_new) = adagrad_lanes(V::load(p), g, V::load(m), lr_v, eps_v);
+            m_new.store(m);
+            p_new.store(p);
+        }
+    }
+    let (p, gc, m) = (
+        ps.into_remainder(),
+        gs.into_remainder(),
+        ms.into_remainder(),
+    );
+    if !p.is_empty() {
+        // SAFETY: partial loads and stores take any length; the caller promises the ISA.
+        unsafe {
+            let g = V::min_of(hi, V::max_of(lo, V::load_partial(gc)));
+            g.store_partial(gc);
+            let (p_new, m_new) =
+                adagrad_lanes(V::load_partial(p), g, V::load_partial(m), lr_v, eps_v);
+            m_new.store_partial(m);
+            p_new.store_partial(p);
+        }
+    }
+}
+
+/// `m = b1·m + (1-b1)·g; v = b2·v + (1-b2)·g²; p -= lr·m / (sqrt(v) + eps)`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn adam<V: Vector>(
+    p: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    step: &AdamStep,
+) {
+    let n = p.len().min(g.len()).min(m.len()).min(v.len());
+    let (p, g, m, v) = (
+        p.split_at_mut(n).0,
+        g.split_at(n).0,
+        m.split_at_mut(n).0,
+        v.split_at_mut(n).0,
+    );
+    let mut ps = p.chunks_exact_mut(V::LANES);
+    let mut gs = g.chunks_exact(V::LANES);
+    let mut mss = m.chunks_exact_mut(V::LANES);
+    let mut vs = v.chunks_exact_mut(V::LANES);
+    // SAFETY: the caller promises the ISA.
+    let (b1, c1, b2, c2, lr, eps) = unsafe {
+        (
+            V::splat(step.beta1),
+            V::splat(1.0 - step.beta1),
+            V::splat(step.beta2),
+            V::splat(1.0 - step.beta2),
+            V::splat(step.lr),
+            V::splat(step.eps),
+        )
+    };
+    for (((p, g), mc), vc) in (&mut ps).zip(&mut gs).zip(&mut mss).zip(&mut vs) {
+        // SAFETY: the chunks hold LANES floats; the caller promises the ISA.
+        unsafe {
+            let g = V::load(g);
+            let m1 = b1.mul(V::load(mc)).add(c1.mul(g));
+            let v1 = b2.mul(V::load(vc)).add(c2.mul(g).mul(g));
+            m1.store(mc);
+            v1.store(vc);
+            let upd = lr.mul(m1).div(v1.sqrt().add(eps));
+            V::load(p).sub(upd).store(p);
+        }
+    }
+    scalar::adam(
+        ps.into_remainder(),
+        gs.remainder(),
+        mss.into_remainder(),
+        vs.into_remainder(),
+        step,
+    );
+}
