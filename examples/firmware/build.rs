@@ -8,6 +8,9 @@
 //! - `FW_HIDDEN`, `FW_SEQ_LEN`, `FW_ITERATIONS`: override the sizes of the `train` example
 //!   (defaults: 32 / 25 / 1000 on the M4F, 16 / 10 / 1000 on the M0). With `FW_ITERATIONS` set,
 //!   the example only measures: it does not require the text to be reproduced.
+//! - `FW_MODE` = `train` (default), `infer` or `baseline`: what the `footprint` firmware links
+//!   (training and inference, inference only, or neither), so that the core's share of flash is
+//!   the difference to `baseline`. Its hidden size is `FW_HIDDEN` (default 32).
 use std::{env, fs, path::PathBuf};
 
 fn main() {
@@ -35,18 +38,27 @@ fn main() {
             .map_or(default, |v| v.parse().expect("a number"))
     };
     let check = env::var("FW_ITERATIONS").is_err();
+    let mode = env::var("FW_MODE").unwrap_or_else(|_| "train".into());
+    assert!(
+        ["train", "infer", "baseline"].contains(&mode.as_str()),
+        "FW_MODE must be train, infer or baseline"
+    );
     let config = format!(
         "/// Hidden units.\npub const HIDDEN: usize = {};\n\
          /// Tokens per training chunk (BPTT length).\npub const SEQ_LEN: usize = {};\n\
          /// Training chunks.\npub const ITERATIONS: usize = {};\n\
          /// Whether the run must reproduce the text (false when `FW_ITERATIONS` is overridden for a measurement).\n\
          pub const CHECK: bool = {};\n\
-         /// Train on the first line of the poem only (`FW_TEXT=line`).\npub const FIRST_LINE_ONLY: bool = {};\n",
+         /// Train on the first line of the poem only (`FW_TEXT=line`).\npub const FIRST_LINE_ONLY: bool = {};\n\
+         /// `footprint`: link inference (`FW_MODE` train or infer).\npub const WITH_INFERENCE: bool = {};\n\
+         /// `footprint`: link training (`FW_MODE=train`).\npub const WITH_TRAINING: bool = {};\n",
         get("FW_HIDDEN", hidden),
         get("FW_SEQ_LEN", seq_len),
         get("FW_ITERATIONS", iterations),
         check,
-        text == "line"
+        text == "line",
+        mode != "baseline",
+        mode == "train"
     );
     fs::write(out.join("config.rs"), config).expect("OUT_DIR is writable");
 
@@ -54,6 +66,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     for var in [
         "FW_MEMORY",
+        "FW_MODE",
         "FW_TEXT",
         "FW_HIDDEN",
         "FW_SEQ_LEN",

@@ -52,6 +52,23 @@ pub extern "C" fn infer_stop() {
     unsafe { core::arch::asm!("nop", "nop", options(nomem, nostack, preserves_flags)) };
 }
 
+/// End of the `Rnn::step` part of an inference step (the window `infer_start`..`step_stop`).
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn step_stop() {
+    // SAFETY: as above.
+    unsafe {
+        core::arch::asm!(
+            "nop",
+            "nop",
+            "nop",
+            "nop",
+            "nop",
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+}
+
 /// Start of one training chunk (forward, backward, clip, update).
 #[unsafe(no_mangle)]
 #[inline(never)]

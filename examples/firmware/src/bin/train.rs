@@ -22,8 +22,12 @@ use micrornn::{
 };
 use rand_xoshiro::rand_core::SeedableRng;
 
-// HIDDEN, SEQ_LEN, ITERATIONS, CHECK: chosen per target by build.rs.
-include!(concat!(env!("OUT_DIR"), "/config.rs"));
+/// HIDDEN, SEQ_LEN, ITERATIONS, CHECK, FIRST_LINE_ONLY: chosen per target by build.rs.
+#[allow(dead_code)]
+mod config {
+    include!(concat!(env!("OUT_DIR"), "/config.rs"));
+}
+use config::{CHECK, FIRST_LINE_ONLY, HIDDEN, ITERATIONS, SEQ_LEN};
 
 /// The first verse of Emily Dickinson's "Hope is the thing with feathers" (notebook 003).
 const POEM: &str = "Hope is the thing with feathers that perches in the soul. \
