@@ -69,6 +69,9 @@ pub enum Error {
         /// Bytes needed.
         needed: usize,
     },
+    /// Model bytes whose checksums match but whose content is impossible (a vocabulary entry
+    /// that is not a character, a class count above the outputs…): written by another tool.
+    CorruptModel(&'static str),
 }
 
 impl fmt::Display for Error {
@@ -112,6 +115,7 @@ impl fmt::Display for Error {
             Error::BufferTooSmall { needed } => {
                 write!(f, "buffer too small: {needed} bytes needed")
             }
+            Error::CorruptModel(what) => write!(f, "invalid model data: {what}"),
         }
     }
 }

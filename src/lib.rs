@@ -78,6 +78,7 @@ mod bptt;
 mod clip;
 mod error;
 pub mod eval;
+pub mod format;
 pub mod init;
 pub mod kernels;
 mod math;
