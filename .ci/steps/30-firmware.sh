@@ -55,6 +55,9 @@ echo "--- panic-freedom: must link (a reachable panic is an undefined symbol)"
 
 run_fw "train (Cortex-M4F, mps2-an386)" 180 --release --bin train
 run_fw "train (Cortex-M0, microbit, 16 KB RAM)" 240 --release --bin train --target thumbv6m-none-eabi
+run_fw "deploy (Cortex-M4F, mps2-an386)" 60 --release --bin deploy
+run_fw "deploy (Cortex-M0, microbit)" 60 --release --bin deploy --target thumbv6m-none-eabi
+# (the host half of the deploy check, tests/firmware_deploy.rs, runs in `cargo test`)
 
 echo "--- riscv32imac-unknown-none-elf: the core builds (panic check above links for it too)"
 (cd "$root" && cargo build -q --release --lib --no-default-features --target riscv32imac-unknown-none-elf)

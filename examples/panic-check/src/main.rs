@@ -9,7 +9,8 @@
 //! Covered: `Rnn::step` (token and dense inputs) and `Rnn::logits`; sampling (`Sampler::feed`,
 //! `pick` greedy and with temperature and top-k, `generate`); one training chunk
 //! (`Trainer::train_chunk`: forward, backward with and without a window, clipping by value and
-//! by norm, each optimizer's update); the character vocabulary.
+//! by norm, each optimizer's update); model decoding from bytes (`format::decode`); the
+//! character vocabulary.
 //!
 //! To find a panicking call: `cargo build --release --features locate`, then list the callers of
 //! `core::panicking` with `arm-none-eabi-objdump -d -C` (EMBEDDED.md §6).
@@ -19,7 +20,7 @@
 use core::hint::black_box;
 use micrornn::{
     Adagrad, Adam, CharVocab, Clip, DefaultRng, Input, Momentum, Optimizer, Rnn, Sampler, Sampling,
-    Sgd, Tape, TrainConfig, Trainer,
+    Sgd, Tape, TrainConfig, Trainer, format,
 };
 use rand_xoshiro::rand_core::SeedableRng;
 
@@ -107,6 +108,19 @@ fn train<P: Optimizer<I, H, O>>(optimizer: &mut P) {
     black_box(&model);
 }
 
+/// Model decoding from bytes whose content and length the optimizer cannot see.
+#[inline(never)]
+fn decoding() {
+    let mut bytes = [0u8; format::encoded_len::<I, H, O>() + 16];
+    black_box(&mut bytes);
+    let bytes: &[u8] = black_box(&bytes[..]);
+    let mut model = Model::ZERO;
+    let mut vocab = CharVocab::<I>::new();
+    black_box(format::decode(bytes, &mut model, &mut vocab)).ok();
+    black_box(format::Header::read(bytes)).ok();
+    black_box((&model, &vocab));
+}
+
 /// The character vocabulary: build, encode, decode.
 #[inline(never)]
 fn vocabulary() {
@@ -130,6 +144,7 @@ pub extern "C" fn _start() -> ! {
     train(&mut black_box(Adagrad::new(0.1)));
     train(&mut black_box(Adam::new(0.01)));
     vocabulary();
+    decoding();
     #[cfg(feature = "demo-panic")]
     {
         let values = black_box([1u8; 4]);
