@@ -18,8 +18,7 @@ mod common;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
-use micrornn::{CharVocab, DefaultRng, Error, Rnn, Sampler, Sampling, format};
-use rand_xoshiro::rand_core::SeedableRng;
+use micrornn::{CharVocab, Error, Input, Rnn, argmax, format};
 
 /// The model file, in flash.
 static MODEL_BYTES: &[u8] = include_bytes!("../../models/poem-h32.mrnn");
@@ -28,7 +27,9 @@ const EXPECTED: &str = include_str!("../../models/poem-h32.txt");
 /// Characters to generate (the expected text is ASCII).
 const LEN: usize = EXPECTED.len();
 
-type Model = Rnn<22, 32, 22>;
+/// Outputs (and inputs) of the model: its vocabulary's capacity.
+const O: usize = 22;
+type Model = Rnn<O, 32, O>;
 
 #[entry]
 fn main() -> ! {
@@ -60,8 +61,12 @@ fn run(model: &mut Model) -> Result<bool, Error> {
         MODEL_BYTES.len()
     );
 
-    let mut sampler = Sampler::new(model, header.classes, Sampling::GREEDY)?;
-    let mut rng = DefaultRng::seed_from_u64(0); // greedy decoding never draws from it
+    let model: &Model = model;
+    // Greedy generation with the model's own calls: `step` (the hidden state), `logits`, and the
+    // most likely of the live classes (what `Sampler` with `Sampling::GREEDY` does).
+    let classes = header.classes.min(O);
+    let mut hidden = [0.0f32; 32];
+    let mut logits = [0.0f32; O];
     let mut text = [b'?'; LEN];
     let mut expected = EXPECTED.chars();
     let mut token = vocab.encode(expected.next().unwrap_or('?'))?;
@@ -73,9 +78,12 @@ fn run(model: &mut Model) -> Result<bool, Error> {
             matched &= expected.next() == Some(c);
         }
         common::infer_start();
-        let next = sampler.feed(token).and_then(|()| sampler.pick(&mut rng));
+        let stepped = model.step(Input::Token(token), &mut hidden);
+        common::step_stop();
+        model.logits(&hidden, &mut logits);
+        token = argmax(logits.get(..classes).unwrap_or(&logits));
         common::infer_stop();
-        token = next?;
+        stepped?;
     }
     hprintln!(
         "generated: {}",

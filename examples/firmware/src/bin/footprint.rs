@@ -103,13 +103,15 @@ fn run(
             common::train_stop();
             report?;
         }
-    } else {
-        // Inference only stands for a deployed model, whose weights come from elsewhere (see
-        // deploy.rs): fill them here without the core's initializers.
-        for tensor in model.tensors_mut() {
-            for w in tensor {
-                *w = (rng.next_u32() >> 8) as f32 * (0.2 / 16_777_216.0) - 0.1;
-            }
+    }
+    // Inference runs on fresh weights, uniform in ±1/√H (notebook 000's initialization), in every
+    // mode: tanhf's cost depends on its argument, so the count needs weights of a known scale.
+    // Filled here rather than by `init_uniform`, so the inference-only build links no
+    // initializer of the core (a deployed model's weights come from elsewhere: see deploy.rs).
+    const LIMIT: f32 = 2.0 * inv_sqrt(HIDDEN as f32);
+    for tensor in model.tensors_mut() {
+        for w in tensor {
+            *w = ((rng.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0) - 0.5) * LIMIT;
         }
     }
     // Inference: step, then logits and the most likely next token, fed back.
@@ -127,4 +129,15 @@ fn run(
         sum += token;
     }
     Ok(sum)
+}
+
+/// `1/√n` at compile time (Newton's iteration), so that no square root is linked.
+const fn inv_sqrt(n: f32) -> f32 {
+    let mut x = 1.0 / n; // below 1/√n: the iteration rises monotonically to it
+    let mut i = 0;
+    while i < 40 {
+        x *= 1.5 - 0.5 * n * x * x;
+        i += 1;
+    }
+    x
 }
