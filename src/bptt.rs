@@ -54,7 +54,7 @@ pub enum Targets<'a> {
 ///
 /// Holds the hidden state after each of up to `T` steps and the gradient of the loss with respect
 /// to the logits of each step. Takes [`Tape::SIZE`] bytes ≈ `4·(T·(H + O) + H) + 16`; for
-/// min-char-rnn (T = 25, H = 100, O = 65): 16,932 bytes.
+/// min-char-rnn (T = 25, H = 100, O = 65): 16,920 bytes on a 64-bit target.
 #[derive(Clone, Debug)]
 pub struct Tape<const T: usize, const H: usize, const O: usize> {
     h_start: [f32; H],

@@ -12,6 +12,11 @@ use core::fmt;
 pub enum Error {
     /// A character that is not in the vocabulary.
     UnknownChar(char),
+    /// A word that is not in the word vocabulary (which has no `<unk>` entry).
+    UnknownWord {
+        /// Position of the word in its text, counting words from 0.
+        index: usize,
+    },
     /// The text has more distinct characters (or words) than the vocabulary can hold.
     VocabularyFull {
         /// How many symbols the vocabulary can hold.
@@ -78,6 +83,10 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Error::UnknownChar(c) => write!(f, "character {c:?} is not in the model's vocabulary"),
+            Error::UnknownWord { index } => write!(
+                f,
+                "word {index} of the text (counting from 0) is not in the vocabulary"
+            ),
             Error::VocabularyFull { capacity } => {
                 write!(
                     f,

@@ -50,7 +50,7 @@
 //!
 //! | layer | items |
 //! |---|---|
-//! | workflows | [`Trainer`], [`Sampler`], [`eval::cross_entropy`] |
+//! | workflows | [`Trainer`], [`Sampler`], [`classify::Classifier`], [`eval::cross_entropy`] |
 //! | model | [`Rnn`] (parameters, init, [`Rnn::step`]), [`Tape`] (BPTT), [`Clip`], optimizers ([`Sgd`], [`Momentum`], [`Adagrad`], [`Adam`]) |
 //! | kernels | [`kernels`]: scalar reference + SIMD variants behind one table |
 //!
@@ -75,6 +75,7 @@
 #[cfg(feature = "std")]
 mod boxed;
 mod bptt;
+pub mod classify;
 mod clip;
 mod error;
 pub mod eval;
@@ -87,6 +88,8 @@ mod optim;
 mod sample;
 mod train;
 mod vocab;
+#[cfg(feature = "std")]
+mod words;
 
 #[cfg(feature = "std")]
 pub use boxed::{Zeroable, zeroed as boxed_zeroed};
@@ -98,6 +101,8 @@ pub use optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
 pub use sample::{Sampler, Sampling, argmax};
 pub use train::{ChunkReport, TrainConfig, TrainState, Trainer};
 pub use vocab::CharVocab;
+#[cfg(feature = "std")]
+pub use words::WordVocab;
 
 /// The random number generator of the examples and the binary: small, fast, 32-bit friendly, and
 /// reproducible from a `u64` seed on every target.

@@ -30,7 +30,7 @@ pub enum Input<'a, const I: usize> {
 /// |---|---|
 /// | (16, 16, 16) | 3,200 |
 /// | (32, 32, 32) | 12,544 |
-/// | (65, 128, 65) | 132,356 |
+/// | (65, 128, 65) | 132,868 |
 /// | (256, 512, 256) | 2,100,224 |
 ///
 /// Gradients and optimizer memory have the same shape, so they are `Rnn`s too.

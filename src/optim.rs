@@ -129,7 +129,8 @@ impl<const I: usize, const H: usize, const O: usize> Adam<I, H, O> {
 
 impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Adam<I, H, O> {
     fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
-        self.steps += 1;
+        // `steps` is public (restored from checkpoints): saturate rather than overflow.
+        self.steps = self.steps.saturating_add(1);
         let t = self.steps as f32;
         let correction1 = 1.0 - crate::math::pow(self.beta1, t);
         let correction2 = 1.0 - crate::math::pow(self.beta2, t);

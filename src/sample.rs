@@ -92,10 +92,12 @@ impl Sampling {
         if self.top_k == 0 || self.top_k >= live.len() {
             return f32::NEG_INFINITY;
         }
-        // The k-th largest value: count, for each candidate, how many values exceed it. O(n·k)
-        // without a buffer; n is a vocabulary size, so this stays small.
+        // The k-th largest value (counting repeated values as many times as they occur): walk
+        // the distinct values downwards until at least k values are kept. O(n·k) without a
+        // buffer; n is a vocabulary size, so this stays small.
         let mut threshold = f32::INFINITY;
-        for _ in 0..self.top_k {
+        let mut kept = 0;
+        while kept < self.top_k {
             let next = live
                 .iter()
                 .copied()
@@ -105,6 +107,7 @@ impl Sampling {
                 break;
             }
             threshold = next;
+            kept += live.iter().filter(|&&z| z == next).count();
         }
         threshold
     }

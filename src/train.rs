@@ -125,7 +125,8 @@ where
     /// A run from the start of the data.
     ///
     /// # Errors
-    /// [`Error::InvalidSetting`] for `seq_len` outside `1..=T` or `classes` outside `1..=O`.
+    /// [`Error::InvalidSetting`] for `seq_len` outside `1..=T`, `classes` outside `1..=O`, or a
+    /// clip limit that is not `> 0`.
     pub fn new(
         model: &'a mut Rnn<I, H, O>,
         grads: &'a mut Rnn<I, H, O>,
@@ -138,6 +139,11 @@ where
         }
         if config.classes == 0 || config.classes > O {
             return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
+        }
+        // A limit of 0, a negative one (which flips or overwrites every gradient) or NaN would
+        // train silently wrong.
+        if matches!(config.clip, Clip::Value(l) | Clip::Norm(l) if l.is_nan() || l <= 0.0) {
+            return Err(Error::InvalidSetting("clip limit must be > 0"));
         }
         let state = TrainState::start(&config);
         Ok(Self {
@@ -160,7 +166,9 @@ where
     /// On error the parameters, optimizer memory and state are unchanged.
     pub fn train_chunk(&mut self, data: &[usize]) -> Result<ChunkReport, Error> {
         let seq_len = self.config.seq_len;
-        let needed = seq_len + 1;
+        let Some(needed) = seq_len.checked_add(1) else {
+            return Err(Error::InvalidSetting("seq_len must be in 1..=T"));
+        };
         if data.len() < needed {
             return Err(Error::CorpusTooShort {
                 len: data.len(),
@@ -168,11 +176,12 @@ where
             });
         }
         let mut state = self.state;
-        let wrapped = state.position + needed > data.len();
+        // `position` is a public field (restored from checkpoints): saturate rather than overflow.
+        let wrapped = state.position.saturating_add(needed) > data.len();
         if wrapped {
             state.position = 0;
             state.hidden = [0.0; H];
-            state.epoch += 1;
+            state.epoch = state.epoch.saturating_add(1);
         }
         let start = state.position;
         let (Some(inputs), Some(targets)) = (
@@ -207,7 +216,7 @@ where
 
         state.hidden = *self.tape.last_hidden();
         state.position = start + seq_len;
-        state.iteration += 1;
+        state.iteration = state.iteration.saturating_add(1);
         state.smooth_loss = 0.999 * state.smooth_loss + 0.001 * loss;
         self.state = state;
         Ok(ChunkReport {

@@ -1,0 +1,28 @@
+//! The byte sizes the documentation promises (`Rnn::SIZE` table in `src/model.rs`, the `Tape`
+//! example in `src/bptt.rs`) are the real ones.
+
+use micrornn::{Rnn, Tape};
+
+#[test]
+fn model_sizes_match_the_documented_table() {
+    assert_eq!(Rnn::<16, 16, 16>::SIZE, 3_200);
+    assert_eq!(Rnn::<32, 32, 32>::SIZE, 12_544);
+    assert_eq!(Rnn::<65, 128, 65>::SIZE, 132_868);
+    assert_eq!(Rnn::<256, 512, 256>::SIZE, 2_100_224);
+    // SIZE = 4 · PARAMETERS: no padding, no hidden fields.
+    assert_eq!(Rnn::<65, 128, 65>::SIZE, 4 * Rnn::<65, 128, 65>::PARAMETERS);
+    assert_eq!(Rnn::<3, 5, 7>::SIZE, 4 * (3 * 5 + 5 * 5 + 5 + 7 * 5 + 7));
+}
+
+#[test]
+fn tape_size_matches_the_documented_formula() {
+    // 4·(T·(H + O) + H) plus two `usize` counters, plus at most one alignment pad.
+    let counters = 2 * core::mem::size_of::<usize>();
+    let formula = |t: usize, h: usize, o: usize| 4 * (t * (h + o) + h) + counters;
+    let close = |size: usize, f: usize| (f..f + core::mem::align_of::<usize>()).contains(&size);
+    assert!(close(Tape::<25, 100, 65>::SIZE, formula(25, 100, 65)));
+    assert!(close(Tape::<7, 3, 5>::SIZE, formula(7, 3, 5)));
+    assert!(close(Tape::<1, 1, 1>::SIZE, formula(1, 1, 1)));
+    #[cfg(target_pointer_width = "64")]
+    assert_eq!(Tape::<25, 100, 65>::SIZE, 16_920);
+}
