@@ -10,7 +10,8 @@
 //! `pick` greedy and with temperature and top-k, `generate`); one training chunk
 //! (`Trainer::train_chunk`: forward, backward with and without a window, clipping by value and
 //! by norm, each optimizer's update); model decoding from bytes (`format::decode`); the
-//! character vocabulary.
+//! character vocabulary. Beyond those: the many-to-one classifier (`classify`: one training
+//! example, prediction) and `eval::cross_entropy`.
 //!
 //! To find a panicking call: `cargo build --release --features locate`, then list the callers of
 //! `core::panicking` with `arm-none-eabi-objdump -d -C` (EMBEDDED.md §6).
@@ -18,9 +19,10 @@
 #![no_main]
 
 use core::hint::black_box;
+use micrornn::classify::{Classifier, ClassifierConfig, Example};
 use micrornn::{
     Adagrad, Adam, CharVocab, Clip, DefaultRng, Input, Momentum, Optimizer, Rnn, Sampler, Sampling,
-    Sgd, Tape, TrainConfig, Trainer, format,
+    Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval, format,
 };
 use rand_xoshiro::rand_core::SeedableRng;
 
@@ -121,6 +123,42 @@ fn decoding() {
     black_box((&model, &vocab));
 }
 
+/// The many-to-one classifier (train one example, predict) and the language-model loss.
+#[inline(never)]
+fn classification() {
+    let mut model = Model::ZERO;
+    let (mut grads, mut tape, mut adagrad) =
+        (Model::ZERO, Tape::<T, H, O>::ZERO, Adagrad::new(0.1));
+    black_box(&mut model);
+    let mut ids = [0usize; 40];
+    black_box(&mut ids);
+    let ids: &[usize] = black_box(&ids[..]);
+    let example = Example::tokens(ids, black_box(1));
+    let config = black_box(ClassifierConfig {
+        classes: 2,
+        clip: Clip::Value(1.0),
+    });
+    if let Ok(mut classifier) =
+        Classifier::new(&mut model, &mut grads, &mut tape, &mut adagrad, config)
+    {
+        black_box(classifier.train_example(&example)).ok();
+        black_box(classifier.predict(example.inputs)).ok();
+    }
+    black_box(classify::predict(
+        &model,
+        Sequence::Tokens(ids),
+        black_box(2),
+    ))
+    .ok();
+    black_box(eval::cross_entropy(
+        &model,
+        ids,
+        black_box(O),
+        black_box(Some(25)),
+    ))
+    .ok();
+}
+
 /// The character vocabulary: build, encode, decode.
 #[inline(never)]
 fn vocabulary() {
@@ -145,6 +183,7 @@ pub extern "C" fn _start() -> ! {
     train(&mut black_box(Adam::new(0.01)));
     vocabulary();
     decoding();
+    classification();
     #[cfg(feature = "demo-panic")]
     {
         let values = black_box([1u8; 4]);
