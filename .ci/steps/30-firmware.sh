@@ -59,6 +59,15 @@ run_fw "deploy (Cortex-M4F, mps2-an386)" 60 --release --bin deploy
 run_fw "deploy (Cortex-M0, microbit)" 60 --release --bin deploy --target thumbv6m-none-eabi
 # (the host half of the deploy check, tests/firmware_deploy.rs, runs in `cargo test`)
 
+echo "--- no heap: no allocator symbol in any firmware ELF"
+for elf in "$root"/examples/firmware/target/{thumbv7em-none-eabihf,thumbv6m-none-eabi}/release/{train,deploy}; do
+  if arm-none-eabi-nm -C "$elf" | grep -E '__rust_alloc|__rg_alloc|__rust_no_alloc_shim|alloc::alloc'; then
+    echo "FAILED: $elf links an allocator" >&2
+    exit 1
+  fi
+done
+echo "no allocator linked"
+
 echo "--- riscv32imac-unknown-none-elf: the core builds (panic check above links for it too)"
 (cd "$root" && cargo build -q --release --lib --no-default-features --target riscv32imac-unknown-none-elf)
 
