@@ -24,3 +24,10 @@ pub fn zeroed<T: Zeroable>() -> Box<T> {
     // just set to zero.
     unsafe { slot.assume_init() }
 }
+// SAFETY: `Momentum`, `Adagrad` and `Adam` hold only `f32`, `u64` and `Rnn` fields; all-zero is a
+// valid value of each (learning rates of 0, to be set by the caller).
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for crate::Momentum<I, H, O> {}
+// SAFETY: as above.
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for crate::Adagrad<I, H, O> {}
+// SAFETY: as above.
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for crate::Adam<I, H, O> {}

@@ -53,12 +53,13 @@
 //! | workflows | [`Trainer`], [`Sampler`], [`classify::Classifier`], [`eval::cross_entropy`] |
 //! | model | [`Rnn`] (parameters, init, [`Rnn::step`]), [`Tape`] (BPTT), [`Clip`], optimizers ([`Sgd`], [`Momentum`], [`Adagrad`], [`Adam`]) |
 //! | kernels | [`kernels`]: scalar reference + SIMD variants behind one table |
+//! | files | [`format`](mod@format): the model file format, encoded and decoded without `std` |
 //!
 //! ## Features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `std` | yes | heap placement of large models ([`Rnn::boxed_zero`]), run-time CPU feature detection |
+//! | `std` | yes | heap placement of large models ([`Rnn::boxed_zero`]), run-time CPU feature detection, the [`std`] layer (corpora, model files, checkpoints, loss history) and the `micrornn` binary |
 //! | `force-scalar` | no | uses the scalar reference kernels everywhere (to test the fallback) |
 //!
 //! ## Memory
@@ -86,6 +87,8 @@ mod math;
 mod model;
 mod optim;
 mod sample;
+#[cfg(feature = "std")]
+pub mod std;
 mod train;
 mod vocab;
 #[cfg(feature = "std")]

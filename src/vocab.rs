@@ -92,7 +92,8 @@ impl<const N: usize> CharVocab<N> {
         let mut slots = ids.iter_mut();
         let mut written = 0;
         for c in text.chars() {
-            let slot = slots.next().ok_or(Error::BadLength {
+            // Lazily: counting the text on every character made encoding quadratic.
+            let slot = slots.next().ok_or_else(|| Error::BadLength {
                 len: text.chars().count(),
                 capacity: written,
             })?;

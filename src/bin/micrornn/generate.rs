@@ -1,0 +1,181 @@
+//! `micrornn sample` and `micrornn eval`: load a model file, then generate or score text.
+
+use crate::json::{self, Value};
+use crate::{EvalArgs, Fail, SampleArgs, dispatch, show};
+use micrornn::format::{self, Header};
+use micrornn::std::{checkpoint, corpus, model_file};
+use micrornn::{CharVocab, DefaultRng, Rnn, Sampler, Sampling, eval};
+use rand_core::SeedableRng;
+use std::io::Write;
+use std::path::Path;
+
+/// Reads and checks a model file; returns its bytes and header.
+fn load(path: &Path) -> Result<(Vec<u8>, Header), Fail> {
+    model_file::read(path).map_err(|e| {
+        let is_checkpoint =
+            std::fs::read(path).is_ok_and(|bytes| bytes.starts_with(&checkpoint::MAGIC));
+        if is_checkpoint {
+            Fail::new(format!(
+                "{} is a training checkpoint, not a model: give the model file (train --out)",
+                show(path)
+            ))
+        } else {
+            Fail::new(format!("model {}: {e}", show(path)))
+        }
+    })
+}
+
+/// Checks that a model's shape is one this binary compiles: inputs = outputs, a known bucket.
+fn check_shape(path: &Path, header: &Header) -> Result<(), Fail> {
+    if header.inputs != header.outputs
+        || !crate::VOCAB_BUCKETS.contains(&header.inputs)
+        || !crate::HIDDEN_SIZES.contains(&header.hidden)
+    {
+        return Err(Fail::new(format!(
+            "model {}: shape (inputs {}, hidden {}, outputs {}) is not compiled into this binary \
+             (hidden {}; vocabulary buckets {})",
+            show(path),
+            header.inputs,
+            header.hidden,
+            header.outputs,
+            crate::list(&crate::HIDDEN_SIZES),
+            crate::list(&crate::VOCAB_BUCKETS),
+        )));
+    }
+    Ok(())
+}
+
+/// A model decoded from checked bytes, on the heap.
+fn decode<const V: usize, const H: usize>(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<(Box<Rnn<V, H, V>>, CharVocab<V>, usize), Fail> {
+    let mut model = Rnn::<V, H, V>::boxed_zero();
+    let mut vocab = CharVocab::<V>::new();
+    let header = format::decode(bytes, &mut model, &mut vocab)
+        .map_err(|e| Fail::new(format!("model {}: {e}", show(path))))?;
+    Ok((model, vocab, header.classes))
+}
+
+/// Runs `micrornn sample`.
+pub fn sample(args: &SampleArgs) -> Result<(), Fail> {
+    if !(args.temperature.is_finite() && args.temperature >= 0.0) {
+        return Err(Fail::new(format!(
+            "--temperature {} must be ≥ 0 (0 is greedy)",
+            args.temperature
+        )));
+    }
+    let (bytes, header) = load(&args.model)?;
+    check_shape(&args.model, &header)?;
+    dispatch!(header.hidden, header.inputs, sample_model(args, &bytes))
+}
+
+fn sample_model<const V: usize, const H: usize>(
+    args: &SampleArgs,
+    bytes: &[u8],
+) -> Result<(), Fail> {
+    let (model, vocab, classes) = decode::<V, H>(&args.model, bytes)?;
+    let prime = args.prime.clone().unwrap_or_default();
+    let mut prime_ids = Vec::new();
+    for c in prime.chars() {
+        let id = vocab.encode(c).map_err(|_| {
+            Fail::new(format!(
+                "--prime: character {c:?} is not in the model's vocabulary ({} characters: {:?})",
+                vocab.len(),
+                vocab.chars().iter().collect::<String>()
+            ))
+        })?;
+        prime_ids.push(id);
+    }
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
+    let mut rng = DefaultRng::seed_from_u64(seed);
+    let sampling = Sampling {
+        temperature: args.temperature,
+        top_k: args.top_k,
+    };
+    let mut sampler = Sampler::new(&*model, classes, sampling)
+        .map_err(|e| Fail::new(format!("model {}: {e}", show(&args.model))))?;
+    if prime_ids.is_empty() {
+        // No prime: start as after a line break (or from the first character).
+        sampler
+            .feed(vocab.encode('\n').unwrap_or(0))
+            .map_err(|e| Fail::new(e.to_string()))?;
+    } else {
+        sampler
+            .prime(&prime_ids)
+            .map_err(|e| Fail::new(e.to_string()))?;
+    }
+    let mut text = prime;
+    sampler
+        .generate(&mut rng, args.len, |id| text.extend(vocab.decode(id)))
+        .map_err(|e| Fail::new(e.to_string()))?;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}");
+    Ok(())
+}
+
+/// Runs `micrornn eval`.
+pub fn eval(args: &EvalArgs) -> Result<(), Fail> {
+    let (bytes, header) = load(&args.model)?;
+    check_shape(&args.model, &header)?;
+    let text = corpus::read_text(&args.file)
+        .map_err(|e| Fail::new(format!("{}: {e}", show(&args.file))))?;
+    dispatch!(
+        header.hidden,
+        header.inputs,
+        eval_model(args, &bytes, &text)
+    )
+}
+
+fn eval_model<const V: usize, const H: usize>(
+    args: &EvalArgs,
+    bytes: &[u8],
+    text: &str,
+) -> Result<(), Fail> {
+    let (model, vocab, classes) = decode::<V, H>(&args.model, bytes)?;
+    let mut ids = Vec::with_capacity(text.len());
+    for (i, c) in text.chars().enumerate() {
+        let id = vocab.encode(c).map_err(|_| {
+            let (line, column) = corpus::position_of_char(text, i);
+            Fail::new(format!(
+                "{}: character {c:?} (line {line}, column {column}) is not in the model's vocabulary",
+                show(&args.file)
+            ))
+        })?;
+        ids.push(id);
+    }
+    if ids.len() < 2 {
+        return Err(Fail::new(format!(
+            "{}: at least 2 characters are needed to predict one",
+            show(&args.file)
+        )));
+    }
+    let loss = eval::cross_entropy(&*model, &ids, classes, None)
+        .map_err(|e| Fail::new(format!("eval: {e}")))?;
+    if args.json {
+        println!(
+            "{}",
+            json::object(&[
+                ("chars", Value::Int(ids.len() as u64)),
+                ("predictions", Value::Int(loss.count as u64)),
+                ("nats_per_char", Value::Float(loss.per_symbol())),
+                ("bits_per_char", Value::Float(loss.bits_per_symbol())),
+                ("hidden", Value::Int(H as u64)),
+                ("vocab", Value::Int(classes as u64)),
+            ])
+        );
+    } else {
+        println!(
+            "{}: {:.4} nats/char, {:.4} bits/char over {} predictions",
+            show(&args.file),
+            loss.per_symbol(),
+            loss.bits_per_symbol(),
+            loss.count
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! `micrornn`: train a character-level Elman RNN on a text, sample from it, evaluate it.
+//!
+//! ```text
+//! micrornn train [CORPUS] [--hidden N] [--seq-len T] [--lr F] [--optimizer adagrad|sgd|adam] …
+//! micrornn sample MODEL [--len N] [--temperature F] [--top-k K] [--prime TEXT] [--seed N]
+//! micrornn eval MODEL FILE [--json]
+//! ```
+//!
+//! With no arguments it trains on the built-in corpus for a minute and prints samples.
+//!
+//! The model sizes are const generics, so the binary compiles a fixed set of them
+//! ([`HIDDEN_SIZES`] × [`VOCAB_BUCKETS`]) and picks the smallest vocabulary bucket that holds the
+//! corpus; the padded output classes are masked.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use micrornn::std::optimizer::OptimizerKind;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+mod generate;
+mod json;
+mod train;
+
+/// Hidden sizes compiled into the binary.
+pub const HIDDEN_SIZES: [usize; 6] = [32, 64, 100, 128, 256, 512];
+
+/// Vocabulary buckets (model inputs = outputs) compiled into the binary.
+pub const VOCAB_BUCKETS: [usize; 5] = [32, 64, 96, 128, 256];
+
+/// Longest `--seq-len` (the BPTT tape's capacity).
+pub const MAX_SEQ_LEN: usize = 256;
+
+/// Calls `$f::<V, H>$args` for a compiled (hidden, vocabulary bucket) pair, or evaluates to an
+/// error for any other.
+macro_rules! dispatch {
+    ($hidden:expr, $bucket:expr, $f:ident $args:tt) => {
+        match $hidden {
+            32 => dispatch!(@vocab 32, $bucket, $f $args),
+            64 => dispatch!(@vocab 64, $bucket, $f $args),
+            100 => dispatch!(@vocab 100, $bucket, $f $args),
+            128 => dispatch!(@vocab 128, $bucket, $f $args),
+            256 => dispatch!(@vocab 256, $bucket, $f $args),
+            512 => dispatch!(@vocab 512, $bucket, $f $args),
+            other => Err($crate::Fail::new(format!(
+                "hidden size {other} is not compiled in; choose one of {}",
+                $crate::list(&$crate::HIDDEN_SIZES)
+            ))),
+        }
+    };
+    (@vocab $h:literal, $bucket:expr, $f:ident $args:tt) => {
+        match $bucket {
+            32 => $f::<32, $h> $args,
+            64 => $f::<64, $h> $args,
+            96 => $f::<96, $h> $args,
+            128 => $f::<128, $h> $args,
+            256 => $f::<256, $h> $args,
+            other => Err($crate::Fail::new(format!(
+                "vocabulary bucket {other} is not compiled in (buckets: {})",
+                $crate::list(&$crate::VOCAB_BUCKETS)
+            ))),
+        }
+    };
+}
+pub(crate) use dispatch;
+
+#[derive(Parser)]
+#[command(
+    name = "micrornn",
+    version,
+    about = "Train a small character-level RNN on a text, sample from it, evaluate it.",
+    long_about = "Train a small character-level Elman RNN on a text, sample from it, evaluate it.\n\n\
+        With no arguments, trains on a built-in corpus (micrornn's own source code) for a minute \
+        and prints samples."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model on a text file (or, without one, the built-in corpus for 60 s).
+    Train(TrainArgs),
+    /// Generate text from a model.
+    Sample(SampleArgs),
+    /// Mean cross-entropy of a model on a text file, in nats and bits per character.
+    Eval(EvalArgs),
+}
+
+/// Optimizers on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerArg {
+    /// Adagrad (min-char-rnn; default lr 0.1).
+    Adagrad,
+    /// Plain SGD (default lr 0.01).
+    Sgd,
+    /// Adam (default lr 0.001).
+    Adam,
+}
+
+impl From<OptimizerArg> for OptimizerKind {
+    fn from(arg: OptimizerArg) -> Self {
+        match arg {
+            OptimizerArg::Adagrad => OptimizerKind::Adagrad,
+            OptimizerArg::Sgd => OptimizerKind::Sgd,
+            OptimizerArg::Adam => OptimizerKind::Adam,
+        }
+    }
+}
+
+/// `micrornn train`.
+#[derive(Args, Default)]
+pub struct TrainArgs {
+    /// UTF-8 text to learn. Without it: the built-in corpus, for 60 seconds.
+    pub corpus: Option<PathBuf>,
+    /// Hidden units: 32, 64, 100, 128, 256 or 512 [default: 100].
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// Characters per training chunk (BPTT length), 1..=256 [default: 25].
+    #[arg(long)]
+    pub seq_len: Option<usize>,
+    /// Learning rate [default: 0.1 for adagrad, 0.01 for sgd, 0.001 for adam].
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// Multiply the learning rate by F after every pass over the data (epoch e trains with
+    /// lr·F^e) [default: 1, no decay].
+    #[arg(long, value_name = "F")]
+    pub lr_decay: Option<f32>,
+    /// Update rule [default: adagrad].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerArg>,
+    /// Clip every gradient element to ±F; 0 turns clipping off [default: 5].
+    #[arg(long)]
+    pub clip: Option<f32>,
+    /// Let each output's gradient flow back at most K steps [default: the whole chunk].
+    #[arg(long, value_name = "K")]
+    pub bptt_window: Option<usize>,
+    /// Stop after N iterations (chunks) in this run.
+    #[arg(long, value_name = "N", conflicts_with_all = ["epochs", "time"])]
+    pub iters: Option<u64>,
+    /// Stop after N passes over the training text in this run.
+    #[arg(long, value_name = "N", conflicts_with = "time")]
+    pub epochs: Option<u64>,
+    /// Stop after SECS seconds [default: 60 for the built-in corpus; a corpus file trains until
+    /// Ctrl-C].
+    #[arg(long, value_name = "SECS")]
+    pub time: Option<f64>,
+    /// Seed of the initialization [default: 42].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Fraction of the text (its end) held out for validation [default: 0.1].
+    #[arg(long, value_name = "F")]
+    pub val_fraction: Option<f32>,
+    /// Print a sample, the validation loss, and save a checkpoint every N iterations; 0: never.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub sample_every: u64,
+    /// Where to save the model. The loss history goes beside it (MODEL.loss.csv, .loss.svg).
+    #[arg(long, value_name = "MODEL", default_value = "model.mrnn")]
+    pub out: PathBuf,
+    /// Where to save checkpoints [default: MODEL with the extension .ckpt].
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue the run saved in this checkpoint, exactly where it stopped.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Print one JSON object with the results at the end, and nothing else, on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `micrornn sample`.
+#[derive(Args)]
+pub struct SampleArgs {
+    /// Model file written by `micrornn train`.
+    pub model: PathBuf,
+    /// Characters to generate.
+    #[arg(long, default_value_t = 200)]
+    pub len: usize,
+    /// Softmax temperature: 0 is greedy, 1 the model's distribution, above 1 flatter.
+    #[arg(long, default_value_t = 1.0)]
+    pub temperature: f32,
+    /// Draw only from the K most likely characters; 0: all.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub top_k: usize,
+    /// Text to start from (printed, then continued).
+    #[arg(long)]
+    pub prime: Option<String>,
+    /// Seed of the draws [default: from the clock].
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// `micrornn eval`.
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Model file written by `micrornn train`.
+    pub model: PathBuf,
+    /// UTF-8 text to evaluate on.
+    pub file: PathBuf,
+    /// Print one JSON object instead of a sentence.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A failure: one line for the user.
+#[derive(Debug)]
+pub struct Fail(String);
+
+impl Fail {
+    /// A failure with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Fail(message.into())
+    }
+}
+
+impl fmt::Display for Fail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How a command ended, when it did not fail.
+pub enum Outcome {
+    /// Done.
+    Done,
+    /// Stopped by Ctrl-C after saving its work.
+    Interrupted,
+}
+
+/// `32, 64, 128`.
+pub fn list(values: &[usize]) -> String {
+    values
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A path for messages.
+pub fn show(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => train::run(TrainArgs {
+            out: PathBuf::from("model.mrnn"),
+            sample_every: 1000,
+            ..TrainArgs::default()
+        }),
+        Some(Command::Train(args)) => train::run(args),
+        Some(Command::Sample(args)) => generate::sample(&args).map(|()| Outcome::Done),
+        Some(Command::Eval(args)) => generate::eval(&args).map(|()| Outcome::Done),
+    };
+    match result {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Interrupted) => ExitCode::from(130),
+        Err(fail) => {
+            eprintln!("error: {}", fail.0.replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! Checkpoints: everything needed to continue a training run exactly where it stopped.
+//!
+//! A checkpoint holds the settings of the run (so a resume with other settings is refused), the
+//! parameters and vocabulary (as an embedded [`crate::format`] model), the optimizer's memory,
+//! the carried hidden state, the data position, iteration and epoch counters, the smoothed loss
+//! and the RNG state. Resuming from it gives the same parameters, bit for bit, as never
+//! stopping.
+//!
+//! Layout (little-endian): magic `MRCK`, version `u16`, flags `u16`, the [`Settings`], the
+//! [`Progress`], the hidden state (`hidden` × `f32`), the model file's length (`u32`) and bytes,
+//! the number of optimizer memories (`u32`) and each as `f32`s in [`crate::Rnn::tensors`] order,
+//! then a CRC-32 of everything before it.
+
+use super::optimizer::{AnyOptimizer, OptimizerKind};
+use crate::format::{self, crc32};
+use crate::{CharVocab, Error, Rnn, TrainState};
+
+/// The first four bytes of a checkpoint.
+pub const MAGIC: [u8; 4] = *b"MRCK";
+
+/// The checkpoint version this build writes and reads.
+pub const VERSION: u16 = 1;
+
+/// The settings a run must keep to be resumed: sizes, data, optimizer and schedule.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settings {
+    /// Hidden units.
+    pub hidden: usize,
+    /// Inputs and outputs of the model (the vocabulary bucket).
+    pub vocab_bucket: usize,
+    /// Tokens per chunk.
+    pub seq_len: usize,
+    /// Update rule.
+    pub optimizer: OptimizerKind,
+    /// Learning rate.
+    pub lr: f32,
+    /// Element-wise gradient clip (0 = none).
+    pub clip: f32,
+    /// Learning-rate decay per epoch: epoch `e` trains with `lr · lr_decay^e` (1 = none).
+    pub lr_decay: f32,
+    /// BPTT window (`None` = the whole chunk).
+    pub window: Option<usize>,
+    /// Fraction of the corpus held out for validation.
+    pub val_fraction: f32,
+    /// Seed of the initialization.
+    pub seed: u64,
+    /// Characters in the corpus.
+    pub corpus_chars: u64,
+    /// [`super::corpus::fingerprint`] of the corpus.
+    pub corpus_hash: u64,
+}
+
+/// Where the run stands (besides parameters, optimizer memory and hidden state).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// Updates applied.
+    pub iteration: u64,
+    /// Completed passes over the data.
+    pub epoch: u64,
+    /// Next chunk's first token.
+    pub position: u64,
+    /// Smoothed chunk loss.
+    pub smooth_loss: f32,
+    /// State of the run's RNG ([`crate::DefaultRng::state`]).
+    pub rng: [u8; 16],
+    /// The optimizer's own update count (Adam's bias correction).
+    pub optimizer_steps: u64,
+}
+
+/// Byte offset of the hidden state.
+const FIXED_LEN: usize = 8 + 60 + 52;
+
+/// Encodes a checkpoint of a run.
+///
+/// # Errors
+/// As [`crate::format::encode`].
+#[allow(clippy::too_many_arguments)]
+pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
+    settings: &Settings,
+    state: &TrainState<H>,
+    rng: &crate::DefaultRng,
+    model: &Rnn<I, H, O>,
+    vocab: &CharVocab<N>,
+    classes: usize,
+    optimizer: &AnyOptimizer<I, H, O>,
+) -> Result<Vec<u8>, Error> {
+    let model_bytes = super::model_file::to_bytes(model, vocab, classes)?;
+    let memories = optimizer.memory();
+    let mut out = Vec::with_capacity(
+        FIXED_LEN + 4 * H + 8 + model_bytes.len() + memories.len() * Rnn::<I, H, O>::SIZE + 4,
+    );
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    for v in [settings.hidden, settings.vocab_bucket, settings.seq_len] {
+        out.extend_from_slice(&(v as u32).to_le_bytes());
+    }
+    out.extend_from_slice(&u32::from(settings.optimizer.code()).to_le_bytes());
+    for v in [settings.lr, settings.clip, settings.lr_decay] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    let window = settings.window.map_or(u32::MAX, |w| w as u32);
+    out.extend_from_slice(&window.to_le_bytes());
+    out.extend_from_slice(&settings.val_fraction.to_le_bytes());
+    for v in [settings.seed, settings.corpus_chars, settings.corpus_hash] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for v in [state.iteration, state.epoch, state.position as u64] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&state.smooth_loss.to_le_bytes());
+    out.extend_from_slice(&rng.state());
+    out.extend_from_slice(&optimizer.steps().to_le_bytes());
+    debug_assert_eq!(out.len(), FIXED_LEN);
+    for v in state.hidden {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&(model_bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(&model_bytes);
+    out.extend_from_slice(&(memories.len() as u32).to_le_bytes());
+    for memory in memories {
+        for tensor in memory.tensors() {
+            for v in tensor {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+    let crc = crc32(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Ok(out)
+}
+
+/// Reads the settings and progress of a checkpoint and checks its checksum, without knowing the
+/// model's shape (which the settings give).
+///
+/// # Errors
+/// [`Error::NotAModel`] if the bytes are not a checkpoint, [`Error::UnsupportedVersion`],
+/// [`Error::Truncated`], [`Error::ChecksumMismatch`], [`Error::CorruptModel`].
+pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
+    match bytes.get(..4) {
+        Some(m) if m == MAGIC => {}
+        None if MAGIC.starts_with(bytes) => return Err(Error::Truncated),
+        _ => return Err(Error::NotAModel),
+    }
+    let mut r = Reader { bytes, at: 4 };
+    let version = r.u16()?;
+    if version != VERSION {
+        return Err(Error::UnsupportedVersion(version));
+    }
+    let (covered, stored) = bytes
+        .len()
+        .checked_sub(4)
+        .filter(|&n| n >= FIXED_LEN)
+        .map(|n| bytes.split_at(n))
+        .ok_or(Error::Truncated)?;
+    if crc32(covered) != u32::from_le_bytes(stored.try_into().map_err(|_| Error::Truncated)?) {
+        return Err(Error::ChecksumMismatch);
+    }
+    r.u16()?;
+    let hidden = r.u32()? as usize;
+    let vocab_bucket = r.u32()? as usize;
+    let seq_len = r.u32()? as usize;
+    let optimizer = u8::try_from(r.u32()?)
+        .ok()
+        .and_then(OptimizerKind::from_code)
+        .ok_or(Error::CorruptModel("unknown optimizer"))?;
+    let lr = r.f32()?;
+    let clip = r.f32()?;
+    let lr_decay = r.f32()?;
+    let window = Some(r.u32()?)
+        .filter(|&w| w != u32::MAX)
+        .map(|w| w as usize);
+    let val_fraction = r.f32()?;
+    let settings = Settings {
+        hidden,
+        vocab_bucket,
+        seq_len,
+        optimizer,
+        lr,
+        clip,
+        lr_decay,
+        window,
+        val_fraction,
+        seed: r.u64()?,
+        corpus_chars: r.u64()?,
+        corpus_hash: r.u64()?,
+    };
+    let iteration = r.u64()?;
+    let epoch = r.u64()?;
+    let position = r.u64()?;
+    let smooth_loss = r.f32()?;
+    let rng = r.take(16)?.try_into().map_err(|_| Error::Truncated)?;
+    let progress = Progress {
+        iteration,
+        epoch,
+        position,
+        smooth_loss,
+        rng,
+        optimizer_steps: r.u64()?,
+    };
+    Ok((settings, progress))
+}
+
+/// Restores a checkpoint's parameters, vocabulary, optimizer memory and training state into the
+/// caller's buffers. `optimizer` must be of the checkpoint's kind (build it from the
+/// [`Settings`] returned by [`read`]).
+///
+/// # Errors
+/// As [`read`], plus [`Error::ShapeMismatch`] if the buffers have another shape than the
+/// checkpoint and [`Error::CorruptModel`] if its parts are inconsistent.
+pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
+    bytes: &[u8],
+    model: &mut Rnn<I, H, O>,
+    vocab: &mut CharVocab<N>,
+    optimizer: &mut AnyOptimizer<I, H, O>,
+) -> Result<(TrainState<H>, crate::DefaultRng), Error> {
+    use rand_core::SeedableRng;
+    let (settings, progress) = read(bytes)?;
+    if (settings.vocab_bucket, settings.hidden) != (I, H) || I != O {
+        return Err(Error::ShapeMismatch {
+            found: (
+                settings.vocab_bucket,
+                settings.hidden,
+                settings.vocab_bucket,
+            ),
+            expected: (I, H, O),
+        });
+    }
+    if optimizer.kind() != settings.optimizer {
+        return Err(Error::CorruptModel("optimizer kind differs"));
+    }
+    let mut r = Reader {
+        bytes,
+        at: FIXED_LEN,
+    };
+    let mut hidden = [0.0f32; H];
+    for h in &mut hidden {
+        *h = r.f32()?;
+    }
+    let model_len = r.u32()? as usize;
+    let header = format::decode(r.take(model_len)?, model, vocab)?;
+    let memories = r.u32()? as usize;
+    let mut slots = optimizer.memory_mut();
+    if memories != slots.len() {
+        return Err(Error::CorruptModel("optimizer memory count differs"));
+    }
+    for memory in &mut slots {
+        for tensor in memory.tensors_mut() {
+            for v in tensor {
+                *v = r.f32()?;
+            }
+        }
+    }
+    optimizer.set_steps(progress.optimizer_steps);
+    let state = TrainState {
+        hidden,
+        position: usize::try_from(progress.position)
+            .map_err(|_| Error::CorruptModel("position out of range"))?,
+        iteration: progress.iteration,
+        epoch: progress.epoch,
+        smooth_loss: progress.smooth_loss,
+    };
+    let _ = header;
+    Ok((state, crate::DefaultRng::from_seed(progress.rng)))
+}
+
+/// Sequential little-endian reads that fail with [`Error::Truncated`] at the end.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
+        let end = self.at.checked_add(n).ok_or(Error::Truncated)?;
+        let slice = self.bytes.get(self.at..end).ok_or(Error::Truncated)?;
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn array<const K: usize>(&mut self) -> Result<[u8; K], Error> {
+        self.take(K)?.try_into().map_err(|_| Error::Truncated)
+    }
+
+    fn u16(&mut self) -> Result<u16, Error> {
+        self.array().map(u16::from_le_bytes)
+    }
+
+    fn u32(&mut self) -> Result<u32, Error> {
+        self.array().map(u32::from_le_bytes)
+    }
+
+    fn u64(&mut self) -> Result<u64, Error> {
+        self.array().map(u64::from_le_bytes)
+    }
+
+    fn f32(&mut self) -> Result<f32, Error> {
+        self.array().map(f32::from_le_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DefaultRng, TrainConfig};
+    use rand_core::{Rng, SeedableRng};
+
+    #[test]
+    fn round_trip_restores_everything() {
+        let vocab = CharVocab::<8>::from_text("abc").unwrap();
+        let mut model = Rnn::<8, 4, 8>::ZERO;
+        let mut rng = DefaultRng::seed_from_u64(5);
+        model.init_gaussian(&mut rng, 0.1);
+        let mut optimizer = AnyOptimizer::<8, 4, 8>::new(OptimizerKind::Adam, 0.01);
+        if let AnyOptimizer::Adam(a) = &mut optimizer {
+            a.m.b_h[1] = 0.25;
+            a.v.b_y[2] = 0.5;
+            a.steps = 17;
+        }
+        let mut state = TrainState::<4>::start(&TrainConfig::min_char_rnn(3));
+        state.hidden[3] = -0.5;
+        state.position = 75;
+        state.iteration = 3;
+        let settings = Settings {
+            hidden: 4,
+            vocab_bucket: 8,
+            seq_len: 25,
+            optimizer: OptimizerKind::Adam,
+            lr: 0.01,
+            clip: 5.0,
+            lr_decay: 0.97,
+            window: Some(5),
+            val_fraction: 0.1,
+            seed: 9,
+            corpus_chars: 100,
+            corpus_hash: 77,
+        };
+        let bytes = encode(&settings, &state, &rng, &model, &vocab, 3, &optimizer).unwrap();
+        let (read_settings, progress) = read(&bytes).unwrap();
+        assert_eq!(read_settings, settings);
+        assert_eq!(progress.iteration, 3);
+
+        let mut model2 = Rnn::<8, 4, 8>::ZERO;
+        let mut vocab2 = CharVocab::<8>::new();
+        let mut optimizer2 = AnyOptimizer::<8, 4, 8>::new(OptimizerKind::Adam, 0.01);
+        let (state2, mut rng2) =
+            restore(&bytes, &mut model2, &mut vocab2, &mut optimizer2).unwrap();
+        assert_eq!((&model2, &vocab2, &state2), (&model, &vocab, &state));
+        let (AnyOptimizer::Adam(a), AnyOptimizer::Adam(b)) = (&optimizer, &optimizer2) else {
+            panic!("not adam");
+        };
+        assert_eq!(a, b);
+        assert_eq!(rng2.next_u32(), rng.next_u32());
+
+        let mut damaged = bytes.clone();
+        damaged[40] ^= 4;
+        assert_eq!(read(&damaged), Err(Error::ChecksumMismatch));
+        assert_eq!(read(&bytes[..50]), Err(Error::Truncated));
+        assert_eq!(
+            read(&bytes[..bytes.len() - 1]),
+            Err(Error::ChecksumMismatch)
+        );
+        assert_eq!(read(b"MRNN...."), Err(Error::NotAModel));
+        let mut wrong = AnyOptimizer::<8, 4, 8>::new(OptimizerKind::Adagrad, 0.01);
+        assert!(restore(&bytes, &mut model2, &mut vocab2, &mut wrong).is_err());
+    }
+}

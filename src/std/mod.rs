@@ -1,0 +1,19 @@
+//! The `std` layer: everything around the `no_std` core that needs files, a clock or a heap.
+//!
+//! One idea per module:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`corpus`] | reading a text corpus (UTF-8, with line numbers in errors), the built-in corpus, the train/validation split |
+//! | [`atomic`] | writing a file so that a crash never leaves it half-written (temp file, fsync, rename) |
+//! | [`model_file`] | model files on disk, in the [`crate::format`] encoding |
+//! | [`optimizer`] | [`optimizer::AnyOptimizer`]: an optimizer chosen at run time, its memory on the heap |
+//! | [`checkpoint`] | everything needed to resume training bit for bit |
+//! | [`history`] | the loss history as CSV and as an SVG plot |
+
+pub mod atomic;
+pub mod checkpoint;
+pub mod corpus;
+pub mod history;
+pub mod model_file;
+pub mod optimizer;

@@ -1,0 +1,180 @@
+//! An optimizer chosen at run time, with its memory on the heap.
+
+use crate::{Adagrad, Adam, Optimizer, Rnn, Sgd};
+use std::boxed::Box;
+use std::fmt;
+
+/// Which update rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptimizerKind {
+    /// [`Sgd`].
+    Sgd,
+    /// [`Adagrad`] (min-char-rnn's).
+    Adagrad,
+    /// [`Adam`].
+    Adam,
+}
+
+impl OptimizerKind {
+    /// All kinds, in the order of their codes.
+    pub const ALL: [Self; 3] = [Self::Sgd, Self::Adagrad, Self::Adam];
+
+    /// The lower-case name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sgd => "sgd",
+            Self::Adagrad => "adagrad",
+            Self::Adam => "adam",
+        }
+    }
+
+    /// A small stable number, as stored in checkpoints.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Sgd => 0,
+            Self::Adagrad => 1,
+            Self::Adam => 2,
+        }
+    }
+
+    /// The kind with this [`OptimizerKind::code`].
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// The learning rate used when none is given: min-char-rnn's 0.1 for Adagrad, 0.01 for SGD
+    /// (with clipping), 0.001 for Adam (Kingma & Ba's default).
+    pub fn default_lr(self) -> f32 {
+        match self {
+            Self::Sgd => 0.01,
+            Self::Adagrad => 0.1,
+            Self::Adam => 0.001,
+        }
+    }
+}
+
+impl fmt::Display for OptimizerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One of the crate's optimizers, chosen at run time; the `Rnn`-shaped memory of Adagrad and
+/// Adam lives on the heap, zeroed in place (a 512-unit model's never passes through the stack).
+pub enum AnyOptimizer<const I: usize, const H: usize, const O: usize> {
+    /// Plain SGD.
+    Sgd(Sgd),
+    /// Adagrad.
+    Adagrad(Box<Adagrad<I, H, O>>),
+    /// Adam.
+    Adam(Box<Adam<I, H, O>>),
+}
+
+impl<const I: usize, const H: usize, const O: usize> AnyOptimizer<I, H, O> {
+    /// A fresh optimizer of `kind` with learning rate `lr` and the crate's default
+    /// hyper-parameters (exactly those of `Adagrad::new` and `Adam::new`).
+    pub fn new(kind: OptimizerKind, lr: f32) -> Self {
+        match kind {
+            OptimizerKind::Sgd => Self::Sgd(Sgd { lr }),
+            OptimizerKind::Adagrad => {
+                let defaults = Adagrad::<0, 0, 0>::new(lr);
+                let mut opt: Box<Adagrad<I, H, O>> = crate::boxed_zeroed();
+                opt.lr = defaults.lr;
+                opt.eps = defaults.eps;
+                Self::Adagrad(opt)
+            }
+            OptimizerKind::Adam => {
+                let defaults = Adam::<0, 0, 0>::new(lr);
+                let mut opt: Box<Adam<I, H, O>> = crate::boxed_zeroed();
+                opt.lr = defaults.lr;
+                opt.beta1 = defaults.beta1;
+                opt.beta2 = defaults.beta2;
+                opt.eps = defaults.eps;
+                opt.steps = defaults.steps;
+                Self::Adam(opt)
+            }
+        }
+    }
+
+    /// Which kind this is.
+    pub fn kind(&self) -> OptimizerKind {
+        match self {
+            Self::Sgd(_) => OptimizerKind::Sgd,
+            Self::Adagrad(_) => OptimizerKind::Adagrad,
+            Self::Adam(_) => OptimizerKind::Adam,
+        }
+    }
+
+    /// The `Rnn`-shaped memory: none for SGD, one for Adagrad, `m` then `v` for Adam.
+    pub fn memory(&self) -> Vec<&Rnn<I, H, O>> {
+        match self {
+            Self::Sgd(_) => Vec::new(),
+            Self::Adagrad(a) => vec![&a.memory],
+            Self::Adam(a) => vec![&a.m, &a.v],
+        }
+    }
+
+    /// The memory, mutable, in the order of [`AnyOptimizer::memory`].
+    pub fn memory_mut(&mut self) -> Vec<&mut Rnn<I, H, O>> {
+        match self {
+            Self::Sgd(_) => Vec::new(),
+            Self::Adagrad(a) => vec![&mut a.memory],
+            Self::Adam(a) => vec![&mut a.m, &mut a.v],
+        }
+    }
+
+    /// Sets the learning rate (for a schedule such as a per-epoch decay).
+    pub fn set_lr(&mut self, lr: f32) {
+        match self {
+            Self::Sgd(o) => o.lr = lr,
+            Self::Adagrad(o) => o.lr = lr,
+            Self::Adam(o) => o.lr = lr,
+        }
+    }
+
+    /// Updates applied so far, for optimizers that count them (Adam's bias correction).
+    pub fn steps(&self) -> u64 {
+        match self {
+            Self::Adam(a) => a.steps,
+            _ => 0,
+        }
+    }
+
+    /// Sets the update count (when resuming).
+    pub fn set_steps(&mut self, steps: u64) {
+        if let Self::Adam(a) = self {
+            a.steps = steps;
+        }
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for AnyOptimizer<I, H, O> {
+    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
+        match self {
+            Self::Sgd(o) => o.update(params, grads),
+            Self::Adagrad(o) => o.update(params, grads),
+            Self::Adam(o) => o.update(params, grads),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heap_optimizers_match_the_const_constructors() {
+        let AnyOptimizer::Adagrad(a) = AnyOptimizer::<3, 4, 3>::new(OptimizerKind::Adagrad, 0.1)
+        else {
+            panic!("not adagrad");
+        };
+        assert_eq!(*a, Adagrad::new(0.1));
+        let AnyOptimizer::Adam(a) = AnyOptimizer::<3, 4, 3>::new(OptimizerKind::Adam, 0.01) else {
+            panic!("not adam");
+        };
+        assert_eq!(*a, Adam::new(0.01));
+        for kind in OptimizerKind::ALL {
+            assert_eq!(OptimizerKind::from_code(kind.code()), Some(kind));
+        }
+    }
+}

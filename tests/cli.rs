@@ -1,0 +1,624 @@
+//! Integration tests of the `micrornn` binary: the real executable, driven as a user would.
+//!
+//! Each bad input of issue 3 is a test: the command must fail with exit code 1 (not a panic's
+//! 101, not a signal), print exactly one line on stderr that starts with `error: `, print nothing
+//! on stdout, and leave every file in its directory as it was.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_micrornn");
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("micrornn-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the binary in `dir`.
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the micrornn binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[track_caller]
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// A small deterministic text with 20-odd distinct characters (the 32-character bucket).
+fn small_corpus() -> String {
+    let lines = [
+        "the cat sat on the mat.",
+        "a dog ran to the sun.",
+        "we sang a song at noon.",
+        "it is cold; go home now.",
+    ];
+    let mut text = String::new();
+    for i in 0..120 {
+        text.push_str(lines[(i * 7 + i / 3) % lines.len()]);
+        text.push('\n');
+    }
+    text
+}
+
+/// Every file in `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect()
+}
+
+/// Trains a small model `model.mrnn` (+ checkpoint and history) in `dir` on `corpus.txt`.
+fn train_small(dir: &Path) {
+    std::fs::write(dir.join("corpus.txt"), small_corpus()).unwrap();
+    let out = run(
+        dir,
+        &[
+            "train",
+            "corpus.txt",
+            "--hidden",
+            "32",
+            "--iters",
+            "300",
+            "--sample-every",
+            "100",
+        ],
+    );
+    assert_success(&out);
+}
+
+/// Runs a command that must be refused: exit code 1, one `error:` line, empty stdout, and no
+/// file in `dir` created, changed or removed.
+#[track_caller]
+fn assert_refused(dir: &Path, args: &[&str], expected: &str) {
+    let before = snapshot(dir);
+    let out = run(dir, args);
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{args:?} should fail with exit code 1\nstderr:\n{err}"
+    );
+    assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "{args:?}: one error line expected:\n{err}");
+    assert!(
+        lines[0].contains(expected),
+        "{args:?}: error should mention {expected:?}:\n{err}"
+    );
+    assert!(
+        stdout(&out).is_empty(),
+        "{args:?} printed on stdout:\n{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        snapshot(dir),
+        before,
+        "{args:?} created, changed or removed a file"
+    );
+}
+
+#[test]
+fn train_then_sample_then_eval() {
+    let dir = scratch("roundtrip");
+    train_small(&dir);
+    for file in [
+        "model.mrnn",
+        "model.ckpt",
+        "model.loss.csv",
+        "model.loss.svg",
+    ] {
+        assert!(dir.join(file).is_file(), "{file} missing");
+    }
+    let csv = std::fs::read_to_string(dir.join("model.loss.csv")).unwrap();
+    assert!(csv.starts_with("iteration,"));
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    let svg = std::fs::read_to_string(dir.join("model.loss.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("<polyline"));
+
+    let out = run(
+        &dir,
+        &[
+            "sample",
+            "model.mrnn",
+            "--len",
+            "50",
+            "--prime",
+            "the ",
+            "--seed",
+            "3",
+        ],
+    );
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.starts_with("the "), "{text}");
+    assert_eq!(text.trim_end_matches('\n').chars().count(), 54, "{text:?}");
+    // Same seed, same text; greedy and top-k work.
+    assert_eq!(
+        stdout(&run(
+            &dir,
+            &[
+                "sample",
+                "model.mrnn",
+                "--len",
+                "50",
+                "--prime",
+                "the ",
+                "--seed",
+                "3"
+            ]
+        )),
+        text
+    );
+    let out = run(
+        &dir,
+        &[
+            "sample",
+            "model.mrnn",
+            "--temperature",
+            "0",
+            "--top-k",
+            "3",
+            "--len",
+            "30",
+        ],
+    );
+    assert_success(&out);
+
+    let out = run(&dir, &["eval", "model.mrnn", "corpus.txt"]);
+    assert_success(&out);
+    assert!(stdout(&out).contains("nats/char"), "{}", stdout(&out));
+    let out = run(&dir, &["eval", "model.mrnn", "corpus.txt", "--json"]);
+    assert_success(&out);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let nats = json["nats_per_char"].as_f64().unwrap();
+    let bits = json["bits_per_char"].as_f64().unwrap();
+    assert!(nats > 0.0 && nats < (20f64).ln(), "{json}");
+    assert!((bits - nats / std::f64::consts::LN_2).abs() < 1e-9);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn json_prints_one_object_and_nothing_else() {
+    let dir = scratch("json");
+    std::fs::write(dir.join("corpus.txt"), small_corpus()).unwrap();
+    let out = run(
+        &dir,
+        &[
+            "train",
+            "corpus.txt",
+            "--hidden",
+            "32",
+            "--iters",
+            "120",
+            "--sample-every",
+            "50",
+            "--json",
+        ],
+    );
+    assert_success(&out);
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 1, "stdout: {text}");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for field in [
+        "iterations",
+        "chars",
+        "seconds",
+        "chars_per_sec",
+        "smooth_loss",
+        "val_loss_per_char",
+        "val_bits_per_char",
+        "hidden",
+        "vocab",
+    ] {
+        assert!(json.get(field).is_some(), "{field} missing from {json}");
+    }
+    assert_eq!(json["iterations"], 120);
+    assert_eq!(json["chars"], 120 * 25);
+    assert_eq!(json["hidden"], 32);
+    assert_eq!(json["vocab"], 20);
+    assert!(json["val_loss_per_char"].as_f64().unwrap() > 0.0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn resume_is_bit_identical_to_one_run() {
+    let dir = scratch("resume");
+    std::fs::write(dir.join("corpus.txt"), small_corpus()).unwrap();
+    let common = [
+        "train",
+        "corpus.txt",
+        "--hidden",
+        "32",
+        "--sample-every",
+        "100",
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        common.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let run_owned = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&dir, &args);
+        assert_success(&out);
+    };
+    // Adam with a per-epoch learning-rate decay: the split falls in the second of three epochs.
+    for (optimizer, decay) in [("adagrad", "1"), ("adam", "0.8")] {
+        run_owned(with(&[
+            "--optimizer",
+            optimizer,
+            "--lr-decay",
+            decay,
+            "--iters",
+            "300",
+            "--out",
+            "one.mrnn",
+        ]));
+        run_owned(with(&[
+            "--optimizer",
+            optimizer,
+            "--lr-decay",
+            decay,
+            "--iters",
+            "130",
+            "--out",
+            "two.mrnn",
+        ]));
+        // Resume takes the settings from the checkpoint.
+        run_owned(with(&[
+            "--iters", "170", "--resume", "two.ckpt", "--out", "two.mrnn",
+        ]));
+        let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+        assert!(
+            read("one.mrnn") == read("two.mrnn"),
+            "{optimizer}: model files differ"
+        );
+        assert!(
+            read("one.ckpt") == read("two.ckpt"),
+            "{optimizer}: checkpoints differ"
+        );
+    }
+    // The resumed history continues the first part's.
+    let csv = std::fs::read_to_string(dir.join("two.loss.csv")).unwrap();
+    let iterations: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(iterations, ["100", "130", "200", "300"], "{csv}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ctrl_c_saves_the_model_and_a_checkpoint() {
+    let dir = scratch("ctrlc");
+    std::fs::write(dir.join("corpus.txt"), small_corpus()).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["train", "corpus.txt", "--hidden", "32", "--time", "120"])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until training has started (the handler is installed before that line).
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let started = lines
+        .by_ref()
+        .take(2)
+        .any(|l| l.map(|l| l.starts_with("model: hidden")).unwrap_or(false));
+    assert!(started, "training did not start");
+    std::thread::sleep(Duration::from_millis(300));
+    // The shell's built-in `kill`, so no procps package is needed.
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        assert!(Instant::now() < deadline, "no exit after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(code, Some(130), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("--resume")), "{rest:?}");
+    assert!(dir.join("model.mrnn").is_file());
+    assert!(dir.join("model.ckpt").is_file());
+    // The checkpoint resumes.
+    let out = run(
+        &dir,
+        &[
+            "train",
+            "corpus.txt",
+            "--resume",
+            "model.ckpt",
+            "--iters",
+            "10",
+        ],
+    );
+    assert_success(&out);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_corpus_files_are_refused() {
+    let dir = scratch("bad-corpus");
+    std::fs::write(
+        dir.join("model.mrnn"),
+        b"an earlier model, not to be touched",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.join("folder")).unwrap();
+    std::fs::write(dir.join("empty.txt"), b"").unwrap();
+    std::fs::write(dir.join("short.txt"), b"too short for 25").unwrap();
+    std::fs::write(dir.join("latin1.txt"), b"caf\xe9 au lait\n").unwrap();
+    let wide: String = (0..300u32)
+        .map(|i| char::from_u32(0x100 + i).unwrap())
+        .collect();
+    std::fs::write(dir.join("wide.txt"), wide).unwrap();
+    std::fs::write(dir.join("ok.txt"), small_corpus()).unwrap();
+
+    assert_refused(&dir, &["train", "missing.txt"], "missing.txt");
+    assert_refused(&dir, &["train", "folder"], "folder");
+    assert_refused(&dir, &["train", "empty.txt"], "empty");
+    assert_refused(&dir, &["train", "short.txt"], "needs at least 26");
+    assert_refused(
+        &dir,
+        &["train", "ok.txt", "--val-fraction", "0.999"],
+        "needs at least 26",
+    );
+    assert_refused(&dir, &["train", "latin1.txt"], "UTF-8");
+    assert_refused(&dir, &["train", "wide.txt"], "256");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_settings_and_paths_are_refused() {
+    let dir = scratch("bad-settings");
+    std::fs::write(dir.join("ok.txt"), small_corpus()).unwrap();
+    assert_refused(
+        &dir,
+        &["train", "ok.txt", "--hidden", "200"],
+        "not compiled in",
+    );
+    assert_refused(
+        &dir,
+        &["train", "ok.txt", "--out", "no/such/dir/m.mrnn"],
+        "does not exist",
+    );
+    assert_refused(
+        &dir,
+        &["train", "ok.txt", "--checkpoint", "nowhere/c.ckpt"],
+        "does not exist",
+    );
+    assert_refused(&dir, &["train", "ok.txt", "--lr=-1"], "--lr");
+    assert_refused(&dir, &["train", "ok.txt", "--seq-len", "0"], "--seq-len");
+    assert_refused(
+        &dir,
+        &["train", "ok.txt", "--lr-decay", "1.5"],
+        "--lr-decay",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_model_files_are_refused() {
+    let dir = scratch("bad-model");
+    train_small(&dir);
+    let model = std::fs::read(dir.join("model.mrnn")).unwrap();
+    std::fs::write(dir.join("truncated.mrnn"), &model[..model.len() / 2]).unwrap();
+    let mut flipped = model.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x04;
+    std::fs::write(dir.join("flipped.mrnn"), &flipped).unwrap();
+    std::fs::write(dir.join("text.mrnn"), small_corpus()).unwrap();
+
+    for (file, expected) in [
+        ("truncated.mrnn", "truncated"),
+        ("flipped.mrnn", "checksum"),
+        ("text.mrnn", "not a micrornn model"),
+        ("missing.mrnn", "missing.mrnn"),
+        ("model.ckpt", "checkpoint"),
+    ] {
+        assert_refused(&dir, &["sample", file], expected);
+        assert_refused(&dir, &["eval", file, "corpus.txt"], expected);
+    }
+    assert_refused(
+        &dir,
+        &["sample", "model.mrnn", "--prime", "the Zebra"],
+        "'Z' is not in the model's vocabulary",
+    );
+    assert_refused(
+        &dir,
+        &["sample", "model.mrnn", "--temperature=-1"],
+        "temperature",
+    );
+    std::fs::write(dir.join("other.txt"), "the cat sat on the mat; Zebra").unwrap();
+    assert_refused(
+        &dir,
+        &["eval", "model.mrnn", "other.txt"],
+        "'Z' (line 1, column 25)",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn checkpoint_from_other_settings_is_refused() {
+    let dir = scratch("bad-checkpoint");
+    train_small(&dir);
+    std::fs::write(dir.join("other.txt"), small_corpus().replace("cat", "bat")).unwrap();
+    let resume = [
+        "train",
+        "corpus.txt",
+        "--resume",
+        "model.ckpt",
+        "--iters",
+        "5",
+    ];
+    let with =
+        |extra: &[&'static str]| -> Vec<&str> { resume.iter().chain(extra).copied().collect() };
+    assert_refused(&dir, &with(&["--hidden", "64"]), "--hidden 32, not 64");
+    assert_refused(&dir, &with(&["--seq-len", "20"]), "--seq-len 25, not 20");
+    assert_refused(
+        &dir,
+        &with(&["--optimizer", "adam"]),
+        "--optimizer adagrad, not adam",
+    );
+    assert_refused(&dir, &with(&["--lr", "0.05"]), "--lr");
+    assert_refused(&dir, &with(&["--lr-decay", "0.9"]), "--lr-decay 1, not 0.9");
+    assert_refused(
+        &dir,
+        &["train", "other.txt", "--resume", "model.ckpt"],
+        "another corpus",
+    );
+    assert_refused(
+        &dir,
+        &["train", "corpus.txt", "--resume", "corpus.txt"],
+        "not a micrornn checkpoint",
+    );
+    let mut damaged = std::fs::read(dir.join("model.ckpt")).unwrap();
+    let at = damaged.len() / 3;
+    damaged[at] ^= 1;
+    std::fs::write(dir.join("damaged.ckpt"), damaged).unwrap();
+    assert_refused(
+        &dir,
+        &["train", "corpus.txt", "--resume", "damaged.ckpt"],
+        "damaged",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn divergence_stops_and_keeps_the_last_good_checkpoint() {
+    let dir = scratch("nan");
+    train_small(&dir);
+    // Resuming with a sane run leaves a good checkpoint; an absurd learning rate in a new run
+    // into the same files must not replace any of them.
+    assert_refused(
+        &dir,
+        &[
+            "train",
+            "corpus.txt",
+            "--hidden",
+            "32",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "1e38",
+            "--clip",
+            "0",
+            "--iters",
+            "50",
+        ],
+        "NaN or infinite",
+    );
+    // Diverging after a resume names the checkpoint it resumed from as the last good one.
+    let out = run(
+        &dir,
+        &[
+            "train",
+            "corpus.txt",
+            "--hidden",
+            "32",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "1e38",
+            "--clip",
+            "0",
+            "--iters",
+            "0",
+            "--out",
+            "sgd.mrnn",
+        ],
+    );
+    assert_success(&out);
+    assert_refused(
+        &dir,
+        &[
+            "train",
+            "corpus.txt",
+            "--resume",
+            "sgd.ckpt",
+            "--out",
+            "sgd.mrnn",
+        ],
+        "last good checkpoint sgd.ckpt (iteration 0)",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `../shared/data/tinyshakespeare.txt`, or `None` (with a message) when it is absent outside CI.
+fn tinyshakespeare() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tinyshakespeare.txt");
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{} is missing in CI",
+        path.display()
+    );
+    eprintln!("skipped: {} is absent", path.display());
+    None
+}
+
+#[test]
+fn learns_tinyshakespeare() {
+    let Some(path) = tinyshakespeare() else {
+        return;
+    };
+    let dir = scratch("shakespeare");
+    let out = run(
+        &dir,
+        &[
+            "train",
+            path.to_str().unwrap(),
+            "--hidden",
+            "64",
+            "--iters",
+            "1500",
+            "--json",
+        ],
+    );
+    assert_success(&out);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["vocab"], 65);
+    let val = json["val_loss_per_char"].as_f64().unwrap();
+    // Uniform guessing is ln 65 = 4.17 nats/char; 1500 chunks already get well below 3.
+    assert!(val < 3.0, "validation loss {val}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
