@@ -111,8 +111,8 @@ echo "| example | target (QEMU machine) | model (I, H, O) | flash bytes | RAM by
 echo "|---|---|---|---|---|---|---|---|"
 for entry in "train|Cortex-M4F|thumbv7em-none-eabihf|mps2-an386|(22, 32, 22)|25" \
   "train|Cortex-M0|thumbv6m-none-eabi|microbit|(19, 16, 19)|10" \
-  "deploy|Cortex-M4F|thumbv7em-none-eabihf|mps2-an386|(22, 32, 22)|" \
-  "deploy|Cortex-M0|thumbv6m-none-eabi|microbit|(22, 32, 22)|"; do
+  "deploy|Cortex-M4F|thumbv7em-none-eabihf|mps2-an386|(32, 32, 32), 22 classes|" \
+  "deploy|Cortex-M0|thumbv6m-none-eabi|microbit|(32, 32, 32), 22 classes|"; do
   IFS='|' read -r bin label target machine model seq <<<"$entry"
   elf=$work/$bin-$target
   build "${elf##*/}" "$target" release "$bin"

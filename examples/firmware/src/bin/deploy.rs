@@ -7,9 +7,10 @@
 //! cargo run --release --bin deploy --target thumbv6m-none-eabi    # Cortex-M0 (microbit)
 //! ```
 //!
-//! `models/poem-h32.mrnn` was trained and written on the host by `tests/firmware_deploy.rs`, which
-//! also checks that the host, decoding the same bytes, generates `models/poem-h32.txt`. This
-//! firmware exits 0 only if it generates that same text.
+//! `models/poem-h32.mrnn` was trained on the host by the `micrornn` binary
+//! (`models/make-model.sh`); `tests/firmware_deploy.rs` checks that the host, decoding the same
+//! bytes, generates `models/poem-h32.txt`. This firmware exits 0 only if it generates that same
+//! text.
 #![no_std]
 #![no_main]
 
@@ -27,14 +28,14 @@ const EXPECTED: &str = include_str!("../../models/poem-h32.txt");
 /// Characters to generate (the expected text is ASCII).
 const LEN: usize = EXPECTED.len();
 
-/// Outputs (and inputs) of the model: its vocabulary's capacity.
-const O: usize = 22;
+/// Inputs and outputs of the model: the binary's vocabulary bucket of 32 (22 live classes).
+const O: usize = 32;
 type Model = Rnn<O, 32, O>;
 
 #[entry]
 fn main() -> ! {
     // cortex-m-rt turns this into a `&'static mut` reference, handed out once: no `unsafe`.
-    // 9,944 bytes of .bss: the decoded parameters.
+    // 12,544 bytes of .bss: the decoded parameters.
     static mut MODEL: Model = Rnn::ZERO;
 
     let result = run(MODEL);
@@ -50,7 +51,7 @@ fn main() -> ! {
 
 /// Decodes the model and generates; `Ok(true)` if the text is the host's.
 fn run(model: &mut Model) -> Result<bool, Error> {
-    let mut vocab = CharVocab::<22>::new();
+    let mut vocab = CharVocab::<O>::new();
     let header = format::decode(MODEL_BYTES, model, &mut vocab)?;
     hprintln!(
         "decoded a Rnn<{}, {}, {}> ({} classes) from {} bytes of flash",
