@@ -152,7 +152,10 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
         self.h_start = *h_start;
         let mut loss = 0.0f32;
         for t in 0..n {
-            let (done, rest) = self.hidden.split_at_mut(t);
+            // `_checked`: at opt-level "s" LLVM does not see that `t < n <= T` (panic check).
+            let Some((done, rest)) = self.hidden.split_at_mut_checked(t) else {
+                break;
+            };
             let (Some(h), Some(input)) = (rest.first_mut(), inputs.get(t)) else {
                 break;
             };

@@ -46,6 +46,9 @@ impl<const N: usize> CharVocab<N> {
     pub fn insert(&mut self, c: char) -> Result<usize, Error> {
         match self.chars.binary_search(&c) {
             Ok(id) => Ok(id),
+            // `binary_search` returns `id <= len`; saying so lets the optimizer drop heapless's
+            // "insertion index should be <= len" panic (link-time panic check, opt-level "s").
+            Err(id) if id > self.chars.len() => Err(Error::VocabularyFull { capacity: N }),
             Err(id) => {
                 self.chars
                     .insert(id, c)

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Firmware (issue 6): train and sample on emulated Cortex-M4F and Cortex-M0, run the deployed
+# model, prove the firmware paths panic-free at link time, and build for riscv32imac.
+# Needs qemu-system-arm and binutils-arm-none-eabi (installed by .ci/run). The QEMU exit status
+# is each example's verdict. Every QEMU run is under `timeout`; output goes to a file, never a pipe.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi thumbv7m-none-eabi riscv32imac-unknown-none-elf >/dev/null 2>&1 ||
+  rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi thumbv7m-none-eabi riscv32imac-unknown-none-elf
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+# Run a firmware through its .cargo runner (cargo reads .cargo/config.toml from the cwd: cd first).
+run_fw() { # name timeout cargo-args...
+  local name=$1 limit=$2
+  shift 2
+  echo "--- $name: cargo run $*"
+  if (cd "$root/examples/firmware" && timeout "$limit" cargo run -q "$@") >"$log/$name.out" 2>&1; then
+    cat "$log/$name.out"
+  else
+    local rc=$?
+    cat "$log/$name.out"
+    echo "FAILED: $name (exit $rc)" >&2
+    exit 1
+  fi
+}
+
+echo "--- formatting of the firmware crates"
+for crate in firmware panic-check; do
+  cargo fmt --check --manifest-path "$root/examples/$crate/Cargo.toml"
+done
+
+echo "--- clippy on the firmware crates"
+(cd "$root/examples/firmware" && cargo clippy -q --release --bins -- -D warnings &&
+  cargo clippy -q --release --bins --target thumbv6m-none-eabi -- -D warnings)
+(cd "$root/examples/panic-check" && cargo clippy -q --release -- -D warnings)
+
+echo "--- panic-freedom: must link (a reachable panic is an undefined symbol)"
+(
+  cd "$root/examples/panic-check"
+  for args in "--release" "--profile release-s" "--release --target thumbv6m-none-eabi" \
+    "--release --target riscv32imac-unknown-none-elf"; do
+    # shellcheck disable=SC2086
+    cargo build -q $args
+    echo "panic-free: $args"
+  done
+  # The check must be able to fail: a runtime index must break the link.
+  if cargo build -q --release --features demo-panic >"$log/demo-panic.out" 2>&1; then
+    echo "FAILED: the panic check linked a program with a reachable panic" >&2
+    exit 1
+  fi
+  grep -q 'undefined symbol: ERROR_panic_is_reachable' "$log/demo-panic.out"
+  echo "panic check rejects a reachable panic, as it should"
+)
+
+run_fw "train (Cortex-M4F, mps2-an386)" 180 --release --bin train
+run_fw "train (Cortex-M0, microbit, 16 KB RAM)" 240 --release --bin train --target thumbv6m-none-eabi
+run_fw "deploy (Cortex-M4F, mps2-an386)" 60 --release --bin deploy
+run_fw "deploy (Cortex-M0, microbit)" 60 --release --bin deploy --target thumbv6m-none-eabi
+# (the host half of the deploy check, tests/firmware_deploy.rs, runs in `cargo test`)
+
+echo "--- no heap: no allocator symbol in any firmware ELF"
+for elf in "$root"/examples/firmware/target/{thumbv7em-none-eabihf,thumbv6m-none-eabi}/release/{train,deploy}; do
+  if arm-none-eabi-nm -C "$elf" | grep -E '__rust_alloc|__rg_alloc|__rust_no_alloc_shim|alloc::alloc'; then
+    echo "FAILED: $elf links an allocator" >&2
+    exit 1
+  fi
+done
+echo "no allocator linked"
+
+echo "--- riscv32imac-unknown-none-elf: the core builds (panic check above links for it too)"
+(cd "$root" && cargo build -q --release --lib --no-default-features --target riscv32imac-unknown-none-elf)
+
+echo "firmware: all OK"

@@ -1,0 +1,102 @@
+//! Deploying a model trained on the host: the model file is embedded with `include_bytes!`,
+//! decoded without allocation into a `static`, and generates text greedily.
+//!
+//! ```text
+//! cd examples/firmware
+//! cargo run --release --bin deploy                                # Cortex-M4F (mps2-an386)
+//! cargo run --release --bin deploy --target thumbv6m-none-eabi    # Cortex-M0 (microbit)
+//! ```
+//!
+//! `models/poem-h32.mrnn` was trained on the host by the `micrornn` binary
+//! (`models/make-model.sh`); `tests/firmware_deploy.rs` checks that the host, decoding the same
+//! bytes, generates `models/poem-h32.txt`. This firmware exits 0 only if it generates that same
+//! text.
+#![no_std]
+#![no_main]
+
+#[path = "../common.rs"]
+mod common;
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use micrornn::{CharVocab, Error, Input, Rnn, argmax, format};
+
+/// The model file, in flash.
+static MODEL_BYTES: &[u8] = include_bytes!("../../models/poem-h32.mrnn");
+/// What the host generates from it, starting with its first character.
+const EXPECTED: &str = include_str!("../../models/poem-h32.txt");
+/// Characters to generate (the expected text is ASCII).
+const LEN: usize = EXPECTED.len();
+
+/// Inputs and outputs of the model: the binary's vocabulary bucket of 32 (22 live classes).
+const O: usize = 32;
+type Model = Rnn<O, 32, O>;
+
+#[entry]
+fn main() -> ! {
+    // cortex-m-rt turns this into a `&'static mut` reference, handed out once: no `unsafe`.
+    // 12,544 bytes of .bss: the decoded parameters.
+    static mut MODEL: Model = Rnn::ZERO;
+
+    let result = run(MODEL);
+    hprintln!("peak stack: {} bytes", common::stack_high_water());
+    match result {
+        Ok(ok) => common::exit(ok),
+        Err(error) => {
+            hprintln!("error: {}", error);
+            common::exit(false)
+        }
+    }
+}
+
+/// Decodes the model and generates; `Ok(true)` if the text is the host's.
+fn run(model: &mut Model) -> Result<bool, Error> {
+    let mut vocab = CharVocab::<O>::new();
+    let header = format::decode(MODEL_BYTES, model, &mut vocab)?;
+    hprintln!(
+        "decoded a Rnn<{}, {}, {}> ({} classes) from {} bytes of flash",
+        header.inputs,
+        header.hidden,
+        header.outputs,
+        header.classes,
+        MODEL_BYTES.len()
+    );
+
+    let model: &Model = model;
+    // Greedy generation with the model's own calls: `step` (the hidden state), `logits`, and the
+    // most likely of the live classes (what `Sampler` with `Sampling::GREEDY` does).
+    let classes = header.classes.min(O);
+    let mut hidden = [0.0f32; 32];
+    let mut logits = [0.0f32; O];
+    let mut text = [b'?'; LEN];
+    let mut expected = EXPECTED.chars();
+    let mut token = vocab.encode(expected.next().unwrap_or('?'))?;
+    let mut matched = true;
+    for (i, out) in text.iter_mut().enumerate() {
+        let c = vocab.decode(token).unwrap_or('?');
+        *out = if c.is_ascii() { c as u8 } else { b'?' };
+        if i > 0 {
+            matched &= expected.next() == Some(c);
+        }
+        common::infer_start();
+        let stepped = model.step(Input::Token(token), &mut hidden);
+        common::step_stop();
+        model.logits(&hidden, &mut logits);
+        token = argmax(logits.get(..classes).unwrap_or(&logits));
+        common::infer_stop();
+        stepped?;
+    }
+    hprintln!(
+        "generated: {}",
+        core::str::from_utf8(&text).unwrap_or("(not UTF-8)")
+    );
+    hprintln!(
+        "{}",
+        if matched {
+            "OK: the same text as the host"
+        } else {
+            "FAIL: the text differs from the host's"
+        }
+    );
+    Ok(matched)
+}

@@ -1,0 +1,194 @@
+//! Link-time proof that the firmware paths of micrornn cannot panic.
+//!
+//! `_start` calls every path firmware uses, on inputs hidden behind [`black_box`] so that the
+//! optimizer cannot see their values: the proof holds for all inputs, not for the ones written
+//! here. The panic handler calls a function that does not exist, so if any panic survives
+//! optimization, the link fails with
+//! `undefined symbol: ERROR_panic_is_reachable_in_micrornn_see_examples_panic_check`.
+//!
+//! Covered: `Rnn::step` (token and dense inputs) and `Rnn::logits`; sampling (`Sampler::feed`,
+//! `pick` greedy and with temperature and top-k, `generate`); one training chunk
+//! (`Trainer::train_chunk`: forward, backward with and without a window, clipping by value and
+//! by norm, each optimizer's update); model decoding from bytes (`format::decode`); the
+//! character vocabulary. Beyond those: the many-to-one classifier (`classify`: one training
+//! example, prediction) and `eval::cross_entropy`.
+//!
+//! To find a panicking call: `cargo build --release --features locate`, then list the callers of
+//! `core::panicking` with `arm-none-eabi-objdump -d -C` (EMBEDDED.md §6).
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+use micrornn::classify::{Classifier, ClassifierConfig, Example};
+use micrornn::{
+    Adagrad, Adam, CharVocab, Clip, DefaultRng, Input, Momentum, Optimizer, Rnn, Sampler, Sampling,
+    Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval, format,
+};
+use rand_xoshiro::rand_core::SeedableRng;
+
+unsafe extern "C" {
+    /// Deliberately undefined: if the linker needs it, a panic is reachable.
+    fn ERROR_panic_is_reachable_in_micrornn_see_examples_panic_check() -> !;
+}
+
+#[cfg(not(feature = "locate"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    // SAFETY: never runs: the program only links if this call is unreachable.
+    unsafe { ERROR_panic_is_reachable_in_micrornn_see_examples_panic_check() }
+}
+
+#[cfg(feature = "locate")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
+
+/// The sizes of the firmware's training example.
+const I: usize = 22;
+const H: usize = 32;
+const O: usize = 22;
+const T: usize = 25;
+type Model = Rnn<I, H, O>;
+
+/// Inference: one step from a token, one from a dense vector, and the logits.
+#[inline(never)]
+fn inference(model: &Model) {
+    let mut hidden = black_box([0.0f32; H]);
+    black_box(model.step(Input::Token(black_box(5)), &mut hidden)).ok();
+    let x = black_box([0.5f32; I]);
+    black_box(model.step(Input::Dense(&x), &mut hidden)).ok();
+    let mut logits = [0.0f32; O];
+    model.logits(&hidden, &mut logits);
+    black_box(&logits);
+}
+
+/// Sampling: prime, pick (greedy or drawn, with top-k), generate.
+#[inline(never)]
+fn sampling(model: &Model) {
+    let sampling = Sampling {
+        temperature: black_box(0.8),
+        top_k: black_box(5),
+    };
+    let Ok(mut sampler) = Sampler::new(model, black_box(O), sampling) else {
+        return;
+    };
+    let mut rng = DefaultRng::seed_from_u64(black_box(7));
+    let prefix = black_box([1usize, 2, 3]);
+    black_box(sampler.prime(black_box(&prefix[..]))).ok();
+    black_box(sampler.pick(&mut rng)).ok();
+    sampler.sampling = black_box(Sampling::GREEDY);
+    black_box(sampler.generate(&mut rng, black_box(10), |id| {
+        black_box(id);
+    }))
+    .ok();
+}
+
+/// One training chunk with the optimizer `P`.
+#[inline(never)]
+fn train<P: Optimizer<I, H, O>>(optimizer: &mut P) {
+    let mut model = Model::ZERO;
+    let mut grads = Model::ZERO;
+    let mut tape = Tape::<T, H, O>::ZERO;
+    black_box(&mut model);
+    let config = black_box(TrainConfig {
+        seq_len: 25,
+        clip: Clip::Value(5.0),
+        window: Some(5),
+        carry_hidden: true,
+        classes: O,
+    });
+    let mut data = [0usize; 64];
+    black_box(&mut data);
+    let data: &[usize] = black_box(&data[..]);
+    if let Ok(mut trainer) = Trainer::new(&mut model, &mut grads, &mut tape, optimizer, config) {
+        black_box(trainer.train_chunk(data)).ok();
+        trainer.config.clip = black_box(Clip::Norm(1.0));
+        trainer.config.window = black_box(None);
+        black_box(trainer.train_chunk(data)).ok();
+    }
+    black_box(&model);
+}
+
+/// Model decoding from bytes whose content and length the optimizer cannot see.
+#[inline(never)]
+fn decoding() {
+    let mut bytes = [0u8; format::encoded_len::<I, H, O>() + 16];
+    black_box(&mut bytes);
+    let bytes: &[u8] = black_box(&bytes[..]);
+    let mut model = Model::ZERO;
+    let mut vocab = CharVocab::<I>::new();
+    black_box(format::decode(bytes, &mut model, &mut vocab)).ok();
+    black_box(format::Header::read(bytes)).ok();
+    black_box((&model, &vocab));
+}
+
+/// The many-to-one classifier (train one example, predict) and the language-model loss.
+#[inline(never)]
+fn classification() {
+    let mut model = Model::ZERO;
+    let (mut grads, mut tape, mut adagrad) =
+        (Model::ZERO, Tape::<T, H, O>::ZERO, Adagrad::new(0.1));
+    black_box(&mut model);
+    let mut ids = [0usize; 40];
+    black_box(&mut ids);
+    let ids: &[usize] = black_box(&ids[..]);
+    let example = Example::tokens(ids, black_box(1));
+    let config = black_box(ClassifierConfig {
+        classes: 2,
+        clip: Clip::Value(1.0),
+    });
+    if let Ok(mut classifier) =
+        Classifier::new(&mut model, &mut grads, &mut tape, &mut adagrad, config)
+    {
+        black_box(classifier.train_example(&example)).ok();
+        black_box(classifier.predict(example.inputs)).ok();
+    }
+    black_box(classify::predict(
+        &model,
+        Sequence::Tokens(ids),
+        black_box(2),
+    ))
+    .ok();
+    black_box(eval::cross_entropy(
+        &model,
+        ids,
+        black_box(O),
+        black_box(Some(25)),
+    ))
+    .ok();
+}
+
+/// The character vocabulary: build, encode, decode.
+#[inline(never)]
+fn vocabulary() {
+    let text: &str = black_box("hello world");
+    if let Ok(vocab) = CharVocab::<16>::from_text(text) {
+        let mut ids = [0usize; 32];
+        black_box(vocab.encode_into(black_box("hello"), &mut ids)).ok();
+        black_box(vocab.decode(black_box(3)));
+        black_box(vocab.encode(black_box('o'))).ok();
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn _start() -> ! {
+    let mut model = Model::ZERO;
+    black_box(&mut model);
+    inference(&model);
+    sampling(&model);
+    train(&mut black_box(Sgd { lr: 0.1 }));
+    train(&mut black_box(Momentum::new(0.1, 0.9)));
+    train(&mut black_box(Adagrad::new(0.1)));
+    train(&mut black_box(Adam::new(0.01)));
+    vocabulary();
+    decoding();
+    classification();
+    #[cfg(feature = "demo-panic")]
+    {
+        let values = black_box([1u8; 4]);
+        black_box(values[black_box(7usize)]); // may panic: the link must fail
+    }
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
