@@ -68,6 +68,14 @@
 //! (12,544 for `Rnn<32, 32, 32>`), [`Tape::SIZE`] about `4·T·(H + O)`. Training needs the model,
 //! a gradient buffer of the same size, the optimizer memory (none for SGD, one model's worth for
 //! Adagrad and momentum, two for Adam) and a tape.
+//!
+//! ## Speed
+//!
+//! On one core of an x86_64 machine with AVX2+FMA, min-char-rnn settings (V = 65, seq 25,
+//! Adagrad) train at about 370,000 chars/s with H = 100 and 260,000–320,000 with H = 128 —
+//! about 18× this repository's numpy reference — and sample at about 1,000,000 chars/s with
+//! H = 100. On a Cortex-M4F one inference step of `Rnn<32, 32, 32>` is about 5,400
+//! instructions. The README has the tables and the commands that measure them.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
