@@ -23,6 +23,7 @@
 mod vector;
 #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
 mod aarch64;
+pub mod portable;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;
@@ -131,7 +132,7 @@ pub const SCALAR: Kernels = scalar::KERNELS;
 
 /// The kernel table this build and CPU use: [`SCALAR`] with the `force-scalar` feature;
 /// otherwise AVX2+FMA on x86_64 when the CPU has it (checked once at run time with `std`, from
-/// `target_feature` without), else SSE2; NEON on aarch64; [`SCALAR`] elsewhere.
+/// `target_feature` without), else SSE2; NEON on aarch64; [`portable::KERNELS`] (scalar with a rational tanh) elsewhere.
 #[inline]
 pub fn active() -> &'static Kernels {
     #[cfg(feature = "force-scalar")]
@@ -156,7 +157,7 @@ pub fn active() -> &'static Kernels {
         not(all(target_arch = "aarch64", target_feature = "neon"))
     ))]
     {
-        &SCALAR
+        &portable::KERNELS
     }
 }
 
@@ -211,7 +212,10 @@ pub fn variants() -> impl Iterator<Item = &'static Kernels> {
         all(target_arch = "aarch64", target_feature = "neon")
     )))]
     let simd: [Option<&'static Kernels>; 2] = [None, None];
-    core::iter::once(scalar).chain(simd).flatten()
+    core::iter::once(scalar)
+        .chain([Some(&portable::KERNELS)])
+        .chain(simd)
+        .flatten()
 }
 
 /// Names of every kernel table this build contains, including those this CPU cannot run (the
@@ -219,18 +223,18 @@ pub fn variants() -> impl Iterator<Item = &'static Kernels> {
 pub fn compiled_variants() -> &'static [&'static str] {
     #[cfg(target_arch = "x86_64")]
     {
-        &["scalar", "sse2", "avx2+fma"]
+        &["scalar", "portable", "sse2", "avx2+fma"]
     }
     #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
     {
-        &["scalar", "neon"]
+        &["scalar", "portable", "neon"]
     }
     #[cfg(not(any(
         target_arch = "x86_64",
         all(target_arch = "aarch64", target_feature = "neon")
     )))]
     {
-        &["scalar"]
+        &["scalar", "portable"]
     }
 }
 

@@ -227,19 +227,8 @@ fn common<'a, 'b>(a: &'a [f32], b: &'b mut [f32]) -> (&'a [f32], &'b mut [f32]) 
 // ---------------------------------------------------------------------------------------------
 // Transcendentals.
 
-/// Clamp of the tanh approximation: beyond it `tanh` rounds to ±1 in `f32`.
-const TANH_CLAMP: f32 = 7.905_311;
-#[allow(clippy::excessive_precision)] // the published coefficients, rounded by the compiler
-const TANH_P: [f32; 7] = [
-    -2.760_768_5e-16,
-    2.000_187_9e-13,
-    -8.604_671_5e-11,
-    5.122_297e-8,
-    1.485_722_4e-5,
-    6.372_619_3e-4,
-    4.893_524_6e-3,
-];
-const TANH_Q: [f32; 4] = [1.198_258_4e-6, 1.185_347_1e-4, 2.268_434_6e-3, 4.893_525e-3];
+// The tanh coefficients are shared with the portable (scalar) variant.
+use super::portable::{TANH_CLAMP, TANH_P, TANH_Q};
 
 /// `tanh` of every lane: a [13/6] odd rational approximation on `[-7.9, 7.9]` (the form Eigen
 /// and tract use), ±1 beyond, NaN for NaN. Error: [`super::TANH_MAX_ERROR`].
