@@ -209,11 +209,22 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
                 targets: self.len,
             });
         }
-        grads.fill_zero();
         let k = kernels::active();
         match window {
-            None => self.backward_full(rnn, inputs, grads),
+            // Full back-propagation with an output at every step overwrites `dW_hy` and `dW_hh`
+            // with its first contribution, so only the rest needs zeroing.
+            None if self.first_output == 0 => {
+                grads.w_xh.as_flattened_mut().fill(0.0);
+                grads.b_h.fill(0.0);
+                grads.b_y.fill(0.0);
+                self.backward_full(rnn, inputs, grads, true);
+            }
+            None => {
+                grads.fill_zero();
+                self.backward_full(rnn, inputs, grads, false);
+            }
             Some(window) => {
+                grads.fill_zero();
                 for t in self.first_output..self.len {
                     let mut dh = [0.0f32; H];
                     self.output_backward(rnn, grads, t, &mut dh);
@@ -234,20 +245,28 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
     /// Full back-propagation through the chunk, with the weight gradients batched: `dW_hy` as
     /// one `Aᵀ·B` product over all steps, `dW_hh` over blocks of [`BLOCK`] steps, so each row
     /// of a gradient matrix is loaded and stored once per block instead of once per step.
+    ///
+    /// With `overwrite`, `grads.w_hy` and `grads.w_hh` may hold anything on entry: their first
+    /// contribution overwrites them (requires an output at every step, `first_output == 0`).
+    /// The other tensors must be zero on entry.
     fn backward_full<const I: usize>(
         &self,
         rnn: &Rnn<I, H, O>,
         inputs: Sequence<'_, I>,
         grads: &mut Rnn<I, H, O>,
+        overwrite: bool,
     ) {
         let k = kernels::active();
         let first = self.first_output.min(self.len);
         // Output layer: dW_hy += Σ_t dy_t·h_tᵀ, db_y += Σ_t dy_t.
+        let mut hy_fresh = overwrite;
         if let (Some(dys), Some(hs)) = (
             self.d_logits.get(first..self.len),
             self.hidden.get(first..self.len),
         ) {
-            (k.rank_k)(
+            let rank_k = if hy_fresh { k.rank_k_set } else { k.rank_k };
+            hy_fresh = false;
+            rank_k(
                 grads.w_hy.as_flattened_mut(),
                 dys.as_flattened(),
                 hs.as_flattened(),
@@ -258,7 +277,11 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
                 (k.axpy)(1.0, dy, &mut grads.b_y);
             }
         }
+        if hy_fresh {
+            grads.w_hy.as_flattened_mut().fill(0.0);
+        }
         // Hidden layer, from the last step back, BLOCK steps at a time.
+        let mut hh_fresh = overwrite;
         let mut d_pres = [[0.0f32; H]; BLOCK];
         let mut dh_next = [0.0f32; H];
         let mut hi = self.len;
@@ -299,7 +322,9 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
                 d_pres.get(from - lo..hi - lo),
                 self.hidden.get(from - 1..hi - 1),
             ) {
-                (k.rank_k)(
+                let rank_k = if hh_fresh { k.rank_k_set } else { k.rank_k };
+                hh_fresh = false;
+                rank_k(
                     grads.w_hh.as_flattened_mut(),
                     ds.as_flattened(),
                     h_prevs.as_flattened(),
@@ -307,12 +332,19 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
                     H,
                 );
             }
+            if hh_fresh {
+                grads.w_hh.as_flattened_mut().fill(0.0);
+                hh_fresh = false;
+            }
             if lo == 0 {
                 if let Some(d0) = d_pres.first() {
                     (k.rank1)(grads.w_hh.as_flattened_mut(), d0, &self.h_start);
                 }
             }
             hi = lo;
+        }
+        if hh_fresh {
+            grads.w_hh.as_flattened_mut().fill(0.0);
         }
     }
 

@@ -401,3 +401,38 @@ fn backward_rejects_inputs_of_another_length() {
             .is_err()
     );
 }
+
+#[test]
+fn backward_overwrites_whatever_the_gradients_held() {
+    let model = random_model::<5, 6, 5>(13);
+    let dense: Vec<[f32; 5]> = (0..9u64).map(|s| random_hidden::<5>(100 + s)).collect();
+    let tokens = [2, 2, 0, 1, 4, 3, 3, 0, 1];
+    let targets = [2, 0, 1, 4, 3, 3, 0, 1, 4];
+    let mut garbage = random_model::<5, 6, 5>(14);
+    garbage.b_h[1] = f32::NAN;
+    garbage.w_hh[2][3] = f32::INFINITY;
+    let bits = |m: &Rnn<5, 6, 5>| -> Vec<u32> {
+        m.tensors().concat().into_iter().map(f32::to_bits).collect()
+    };
+    // Lengths below, at and above one block of the batched backward pass.
+    for n in [1, 2, 8, 9] {
+        for seq in [Sequence::Tokens(&tokens[..n]), Sequence::Dense(&dense[..n])] {
+            for targets in [Targets::Each(&targets[..n]), Targets::Last(3)] {
+                let mut tape = Tape::<12, 6, 5>::ZERO;
+                tape.forward(&model, seq, targets, &random_hidden(15), 5)
+                    .unwrap();
+                for window in [None, Some(2)] {
+                    let mut clean = Rnn::ZERO;
+                    tape.backward(&model, seq, &mut clean, window).unwrap();
+                    let mut dirty = garbage.clone();
+                    tape.backward(&model, seq, &mut dirty, window).unwrap();
+                    assert_eq!(
+                        bits(&clean),
+                        bits(&dirty),
+                        "n {n}, {seq:?}, {targets:?}, window {window:?}"
+                    );
+                }
+            }
+        }
+    }
+}

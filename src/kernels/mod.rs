@@ -67,6 +67,10 @@ pub struct Kernels {
     /// `w[r·cols + c] += Σ_t a[t·rows + r]·b[t·cols + c]` (`W += Aᵀ·B`, the sum of `k` rank-1
     /// updates `a_t·b_tᵀ`) with `k = min(a.len() / rows, b.len() / cols)`; `w` has `rows` rows.
     pub rank_k: fn(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize),
+    /// `w[r·cols + c] = Σ_t a[t·rows + r]·b[t·cols + c]` (`W = Aᵀ·B`): as [`Kernels::rank_k`]
+    /// onto the first `rows` rows of `w` zeroed (all-zero rows for `k = 0`), bit for bit, without
+    /// reading `w`.
+    pub rank_k_set: fn(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize),
     /// `y[i] += alpha·x[i]`.
     pub axpy: fn(alpha: f32, x: &[f32], y: &mut [f32]),
     /// `x[i] = tanh(x[i])`, within [`TANH_MAX_ERROR`] of libm's `tanhf`.

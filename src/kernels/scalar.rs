@@ -12,6 +12,7 @@ pub const KERNELS: Kernels = Kernels {
     matvec_t,
     rank1,
     rank_k,
+    rank_k_set,
     axpy,
     tanh,
     exp,
@@ -76,6 +77,18 @@ pub fn rank_k(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize) {
     for (a, b) in a.chunks_exact(rows).zip(b.chunks_exact(cols)) {
         rank1(w, a, b);
     }
+}
+
+/// `w[r·cols + c] = Σ_t a[t·rows + r]·b[t·cols + c]`: the first `rows` rows of `w` zeroed, then
+/// [`rank_k`].
+pub fn rank_k_set(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    w.chunks_exact_mut(cols)
+        .take(rows)
+        .for_each(|row| row.fill(0.0));
+    rank_k(w, a, b, rows, cols);
 }
 
 /// `y[i] += alpha·x[i]`.

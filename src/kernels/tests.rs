@@ -17,7 +17,7 @@ const DOT_TOLERANCE: f32 = 2e-6;
 /// Relative tolerance of element-wise updates (FMA vs separate multiply and add).
 const ELEMENT_TOLERANCE: f32 = 1e-6;
 
-const SHAPES: [(usize, usize); 12] = [
+const SHAPES: [(usize, usize); 14] = [
     (0, 0),
     (0, 5),
     (5, 0),
@@ -30,6 +30,8 @@ const SHAPES: [(usize, usize); 12] = [
     (65, 100),
     (100, 65),
     (67, 71),
+    (3, 115),
+    (2, 120),
 ];
 
 fn rng(seed: u64) -> Xoshiro128PlusPlus {
@@ -247,6 +249,13 @@ fn test_a_kernel(k: &Kernels) {
             assert_close(&what(&format!("rank_k k={steps}")), &a, &b, |i| {
                 DOT_TOLERANCE * mag[i]
             });
+            // rank_k_set: bit for bit rank_k onto zero, whatever `w` held before.
+            let mut set = w.clone();
+            (k.rank_k_set)(&mut set, &at, &bt, rows, cols);
+            let mut onto_zero = vec_of(w.len(), 0.0);
+            (k.rank_k)(&mut onto_zero, &at, &bt, rows, cols);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&set), bits(&onto_zero), "{}", what("rank_k_set"));
         }
     }
 

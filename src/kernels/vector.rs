@@ -46,6 +46,7 @@ macro_rules! kernels_for {
             wrap!($v, $f, matvec_t(w: &[f32], x: &[f32], y: &mut [f32]));
             wrap!($v, $f, rank1(w: &mut [f32], a: &[f32], b: &[f32]));
             wrap!($v, $f, rank_k(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize));
+            wrap!($v, $f, rank_k_set(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize));
             wrap!($v, $f, axpy(alpha: f32, x: &[f32], y: &mut [f32]));
             wrap!($v, $f, tanh(x: &mut [f32]));
             wrap!($v, $f, exp(x: &mut [f32]));
@@ -70,6 +71,7 @@ macro_rules! kernels_for {
                 matvec_t,
                 rank1,
                 rank_k,
+                rank_k_set,
                 axpy,
                 tanh,
                 exp,
@@ -509,104 +511,121 @@ pub(crate) unsafe fn matvec<V: Vector>(w: &[f32], x: &[f32], b: &[f32], y: &mut 
     }
 }
 
-/// `y[block] += Σ_k s_k · row_k[block]` for the `N` vectors of `y` starting at column `c0`,
-/// with `y`'s block held in registers across all terms.
+/// `y[block] += Σ_k s_k · row_k[block]` for the `N` vectors of `y` starting at column `c0`
+/// (and, with `PART`, the partial vector of all of `y`'s columns after them), with `y`'s block
+/// held in registers across all terms. With `SET` the block starts from zero instead of `y`.
 ///
 /// # Safety
 /// The CPU supports the ISA of `V`.
 #[inline(always)]
-unsafe fn lincomb_block<'r, V: Vector, const N: usize>(
+unsafe fn lincomb_block<'r, V: Vector, const N: usize, const SET: bool, const PART: bool>(
     y: &mut [f32],
     c0: usize,
     terms: impl Iterator<Item = (f32, &'r [f32])>,
 ) {
     let width = N * V::LANES;
-    let Some(y) = y.get_mut(c0..c0 + width) else {
+    let Some(y) = y.get_mut(c0..) else {
         return;
     };
-    // SAFETY: every load and store reads a chunk of LANES floats of a `width`-long block; the
-    // caller promises the ISA.
+    let Some((y, y_tail)) = y.split_at_mut_checked(width) else {
+        return;
+    };
+    let tail = if PART { y_tail.len().min(V::LANES) } else { 0 };
+    let y_tail = y_tail.split_at_mut(tail).0;
+    // SAFETY: every full load and store reads a chunk of LANES floats of a `width`-long block;
+    // partial loads and stores take any length; the caller promises the ISA.
     unsafe {
         let mut acc = [V::splat(0.0); N];
-        for (a, c) in acc.iter_mut().zip(y.chunks_exact(V::LANES)) {
-            *a = V::load(c);
+        let mut acc_tail = V::splat(0.0);
+        if !SET {
+            for (a, c) in acc.iter_mut().zip(y.chunks_exact(V::LANES)) {
+                *a = V::load(c);
+            }
+            if PART {
+                acc_tail = V::load_partial(y_tail);
+            }
         }
         for (s, row) in terms {
-            let Some(block) = row.get(c0..c0 + width) else {
+            if !PART {
+                let Some(block) = row.get(c0..c0 + width) else {
+                    continue;
+                };
+                let s = V::splat(s);
+                for (a, c) in acc.iter_mut().zip(block.chunks_exact(V::LANES)) {
+                    *a = V::load(c).mul_add(s, *a);
+                }
+                continue;
+            }
+            let Some((block, block_tail)) = row
+                .get(c0..c0 + width + tail)
+                .and_then(|r| r.split_at_checked(width))
+            else {
                 continue;
             };
             let s = V::splat(s);
             for (a, c) in acc.iter_mut().zip(block.chunks_exact(V::LANES)) {
                 *a = V::load(c).mul_add(s, *a);
             }
+            acc_tail = V::load_partial(block_tail).mul_add(s, acc_tail);
         }
         for (a, c) in acc.iter().zip(y.chunks_exact_mut(V::LANES)) {
             a.store(c);
         }
-    }
-}
-
-/// As [`lincomb_block`] for the last, partial vector of `y` (fewer than LANES columns from `c0`).
-///
-/// # Safety
-/// The CPU supports the ISA of `V`.
-#[inline(always)]
-unsafe fn lincomb_tail<'r, V: Vector>(
-    y: &mut [f32],
-    c0: usize,
-    terms: impl Iterator<Item = (f32, &'r [f32])>,
-) {
-    let Some(y) = y.get_mut(c0..) else {
-        return;
-    };
-    let width = y.len();
-    // SAFETY: partial loads and stores take any length; the caller promises the ISA.
-    unsafe {
-        let mut acc = V::load_partial(y);
-        for (s, row) in terms {
-            if let Some(block) = row.get(c0..c0 + width) {
-                acc = V::load_partial(block).mul_add(V::splat(s), acc);
-            }
+        if PART {
+            acc_tail.store_partial(y_tail);
         }
-        acc.store_partial(y);
     }
 }
 
-/// `y += Σ_k s_k · row_k` over all columns of `y`: column blocks of 8, 4, 2 and 1 vectors, then
-/// a partial vector; `terms` is called once per block.
+/// Calls `lincomb_block::<V, n, SET, PART>` for a run-time `n` in `0..=13`.
+macro_rules! lincomb_block_n {
+    ($v:ty, $set:ident, $part:literal, $n:expr, $y:expr, $c0:expr, $terms:expr; $($k:literal)*) => {
+        match $n {
+            $($k => {
+                // SAFETY: the caller promises the ISA.
+                unsafe { lincomb_block::<$v, $k, $set, $part>($y, $c0, $terms) }
+            })*
+            _ => {}
+        }
+    };
+}
+
+/// Widest block of [`lincomb`], in vectors (counting a partial one): `N + 1` accumulators, the
+/// splat factor and a mask fit the 16 registers of SSE2 and AVX2.
+const MAX_BLOCK: usize = 13;
+
+/// `y += Σ_k s_k · row_k` over all columns of `y` (`y = Σ_k s_k · row_k` with `SET`): blocks of
+/// 8 vectors, then the remaining full vectors and the partial one in a single block of up to
+/// [`MAX_BLOCK`] vectors (so a narrow remainder is never a lone, latency-bound chain of FMAs);
+/// `terms` is called once per block. Each element's sum is the same sequence of FMAs whatever
+/// the blocking.
 ///
 /// # Safety
 /// The CPU supports the ISA of `V`.
 #[inline(always)]
-unsafe fn lincomb<'r, V: Vector, It: Iterator<Item = (f32, &'r [f32])>>(
+unsafe fn lincomb<'r, V: Vector, It: Iterator<Item = (f32, &'r [f32])>, const SET: bool>(
     y: &mut [f32],
     terms: impl Fn() -> It,
 ) {
     let cols = y.len();
     let mut c0 = 0;
-    while c0 + 8 * V::LANES <= cols {
+    while cols - c0 >= 16 * V::LANES {
         // SAFETY: the caller promises the ISA.
-        unsafe { lincomb_block::<V, 8>(y, c0, terms()) };
+        unsafe { lincomb_block::<V, 8, SET, false>(y, c0, terms()) };
         c0 += 8 * V::LANES;
     }
-    if c0 + 4 * V::LANES <= cols {
+    let mut n = (cols - c0) / V::LANES;
+    let part = !(cols - c0).is_multiple_of(V::LANES);
+    if n + usize::from(part) > MAX_BLOCK {
         // SAFETY: the caller promises the ISA.
-        unsafe { lincomb_block::<V, 4>(y, c0, terms()) };
-        c0 += 4 * V::LANES;
+        unsafe { lincomb_block::<V, 8, SET, false>(y, c0, terms()) };
+        c0 += 8 * V::LANES;
+        n -= 8;
     }
-    if c0 + 2 * V::LANES <= cols {
-        // SAFETY: the caller promises the ISA.
-        unsafe { lincomb_block::<V, 2>(y, c0, terms()) };
-        c0 += 2 * V::LANES;
-    }
-    if c0 + V::LANES <= cols {
-        // SAFETY: the caller promises the ISA.
-        unsafe { lincomb_block::<V, 1>(y, c0, terms()) };
-        c0 += V::LANES;
-    }
-    if c0 < cols {
-        // SAFETY: the caller promises the ISA.
-        unsafe { lincomb_tail::<V>(y, c0, terms()) };
+    if part {
+        lincomb_block_n!(V, SET, true, n, y, c0, terms(); 0 1 2 3 4 5 6 7 8 9 10 11 12);
+    } else {
+        lincomb_block_n!(V, SET, false, n, y, c0, terms(); 1 2 3 4 5 6 7 8 9 10 11 12 13);
     }
 }
 
@@ -621,7 +640,7 @@ pub(crate) unsafe fn matvec_t<V: Vector>(w: &[f32], x: &[f32], y: &mut [f32]) {
         return;
     }
     // SAFETY: the caller promises the ISA.
-    unsafe { lincomb::<V, _>(y, || x.iter().copied().zip(w.chunks_exact(cols))) };
+    unsafe { lincomb::<V, _, false>(y, || x.iter().copied().zip(w.chunks_exact(cols))) };
 }
 
 /// `w[r·cols + c] += Σ_t a[t·rows + r]·b[t·cols + c]` (`W += Aᵀ·B`: the sum of `k` rank-1
@@ -631,6 +650,39 @@ pub(crate) unsafe fn matvec_t<V: Vector>(w: &[f32], x: &[f32], y: &mut [f32]) {
 /// The CPU supports the ISA of `V`.
 #[inline(always)]
 pub(crate) unsafe fn rank_k<V: Vector>(
+    w: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    rows: usize,
+    cols: usize,
+) {
+    // SAFETY: the caller promises the ISA.
+    unsafe { rank_k_into::<V, false>(w, a, b, rows, cols) };
+}
+
+/// `w[r·cols + c] = Σ_t a[t·rows + r]·b[t·cols + c]` (`W = Aᵀ·B`): as [`rank_k`] onto a zero
+/// `W`, bit for bit, without reading `W`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn rank_k_set<V: Vector>(
+    w: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    rows: usize,
+    cols: usize,
+) {
+    // SAFETY: the caller promises the ISA.
+    unsafe { rank_k_into::<V, true>(w, a, b, rows, cols) };
+}
+
+/// [`rank_k`] (`SET = false`) or [`rank_k_set`] (`SET = true`).
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+unsafe fn rank_k_into<V: Vector, const SET: bool>(
     w: &mut [f32],
     a: &[f32],
     b: &[f32],
@@ -647,7 +699,7 @@ pub(crate) unsafe fn rank_k<V: Vector>(
                 .zip(b.chunks_exact(cols))
         };
         // SAFETY: the caller promises the ISA.
-        unsafe { lincomb::<V, _>(w_row, terms) };
+        unsafe { lincomb::<V, _, SET>(w_row, terms) };
     }
 }
 
