@@ -50,20 +50,18 @@ pub enum Targets<'a> {
     Last(usize),
 }
 
-/// Steps per batched `dW_hh` update in [`Tape::backward`]: the backward pass keeps this many
-/// `H`-vectors on the stack (`4·BLOCK·H` bytes).
-const BLOCK: usize = 8;
-
 /// The record of one forward pass, owned by the caller and reused from chunk to chunk.
 ///
-/// Holds the hidden state after each of up to `T` steps and the gradient of the loss with respect
-/// to the logits of each step. Takes [`Tape::SIZE`] bytes ≈ `4·(T·(H + O) + H) + 16`; for
-/// min-char-rnn (T = 25, H = 100, O = 65): 16,920 bytes on a 64-bit target.
+/// Holds the hidden state after each of up to `T` steps, the gradient of the loss with respect
+/// to the logits of each step, and room for the backward pass's gradient of each step's
+/// pre-activation. Takes [`Tape::SIZE`] bytes ≈ `4·(T·(2·H + O) + H) + 16`; for min-char-rnn
+/// (T = 25, H = 100, O = 65): 26,920 bytes on a 64-bit target.
 #[derive(Clone, Debug)]
 pub struct Tape<const T: usize, const H: usize, const O: usize> {
     h_start: [f32; H],
     hidden: [[f32; H]; T],
     d_logits: [[f32; O]; T],
+    d_pre: [[f32; H]; T],
     len: usize,
     first_output: usize,
 }
@@ -80,6 +78,7 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
         h_start: [0.0; H],
         hidden: [[0.0; H]; T],
         d_logits: [[0.0; O]; T],
+        d_pre: [[0.0; H]; T],
         len: 0,
         first_output: 0,
     };
@@ -150,7 +149,8 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
             Targets::Last(target) => (n - 1, Some(target)),
         };
         self.h_start = *h_start;
-        let mut loss = 0.0f32;
+        // The recurrence first, then the output layer over every step: each loop keeps one
+        // weight matrix hot in the cache (W_hh, then W_hy) instead of alternating between them.
         for t in 0..n {
             // `_checked`: at opt-level "s" LLVM does not see that `t < n <= T` (panic check).
             let Some((done, rest)) = self.hidden.split_at_mut_checked(t) else {
@@ -161,15 +161,15 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
             };
             let h_prev = done.last().unwrap_or(&self.h_start);
             rnn.next_hidden(input, h_prev, h)?;
-            if t < first_output {
-                continue;
-            }
+        }
+        let mut loss = 0.0f32;
+        for t in first_output..n {
             let target = match (targets, last_target) {
                 (Targets::Each(ts), _) => ts.get(t).copied().unwrap_or(usize::MAX),
                 (_, Some(target)) => target,
                 _ => usize::MAX,
             };
-            let Some(d_logits) = self.d_logits.get_mut(t) else {
+            let (Some(h), Some(d_logits)) = (self.hidden.get(t), self.d_logits.get_mut(t)) else {
                 break;
             };
             loss += output_gradient(rnn, h, target, classes, d_logits)?;
@@ -190,14 +190,14 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
     /// earlier steps (the step itself and `k` before it, as notebook 000's `max_bptt_steps`);
     /// `None` is full back-propagation through the chunk.
     ///
-    /// Full back-propagation batches the weight gradients (`dW_hy` over the whole chunk, `dW_hh`
-    /// over blocks of 8 steps), for which it keeps 8 hidden-sized vectors on the stack
-    /// (`32·H` bytes: 3,200 for H = 100).
+    /// Full back-propagation batches the weight gradients (`dW_hy` and `dW_hh` each as one
+    /// product over the whole chunk), keeping the gradient of every step's pre-activation in
+    /// the tape; it needs no stack beyond a few pointers.
     ///
     /// # Errors
     /// [`Error::TargetsMismatch`] if `inputs` is not as long as the recorded pass.
     pub fn backward<const I: usize>(
-        &self,
+        &mut self,
         rnn: &Rnn<I, H, O>,
         inputs: Sequence<'_, I>,
         grads: &mut Rnn<I, H, O>,
@@ -242,110 +242,94 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
         Ok(())
     }
 
-    /// Full back-propagation through the chunk, with the weight gradients batched: `dW_hy` as
-    /// one `Aᵀ·B` product over all steps, `dW_hh` over blocks of [`BLOCK`] steps, so each row
-    /// of a gradient matrix is loaded and stored once per block instead of once per step.
+    /// Full back-propagation through the chunk, with the weight gradients batched: `dW_hy` and
+    /// `dW_hh` each as one `Aᵀ·B` product over all steps, so each row of a gradient matrix is
+    /// loaded and stored once per chunk instead of once per step. The output layer's share of
+    /// every step's gradient (`W_hyᵀ·dy_t`) is computed for all steps before the recurrence, so
+    /// each loop keeps one weight matrix hot in the cache.
     ///
     /// With `overwrite`, `grads.w_hy` and `grads.w_hh` may hold anything on entry: their first
     /// contribution overwrites them (requires an output at every step, `first_output == 0`).
     /// The other tensors must be zero on entry.
     fn backward_full<const I: usize>(
-        &self,
+        &mut self,
         rnn: &Rnn<I, H, O>,
         inputs: Sequence<'_, I>,
         grads: &mut Rnn<I, H, O>,
         overwrite: bool,
     ) {
         let k = kernels::active();
-        let first = self.first_output.min(self.len);
-        // Output layer: dW_hy += Σ_t dy_t·h_tᵀ, db_y += Σ_t dy_t.
-        let mut hy_fresh = overwrite;
-        if let (Some(dys), Some(hs)) = (
-            self.d_logits.get(first..self.len),
-            self.hidden.get(first..self.len),
-        ) {
-            let rank_k = if hy_fresh { k.rank_k_set } else { k.rank_k };
-            hy_fresh = false;
-            rank_k(
-                grads.w_hy.as_flattened_mut(),
-                dys.as_flattened(),
-                hs.as_flattened(),
-                O,
-                H,
-            );
-            for dy in dys {
-                (k.axpy)(1.0, dy, &mut grads.b_y);
-            }
+        let n = self.len.min(T);
+        let first = self.first_output.min(n);
+        // Output layer: dW_hy += Σ_t dy_t·h_tᵀ, db_y += Σ_t dy_t, d_pre_t = W_hyᵀ·dy_t.
+        let (Some(dys), Some(hs), Some(d_pres)) = (
+            self.d_logits.get(first..n),
+            self.hidden.get(first..n),
+            self.d_pre.get_mut(..n),
+        ) else {
+            return;
+        };
+        let rank_k = if overwrite { k.rank_k_set } else { k.rank_k };
+        rank_k(
+            grads.w_hy.as_flattened_mut(),
+            dys.as_flattened(),
+            hs.as_flattened(),
+            O,
+            H,
+        );
+        for dy in dys {
+            (k.axpy)(1.0, dy, &mut grads.b_y);
         }
-        if hy_fresh {
-            grads.w_hy.as_flattened_mut().fill(0.0);
+        let (silent, speaking) = d_pres.split_at_mut(first);
+        silent.iter_mut().for_each(|d| *d = [0.0; H]);
+        for (d_pre, dy) in speaking.iter_mut().zip(dys) {
+            *d_pre = [0.0; H];
+            (k.matvec_t)(rnn.w_hy.as_flattened(), dy, d_pre);
         }
-        // Hidden layer, from the last step back, BLOCK steps at a time.
-        let mut hh_fresh = overwrite;
-        let mut d_pres = [[0.0f32; H]; BLOCK];
-        let mut dh_next = [0.0f32; H];
-        let mut hi = self.len;
-        while hi > 0 {
-            let lo = hi.saturating_sub(BLOCK);
-            for t in (lo..hi).rev() {
-                let Some(d_pre) = d_pres.get_mut(t - lo) else {
-                    continue;
-                };
-                *d_pre = dh_next;
-                if t >= first {
-                    if let Some(dy) = self.d_logits.get(t) {
-                        (k.matvec_t)(rnn.w_hy.as_flattened(), dy, d_pre);
+        // Hidden layer, from the last step back: d_pre_t = (W_hyᵀ·dy_t + W_hhᵀ·d_pre_{t+1}) ⊙
+        // (1 - h_t²), the second term accumulated into step t's slot by step t + 1.
+        for t in (0..n).rev() {
+            let Some((earlier, rest)) = d_pres.split_at_mut_checked(t) else {
+                break;
+            };
+            let (Some(d_pre), Some(h)) = (rest.first_mut(), self.hidden.get(t)) else {
+                break;
+            };
+            (k.tanh_backward)(h, d_pre);
+            (k.axpy)(1.0, d_pre, &mut grads.b_h);
+            match inputs.get(t) {
+                Some(Input::Token(id)) => {
+                    if let Some(row) = grads.w_xh.get_mut(id) {
+                        (k.axpy)(1.0, d_pre, row);
                     }
                 }
-                if let Some(h) = self.hidden.get(t) {
-                    (k.tanh_backward)(h, d_pre);
-                }
-                (k.axpy)(1.0, d_pre, &mut grads.b_h);
-                match inputs.get(t) {
-                    Some(Input::Token(id)) => {
-                        if let Some(row) = grads.w_xh.get_mut(id) {
-                            (k.axpy)(1.0, d_pre, row);
-                        }
-                    }
-                    Some(Input::Dense(x)) => (k.rank1)(grads.w_xh.as_flattened_mut(), x, d_pre),
-                    None => {}
-                }
-                dh_next = [0.0; H];
-                if t > 0 {
-                    (k.matvec_t)(rnn.w_hh.as_flattened(), d_pre, &mut dh_next);
-                }
+                Some(Input::Dense(x)) => (k.rank1)(grads.w_xh.as_flattened_mut(), x, d_pre),
+                None => {}
             }
-            // dW_hh += Σ_t d_pre_t·h_{t-1}ᵀ: steps with t ≥ 1 read h_{t-1} from the tape in one
-            // product; step 0 reads the starting state.
-            let from = lo.max(1);
-            if let (Some(ds), Some(h_prevs)) = (
-                d_pres.get(from - lo..hi - lo),
-                self.hidden.get(from - 1..hi - 1),
-            ) {
-                let rank_k = if hh_fresh { k.rank_k_set } else { k.rank_k };
-                hh_fresh = false;
-                rank_k(
-                    grads.w_hh.as_flattened_mut(),
-                    ds.as_flattened(),
-                    h_prevs.as_flattened(),
-                    H,
-                    H,
-                );
+            if let Some(d_prev) = earlier.last_mut() {
+                (k.matvec_t)(rnn.w_hh.as_flattened(), d_pre, d_prev);
             }
-            if hh_fresh {
-                grads.w_hh.as_flattened_mut().fill(0.0);
-                hh_fresh = false;
-            }
-            if lo == 0 {
-                if let Some(d0) = d_pres.first() {
-                    (k.rank1)(grads.w_hh.as_flattened_mut(), d0, &self.h_start);
-                }
-            }
-            hi = lo;
         }
-        if hh_fresh {
+        // dW_hh += Σ_t d_pre_t·h_{t-1}ᵀ: steps t ≥ 1 read h_{t-1} from the tape in one product;
+        // step 0 reads the starting state.
+        let (Some(later), Some(h_prevs), Some(d0)) = (
+            d_pres.get(1..),
+            self.hidden.get(..n.saturating_sub(1)),
+            d_pres.first(),
+        ) else {
+            // No steps recorded: the gradient is zero.
             grads.w_hh.as_flattened_mut().fill(0.0);
-        }
+            return;
+        };
+        let rank_k = if overwrite { k.rank_k_set } else { k.rank_k };
+        rank_k(
+            grads.w_hh.as_flattened_mut(),
+            later.as_flattened(),
+            h_prevs.as_flattened(),
+            H,
+            H,
+        );
+        (k.rank1)(grads.w_hh.as_flattened_mut(), d0, &self.h_start);
     }
 
     /// Output layer of step `t`: `dW_hy += dy·h_tᵀ`, `db_y += dy`, `dh += W_hyᵀ·dy`.
