@@ -197,10 +197,10 @@ where
         config: ClassifierConfig,
     ) -> Result<Self, Error> {
         check_classes::<O>(config.classes)?;
-        if let Clip::Value(limit) | Clip::Norm(limit) = config.clip {
-            if limit.is_nan() || limit <= 0.0 {
-                return Err(Error::InvalidSetting("clip limits must be > 0"));
-            }
+        if let Clip::Value(limit) | Clip::Norm(limit) = config.clip
+            && (limit.is_nan() || limit <= 0.0)
+        {
+            return Err(Error::InvalidSetting("clip limits must be > 0"));
         }
         Ok(Self {
             model,
@@ -418,10 +418,10 @@ pub fn shuffle<T, R: Rng + ?Sized>(items: &mut [T], rng: &mut R) {
     for i in (1..items.len()).rev() {
         let j = below(rng, i + 1);
         // Swap items[j] and items[i] (j ≤ i), written without a panic path.
-        if let Some((head, tail)) = items.split_at_mut_checked(i) {
-            if let (Some(a), Some(b)) = (head.get_mut(j), tail.first_mut()) {
-                core::mem::swap(a, b);
-            }
+        if let Some((head, tail)) = items.split_at_mut_checked(i)
+            && let (Some(a), Some(b)) = (head.get_mut(j), tail.first_mut())
+        {
+            core::mem::swap(a, b);
         }
     }
 }

@@ -172,25 +172,34 @@ fn x86_active() -> &'static Kernels {
     #[cfg(feature = "std")]
     {
         use core::sync::atomic::{AtomicU8, Ordering};
-        // 0: not decided yet, 1: SSE2, 2: AVX2+FMA.
+        // 0: not decided yet, 1: SSE2, 2: AVX2+FMA, 3: AVX-512F.
         static CHOICE: AtomicU8 = AtomicU8::new(0);
         match CHOICE.load(Ordering::Relaxed) {
+            3 => &x86::AVX512,
             2 => &x86::AVX2,
             1 => &x86::SSE2,
             _ => {
-                let avx2 = x86::has_avx2_fma();
-                CHOICE.store(if avx2 { 2 } else { 1 }, Ordering::Relaxed);
-                if avx2 { &x86::AVX2 } else { &x86::SSE2 }
+                let (choice, table) = x86_best();
+                CHOICE.store(choice, Ordering::Relaxed);
+                table
             }
         }
     }
     #[cfg(not(feature = "std"))]
     {
-        if x86::has_avx2_fma() {
-            &x86::AVX2
-        } else {
-            &x86::SSE2
-        }
+        x86_best().1
+    }
+}
+
+/// The fastest x86_64 table this CPU runs, with its number in [`x86_active`]'s cache.
+#[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64"))]
+fn x86_best() -> (u8, &'static Kernels) {
+    if x86::has_avx512f() {
+        (3, &x86::AVX512)
+    } else if x86::has_avx2_fma() {
+        (2, &x86::AVX2)
+    } else {
+        (1, &x86::SSE2)
     }
 }
 
@@ -203,19 +212,16 @@ pub fn variants() -> impl Iterator<Item = &'static Kernels> {
     #[cfg(target_arch = "x86_64")]
     let simd = [
         Some(&x86::SSE2),
-        if x86::has_avx2_fma() {
-            Some(&x86::AVX2)
-        } else {
-            None
-        },
+        x86::has_avx2_fma().then_some(&x86::AVX2),
+        x86::has_avx512f().then_some(&x86::AVX512),
     ];
     #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
-    let simd = [Some(&aarch64::NEON), None];
+    let simd = [Some(&aarch64::NEON), None, None];
     #[cfg(not(any(
         target_arch = "x86_64",
         all(target_arch = "aarch64", target_feature = "neon")
     )))]
-    let simd: [Option<&'static Kernels>; 2] = [None, None];
+    let simd: [Option<&'static Kernels>; 3] = [None, None, None];
     core::iter::once(scalar)
         .chain([Some(&portable::KERNELS)])
         .chain(simd)
@@ -227,7 +233,7 @@ pub fn variants() -> impl Iterator<Item = &'static Kernels> {
 pub fn compiled_variants() -> &'static [&'static str] {
     #[cfg(target_arch = "x86_64")]
     {
-        &["scalar", "portable", "sse2", "avx2+fma"]
+        &["scalar", "portable", "sse2", "avx2+fma", "avx512f"]
     }
     #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
     {

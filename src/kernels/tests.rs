@@ -17,7 +17,7 @@ const DOT_TOLERANCE: f32 = 2e-6;
 /// Relative tolerance of element-wise updates (FMA vs separate multiply and add).
 const ELEMENT_TOLERANCE: f32 = 1e-6;
 
-const SHAPES: [(usize, usize); 14] = [
+const SHAPES: [(usize, usize); 17] = [
     (0, 0),
     (0, 5),
     (5, 0),
@@ -32,6 +32,11 @@ const SHAPES: [(usize, usize); 14] = [
     (67, 71),
     (3, 115),
     (2, 120),
+    // Wide enough for AVX-512's 16 lanes to reach every blocking path of `lincomb` (more
+    // than 13 vectors; one and more 8-vector blocks before the remainder).
+    (2, 230),
+    (3, 300),
+    (2, 529),
 ];
 
 fn rng(seed: u64) -> Xoshiro128PlusPlus {
@@ -436,7 +441,12 @@ fn variants_start_with_scalar_and_contain_active() {
     #[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64", feature = "std"))]
     assert_eq!(
         active().name,
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+        {
+            "avx512f"
+        } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             "avx2+fma"
         } else {
             "sse2"

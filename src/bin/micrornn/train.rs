@@ -300,14 +300,14 @@ fn check_writable(flag: &str, path: &Path) -> Result<(), Fail> {
         return Err(Fail::new(format!("{flag} {} is a directory", show(path))));
     }
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    if let Some(dir) = dir {
-        if !dir.is_dir() {
-            return Err(Fail::new(format!(
-                "{flag} {}: directory {} does not exist",
-                show(path),
-                show(dir)
-            )));
-        }
+    if let Some(dir) = dir
+        && !dir.is_dir()
+    {
+        return Err(Fail::new(format!(
+            "{flag} {}: directory {} does not exist",
+            show(path),
+            show(dir)
+        )));
     }
     Ok(())
 }
@@ -434,10 +434,10 @@ fn train<const V: usize, const H: usize>(plan: &Plan) -> Result<Outcome, Fail> {
         if target.is_some_and(|t| done >= t) {
             break;
         }
-        if let Budget::Seconds(limit) = plan.budget {
-            if start.elapsed().as_secs_f64() >= limit {
-                break;
-            }
+        if let Budget::Seconds(limit) = plan.budget
+            && start.elapsed().as_secs_f64() >= limit
+        {
+            break;
         }
         // The learning rate of this epoch: a function of the epoch counter only, so a resumed
         // run uses exactly the rates it would have used without stopping.
