@@ -133,7 +133,7 @@ fn train<const V: usize>(
             // Continue the text from where training stands: the carried hidden state, fed the
             // next chunk's first character.
             let mut sampler = Sampler::new(&*trainer.model, vocab.len(), Sampling::FULL)?;
-            sampler.hidden = trainer.state.hidden;
+            sampler.set_hidden(trainer.state.hidden);
             sampler.feed(ids.get(trainer.state.position).copied().unwrap_or(0))?;
             let mut sample = String::new();
             sampler.generate(&mut rng, options.sample_len, |id| {

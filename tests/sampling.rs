@@ -243,8 +243,8 @@ fn priming_feeds_the_prefix_in_order() {
         fed.feed(t).unwrap();
         model.step(Input::Token(t), &mut hidden).unwrap();
     }
-    assert_eq!(primed.hidden, fed.hidden);
-    assert_eq!(primed.hidden, hidden);
+    assert_eq!(primed.hidden(), fed.hidden());
+    assert_eq!(*primed.hidden(), hidden);
     // The same state as the training forward pass reaches.
     let mut tape = Tape::<8, 16, 10>::ZERO;
     tape.forward(
@@ -255,7 +255,7 @@ fn priming_feeds_the_prefix_in_order() {
         10,
     )
     .unwrap();
-    assert_eq!(primed.hidden, *tape.last_hidden());
+    assert_eq!(primed.hidden(), tape.last_hidden());
     // And the next-token distribution is the softmax of the logits of that state.
     let (mut probs, mut logits) = ([0.0f32; 10], [0.0f32; 10]);
     primed.probabilities(&mut probs);
@@ -267,7 +267,7 @@ fn priming_feeds_the_prefix_in_order() {
     // Priming changes what comes next.
     let mut unprimed = Sampler::new(&model, 10, Sampling::FULL).unwrap();
     unprimed.feed(6).unwrap();
-    assert_ne!(unprimed.hidden, primed.hidden);
+    assert_ne!(unprimed.hidden(), primed.hidden());
 
     // A bad token stops priming with an error; the tokens before it stay fed.
     let mut partial = Sampler::new(&model, 10, Sampling::FULL).unwrap();
@@ -280,7 +280,7 @@ fn priming_feeds_the_prefix_in_order() {
     );
     let mut three = Sampler::new(&model, 10, Sampling::FULL).unwrap();
     three.prime(&[3, 1, 4]).unwrap();
-    assert_eq!(partial.hidden, three.hidden);
+    assert_eq!(partial.hidden(), three.hidden());
 }
 
 #[test]
@@ -295,13 +295,13 @@ fn bad_tokens_and_settings_are_errors() {
     }
     let mut sampler = Sampler::new(&model, 10, Sampling::FULL).unwrap();
     sampler.feed(2).unwrap();
-    let before = sampler.hidden;
+    let before = *sampler.hidden();
     for token in [10, usize::MAX] {
         assert_eq!(
             sampler.feed(token),
             Err(Error::TokenOutOfRange { token, limit: 10 })
         );
-        assert_eq!(sampler.hidden, before, "a failed feed changed the state");
+        assert_eq!(*sampler.hidden(), before, "a failed feed changed the state");
     }
     for temperature in [-1.0, -0.0001, f32::NAN, f32::NEG_INFINITY] {
         sampler.sampling = Sampling {
@@ -341,5 +341,97 @@ fn bad_tokens_and_settings_are_errors() {
             let s = Sampling { temperature, top_k };
             assert!(s.pick(&logits, 3, &mut r).unwrap() < 3);
         }
+    }
+}
+
+#[test]
+fn feeding_matches_the_model_step_bit_for_bit_in_either_walk_order() {
+    // Wide enough that the sampler's back-and-forth walk over the weight matrices takes several
+    // blocks of rows (and a short one) in each.
+    let mut model = Rnn::<20, 70, 45>::ZERO;
+    model.init_gaussian(&mut rng(3), 0.3);
+    let mut sampler = Sampler::new(&model, 45, Sampling::FULL).unwrap();
+    let mut hidden = [0.0f32; 70];
+    let mut logits = [0.0f32; 45];
+    model.logits(&hidden, &mut logits);
+    assert_eq!(
+        sampler.logits(),
+        &logits,
+        "a new sampler's logits are those of h = 0"
+    );
+    for (i, token) in [3, 19, 0, 7, 7, 12, 1, 18, 5].into_iter().enumerate() {
+        sampler.feed(token).unwrap();
+        model.step(Input::Token(token), &mut hidden).unwrap();
+        model.logits(&hidden, &mut logits);
+        assert_eq!(sampler.hidden(), &hidden, "hidden after feed {i}");
+        assert_eq!(sampler.logits(), &logits, "logits after feed {i}");
+    }
+    // Continuing from a given state is the same as having reached it.
+    let mut resumed = Sampler::new(&model, 45, Sampling::FULL).unwrap();
+    resumed.set_hidden(hidden);
+    assert_eq!(resumed.logits(), sampler.logits());
+    resumed.feed(4).unwrap();
+    sampler.feed(4).unwrap();
+    assert_eq!(resumed.hidden(), sampler.hidden());
+    assert_eq!(resumed.logits(), sampler.logits());
+}
+
+#[test]
+fn the_sampler_draws_exactly_as_sampling_pick() {
+    let model = model();
+    for sampling in [
+        Sampling::FULL,
+        Sampling {
+            temperature: 0.7,
+            top_k: 3,
+        },
+    ] {
+        let mut sampler = Sampler::new(&model, 10, sampling).unwrap();
+        sampler.prime(&[2, 5]).unwrap();
+        let (mut a, mut b) = (rng(11), rng(11));
+        for _ in 0..200 {
+            let id = sampler.pick(&mut a).unwrap();
+            assert_eq!(id, sampling.pick(sampler.logits(), 10, &mut b).unwrap());
+            sampler.feed(id).unwrap();
+        }
+    }
+}
+
+#[test]
+fn draws_over_more_classes_than_one_block_follow_the_weights() {
+    // 300 classes (three blocks of the draw): only 5, 140 and 290 have weight, 1 : 2 : 3.
+    let n = 300;
+    assert!(n > Sampling::DRAW_BLOCK * 2);
+    let mut logits = vec![f32::NEG_INFINITY; n];
+    logits[5] = 0.0;
+    logits[140] = 2f32.ln();
+    logits[290] = 3f32.ln();
+    let mut r = rng(12);
+    for (top_k, p) in [(0, [1.0 / 6.0, 2.0 / 6.0, 3.0 / 6.0]), (2, [0.0, 0.4, 0.6])] {
+        let s = Sampling {
+            temperature: 1.0,
+            top_k,
+        };
+        let mut counts = [0usize; 3];
+        for _ in 0..30_000 {
+            match s.pick(&logits, n, &mut r).unwrap() {
+                5 => counts[0] += 1,
+                140 => counts[1] += 1,
+                290 => counts[2] += 1,
+                other => panic!("drew class {other}, which has no weight"),
+            }
+        }
+        let (c, p): (Vec<usize>, Vec<f64>) = counts
+            .iter()
+            .zip(p)
+            .filter(|&(_, p)| p > 0.0)
+            .map(|(&c, p)| (c, p))
+            .unzip();
+        assert_eq!(c.iter().sum::<usize>(), 30_000, "top-{top_k}: {counts:?}");
+        let chi2 = chi_square(&c, &p);
+        assert!(
+            chi2 < 20.0,
+            "top-{top_k}: chi-square {chi2:.1}, counts {counts:?}"
+        );
     }
 }

@@ -75,9 +75,11 @@ pub struct Kernels {
     pub axpy: fn(alpha: f32, x: &[f32], y: &mut [f32]),
     /// `x[i] = tanh(x[i])`, within [`TANH_MAX_ERROR`] of libm's `tanhf`.
     pub tanh: fn(x: &mut [f32]),
-    /// `x[i] = exp(x[i])`, within [`EXP_MAX_REL_ERROR`] of libm's `expf` (relative) for `x` in
-    /// `[-87, 88]`; SIMD variants flush results under `2⁻¹²⁶` to 0 and saturate above 88.3.
-    pub exp: fn(x: &mut [f32]),
+    /// `x[i] = exp((x[i] - shift)·scale)`, within [`EXP_MAX_REL_ERROR`] of libm's `expf` of the
+    /// same argument (relative) for arguments in `[-87, 88]`; SIMD variants flush results under
+    /// `2⁻¹²⁶` to 0 and saturate above 88.3. Returns the sum of the results (the total weight of
+    /// a categorical draw).
+    pub exp: fn(x: &mut [f32], shift: f32, scale: f32) -> f32,
     /// `y[i] = tanh(y[i] + x[i])`, within [`TANH_MAX_ERROR`] of libm's `tanhf` of the sum.
     pub add_tanh: fn(x: &[f32], y: &mut [f32]),
     /// `dh[i] *= 1 - h[i]²`: back-propagation through `h = tanh(a)`.
@@ -135,8 +137,12 @@ pub const RSQRT_MAX_REL_ERROR: f32 = 5e-7;
 pub const SCALAR: Kernels = scalar::KERNELS;
 
 /// The kernel table this build and CPU use: [`SCALAR`] with the `force-scalar` feature;
-/// otherwise AVX2+FMA on x86_64 when the CPU has it (checked once at run time with `std`, from
-/// `target_feature` without), else SSE2; NEON on aarch64; [`portable::KERNELS`] (scalar with a rational tanh) elsewhere.
+/// otherwise on x86_64 AVX-512F, else AVX2+FMA, else SSE2, whichever the CPU has first (checked
+/// once at run time with `std`, from `target_feature` without); NEON on aarch64;
+/// [`portable::KERNELS`] (scalar with a rational tanh) elsewhere.
+///
+/// On x86_64 with `std`, the environment variable `MICRORNN_KERNELS=sse2` or `=avx2+fma`
+/// selects that slower table instead (read once, on the first call), for comparing them.
 #[inline]
 pub fn active() -> &'static Kernels {
     #[cfg(feature = "force-scalar")]
@@ -191,9 +197,17 @@ fn x86_active() -> &'static Kernels {
     }
 }
 
-/// The fastest x86_64 table this CPU runs, with its number in [`x86_active`]'s cache.
+/// The fastest x86_64 table this CPU runs, with its number in [`x86_active`]'s cache. With
+/// `std`, the environment variable `MICRORNN_KERNELS` (`sse2`, `avx2+fma` or `avx512f`) picks
+/// a slower table instead, for comparing them; a name the CPU cannot run is ignored.
 #[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64"))]
 fn x86_best() -> (u8, &'static Kernels) {
+    #[cfg(feature = "std")]
+    match std::env::var("MICRORNN_KERNELS").as_deref() {
+        Ok("sse2") => return (1, &x86::SSE2),
+        Ok("avx2+fma") if x86::has_avx2_fma() => return (2, &x86::AVX2),
+        _ => {}
+    }
     if x86::has_avx512f() {
         (3, &x86::AVX512)
     } else if x86::has_avx2_fma() {

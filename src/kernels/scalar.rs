@@ -101,9 +101,12 @@ pub fn tanh(x: &mut [f32]) {
     x.iter_mut().for_each(|x| *x = math::tanh(*x));
 }
 
-/// `x[i] = exp(x[i])`.
-pub fn exp(x: &mut [f32]) {
-    x.iter_mut().for_each(|x| *x = math::exp(*x));
+/// `x[i] = exp((x[i] - shift)·scale)`; returns `Σ x[i]` of the results.
+pub fn exp(x: &mut [f32], shift: f32, scale: f32) -> f32 {
+    x.iter_mut().fold(0.0, |sum, x| {
+        *x = math::exp((*x - shift) * scale);
+        sum + *x
+    })
 }
 
 /// `y[i] = tanh(y[i] + x[i])`.
