@@ -55,8 +55,10 @@ pub enum Targets<'a> {
 /// Holds the hidden state after each of up to `T` steps, the gradient of the loss with respect
 /// to the logits of each step, and room for the backward pass's gradient of each step's
 /// pre-activation. Takes [`Tape::SIZE`] bytes ≈ `4·(T·(2·H + O) + H) + 16`; for min-char-rnn
-/// (T = 25, H = 100, O = 65): 26,920 bytes on a 64-bit target.
+/// (T = 25, H = 100, O = 65): 26,944 bytes on a 64-bit target (aligned to 64 bytes there, as
+/// [`Rnn`] is).
 #[derive(Clone, Debug)]
+#[cfg_attr(target_pointer_width = "64", repr(align(64)))]
 pub struct Tape<const T: usize, const H: usize, const O: usize> {
     h_start: [f32; H],
     hidden: [[f32; H]; T],

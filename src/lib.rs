@@ -65,7 +65,8 @@
 //! ## Memory
 //!
 //! Every struct documents its size: [`Rnn::SIZE`] is `4·(I·H + H·H + H + O·H + O)` bytes
-//! (12,544 for `Rnn<32, 32, 32>`), [`Tape::SIZE`] about `4·T·(2·H + O)`. Training needs the model,
+//! (12,544 for `Rnn<32, 32, 32>`; rounded up to a multiple of 64 on 64-bit targets, where the
+//! model is cache-line aligned), [`Tape::SIZE`] about `4·T·(2·H + O)`. Training needs the model,
 //! a gradient buffer of the same size, the optimizer memory (none for SGD, one model's worth for
 //! Adagrad and momentum, two for Adam) and a tape.
 //!

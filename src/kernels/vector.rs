@@ -432,12 +432,13 @@ pub(crate) unsafe fn softmax<V: Vector>(logits: &[f32], probs: &mut [f32]) -> f3
 // Linear algebra.
 
 /// `Σ a[i]·b[i]` over four rows `a` at once against one `x` (each row as long as `x`), with
-/// two accumulators per row to hide the FMA latency.
+/// two accumulators per row to hide the FMA latency. `x_tail` is `x`'s last partial vector (the
+/// `x.len() % LANES` floats after its full vectors, zero-padded), loaded once by the caller.
 ///
 /// # Safety
 /// The CPU supports the ISA of `V`.
 #[inline(always)]
-unsafe fn dot4<V: Vector>(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
+unsafe fn dot4<V: Vector>(rows: [&[f32]; 4], x: &[f32], x_tail: V) -> [f32; 4] {
     let step = 2 * V::LANES;
     let [r0, r1, r2, r3] = rows;
     // SAFETY: every load reads a chunk of `step` floats at offset 0 or LANES, or a partial
@@ -460,18 +461,17 @@ unsafe fn dot4<V: Vector>(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
         }
         let done = x.len() - x.len() % step;
         let x_rest = x.get(done..).unwrap_or(&[]);
+        let full = x_rest.len() - x_rest.len() % V::LANES;
         let mut sums = [zero; 4];
         for ((sum, acc), r) in sums.iter_mut().zip(acc).zip(rows) {
             let r_rest = r.get(done..).unwrap_or(&[]);
             let mut acc = acc[0].add(acc[1]);
-            let mut xc = x_rest.chunks_exact(V::LANES);
-            let mut rc = r_rest.chunks_exact(V::LANES);
-            for (x, r) in (&mut xc).zip(&mut rc) {
-                acc = V::load(r).mul_add(V::load(x), acc);
+            if full > 0 {
+                acc = V::load(r_rest).mul_add(V::load(x_rest), acc);
             }
-            let (x, r) = (xc.remainder(), rc.remainder());
-            if !x.is_empty() {
-                acc = V::load_partial(r).mul_add(V::load_partial(x), acc);
+            if full < x_rest.len() {
+                let r_tail = r_rest.get(full..x_rest.len()).unwrap_or(&[]);
+                acc = V::load_partial(r_tail).mul_add(x_tail, acc);
             }
             *sum = acc;
         }
@@ -496,6 +496,8 @@ pub(crate) unsafe fn matvec<V: Vector>(w: &[f32], x: &[f32], b: &[f32], y: &mut 
         b.split_at(rows).0,
         w.split_at(rows * cols).0,
     );
+    // SAFETY: a partial load takes any length; the caller promises the ISA.
+    let x_tail = unsafe { V::load_partial(x.get(cols - cols % V::LANES..).unwrap_or(&[])) };
     let mut ys = y.chunks_exact_mut(4);
     let mut bs = b.chunks_exact(4);
     let mut ws = w.chunks_exact(4 * cols);
@@ -504,7 +506,7 @@ pub(crate) unsafe fn matvec<V: Vector>(w: &[f32], x: &[f32], b: &[f32], y: &mut 
         let (r1, rest) = rest.split_at(cols);
         let (r2, r3) = rest.split_at(cols);
         // SAFETY: the caller promises the ISA.
-        let dots = unsafe { dot4::<V>([r0, r1, r2, r3], x) };
+        let dots = unsafe { dot4::<V>([r0, r1, r2, r3], x, x_tail) };
         for ((y, b), d) in y4.iter_mut().zip(b4).zip(dots) {
             *y = b + d;
         }
@@ -516,7 +518,7 @@ pub(crate) unsafe fn matvec<V: Vector>(w: &[f32], x: &[f32], b: &[f32], y: &mut 
         .zip(ws.remainder().chunks_exact(cols))
     {
         // SAFETY: the caller promises the ISA.
-        let [d, ..] = unsafe { dot4::<V>([row, row, row, row], x) };
+        let [d, ..] = unsafe { dot4::<V>([row, row, row, row], x, x_tail) };
         *y = b + d;
     }
 }
