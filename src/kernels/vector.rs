@@ -431,47 +431,52 @@ pub(crate) unsafe fn softmax<V: Vector>(logits: &[f32], probs: &mut [f32]) -> f3
 // ---------------------------------------------------------------------------------------------
 // Linear algebra.
 
-/// `Σ a[i]·b[i]` over four rows `a` at once against one `x` (each row as long as `x`), with
-/// two accumulators per row to hide the FMA latency. `x_tail` is `x`'s last partial vector (the
+/// `Σ_c row[c]·x[c]` for four rows at once (each at least as long as `x`), with two
+/// accumulators per row to hide the FMA latency. `x_tail` is `x`'s last partial vector (the
 /// `x.len() % LANES` floats after its full vectors, zero-padded), loaded once by the caller.
+/// Each row's result is the same sequence of operations whatever the other rows are.
+///
+/// Indexing is unchecked: at H = 100 the bounds checks and iterator set-up of a checked
+/// version cost more instructions than the multiply-adds.
 ///
 /// # Safety
-/// The CPU supports the ISA of `V`.
+/// The CPU supports the ISA of `V`, and every row is at least `x.len()` long.
 #[inline(always)]
 unsafe fn dot4<V: Vector>(rows: [&[f32]; 4], x: &[f32], x_tail: V) -> [f32; 4] {
-    let step = 2 * V::LANES;
-    let [r0, r1, r2, r3] = rows;
-    // SAFETY: every load reads a chunk of `step` floats at offset 0 or LANES, or a partial
-    // tail; the caller promises the ISA.
+    let cols = x.len();
+    let lanes = V::LANES;
+    // SAFETY: every full load reads `lanes` floats at `c` with `c + lanes <= cols`, inside `x`
+    // and every row (at least `cols` long, the caller's promise); the partial loads read the
+    // `cols % lanes` floats before `cols`; the caller promises the ISA.
     unsafe {
         let zero = V::splat(0.0);
         let mut acc = [[zero; 2]; 4];
-        let chunks = x
-            .chunks_exact(step)
-            .zip(r0.chunks_exact(step))
-            .zip(r1.chunks_exact(step))
-            .zip(r2.chunks_exact(step))
-            .zip(r3.chunks_exact(step));
-        for ((((xc, c0), c1), c2), c3) in chunks {
-            let (x0, x1) = (V::load(xc), V::load(&xc[V::LANES..]));
-            for (acc, c) in acc.iter_mut().zip([c0, c1, c2, c3]) {
-                acc[0] = V::load(c).mul_add(x0, acc[0]);
-                acc[1] = V::load(&c[V::LANES..]).mul_add(x1, acc[1]);
+        let mut c = 0;
+        while c + 2 * lanes <= cols {
+            let x0 = V::load(x.get_unchecked(c..));
+            let x1 = V::load(x.get_unchecked(c + lanes..));
+            for (row, acc) in rows.iter().zip(&mut acc) {
+                acc[0] = V::load(row.get_unchecked(c..)).mul_add(x0, acc[0]);
+                acc[1] = V::load(row.get_unchecked(c + lanes..)).mul_add(x1, acc[1]);
             }
+            c += 2 * lanes;
         }
-        let done = x.len() - x.len() % step;
-        let x_rest = x.get(done..).unwrap_or(&[]);
-        let full = x_rest.len() - x_rest.len() % V::LANES;
+        let one_more = c + lanes <= cols;
+        let x_more = if one_more {
+            V::load(x.get_unchecked(c..))
+        } else {
+            zero
+        };
+        let tail_start = cols - cols % lanes;
         let mut sums = [zero; 4];
-        for ((sum, acc), r) in sums.iter_mut().zip(acc).zip(rows) {
-            let r_rest = r.get(done..).unwrap_or(&[]);
+        for ((sum, acc), row) in sums.iter_mut().zip(acc).zip(rows) {
             let mut acc = acc[0].add(acc[1]);
-            if full > 0 {
-                acc = V::load(r_rest).mul_add(V::load(x_rest), acc);
+            if one_more {
+                acc = V::load(row.get_unchecked(c..)).mul_add(x_more, acc);
             }
-            if full < x_rest.len() {
-                let r_tail = r_rest.get(full..x_rest.len()).unwrap_or(&[]);
-                acc = V::load_partial(r_tail).mul_add(x_tail, acc);
+            if tail_start < cols {
+                let tail = row.get_unchecked(tail_start..cols);
+                acc = V::load_partial(tail).mul_add(x_tail, acc);
             }
             *sum = acc;
         }
@@ -505,7 +510,7 @@ pub(crate) unsafe fn matvec<V: Vector>(w: &[f32], x: &[f32], b: &[f32], y: &mut 
         let (r0, rest) = w4.split_at(cols);
         let (r1, rest) = rest.split_at(cols);
         let (r2, r3) = rest.split_at(cols);
-        // SAFETY: the caller promises the ISA.
+        // SAFETY: each row holds `cols` floats; the caller promises the ISA.
         let dots = unsafe { dot4::<V>([r0, r1, r2, r3], x, x_tail) };
         for ((y, b), d) in y4.iter_mut().zip(b4).zip(dots) {
             *y = b + d;
@@ -517,7 +522,7 @@ pub(crate) unsafe fn matvec<V: Vector>(w: &[f32], x: &[f32], b: &[f32], y: &mut 
         .zip(bs.remainder())
         .zip(ws.remainder().chunks_exact(cols))
     {
-        // SAFETY: the caller promises the ISA.
+        // SAFETY: the row holds `cols` floats; the caller promises the ISA.
         let [d, ..] = unsafe { dot4::<V>([row, row, row, row], x, x_tail) };
         *y = b + d;
     }
