@@ -61,7 +61,8 @@ impl Sampling {
         let weigh = Weights {
             threshold: self.top_k_threshold(live),
             // The largest logit always survives the top-k cut, so no filter is needed here.
-            max: lanes(live, f32::NEG_INFINITY, f32::max),
+            // A compare-and-select (NaN never wins) vectorizes; `f32::max` does not.
+            max: lanes(live, f32::NEG_INFINITY, |m, z| if z > m { z } else { m }),
             inv_temperature: 1.0 / self.temperature,
         };
         let mut weights = [0.0f32; DRAW_BLOCK];
@@ -159,8 +160,7 @@ impl Weights {
         let Some(weights) = weights.get_mut(..logits.len().min(DRAW_BLOCK)) else {
             return 0.0;
         };
-        weights.iter_mut().zip(logits).for_each(|(w, &z)| *w = z);
-        let sum = (kernels::active().exp)(weights, self.max, self.inv_temperature);
+        let sum = (kernels::active().exp)(logits, weights, self.max, self.inv_temperature);
         if self.threshold == f32::NEG_INFINITY {
             return sum;
         }

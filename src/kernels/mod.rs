@@ -75,11 +75,11 @@ pub struct Kernels {
     pub axpy: fn(alpha: f32, x: &[f32], y: &mut [f32]),
     /// `x[i] = tanh(x[i])`, within [`TANH_MAX_ERROR`] of libm's `tanhf`.
     pub tanh: fn(x: &mut [f32]),
-    /// `x[i] = exp((x[i] - shift)·scale)`, within [`EXP_MAX_REL_ERROR`] of libm's `expf` of the
-    /// same argument (relative) for arguments in `[-87, 88]`; SIMD variants flush results under
-    /// `2⁻¹²⁶` to 0 and saturate above 88.3. Returns the sum of the results (the total weight of
-    /// a categorical draw).
-    pub exp: fn(x: &mut [f32], shift: f32, scale: f32) -> f32,
+    /// `out[i] = exp((x[i] - shift)·scale)` over the common length, within [`EXP_MAX_REL_ERROR`]
+    /// of libm's `expf` of the same argument (relative) for arguments in `[-87, 88]`; SIMD
+    /// variants flush results under `2⁻¹²⁶` to 0 and saturate above 88.3. Returns the sum of the
+    /// results (the total weight of a categorical draw).
+    pub exp: fn(x: &[f32], out: &mut [f32], shift: f32, scale: f32) -> f32,
     /// `y[i] = tanh(y[i] + x[i])`, within [`TANH_MAX_ERROR`] of libm's `tanhf` of the sum.
     pub add_tanh: fn(x: &[f32], y: &mut [f32]),
     /// `dh[i] *= 1 - h[i]²`: back-propagation through `h = tanh(a)`.

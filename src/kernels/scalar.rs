@@ -101,11 +101,11 @@ pub fn tanh(x: &mut [f32]) {
     x.iter_mut().for_each(|x| *x = math::tanh(*x));
 }
 
-/// `x[i] = exp((x[i] - shift)·scale)`; returns `Σ x[i]` of the results.
-pub fn exp(x: &mut [f32], shift: f32, scale: f32) -> f32 {
-    x.iter_mut().fold(0.0, |sum, x| {
-        *x = math::exp((*x - shift) * scale);
-        sum + *x
+/// `out[i] = exp((x[i] - shift)·scale)` over the common length; returns `Σ out[i]`.
+pub fn exp(x: &[f32], out: &mut [f32], shift: f32, scale: f32) -> f32 {
+    out.iter_mut().zip(x).fold(0.0, |sum, (out, x)| {
+        *out = math::exp((x - shift) * scale);
+        sum + *out
     })
 }
 

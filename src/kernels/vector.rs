@@ -49,7 +49,7 @@ macro_rules! kernels_for {
             wrap!($v, $f, rank_k_set(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize));
             wrap!($v, $f, axpy(alpha: f32, x: &[f32], y: &mut [f32]));
             wrap!($v, $f, tanh(x: &mut [f32]));
-            wrap!($v, $f, exp(x: &mut [f32], shift: f32, scale: f32) -> f32);
+            wrap!($v, $f, exp(x: &[f32], out: &mut [f32], shift: f32, scale: f32) -> f32);
             wrap!($v, $f, add_tanh(x: &[f32], y: &mut [f32]));
             wrap!($v, $f, tanh_backward(h: &[f32], dh: &mut [f32]));
             wrap!($v, $f, softmax(logits: &[f32], probs: &mut [f32]) -> f32);
@@ -314,29 +314,31 @@ pub(crate) unsafe fn tanh<V: Vector>(x: &mut [f32]) {
     }
 }
 
-/// `x[i] = exp((x[i] - shift)·scale)`; returns the sum of the results.
+/// `out[i] = exp((x[i] - shift)·scale)` over the common length; returns the sum of the results.
 ///
 /// # Safety
 /// The CPU supports the ISA of `V`.
 #[inline(always)]
-pub(crate) unsafe fn exp<V: Vector>(x: &mut [f32], shift: f32, scale: f32) -> f32 {
+pub(crate) unsafe fn exp<V: Vector>(x: &[f32], out: &mut [f32], shift: f32, scale: f32) -> f32 {
+    let (x, out) = common(x, out);
     // SAFETY: every load and store reads a chunk of LANES floats or a partial tail; the caller
     // promises the ISA.
     unsafe {
         let (shift, scale) = (V::splat(shift), V::splat(scale));
         let mut sum = V::splat(0.0);
-        let mut chunks = x.chunks_exact_mut(V::LANES);
-        for c in &mut chunks {
-            let e = exp_v(V::load(c).sub(shift).mul(scale));
-            e.store(c);
+        let mut outs = out.chunks_exact_mut(V::LANES);
+        let mut xs = x.chunks_exact(V::LANES);
+        for (o, x) in (&mut outs).zip(&mut xs) {
+            let e = exp_v(V::load(x).sub(shift).mul(scale));
+            e.store(o);
             sum = sum.add(e);
         }
         let mut sum = sum.sum();
-        let tail = chunks.into_remainder();
-        if !tail.is_empty() {
-            let e = exp_v(V::load_partial(tail).sub(shift).mul(scale));
-            e.store_partial(tail);
-            sum += tail.iter().sum::<f32>();
+        let (o, x) = (outs.into_remainder(), xs.remainder());
+        if !o.is_empty() {
+            let e = exp_v(V::load_partial(x).sub(shift).mul(scale));
+            e.store_partial(o);
+            sum += o.iter().sum::<f32>();
         }
         sum
     }
