@@ -72,11 +72,11 @@
 //!
 //! ## Speed
 //!
-//! On one core of an x86_64 machine with AVX2+FMA, min-char-rnn settings (V = 65, seq 25,
-//! Adagrad) train at about 355,000–400,000 chars/s with H = 100 and 260,000–320,000 with H = 128 —
-//! about 18× this repository's numpy reference — and sample at about 850,000–1,000,000 chars/s with
-//! H = 100. On a Cortex-M4F one inference step of `Rnn<32, 32, 32>` is about 4,500
-//! instructions. The README has the tables and the commands that measure them.
+//! On one core of a 2.3 GHz x86_64 Xeon, min-char-rnn settings (V = 65, seq 25, Adagrad) train
+//! at about 470,000 chars/s with H = 100 and 420,000 with H = 128 using AVX-512 (420,000 and
+//! 300,000 with AVX2+FMA) — 25–34× this repository's numpy reference — and sample at about
+//! 1,000,000 chars/s with H = 100. On a Cortex-M4F one inference step of `Rnn<32, 32, 32>` is
+//! about 4,500 instructions. The README has the tables and the commands that measure them.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]

@@ -29,8 +29,14 @@ impl Sampling {
         temperature: 1.0,
         top_k: 0,
     };
-    /// Classes [`Sampling::pick`] weighs at once, in a buffer on the stack (512 bytes).
-    pub const DRAW_BLOCK: usize = 128;
+    /// Classes [`Sampling::pick`] weighs at once, in a buffer on the stack: 128 (512 bytes) on
+    /// 64-bit targets, where a character vocabulary then takes one block; 32 (128 bytes) on
+    /// smaller ones, where every byte of stack counts (a micro:bit has 16 KB of RAM).
+    pub const DRAW_BLOCK: usize = if cfg!(target_pointer_width = "64") {
+        128
+    } else {
+        32
+    };
 
     /// Picks the next token from `logits`, considering only ids `0..classes`.
     ///

@@ -2,12 +2,12 @@
 //!
 //! Every operation the model needs is a function over slices. The [`scalar`] module is the
 //! specification: plain Rust, always built, used on every target without SIMD. The ISA modules
-//! (`x86` for SSE2 and AVX2+FMA, `aarch64` for NEON) are optimizations that the test suite holds
-//! against it, over odd lengths and random data.
+//! (`x86` for SSE2, AVX2+FMA and AVX-512F, `aarch64` for NEON) are optimizations that the test
+//! suite holds against it, over odd lengths and random data.
 //!
 //! The variants are bundled as [`Kernels`] tables of function pointers. [`active`] picks the
 //! table once: at compile time from `target_feature` without `std`, and on x86_64 with `std` at
-//! run time (AVX2+FMA when the CPU has it). The `force-scalar` feature makes [`active`] always
+//! run time (the widest the CPU has). The `force-scalar` feature makes [`active`] always
 //! return [`SCALAR`].
 //!
 //! Matrices are flat row-major slices: `w[r * cols + c]`. The number of rows and columns is
