@@ -44,11 +44,31 @@ pub fn cross_entropy<const I: usize, const H: usize, const O: usize>(
     classes: usize,
     reset_every: Option<usize>,
 ) -> Result<Loss, Error> {
+    cross_entropy_from(rnn, &[0.0; H], tokens, classes, reset_every)
+}
+
+/// As [`cross_entropy`], starting from `hidden` instead of a zero state (a reset still goes to
+/// zero).
+///
+/// Scoring a held-out text from the state a model is in while training (min-char-rnn's `hprev`)
+/// measures the model where it was trained: a zero state is a state it saw once, at the start,
+/// and some trained models fall from it into a saturated fixed point that predicts nothing
+/// (see the README's note on validation).
+///
+/// # Errors
+/// As [`cross_entropy`].
+pub fn cross_entropy_from<const I: usize, const H: usize, const O: usize>(
+    rnn: &Rnn<I, H, O>,
+    hidden: &[f32; H],
+    tokens: &[usize],
+    classes: usize,
+    reset_every: Option<usize>,
+) -> Result<Loss, Error> {
     if classes == 0 || classes > O {
         return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
     }
     let k = kernels::active();
-    let mut hidden = [0.0f32; H];
+    let mut hidden = *hidden;
     let mut logits = [0.0f32; O];
     let mut probs = [0.0f32; O];
     let mut loss = Loss::default();

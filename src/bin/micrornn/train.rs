@@ -483,7 +483,7 @@ fn train<const V: usize, const H: usize>(plan: &Plan) -> Result<Outcome, Fail> {
         let sample_now = plan.sample_every > 0 && iteration % plan.sample_every == 0;
         if iteration % LOG_EVERY == 0 || sample_now {
             let val = sample_now
-                .then(|| quick_val(trainer.model, val_ids, classes))
+                .then(|| quick_val(trainer.model, &trainer.state.hidden, val_ids, classes))
                 .flatten();
             history.records.push(Record {
                 iteration,
@@ -495,7 +495,14 @@ fn train<const V: usize, const H: usize>(plan: &Plan) -> Result<Outcome, Fail> {
             });
             (interval_loss, interval_chars) = (0.0, 0);
             if sample_now {
-                let text = sample_text(trainer.model, &vocab, classes, s.seed, iteration);
+                let text = sample_text(
+                    trainer.model,
+                    &trainer.state.hidden,
+                    &vocab,
+                    classes,
+                    s.seed,
+                    iteration,
+                );
                 let val = val.map_or(String::new(), |v| format!(" · validation {v:.3}"));
                 let header = format!(
                     "----- iteration {iteration} · smoothed loss {smooth_per_char:.3} nats/char{val} -----"
@@ -531,7 +538,7 @@ fn train<const V: usize, const H: usize>(plan: &Plan) -> Result<Outcome, Fail> {
     let val = if interrupted || val_ids.len() < 2 {
         None
     } else {
-        eval::cross_entropy(trainer.model, val_ids, classes, None).ok()
+        eval::cross_entropy_from(trainer.model, &trainer.state.hidden, val_ids, classes, None).ok()
     };
     if history
         .records
@@ -602,6 +609,7 @@ fn train<const V: usize, const H: usize>(plan: &Plan) -> Result<Outcome, Fail> {
         for k in 0..3 {
             samples.push_str(&sample_text(
                 trainer.model,
+                &trainer.state.hidden,
                 &vocab,
                 classes,
                 s.seed + k,
@@ -703,9 +711,11 @@ fn load_history(plan: &Plan, iteration: u64) -> History {
     history
 }
 
-/// The validation loss per char on the first [`QUICK_VAL_CHARS`] of the validation split.
+/// The validation loss per char on the first [`QUICK_VAL_CHARS`] of the validation split, from
+/// the training's carried hidden state.
 fn quick_val<const V: usize, const H: usize>(
     model: &Rnn<V, H, V>,
+    hidden: &[f32; H],
     val_ids: &[usize],
     classes: usize,
 ) -> Option<f64> {
@@ -713,15 +723,17 @@ fn quick_val<const V: usize, const H: usize>(
     if prefix.len() < 2 {
         return None;
     }
-    eval::cross_entropy(model, prefix, classes, None)
+    eval::cross_entropy_from(model, hidden, prefix, classes, None)
         .ok()
         .map(|l| l.per_symbol())
 }
 
-/// A sample shown while training: starts from a newline (or the first character), with its own
-/// RNG seeded from the run's seed and the iteration, so showing samples never changes training.
+/// A sample shown while training: continues from the training's carried hidden state (as
+/// min-char-rnn samples from `hprev`) fed a newline (or the first character), with its own RNG
+/// seeded from the run's seed and the iteration, so showing samples never changes training.
 fn sample_text<const V: usize, const H: usize>(
     model: &Rnn<V, H, V>,
+    hidden: &[f32; H],
     vocab: &CharVocab<V>,
     classes: usize,
     seed: u64,
@@ -731,6 +743,7 @@ fn sample_text<const V: usize, const H: usize>(
     let Ok(mut sampler) = Sampler::new(model, classes, Sampling::FULL) else {
         return String::new();
     };
+    sampler.set_hidden(*hidden);
     let start = vocab.encode('\n').unwrap_or(0);
     let mut text = String::new();
     if sampler.feed(start).is_ok() {
