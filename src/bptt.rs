@@ -299,15 +299,7 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
             };
             (k.tanh_backward)(h, d_pre);
             (k.axpy)(1.0, d_pre, &mut grads.b_h);
-            match inputs.get(t) {
-                Some(Input::Token(id)) => {
-                    if let Some(row) = grads.w_xh.get_mut(id) {
-                        (k.axpy)(1.0, d_pre, row);
-                    }
-                }
-                Some(Input::Dense(x)) => (k.rank1)(grads.w_xh.as_flattened_mut(), x, d_pre),
-                None => {}
-            }
+            input_backward(grads, inputs.get(t), d_pre);
             if let Some(d_prev) = earlier.last_mut() {
                 (k.matvec_t)(rnn.w_hh.as_flattened(), d_pre, d_prev);
             }
@@ -375,16 +367,27 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
         (k.tanh_backward)(h, &mut d_pre);
         (k.axpy)(1.0, &d_pre, &mut grads.b_h);
         (k.rank1)(grads.w_hh.as_flattened_mut(), &d_pre, h_prev);
-        match inputs.get(t) {
-            Some(Input::Token(id)) => {
-                if let Some(row) = grads.w_xh.get_mut(id) {
-                    (k.axpy)(1.0, &d_pre, row);
-                }
-            }
-            Some(Input::Dense(x)) => (k.rank1)(grads.w_xh.as_flattened_mut(), x, &d_pre),
-            None => {}
-        }
+        input_backward(grads, inputs.get(t), &d_pre);
         d_pre
+    }
+}
+
+/// `dW_xh += d_pre·xᵀ` for one step's input: a row update for a token, a rank-1 update for a
+/// dense vector.
+fn input_backward<const I: usize, const H: usize, const O: usize>(
+    grads: &mut Rnn<I, H, O>,
+    input: Option<Input<'_, I>>,
+    d_pre: &[f32; H],
+) {
+    let k = kernels::active();
+    match input {
+        Some(Input::Token(id)) => {
+            if let Some(row) = grads.w_xh.get_mut(id) {
+                (k.axpy)(1.0, d_pre, row);
+            }
+        }
+        Some(Input::Dense(x)) => (k.rank1)(grads.w_xh.as_flattened_mut(), x, d_pre),
+        None => {}
     }
 }
 

@@ -171,6 +171,10 @@ pub fn active() -> &'static Kernels {
     }
 }
 
+/// The x86_64 tables, slowest first; [`x86_best`] returns an index into it.
+#[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64"))]
+static X86_TABLES: [&Kernels; 3] = [&x86::SSE2, &x86::AVX2, &x86::AVX512];
+
 /// The best x86_64 table, decided once and cached in an atomic (one relaxed load per call).
 #[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64"))]
 #[inline]
@@ -178,42 +182,41 @@ fn x86_active() -> &'static Kernels {
     #[cfg(feature = "std")]
     {
         use core::sync::atomic::{AtomicU8, Ordering};
-        // 0: not decided yet, 1: SSE2, 2: AVX2+FMA, 3: AVX-512F.
+        // 0: not decided yet, else 1 + the index into X86_TABLES.
         static CHOICE: AtomicU8 = AtomicU8::new(0);
-        match CHOICE.load(Ordering::Relaxed) {
-            3 => &x86::AVX512,
-            2 => &x86::AVX2,
-            1 => &x86::SSE2,
-            _ => {
-                let (choice, table) = x86_best();
-                CHOICE.store(choice, Ordering::Relaxed);
-                table
+        let choice = match CHOICE.load(Ordering::Relaxed) {
+            0 => {
+                let best = x86_best();
+                CHOICE.store(best as u8 + 1, Ordering::Relaxed);
+                best
             }
-        }
+            cached => usize::from(cached - 1),
+        };
+        X86_TABLES.get(choice).copied().unwrap_or(&x86::SSE2)
     }
     #[cfg(not(feature = "std"))]
     {
-        x86_best().1
+        X86_TABLES.get(x86_best()).copied().unwrap_or(&x86::SSE2)
     }
 }
 
-/// The fastest x86_64 table this CPU runs, with its number in [`x86_active`]'s cache. With
-/// `std`, the environment variable `MICRORNN_KERNELS` (`sse2`, `avx2+fma` or `avx512f`) picks
-/// a slower table instead, for comparing them; a name the CPU cannot run is ignored.
+/// The index in [`X86_TABLES`] of the fastest table this CPU runs. With `std`, the environment
+/// variable `MICRORNN_KERNELS` (`sse2`, `avx2+fma` or `avx512f`) picks a slower table instead,
+/// for comparing them; a name the CPU cannot run is ignored.
 #[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64"))]
-fn x86_best() -> (u8, &'static Kernels) {
+fn x86_best() -> usize {
     #[cfg(feature = "std")]
     match std::env::var("MICRORNN_KERNELS").as_deref() {
-        Ok("sse2") => return (1, &x86::SSE2),
-        Ok("avx2+fma") if x86::has_avx2_fma() => return (2, &x86::AVX2),
+        Ok("sse2") => return 0,
+        Ok("avx2+fma") if x86::has_avx2_fma() => return 1,
         _ => {}
     }
     if x86::has_avx512f() {
-        (3, &x86::AVX512)
+        2
     } else if x86::has_avx2_fma() {
-        (2, &x86::AVX2)
+        1
     } else {
-        (1, &x86::SSE2)
+        0
     }
 }
 

@@ -102,21 +102,17 @@ fn test_a_kernel(k: &Kernels) {
         (s.add_tanh)(&x, &mut b);
         assert_close(&what("add_tanh"), &a, &b, |_| TANH_MAX_ERROR);
 
-        let (mut a, mut b) = (vec_of(n, 7.0), vec_of(n, 7.0));
-        let sum_a = (k.exp)(&x, &mut a, 0.0, 1.0);
-        let sum_b = (s.exp)(&x, &mut b, 0.0, 1.0);
-        assert_close(&what("exp"), &a, &b, |i| EXP_MAX_REL_ERROR * b[i]);
-        assert_close(&what("exp sum"), &[sum_a], &[sum_b], |_| {
-            (EXP_MAX_REL_ERROR + 1e-5) * sum_b
-        });
-        // Shifted and scaled, as a categorical draw uses it: exp((x - 1.5)·0.7).
-        let (mut a, mut b) = (vec_of(n, 7.0), vec_of(n, 7.0));
-        let sum_a = (k.exp)(&x, &mut a, 1.5, 0.7);
-        let sum_b = (s.exp)(&x, &mut b, 1.5, 0.7);
-        assert_close(&what("exp shifted"), &a, &b, |i| EXP_MAX_REL_ERROR * b[i]);
-        assert_close(&what("exp shifted sum"), &[sum_a], &[sum_b], |_| {
-            (EXP_MAX_REL_ERROR + 1e-5) * sum_b
-        });
+        // Plain, then shifted and scaled as a categorical draw uses it: exp((x - 1.5)·0.7).
+        for (shift, scale) in [(0.0, 1.0), (1.5, 0.7)] {
+            let (mut a, mut b) = (vec_of(n, 7.0), vec_of(n, 7.0));
+            let sum_a = (k.exp)(&x, &mut a, shift, scale);
+            let sum_b = (s.exp)(&x, &mut b, shift, scale);
+            let what = |op: &str| what(&format!("{op} (x - {shift})·{scale}"));
+            assert_close(&what("exp"), &a, &b, |i| EXP_MAX_REL_ERROR * b[i]);
+            assert_close(&what("exp sum"), &[sum_a], &[sum_b], |_| {
+                (EXP_MAX_REL_ERROR + 1e-5) * sum_b
+            });
+        }
 
         let h: Vec<f32> = x.iter().map(|x| x.tanh()).collect();
         let (mut a, mut b) = (y0.clone(), y0.clone());
