@@ -35,7 +35,7 @@ const MAX_VOCAB: usize = 256;
 
 /// What to run.
 pub struct Options {
-    /// The text file, or `None` for the crate's built-in corpus ([`micrornn::std::corpus::BUILTIN`]).
+    /// The text file, or `None` for the crate's built-in corpus ([`micrornn::host::corpus::BUILTIN`]).
     pub path: Option<PathBuf>,
     /// Training iterations (one chunk each).
     pub iterations: u64,
@@ -81,7 +81,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
         ),
         None => (
             "the built-in corpus".to_string(),
-            micrornn::std::corpus::BUILTIN.to_string(),
+            micrornn::host::corpus::BUILTIN.to_string(),
         ),
     };
     let vocab = CharVocab::<MAX_VOCAB>::from_text(&text).map_err(|e| format!("{name}: {e}"))?;

@@ -13,7 +13,8 @@
 //! notebook. Unlike the notebook, the back-propagation uses `W_hhᵀ` and the word ids are sorted.
 
 use micrornn::classify::{Classifier, ClassifierConfig, Example, Metrics};
-use micrornn::{Clip, DefaultRng, Rnn, Sgd, Tape, WordVocab};
+use micrornn::host::words::WordVocab;
+use micrornn::{Clip, DefaultRng, Rnn, Sgd, Tape};
 use rand_core::SeedableRng;
 use std::error::Error;
 use std::io::Write;

@@ -48,18 +48,32 @@
 //!
 //! ## Layers
 //!
+//! The folders under `src/` are the layers, bottom to top; a layer uses only the layers below it.
+//!
+//! ```text
+//!  bin        src/bin/micrornn/   the demo binary: train, sample, eval
+//!  host       src/host/           (feature std) corpora, model files, checkpoints, loss history, words
+//!  codec      src/codec/          the model file format and the character vocabulary, no_std
+//!  workflows  src/workflows/      train, optimizers, clip, sample, classify, eval
+//!  model      src/model/          Rnn<I, H, O> (parameters, init, step), Tape<T, H, O> (BPTT)
+//!  kernels    src/kernels/        scalar reference + SIMD tables, the math shim
+//! ```
+//!
 //! | layer | items |
 //! |---|---|
-//! | workflows | [`Trainer`], [`Sampler`], [`classify::Classifier`], [`eval::cross_entropy`] |
-//! | model | [`Rnn`] (parameters, init, [`Rnn::step`]), [`Tape`] (BPTT), [`Clip`], optimizers ([`Sgd`], [`Momentum`], [`Adagrad`], [`Adam`]) |
-//! | kernels | [`kernels`]: scalar reference + SIMD variants behind one table |
-//! | files | [`format`](mod@format): the model file format, encoded and decoded without `std` |
+//! | [`host`] | corpora, atomic files, model files, checkpoints, the loss history, [`host::words::WordVocab`] |
+//! | [`codec`] | [`format`](mod@format): the model file format, encoded and decoded without `std`; [`CharVocab`] |
+//! | [`workflows`] | [`Trainer`], [`Sampler`], [`classify::Classifier`], [`eval::cross_entropy`], [`Clip`], optimizers ([`Sgd`], [`Momentum`], [`Adagrad`], [`Adam`]) |
+//! | [`model`] | [`Rnn`] (parameters, init, [`Rnn::step`]), [`Tape`] (BPTT) |
+//! | [`kernels`] | scalar reference + SIMD variants behind one table |
+//!
+//! [`Error`] is shared by every layer. The most used items are re-exported at the crate root.
 //!
 //! ## Features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `std` | yes | heap placement of large models ([`Rnn::boxed_zero`]), run-time CPU feature detection, the [`std`] layer (corpora, model files, checkpoints, loss history) and the `micrornn` binary |
+//! | `std` | yes | heap placement of large models ([`Rnn::boxed_zero`]), run-time CPU feature detection, the [`host`] layer (corpora, model files, checkpoints, loss history) and the `micrornn` binary |
 //! | `force-scalar` | no | uses the scalar reference kernels everywhere (to test the fallback) |
 //!
 //! ## Memory
@@ -82,37 +96,26 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-#[cfg(feature = "std")]
-mod boxed;
-mod bptt;
-pub mod classify;
-mod clip;
+pub mod codec;
 mod error;
-pub mod eval;
-pub mod format;
-pub mod init;
+#[cfg(feature = "std")]
+pub mod host;
 pub mod kernels;
-mod math;
-mod model;
-mod optim;
-mod sample;
-#[cfg(feature = "std")]
-pub mod std;
-mod train;
-mod vocab;
+pub mod model;
+pub mod workflows;
 
-#[cfg(feature = "std")]
-pub use crate::std::words::WordVocab;
-#[cfg(feature = "std")]
-pub use boxed::{Zeroable, zeroed as boxed_zeroed};
-pub use bptt::{Sequence, Tape, Targets};
-pub use clip::{Clip, global_sum_squares};
+pub use codec::format;
+pub use codec::vocab::CharVocab;
 pub use error::Error;
-pub use model::{Input, Rnn};
-pub use optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
-pub use sample::{Sampler, Sampling, argmax};
-pub use train::{ChunkReport, TrainConfig, TrainState, Trainer};
-pub use vocab::CharVocab;
+#[cfg(feature = "std")]
+pub use model::boxed::{Zeroable, zeroed as boxed_zeroed};
+pub use model::init;
+pub use model::{Input, Rnn, Sequence, Tape, Targets};
+pub use workflows::clip::{Clip, global_sum_squares};
+pub use workflows::optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
+pub use workflows::sample::{Sampler, Sampling, argmax};
+pub use workflows::train::{ChunkReport, TrainConfig, TrainState, Trainer};
+pub use workflows::{classify, eval};
 
 /// The random number generator of the examples and the binary: small, fast, 32-bit friendly, and
 /// reproducible from a `u64` seed on every target.

@@ -23,6 +23,7 @@
 mod vector;
 #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
 mod aarch64;
+pub(crate) mod math;
 pub mod portable;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]

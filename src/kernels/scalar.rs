@@ -3,7 +3,7 @@
 //! Written with iterators only, so no index can go out of bounds and no panic is reachable.
 
 use super::{AdamStep, Kernels};
-use crate::math;
+use crate::kernels::math;
 
 /// The scalar kernel table.
 pub const KERNELS: Kernels = Kernels {

@@ -15,7 +15,7 @@
 
 use super::AdamStep;
 use super::scalar;
-use crate::math;
+use crate::kernels::math;
 
 /// A safe wrapper around one shared body, compiled inside a `#[target_feature]` function.
 macro_rules! wrap {

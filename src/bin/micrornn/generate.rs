@@ -3,7 +3,7 @@
 use crate::json::{self, Value};
 use crate::{EvalArgs, Fail, SampleArgs, dispatch, show};
 use micrornn::format::{self, Header};
-use micrornn::std::{checkpoint, corpus, model_file};
+use micrornn::host::{checkpoint, corpus, model_file};
 use micrornn::{CharVocab, DefaultRng, Rnn, Sampler, Sampling, eval};
 use rand_core::SeedableRng;
 use std::io::Write;

@@ -13,7 +13,7 @@
 //! corpus; the padded output classes are masked.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use micrornn::std::optimizer::OptimizerKind;
+use micrornn::host::optimizer::OptimizerKind;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

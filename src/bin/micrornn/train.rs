@@ -3,10 +3,10 @@
 use crate::json::{self, Value};
 use crate::{Fail, MAX_SEQ_LEN, Outcome, TrainArgs, VOCAB_BUCKETS, dispatch, list, show};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use micrornn::std::checkpoint::{self, Settings};
-use micrornn::std::history::{History, Record};
-use micrornn::std::optimizer::{AnyOptimizer, OptimizerKind};
-use micrornn::std::{atomic, corpus, model_file};
+use micrornn::host::checkpoint::{self, Settings};
+use micrornn::host::history::{History, Record};
+use micrornn::host::optimizer::{AnyOptimizer, OptimizerKind};
+use micrornn::host::{atomic, corpus, model_file};
 use micrornn::{
     CharVocab, Clip, DefaultRng, Error, Rnn, Sampler, Sampling, Tape, TrainConfig, TrainState,
     Trainer, eval,

@@ -2,9 +2,9 @@
 //! greedy decoding, driven by any seeded [`rand_core::Rng`].
 
 use crate::Error;
-use crate::init::unit;
 use crate::kernels;
 use crate::model::Rnn;
+use crate::model::init::unit;
 use rand_core::Rng;
 
 /// How to turn logits into the next token.

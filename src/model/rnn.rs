@@ -6,8 +6,8 @@
 //! ```
 
 use crate::Error;
-use crate::init;
 use crate::kernels;
+use crate::model::init;
 use rand_core::Rng;
 
 /// One input to a step: a token id (a one-hot vector, looked up as a row of `w_xh`) or a dense
@@ -111,9 +111,9 @@ impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
     /// (`fan_in` = `I` for `w_xh`, `H` for `w_hh` and `w_hy`), biases zero.
     pub fn init_uniform<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         let [w_xh, w_hh, b_h, w_hy, b_y] = self.tensors_mut();
-        init::uniform(rng, w_xh, 1.0 / crate::math::sqrt(I.max(1) as f32));
-        init::uniform(rng, w_hh, 1.0 / crate::math::sqrt(H.max(1) as f32));
-        init::uniform(rng, w_hy, 1.0 / crate::math::sqrt(H.max(1) as f32));
+        init::uniform(rng, w_xh, 1.0 / crate::kernels::math::sqrt(I.max(1) as f32));
+        init::uniform(rng, w_hh, 1.0 / crate::kernels::math::sqrt(H.max(1) as f32));
+        init::uniform(rng, w_hy, 1.0 / crate::kernels::math::sqrt(H.max(1) as f32));
         b_h.fill(0.0);
         b_y.fill(0.0);
     }
@@ -220,6 +220,6 @@ impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
     /// A zeroed model on the heap, built in place: even a multi-megabyte model never passes
     /// through the stack.
     pub fn boxed_zero() -> std::boxed::Box<Self> {
-        crate::boxed::zeroed()
+        crate::model::boxed::zeroed()
     }
 }

@@ -4,9 +4,9 @@
 //! loop over `zip(params.tensors_mut(), grads.tensors(), memory.tensors_mut())` calling one
 //! kernel.
 
-use crate::clip::Clip;
 use crate::kernels::{self, AdamStep};
 use crate::model::Rnn;
+use crate::workflows::clip::Clip;
 
 /// An update rule: turns gradients into a parameter step.
 pub trait Optimizer<const I: usize, const H: usize, const O: usize> {
@@ -153,10 +153,10 @@ impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Adam
         // `steps` is public (restored from checkpoints): saturate rather than overflow.
         self.steps = self.steps.saturating_add(1);
         let t = self.steps as f32;
-        let correction1 = 1.0 - crate::math::pow(self.beta1, t);
-        let correction2 = 1.0 - crate::math::pow(self.beta2, t);
+        let correction1 = 1.0 - crate::kernels::math::pow(self.beta1, t);
+        let correction2 = 1.0 - crate::kernels::math::pow(self.beta2, t);
         let step = AdamStep {
-            lr: self.lr * crate::math::sqrt(correction2) / correction1,
+            lr: self.lr * crate::kernels::math::sqrt(correction2) / correction1,
             beta1: self.beta1,
             beta2: self.beta2,
             eps: self.eps,

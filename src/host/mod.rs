@@ -1,4 +1,4 @@
-//! The `std` layer: everything around the `no_std` core that needs files, a clock or a heap.
+//! The host layer (feature `std`): everything around the `no_std` core that needs files, a clock or a heap.
 //!
 //! One idea per module:
 //!

@@ -49,8 +49,8 @@
 //! ```
 
 use crate::Error;
+use crate::codec::vocab::CharVocab;
 use crate::model::Rnn;
-use crate::vocab::CharVocab;
 
 /// The first four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"MRNN";
@@ -223,7 +223,7 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
 /// Decodes a model written by [`encode`] into the caller's `rnn` and `vocab` (no allocation:
 /// a multi-megabyte model can be decoded straight into a `static` or a `Box`). Returns the
 /// header, whose `classes` the caller passes on to [`crate::Sampler`] and
-/// [`crate::eval::cross_entropy`].
+/// [`crate::workflows::eval::cross_entropy`].
 ///
 /// On error, `rnn` and `vocab` are unchanged.
 ///

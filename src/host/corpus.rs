@@ -9,18 +9,18 @@ use std::path::Path;
 /// download; examples use it for the same reason.
 ///
 /// ```
-/// let text = micrornn::std::corpus::BUILTIN;
+/// let text = micrornn::host::corpus::BUILTIN;
 /// assert!(text.contains("pub struct Rnn"));
 /// assert!(micrornn::CharVocab::<128>::from_text(text).is_ok());
 /// ```
 pub const BUILTIN: &str = concat!(
-    include_str!("../model.rs"),
-    include_str!("../bptt.rs"),
-    include_str!("../train.rs"),
-    include_str!("../sample.rs"),
-    include_str!("../optim.rs"),
-    include_str!("../vocab.rs"),
-    include_str!("../format.rs"),
+    include_str!("../model/rnn.rs"),
+    include_str!("../model/bptt.rs"),
+    include_str!("../workflows/train.rs"),
+    include_str!("../workflows/sample.rs"),
+    include_str!("../workflows/optim.rs"),
+    include_str!("../codec/vocab.rs"),
+    include_str!("../codec/format.rs"),
 );
 
 /// Why a text file cannot be used.
@@ -100,7 +100,7 @@ pub fn position_of_char(text: &str, index: usize) -> (usize, usize) {
 ///
 /// ```
 /// let ids: Vec<usize> = (0..100).collect();
-/// let (train, val) = micrornn::std::corpus::split(&ids, 0.1);
+/// let (train, val) = micrornn::host::corpus::split(&ids, 0.1);
 /// assert_eq!((train.len(), val.len()), (90, 10));
 /// assert_eq!(val[0], 90);
 /// ```

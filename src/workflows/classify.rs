@@ -38,12 +38,12 @@
 //! ```
 
 use crate::Error;
-use crate::bptt::{Sequence, Tape, Targets};
-use crate::clip::{Clip, global_sum_squares};
 use crate::kernels;
 use crate::model::Rnn;
-use crate::optim::Optimizer;
-use crate::sample::argmax;
+use crate::model::bptt::{Sequence, Tape, Targets};
+use crate::workflows::clip::{Clip, global_sum_squares};
+use crate::workflows::optim::Optimizer;
+use crate::workflows::sample::argmax;
 use rand_core::Rng;
 
 /// One labelled sequence: its inputs (token ids or dense vectors) and its class.

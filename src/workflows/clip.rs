@@ -26,7 +26,7 @@ impl Clip {
                 }
             }
             Clip::Norm(max_norm) => {
-                let norm = crate::math::sqrt(global_sum_squares(grads));
+                let norm = crate::kernels::math::sqrt(global_sum_squares(grads));
                 if norm > max_norm {
                     let factor = max_norm / norm;
                     for tensor in grads.tensors_mut() {

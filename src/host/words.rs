@@ -20,7 +20,7 @@ use std::vec::Vec;
 ///
 /// # Examples
 /// ```
-/// use micrornn::WordVocab;
+/// use micrornn::host::words::WordVocab;
 /// let vocab = WordVocab::from_texts(["i am good", "i am not good"]);
 /// assert_eq!(vocab.words(), ["am", "good", "i", "not"]);
 /// assert_eq!(vocab.encode("i am good")?, [2, 0, 1]);
@@ -93,7 +93,7 @@ impl WordVocab {
     ///
     /// # Examples
     /// ```
-    /// use micrornn::WordVocab;
+    /// use micrornn::host::words::WordVocab;
     /// let vocab = WordVocab::from_texts(["b a"]);
     /// assert_eq!(vocab.id("b"), Some(1));
     /// assert_eq!(vocab.id("c"), None);
@@ -127,7 +127,7 @@ impl WordVocab {
     ///
     /// # Examples
     /// ```
-    /// use micrornn::WordVocab;
+    /// use micrornn::host::words::WordVocab;
     /// let vocab = WordVocab::from_texts(["not bad"]).with_unknown();
     /// let stored = vocab.to_lines();
     /// assert_eq!(stored, "words 3 unk\n<unk>\nbad\nnot\n");

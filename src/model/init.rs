@@ -1,7 +1,7 @@
 //! Random initialization of weight tensors, written with `libm` so firmware and host draw the
 //! same numbers from the same seed.
 
-use crate::math;
+use crate::kernels::math;
 use rand_core::Rng;
 
 /// A uniform draw in `[0, 1)` with 24 bits of precision.

@@ -3,10 +3,10 @@
 //! per chunk, and keep a smoothed loss.
 
 use crate::Error;
-use crate::bptt::{Sequence, Tape, Targets};
-use crate::clip::{Clip, global_sum_squares};
 use crate::model::Rnn;
-use crate::optim::Optimizer;
+use crate::model::bptt::{Sequence, Tape, Targets};
+use crate::workflows::clip::{Clip, global_sum_squares};
+use crate::workflows::optim::Optimizer;
 
 /// Settings of a training run.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -61,7 +61,8 @@ impl<const H: usize> TrainState<H> {
             position: 0,
             iteration: 0,
             epoch: 0,
-            smooth_loss: crate::math::ln(config.classes.max(1) as f32) * config.seq_len as f32,
+            smooth_loss: crate::kernels::math::ln(config.classes.max(1) as f32)
+                * config.seq_len as f32,
         }
     }
 }

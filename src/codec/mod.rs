@@ -1,0 +1,13 @@
+//! The codec layer: models and vocabularies as bytes and text, without `std` or a heap.
+//!
+//! Owns the model file format ([`format`](mod@format)) and the character vocabulary ([`vocab`]). It uses the
+//! [`model`](crate::model) layer (it encodes an [`Rnn`](crate::Rnn)) and nothing above it, so
+//! firmware can decode an `include_bytes!` model with the same code the host encodes it with.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`format`](mod@format) | the model file: encode/decode `&[u8]` without allocation, CRC-32 checked |
+//! | [`vocab`] | [`CharVocab<N>`](vocab::CharVocab): the sorted characters of a text |
+
+pub mod format;
+pub mod vocab;

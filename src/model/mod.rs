@@ -1,0 +1,22 @@
+//! The model layer: the Elman RNN's parameters and what computes with them.
+//!
+//! Owns [`Rnn<I, H, O>`](Rnn) (parameters, initialization, one inference step) and
+//! [`Tape<T, H, O>`](Tape) (the BPTT forward pass over a chunk and its backward pass). It uses
+//! only the [`kernels`](crate::kernels) below it and the crate's [`Error`](crate::Error); it
+//! knows nothing of optimizers, training loops, files or vocabularies.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`rnn`] | [`Rnn`]: the parameters, [`Rnn::step`], [`Rnn::logits`] |
+//! | [`init`] | random initialization (uniform, Gaussian) written with `libm` |
+//! | [`bptt`] | [`Tape`]: truncated back-propagation through time over one chunk |
+//! | `boxed` | (`std`) heap placement of large zeroed structs without a stack copy |
+
+#[cfg(feature = "std")]
+pub mod boxed;
+pub mod bptt;
+pub mod init;
+pub mod rnn;
+
+pub use bptt::{Sequence, Tape, Targets};
+pub use rnn::{Input, Rnn};

@@ -1,0 +1,23 @@
+//! The workflows layer: what a user does with a model — train it, sample from it, classify with
+//! it, evaluate it.
+//!
+//! Owns the training loop ([`Trainer`](train::Trainer)), gradient clipping, the optimizers,
+//! sampling ([`Sampler`](sample::Sampler)), many-to-one classification and evaluation. It uses
+//! the [`model`](crate::model) and [`kernels`](crate::kernels) layers below it; it works on token
+//! ids and knows nothing of vocabularies, file formats or the operating system.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`train`] | [`Trainer`](train::Trainer): chunking, carried hidden state, smoothed loss |
+//! | [`optim`] | SGD, momentum, Adagrad, Adam, written once over the parameter tensors |
+//! | [`clip`] | gradient clipping |
+//! | [`sample`] | temperature, top-k and greedy sampling; one categorical draw |
+//! | [`classify`] | many-to-one fit / predict / evaluate |
+//! | [`eval`] | the cross-entropy of a model on a token sequence |
+
+pub mod classify;
+pub mod clip;
+pub mod eval;
+pub mod optim;
+pub mod sample;
+pub mod train;
