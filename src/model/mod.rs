@@ -16,4 +16,4 @@ pub mod init;
 pub mod rnn;
 
 pub use bptt::{Sequence, Tape, Targets};
-pub use rnn::{Input, Rnn};
+pub use rnn::{Input, Live, Rnn};
