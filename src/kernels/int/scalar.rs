@@ -8,9 +8,9 @@
 /// Exact (cannot overflow) for up to [`MAX_COLS`](super::MAX_COLS) terms.
 #[inline]
 pub fn dot(w: &[i8], x: &[i16]) -> i32 {
-    w.iter()
-        .zip(x)
-        .fold(0i32, |acc, (&w, &x)| acc.wrapping_add(i32::from(w) * i32::from(x)))
+    w.iter().zip(x).fold(0i32, |acc, (&w, &x)| {
+        acc.wrapping_add(i32::from(w) * i32::from(x))
+    })
 }
 
 /// `round(acc · multiplier / 2^32)`: a dot product rescaled by a fixed-point multiplier

@@ -1,7 +1,7 @@
 //! The integer kernels against their specification: the packed (SMLAD) algorithm bit-identical
 //! to the scalar reference, saturation at the limits, the tanh table's error bound.
 
-use super::{MAX_COLS, packed, requantize, saturate_i16, scalar, tanh_q15, TANH_MAX_ERROR_LSB};
+use super::{MAX_COLS, TANH_MAX_ERROR_LSB, packed, requantize, saturate_i16, scalar, tanh_q15};
 
 /// xorshift32: deterministic test data without a dependency.
 struct Lcg(u32);
@@ -14,12 +14,33 @@ impl Lcg {
     }
 }
 
-fn random_case(rng: &mut Lcg, rows: usize, cols: usize, extreme: bool) -> (Vec<i8>, Vec<i16>, Vec<i32>) {
+fn random_case(
+    rng: &mut Lcg,
+    rows: usize,
+    cols: usize,
+    extreme: bool,
+) -> (Vec<i8>, Vec<i16>, Vec<i32>) {
     let w = (0..rows * cols)
-        .map(|_| if extreme { if rng.next() & 1 == 0 { -128 } else { 127 } } else { rng.next() as i8 })
+        .map(|_| {
+            if extreme {
+                if rng.next() & 1 == 0 { -128 } else { 127 }
+            } else {
+                rng.next() as i8
+            }
+        })
         .collect();
     let x = (0..cols)
-        .map(|_| if extreme { if rng.next() & 1 == 0 { i16::MIN } else { i16::MAX } } else { rng.next() as i16 })
+        .map(|_| {
+            if extreme {
+                if rng.next() & 1 == 0 {
+                    i16::MIN
+                } else {
+                    i16::MAX
+                }
+            } else {
+                rng.next() as i16
+            }
+        })
         .collect();
     let m = (0..rows).map(|_| rng.next() as i32).collect();
     (w, x, m)
@@ -29,7 +50,9 @@ fn random_case(rng: &mut Lcg, rows: usize, cols: usize, extreme: bool) -> (Vec<i
 fn packed_matvec_is_bit_identical_to_scalar_over_odd_shapes() {
     let mut rng = Lcg(0x1234_5678);
     for rows in [0, 1, 2, 3, 4, 5, 7, 8, 9, 13, 32, 33] {
-        for cols in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 100, MAX_COLS] {
+        for cols in [
+            0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 100, MAX_COLS,
+        ] {
             for extreme in [false, true] {
                 let (w, x, m) = random_case(&mut rng, rows, cols, extreme);
                 let mut want = vec![7i32; rows];
@@ -50,10 +73,16 @@ fn the_dot_product_is_exact_at_the_int_limits() {
     // MAX_COLS products of -128·-32768 = 2^22: the largest sum, 2^22·511, fits an i32 exactly.
     let w = vec![-128i8; MAX_COLS];
     let x = vec![i16::MIN; MAX_COLS];
-    assert_eq!(i64::from(scalar::dot(&w, &x)), (1i64 << 22) * MAX_COLS as i64);
+    assert_eq!(
+        i64::from(scalar::dot(&w, &x)),
+        (1i64 << 22) * MAX_COLS as i64
+    );
     let mut out = [0i32; 1];
     packed::matvec_requant(&w, &x, &[i32::MAX], &mut out);
-    assert_eq!(i64::from(out[0]), ((1i64 << 22) * MAX_COLS as i64 * i64::from(i32::MAX) + (1 << 31)) >> 32);
+    assert_eq!(
+        i64::from(out[0]),
+        ((1i64 << 22) * MAX_COLS as i64 * i64::from(i32::MAX) + (1 << 31)) >> 32
+    );
 }
 
 #[test]
