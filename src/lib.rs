@@ -105,6 +105,7 @@ pub mod model;
 pub mod workflows;
 
 pub use codec::format;
+pub use codec::qformat;
 pub use codec::vocab::CharVocab;
 pub use error::Error;
 #[cfg(feature = "std")]
