@@ -149,10 +149,16 @@ pub fn decode<const I: usize, const H: usize, const O: usize, const N: usize>(
         .get(vocab_end..words_end)
         .ok_or(Error::Truncated)?
         .chunks_exact(4);
-    let mut raw_weights = bytes
+    let raw_weights = bytes
         .get(words_end..encoded_len::<I, H, O>() - 4)
-        .ok_or(Error::Truncated)?
-        .iter();
+        .ok_or(Error::Truncated)?;
+    if raw_weights.contains(&0x80) {
+        // the integer kernels are exact for weights in -127..=127 (see kernels::int::MAX_COLS)
+        return Err(Error::CorruptModel(
+            "a weight is -128 (quantized weights are in -127..=127)",
+        ));
+    }
+    let mut raw_weights = raw_weights.iter();
     let mut next_word = || {
         raw_words
             .next()

@@ -124,6 +124,10 @@ fn impossible_values_with_valid_checksums_are_corrupt_and_change_nothing() {
         assert!(matches!(try_decode(&edited), Err(Error::CorruptModel(_))));
     }
     let mut edited = bytes;
+    edited[LEN - 5] = 0x80; // a weight of -128
+    reseal(&mut edited);
+    assert!(matches!(try_decode(&edited), Err(Error::CorruptModel(_))));
+    let mut edited = bytes;
     edited[20..24].copy_from_slice(&0u32.to_le_bytes()); // classes 0
     reseal(&mut edited);
     assert!(matches!(read_header(&edited), Err(Error::CorruptModel(_))));

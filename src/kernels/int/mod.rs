@@ -14,8 +14,9 @@
 //! | weight | `i8` | `q · scale` of its row, `q` in `[-127, 127]` |
 //! | dot product of a row and the hidden state | `i32` | `acc · scale / 2^15` |
 //!
-//! No kernel can overflow for rows of at most [`MAX_COLS`] columns: `|q·h| ≤ 128·32768 = 2^22`,
-//! and `2^22 · 511 < 2^31`. Requantization ([`requantize`]) and every sum the model forms after
+//! No kernel can overflow for rows of at most [`MAX_COLS`] columns of weights in `[-127, 127]`
+//! (what quantization and the decoder produce): `|q·h| ≤ 127·32768`, and `127·32768·512 < 2^31`.
+//! (With a hand-set weight of -128 the sums wrap, identically on every path; nothing panics.) Requantization ([`requantize`]) and every sum the model forms after
 //! it saturate instead of wrapping.
 
 pub mod packed;
@@ -26,8 +27,8 @@ pub use scalar::{argmax_i16, dot, requantize, saturate_i16};
 pub use tanh::{TANH_MAX_ERROR_LSB, tanh_q15};
 
 /// The longest row (columns of a weight matrix) for which an `i32` dot product of int8 weights
-/// and i16 activations cannot overflow, whatever the values.
-pub const MAX_COLS: usize = 511;
+/// in `[-127, 127]` and any i16 activations cannot overflow.
+pub const MAX_COLS: usize = 512;
 
 /// `out[r] = requantize(dot(w[r·cols..][..cols], x), multipliers[r])` with `cols = x.len()`,
 /// `rows = out.len()` (rows beyond `w` or `multipliers` are left unchanged).
