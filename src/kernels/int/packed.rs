@@ -2,12 +2,13 @@
 //! `arm_nn_mat_mult_nt_t_s8`-style kernels without their weight reordering.
 //!
 //! Four int8 weights are one 32-bit load `[w0 w1 w2 w3]`. `SXTB16` sign-extends bytes 0 and 2 to
-//! the halfwords `(w0, w2)`; `SXTB16` of the word rotated by 8 gives `(w1, w3)`. The four hidden
-//! values are two loads `(x0, x1)`, `(x2, x3)`, repacked by `PKHBT`/`PKHTB` into `(x0, x2)` and
-//! `(x1, x3)` once for four rows. `SMLAD` then adds `w0·x0 + w2·x2` and `w1·x1 + w3·x3` to an
-//! accumulator: four multiply-adds in two instructions. Rows go four at a time (one repack of
-//! the hidden values feeds four rows); leftover rows and the last `cols % 4` columns take the
-//! scalar path.
+//! the halfwords `(w0, w2)`; `SXTB16` of the word rotated by 8 gives `(w1, w3)`. The hidden
+//! values are repacked once per call (in blocks of [`BLOCK`] columns, on the stack): each four
+//! `(x0, x1)`, `(x2, x3)` become the words `(x0, x2)`, `(x1, x3)`. `SMLAD` then adds
+//! `w0·x0 + w2·x2` and `w1·x1 + w3·x3` to an accumulator: four multiply-adds in two
+//! instructions. Rows go four at a time (one load of the hidden words feeds four rows);
+//! leftover rows and the last `cols % 4` columns take the scalar path. Everything is
+//! `#[inline(always)]`, so called with a model's array lengths the sizes are constants.
 //!
 //! Integer sums are exact, so this equals [`super::scalar::matvec_requant`] bit for bit. On
 //! ARMv7E-M (cfg `micrornn_dsp`, set by the build script for `thumbv7em-*` targets) the four
@@ -82,12 +83,8 @@ fn sxtb16_ror8(x: u32) -> u32 {
     }
 }
 
-/// `(lo(a), lo(b))` and `(hi(a), hi(b))` as halfword pairs (`PKHBT`, `PKHTB`): the hidden
-/// values `(x0, x1)`, `(x2, x3)` become `(x0, x2)`, `(x1, x3)`.
-#[inline(always)]
-fn interleave(a: u32, b: u32) -> (u32, u32) {
-    ((a & 0xFFFF) | (b << 16), (a >> 16) | (b & 0xFFFF_0000))
-}
+/// Columns of the hidden vector repacked at a time (a 128-byte stack buffer).
+pub const BLOCK: usize = 64;
 
 /// Four int8 weights as one little-endian word.
 #[inline(always)]
@@ -98,92 +95,134 @@ fn weights(w: &[i8]) -> u32 {
     }
 }
 
-/// Four Q15 values as the two repacked words `(x0, x2)`, `(x1, x3)`.
+/// Two adjacent i16 as one word, the first in the low half.
 #[inline(always)]
-fn hidden_pairs(x: &[i16]) -> (u32, u32) {
-    match *x {
-        [a, b, c, d] => interleave(
-            u32::from(a as u16) | (u32::from(b as u16) << 16),
-            u32::from(c as u16) | (u32::from(d as u16) << 16),
-        ),
-        _ => (0, 0),
-    }
+fn pair(lo: i16, hi: i16) -> u32 {
+    u32::from(lo as u16) | (u32::from(hi as u16) << 16)
 }
 
-/// `acc + Σ` over four weights of one row and the repacked hidden pair.
+/// `(lo(a), lo(b))` and `(hi(a), hi(b))` as halfword pairs (`PKHBT`, `PKHTB`): the hidden
+/// values `(x0, x1)`, `(x2, x3)` become `(x0, x2)`, `(x1, x3)`.
+#[inline(always)]
+fn interleave(a: u32, b: u32) -> (u32, u32) {
+    ((a & 0xFFFF) | (b << 16), (a >> 16) | (b & 0xFFFF_0000))
+}
+
+/// `acc + Σ` over four weights of one row and the repacked hidden words `(x0, x2)`, `(x1, x3)`.
 #[inline(always)]
 fn mac4(w: &[i8], even: u32, odd: u32, acc: i32) -> i32 {
     let w = weights(w);
     smlad(sxtb16_ror8(w), odd, smlad(sxtb16(w), even, acc))
 }
 
-/// Dot products of four rows with `x`, four columns per step, the tail by the scalar path.
+/// `acc[r] += Σ_c rows[r][c]·x[c]` for four rows: `permuted` holds the first `4·k` hidden values
+/// permuted, `x_tail` the rest in order.
 #[inline(always)]
-fn dot4(rows: [&[i8]; 4], x: &[i16]) -> [i32; 4] {
-    let body = x.len() & !3;
-    let (x_body, x_tail) = x.split_at(body);
-    let mut acc = [0i32; 4];
+fn dot4(acc: &mut [i32; 4], rows: [&[i8]; 4], permuted: &[u32], x_tail: &[i16]) {
+    let body = 2 * permuted.len();
     let [r0, r1, r2, r3] = rows.map(|r| r.split_at(body.min(r.len())));
-    let columns = x_body
-        .chunks_exact(4)
+    let columns = permuted
+        .chunks_exact(2)
         .zip(r0.0.chunks_exact(4))
         .zip(r1.0.chunks_exact(4))
         .zip(r2.0.chunks_exact(4))
         .zip(r3.0.chunks_exact(4));
-    for ((((x4, w0), w1), w2), w3) in columns {
-        let (even, odd) = hidden_pairs(x4);
-        acc[0] = mac4(w0, even, odd, acc[0]);
-        acc[1] = mac4(w1, even, odd, acc[1]);
-        acc[2] = mac4(w2, even, odd, acc[2]);
-        acc[3] = mac4(w3, even, odd, acc[3]);
+    let [mut a0, mut a1, mut a2, mut a3] = *acc;
+    for ((((p, w0), w1), w2), w3) in columns {
+        let (even, odd) = match *p {
+            [even, odd] => (even, odd),
+            _ => (0, 0),
+        };
+        a0 = mac4(w0, even, odd, a0);
+        a1 = mac4(w1, even, odd, a1);
+        a2 = mac4(w2, even, odd, a2);
+        a3 = mac4(w3, even, odd, a3);
     }
-    for (acc, tail) in acc.iter_mut().zip([r0.1, r1.1, r2.1, r3.1]) {
-        *acc = acc.wrapping_add(dot(tail, x_tail));
-    }
-    acc
+    *acc = [
+        a0.wrapping_add(dot(r0.1, x_tail)),
+        a1.wrapping_add(dot(r1.1, x_tail)),
+        a2.wrapping_add(dot(r2.1, x_tail)),
+        a3.wrapping_add(dot(r3.1, x_tail)),
+    ];
 }
 
-/// Dot product of one row with `x` by the same pairing.
+/// `acc += Σ_c row[c]·x[c]` by the same pairing.
 #[inline(always)]
-fn dot1(row: &[i8], x: &[i16]) -> i32 {
-    let body = x.len() & !3;
-    let (x_body, x_tail) = x.split_at(body);
+fn dot1(acc: &mut i32, row: &[i8], permuted: &[u32], x_tail: &[i16]) {
+    let body = 2 * permuted.len();
     let (row_body, row_tail) = row.split_at(body.min(row.len()));
-    let mut acc = 0i32;
-    for (x4, w) in x_body.chunks_exact(4).zip(row_body.chunks_exact(4)) {
-        let (even, odd) = hidden_pairs(x4);
-        acc = mac4(w, even, odd, acc);
+    let mut a = *acc;
+    for (p, w) in permuted.chunks_exact(2).zip(row_body.chunks_exact(4)) {
+        let (even, odd) = match *p {
+            [even, odd] => (even, odd),
+            _ => (0, 0),
+        };
+        a = mac4(w, even, odd, a);
     }
-    acc.wrapping_add(dot(row_tail, x_tail))
+    *acc = a.wrapping_add(dot(row_tail, x_tail));
+}
+
+/// `x` (at most [`BLOCK`] values) repacked, four values `x0..x3` to the two words
+/// `(x0, x2)`, `(x1, x3)`; returns the buffer and the number of columns repacked (a multiple of
+/// 4; the rest is the scalar tail).
+#[inline(always)]
+fn repack(x: &[i16]) -> ([u32; BLOCK / 2], usize) {
+    let mut words = [0u32; BLOCK / 2];
+    let body = x.len().min(BLOCK) & !3;
+    for (w, x) in words.chunks_exact_mut(2).zip(x.chunks_exact(4)) {
+        if let ([even, odd], [x0, x1, x2, x3]) = (w, x) {
+            (*even, *odd) = interleave(pair(*x0, *x1), pair(*x2, *x3));
+        }
+    }
+    (words, body)
+}
+
+/// Adds one block of columns (`start..start + x.len()`) of every row to `acc`.
+#[inline(always)]
+fn accumulate_block(acc: &mut [i32], w: &[i8], cols: usize, start: usize, x: &[i16]) {
+    let (permuted, body) = repack(x);
+    let (permuted, x_tail) = (
+        permuted.get(..body / 2).unwrap_or_default(),
+        x.get(body..).unwrap_or_default(),
+    );
+    let end = start + x.len();
+    let mut rows = w
+        .chunks_exact(cols)
+        .map(|row| row.get(start..end).unwrap_or_default());
+    for acc in acc.chunks_mut(4) {
+        if let Ok(acc4) = <&mut [i32; 4]>::try_from(&mut *acc) {
+            let (Some(r0), Some(r1), Some(r2), Some(r3)) =
+                (rows.next(), rows.next(), rows.next(), rows.next())
+            else {
+                return;
+            };
+            dot4(acc4, [r0, r1, r2, r3], permuted, x_tail);
+        } else {
+            for (acc, row) in acc.iter_mut().zip(&mut rows) {
+                dot1(acc, row, permuted, x_tail);
+            }
+        }
+    }
 }
 
 /// As [`super::scalar::matvec_requant`], bit for bit: `out[r] = requantize(dot(row r, x),
 /// multipliers[r])`.
+#[inline(always)]
 pub fn matvec_requant(w: &[i8], x: &[i16], multipliers: &[i32], out: &mut [i32]) {
     let cols = x.len();
     if cols == 0 {
         super::scalar::matvec_requant(w, x, multipliers, out);
         return;
     }
-    let blocks = out
-        .chunks_mut(4)
-        .zip(multipliers.chunks(4))
-        .zip(w.chunks(4 * cols));
-    for ((out, m), w) in blocks {
-        let mut rows = w.chunks_exact(cols);
-        match (out, m, rows.next(), rows.next(), rows.next(), rows.next()) {
-            ([o0, o1, o2, o3], [m0, m1, m2, m3], Some(r0), Some(r1), Some(r2), Some(r3)) => {
-                let [a0, a1, a2, a3] = dot4([r0, r1, r2, r3], x);
-                *o0 = requantize(a0, *m0);
-                *o1 = requantize(a1, *m1);
-                *o2 = requantize(a2, *m2);
-                *o3 = requantize(a3, *m3);
-            }
-            (out, m, ..) => {
-                for ((out, &m), row) in out.iter_mut().zip(m).zip(w.chunks_exact(cols)) {
-                    *out = requantize(dot1(row, x), m);
-                }
-            }
-        }
+    let rows = out.len().min(multipliers.len()).min(w.len() / cols);
+    let Some(out) = out.get_mut(..rows) else {
+        return;
+    };
+    out.fill(0);
+    for (block, x) in x.chunks(BLOCK).enumerate() {
+        accumulate_block(out, w, cols, block * BLOCK, x);
+    }
+    for (out, &m) in out.iter_mut().zip(multipliers) {
+        *out = requantize(*out, m);
     }
 }

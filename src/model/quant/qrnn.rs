@@ -77,6 +77,7 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
     ///
     /// # Errors
     /// [`Error::TokenOutOfRange`] for a token `≥ I`; `hidden` is then unchanged.
+    #[inline(never)]
     pub fn step(&self, token: usize, hidden: &mut [i16; H]) -> Result<(), Error> {
         let () = Self::HIDDEN_FITS;
         let (Some(row), Some(&multiplier)) = (self.w_xh.get(token), self.xh_multiplier.get(token))
@@ -100,6 +101,7 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
 
     /// Integer logits of a hidden state: `logits = saturate_i16(W_hy·hidden + b_y)`; real
     /// values are `logit · logit_scale`.
+    #[inline(never)]
     pub fn logits(&self, hidden: &[i16; H], logits: &mut [i16; O]) {
         let () = Self::HIDDEN_FITS;
         let mut acc = [0i32; O];
