@@ -7,7 +7,9 @@
 //! | module | what |
 //! |---|---|
 //! | [`format`](mod@format) | the model file: encode/decode `&[u8]` without allocation, CRC-32 checked |
+//! | [`qformat`] | the quantized model file ([`QRnn`](crate::QRnn)): same magic and CRC-32, its own version |
 //! | [`vocab`] | [`CharVocab<N>`](vocab::CharVocab): the sorted characters of a text |
 
 pub mod format;
+pub mod qformat;
 pub mod vocab;

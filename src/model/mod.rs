@@ -10,10 +10,13 @@
 //! | [`rnn`] | [`Rnn`]: the parameters, [`Rnn::step`], [`Rnn::logits`] |
 //! | [`init`] | random initialization (uniform, Gaussian) written with `libm` |
 //! | [`bptt`] | [`Tape`]: truncated back-propagation through time over one chunk |
+//! | [`quant`] | [`QRnn`]: the quantized model (int8 weights, Q15 state) and post-training quantization |
 
 pub mod bptt;
 pub mod init;
+pub mod quant;
 pub mod rnn;
 
 pub use bptt::{Sequence, Tape, Targets};
+pub use quant::QRnn;
 pub use rnn::{Input, Live, Rnn};

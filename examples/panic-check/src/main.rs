@@ -10,7 +10,8 @@
 //! `pick` greedy and with temperature and top-k, `generate`); one training chunk
 //! (`Trainer::train_chunk`: forward, backward with and without a window, clipping by value and
 //! by norm, each optimizer's update); model decoding from bytes (`format::decode`); the
-//! character vocabulary. Beyond those: the many-to-one classifier (`classify`: one training
+//! character vocabulary; the quantized model (`QRnn::step`, `logits`, `next_greedy`,
+//! `qformat::decode` and `read_header`, the integer kernels). Beyond those: the many-to-one classifier (`classify`: one training
 //! example, prediction) and `eval::cross_entropy`.
 //!
 //! To find a panicking call: `cargo build --release --features locate`, then list the callers of
@@ -21,8 +22,8 @@
 use core::hint::black_box;
 use micrornn::classify::{Classifier, ClassifierConfig, Example};
 use micrornn::{
-    Adagrad, Adam, CharVocab, Clip, DefaultRng, Input, Momentum, Optimizer, Rnn, Sampler, Sampling,
-    Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval, format,
+    Adagrad, Adam, CharVocab, Clip, DefaultRng, Input, Momentum, Optimizer, QRnn, Rnn, Sampler,
+    Sampling, Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval, format, qformat,
 };
 use rand_xoshiro::rand_core::SeedableRng;
 
@@ -123,6 +124,55 @@ fn decoding() {
     black_box((&model, &vocab));
 }
 
+/// The quantized model: decoding from bytes the optimizer cannot see, then a step, the logits
+/// and greedy tokens (whatever the decoded values are: decode may fail and leave zeros).
+#[inline(never)]
+fn quantized() {
+    let mut bytes = [0u8; qformat::encoded_len::<I, H, O>() + 16];
+    black_box(&mut bytes);
+    let bytes: &[u8] = black_box(&bytes[..]);
+    let mut model = QRnn::<I, H, O>::ZERO;
+    let mut vocab = CharVocab::<I>::new();
+    black_box(qformat::decode(bytes, &mut model, &mut vocab)).ok();
+    black_box(qformat::read_header(bytes)).ok();
+    black_box(&mut model);
+    let mut hidden = black_box([0i16; H]);
+    black_box(model.step(black_box(3), &mut hidden)).ok();
+    let mut logits = [0i16; O];
+    model.logits(&hidden, &mut logits);
+    black_box(&logits);
+    black_box(model.next_greedy(black_box(4), &mut hidden, black_box(O))).ok();
+    black_box(
+        model.generate_greedy(black_box(1), &mut hidden, black_box(O), black_box(5), |t| {
+            black_box(t);
+        }),
+    )
+    .ok();
+    let w = black_box([1i8; 40]);
+    let x = black_box([2i16; 9]);
+    let mut out = [0i32; 5];
+    micrornn::kernels::int::matvec_requant(
+        black_box(&w[..]),
+        black_box(&x[..]),
+        &[1, 2, 3],
+        &mut out,
+    );
+    micrornn::kernels::int::scalar::matvec_requant(
+        black_box(&w[..]),
+        black_box(&x[..]),
+        &[1, 2, 3],
+        &mut out,
+    );
+    micrornn::kernels::int::packed::matvec_requant(
+        black_box(&w[..]),
+        black_box(&x[..]),
+        &[1, 2, 3],
+        &mut out,
+    );
+    black_box(micrornn::kernels::int::tanh_q15(black_box(12345)));
+    black_box(&out);
+}
+
 /// The many-to-one classifier (train one example, predict) and the language-model loss.
 #[inline(never)]
 fn classification() {
@@ -183,6 +233,7 @@ pub extern "C" fn _start() -> ! {
     train(&mut black_box(Adam::new(0.01)));
     vocabulary();
     decoding();
+    quantized();
     classification();
     #[cfg(feature = "demo-panic")]
     {
