@@ -49,6 +49,7 @@
 //! ```
 
 use crate::Error;
+use crate::codec::bytes::{ByteReader, ByteWriter};
 use crate::codec::vocab::CharVocab;
 use crate::model::Rnn;
 
@@ -128,28 +129,24 @@ impl Header {
             None if MAGIC.starts_with(bytes) => return Err(Error::Truncated),
             _ => return Err(Error::NotAModel),
         }
-        let version = u16::from_le_bytes(array_at(bytes, 4).ok_or(Error::Truncated)?);
+        let mut reader = ByteReader::at(bytes, MAGIC.len());
+        let version = reader.u16()?;
         if version != VERSION {
             return Err(Error::UnsupportedVersion(version));
         }
         let header = bytes.get(..HEADER_LEN).ok_or(Error::Truncated)?;
-        let (covered, stored) = header.split_at(HEADER_CRC_AT);
-        if crc32(covered) != read_u32(stored, 0).ok_or(Error::Truncated)? {
+        let mut stored_crc = ByteReader::at(header, HEADER_CRC_AT);
+        if crc32(header.get(..HEADER_CRC_AT).unwrap_or_default()) != stored_crc.u32()? {
             return Err(Error::ChecksumMismatch);
         }
-        let field = |i: usize| read_u32(header, 8 + 4 * i).map(|v| v as usize);
-        let (Some(inputs), Some(hidden), Some(outputs), Some(classes), Some(vocab_len)) =
-            (field(0), field(1), field(2), field(3), field(4))
-        else {
-            return Err(Error::Truncated);
-        };
+        let mut fields = ByteReader::at(header, 8);
         Ok(Self {
             version,
-            inputs,
-            hidden,
-            outputs,
-            classes,
-            vocab_len,
+            inputs: fields.size()?,
+            hidden: fields.size()?,
+            outputs: fields.size()?,
+            classes: fields.size()?,
+            vocab_len: fields.size()?,
         })
     }
 
@@ -159,8 +156,8 @@ impl Header {
             .encoded_len()
             .ok_or(Error::CorruptModel("sizes too large"))?;
         let body = bytes.get(..len).ok_or(Error::Truncated)?;
-        let (covered, stored) = body.split_at(len - 4);
-        if crc32(covered) != read_u32(stored, 0).ok_or(Error::Truncated)? {
+        let covered = body.get(..len - 4).ok_or(Error::Truncated)?;
+        if crc32(covered) != ByteReader::at(body, len - 4).u32()? {
             return Err(Error::ChecksumMismatch);
         }
         if self.classes == 0 || self.classes > self.outputs {
@@ -197,27 +194,23 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     if vocab.len() > I {
         return Err(Error::VocabularyFull { capacity: I });
     }
-    let mut writer = Writer { out, at: 0 };
-    writer.put(&MAGIC);
-    writer.put(&VERSION.to_le_bytes());
-    writer.put(&0u16.to_le_bytes());
+    let mut writer = ByteWriter::new(out);
+    writer.put(&MAGIC)?;
+    writer.put_u16(VERSION)?;
+    writer.put_u16(0)?;
     for size in [I, H, O, classes, vocab.len()] {
-        writer.put_u32(size as u32);
+        writer.put_size(size)?;
     }
-    let header_crc = crc32(writer.out.get(..HEADER_CRC_AT).unwrap_or_default());
-    writer.put_u32(header_crc);
+    writer.put_u32(crc32(writer.written()))?;
     let mut chars = vocab.chars().iter().map(|&c| u32::from(c));
     for _ in 0..I {
-        writer.put_u32(chars.next().unwrap_or(0));
+        writer.put_u32(chars.next().unwrap_or(0))?;
     }
     for tensor in rnn.tensors() {
-        for value in tensor {
-            writer.put(&value.to_le_bytes());
-        }
+        writer.put_f32s(tensor)?;
     }
-    let crc = crc32(writer.out.get(..len - 4).unwrap_or_default());
-    writer.put_u32(crc);
-    Ok(writer.at)
+    writer.put_u32(crc32(writer.written()))?;
+    Ok(writer.position())
 }
 
 /// Decodes a model written by [`encode`] into the caller's `rnn` and `vocab` (no allocation:
@@ -250,13 +243,14 @@ pub fn decode<const I: usize, const H: usize, const O: usize, const N: usize>(
         });
     }
     header.verify(bytes)?;
-    let vocab_bytes = bytes
-        .get(HEADER_LEN..HEADER_LEN + 4 * I)
-        .ok_or(Error::Truncated)?;
+    let mut reader = ByteReader::at(bytes, HEADER_LEN);
     let mut decoded_vocab = CharVocab::<N>::new();
     let mut previous = None;
-    for raw in vocab_bytes.chunks_exact(4).take(header.vocab_len) {
-        let code = read_u32(raw, 0).ok_or(Error::Truncated)?;
+    for slot in 0..I {
+        let code = reader.u32()?;
+        if slot >= header.vocab_len {
+            continue;
+        }
         let c = char::from_u32(code).ok_or(Error::CorruptModel("vocabulary holds a non-char"))?;
         if previous.is_some_and(|p| p >= c) {
             return Err(Error::CorruptModel("vocabulary is not sorted"));
@@ -264,46 +258,14 @@ pub fn decode<const I: usize, const H: usize, const O: usize, const N: usize>(
         previous = Some(c);
         decoded_vocab.insert(c)?;
     }
-    let parameters = bytes
-        .get(HEADER_LEN + 4 * I..encoded_len::<I, H, O>() - 4)
-        .ok_or(Error::Truncated)?;
-    let mut values = parameters.chunks_exact(4);
+    // Read everything before writing anything: a failed read leaves `rnn` as it was.
+    let parameters = reader.take(4 * Rnn::<I, H, O>::PARAMETERS)?;
+    let mut values = ByteReader::new(parameters);
     for tensor in rnn.tensors_mut() {
-        for (slot, raw) in tensor.iter_mut().zip(&mut values) {
-            *slot = f32::from_le_bytes(array_at(raw, 0).ok_or(Error::Truncated)?);
-        }
+        values.f32s_into(tensor)?;
     }
     *vocab = decoded_vocab;
     Ok(header)
-}
-
-/// Sequential little-endian writes into a buffer whose length was checked up front.
-struct Writer<'a> {
-    out: &'a mut [u8],
-    at: usize,
-}
-
-impl Writer<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        if let Some(dst) = self.out.get_mut(self.at..self.at + bytes.len()) {
-            dst.copy_from_slice(bytes);
-        }
-        self.at += bytes.len();
-    }
-
-    fn put_u32(&mut self, value: u32) {
-        self.put(&value.to_le_bytes());
-    }
-}
-
-/// `N` bytes starting at `at`, if there are that many.
-fn array_at<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
-    bytes.get(at..at.checked_add(N)?)?.try_into().ok()
-}
-
-/// The little-endian `u32` at `at`.
-fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
-    array_at(bytes, at).map(u32::from_le_bytes)
 }
 
 /// CRC-32 (IEEE 802.3, reflected, polynomial `0xEDB88320`), the checksum of zlib and PNG.

@@ -6,8 +6,10 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`bytes`] | [`ByteReader`](bytes::ByteReader) and [`ByteWriter`](bytes::ByteWriter): little-endian fields, no panic, shared by the format and the checkpoints |
 //! | [`format`](mod@format) | the model file: encode/decode `&[u8]` without allocation, CRC-32 checked |
 //! | [`vocab`] | [`CharVocab<N>`](vocab::CharVocab): the sorted characters of a text |
 
+pub mod bytes;
 pub mod format;
 pub mod vocab;
