@@ -7,7 +7,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`bytes`] | [`ByteReader`](bytes::ByteReader) and [`ByteWriter`](bytes::ByteWriter): little-endian fields, no panic, shared by the format and the checkpoints |
-//! | [`format`](mod@format) | the model file: encode/decode `&[u8]` without allocation, CRC-32 checked |
+//! | [`format`](mod@format) | the model file (version 2: parameters, initial state, char or word vocabulary, task, class names, metadata; version 1 still read): encode/decode `&[u8]` without allocation, CRC-32 checked |
 //! | [`vocab`] | [`CharVocab<N>`](vocab::CharVocab): the sorted characters of a text |
 
 pub mod bytes;
