@@ -108,7 +108,7 @@ pub use codec::format;
 pub use codec::vocab::CharVocab;
 pub use error::Error;
 #[cfg(feature = "std")]
-pub use model::boxed::{Zeroable, zeroed as boxed_zeroed};
+pub use host::boxed::{Zeroable, zeroed as boxed_zeroed};
 pub use model::init;
 pub use model::{Input, Rnn, Sequence, Tape, Targets};
 pub use workflows::clip::{Clip, global_sum_squares};

@@ -214,12 +214,3 @@ impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
         (kernels::active().matvec)(self.w_hy.as_flattened(), hidden, &self.b_y, logits);
     }
 }
-
-#[cfg(feature = "std")]
-impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
-    /// A zeroed model on the heap, built in place: even a multi-megabyte model never passes
-    /// through the stack.
-    pub fn boxed_zero() -> std::boxed::Box<Self> {
-        crate::model::boxed::zeroed()
-    }
-}
