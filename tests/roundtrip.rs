@@ -64,7 +64,7 @@ fn model_round_trip<const I: usize, const H: usize, const O: usize>(
     vocab: &CharVocab<I>,
     classes: usize,
 ) -> Result<(), TestCaseError> {
-    let mut bytes = vec![0u8; format::encoded_len::<I, H, O>()];
+    let mut bytes = vec![0u8; format::max_char_model_len::<I, H, O>(0)];
     let written = format::encode(rnn, vocab, classes, &mut bytes).expect("valid arguments");
     prop_assert_eq!(written, bytes.len());
     let header = format::Header::read(&bytes).expect("own encoding");
@@ -226,7 +226,7 @@ proptest! {
         // The model format keeps the vocabulary too.
         let rnn = Box::new(Rnn::<256, 1, 256>::ZERO);
         let mut stored = CharVocab::<256>::new();
-        let mut bytes = vec![0u8; format::encoded_len::<256, 1, 256>()];
+        let mut bytes = vec![0u8; format::max_char_model_len::<256, 1, 256>(0)];
         format::encode(&rnn, &vocab, vocab.len().max(1), &mut bytes).expect("valid arguments");
         let mut decoded = Box::new(Rnn::<256, 1, 256>::ZERO);
         format::decode(&bytes, &mut decoded, &mut stored).expect("own encoding");

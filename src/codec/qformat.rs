@@ -44,7 +44,7 @@
 //! ```
 
 use crate::Error;
-use crate::codec::format::{Header, MAGIC, crc32};
+use crate::codec::format::{Header, MAGIC, Task, VocabKind, crc32};
 
 /// The version field of a quantized model file (distinct from every f32 format version).
 pub const VERSION: u16 = 0x5108;
@@ -117,6 +117,11 @@ fn parse(bytes: &[u8]) -> Result<(Header, f32), Error> {
         outputs,
         classes,
         vocab_len,
+        task: Task::LanguageModel,
+        vocab_kind: VocabKind::Chars,
+        vocab_bytes: 0,
+        class_names_bytes: 0,
+        metadata_bytes: 0,
     };
     Ok((header, scale))
 }

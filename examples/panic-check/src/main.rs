@@ -9,9 +9,11 @@
 //! Covered: `Rnn::step` (token and dense inputs) and `Rnn::logits`; sampling (`Sampler::feed`,
 //! `pick` greedy and with temperature and top-k, `generate`); one training chunk
 //! (`Trainer::train_chunk`: forward, backward with and without a window, clipping by value and
-//! by norm, each optimizer's update); model decoding from bytes (`format::decode`); the
-//! character vocabulary; the quantized model (`QRnn::step`, `logits`, `next_greedy`,
-//! `qformat::decode` and `read_header`, the integer kernels). Beyond those: the many-to-one classifier (`classify`: one training
+//! by norm, each optimizer's update); model decoding from bytes (`format::decode`,
+//! `format::decode_contents` for versions 1 and 2, and the borrowed words, class names and
+//! metadata); the character vocabulary; the quantized model (`QRnn::step`, `logits`,
+//! `next_greedy`, `qformat::decode` and `read_header`, the integer kernels). Beyond those: the
+//! many-to-one classifier (`classify`: one training
 //! example, prediction) and `eval::cross_entropy`.
 //!
 //! To find a panicking call: `cargo build --release --features locate`, then list the callers of
@@ -111,17 +113,27 @@ fn train<P: Optimizer<I, H, O>>(optimizer: &mut P) {
     black_box(&model);
 }
 
-/// Model decoding from bytes whose content and length the optimizer cannot see.
+/// Model decoding (format versions 1 and 2) from bytes whose content and length the optimizer
+/// cannot see.
 #[inline(never)]
 fn decoding() {
-    let mut bytes = [0u8; format::encoded_len::<I, H, O>() + 16];
+    let mut bytes = [0u8; format::max_char_model_len::<I, H, O>(64) + 16];
     black_box(&mut bytes);
     let bytes: &[u8] = black_box(&bytes[..]);
     let mut model = Model::ZERO;
     let mut vocab = CharVocab::<I>::new();
+    let mut hidden = [0.0f32; H];
     black_box(format::decode(bytes, &mut model, &mut vocab)).ok();
     black_box(format::Header::read(bytes)).ok();
-    black_box((&model, &vocab));
+    // Version 2 with its borrowed texts: words, class names and metadata looked up.
+    if let Ok(decoded) = format::decode_contents(bytes, &mut model, &mut vocab, &mut hidden) {
+        black_box(decoded.words.id(black_box("good")));
+        black_box(decoded.class_names.get(black_box(1)));
+        black_box(decoded.metadata.get(black_box("lr")));
+        let mut ids = [0usize; 8];
+        black_box(decoded.words.encode_into(black_box("not good"), &mut ids)).ok();
+    }
+    black_box((&model, &vocab, &hidden));
 }
 
 /// The quantized model: decoding from bytes the optimizer cannot see, then a step, the logits

@@ -86,7 +86,7 @@ fn the_f32_and_quantized_decoders_refuse_each_others_files() {
         format::Header::read(&bytes),
         Err(Error::UnsupportedVersion(VERSION))
     );
-    let mut f32_bytes = [0u8; format::encoded_len::<6, 5, 6>()];
+    let mut f32_bytes = [0u8; format::max_char_model_len::<6, 5, 6>(0)];
     format::encode(&float, &vocab, 4, &mut f32_bytes).expect("encodes");
     assert_eq!(
         try_decode(&f32_bytes),
