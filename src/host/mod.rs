@@ -5,6 +5,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`corpus`] | reading a text corpus (UTF-8, with line numbers in errors), the built-in corpus, the train/validation split |
+//! | [`boxed`] | heap placement of large zeroed structs (models, tapes, optimizer memory) without a stack copy |
 //! | [`atomic`] | writing a file so that a crash never leaves it half-written (temp file, fsync, rename) |
 //! | [`model_file`] | model files on disk, in the [`crate::format`] encoding |
 //! | [`kernel_choice`] | the kernel table named by the environment variable `MICRORNN_KERNELS`, for comparing tables |
@@ -14,6 +15,7 @@
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
 pub mod atomic;
+pub mod boxed;
 pub mod checkpoint;
 pub mod corpus;
 pub mod history;

@@ -10,13 +10,10 @@
 //! | [`rnn`] | [`Rnn`]: the parameters, [`Rnn::step`], [`Rnn::logits`] |
 //! | [`init`] | random initialization (uniform, Gaussian) written with `libm` |
 //! | [`bptt`] | [`Tape`]: truncated back-propagation through time over one chunk |
-//! | `boxed` | (`std`) heap placement of large zeroed structs without a stack copy |
 
-#[cfg(feature = "std")]
-pub mod boxed;
 pub mod bptt;
 pub mod init;
 pub mod rnn;
 
 pub use bptt::{Sequence, Tape, Targets};
-pub use rnn::{Input, Rnn};
+pub use rnn::{Input, Live, Rnn};

@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod generate;
-mod json;
 mod train;
 
 /// Hidden sizes compiled into the binary.
