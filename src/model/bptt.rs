@@ -101,6 +101,12 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
         self.len == 0
     }
 
+    /// The live classes of the last forward pass (the rows of `dW_hy` and `db_y` its backward
+    /// pass writes); 0 before any.
+    pub(crate) fn classes(&self) -> usize {
+        self.classes
+    }
+
     /// The hidden state after the last recorded step (the state to carry into the next chunk),
     /// or the starting state if nothing is recorded.
     pub fn last_hidden(&self) -> &[f32; H] {
