@@ -39,8 +39,8 @@
 
 use crate::Error;
 use crate::kernels;
-use crate::model::Rnn;
 use crate::model::bptt::{Sequence, Tape, Targets};
+use crate::model::{Classes, Rnn};
 use crate::workflows::clip::Clip;
 use crate::workflows::optim::Optimizer;
 use crate::workflows::sample::argmax;
@@ -191,7 +191,7 @@ where
         optimizer: &'a mut P,
         config: ClassifierConfig,
     ) -> Result<Self, Error> {
-        check_classes::<O>(config.classes)?;
+        Classes::<O>::new(config.classes)?;
         config.clip.check()?;
         Ok(Self {
             buffers: Buffers {
@@ -357,7 +357,7 @@ fn predict_with_loss<const I: usize, const H: usize, const O: usize>(
     classes: usize,
     label: Option<usize>,
 ) -> Result<(Prediction<O>, f32), Error> {
-    check_classes::<O>(classes)?;
+    let live = Classes::<O>::new(classes)?;
     if inputs.is_empty() {
         return Err(Error::BadLength {
             len: 0,
@@ -373,10 +373,7 @@ fn predict_with_loss<const I: usize, const H: usize, const O: usize>(
     let mut logits = [0.0f32; O];
     rnn.logits(&hidden, &mut logits);
     let mut probs = [0.0f32; O];
-    let (Some(live_logits), Some(live_probs)) = (logits.get(..classes), probs.get_mut(..classes))
-    else {
-        return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-    };
+    let (live_logits, live_probs) = (live.of(&logits), live.of_mut(&mut probs));
     let log_sum_exp = (kernels::active().softmax)(live_logits, live_probs);
     let class = argmax(live_probs);
     let loss = match label {
@@ -429,14 +426,6 @@ fn below<R: Rng + ?Sized>(rng: &mut R, n: usize) -> usize {
         if m as u64 >= reject_below {
             return (m >> 64) as usize;
         }
-    }
-}
-
-fn check_classes<const O: usize>(classes: usize) -> Result<(), Error> {
-    if classes == 0 || classes > O {
-        Err(Error::InvalidSetting("classes must be in 1..=outputs"))
-    } else {
-        Ok(())
     }
 }
 

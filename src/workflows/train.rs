@@ -3,8 +3,8 @@
 //! per chunk, and keep a smoothed loss.
 
 use crate::Error;
-use crate::model::Rnn;
 use crate::model::bptt::{Sequence, Tape, Targets};
+use crate::model::{Classes, Rnn};
 use crate::workflows::clip::Clip;
 use crate::workflows::optim::Optimizer;
 use crate::workflows::step::Buffers;
@@ -133,9 +133,7 @@ where
         if config.seq_len == 0 || config.seq_len > T {
             return Err(Error::InvalidSetting("seq_len must be in 1..=T"));
         }
-        if config.classes == 0 || config.classes > O {
-            return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-        }
+        Classes::<O>::new(config.classes)?;
         config.clip.check()?;
         let state = TrainState::start(&config);
         Ok(Self {
