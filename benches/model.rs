@@ -4,9 +4,10 @@
 //!
 //! ```text
 //! cargo bench --bench model
+//! MICRORNN_KERNELS=avx2+fma cargo bench --bench model   # another kernel table
 //! ```
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use micrornn::{Adagrad, DefaultRng, Input, Rnn, Sampler, Sampling, Tape, TrainConfig, Trainer};
 use rand_xoshiro::rand_core::SeedableRng;
 use std::hint::black_box;
@@ -91,4 +92,14 @@ fn training(c: &mut Criterion) {
 }
 
 criterion_group!(benches, forward_step, training, sample);
-criterion_main!(benches);
+
+/// `criterion_main!`, after choosing the kernel table from `MICRORNN_KERNELS` (unset: the fastest
+/// the CPU runs).
+fn main() {
+    match micrornn::host::kernel_choice::select_from_env() {
+        Ok(table) => eprintln!("kernels {}", table.name),
+        Err(error) => panic!("{error}"),
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -132,7 +132,7 @@ fn train<const V: usize>(
         if iteration % every == 0 || iteration == options.iterations {
             // Continue the text from where training stands: the carried hidden state, fed the
             // next chunk's first character.
-            let mut sampler = Sampler::new(&*trainer.model, vocab.len(), Sampling::FULL)?;
+            let mut sampler = Sampler::new(&*trainer.buffers.model, vocab.len(), Sampling::FULL)?;
             sampler.set_hidden(trainer.state.hidden);
             sampler.feed(ids.get(trainer.state.position).copied().unwrap_or(0))?;
             let mut sample = String::new();

@@ -95,7 +95,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
         let seed_char = ids.get(trainer.state.position).copied().unwrap_or(0);
         let report = trainer.train_chunk(&ids)?;
         if iteration % options.report_every.max(1) == 0 {
-            let mut sampler = Sampler::new(trainer.model, vocab.len(), Sampling::FULL)?;
+            let mut sampler = Sampler::new(trainer.buffers.model, vocab.len(), Sampling::FULL)?;
             sampler.feed(seed_char)?;
             let mut sample = String::new();
             sampler.generate(&mut rng, 150, |id| sample.extend(vocab.decode(id)))?;

@@ -110,7 +110,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
     let cost = |model: &Rnn<VOCAB, HIDDEN, VOCAB>| -> Result<f64, micrornn::Error> {
         Ok(cross_entropy(model, &ids, classes, Some(SEQ_LEN))?.per_symbol())
     };
-    let mut costs = vec![cost(trainer.model)?];
+    let mut costs = vec![cost(trainer.buffers.model)?];
     writeln!(out, "epoch   cost/char (nats)")?;
     writeln!(
         out,
@@ -124,7 +124,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
         for _ in 0..chunks {
             trainer.train_chunk(&ids)?;
         }
-        costs.push(cost(trainer.model)?);
+        costs.push(cost(trainer.buffers.model)?);
         writeln!(out, "{epoch:>5}   {:.4}", costs[epoch])?;
     }
     let seconds = started.elapsed().as_secs_f64();

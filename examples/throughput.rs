@@ -8,6 +8,7 @@
 //! Settings as min-char-rnn: vocabulary of the corpus (at most 65 chars, tinyshakespeare has
 //! exactly 65), seq 25, Adagrad lr 0.1, clip ±5, init N(0,1)·0.01, carried hidden state.
 //! Prints one line per measurement, `name chars_per_second`, for `scripts/compare.sh`.
+//! `MICRORNN_KERNELS=sse2|avx2+fma|…` in front runs another kernel table than the fastest.
 
 use micrornn::{
     Adagrad, CharVocab, DefaultRng, Rnn, Sampler, Sampling, Tape, TrainConfig, Trainer,
@@ -70,6 +71,7 @@ fn measure<const H: usize>(
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    micrornn::host::kernel_choice::select_from_env()?;
     let mut args = std::env::args().skip(1);
     let (mut path, mut hidden, mut seconds) = (
         String::from("../shared/data/tinyshakespeare.txt"),

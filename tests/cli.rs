@@ -405,6 +405,39 @@ fn bad_corpus_files_are_refused() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `MICRORNN_KERNELS` picks the kernel table (the JSON summary names it); an unknown name is
+/// refused before anything runs.
+#[test]
+fn kernels_variable_chooses_the_table() {
+    let dir = scratch("kernels-variable");
+    std::fs::write(dir.join("corpus.txt"), small_corpus()).unwrap();
+    let train = |kernels: &str| {
+        Command::new(BIN)
+            .args(["train", "corpus.txt", "--hidden", "32", "--iters", "20"])
+            .args(["--sample-every", "0", "--json"])
+            .env("MICRORNN_KERNELS", kernels)
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("the micrornn binary runs")
+    };
+    for table in ["scalar", "sse2"] {
+        let out = train(table);
+        assert_success(&out);
+        let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(json["kernels"], table);
+    }
+    let out = train("avx3");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("error: MICRORNN_KERNELS=avx3: "),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn bad_settings_and_paths_are_refused() {
     let dir = scratch("bad-settings");

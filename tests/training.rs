@@ -159,13 +159,13 @@ fn assert_error_changes_nothing<const I: usize, const O: usize>(
     data: &[usize],
     expected: Error,
 ) {
-    let model = bits(trainer.model);
-    let memory = bits(&trainer.optimizer.memory);
+    let model = bits(trainer.buffers.model);
+    let memory = bits(&trainer.buffers.optimizer.memory);
     let state = state_bits(&trainer.state);
     assert_eq!(trainer.train_chunk(data), Err(expected));
-    assert_eq!(bits(trainer.model), model, "parameters changed");
+    assert_eq!(bits(trainer.buffers.model), model, "parameters changed");
     assert_eq!(
-        bits(&trainer.optimizer.memory),
+        bits(&trainer.buffers.optimizer.memory),
         memory,
         "optimizer memory changed"
     );
@@ -215,13 +215,13 @@ fn errors_leave_model_optimizer_and_state_unchanged() {
         Error::TokenOutOfRange { token: 7, limit: 7 },
     );
     // A poisoned parameter makes the loss NaN.
-    let saved = trainer.model.w_hh[3][5];
-    trainer.model.w_hh[3][5] = f32::NAN;
+    let saved = trainer.buffers.model.w_hh[3][5];
+    trainer.buffers.model.w_hh[3][5] = f32::NAN;
     assert_error_changes_nothing(&mut trainer, &clean, Error::NonFiniteLoss);
-    trainer.model.w_hh[3][5] = saved;
-    trainer.model.b_y[2] = f32::INFINITY;
+    trainer.buffers.model.w_hh[3][5] = saved;
+    trainer.buffers.model.b_y[2] = f32::INFINITY;
     assert_error_changes_nothing(&mut trainer, &clean, Error::NonFiniteLoss);
-    trainer.model.b_y[2] = 0.0;
+    trainer.buffers.model.b_y[2] = 0.0;
     // Still trains afterwards.
     trainer.train_chunk(&clean).unwrap();
 
@@ -257,15 +257,15 @@ fn a_huge_learning_rate_diverges_into_an_error_that_changes_nothing() {
         Trainer::new(&mut model, &mut grads, &mut tape, &mut momentum, config).unwrap();
     let mut diverged = false;
     for _ in 0..20 {
-        let model = bits(trainer.model);
-        let memory = bits(&trainer.optimizer.velocity);
+        let model = bits(trainer.buffers.model);
+        let memory = bits(&trainer.buffers.optimizer.velocity);
         let state = state_bits(&trainer.state);
         match trainer.train_chunk(&data) {
             Ok(report) => assert!(report.loss.is_finite()),
             Err(e) => {
                 assert_eq!(e, Error::NonFiniteLoss);
-                assert_eq!(bits(trainer.model), model);
-                assert_eq!(bits(&trainer.optimizer.velocity), memory);
+                assert_eq!(bits(trainer.buffers.model), model);
+                assert_eq!(bits(&trainer.buffers.optimizer.velocity), memory);
                 assert_eq!(state_bits(&trainer.state), state);
                 diverged = true;
                 break;
@@ -479,14 +479,19 @@ fn padded_rows_are_never_touched_by_training() {
             tb.train_chunk(&data).unwrap()
         );
     }
-    assert_eq!(ts.model.w_xh[..], tb.model.w_xh[..V]);
-    assert_eq!(ts.model.w_hh, tb.model.w_hh);
-    assert_eq!(ts.model.w_hy[..], tb.model.w_hy[..V]);
-    assert_eq!(ts.model.b_y[..], tb.model.b_y[..V]);
-    assert!(tb.model.b_y[V..].iter().all(|b| b.is_nan()));
-    assert!(tb.grads.w_hy[V..].iter().flatten().all(|g| g.is_nan()));
+    assert_eq!(ts.buffers.model.w_xh[..], tb.buffers.model.w_xh[..V]);
+    assert_eq!(ts.buffers.model.w_hh, tb.buffers.model.w_hh);
+    assert_eq!(ts.buffers.model.w_hy[..], tb.buffers.model.w_hy[..V]);
+    assert_eq!(ts.buffers.model.b_y[..], tb.buffers.model.b_y[..V]);
+    assert!(tb.buffers.model.b_y[V..].iter().all(|b| b.is_nan()));
     assert!(
-        tb.optimizer.v.w_xh[V..]
+        tb.buffers.grads.w_hy[V..]
+            .iter()
+            .flatten()
+            .all(|g| g.is_nan())
+    );
+    assert!(
+        tb.buffers.optimizer.v.w_xh[V..]
             .iter()
             .flatten()
             .all(|v| v.is_nan())

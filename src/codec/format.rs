@@ -517,9 +517,7 @@ pub fn encode_contents<const I: usize, const H: usize, const O: usize>(
     let out = out
         .get_mut(..len)
         .ok_or(Error::BufferTooSmall { needed: len })?;
-    if contents.classes == 0 || contents.classes > O {
-        return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-    }
+    crate::model::Classes::<O>::new(contents.classes)?;
     let (vocab_len, vocab_bytes) = contents.vocab_text_len();
     if vocab_len > I {
         return Err(Error::VocabularyFull { capacity: I });

@@ -8,6 +8,7 @@
 //! | [`boxed`] | heap placement of large zeroed structs (models, tapes, optimizer memory) without a stack copy |
 //! | [`atomic`] | writing a file so that a crash never leaves it half-written (temp file, fsync, rename) |
 //! | [`model_file`] | model files on disk, in the [`crate::format`] encoding |
+//! | [`kernel_choice`] | the kernel table named by the environment variable `MICRORNN_KERNELS`, for comparing tables |
 //! | [`optimizer`] | [`optimizer::AnyOptimizer`]: an optimizer chosen at run time, its memory on the heap |
 //! | [`checkpoint`] | everything needed to resume training bit for bit |
 //! | [`history`] | the loss history as CSV and as an SVG plot |
@@ -18,6 +19,7 @@ pub mod boxed;
 pub mod checkpoint;
 pub mod corpus;
 pub mod history;
+pub mod kernel_choice;
 pub mod model_file;
 pub mod optimizer;
 pub mod words;

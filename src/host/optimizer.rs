@@ -195,4 +195,57 @@ mod tests {
             assert_eq!(OptimizerKind::from_code(kind.code()), Some(kind));
         }
     }
+
+    /// `AnyOptimizer::clip_and_update` is the wrapped optimizer's (for Adagrad with a value
+    /// clip, the fused kernel), bit for bit in parameters, clipped gradients and memory.
+    #[test]
+    fn clip_and_update_is_forwarded() {
+        use crate::DefaultRng;
+        use rand_core::SeedableRng;
+        let mut rng = DefaultRng::seed_from_u64(5);
+        let mut params = Rnn::<3, 4, 3>::ZERO;
+        params.init_uniform(&mut rng);
+        let mut grads = Rnn::<3, 4, 3>::ZERO;
+        grads.init_uniform(&mut rng);
+        grads
+            .tensors_mut()
+            .iter_mut()
+            .for_each(|t| t.iter_mut().for_each(|g| *g *= 9.0));
+        let bits = |m: &Rnn<3, 4, 3>| -> Vec<u32> {
+            m.tensors().concat().iter().map(|x| x.to_bits()).collect()
+        };
+        for clip in [Clip::None, Clip::Value(2.0), Clip::Norm(3.0)] {
+            for kind in OptimizerKind::ALL {
+                let mut any = AnyOptimizer::<3, 4, 3>::new(kind, 0.1);
+                let (mut p_any, mut g_any) = (params.clone(), grads.clone());
+                let (mut p_own, mut g_own) = (params.clone(), grads.clone());
+                for _ in 0..3 {
+                    any.clip_and_update(&mut p_any, &mut g_any, clip);
+                }
+                let memory: Vec<Vec<u32>> = match kind {
+                    OptimizerKind::Sgd => {
+                        let mut own = Sgd { lr: 0.1 };
+                        (0..3).for_each(|_| own.clip_and_update(&mut p_own, &mut g_own, clip));
+                        Vec::new()
+                    }
+                    OptimizerKind::Adagrad => {
+                        let mut own = Adagrad::new(0.1);
+                        (0..3).for_each(|_| own.clip_and_update(&mut p_own, &mut g_own, clip));
+                        vec![bits(&own.memory)]
+                    }
+                    OptimizerKind::Adam => {
+                        let mut own = Adam::new(0.1);
+                        (0..3).for_each(|_| own.clip_and_update(&mut p_own, &mut g_own, clip));
+                        vec![bits(&own.m), bits(&own.v)]
+                    }
+                };
+                let what = format!("{kind} {clip:?}");
+                assert_eq!(bits(&p_any), bits(&p_own), "{what}: parameters");
+                assert_eq!(bits(&g_any), bits(&g_own), "{what}: gradients");
+                let any_memory: Vec<Vec<u32>> = any.memory().into_iter().map(bits).collect();
+                assert_eq!(any_memory, memory, "{what}: memory");
+                assert_ne!(bits(&p_any), bits(&params), "{what}: nothing changed");
+            }
+        }
+    }
 }

@@ -5,10 +5,11 @@
 //! (`x86` for SSE2, AVX2+FMA and AVX-512F, `aarch64` for NEON) are optimizations that the test
 //! suite holds against it, over odd lengths and random data.
 //!
-//! The variants are bundled as [`Kernels`] tables of function pointers. [`active`] picks the
-//! table once: at compile time from `target_feature` without `std`, and on x86_64 with `std` at
-//! run time (the widest the CPU has). The `force-scalar` feature makes [`active`] always
-//! return [`SCALAR`].
+//! The variants are bundled as [`Kernels`] tables of function pointers. [`active`] is the table
+//! in use: without `std` the one chosen at compile time from `target_feature`; with `std` the
+//! widest the CPU has (detected once, at run time), unless [`select`] chose another by name (the
+//! host layer's `MICRORNN_KERNELS` does, for comparing tables). The `force-scalar` feature
+//! makes [`SCALAR`] the default choice.
 //!
 //! Matrices are flat row-major slices: `w[r * cols + c]`. The number of rows and columns is
 //! implied by the vector lengths, as documented on each field. Slices of mismatched lengths never
@@ -23,6 +24,7 @@
 mod vector;
 #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
 mod aarch64;
+mod choice;
 pub mod int;
 pub(crate) mod math;
 pub mod portable;
@@ -43,6 +45,8 @@ pub struct AdamStep {
     /// Added to the root of the second moment.
     pub eps: f32,
 }
+
+pub use choice::{Unavailable, active, compiled_variants, select, variants};
 
 /// The shape of one [`Kernels::gemm`]: `C (rows × cols) += A (rows × depth) · B (depth ×
 /// cols)`, with `C` and `B` row-major (`c[i·cols + j]`, `b[p·cols + j]`) and `A` read through
@@ -186,135 +190,6 @@ pub const RSQRT_MAX_REL_ERROR: f32 = 5e-7;
 
 /// The scalar reference kernels: the specification every other variant is tested against.
 pub const SCALAR: Kernels = scalar::KERNELS;
-
-/// The kernel table this build and CPU use: [`SCALAR`] with the `force-scalar` feature;
-/// otherwise on x86_64 AVX-512F, else AVX2+FMA, else SSE2, whichever the CPU has first (checked
-/// once at run time with `std`, from `target_feature` without); NEON on aarch64;
-/// [`portable::KERNELS`] (scalar with a rational tanh) elsewhere.
-///
-/// On x86_64 with `std`, the environment variable `MICRORNN_KERNELS=sse2` or `=avx2+fma`
-/// selects that slower table instead (read once, on the first call), for comparing them.
-#[inline]
-pub fn active() -> &'static Kernels {
-    #[cfg(feature = "force-scalar")]
-    {
-        &SCALAR
-    }
-    #[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64"))]
-    {
-        x86_active()
-    }
-    #[cfg(all(
-        not(feature = "force-scalar"),
-        target_arch = "aarch64",
-        target_feature = "neon"
-    ))]
-    {
-        &aarch64::NEON
-    }
-    #[cfg(all(
-        not(feature = "force-scalar"),
-        not(target_arch = "x86_64"),
-        not(all(target_arch = "aarch64", target_feature = "neon"))
-    ))]
-    {
-        &portable::KERNELS
-    }
-}
-
-/// The x86_64 tables, slowest first; [`x86_best`] returns an index into it.
-#[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64"))]
-static X86_TABLES: [&Kernels; 3] = [&x86::SSE2, &x86::AVX2, &x86::AVX512];
-
-/// The best x86_64 table, decided once and cached in an atomic (one relaxed load per call).
-#[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64"))]
-#[inline]
-fn x86_active() -> &'static Kernels {
-    #[cfg(feature = "std")]
-    {
-        use core::sync::atomic::{AtomicU8, Ordering};
-        // 0: not decided yet, else 1 + the index into X86_TABLES.
-        static CHOICE: AtomicU8 = AtomicU8::new(0);
-        let choice = match CHOICE.load(Ordering::Relaxed) {
-            0 => {
-                let best = x86_best();
-                CHOICE.store(best as u8 + 1, Ordering::Relaxed);
-                best
-            }
-            cached => usize::from(cached - 1),
-        };
-        X86_TABLES.get(choice).copied().unwrap_or(&x86::SSE2)
-    }
-    #[cfg(not(feature = "std"))]
-    {
-        X86_TABLES.get(x86_best()).copied().unwrap_or(&x86::SSE2)
-    }
-}
-
-/// The index in [`X86_TABLES`] of the fastest table this CPU runs. With `std`, the environment
-/// variable `MICRORNN_KERNELS` (`sse2`, `avx2+fma` or `avx512f`) picks a slower table instead,
-/// for comparing them; a name the CPU cannot run is ignored.
-#[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64"))]
-fn x86_best() -> usize {
-    #[cfg(feature = "std")]
-    match std::env::var("MICRORNN_KERNELS").as_deref() {
-        Ok("sse2") => return 0,
-        Ok("avx2+fma") if x86::has_avx2_fma() => return 1,
-        _ => {}
-    }
-    if x86::has_avx512f() {
-        2
-    } else if x86::has_avx2_fma() {
-        1
-    } else {
-        0
-    }
-}
-
-/// Every kernel table this build contains and this CPU can run, scalar first.
-///
-/// Lists the SIMD tables even with `force-scalar` (so their tests still run); tables whose
-/// instructions the CPU lacks are never listed.
-pub fn variants() -> impl Iterator<Item = &'static Kernels> {
-    let scalar: Option<&'static Kernels> = Some(&SCALAR);
-    #[cfg(target_arch = "x86_64")]
-    let simd = [
-        Some(&x86::SSE2),
-        x86::has_avx2_fma().then_some(&x86::AVX2),
-        x86::has_avx512f().then_some(&x86::AVX512),
-    ];
-    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
-    let simd = [Some(&aarch64::NEON), None, None];
-    #[cfg(not(any(
-        target_arch = "x86_64",
-        all(target_arch = "aarch64", target_feature = "neon")
-    )))]
-    let simd: [Option<&'static Kernels>; 3] = [None, None, None];
-    core::iter::once(scalar)
-        .chain([Some(&portable::KERNELS)])
-        .chain(simd)
-        .flatten()
-}
-
-/// Names of every kernel table this build contains, including those this CPU cannot run (the
-/// test harness reports those as skipped).
-pub fn compiled_variants() -> &'static [&'static str] {
-    #[cfg(target_arch = "x86_64")]
-    {
-        &["scalar", "portable", "sse2", "avx2+fma", "avx512f"]
-    }
-    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
-    {
-        &["scalar", "portable", "neon"]
-    }
-    #[cfg(not(any(
-        target_arch = "x86_64",
-        all(target_arch = "aarch64", target_feature = "neon")
-    )))]
-    {
-        &["scalar", "portable"]
-    }
-}
 
 #[cfg(test)]
 mod tests;

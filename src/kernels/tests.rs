@@ -115,6 +115,7 @@ fn test_table(name: &str) {
     element_ops_match_scalar(k);
     optimizers_match_scalar(k);
     matrices_match_scalar(k);
+    gemm_matches_scalar(k);
     mismatched_lengths_stay_in_bounds(k);
     tanh_error_is_bounded_over_the_whole_range(k);
     exp_error_is_bounded_over_the_whole_range(k);
@@ -546,8 +547,9 @@ fn variants_start_with_scalar_and_contain_active() {
     assert!(names.contains(&active().name), "{names:?}");
     #[cfg(feature = "force-scalar")]
     assert_eq!(active().name, "scalar");
+    // Nothing in the library tests calls `select`: the default is in use.
     #[cfg(all(not(feature = "force-scalar"), target_arch = "x86_64", feature = "std"))]
-    if std::env::var_os("MICRORNN_KERNELS").is_none() {
+    {
         assert_eq!(
             active().name,
             if std::is_x86_feature_detected!("avx512f")
@@ -612,54 +614,52 @@ fn adagrad_step_error_is_bounded(k: &Kernels) {
 /// depth panel), with `A` row-major and transposed, onto a non-zero `C`; and slices too short
 /// for the shape, which compute exactly what the scalar reference computes (the fitted part).
 fn gemm_matches_scalar(k: &Kernels) {
-    {
-        let mut r = rng(0x6e11);
-        for (rows, depth, cols) in [
-            (1, 1, 1),
-            (3, 7, 5),
-            (4, 1, 16),
-            (5, 9, 17),
-            (9, 130, 33),
-            (8, 25, 48),
-            (6, 3, 49),
-            (7, 140, 65),
-            (32, 100, 100),
-            (2, 3, 150),
-        ] {
-            for transposed in [false, true] {
-                let shape = GemmShape {
-                    rows,
-                    depth,
-                    cols,
-                    a_row: if transposed { 1 } else { depth },
-                    a_col: if transposed { rows } else { 1 },
-                };
-                let a = random(&mut r, rows * depth, 1.0);
-                let b = random(&mut r, depth * cols, 1.0);
-                let c0 = random(&mut r, rows * cols, 1.0);
-                let (mut got, mut want) = (c0.clone(), c0.clone());
-                (k.gemm)(&mut got, &a, &b, &shape);
-                (SCALAR.gemm)(&mut want, &a, &b, &shape);
-                let mut magnitude = abs(&c0);
-                (SCALAR.gemm)(&mut magnitude, &abs(&a), &abs(&b), &shape);
-                let what = format!(
-                    "{} gemm {rows}x{depth}x{cols} transposed={transposed}",
-                    k.name
-                );
-                assert_close(&what, &got, &want, |i| DOT_TOLERANCE * magnitude[i]);
-                // Short slices: the same fitted part (or nothing) as the reference.
-                for (c_len, a_len, b_len) in [
-                    (rows * cols - 1, rows * depth, depth * cols),
-                    (rows * cols, rows * depth - 1, depth * cols),
-                    (rows * cols, rows * depth, depth * cols - 1),
-                ] {
-                    let (mut got, mut want) = (c0[..c_len].to_vec(), c0[..c_len].to_vec());
-                    (k.gemm)(&mut got, &a[..a_len], &b[..b_len], &shape);
-                    (SCALAR.gemm)(&mut want, &a[..a_len], &b[..b_len], &shape);
-                    assert_close(&format!("{what} short"), &got, &want, |_| {
-                        DOT_TOLERANCE * 4.0 * depth as f32
-                    });
-                }
+    let mut r = rng(0x6e11);
+    for (rows, depth, cols) in [
+        (1, 1, 1),
+        (3, 7, 5),
+        (4, 1, 16),
+        (5, 9, 17),
+        (9, 130, 33),
+        (8, 25, 48),
+        (6, 3, 49),
+        (7, 140, 65),
+        (32, 100, 100),
+        (2, 3, 150),
+    ] {
+        for transposed in [false, true] {
+            let shape = GemmShape {
+                rows,
+                depth,
+                cols,
+                a_row: if transposed { 1 } else { depth },
+                a_col: if transposed { rows } else { 1 },
+            };
+            let a = random(&mut r, rows * depth, 1.0);
+            let b = random(&mut r, depth * cols, 1.0);
+            let c0 = random(&mut r, rows * cols, 1.0);
+            let (mut got, mut want) = (c0.clone(), c0.clone());
+            (k.gemm)(&mut got, &a, &b, &shape);
+            (SCALAR.gemm)(&mut want, &a, &b, &shape);
+            let mut magnitude = abs(&c0);
+            (SCALAR.gemm)(&mut magnitude, &abs(&a), &abs(&b), &shape);
+            let what = format!(
+                "{} gemm {rows}x{depth}x{cols} transposed={transposed}",
+                k.name
+            );
+            assert_close(&what, &got, &want, |i| DOT_TOLERANCE * magnitude[i]);
+            // Short slices: the same fitted part (or nothing) as the reference.
+            for (c_len, a_len, b_len) in [
+                (rows * cols - 1, rows * depth, depth * cols),
+                (rows * cols, rows * depth - 1, depth * cols),
+                (rows * cols, rows * depth, depth * cols - 1),
+            ] {
+                let (mut got, mut want) = (c0[..c_len].to_vec(), c0[..c_len].to_vec());
+                (k.gemm)(&mut got, &a[..a_len], &b[..b_len], &shape);
+                (SCALAR.gemm)(&mut want, &a[..a_len], &b[..b_len], &shape);
+                assert_close(&format!("{what} short"), &got, &want, |_| {
+                    DOT_TOLERANCE * 4.0 * depth as f32
+                });
             }
         }
     }

@@ -974,6 +974,9 @@ pub(crate) unsafe fn sgd<V: Vector>(p: &mut [f32], g: &[f32], lr: f32) {
 
 /// `v = mu·v + g; p -= lr·v`.
 ///
+/// The tail goes through the same vector arithmetic as the body (partial loads), so each
+/// element's result does not depend on its position: a padded model trains bit-identically.
+///
 /// # Safety
 /// The CPU supports the ISA of `V`.
 #[inline(always)]
@@ -998,18 +1001,39 @@ pub(crate) unsafe fn momentum<V: Vector>(
     for ((p, g), v) in (&mut ps).zip(&mut gs).zip(&mut vs) {
         // SAFETY: the chunks hold LANES floats; the caller promises the ISA.
         unsafe {
-            let vel = V::load(v).mul_add(mu_v, V::load(g));
-            vel.store(v);
-            vel.mul_add(lr_v, V::load(p)).store(p);
+            let (p_new, v_new) = momentum_lanes(V::load(p), V::load(g), V::load(v), lr_v, mu_v);
+            v_new.store(v);
+            p_new.store(p);
         }
     }
-    scalar::momentum(
-        ps.into_remainder(),
-        gs.remainder(),
-        vs.into_remainder(),
-        lr,
-        mu,
-    );
+    let (p, g, v) = (ps.into_remainder(), gs.remainder(), vs.into_remainder());
+    if !p.is_empty() {
+        // SAFETY: partial loads and stores take any length; the caller promises the ISA.
+        unsafe {
+            let (p_new, v_new) = momentum_lanes(
+                V::load_partial(p),
+                V::load_partial(g),
+                V::load_partial(v),
+                lr_v,
+                mu_v,
+            );
+            v_new.store_partial(v);
+            p_new.store_partial(p);
+        }
+    }
+}
+
+/// One vector of momentum SGD (`minus_lr` is `-lr`): returns the new parameters and velocity.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+unsafe fn momentum_lanes<V: Vector>(p: V, g: V, v: V, minus_lr: V, mu: V) -> (V, V) {
+    // SAFETY: the caller promises the ISA.
+    unsafe {
+        let velocity = v.mul_add(mu, g);
+        (velocity.mul_add(minus_lr, p), velocity)
+    }
 }
 
 /// `mem += g²; p -= lr·g / sqrt(mem + eps)`.
@@ -1134,6 +1158,9 @@ pub(crate) unsafe fn adagrad_clip<V: Vector>(
 
 /// `m = b1·m + (1-b1)·g; v = b2·v + (1-b2)·g²; p -= lr·m / (sqrt(v) + eps)`.
 ///
+/// The tail goes through the same vector arithmetic as the body (partial loads), so each
+/// element's result does not depend on its position: a padded model trains bit-identically.
+///
 /// # Safety
 /// The CPU supports the ISA of `V`.
 #[inline(always)]
@@ -1156,33 +1183,77 @@ pub(crate) unsafe fn adam<V: Vector>(
     let mut mss = m.chunks_exact_mut(V::LANES);
     let mut vs = v.chunks_exact_mut(V::LANES);
     // SAFETY: the caller promises the ISA.
-    let (b1, c1, b2, c2, lr, eps) = unsafe {
-        (
-            V::splat(step.beta1),
-            V::splat(1.0 - step.beta1),
-            V::splat(step.beta2),
-            V::splat(1.0 - step.beta2),
-            V::splat(step.lr),
-            V::splat(step.eps),
-        )
-    };
+    let consts = unsafe { AdamLanes::<V>::new(step) };
     for (((p, g), mc), vc) in (&mut ps).zip(&mut gs).zip(&mut mss).zip(&mut vs) {
         // SAFETY: the chunks hold LANES floats; the caller promises the ISA.
         unsafe {
-            let g = V::load(g);
-            let m1 = b1.mul(V::load(mc)).add(c1.mul(g));
-            let v1 = b2.mul(V::load(vc)).add(c2.mul(g).mul(g));
-            m1.store(mc);
-            v1.store(vc);
-            let upd = lr.mul(m1).div(v1.sqrt().add(eps));
-            V::load(p).sub(upd).store(p);
+            let (p_new, m_new, v_new) =
+                consts.update(V::load(p), V::load(g), V::load(mc), V::load(vc));
+            m_new.store(mc);
+            v_new.store(vc);
+            p_new.store(p);
         }
     }
-    scalar::adam(
-        ps.into_remainder(),
-        gs.remainder(),
-        mss.into_remainder(),
-        vs.into_remainder(),
-        step,
-    );
+    let (p, g) = (ps.into_remainder(), gs.remainder());
+    let (mc, vc) = (mss.into_remainder(), vs.into_remainder());
+    if !p.is_empty() {
+        // SAFETY: partial loads and stores take any length; the caller promises the ISA.
+        unsafe {
+            let (p_new, m_new, v_new) = consts.update(
+                V::load_partial(p),
+                V::load_partial(g),
+                V::load_partial(mc),
+                V::load_partial(vc),
+            );
+            m_new.store_partial(mc);
+            v_new.store_partial(vc);
+            p_new.store_partial(p);
+        }
+    }
+}
+
+/// The hyper-parameters of one Adam update, splat into vectors.
+#[derive(Clone, Copy)]
+struct AdamLanes<V> {
+    beta1: V,
+    one_minus_beta1: V,
+    beta2: V,
+    one_minus_beta2: V,
+    lr: V,
+    eps: V,
+}
+
+impl<V: Vector> AdamLanes<V> {
+    /// # Safety
+    /// The CPU supports the ISA of `V`.
+    #[inline(always)]
+    unsafe fn new(step: &AdamStep) -> Self {
+        // SAFETY: the caller promises the ISA.
+        unsafe {
+            Self {
+                beta1: V::splat(step.beta1),
+                one_minus_beta1: V::splat(1.0 - step.beta1),
+                beta2: V::splat(step.beta2),
+                one_minus_beta2: V::splat(1.0 - step.beta2),
+                lr: V::splat(step.lr),
+                eps: V::splat(step.eps),
+            }
+        }
+    }
+
+    /// One vector of Adam: returns the new parameters and moments. The same operations in the
+    /// same order as the scalar reference (no fused multiply-adds).
+    ///
+    /// # Safety
+    /// The CPU supports the ISA of `V`.
+    #[inline(always)]
+    unsafe fn update(self, p: V, g: V, m: V, v: V) -> (V, V, V) {
+        // SAFETY: the caller promises the ISA.
+        unsafe {
+            let m = self.beta1.mul(m).add(self.one_minus_beta1.mul(g));
+            let v = self.beta2.mul(v).add(self.one_minus_beta2.mul(g).mul(g));
+            let step = self.lr.mul(m).div(v.sqrt().add(self.eps));
+            (p.sub(step), m, v)
+        }
+    }
 }

@@ -7,7 +7,7 @@
 
 use crate::Error;
 use crate::kernels;
-use crate::model::{Input, Live, Rnn};
+use crate::model::{Classes, Input, Live, Rnn};
 
 /// The inputs of one chunk: token ids (one-hot) or dense vectors.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -101,6 +101,12 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
         self.len == 0
     }
 
+    /// The live classes of the last forward pass (the rows of `dW_hy` and `db_y` its backward
+    /// pass writes); 0 before any.
+    pub(crate) fn classes(&self) -> usize {
+        self.classes
+    }
+
     /// The hidden state after the last recorded step (the state to carry into the next chunk),
     /// or the starting state if nothing is recorded.
     pub fn last_hidden(&self) -> &[f32; H] {
@@ -140,9 +146,7 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
                 capacity: T,
             });
         }
-        if classes == 0 || classes > O {
-            return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-        }
+        let classes = Classes::<O>::new(classes)?.get();
         let (first_output, last_target) = match targets {
             Targets::Each(ts) if ts.len() != n => {
                 return Err(Error::TargetsMismatch {
@@ -464,13 +468,12 @@ fn output_gradient<const I: usize, const H: usize, const O: usize>(
     }
     let k = kernels::active();
     let mut logits = [0.0f32; O];
-    let (Some(live_logits), Some(w_hy), Some(b_y)) = (
-        logits.get_mut(..classes),
-        rnn.w_hy.get(..classes),
-        rnn.b_y.get(..classes),
-    ) else {
-        return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-    };
+    let live = Classes::<O>::new(classes)?;
+    let (live_logits, w_hy, b_y) = (
+        live.of_mut(&mut logits),
+        live.of(&rnn.w_hy),
+        live.of(&rnn.b_y),
+    );
     (k.matvec)(w_hy.as_flattened(), h, b_y, live_logits);
     let log_sum_exp = (k.softmax)(live_logits, d_logits);
     let (Some(p), Some(z)) = (d_logits.get_mut(target), live_logits.get(target)) else {

@@ -39,11 +39,12 @@
 
 use crate::Error;
 use crate::kernels;
-use crate::model::Rnn;
 use crate::model::bptt::{Sequence, Tape, Targets};
-use crate::workflows::clip::{Clip, global_sum_squares};
+use crate::model::{Classes, Rnn};
+use crate::workflows::clip::Clip;
 use crate::workflows::optim::Optimizer;
 use crate::workflows::sample::argmax;
+use crate::workflows::step::Buffers;
 use rand_core::Rng;
 
 /// One labelled sequence: its inputs (token ids or dense vectors) and its class.
@@ -161,20 +162,14 @@ pub struct ClassifierConfig {
 }
 
 /// Trains and runs a many-to-one classifier over borrowed model, gradient, tape and optimizer
-/// buffers: one optimizer step per example, with the loss on the output after the last step and
+/// [`Buffers`]: one optimizer step per example, with the loss on the output after the last step and
 /// full back-propagation through the sequence.
 ///
 /// `T` bounds the length of a training sequence; prediction has no bound. See the
 /// [module documentation](self) for an example.
 pub struct Classifier<'a, const I: usize, const H: usize, const O: usize, const T: usize, P> {
-    /// The parameters being trained.
-    pub model: &'a mut Rnn<I, H, O>,
-    /// Gradient buffer.
-    pub grads: &'a mut Rnn<I, H, O>,
-    /// BPTT record buffer.
-    pub tape: &'a mut Tape<T, H, O>,
-    /// Update rule and its memory.
-    pub optimizer: &'a mut P,
+    /// The model, gradient, tape and optimizer buffers.
+    pub buffers: Buffers<'a, I, H, O, T, P>,
     /// Settings.
     pub config: ClassifierConfig,
 }
@@ -196,17 +191,15 @@ where
         optimizer: &'a mut P,
         config: ClassifierConfig,
     ) -> Result<Self, Error> {
-        check_classes::<O>(config.classes)?;
-        if let Clip::Value(limit) | Clip::Norm(limit) = config.clip
-            && (limit.is_nan() || limit <= 0.0)
-        {
-            return Err(Error::InvalidSetting("clip limits must be > 0"));
-        }
+        Classes::<O>::new(config.classes)?;
+        config.clip.check()?;
         Ok(Self {
-            model,
-            grads,
-            tape,
-            optimizer,
+            buffers: Buffers {
+                model,
+                grads,
+                tape,
+                optimizer,
+            },
             config,
         })
     }
@@ -223,24 +216,21 @@ where
     /// On error the parameters and optimizer memory are unchanged.
     pub fn train_example(&mut self, example: &Example<'_, I>) -> Result<Trained, Error> {
         let classes = self.config.classes;
-        let h_start = [0.0f32; H];
-        let loss = self.tape.forward(
-            self.model,
+        let buffers = &mut self.buffers;
+        let loss = buffers.tape.forward(
+            buffers.model,
             example.inputs,
             Targets::Last(example.label),
-            &h_start,
+            &[0.0; H],
             classes,
         )?;
         let mut logits = [0.0f32; O];
-        self.model.logits(self.tape.last_hidden(), &mut logits);
+        buffers
+            .model
+            .logits(buffers.tape.last_hidden(), &mut logits);
         let class = argmax(logits.get(..classes).unwrap_or(&[]));
-        self.tape
-            .backward(self.model, example.inputs, self.grads, None)?;
-        if !global_sum_squares(self.grads).is_finite() {
-            return Err(Error::NonFiniteLoss);
-        }
-        self.config.clip.apply(self.grads);
-        self.optimizer.update(self.model, self.grads);
+        // Every input row is live (the inputs are not classes); the outputs are the classes.
+        buffers.step(example.inputs, None, self.config.clip, I)?;
         Ok(Trained {
             loss,
             correct: class == example.label,
@@ -290,7 +280,7 @@ where
     /// # Errors
     /// As [`predict`].
     pub fn predict(&self, inputs: Sequence<'_, I>) -> Result<Prediction<O>, Error> {
-        predict(self.model, inputs, self.config.classes)
+        predict(self.buffers.model, inputs, self.config.classes)
     }
 
     /// Mean loss and accuracy over `examples`, without training; see [`evaluate`].
@@ -298,7 +288,7 @@ where
     /// # Errors
     /// As [`evaluate`].
     pub fn evaluate(&self, examples: &[Example<'_, I>]) -> Result<Metrics, Error> {
-        evaluate(self.model, examples, self.config.classes)
+        evaluate(self.buffers.model, examples, self.config.classes)
     }
 }
 
@@ -367,7 +357,7 @@ fn predict_with_loss<const I: usize, const H: usize, const O: usize>(
     classes: usize,
     label: Option<usize>,
 ) -> Result<(Prediction<O>, f32), Error> {
-    check_classes::<O>(classes)?;
+    let live = Classes::<O>::new(classes)?;
     if inputs.is_empty() {
         return Err(Error::BadLength {
             len: 0,
@@ -383,10 +373,7 @@ fn predict_with_loss<const I: usize, const H: usize, const O: usize>(
     let mut logits = [0.0f32; O];
     rnn.logits(&hidden, &mut logits);
     let mut probs = [0.0f32; O];
-    let (Some(live_logits), Some(live_probs)) = (logits.get(..classes), probs.get_mut(..classes))
-    else {
-        return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-    };
+    let (live_logits, live_probs) = (live.of(&logits), live.of_mut(&mut probs));
     let log_sum_exp = (kernels::active().softmax)(live_logits, live_probs);
     let class = argmax(live_probs);
     let loss = match label {
@@ -439,14 +426,6 @@ fn below<R: Rng + ?Sized>(rng: &mut R, n: usize) -> usize {
         if m as u64 >= reject_below {
             return (m >> 64) as usize;
         }
-    }
-}
-
-fn check_classes<const O: usize>(classes: usize) -> Result<(), Error> {
-    if classes == 0 || classes > O {
-        Err(Error::InvalidSetting("classes must be in 1..=outputs"))
-    } else {
-        Ok(())
     }
 }
 
@@ -508,7 +487,7 @@ mod tests {
         assert!(c.evaluate(&bad[2..]).is_err());
         assert!(c.evaluate(&bad[3..]).is_err());
         assert!(c.predict(Sequence::Tokens(&[])).is_err());
-        assert_eq!(*c.model, before);
+        assert_eq!(*c.buffers.model, before);
         assert!(predict(&before, Sequence::Tokens(&[0]), 3).is_err());
         let mut tape = Tape::<2, 4, 2>::ZERO;
         let config = ClassifierConfig {

@@ -1,5 +1,6 @@
 //! Gradient clipping.
 
+use crate::Error;
 use crate::kernels;
 use crate::model::{Live, Rnn};
 
@@ -15,6 +16,20 @@ pub enum Clip {
 }
 
 impl Clip {
+    /// `self`, unless a limit is not a positive number: a limit of 0, a negative one (which
+    /// flips or overwrites every gradient) or NaN would train silently wrong.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] for such a limit.
+    pub(crate) fn check(self) -> Result<Self, Error> {
+        match self {
+            Clip::Value(limit) | Clip::Norm(limit) if limit.is_nan() || limit <= 0.0 => {
+                Err(Error::InvalidSetting("clip limit must be > 0"))
+            }
+            _ => Ok(self),
+        }
+    }
+
     /// Applies the clipping to every tensor of `grads`, in place.
     pub fn apply<const I: usize, const H: usize, const O: usize>(self, grads: &mut Rnn<I, H, O>) {
         self.apply_live(grads, Live::all::<I, O>());

@@ -2,7 +2,7 @@
 
 use crate::Error;
 use crate::kernels;
-use crate::model::{Input, Rnn};
+use crate::model::{Classes, Input, Rnn};
 
 /// Total cross-entropy over a sequence.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -64,9 +64,7 @@ pub fn cross_entropy_from<const I: usize, const H: usize, const O: usize>(
     classes: usize,
     reset_every: Option<usize>,
 ) -> Result<Loss, Error> {
-    if classes == 0 || classes > O {
-        return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-    }
+    let live = Classes::<O>::new(classes)?;
     let k = kernels::active();
     let mut hidden = *hidden;
     let mut logits = [0.0f32; O];
@@ -79,9 +77,7 @@ pub fn cross_entropy_from<const I: usize, const H: usize, const O: usize>(
         }
         rnn.step(Input::Token(input), &mut hidden)?;
         rnn.logits(&hidden, &mut logits);
-        let (Some(z), Some(p)) = (logits.get(..classes), probs.get_mut(..classes)) else {
-            return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-        };
+        let (z, p) = (live.of(&logits), live.of_mut(&mut probs));
         let log_sum_exp = (k.softmax)(z, p);
         let z_target = z.get(target).ok_or(Error::TokenOutOfRange {
             token: target,

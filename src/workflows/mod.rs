@@ -9,6 +9,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`train`] | [`Trainer`](train::Trainer): chunking, carried hidden state, smoothed loss |
+//! | [`step`] | [`Buffers`](step::Buffers): the buffers both training workflows borrow, and their one optimizer step |
 //! | [`optim`] | SGD, momentum, Adagrad, Adam, written once over the parameter tensors |
 //! | [`clip`] | gradient clipping |
 //! | [`sample`] | temperature, top-k and greedy sampling; one categorical draw |
@@ -22,4 +23,5 @@ pub mod eval;
 pub mod optim;
 pub mod quantized;
 pub mod sample;
+pub mod step;
 pub mod train;

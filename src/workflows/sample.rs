@@ -3,8 +3,8 @@
 
 use crate::Error;
 use crate::kernels;
-use crate::model::Rnn;
 use crate::model::init::unit;
+use crate::model::{Classes, Rnn};
 use rand_core::Rng;
 
 /// How to turn logits into the next token.
@@ -263,9 +263,7 @@ impl<'m, const I: usize, const H: usize, const O: usize> Sampler<'m, I, H, O> {
     /// # Errors
     /// [`Error::InvalidSetting`] if `classes` is 0 or above `O`.
     pub fn new(rnn: &'m Rnn<I, H, O>, classes: usize, sampling: Sampling) -> Result<Self, Error> {
-        if classes == 0 || classes > O {
-            return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-        }
+        let classes = Classes::<O>::new(classes)?.get();
         let mut sampler = Self {
             rnn,
             hidden: [0.0; H],

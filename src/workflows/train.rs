@@ -4,9 +4,10 @@
 
 use crate::Error;
 use crate::model::bptt::{Sequence, Tape, Targets};
-use crate::model::{Live, Rnn};
-use crate::workflows::clip::{Clip, live_sum_squares};
+use crate::model::{Classes, Rnn};
+use crate::workflows::clip::Clip;
 use crate::workflows::optim::Optimizer;
+use crate::workflows::step::Buffers;
 
 /// Settings of a training run.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -78,7 +79,7 @@ pub struct ChunkReport {
     pub wrapped: bool,
 }
 
-/// A training run over borrowed model, gradient, tape and optimizer buffers.
+/// A training run over borrowed model, gradient, tape and optimizer [`Buffers`].
 ///
 /// The large buffers are borrowed, not owned, so the caller decides where each lives: in
 /// `static`s on a microcontroller, on the heap under `std`.
@@ -104,14 +105,8 @@ pub struct ChunkReport {
 /// # Ok::<(), micrornn::Error>(())
 /// ```
 pub struct Trainer<'a, const I: usize, const H: usize, const O: usize, const T: usize, P> {
-    /// The parameters being trained.
-    pub model: &'a mut Rnn<I, H, O>,
-    /// Gradient buffer.
-    pub grads: &'a mut Rnn<I, H, O>,
-    /// BPTT record buffer.
-    pub tape: &'a mut Tape<T, H, O>,
-    /// Update rule and its memory.
-    pub optimizer: &'a mut P,
+    /// The model, gradient, tape and optimizer buffers.
+    pub buffers: Buffers<'a, I, H, O, T, P>,
     /// Settings.
     pub config: TrainConfig,
     /// Position, hidden state, counters, smoothed loss.
@@ -138,20 +133,16 @@ where
         if config.seq_len == 0 || config.seq_len > T {
             return Err(Error::InvalidSetting("seq_len must be in 1..=T"));
         }
-        if config.classes == 0 || config.classes > O {
-            return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-        }
-        // A limit of 0, a negative one (which flips or overwrites every gradient) or NaN would
-        // train silently wrong.
-        if matches!(config.clip, Clip::Value(l) | Clip::Norm(l) if l.is_nan() || l <= 0.0) {
-            return Err(Error::InvalidSetting("clip limit must be > 0"));
-        }
+        Classes::<O>::new(config.classes)?;
+        config.clip.check()?;
         let state = TrainState::start(&config);
         Ok(Self {
-            model,
-            grads,
-            tape,
-            optimizer,
+            buffers: Buffers {
+                model,
+                grads,
+                tape,
+                optimizer,
+            },
             config,
             state,
         })
@@ -212,27 +203,18 @@ where
                 limit: classes,
             });
         }
-        let live = Live {
-            inputs: classes,
-            outputs: classes,
-        };
         let inputs = Sequence::Tokens(inputs);
-        let loss = self.tape.forward(
-            self.model,
+        let buffers = &mut self.buffers;
+        let loss = buffers.tape.forward(
+            buffers.model,
             inputs,
             Targets::Each(targets),
             &h_start,
-            self.config.classes,
+            classes,
         )?;
-        self.tape
-            .backward_live(self.model, inputs, self.grads, self.config.window, classes)?;
-        if !live_sum_squares(self.grads, live).is_finite() {
-            return Err(Error::NonFiniteLoss);
-        }
-        self.optimizer
-            .clip_and_update_live(self.model, self.grads, self.config.clip, live);
+        buffers.step(inputs, self.config.window, self.config.clip, classes)?;
 
-        state.hidden = *self.tape.last_hidden();
+        state.hidden = *self.buffers.tape.last_hidden();
         state.position = start + seq_len;
         state.iteration = state.iteration.saturating_add(1);
         state.smooth_loss = 0.999 * state.smooth_loss + 0.001 * loss;

@@ -247,6 +247,10 @@ pub fn show(path: &Path) -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(error) = micrornn::host::kernel_choice::select_from_env() {
+        eprintln!("error: {error}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         None => train::run(TrainArgs {
             out: PathBuf::from("model.mrnn"),

@@ -326,10 +326,47 @@ fn rank_k_stays_in_bounds(k: &Kernels) {
     }
 }
 
+/// `gemm` (`c`, `a`, `b`): each slice a little short or long for the shape, `A` row-major and
+/// transposed.
+fn gemm_stays_in_bounds(k: &Kernels) {
+    for (rows, depth, cols) in [(1, 1, 1), (3, 7, 5), (5, 9, 17), (9, 30, 33), (6, 3, 49)] {
+        for transposed in [false, true] {
+            let shape = GemmShape {
+                rows,
+                depth,
+                cols,
+                a_row: if transposed { 1 } else { depth },
+                a_col: if transposed { rows } else { 1 },
+            };
+            let gemm = |k: &Kernels, s: &mut [&mut [f32]]| {
+                let [c, a, b] = s else { unreachable!() };
+                (k.gemm)(c, a, b, &shape);
+                0.0
+            };
+            let (c, a, b) = (rows * cols, rows * depth, depth * cols);
+            for lens in [
+                [c, a, b],
+                [c - 1, a, b],
+                [c + cols + 1, a, b],
+                [c, a - 1, b],
+                [c, a + 5, b],
+                [c, a, b - 1],
+                [c, a, b + cols + 1],
+                [0, a, b],
+                [c, 0, b],
+                [c, a, 0],
+            ] {
+                check(k, &format!("gemm transposed={transposed}"), &lens, &gemm);
+            }
+        }
+    }
+}
+
 /// Every kernel of `k` on slices of mismatched lengths (the module docs say what is checked).
 pub(super) fn mismatched_lengths_stay_in_bounds(k: &Kernels) {
     elementwise_kernels_stay_in_bounds(k);
     optimizers_stay_in_bounds(k);
     products_stay_in_bounds(k);
     rank_k_stays_in_bounds(k);
+    gemm_stays_in_bounds(k);
 }

@@ -81,7 +81,14 @@ pub fn train_loop<const V: usize, const H: usize>(
         let sample_now = plan.sample_every > 0 && iteration.is_multiple_of(plan.sample_every);
         if iteration.is_multiple_of(LOG_EVERY) || sample_now {
             let val = sample_now
-                .then(|| quick_val(trainer.model, &trainer.state.hidden, plan, vocab.len()))
+                .then(|| {
+                    quick_val(
+                        trainer.buffers.model,
+                        &trainer.state.hidden,
+                        plan,
+                        vocab.len(),
+                    )
+                })
                 .flatten();
             record(&mut run, trainer, plan, val);
             if sample_now {
@@ -133,7 +140,10 @@ fn step<const V: usize, const H: usize>(
     // The learning rate of this epoch: a function of the epoch counter only, so a resumed run
     // uses exactly the rates it would have used without stopping.
     let epoch = i32::try_from(trainer.state.epoch).unwrap_or(i32::MAX);
-    trainer.optimizer.set_lr(s.lr * s.lr_decay.powi(epoch));
+    trainer
+        .buffers
+        .optimizer
+        .set_lr(s.lr * s.lr_decay.powi(epoch));
     let t0 = Instant::now();
     let report = trainer.train_chunk(plan.split().0).map_err(|e| match e {
         Error::NonFiniteLoss => StepError::Diverged,
@@ -238,7 +248,7 @@ fn show_sample<const V: usize, const H: usize>(
 ) {
     let iteration = trainer.state.iteration;
     let text = sample_text(
-        trainer.model,
+        trainer.buffers.model,
         &trainer.state.hidden,
         vocab,
         plan,

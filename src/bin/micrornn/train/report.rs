@@ -42,7 +42,7 @@ pub fn finish<const V: usize, const H: usize>(
         None
     } else {
         eval::cross_entropy_from(
-            trainer.model,
+            trainer.buffers.model,
             &trainer.state.hidden,
             val_ids,
             vocab.len(),
@@ -53,7 +53,7 @@ pub fn finish<const V: usize, const H: usize>(
     last_record(&mut run, trainer, plan, seconds, val);
 
     // Save: model, checkpoint, history. Each file is replaced atomically.
-    model_file::save(&plan.out, &*trainer.model, vocab, vocab.len())
+    model_file::save(&plan.out, &*trainer.buffers.model, vocab, vocab.len())
         .map_err(|e| Fail::new(format!("--out {}: {e}", show(&plan.out))))?;
     write_checkpoint(plan, trainer, rng, vocab)?;
     atomic::write(&plan.history_csv, run.history.to_csv().as_bytes())
@@ -117,10 +117,10 @@ pub fn write_checkpoint<const V: usize, const H: usize>(
         &plan.settings,
         &trainer.state,
         rng,
-        trainer.model,
+        trainer.buffers.model,
         vocab,
         vocab.len(),
-        trainer.optimizer,
+        trainer.buffers.optimizer,
     )
     .map_err(|e| Fail::new(format!("checkpoint: {e}")))?;
     atomic::write(&plan.checkpoint, &bytes)
@@ -157,7 +157,7 @@ fn print_summary<const V: usize, const H: usize>(
     let mut samples = String::new();
     for k in 0..3 {
         samples.push_str(&sample_text(
-            trainer.model,
+            trainer.buffers.model,
             &trainer.state.hidden,
             vocab,
             plan,
