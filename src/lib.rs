@@ -109,10 +109,10 @@ pub use codec::qformat;
 pub use codec::vocab::CharVocab;
 pub use error::Error;
 #[cfg(feature = "std")]
-pub use model::boxed::{Zeroable, zeroed as boxed_zeroed};
+pub use host::boxed::{Zeroable, zeroed as boxed_zeroed};
 pub use model::init;
-pub use model::{Input, QRnn, Rnn, Sequence, Tape, Targets};
-pub use workflows::clip::{Clip, global_sum_squares};
+pub use model::{Input, Live, QRnn, Rnn, Sequence, Tape, Targets};
+pub use workflows::clip::{Clip, global_sum_squares, live_sum_squares};
 pub use workflows::optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
 pub use workflows::sample::{Sampler, Sampling, argmax};
 pub use workflows::train::{ChunkReport, TrainConfig, TrainState, Trainer};

@@ -437,3 +437,58 @@ fn padded_vocabulary_is_exactly_the_unpadded_model() {
         }
     }
 }
+
+/// The training loop of a padded model never reads or writes the padded rows, of the
+/// parameters, the gradients or the optimizer memory (that is what makes padding free): NaN
+/// there would poison the loss or the gradient check if anything read it. Every optimizer trains
+/// the live rows exactly as the unpadded model.
+#[test]
+fn padded_rows_are_never_touched_by_training() {
+    const V: usize = 11;
+    const P: usize = 32;
+    const H: usize = 16;
+    let data = random_tokens(12, 400, V);
+    let config = TrainConfig {
+        seq_len: 25,
+        clip: Clip::Norm(1.0),
+        ..TrainConfig::min_char_rnn(V)
+    };
+    let mut small = Rnn::<V, H, V>::ZERO;
+    small.init_gaussian(&mut Xoshiro128PlusPlus::seed_from_u64(3), 0.1);
+    let poison = |model: &mut Rnn<P, H, P>| {
+        model.w_xh[V..].fill([f32::NAN; H]);
+        model.w_hy[V..].fill([f32::NAN; H]);
+        model.b_y[V..].fill(f32::NAN);
+    };
+    let mut big = Rnn::<P, H, P>::ZERO;
+    big.w_xh[..V].copy_from_slice(&small.w_xh);
+    big.w_hh = small.w_hh;
+    big.w_hy[..V].copy_from_slice(&small.w_hy);
+    poison(&mut big);
+    let (mut opt_s, mut opt_b) = (Adam::<V, H, V>::new(0.01), Adam::<P, H, P>::new(0.01));
+    poison(&mut opt_b.m);
+    poison(&mut opt_b.v);
+    let (mut g_s, mut g_b) = (Rnn::<V, H, V>::ZERO, Rnn::<P, H, P>::ZERO);
+    poison(&mut g_b);
+    let (mut tape_s, mut tape_b) = (Tape::<25, H, V>::ZERO, Tape::<25, H, P>::ZERO);
+    let mut ts = Trainer::new(&mut small, &mut g_s, &mut tape_s, &mut opt_s, config).unwrap();
+    let mut tb = Trainer::new(&mut big, &mut g_b, &mut tape_b, &mut opt_b, config).unwrap();
+    for _ in 0..20 {
+        assert_eq!(
+            ts.train_chunk(&data).unwrap(),
+            tb.train_chunk(&data).unwrap()
+        );
+    }
+    assert_eq!(ts.model.w_xh[..], tb.model.w_xh[..V]);
+    assert_eq!(ts.model.w_hh, tb.model.w_hh);
+    assert_eq!(ts.model.w_hy[..], tb.model.w_hy[..V]);
+    assert_eq!(ts.model.b_y[..], tb.model.b_y[..V]);
+    assert!(tb.model.b_y[V..].iter().all(|b| b.is_nan()));
+    assert!(tb.grads.w_hy[V..].iter().flatten().all(|g| g.is_nan()));
+    assert!(
+        tb.optimizer.v.w_xh[V..]
+            .iter()
+            .flatten()
+            .all(|v| v.is_nan())
+    );
+}

@@ -189,7 +189,12 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
     let epoch = r.u64()?;
     let position = r.u64()?;
     let smooth_loss = r.f32()?;
-    let rng = r.take(16)?.try_into().map_err(|_| Error::Truncated)?;
+    let rng: [u8; 16] = r.take(16)?.try_into().map_err(|_| Error::Truncated)?;
+    // xoshiro never reaches the all-zero state, and seeding from it gives another generator:
+    // the run could not resume as it was (found by fuzzing).
+    if rng == [0; 16] {
+        return Err(Error::CorruptModel("RNG state is all zero"));
+    }
     let progress = Progress {
         iteration,
         epoch,
@@ -363,5 +368,41 @@ mod tests {
         assert_eq!(read(b"MRNN...."), Err(Error::NotAModel));
         let mut wrong = AnyOptimizer::<8, 4, 8>::new(OptimizerKind::Adagrad, 0.01);
         assert!(restore(&bytes, &mut model2, &mut vocab2, &mut wrong).is_err());
+    }
+
+    /// Fuzzing found a checkpoint with an all-zero RNG state (which xoshiro cannot reach) that
+    /// restored into a differently seeded generator; it is refused now.
+    #[test]
+    fn an_all_zero_rng_state_is_refused() {
+        let vocab = CharVocab::<4>::from_text("ab").unwrap();
+        let model = Rnn::<4, 3, 4>::ZERO;
+        let optimizer = AnyOptimizer::<4, 3, 4>::new(OptimizerKind::Sgd, 0.1);
+        let state = TrainState::<3>::start(&TrainConfig::min_char_rnn(2));
+        let settings = Settings {
+            hidden: 3,
+            vocab_bucket: 4,
+            seq_len: 4,
+            optimizer: OptimizerKind::Sgd,
+            lr: 0.1,
+            clip: 5.0,
+            lr_decay: 1.0,
+            window: None,
+            val_fraction: 0.1,
+            seed: 1,
+            corpus_chars: 10,
+            corpus_hash: 2,
+        };
+        let rng = DefaultRng::seed_from_u64(1);
+        let mut bytes = encode(&settings, &state, &rng, &model, &vocab, 2, &optimizer).unwrap();
+        assert!(read(&bytes).is_ok());
+        // The RNG state sits just before the optimizer's step count, at the end of the fixed part.
+        bytes[FIXED_LEN - 24..FIXED_LEN - 8].fill(0);
+        let end = bytes.len() - 4;
+        let crc = crc32(&bytes[..end]);
+        bytes[end..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            read(&bytes),
+            Err(Error::CorruptModel("RNG state is all zero"))
+        );
     }
 }

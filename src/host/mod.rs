@@ -5,6 +5,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`corpus`] | reading a text corpus (UTF-8, with line numbers in errors), the built-in corpus, the train/validation split |
+//! | [`boxed`] | heap placement of large zeroed structs (models, tapes, optimizer memory) without a stack copy |
 //! | [`atomic`] | writing a file so that a crash never leaves it half-written (temp file, fsync, rename) |
 //! | [`model_file`] | model files on disk, in the [`crate::format`] encoding |
 //! | [`optimizer`] | [`optimizer::AnyOptimizer`]: an optimizer chosen at run time, its memory on the heap |
@@ -13,6 +14,7 @@
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
 pub mod atomic;
+pub mod boxed;
 pub mod checkpoint;
 pub mod corpus;
 pub mod history;

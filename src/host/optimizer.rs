@@ -1,6 +1,6 @@
 //! An optimizer chosen at run time, with its memory on the heap.
 
-use crate::{Adagrad, Adam, Optimizer, Rnn, Sgd};
+use crate::{Adagrad, Adam, Clip, Live, Optimizer, Rnn, Sgd};
 use std::boxed::Box;
 use std::fmt;
 
@@ -154,6 +154,24 @@ impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for AnyO
             Self::Sgd(o) => o.update(params, grads),
             Self::Adagrad(o) => o.update(params, grads),
             Self::Adam(o) => o.update(params, grads),
+        }
+    }
+
+    fn clip_and_update(&mut self, params: &mut Rnn<I, H, O>, grads: &mut Rnn<I, H, O>, clip: Clip) {
+        self.clip_and_update_live(params, grads, clip, Live::all::<I, O>());
+    }
+
+    fn clip_and_update_live(
+        &mut self,
+        params: &mut Rnn<I, H, O>,
+        grads: &mut Rnn<I, H, O>,
+        clip: Clip,
+        live: Live,
+    ) {
+        match self {
+            Self::Sgd(o) => o.clip_and_update_live(params, grads, clip, live),
+            Self::Adagrad(o) => o.clip_and_update_live(params, grads, clip, live),
+            Self::Adam(o) => o.clip_and_update_live(params, grads, clip, live),
         }
     }
 }

@@ -44,6 +44,50 @@ pub struct AdamStep {
     pub eps: f32,
 }
 
+/// The shape of one [`Kernels::gemm`]: `C (rows × cols) += A (rows × depth) · B (depth ×
+/// cols)`, with `C` and `B` row-major (`c[i·cols + j]`, `b[p·cols + j]`) and `A` read through
+/// strides, `A[i][p] = a[i·a_row + p·a_col]`: `a_row = depth, a_col = 1` is a row-major `A`,
+/// `a_row = 1, a_col = rows` is the transpose of a row-major `depth × rows` matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GemmShape {
+    /// Rows of `C` and `A`.
+    pub rows: usize,
+    /// Columns of `A`, rows of `B`: the length of each sum.
+    pub depth: usize,
+    /// Columns of `C` and `B`.
+    pub cols: usize,
+    /// Distance in `a` between `A[i][p]` and `A[i + 1][p]`.
+    pub a_row: usize,
+    /// Distance in `a` between `A[i][p]` and `A[i][p + 1]`.
+    pub a_col: usize,
+}
+
+impl GemmShape {
+    /// The shape cut to what the slices hold: `rows` to the rows of `c`, `depth` to the rows of
+    /// `b`; `None` (compute nothing) for an empty product or an `a` too short for the cut shape.
+    pub fn fit(&self, c_len: usize, a_len: usize, b_len: usize) -> Option<Self> {
+        if self.cols == 0 {
+            return None;
+        }
+        let rows = self.rows.min(c_len / self.cols);
+        let depth = self.depth.min(b_len / self.cols);
+        if rows == 0 || depth == 0 {
+            return None;
+        }
+        let last = (rows - 1)
+            .checked_mul(self.a_row)?
+            .checked_add((depth - 1).checked_mul(self.a_col)?)?;
+        (last < a_len).then_some(Self {
+            rows,
+            depth,
+            ..*self
+        })
+    }
+}
+
+/// Signature of [`Kernels::gemm`]: `(c, a, b, shape)`.
+pub type GemmFn = fn(c: &mut [f32], a: &[f32], b: &[f32], shape: &GemmShape);
+
 /// Signature of [`Kernels::matvec`]: `(w, x, b, y)`.
 pub type MatvecFn = fn(w: &[f32], x: &[f32], b: &[f32], y: &mut [f32]);
 /// Signature of [`Kernels::adagrad_clip`]: `(p, g, mem, lr, eps, limit)`.
@@ -73,6 +117,11 @@ pub struct Kernels {
     /// onto the first `rows` rows of `w` zeroed (all-zero rows for `k = 0`), bit for bit, without
     /// reading `w`.
     pub rank_k_set: fn(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize),
+    /// `C += A·B` (a matrix–matrix product, see [`GemmShape`]): each `C[i][j]` adds
+    /// `A[i][p]·B[p][j]` for `p = 0, 1, …` in order. The shape is first cut by
+    /// [`GemmShape::fit`]; with `None`, `c` is left unchanged. The batched training pass is
+    /// made of these (`W·[h_1…h_B]`, `Wᵀ·[d_1…d_B]`, `Σ d·hᵀ`).
+    pub gemm: GemmFn,
     /// `y[i] += alpha·x[i]`.
     pub axpy: fn(alpha: f32, x: &[f32], y: &mut [f32]),
     /// `x[i] = tanh(x[i])`, within [`TANH_MAX_ERROR`] of libm's `tanhf`.

@@ -2,7 +2,7 @@
 //!
 //! Written with iterators only, so no index can go out of bounds and no panic is reachable.
 
-use super::{AdamStep, Kernels};
+use super::{AdamStep, GemmShape, Kernels};
 use crate::kernels::math;
 
 /// The scalar kernel table.
@@ -13,6 +13,7 @@ pub const KERNELS: Kernels = Kernels {
     rank1,
     rank_k,
     rank_k_set,
+    gemm,
     axpy,
     tanh,
     exp,
@@ -91,6 +92,20 @@ pub fn rank_k_set(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize)
     rank_k(w, a, b, rows, cols);
 }
 
+/// `C += A·B` over the shape cut by [`GemmShape::fit`]: one `axpy` of a row of `B` into a row of
+/// `C` per element of `A`, in order.
+pub fn gemm(c: &mut [f32], a: &[f32], b: &[f32], shape: &GemmShape) {
+    let Some(s) = shape.fit(c.len(), a.len(), b.len()) else {
+        return;
+    };
+    for (i, c_row) in c.chunks_exact_mut(s.cols).take(s.rows).enumerate() {
+        for (p, b_row) in b.chunks_exact(s.cols).take(s.depth).enumerate() {
+            let x = a.get(i * s.a_row + p * s.a_col).copied().unwrap_or(0.0);
+            axpy(x, b_row, c_row);
+        }
+    }
+}
+
 /// `y[i] += alpha·x[i]`.
 pub fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
     y.iter_mut().zip(x).for_each(|(y, x)| *y += alpha * x);
@@ -127,6 +142,8 @@ pub fn softmax(logits: &[f32], probs: &mut [f32]) -> f32 {
     if logits.is_empty() {
         return f32::NEG_INFINITY;
     }
+    // Only the overlap is written: the normalization below must not reach further.
+    let probs = probs.split_at_mut(logits.len().min(probs.len())).0;
     let mut sum = 0.0;
     for (p, &z) in probs.iter_mut().zip(logits) {
         *p = math::exp(z - max);

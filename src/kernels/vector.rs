@@ -13,8 +13,8 @@
 //! The only precondition of the `unsafe fn`s in this file is that the CPU supports the ISA of
 //! `V`; memory safety follows from the slice lengths that `chunks_exact` guarantees.
 
-use super::AdamStep;
 use super::scalar;
+use super::{AdamStep, GemmShape};
 use crate::kernels::math;
 
 /// A safe wrapper around one shared body, compiled inside a `#[target_feature]` function.
@@ -40,13 +40,14 @@ macro_rules! kernels_for {
     ($module:ident, $v:ty, $f:literal, $name:literal) => {
         mod $module {
             use super::*;
-            use crate::kernels::{AdamStep, Kernels, vector};
+            use crate::kernels::{AdamStep, GemmShape, Kernels, vector};
 
             wrap!($v, $f, matvec(w: &[f32], x: &[f32], b: &[f32], y: &mut [f32]));
             wrap!($v, $f, matvec_t(w: &[f32], x: &[f32], y: &mut [f32]));
             wrap!($v, $f, rank1(w: &mut [f32], a: &[f32], b: &[f32]));
             wrap!($v, $f, rank_k(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize));
             wrap!($v, $f, rank_k_set(w: &mut [f32], a: &[f32], b: &[f32], rows: usize, cols: usize));
+            wrap!($v, $f, gemm(c: &mut [f32], a: &[f32], b: &[f32], shape: &GemmShape));
             wrap!($v, $f, axpy(alpha: f32, x: &[f32], y: &mut [f32]));
             wrap!($v, $f, tanh(x: &mut [f32]));
             wrap!($v, $f, exp(x: &[f32], out: &mut [f32], shift: f32, scale: f32) -> f32);
@@ -72,6 +73,7 @@ macro_rules! kernels_for {
                 rank1,
                 rank_k,
                 rank_k_set,
+                gemm,
                 axpy,
                 tanh,
                 exp,
@@ -735,6 +737,148 @@ pub(crate) unsafe fn rank1<V: Vector>(w: &mut [f32], a: &[f32], b: &[f32]) {
     for (row, &a) in w.chunks_exact_mut(cols).zip(a) {
         // SAFETY: the caller promises the ISA.
         unsafe { axpy::<V>(a, b, row) };
+    }
+}
+
+/// Rows of `B` per pass of [`gemm`]: a `KC × 3·LANES` panel of `B` (24 KB with AVX-512) stays in
+/// L1 while every block of rows of `C` walks it.
+const GEMM_DEPTH_BLOCK: usize = 128;
+
+/// `C += A·B` (see [`GemmShape`]): `C` in blocks of 4 rows × 3 vectors held in registers (12
+/// accumulators, 3 loads of `B` and a broadcast of `A` per 12 multiply-adds), over panels of
+/// [`GEMM_DEPTH_BLOCK`] rows of `B`. Each `C[i][j]` is the same sequence of FMAs over `p` whatever
+/// the blocking.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn gemm<V: Vector>(c: &mut [f32], a: &[f32], b: &[f32], shape: &GemmShape) {
+    let Some(s) = shape.fit(c.len(), a.len(), b.len()) else {
+        return;
+    };
+    let lanes = V::LANES;
+    let part = !s.cols.is_multiple_of(lanes);
+    let mut p0 = 0;
+    while p0 < s.depth {
+        let p1 = (p0 + GEMM_DEPTH_BLOCK).min(s.depth);
+        let mut j0 = 0;
+        // SAFETY: `s` fits the slices (`GemmShape::fit`); every panel lies inside `s.cols` (full
+        // vectors while they fit, then the rest with at most a partial one); the caller
+        // promises the ISA.
+        unsafe {
+            while j0 + 3 * lanes <= s.cols {
+                gemm_panel::<V, 3, false>(c, a, b, &s, j0, p0, p1);
+                j0 += 3 * lanes;
+            }
+            match ((s.cols - j0) / lanes, part) {
+                (0, true) => gemm_panel::<V, 0, true>(c, a, b, &s, j0, p0, p1),
+                (1, false) => gemm_panel::<V, 1, false>(c, a, b, &s, j0, p0, p1),
+                (1, true) => gemm_panel::<V, 1, true>(c, a, b, &s, j0, p0, p1),
+                (2, false) => gemm_panel::<V, 2, false>(c, a, b, &s, j0, p0, p1),
+                (2, true) => gemm_panel::<V, 2, true>(c, a, b, &s, j0, p0, p1),
+                _ => {}
+            }
+        }
+        p0 = p1;
+    }
+}
+
+/// One panel of [`gemm`]: columns `j0..j0 + N·LANES` (and, with `PART`, the partial vector up to
+/// `s.cols`) of every row of `C`, over rows `p0..p1` of `B`; rows of `C` four at a time, then one
+/// at a time.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`; `s` fits the slices; `j0 + N·LANES <= s.cols`, and with
+/// `PART` the columns after them are fewer than `LANES`; `p0 < p1 <= s.depth`.
+#[inline(always)]
+unsafe fn gemm_panel<V: Vector, const N: usize, const PART: bool>(
+    c: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    s: &GemmShape,
+    j0: usize,
+    p0: usize,
+    p1: usize,
+) {
+    let mut i = 0;
+    while i + 4 <= s.rows {
+        // SAFETY: rows `i..i + 4` are rows of `C`; the rest is the caller's promise.
+        unsafe { gemm_block::<V, 4, N, PART>(c, a, b, s, i, j0, p0, p1) };
+        i += 4;
+    }
+    while i < s.rows {
+        // SAFETY: row `i` is a row of `C`; the rest is the caller's promise.
+        unsafe { gemm_block::<V, 1, N, PART>(c, a, b, s, i, j0, p0, p1) };
+        i += 1;
+    }
+}
+
+/// `R` rows × (`N` vectors + the partial one with `PART`) of `C`, in registers across rows
+/// `p0..p1` of `B`.
+///
+/// # Safety
+/// As [`gemm_panel`], and `i0 + R <= s.rows`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_block<V: Vector, const R: usize, const N: usize, const PART: bool>(
+    c: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    s: &GemmShape,
+    i0: usize,
+    j0: usize,
+    p0: usize,
+    p1: usize,
+) {
+    let lanes = V::LANES;
+    let (cols, tail_start) = (s.cols, j0 + N * lanes);
+    // SAFETY: `C[i][j]` for `i < s.rows`, `j < cols` is at `i·cols + j < c.len()`, `B[p][j]` for
+    // `p < s.depth` at `p·cols + j < b.len()`, and `A[i][p]` at `i·a_row + p·a_col < a.len()`
+    // (`GemmShape::fit`); full loads and stores cover `j0 + v·LANES .. + LANES <= tail_start`,
+    // partial ones `tail_start .. cols`; the caller promises the ISA.
+    unsafe {
+        let zero = V::splat(0.0);
+        let mut acc = [[zero; N]; R];
+        let mut acc_tail = [zero; R];
+        for (r, (acc, acc_tail)) in acc.iter_mut().zip(&mut acc_tail).enumerate() {
+            let row = (i0 + r) * cols;
+            for (v, acc) in acc.iter_mut().enumerate() {
+                *acc = V::load(c.get_unchecked(row + j0 + v * lanes..));
+            }
+            if PART {
+                *acc_tail = V::load_partial(c.get_unchecked(row + tail_start..row + cols));
+            }
+        }
+        for p in p0..p1 {
+            let b_row = p * cols;
+            let mut bv = [zero; N];
+            for (v, bv) in bv.iter_mut().enumerate() {
+                *bv = V::load(b.get_unchecked(b_row + j0 + v * lanes..));
+            }
+            let b_tail = if PART {
+                V::load_partial(b.get_unchecked(b_row + tail_start..b_row + cols))
+            } else {
+                zero
+            };
+            for (r, (acc, acc_tail)) in acc.iter_mut().zip(&mut acc_tail).enumerate() {
+                let x = V::splat(*a.get_unchecked((i0 + r) * s.a_row + p * s.a_col));
+                for (acc, bv) in acc.iter_mut().zip(bv) {
+                    *acc = bv.mul_add(x, *acc);
+                }
+                if PART {
+                    *acc_tail = b_tail.mul_add(x, *acc_tail);
+                }
+            }
+        }
+        for (r, (acc, acc_tail)) in acc.iter().zip(acc_tail).enumerate() {
+            let row = (i0 + r) * cols;
+            for (v, acc) in acc.iter().enumerate() {
+                acc.store(c.get_unchecked_mut(row + j0 + v * lanes..));
+            }
+            if PART {
+                acc_tail.store_partial(c.get_unchecked_mut(row + tail_start..row + cols));
+            }
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::Error;
 use crate::kernels;
-use crate::model::{Input, Rnn};
+use crate::model::{Input, Live, Rnn};
 
 /// The inputs of one chunk: token ids (one-hot) or dense vectors.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -53,7 +53,8 @@ pub enum Targets<'a> {
 /// The record of one forward pass, owned by the caller and reused from chunk to chunk.
 ///
 /// Holds the hidden state after each of up to `T` steps, the gradient of the loss with respect
-/// to the logits of each step, and room for the backward pass's gradient of each step's
+/// to the live logits of each step (packed: `classes` floats a step, so a padded model's
+/// backward pass never reads its padded classes), and room for the backward pass's gradient of each step's
 /// pre-activation. Takes [`Tape::SIZE`] bytes ≈ `4·(T·(2·H + O) + H) + 16`; for min-char-rnn
 /// (T = 25, H = 100, O = 65): 26,944 bytes on a 64-bit target (aligned to 64 bytes there, as
 /// [`Rnn`] is).
@@ -66,6 +67,7 @@ pub struct Tape<const T: usize, const H: usize, const O: usize> {
     d_pre: [[f32; H]; T],
     len: usize,
     first_output: usize,
+    classes: usize,
 }
 
 impl<const T: usize, const H: usize, const O: usize> Default for Tape<T, H, O> {
@@ -83,6 +85,7 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
         d_pre: [[0.0; H]; T],
         len: 0,
         first_output: 0,
+        classes: 0,
     };
 
     /// Size of the struct in bytes.
@@ -171,16 +174,21 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
                 (_, Some(target)) => target,
                 _ => usize::MAX,
             };
-            let (Some(h), Some(d_logits)) = (self.hidden.get(t), self.d_logits.get_mut(t)) else {
+            let d_logits = self.d_logits.as_flattened_mut();
+            let (Some(h), Some(d_logits)) = (
+                self.hidden.get(t),
+                d_logits.get_mut(t * classes..(t + 1) * classes),
+            ) else {
                 break;
             };
-            loss += output_gradient(rnn, h, target, classes, d_logits)?;
+            loss += output_gradient(rnn, h, target, d_logits)?;
         }
         if !loss.is_finite() {
             return Err(Error::NonFiniteLoss);
         }
         self.len = n;
         self.first_output = first_output;
+        self.classes = classes;
         Ok(loss)
     }
 
@@ -211,28 +219,68 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
                 targets: self.len,
             });
         }
+        if let (Some(w_hy), Some(b_y)) = (
+            grads.w_hy.get_mut(self.classes..),
+            grads.b_y.get_mut(self.classes..),
+        ) {
+            w_hy.fill([0.0; H]);
+            b_y.fill(0.0);
+        }
+        self.backward_live(rnn, inputs, grads, window, I)
+    }
+
+    /// [`Tape::backward`] that writes only the live rows of `grads`: the first `live_inputs`
+    /// rows of `dW_xh` and the first `classes` (of the last forward pass) of `dW_hy` and
+    /// `db_y`; the other rows keep whatever they held. A token input at or above `live_inputs`
+    /// gets no `dW_xh` gradient.
+    ///
+    /// # Errors
+    /// [`Error::TargetsMismatch`] if `inputs` is not as long as the recorded pass.
+    pub(crate) fn backward_live<const I: usize>(
+        &mut self,
+        rnn: &Rnn<I, H, O>,
+        inputs: Sequence<'_, I>,
+        grads: &mut Rnn<I, H, O>,
+        window: Option<usize>,
+        live_inputs: usize,
+    ) -> Result<(), Error> {
+        if inputs.len() != self.len {
+            return Err(Error::TargetsMismatch {
+                inputs: inputs.len(),
+                targets: self.len,
+            });
+        }
         let k = kernels::active();
+        let live = Live {
+            inputs: live_inputs,
+            outputs: self.classes,
+        };
         match window {
             // Full back-propagation with an output at every step overwrites `dW_hy` and `dW_hh`
             // with its first contribution, so only the rest needs zeroing.
             None if self.first_output == 0 => {
-                grads.w_xh.as_flattened_mut().fill(0.0);
-                grads.b_h.fill(0.0);
-                grads.b_y.fill(0.0);
-                self.backward_full(rnn, inputs, grads, true);
+                let [w_xh, _, b_h, _, b_y] = grads.live_tensors_mut(live);
+                for tensor in [w_xh, b_h, b_y] {
+                    tensor.fill(0.0);
+                }
+                self.backward_full(rnn, inputs, grads, true, live_inputs);
             }
             None => {
-                grads.fill_zero();
-                self.backward_full(rnn, inputs, grads, false);
+                for tensor in grads.live_tensors_mut(live) {
+                    tensor.fill(0.0);
+                }
+                self.backward_full(rnn, inputs, grads, false, live_inputs);
             }
             Some(window) => {
-                grads.fill_zero();
+                for tensor in grads.live_tensors_mut(live) {
+                    tensor.fill(0.0);
+                }
                 for t in self.first_output..self.len {
                     let mut dh = [0.0f32; H];
                     self.output_backward(rnn, grads, t, &mut dh);
                     let oldest = t.saturating_sub(window);
                     for s in (oldest..=t).rev() {
-                        let d_pre = self.step_backward(grads, inputs, s, dh);
+                        let d_pre = self.step_backward(grads, inputs, s, dh, live_inputs);
                         if s > oldest {
                             dh = [0.0; H];
                             (k.matvec_t)(rnn.w_hh.as_flattened(), &d_pre, &mut dh);
@@ -252,39 +300,41 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
     ///
     /// With `overwrite`, `grads.w_hy` and `grads.w_hh` may hold anything on entry: their first
     /// contribution overwrites them (requires an output at every step, `first_output == 0`).
-    /// The other tensors must be zero on entry.
+    /// The other live tensors must be zero on entry; rows of `dW_hy`/`db_y` past the live
+    /// classes and of `dW_xh` past `live_inputs` are not touched.
     fn backward_full<const I: usize>(
         &mut self,
         rnn: &Rnn<I, H, O>,
         inputs: Sequence<'_, I>,
         grads: &mut Rnn<I, H, O>,
         overwrite: bool,
+        live_inputs: usize,
     ) {
         let k = kernels::active();
         let n = self.len.min(T);
         let first = self.first_output.min(n);
-        // Output layer: dW_hy += Σ_t dy_t·h_tᵀ, db_y += Σ_t dy_t, d_pre_t = W_hyᵀ·dy_t.
-        let (Some(dys), Some(hs), Some(d_pres)) = (
-            self.d_logits.get(first..n),
+        let classes = self.classes.min(O);
+        // Output layer: dW_hy += Σ_t dy_t·h_tᵀ, db_y += Σ_t dy_t, d_pre_t = W_hyᵀ·dy_t, over the
+        // live classes only (dy_t is packed, `classes` floats a step).
+        let (Some(dys), Some(hs), Some(d_pres), Some(w_hy), Some(b_y)) = (
+            self.d_logits
+                .as_flattened()
+                .get(first * classes..n * classes),
             self.hidden.get(first..n),
             self.d_pre.get_mut(..n),
+            grads.w_hy.get_mut(..classes),
+            grads.b_y.get_mut(..classes),
         ) else {
             return;
         };
         let rank_k = if overwrite { k.rank_k_set } else { k.rank_k };
-        rank_k(
-            grads.w_hy.as_flattened_mut(),
-            dys.as_flattened(),
-            hs.as_flattened(),
-            O,
-            H,
-        );
-        for dy in dys {
-            (k.axpy)(1.0, dy, &mut grads.b_y);
+        rank_k(w_hy.as_flattened_mut(), dys, hs.as_flattened(), classes, H);
+        for dy in dys.chunks_exact(classes.max(1)) {
+            (k.axpy)(1.0, dy, b_y);
         }
         let (silent, speaking) = d_pres.split_at_mut(first);
         silent.iter_mut().for_each(|d| *d = [0.0; H]);
-        for (d_pre, dy) in speaking.iter_mut().zip(dys) {
+        for (d_pre, dy) in speaking.iter_mut().zip(dys.chunks_exact(classes.max(1))) {
             *d_pre = [0.0; H];
             (k.matvec_t)(rnn.w_hy.as_flattened(), dy, d_pre);
         }
@@ -299,7 +349,7 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
             };
             (k.tanh_backward)(h, d_pre);
             (k.axpy)(1.0, d_pre, &mut grads.b_h);
-            input_backward(grads, inputs.get(t), d_pre);
+            input_backward(grads, inputs.get(t), d_pre, live_inputs);
             if let Some(d_prev) = earlier.last_mut() {
                 (k.matvec_t)(rnn.w_hh.as_flattened(), d_pre, d_prev);
             }
@@ -337,7 +387,10 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
         if t < self.first_output {
             return;
         }
-        let (Some(dy), Some(h)) = (self.d_logits.get(t), self.hidden.get(t)) else {
+        let classes = self.classes;
+        let dys = self.d_logits.as_flattened();
+        let (Some(dy), Some(h)) = (dys.get(t * classes..(t + 1) * classes), self.hidden.get(t))
+        else {
             return;
         };
         let k = kernels::active();
@@ -354,6 +407,7 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
         inputs: Sequence<'_, I>,
         t: usize,
         dh: [f32; H],
+        live_inputs: usize,
     ) -> [f32; H] {
         let k = kernels::active();
         let mut d_pre = dh;
@@ -367,22 +421,23 @@ impl<const T: usize, const H: usize, const O: usize> Tape<T, H, O> {
         (k.tanh_backward)(h, &mut d_pre);
         (k.axpy)(1.0, &d_pre, &mut grads.b_h);
         (k.rank1)(grads.w_hh.as_flattened_mut(), &d_pre, h_prev);
-        input_backward(grads, inputs.get(t), &d_pre);
+        input_backward(grads, inputs.get(t), &d_pre, live_inputs);
         d_pre
     }
 }
 
-/// `dW_xh += d_pre·xᵀ` for one step's input: a row update for a token, a rank-1 update for a
-/// dense vector.
+/// `dW_xh += d_pre·xᵀ` for one step's input: a row update for a token below `live_inputs`, a
+/// rank-1 update for a dense vector.
 fn input_backward<const I: usize, const H: usize, const O: usize>(
     grads: &mut Rnn<I, H, O>,
     input: Option<Input<'_, I>>,
     d_pre: &[f32; H],
+    live_inputs: usize,
 ) {
     let k = kernels::active();
     match input {
         Some(Input::Token(id)) => {
-            if let Some(row) = grads.w_xh.get_mut(id) {
+            if let Some(row) = grads.w_xh.get_mut(id).filter(|_| id < live_inputs) {
                 (k.axpy)(1.0, d_pre, row);
             }
         }
@@ -391,30 +446,34 @@ fn input_backward<const I: usize, const H: usize, const O: usize>(
     }
 }
 
-/// Computes the logits of hidden state `h`, writes `∂loss/∂logits = softmax - onehot(target)`
-/// (zero for masked classes) to `d_logits`, and returns the loss `-log p[target]`.
+/// Computes the logits of hidden state `h` for the live classes (`d_logits.len()` of them: the
+/// padded rows of `W_hy` are never read), writes `∂loss/∂logits = softmax - onehot(target)` to
+/// `d_logits`, and returns the loss `-log p[target]`.
 fn output_gradient<const I: usize, const H: usize, const O: usize>(
     rnn: &Rnn<I, H, O>,
     h: &[f32; H],
     target: usize,
-    classes: usize,
-    d_logits: &mut [f32; O],
+    d_logits: &mut [f32],
 ) -> Result<f32, Error> {
+    let classes = d_logits.len();
     if target >= classes {
         return Err(Error::TokenOutOfRange {
             token: target,
             limit: classes,
         });
     }
+    let k = kernels::active();
     let mut logits = [0.0f32; O];
-    rnn.logits(h, &mut logits);
-    d_logits.fill(0.0);
-    let (Some(live_logits), Some(probs)) = (logits.get(..classes), d_logits.get_mut(..classes))
-    else {
+    let (Some(live_logits), Some(w_hy), Some(b_y)) = (
+        logits.get_mut(..classes),
+        rnn.w_hy.get(..classes),
+        rnn.b_y.get(..classes),
+    ) else {
         return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
     };
-    let log_sum_exp = (kernels::active().softmax)(live_logits, probs);
-    let (Some(p), Some(z)) = (probs.get_mut(target), live_logits.get(target)) else {
+    (k.matvec)(w_hy.as_flattened(), h, b_y, live_logits);
+    let log_sum_exp = (k.softmax)(live_logits, d_logits);
+    let (Some(p), Some(z)) = (d_logits.get_mut(target), live_logits.get(target)) else {
         return Err(Error::TokenOutOfRange {
             token: target,
             limit: classes,

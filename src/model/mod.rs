@@ -11,10 +11,7 @@
 //! | [`init`] | random initialization (uniform, Gaussian) written with `libm` |
 //! | [`bptt`] | [`Tape`]: truncated back-propagation through time over one chunk |
 //! | [`quant`] | [`QRnn`]: the quantized model (int8 weights, Q15 state) and post-training quantization |
-//! | `boxed` | (`std`) heap placement of large zeroed structs without a stack copy |
 
-#[cfg(feature = "std")]
-pub mod boxed;
 pub mod bptt;
 pub mod init;
 pub mod quant;
@@ -22,4 +19,4 @@ pub mod rnn;
 
 pub use bptt::{Sequence, Tape, Targets};
 pub use quant::QRnn;
-pub use rnn::{Input, Rnn};
+pub use rnn::{Input, Live, Rnn};

@@ -20,6 +20,29 @@ pub enum Input<'a, const I: usize> {
     Dense(&'a [f32; I]),
 }
 
+/// The rows a run trains: the first `inputs` rows of `w_xh` and the first `outputs` rows of
+/// `w_hy` and `b_y`. A model padded to a larger vocabulary bucket than its corpus has (the
+/// binary's `Rnn<96, H, 96>` for 65 characters) never gets a gradient in the other rows, so the
+/// training loop and the optimizers leave them out: a padded model trains as fast as an
+/// unpadded one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Live {
+    /// Rows of `w_xh` (input ids) that can receive a gradient.
+    pub inputs: usize,
+    /// Rows of `w_hy` and entries of `b_y` (output classes) that can receive a gradient.
+    pub outputs: usize,
+}
+
+impl Live {
+    /// Every row of an `Rnn<I, _, O>`.
+    pub const fn all<const I: usize, const O: usize>() -> Self {
+        Self {
+            inputs: I,
+            outputs: O,
+        }
+    }
+}
+
 /// An Elman RNN with `I` inputs, `H` hidden units and `O` outputs.
 ///
 /// All parameters live inline: the struct is plain `f32` arrays, `#[repr(C)]`, with no pointers,
@@ -97,6 +120,31 @@ impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
             &mut self.b_h,
             self.w_hy.as_flattened_mut(),
             &mut self.b_y,
+        ]
+    }
+
+    /// The five tensors cut to the `live` rows (clamped to the model's), same order as
+    /// [`Rnn::tensors`].
+    pub fn live_tensors(&self, live: Live) -> [&[f32]; 5] {
+        let (inputs, outputs) = (live.inputs.min(I), live.outputs.min(O));
+        [
+            self.w_xh.split_at(inputs).0.as_flattened(),
+            self.w_hh.as_flattened(),
+            &self.b_h,
+            self.w_hy.split_at(outputs).0.as_flattened(),
+            self.b_y.split_at(outputs).0,
+        ]
+    }
+
+    /// The five tensors cut to the `live` rows, mutable, same order as [`Rnn::tensors`].
+    pub fn live_tensors_mut(&mut self, live: Live) -> [&mut [f32]; 5] {
+        let (inputs, outputs) = (live.inputs.min(I), live.outputs.min(O));
+        [
+            self.w_xh.split_at_mut(inputs).0.as_flattened_mut(),
+            self.w_hh.as_flattened_mut(),
+            &mut self.b_h,
+            self.w_hy.split_at_mut(outputs).0.as_flattened_mut(),
+            self.b_y.split_at_mut(outputs).0,
         ]
     }
 
@@ -212,14 +260,5 @@ impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
     /// Output logits for a hidden state: `logits = W_hy·hidden + b_y`.
     pub fn logits(&self, hidden: &[f32; H], logits: &mut [f32; O]) {
         (kernels::active().matvec)(self.w_hy.as_flattened(), hidden, &self.b_y, logits);
-    }
-}
-
-#[cfg(feature = "std")]
-impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
-    /// A zeroed model on the heap, built in place: even a multi-megabyte model never passes
-    /// through the stack.
-    pub fn boxed_zero() -> std::boxed::Box<Self> {
-        crate::model::boxed::zeroed()
     }
 }

@@ -1,7 +1,7 @@
 //! Gradient clipping.
 
 use crate::kernels;
-use crate::model::Rnn;
+use crate::model::{Live, Rnn};
 
 /// How to limit gradients before an optimizer step.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -17,19 +17,28 @@ pub enum Clip {
 impl Clip {
     /// Applies the clipping to every tensor of `grads`, in place.
     pub fn apply<const I: usize, const H: usize, const O: usize>(self, grads: &mut Rnn<I, H, O>) {
+        self.apply_live(grads, Live::all::<I, O>());
+    }
+
+    /// Applies the clipping to the `live` rows of `grads` only (the norm is theirs too).
+    pub fn apply_live<const I: usize, const H: usize, const O: usize>(
+        self,
+        grads: &mut Rnn<I, H, O>,
+        live: Live,
+    ) {
         let k = kernels::active();
         match self {
             Clip::None => {}
             Clip::Value(limit) => {
-                for tensor in grads.tensors_mut() {
+                for tensor in grads.live_tensors_mut(live) {
                     (k.clip)(tensor, limit);
                 }
             }
             Clip::Norm(max_norm) => {
-                let norm = crate::kernels::math::sqrt(global_sum_squares(grads));
+                let norm = crate::kernels::math::sqrt(live_sum_squares(grads, live));
                 if norm > max_norm {
                     let factor = max_norm / norm;
-                    for tensor in grads.tensors_mut() {
+                    for tensor in grads.live_tensors_mut(live) {
                         (k.scale)(tensor, factor);
                     }
                 }
@@ -43,6 +52,18 @@ impl Clip {
 pub fn global_sum_squares<const I: usize, const H: usize, const O: usize>(
     grads: &Rnn<I, H, O>,
 ) -> f32 {
+    live_sum_squares(grads, Live::all::<I, O>())
+}
+
+/// `Σ g²` over the `live` rows of `grads`.
+pub fn live_sum_squares<const I: usize, const H: usize, const O: usize>(
+    grads: &Rnn<I, H, O>,
+    live: Live,
+) -> f32 {
     let k = kernels::active();
-    grads.tensors().iter().map(|t| (k.sum_squares)(t)).sum()
+    grads
+        .live_tensors(live)
+        .iter()
+        .map(|t| (k.sum_squares)(t))
+        .sum()
 }

@@ -5,7 +5,7 @@
 //! kernel.
 
 use crate::kernels::{self, AdamStep};
-use crate::model::Rnn;
+use crate::model::{Live, Rnn};
 use crate::workflows::clip::Clip;
 
 /// An update rule: turns gradients into a parameter step.
@@ -20,6 +20,26 @@ pub trait Optimizer<const I: usize, const H: usize, const O: usize> {
         clip.apply(grads);
         self.update(params, grads);
     }
+
+    /// [`Optimizer::clip_and_update`] restricted to the `live` rows: the other rows of `grads`
+    /// may hold anything and are not read (as if they were zero), the other rows of `params` are
+    /// left as they are. This is what a padded model's training loop calls. The provided version
+    /// zeroes the other rows of `grads` and calls [`Optimizer::clip_and_update`]; the crate's
+    /// optimizers skip those rows altogether (where a zero gradient changes nothing: their
+    /// memory of those rows is zero too, as it only ever saw zero gradients there).
+    fn clip_and_update_live(
+        &mut self,
+        params: &mut Rnn<I, H, O>,
+        grads: &mut Rnn<I, H, O>,
+        clip: Clip,
+        live: Live,
+    ) {
+        let (inputs, outputs) = (live.inputs.min(I), live.outputs.min(O));
+        grads.w_xh[inputs..].fill([0.0; H]);
+        grads.w_hy[outputs..].fill([0.0; H]);
+        grads.b_y[outputs..].fill(0.0);
+        self.clip_and_update(params, grads, clip);
+    }
 }
 
 /// Plain stochastic gradient descent: `p -= lr·g` (notebooks 000 and 004).
@@ -29,12 +49,35 @@ pub struct Sgd {
     pub lr: f32,
 }
 
-impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Sgd {
-    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
+impl Sgd {
+    fn update_live<const I: usize, const H: usize, const O: usize>(
+        &mut self,
+        params: &mut Rnn<I, H, O>,
+        grads: &Rnn<I, H, O>,
+        live: Live,
+    ) {
         let k = kernels::active();
-        for (p, g) in params.tensors_mut().into_iter().zip(grads.tensors()) {
+        let tensors = params.live_tensors_mut(live).into_iter();
+        for (p, g) in tensors.zip(grads.live_tensors(live)) {
             (k.sgd)(p, g, self.lr);
         }
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Sgd {
+    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
+        self.update_live(params, grads, Live::all::<I, O>());
+    }
+
+    fn clip_and_update_live(
+        &mut self,
+        params: &mut Rnn<I, H, O>,
+        grads: &mut Rnn<I, H, O>,
+        clip: Clip,
+        live: Live,
+    ) {
+        clip.apply_live(grads, live);
+        self.update_live(params, grads, live);
     }
 }
 
@@ -60,13 +103,31 @@ impl<const I: usize, const H: usize, const O: usize> Momentum<I, H, O> {
     }
 }
 
-impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Momentum<I, H, O> {
-    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
+impl<const I: usize, const H: usize, const O: usize> Momentum<I, H, O> {
+    fn update_live(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>, live: Live) {
         let k = kernels::active();
-        let tensors = params.tensors_mut().into_iter().zip(grads.tensors());
-        for ((p, g), v) in tensors.zip(self.velocity.tensors_mut()) {
+        let tensors = params.live_tensors_mut(live).into_iter();
+        let tensors = tensors.zip(grads.live_tensors(live));
+        for ((p, g), v) in tensors.zip(self.velocity.live_tensors_mut(live)) {
             (k.momentum)(p, g, v, self.lr, self.mu);
         }
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Momentum<I, H, O> {
+    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
+        self.update_live(params, grads, Live::all::<I, O>());
+    }
+
+    fn clip_and_update_live(
+        &mut self,
+        params: &mut Rnn<I, H, O>,
+        grads: &mut Rnn<I, H, O>,
+        clip: Clip,
+        live: Live,
+    ) {
+        clip.apply_live(grads, live);
+        self.update_live(params, grads, live);
     }
 }
 
@@ -92,23 +153,41 @@ impl<const I: usize, const H: usize, const O: usize> Adagrad<I, H, O> {
     }
 }
 
-impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Adagrad<I, H, O> {
-    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
+impl<const I: usize, const H: usize, const O: usize> Adagrad<I, H, O> {
+    fn update_live(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>, live: Live) {
         let k = kernels::active();
-        let tensors = params.tensors_mut().into_iter().zip(grads.tensors());
-        for ((p, g), mem) in tensors.zip(self.memory.tensors_mut()) {
+        let tensors = params.live_tensors_mut(live).into_iter();
+        let tensors = tensors.zip(grads.live_tensors(live));
+        for ((p, g), mem) in tensors.zip(self.memory.live_tensors_mut(live)) {
             (k.adagrad)(p, g, mem, self.lr, self.eps);
         }
     }
+}
+
+impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Adagrad<I, H, O> {
+    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
+        self.update_live(params, grads, Live::all::<I, O>());
+    }
 
     fn clip_and_update(&mut self, params: &mut Rnn<I, H, O>, grads: &mut Rnn<I, H, O>, clip: Clip) {
+        self.clip_and_update_live(params, grads, clip, Live::all::<I, O>());
+    }
+
+    fn clip_and_update_live(
+        &mut self,
+        params: &mut Rnn<I, H, O>,
+        grads: &mut Rnn<I, H, O>,
+        clip: Clip,
+        live: Live,
+    ) {
         let Clip::Value(limit) = clip else {
-            clip.apply(grads);
-            return self.update(params, grads);
+            clip.apply_live(grads, live);
+            return self.update_live(params, grads, live);
         };
         let k = kernels::active();
-        let tensors = params.tensors_mut().into_iter().zip(grads.tensors_mut());
-        for ((p, g), mem) in tensors.zip(self.memory.tensors_mut()) {
+        let tensors = params.live_tensors_mut(live).into_iter();
+        let tensors = tensors.zip(grads.live_tensors_mut(live));
+        for ((p, g), mem) in tensors.zip(self.memory.live_tensors_mut(live)) {
             (k.adagrad_clip)(p, g, mem, self.lr, self.eps, limit);
         }
     }
@@ -150,6 +229,23 @@ impl<const I: usize, const H: usize, const O: usize> Adam<I, H, O> {
 
 impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Adam<I, H, O> {
     fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
+        self.update_live(params, grads, Live::all::<I, O>());
+    }
+
+    fn clip_and_update_live(
+        &mut self,
+        params: &mut Rnn<I, H, O>,
+        grads: &mut Rnn<I, H, O>,
+        clip: Clip,
+        live: Live,
+    ) {
+        clip.apply_live(grads, live);
+        self.update_live(params, grads, live);
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize> Adam<I, H, O> {
+    fn update_live(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>, live: Live) {
         // `steps` is public (restored from checkpoints): saturate rather than overflow.
         self.steps = self.steps.saturating_add(1);
         let t = self.steps as f32;
@@ -162,8 +258,10 @@ impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Adam
             eps: self.eps,
         };
         let k = kernels::active();
-        let tensors = params.tensors_mut().into_iter().zip(grads.tensors());
-        for (((p, g), m), v) in tensors.zip(self.m.tensors_mut()).zip(self.v.tensors_mut()) {
+        let tensors = params.live_tensors_mut(live).into_iter();
+        let tensors = tensors.zip(grads.live_tensors(live));
+        let moments = self.m.live_tensors_mut(live).into_iter();
+        for ((p, g), (m, v)) in tensors.zip(moments.zip(self.v.live_tensors_mut(live))) {
             (k.adam)(p, g, m, v, &step);
         }
     }

@@ -3,9 +3,9 @@
 //! per chunk, and keep a smoothed loss.
 
 use crate::Error;
-use crate::model::Rnn;
 use crate::model::bptt::{Sequence, Tape, Targets};
-use crate::workflows::clip::{Clip, global_sum_squares};
+use crate::model::{Live, Rnn};
+use crate::workflows::clip::{Clip, live_sum_squares};
 use crate::workflows::optim::Optimizer;
 
 /// Settings of a training run.
@@ -161,10 +161,15 @@ where
     ///
     /// # Errors
     /// - [`Error::CorpusTooShort`] if `data` has fewer than `seq_len + 1` tokens;
-    /// - [`Error::TokenOutOfRange`] for an id `≥ I` or a target `≥ classes`;
+    /// - [`Error::TokenOutOfRange`] for an input id `≥ I` (limit `I`), an input id in
+    ///   `classes..I` or a target `≥ classes` (limit `classes`);
     /// - [`Error::NonFiniteLoss`] if the loss or a gradient is NaN or infinite.
     ///
     /// On error the parameters, optimizer memory and state are unchanged.
+    ///
+    /// Only the live rows are computed and updated (the first `classes` rows of `w_xh`, `w_hy`
+    /// and `b_y`): a model padded to a larger vocabulary bucket trains exactly, and as fast, as
+    /// the unpadded model, and its padded rows are never read or written (in `grads` either).
     pub fn train_chunk(&mut self, data: &[usize]) -> Result<ChunkReport, Error> {
         let seq_len = self.config.seq_len;
         let Some(needed) = seq_len.checked_add(1) else {
@@ -199,6 +204,18 @@ where
         } else {
             [0.0; H]
         };
+        let classes = self.config.classes;
+        // An id the model has no row for is the forward pass's error (limit I).
+        if let Some(&token) = inputs.iter().find(|&&id| id >= classes && id < I) {
+            return Err(Error::TokenOutOfRange {
+                token,
+                limit: classes,
+            });
+        }
+        let live = Live {
+            inputs: classes,
+            outputs: classes,
+        };
         let inputs = Sequence::Tokens(inputs);
         let loss = self.tape.forward(
             self.model,
@@ -208,12 +225,12 @@ where
             self.config.classes,
         )?;
         self.tape
-            .backward(self.model, inputs, self.grads, self.config.window)?;
-        if !global_sum_squares(self.grads).is_finite() {
+            .backward_live(self.model, inputs, self.grads, self.config.window, classes)?;
+        if !live_sum_squares(self.grads, live).is_finite() {
             return Err(Error::NonFiniteLoss);
         }
         self.optimizer
-            .clip_and_update(self.model, self.grads, self.config.clip);
+            .clip_and_update_live(self.model, self.grads, self.config.clip, live);
 
         state.hidden = *self.tape.last_hidden();
         state.position = start + seq_len;

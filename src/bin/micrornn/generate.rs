@@ -1,6 +1,5 @@
 //! `micrornn sample` and `micrornn eval`: load a model file, then generate or score text.
 
-use crate::json::{self, Value};
 use crate::{EvalArgs, Fail, SampleArgs, dispatch, show};
 use micrornn::format::{self, Header};
 use micrornn::host::{checkpoint, corpus, model_file};
@@ -165,14 +164,14 @@ fn eval_model<const V: usize, const H: usize>(
     if args.json {
         println!(
             "{}",
-            json::object(&[
-                ("chars", Value::Int(ids.len() as u64)),
-                ("predictions", Value::Int(loss.count as u64)),
-                ("nats_per_char", Value::Float(loss.per_symbol())),
-                ("bits_per_char", Value::Float(loss.bits_per_symbol())),
-                ("hidden", Value::Int(H as u64)),
-                ("vocab", Value::Int(classes as u64)),
-            ])
+            serde_json::json!({
+                "chars": ids.len(),
+                "predictions": loss.count,
+                "nats_per_char": loss.per_symbol(),
+                "bits_per_char": loss.bits_per_symbol(),
+                "hidden": H,
+                "vocab": classes,
+            })
         );
     } else {
         println!(

@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod generate;
-mod json;
 mod quantize;
 mod train;
 

@@ -1,5 +1,7 @@
-//! Heap placement of large zeroed structs (`std` only), without building them on the stack first.
+//! Heap placement of large zeroed structs, without building them on the stack first.
 
+use crate::model::{Rnn, Tape};
+use crate::workflows::optim::{Adagrad, Adam, Momentum};
 use std::boxed::Box;
 
 /// Types for which the all-zero bit pattern is a valid value.
@@ -10,11 +12,11 @@ use std::boxed::Box;
 pub unsafe trait Zeroable {}
 
 // SAFETY: `Rnn` is `#[repr(C)]` and holds only `f32` arrays.
-unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for crate::Rnn<I, H, O> {}
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Rnn<I, H, O> {}
 // SAFETY: `QRnn` is `#[repr(C)]` and holds only integer arrays and one `f32`.
 unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for crate::QRnn<I, H, O> {}
 // SAFETY: `Tape` holds only `f32` arrays and `usize` fields.
-unsafe impl<const T: usize, const H: usize, const O: usize> Zeroable for crate::Tape<T, H, O> {}
+unsafe impl<const T: usize, const H: usize, const O: usize> Zeroable for Tape<T, H, O> {}
 
 /// A `Box<T>` whose bytes are all zero, allocated and zeroed in place on the heap.
 pub fn zeroed<T: Zeroable>() -> Box<T> {
@@ -28,8 +30,16 @@ pub fn zeroed<T: Zeroable>() -> Box<T> {
 }
 // SAFETY: `Momentum`, `Adagrad` and `Adam` hold only `f32`, `u64` and `Rnn` fields; all-zero is a
 // valid value of each (learning rates of 0, to be set by the caller).
-unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for crate::Momentum<I, H, O> {}
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Momentum<I, H, O> {}
 // SAFETY: as above.
-unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for crate::Adagrad<I, H, O> {}
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Adagrad<I, H, O> {}
 // SAFETY: as above.
-unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for crate::Adam<I, H, O> {}
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Adam<I, H, O> {}
+
+impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
+    /// A zeroed model on the heap, built in place: even a multi-megabyte model never passes
+    /// through the stack.
+    pub fn boxed_zero() -> Box<Self> {
+        zeroed()
+    }
+}

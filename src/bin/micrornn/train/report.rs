@@ -1,0 +1,275 @@
+//! The end of a run: the validation loss on the whole held-out text, the model, checkpoint and
+//! loss history saved, and the summary (text, or one JSON object with `--json`).
+
+use super::plan::Plan;
+use super::progress::{Run, human, smooth_per_char};
+use super::setup::BinTrainer;
+use crate::{Fail, Outcome, show};
+use micrornn::host::history::Record;
+use micrornn::host::{atomic, checkpoint, model_file};
+use micrornn::{CharVocab, DefaultRng, Rnn, Sampler, Sampling, eval};
+use rand_core::SeedableRng;
+use std::path::Path;
+
+/// Validation characters scored at each `--sample-every` (the full split is scored at the end).
+const QUICK_VAL_CHARS: usize = 10_000;
+
+/// Characters of each sample printed while training.
+const SAMPLE_LEN: usize = 200;
+
+/// What a training run produced.
+struct Summary {
+    iterations: u64,
+    chars: u64,
+    seconds: f64,
+    train_seconds: f64,
+    smooth_loss: f32,
+    val: Option<eval::Loss>,
+    interrupted: bool,
+}
+
+/// Scores the validation text, saves model, checkpoint and history, and prints the summary.
+pub fn finish<const V: usize, const H: usize>(
+    plan: &Plan,
+    trainer: &mut BinTrainer<'_, V, H>,
+    rng: &DefaultRng,
+    vocab: &CharVocab<V>,
+    mut run: Run,
+) -> Result<Outcome, Fail> {
+    let seconds = run.start.elapsed().as_secs_f64();
+    let val_ids = plan.split().1;
+    let val = if run.interrupted || val_ids.len() < 2 {
+        None
+    } else {
+        eval::cross_entropy_from(
+            trainer.model,
+            &trainer.state.hidden,
+            val_ids,
+            vocab.len(),
+            None,
+        )
+        .ok()
+    };
+    last_record(&mut run, trainer, plan, seconds, val);
+
+    // Save: model, checkpoint, history. Each file is replaced atomically.
+    model_file::save(&plan.out, &*trainer.model, vocab, vocab.len())
+        .map_err(|e| Fail::new(format!("--out {}: {e}", show(&plan.out))))?;
+    write_checkpoint(plan, trainer, rng, vocab)?;
+    atomic::write(&plan.history_csv, run.history.to_csv().as_bytes())
+        .and_then(|()| atomic::write(&plan.plot, run.history.to_svg(&title::<H>(plan)).as_bytes()))
+        .map_err(|e| Fail::new(format!("loss history: {e}")))?;
+
+    let iteration = trainer.state.iteration;
+    let summary = Summary {
+        iterations: iteration,
+        chars: (iteration - run.start_iteration) * plan.settings.seq_len as u64,
+        seconds,
+        train_seconds: run.train_time.as_secs_f64(),
+        smooth_loss: trainer.state.smooth_loss,
+        val,
+        interrupted: run.interrupted,
+    };
+    if plan.json {
+        println!("{}", summary_json(plan, &summary, H, vocab.len()));
+    } else {
+        print_summary(plan, trainer, vocab, &summary);
+    }
+    Ok(if run.interrupted {
+        Outcome::Interrupted
+    } else {
+        Outcome::Done
+    })
+}
+
+/// The history's last row is the end of the run, with the final validation loss.
+fn last_record<const V: usize, const H: usize>(
+    run: &mut Run,
+    trainer: &BinTrainer<'_, V, H>,
+    plan: &Plan,
+    seconds: f64,
+    val: Option<eval::Loss>,
+) {
+    let iteration = trainer.state.iteration;
+    let records = &mut run.history.records;
+    if records.last().is_none_or(|r| r.iteration != iteration) && run.interval_chars > 0 {
+        records.push(Record {
+            iteration,
+            epoch: trainer.state.epoch,
+            seconds: run.seconds_before + seconds,
+            loss_per_char: run.interval_loss / run.interval_chars as f64,
+            smooth_loss_per_char: smooth_per_char(plan, trainer),
+            val_loss_per_char: val.map(|v| v.per_symbol()),
+        });
+    } else if let (Some(last), Some(v)) = (records.last_mut(), val) {
+        last.val_loss_per_char = Some(v.per_symbol());
+    }
+}
+
+/// Writes the checkpoint (atomically): settings, training state, RNG, model and optimizer.
+pub fn write_checkpoint<const V: usize, const H: usize>(
+    plan: &Plan,
+    trainer: &BinTrainer<'_, V, H>,
+    rng: &DefaultRng,
+    vocab: &CharVocab<V>,
+) -> Result<(), Fail> {
+    let bytes = checkpoint::encode(
+        &plan.settings,
+        &trainer.state,
+        rng,
+        trainer.model,
+        vocab,
+        vocab.len(),
+        trainer.optimizer,
+    )
+    .map_err(|e| Fail::new(format!("checkpoint: {e}")))?;
+    atomic::write(&plan.checkpoint, &bytes)
+        .map_err(|e| Fail::new(format!("--checkpoint {}: {e}", show(&plan.checkpoint))))
+}
+
+/// The loss plot's title: corpus file name, model and optimizer.
+fn title<const H: usize>(plan: &Plan) -> String {
+    let s = &plan.settings;
+    let corpus = Path::new(&plan.corpus_name)
+        .file_name()
+        .map_or(plan.corpus_name.clone(), |n| {
+            n.to_string_lossy().into_owned()
+        });
+    let decay = if s.lr_decay < 1.0 {
+        format!(" (×{} per epoch)", s.lr_decay)
+    } else {
+        String::new()
+    };
+    format!(
+        "micrornn on {corpus}: hidden {H}, {} lr {}{decay}, seq-len {}",
+        s.optimizer, s.lr, s.seq_len
+    )
+}
+
+/// Three samples, the rate, the losses, the files written, and how to resume.
+fn print_summary<const V: usize, const H: usize>(
+    plan: &Plan,
+    trainer: &BinTrainer<'_, V, H>,
+    vocab: &CharVocab<V>,
+    summary: &Summary,
+) {
+    let iteration = summary.iterations;
+    let mut samples = String::new();
+    for k in 0..3 {
+        samples.push_str(&sample_text(
+            trainer.model,
+            &trainer.state.hidden,
+            vocab,
+            plan,
+            iteration,
+            k,
+        ));
+        samples.push_str("\n\n");
+    }
+    println!("===== samples after {iteration} iterations =====\n{samples}");
+    let val = summary.val.map_or("not measured".to_string(), |v| {
+        format!(
+            "{:.4} nats/char ({:.4} bits/char)",
+            v.per_symbol(),
+            v.bits_per_symbol()
+        )
+    });
+    eprintln!(
+        "{} {iteration} iterations in {:.1} s ({} chars/s); smoothed loss {:.3} nats/char; \
+         validation {val}\nsaved model {}, checkpoint {}, loss history {} and {}",
+        if summary.interrupted {
+            "interrupted after"
+        } else {
+            "trained"
+        },
+        summary.seconds,
+        human(summary.chars as f64 / summary.train_seconds.max(1e-9)),
+        summary.smooth_loss / plan.settings.seq_len as f32,
+        show(&plan.out),
+        show(&plan.checkpoint),
+        show(&plan.history_csv),
+        show(&plan.plot),
+    );
+    if summary.interrupted {
+        let corpus = if plan.corpus_name == "the built-in corpus" {
+            String::new()
+        } else {
+            format!(" {}", plan.corpus_name)
+        };
+        eprintln!(
+            "continue with: micrornn train{corpus} --resume {}",
+            show(&plan.checkpoint)
+        );
+    }
+}
+
+/// The `--json` summary: one object on one line; NaN and infinities become `null`.
+fn summary_json(plan: &Plan, summary: &Summary, hidden: usize, classes: usize) -> String {
+    let s = &plan.settings;
+    let chars_per_sec = summary.chars as f64 / summary.train_seconds.max(1e-9);
+    serde_json::json!({
+        "iterations": summary.iterations,
+        "chars": summary.chars,
+        "seconds": summary.seconds,
+        "chars_per_sec": chars_per_sec,
+        "smooth_loss": summary.smooth_loss,
+        "smooth_loss_per_char": f64::from(summary.smooth_loss) / s.seq_len as f64,
+        "val_loss_per_char": summary.val.map(|v| v.per_symbol()),
+        "val_bits_per_char": summary.val.map(|v| v.bits_per_symbol()),
+        "hidden": hidden,
+        "vocab": classes,
+        "vocab_bucket": s.vocab_bucket,
+        "seq_len": s.seq_len,
+        "optimizer": s.optimizer.to_string(),
+        "lr": s.lr,
+        "lr_decay": s.lr_decay,
+        "train_seconds": summary.train_seconds,
+        "kernels": micrornn::kernels::active().name,
+        "interrupted": summary.interrupted,
+    })
+    .to_string()
+}
+
+/// The validation loss per char on the first [`QUICK_VAL_CHARS`] of the validation split, from
+/// the training's carried hidden state.
+pub fn quick_val<const V: usize, const H: usize>(
+    model: &Rnn<V, H, V>,
+    hidden: &[f32; H],
+    plan: &Plan,
+    classes: usize,
+) -> Option<f64> {
+    let val_ids = plan.split().1;
+    let prefix = val_ids.get(..QUICK_VAL_CHARS.min(val_ids.len()))?;
+    if prefix.len() < 2 {
+        return None;
+    }
+    eval::cross_entropy_from(model, hidden, prefix, classes, None)
+        .ok()
+        .map(|l| l.per_symbol())
+}
+
+/// A sample shown while training: continues from the training's carried hidden state (as
+/// min-char-rnn samples from `hprev`) fed a newline (or the first character), with its own RNG
+/// seeded from the run's seed (+ `k`, for several samples) and the iteration, so showing samples
+/// never changes training.
+pub fn sample_text<const V: usize, const H: usize>(
+    model: &Rnn<V, H, V>,
+    hidden: &[f32; H],
+    vocab: &CharVocab<V>,
+    plan: &Plan,
+    iteration: u64,
+    k: u64,
+) -> String {
+    let seed = plan.settings.seed.wrapping_add(k);
+    let mut rng = DefaultRng::seed_from_u64(seed ^ iteration.rotate_left(32) ^ 0x5eed);
+    let Ok(mut sampler) = Sampler::new(model, vocab.len(), Sampling::FULL) else {
+        return String::new();
+    };
+    sampler.set_hidden(*hidden);
+    let start = vocab.encode('\n').unwrap_or(0);
+    let mut text = String::new();
+    if sampler.feed(start).is_ok() {
+        let _ = sampler.generate(&mut rng, SAMPLE_LEN, |id| text.extend(vocab.decode(id)));
+    }
+    text
+}
