@@ -6,9 +6,9 @@
 //! values are repacked once per call (in blocks of [`BLOCK`] columns, on the stack): each four
 //! `(x0, x1)`, `(x2, x3)` become the words `(x0, x2)`, `(x1, x3)`. `SMLAD` then adds
 //! `w0·x0 + w2·x2` and `w1·x1 + w3·x3` to an accumulator: four multiply-adds in two
-//! instructions. Rows go four at a time (one load of the hidden words feeds four rows);
-//! leftover rows and the last `cols % 4` columns take the scalar path. Everything is
-//! `#[inline(always)]`, so called with a model's array lengths the sizes are constants.
+//! instructions. Rows go two at a time (one `LDRD` of the hidden words feeds both), in one
+//! `asm!` loop of 13 instructions per 8 multiply-adds on ARMv7E-M; a leftover row and the
+//! last `cols % 4` columns take the scalar path.
 //!
 //! Integer sums are exact, so this equals [`super::scalar::matvec_requant`] bit for bit. On
 //! ARMv7E-M (cfg `micrornn_dsp`, set by the build script for `thumbv7em-*` targets) the four
@@ -115,34 +115,84 @@ fn mac4(w: &[i8], even: u32, odd: u32, acc: i32) -> i32 {
     smlad(sxtb16_ror8(w), odd, smlad(sxtb16(w), even, acc))
 }
 
-/// `acc[r] += Σ_c rows[r][c]·x[c]` for four rows: `permuted` holds the first `4·k` hidden values
-/// permuted, `x_tail` the rest in order.
+/// `Σ_c r0[c]·x[c]` and `Σ_c r1[c]·x[c]` over the first `4·n` columns, `n = words.len() / 2`
+/// (fewer if a row is shorter), from the repacked hidden `words`.
+///
+/// On ARMv7E-M one `asm!` loop: per four columns one `LDRD` of the hidden words, and for each
+/// row one `LDR`, two `SXTB16`, two `SMLAD` (13 instructions for 8 multiply-adds, with the loop
+/// counter). Elsewhere the same operations in Rust.
 #[inline(always)]
-fn dot4(acc: &mut [i32; 4], rows: [&[i8]; 4], permuted: &[u32], x_tail: &[i16]) {
-    let body = 2 * permuted.len();
-    let [r0, r1, r2, r3] = rows.map(|r| r.split_at(body.min(r.len())));
-    let columns = permuted
-        .chunks_exact(2)
-        .zip(r0.0.chunks_exact(4))
-        .zip(r1.0.chunks_exact(4))
-        .zip(r2.0.chunks_exact(4))
-        .zip(r3.0.chunks_exact(4));
-    let [mut a0, mut a1, mut a2, mut a3] = *acc;
-    for ((((p, w0), w1), w2), w3) in columns {
-        let (even, odd) = match *p {
-            [even, odd] => (even, odd),
-            _ => (0, 0),
-        };
-        a0 = mac4(w0, even, odd, a0);
-        a1 = mac4(w1, even, odd, a1);
-        a2 = mac4(w2, even, odd, a2);
-        a3 = mac4(w3, even, odd, a3);
+fn mac_rows2(r0: &[i8], r1: &[i8], words: &[u32]) -> (i32, i32) {
+    let n = (words.len() / 2).min(r0.len() / 4).min(r1.len() / 4);
+    #[cfg(micrornn_dsp)]
+    {
+        let (mut a0, mut a1) = (0i32, 0i32);
+        if n > 0 {
+            // SAFETY: the loop runs `n ≥ 1` times and reads 8·n bytes from `words` and 4·n bytes
+            // from each row, all within the slices (`n` is bounded by each length above); memory
+            // is only read. SMLAD, SXTB16 and LDRD exist on ARMv7E-M; the loop counter's flags
+            // are clobbered (no `preserves_flags`).
+            unsafe {
+                core::arch::asm!(
+                    "2:",
+                    "ldrd {e}, {o}, [{x}], #8",
+                    "ldr {t}, [{p0}], #4",
+                    "sxtb16 {u}, {t}",
+                    "sxtb16 {t}, {t}, ror #8",
+                    "smlad {a0}, {u}, {e}, {a0}",
+                    "smlad {a0}, {t}, {o}, {a0}",
+                    "ldr {t}, [{p1}], #4",
+                    "sxtb16 {u}, {t}",
+                    "sxtb16 {t}, {t}, ror #8",
+                    "smlad {a1}, {u}, {e}, {a1}",
+                    "smlad {a1}, {t}, {o}, {a1}",
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    x = inout(reg) words.as_ptr() => _,
+                    p0 = inout(reg) r0.as_ptr() => _,
+                    p1 = inout(reg) r1.as_ptr() => _,
+                    n = inout(reg) n => _,
+                    a0 = inout(reg) a0,
+                    a1 = inout(reg) a1,
+                    e = out(reg) _,
+                    o = out(reg) _,
+                    t = out(reg) _,
+                    u = out(reg) _,
+                    options(nostack, readonly)
+                );
+            }
+        }
+        (a0, a1)
     }
+    #[cfg(not(micrornn_dsp))]
+    {
+        let (mut a0, mut a1) = (0i32, 0i32);
+        let columns = words
+            .chunks_exact(2)
+            .zip(r0.chunks_exact(4))
+            .zip(r1.chunks_exact(4));
+        for ((p, w0), w1) in columns.take(n) {
+            let (even, odd) = match *p {
+                [even, odd] => (even, odd),
+                _ => (0, 0),
+            };
+            a0 = mac4(w0, even, odd, a0);
+            a1 = mac4(w1, even, odd, a1);
+        }
+        (a0, a1)
+    }
+}
+
+/// `acc[r] += Σ_c rows[r][c]·x[c]` for two rows: `permuted` holds the first `4·k` hidden values
+/// repacked, `x_tail` the rest in order.
+#[inline(always)]
+fn dot2(acc: &mut [i32; 2], rows: [&[i8]; 2], permuted: &[u32], x_tail: &[i16]) {
+    let body = 2 * permuted.len();
+    let [r0, r1] = rows.map(|r| r.split_at(body.min(r.len())));
+    let (s0, s1) = mac_rows2(r0.0, r1.0, permuted);
     *acc = [
-        a0.wrapping_add(dot(r0.1, x_tail)),
-        a1.wrapping_add(dot(r1.1, x_tail)),
-        a2.wrapping_add(dot(r2.1, x_tail)),
-        a3.wrapping_add(dot(r3.1, x_tail)),
+        acc[0].wrapping_add(s0).wrapping_add(dot(r0.1, x_tail)),
+        acc[1].wrapping_add(s1).wrapping_add(dot(r1.1, x_tail)),
     ];
 }
 
@@ -189,14 +239,12 @@ fn accumulate_block(acc: &mut [i32], w: &[i8], cols: usize, start: usize, x: &[i
     let mut rows = w
         .chunks_exact(cols)
         .map(|row| row.get(start..end).unwrap_or_default());
-    for acc in acc.chunks_mut(4) {
-        if let Ok(acc4) = <&mut [i32; 4]>::try_from(&mut *acc) {
-            let (Some(r0), Some(r1), Some(r2), Some(r3)) =
-                (rows.next(), rows.next(), rows.next(), rows.next())
-            else {
+    for acc in acc.chunks_mut(2) {
+        if let Ok(acc2) = <&mut [i32; 2]>::try_from(&mut *acc) {
+            let (Some(r0), Some(r1)) = (rows.next(), rows.next()) else {
                 return;
             };
-            dot4(acc4, [r0, r1, r2, r3], permuted, x_tail);
+            dot2(acc2, [r0, r1], permuted, x_tail);
         } else {
             for (acc, row) in acc.iter_mut().zip(&mut rows) {
                 dot1(acc, row, permuted, x_tail);
