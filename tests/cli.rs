@@ -622,3 +622,84 @@ fn learns_tinyshakespeare() {
     assert!(val < 3.0, "validation loss {val}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `eval --json` on `file`, with extra arguments: nats per char.
+fn eval_nats(dir: &Path, model: &str, file: &str, extra: &[&str]) -> f64 {
+    let mut args = vec!["eval", model, file, "--json"];
+    args.extend_from_slice(extra);
+    let out = run(dir, &args);
+    assert_success(&out);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    json["nats_per_char"].as_f64().unwrap()
+}
+
+#[test]
+fn the_model_file_stores_the_carried_state_and_eval_reproduces_the_validation_loss() {
+    let dir = scratch("carried-state");
+    let corpus = small_corpus();
+    std::fs::write(dir.join("corpus.txt"), &corpus).unwrap();
+    let args = [
+        "train",
+        "corpus.txt",
+        "--hidden",
+        "32",
+        "--iters",
+        "400",
+        "--sample-every",
+        "0",
+        "--json",
+    ];
+    let out = run(&dir, &args);
+    assert_success(&out);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let trained_val = json["val_loss_per_char"].as_f64().unwrap();
+
+    // The file says what it was trained on; its metadata gives the validation split.
+    let bytes = std::fs::read(dir.join("model.mrnn")).unwrap();
+    let mut model = Box::new(micrornn::Rnn::<32, 32, 32>::ZERO);
+    let mut vocab = micrornn::CharVocab::<32>::new();
+    let mut hidden = [0.0f32; 32];
+    let decoded =
+        micrornn::format::decode_contents(&bytes, &mut model, &mut vocab, &mut hidden).unwrap();
+    assert_eq!(decoded.header.version, 2);
+    assert!(
+        hidden.iter().any(|&h| h != 0.0),
+        "the carried state is stored"
+    );
+    let metadata = decoded.metadata;
+    assert_eq!(metadata.get("hidden"), Some("32"));
+    assert_eq!(metadata.get("optimizer"), Some("adagrad"));
+    assert_eq!(metadata.get("iterations"), Some("400"));
+    let train_chars: usize = metadata.get("train_chars").unwrap().parse().unwrap();
+    let val_text: String = corpus.chars().skip(train_chars).collect();
+    std::fs::write(dir.join("val.txt"), &val_text).unwrap();
+
+    // Same state, same text: the same loss as printed at the end of training.
+    let eval_val = eval_nats(&dir, "model.mrnn", "val.txt", &[]);
+    assert!(
+        (eval_val - trained_val).abs() <= 1e-4,
+        "eval {eval_val} vs training's validation {trained_val}"
+    );
+    let stored: f64 = metadata.get("val_loss_per_char").unwrap().parse().unwrap();
+    assert!((stored - trained_val).abs() <= 1e-6);
+    // --zero-state is the old behaviour: another start, another loss.
+    let zero = eval_nats(&dir, "model.mrnn", "val.txt", &["--zero-state"]);
+    assert!(
+        (zero - eval_val).abs() > 1e-6,
+        "zero state {zero} vs stored {eval_val}"
+    );
+
+    // Sampling starts from the stored state too: greedy text differs from the zero state's
+    // unless the two states lead to the same characters, and both succeed.
+    let greedy = |extra: &[&str]| {
+        let mut args = vec!["sample", "model.mrnn", "--temperature", "0", "--len", "60"];
+        args.extend_from_slice(extra);
+        let out = run(&dir, &args);
+        assert_success(&out);
+        stdout(&out)
+    };
+    let from_stored = greedy(&[]);
+    assert_eq!(from_stored, greedy(&[]), "greedy sampling is deterministic");
+    assert_eq!(from_stored.trim_end().chars().count(), 60);
+    assert!(greedy(&["--zero-state"]).trim_end().chars().count() == 60);
+}

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! micrornn train [CORPUS] [--hidden N] [--seq-len T] [--lr F] [--optimizer adagrad|sgd|adam] …
-//! micrornn sample MODEL [--len N] [--temperature F] [--top-k K] [--prime TEXT] [--seed N]
-//! micrornn eval MODEL FILE [--json]
+//! micrornn sample MODEL [--len N] [--temperature F] [--top-k K] [--prime TEXT] [--seed N] [--zero-state]
+//! micrornn eval MODEL FILE [--json] [--zero-state]
 //! ```
 //!
 //! With no arguments it trains on the built-in corpus for a minute and prints samples.
@@ -188,6 +188,10 @@ pub struct SampleArgs {
     /// Seed of the draws [default: from the clock].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Start from the zero hidden state instead of the one stored in the model file (the
+    /// carried state at the end of training).
+    #[arg(long)]
+    pub zero_state: bool,
 }
 
 /// `micrornn eval`.
@@ -200,6 +204,9 @@ pub struct EvalArgs {
     /// Print one JSON object instead of a sentence.
     #[arg(long)]
     pub json: bool,
+    /// Start from the zero hidden state instead of the one stored in the model file.
+    #[arg(long)]
+    pub zero_state: bool,
 }
 
 /// A failure: one line for the user.
