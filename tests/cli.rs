@@ -703,3 +703,108 @@ fn the_model_file_stores_the_carried_state_and_eval_reproduces_the_validation_lo
     assert_eq!(from_stored.trim_end().chars().count(), 60);
     assert!(greedy(&["--zero-state"]).trim_end().chars().count() == 60);
 }
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+
+#[test]
+fn import_export_round_trip_is_bit_identical_and_bad_weights_are_refused() {
+    let dir = scratch("import-export");
+    train_small(&dir);
+    assert_success(&run(
+        &dir,
+        &["export", "model.mrnn", "--out", "model.safetensors"],
+    ));
+    assert_success(&run(
+        &dir,
+        &["import", "model.safetensors", "--out", "again.mrnn"],
+    ));
+    assert_eq!(
+        std::fs::read(dir.join("again.mrnn")).unwrap(),
+        std::fs::read(dir.join("model.mrnn")).unwrap(),
+        "export then import gives back the same model file"
+    );
+
+    // A PyTorch fixture imports, samples and evaluates like any model.
+    let weights = format!("{FIXTURES}torch_rnn.safetensors");
+    let vocab = format!("{FIXTURES}torch_vocab.json");
+    assert_success(&run(
+        &dir,
+        &["import", &weights, "--vocab", &vocab, "--out", "torch.mrnn"],
+    ));
+    let out = run(
+        &dir,
+        &["sample", "torch.mrnn", "--len", "20", "--seed", "1"],
+    );
+    assert_success(&out);
+    assert!(
+        stdout(&out)
+            .trim_end()
+            .chars()
+            .all(|c| c == ' ' || c.is_ascii_lowercase())
+    );
+    let keras = format!("{FIXTURES}keras_rnn.safetensors");
+    assert_success(&run(
+        &dir,
+        &["import", &keras, "--vocab", &vocab, "--out", "keras.mrnn"],
+    ));
+
+    std::fs::write(dir.join("words.json"), r#"["good", "bad"]"#).unwrap();
+    std::fs::write(dir.join("unsorted.json"), r#"["b", "a"]"#).unwrap();
+    std::fs::write(dir.join("short.json"), r#"["a", "b"]"#).unwrap();
+    std::fs::write(dir.join("garbage.safetensors"), b"not a tensor file").unwrap();
+    let torch = |vocab: &str| {
+        vec![
+            "import".to_string(),
+            weights.clone(),
+            "--vocab".into(),
+            vocab.into(),
+            "--out".into(),
+            "x.mrnn".into(),
+        ]
+    };
+    for (args, expected) in [
+        (torch("words.json"), "is not one character"),
+        (torch("unsorted.json"), "sorted by code point"),
+        (torch("short.json"), "does not fit a model of 20 inputs"),
+        (torch("missing.json"), "--vocab missing.json"),
+        (
+            vec![
+                "import".into(),
+                weights.clone(),
+                "--out".into(),
+                "x.mrnn".into(),
+            ],
+            "--vocab VOCAB.json is needed",
+        ),
+        (
+            vec![
+                "import".into(),
+                "garbage.safetensors".into(),
+                "--out".into(),
+                "x.mrnn".into(),
+            ],
+            "not a safetensors file",
+        ),
+        (
+            vec![
+                "import".into(),
+                "model.mrnn".into(),
+                "--out".into(),
+                "x.mrnn".into(),
+            ],
+            "micrornn model file, not safetensors",
+        ),
+        (
+            vec![
+                "export".into(),
+                "garbage.safetensors".into(),
+                "--out".into(),
+                "x.safetensors".into(),
+            ],
+            "not a micrornn model",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_refused(&dir, &args, expected);
+    }
+}

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// Reads and checks a model file; returns its bytes and header.
-fn load(path: &Path) -> Result<(Vec<u8>, Header), Fail> {
+pub(crate) fn load(path: &Path) -> Result<(Vec<u8>, Header), Fail> {
     model_file::read(path).map_err(|e| {
         let is_checkpoint =
             std::fs::read(path).is_ok_and(|bytes| bytes.starts_with(&checkpoint::MAGIC));
@@ -25,7 +25,7 @@ fn load(path: &Path) -> Result<(Vec<u8>, Header), Fail> {
 }
 
 /// Checks that a model's shape is one this binary compiles: inputs = outputs, a known bucket.
-fn check_shape(path: &Path, header: &Header) -> Result<(), Fail> {
+pub(crate) fn check_shape(path: &Path, header: &Header) -> Result<(), Fail> {
     if header.inputs != header.outputs
         || !crate::VOCAB_BUCKETS.contains(&header.inputs)
         || !crate::HIDDEN_SIZES.contains(&header.hidden)
@@ -76,7 +76,7 @@ fn decode<const V: usize, const H: usize>(
 }
 
 /// Refuses a classifier where a character language model is needed.
-fn check_language_model(path: &Path, header: &Header) -> Result<(), Fail> {
+pub(crate) fn check_language_model(path: &Path, header: &Header) -> Result<(), Fail> {
     if header.task != format::Task::LanguageModel || header.vocab_kind != format::VocabKind::Chars {
         return Err(Fail::new(format!(
             "model {} is a classifier, not a character language model: use `micrornn classify`",

@@ -4,6 +4,8 @@
 //! micrornn train [CORPUS] [--hidden N] [--seq-len T] [--lr F] [--optimizer adagrad|sgd|adam] …
 //! micrornn sample MODEL [--len N] [--temperature F] [--top-k K] [--prime TEXT] [--seed N] [--zero-state]
 //! micrornn eval MODEL FILE [--json] [--zero-state]
+//! micrornn import FILE.safetensors [--vocab VOCAB.json] --out MODEL
+//! micrornn export MODEL --out FILE.safetensors
 //! ```
 //!
 //! With no arguments it trains on the built-in corpus for a minute and prints samples.
@@ -18,7 +20,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod export;
 mod generate;
+mod import;
 mod train;
 
 /// Hidden sizes compiled into the binary.
@@ -85,6 +89,35 @@ enum Command {
     Sample(SampleArgs),
     /// Mean cross-entropy of a model on a text file, in nats and bits per character.
     Eval(EvalArgs),
+    /// Make a model file from PyTorch (nn.RNN + nn.Linear) or Keras (SimpleRNN + Dense)
+    /// weights saved as safetensors.
+    Import(ImportArgs),
+    /// Write a model's weights as a PyTorch nn.RNN + nn.Linear state dict (safetensors).
+    Export(ExportArgs),
+}
+
+/// `micrornn import`.
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The weights: a .safetensors file.
+    pub file: PathBuf,
+    /// The characters in id order, as a JSON array of one-character strings [default: from
+    /// the file's metadata, as `micrornn export` writes it].
+    #[arg(long, value_name = "VOCAB")]
+    pub vocab: Option<PathBuf>,
+    /// Where to write the model file.
+    #[arg(long, value_name = "MODEL")]
+    pub out: PathBuf,
+}
+
+/// `micrornn export`.
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Model file.
+    pub model: PathBuf,
+    /// Where to write the safetensors file.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// Optimizers on the command line.
@@ -259,6 +292,8 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => train::run(args),
         Some(Command::Sample(args)) => generate::sample(&args).map(|()| Outcome::Done),
         Some(Command::Eval(args)) => generate::eval(&args).map(|()| Outcome::Done),
+        Some(Command::Import(args)) => import::run(&args).map(|()| Outcome::Done),
+        Some(Command::Export(args)) => export::run(&args).map(|()| Outcome::Done),
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
