@@ -808,3 +808,48 @@ fn import_export_round_trip_is_bit_identical_and_bad_weights_are_refused() {
         assert_refused(&dir, &args, expected);
     }
 }
+
+#[test]
+fn classify_reads_everything_from_the_file_and_refuses_what_it_cannot_use() {
+    let dir = scratch("classify");
+    let mut model = Box::new(micrornn::Rnn::<32, 32, 32>::ZERO);
+    model.b_y[1] = 1.0; // always "yes", with probability e/(1+e)
+    let contents = micrornn::format::Contents::<32>::classifier(&["a", "b"], &["no", "yes"]);
+    micrornn::host::model_file::save_contents(&dir.join("c.mrnn"), &*model, &contents).unwrap();
+    let out = run(&dir, &["classify", "c.mrnn", "a b a"]);
+    assert_success(&out);
+    let e = std::f64::consts::E;
+    assert_eq!(stdout(&out).trim(), format!("yes {:.4}", e / (1.0 + e)));
+    std::fs::write(
+        dir.join("labelled.tsv"),
+        "text\tlabel\na b\tyes\nb\tno\na\t1\n",
+    )
+    .unwrap();
+    let out = run(&dir, &["eval", "c.mrnn", "labelled.tsv"]);
+    assert_success(&out);
+    assert!(
+        stdout(&out).contains("accuracy 0.6667 (2/3)"),
+        "{}",
+        stdout(&out)
+    );
+
+    train_small(&dir);
+    std::fs::write(dir.join("bad.tsv"), "text\tlabel\na\tmaybe\n").unwrap();
+    assert_refused(
+        &dir,
+        &["classify", "c.mrnn", "a c"],
+        "word \"c\" is not in the model's vocabulary",
+    );
+    assert_refused(&dir, &["classify", "c.mrnn", "  "], "no words");
+    assert_refused(
+        &dir,
+        &["classify", "model.mrnn", "a"],
+        "is a language model, not a classifier",
+    );
+    assert_refused(&dir, &["sample", "c.mrnn"], "is a classifier");
+    assert_refused(
+        &dir,
+        &["eval", "c.mrnn", "bad.tsv"],
+        "label \"maybe\" is not a class",
+    );
+}

@@ -157,6 +157,9 @@ fn sample_model<const V: usize, const H: usize>(
 /// Runs `micrornn eval`.
 pub fn eval(args: &EvalArgs) -> Result<(), Fail> {
     let (bytes, header) = load(&args.model)?;
+    if header.task == format::Task::Classifier {
+        return crate::classify::eval(args, &bytes, &header);
+    }
     check_language_model(&args.model, &header)?;
     check_shape(&args.model, &header)?;
     let text = corpus::read_text(&args.file)

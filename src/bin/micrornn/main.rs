@@ -4,6 +4,7 @@
 //! micrornn train [CORPUS] [--hidden N] [--seq-len T] [--lr F] [--optimizer adagrad|sgd|adam] …
 //! micrornn sample MODEL [--len N] [--temperature F] [--top-k K] [--prime TEXT] [--seed N] [--zero-state]
 //! micrornn eval MODEL FILE [--json] [--zero-state]
+//! micrornn classify MODEL TEXT
 //! micrornn import FILE.safetensors [--vocab VOCAB.json] --out MODEL
 //! micrornn export MODEL --out FILE.safetensors
 //! ```
@@ -20,6 +21,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod classify;
 mod export;
 mod generate;
 mod import;
@@ -89,11 +91,23 @@ enum Command {
     Sample(SampleArgs),
     /// Mean cross-entropy of a model on a text file, in nats and bits per character.
     Eval(EvalArgs),
+    /// Name the class of a text with a classifier model file (prints the class and its
+    /// probability).
+    Classify(ClassifyArgs),
     /// Make a model file from PyTorch (nn.RNN + nn.Linear) or Keras (SimpleRNN + Dense)
     /// weights saved as safetensors.
     Import(ImportArgs),
     /// Write a model's weights as a PyTorch nn.RNN + nn.Linear state dict (safetensors).
     Export(ExportArgs),
+}
+
+/// `micrornn classify`.
+#[derive(Args)]
+pub struct ClassifyArgs {
+    /// Classifier model file (e.g. written by the sentiment example).
+    pub model: PathBuf,
+    /// The text: words separated by whitespace.
+    pub text: String,
 }
 
 /// `micrornn import`.
@@ -232,7 +246,7 @@ pub struct SampleArgs {
 pub struct EvalArgs {
     /// Model file written by `micrornn train`.
     pub model: PathBuf,
-    /// UTF-8 text to evaluate on.
+    /// UTF-8 text to evaluate on (for a classifier: `text<TAB>label` lines; prints accuracy).
     pub file: PathBuf,
     /// Print one JSON object instead of a sentence.
     #[arg(long)]
@@ -292,6 +306,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => train::run(args),
         Some(Command::Sample(args)) => generate::sample(&args).map(|()| Outcome::Done),
         Some(Command::Eval(args)) => generate::eval(&args).map(|()| Outcome::Done),
+        Some(Command::Classify(args)) => classify::run(&args).map(|()| Outcome::Done),
         Some(Command::Import(args)) => import::run(&args).map(|()| Outcome::Done),
         Some(Command::Export(args)) => export::run(&args).map(|()| Outcome::Done),
     };
