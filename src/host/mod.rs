@@ -12,6 +12,7 @@
 //! | [`optimizer`] | [`optimizer::AnyOptimizer`]: an optimizer chosen at run time, its memory on the heap |
 //! | [`checkpoint`] | everything needed to resume training bit for bit |
 //! | [`history`] | the loss history as CSV and as an SVG plot |
+//! | [`weights`] | PyTorch `nn.RNN`+`nn.Linear` and Keras `SimpleRNN`+`Dense` weights in and out as safetensors |
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
 pub mod atomic;
@@ -22,4 +23,5 @@ pub mod history;
 pub mod kernel_choice;
 pub mod model_file;
 pub mod optimizer;
+pub mod weights;
 pub mod words;

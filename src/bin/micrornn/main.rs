@@ -2,9 +2,12 @@
 //!
 //! ```text
 //! micrornn train [CORPUS] [--hidden N] [--seq-len T] [--lr F] [--optimizer adagrad|sgd|adam] …
-//! micrornn sample MODEL [--len N] [--temperature F] [--top-k K] [--prime TEXT] [--seed N]
-//! micrornn eval MODEL FILE [--json]
+//! micrornn sample MODEL [--len N] [--temperature F] [--top-k K] [--prime TEXT] [--seed N] [--zero-state]
+//! micrornn eval MODEL FILE [--json] [--zero-state]
 //! micrornn quantize MODEL --out MODEL.q8 [--calibrate FILE]
+//! micrornn classify MODEL TEXT
+//! micrornn import FILE.safetensors [--vocab VOCAB.json] --out MODEL
+//! micrornn export MODEL --out FILE.safetensors
 //! ```
 //!
 //! With no arguments it trains on the built-in corpus for a minute and prints samples.
@@ -19,7 +22,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod classify;
+mod export;
 mod generate;
+mod import;
 mod quantize;
 mod train;
 
@@ -89,6 +95,47 @@ enum Command {
     Eval(EvalArgs),
     /// Quantize a trained model: int8 weights, Q15 hidden state (sample/eval read the result).
     Quantize(quantize::QuantizeArgs),
+    /// Name the class of a text with a classifier model file (prints the class and its
+    /// probability).
+    Classify(ClassifyArgs),
+    /// Make a model file from PyTorch (nn.RNN + nn.Linear) or Keras (SimpleRNN + Dense)
+    /// weights saved as safetensors.
+    Import(ImportArgs),
+    /// Write a model's weights as a PyTorch nn.RNN + nn.Linear state dict (safetensors).
+    Export(ExportArgs),
+}
+
+/// `micrornn classify`.
+#[derive(Args)]
+pub struct ClassifyArgs {
+    /// Classifier model file (e.g. written by the sentiment example).
+    pub model: PathBuf,
+    /// The text: words separated by whitespace.
+    pub text: String,
+}
+
+/// `micrornn import`.
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The weights: a .safetensors file.
+    pub file: PathBuf,
+    /// The characters in id order, as a JSON array of one-character strings [default: from
+    /// the file's metadata, as `micrornn export` writes it].
+    #[arg(long, value_name = "VOCAB")]
+    pub vocab: Option<PathBuf>,
+    /// Where to write the model file.
+    #[arg(long, value_name = "MODEL")]
+    pub out: PathBuf,
+}
+
+/// `micrornn export`.
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Model file.
+    pub model: PathBuf,
+    /// Where to write the safetensors file.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// Optimizers on the command line.
@@ -192,6 +239,10 @@ pub struct SampleArgs {
     /// Seed of the draws [default: from the clock].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Start from the zero hidden state instead of the one stored in the model file (the
+    /// carried state at the end of training).
+    #[arg(long)]
+    pub zero_state: bool,
 }
 
 /// `micrornn eval`.
@@ -199,11 +250,14 @@ pub struct SampleArgs {
 pub struct EvalArgs {
     /// Model file written by `micrornn train`.
     pub model: PathBuf,
-    /// UTF-8 text to evaluate on.
+    /// UTF-8 text to evaluate on (for a classifier: `text<TAB>label` lines; prints accuracy).
     pub file: PathBuf,
     /// Print one JSON object instead of a sentence.
     #[arg(long)]
     pub json: bool,
+    /// Start from the zero hidden state instead of the one stored in the model file.
+    #[arg(long)]
+    pub zero_state: bool,
 }
 
 /// A failure: one line for the user.
@@ -261,6 +315,9 @@ fn main() -> ExitCode {
         Some(Command::Sample(args)) => generate::sample(&args).map(|()| Outcome::Done),
         Some(Command::Eval(args)) => generate::eval(&args).map(|()| Outcome::Done),
         Some(Command::Quantize(args)) => quantize::run(&args),
+        Some(Command::Classify(args)) => classify::run(&args).map(|()| Outcome::Done),
+        Some(Command::Import(args)) => import::run(&args).map(|()| Outcome::Done),
+        Some(Command::Export(args)) => export::run(&args).map(|()| Outcome::Done),
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,

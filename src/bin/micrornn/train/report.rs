@@ -7,7 +7,7 @@ use super::setup::BinTrainer;
 use crate::{Fail, Outcome, show};
 use micrornn::host::history::Record;
 use micrornn::host::{atomic, checkpoint, model_file};
-use micrornn::{CharVocab, DefaultRng, Rnn, Sampler, Sampling, eval};
+use micrornn::{CharVocab, DefaultRng, Rnn, Sampler, Sampling, eval, format};
 use rand_core::SeedableRng;
 use std::path::Path;
 
@@ -52,8 +52,15 @@ pub fn finish<const V: usize, const H: usize>(
     };
     last_record(&mut run, trainer, plan, seconds, val);
 
-    // Save: model, checkpoint, history. Each file is replaced atomically.
-    model_file::save(&plan.out, &*trainer.buffers.model, vocab, vocab.len())
+    // Save: model (with the carried state it was validated from), checkpoint, history. Each
+    // file is replaced atomically.
+    let metadata = metadata(plan, trainer, val);
+    let contents = format::Contents {
+        initial_hidden: Some(&trainer.state.hidden),
+        metadata: &metadata,
+        ..format::Contents::language_model(vocab.chars(), vocab.len())
+    };
+    model_file::save_contents(&plan.out, &*trainer.buffers.model, &contents)
         .map_err(|e| Fail::new(format!("--out {}: {e}", show(&plan.out))))?;
     write_checkpoint(plan, trainer, rng, vocab)?;
     atomic::write(&plan.history_csv, run.history.to_csv().as_bytes())
@@ -80,6 +87,38 @@ pub fn finish<const V: usize, const H: usize>(
     } else {
         Outcome::Done
     })
+}
+
+/// The run's settings and results as the model file's `key=value` metadata.
+fn metadata<const V: usize, const H: usize>(
+    plan: &Plan,
+    trainer: &BinTrainer<'_, V, H>,
+    val: Option<eval::Loss>,
+) -> String {
+    let s = &plan.settings;
+    let window = s.window.map_or("none".to_string(), |w| w.to_string());
+    let val = val.map_or("none".to_string(), |v| format!("{}", v.per_symbol()));
+    let corpus = plan.corpus_name.replace(['\n', '\r'], " ");
+    [
+        format!("trained_by=micrornn {}", env!("CARGO_PKG_VERSION")),
+        format!("corpus={corpus}"),
+        format!("corpus_chars={}", s.corpus_chars),
+        format!("train_chars={}", plan.train_len),
+        format!("hidden={H}"),
+        format!("seq_len={}", s.seq_len),
+        format!("optimizer={}", s.optimizer),
+        format!("lr={}", s.lr),
+        format!("lr_decay={}", s.lr_decay),
+        format!("clip={}", s.clip),
+        format!("bptt_window={window}"),
+        format!("val_fraction={}", s.val_fraction),
+        format!("seed={}", s.seed),
+        format!("iterations={}", trainer.state.iteration),
+        format!("epoch={}", trainer.state.epoch),
+        format!("val_loss_per_char={val}"),
+        "initial_hidden=the carried state at the end of training".to_string(),
+    ]
+    .join("\n")
 }
 
 /// The history's last row is the end of the run, with the final validation loss.
