@@ -10,7 +10,9 @@
 //! | [`rnn`] | [`Rnn`]: the parameters, [`Rnn::step`], [`Rnn::logits`] |
 //! | [`init`] | random initialization (uniform, Gaussian) written with `libm` |
 //! | [`bptt`] | [`Tape`]: truncated back-propagation through time over one chunk |
+//! | [`batch`] | [`batch::BatchTape`]: BPTT over `B` streams at once, as matrix–matrix products |
 
+pub mod batch;
 pub mod bptt;
 pub mod init;
 pub mod rnn;

@@ -8,6 +8,7 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`batch_train`] | [`BatchTrainer`](batch_train::BatchTrainer): mini-batches of streams, shards that threads may share |
 //! | [`train`] | [`Trainer`](train::Trainer): chunking, carried hidden state, smoothed loss |
 //! | [`optim`] | SGD, momentum, Adagrad, Adam, written once over the parameter tensors |
 //! | [`clip`] | gradient clipping |
@@ -15,6 +16,7 @@
 //! | [`classify`] | many-to-one fit / predict / evaluate |
 //! | [`eval`] | the cross-entropy of a model on a token sequence |
 
+pub mod batch_train;
 pub mod classify;
 pub mod clip;
 pub mod eval;
