@@ -260,3 +260,48 @@ fn streams_split_the_data_into_parts() {
     let h = trainer.shards[0].hidden[0];
     assert!(trainer.shards.iter().flat_map(|s| s.hidden).all(|x| x == h));
 }
+
+/// The same seed gives the same model whatever the number of threads: shards are summed in
+/// shard order, never in the order threads finish.
+#[test]
+fn threads_do_not_change_the_model() {
+    use micrornn::host::threads::Threads;
+    let data = random_tokens(10, 400);
+    let config = TrainConfig {
+        seq_len: T,
+        ..TrainConfig::min_char_rnn(CLASSES)
+    };
+    let train = |threads: usize| {
+        let mut model = random_model(11);
+        let mut adam = Adam::new(0.01);
+        let mut shards = vec![Shard::<I, 2, T, H, O>::ZERO; 3];
+        let mut trainer = BatchTrainer::new(&mut model, &mut shards, &mut adam, config).unwrap();
+        let losses: Vec<u32> = (0..30)
+            .map(|_| {
+                trainer
+                    .train_chunk(&data, &Threads(threads))
+                    .unwrap()
+                    .loss
+                    .to_bits()
+            })
+            .collect();
+        let bits: Vec<u32> = model
+            .tensors()
+            .concat()
+            .iter()
+            .map(|x| x.to_bits())
+            .collect();
+        (losses, bits)
+    };
+    let one = train(1);
+    assert_eq!(train(2), one);
+    assert_eq!(train(3), one);
+    assert_ne!(one.1, {
+        let m = random_model(11);
+        m.tensors()
+            .concat()
+            .iter()
+            .map(|x| x.to_bits())
+            .collect::<Vec<_>>()
+    });
+}

@@ -1,6 +1,8 @@
 //! Heap placement of large zeroed structs, without building them on the stack first.
 
+use crate::model::batch::BatchTape;
 use crate::model::{Rnn, Tape};
+use crate::workflows::batch_train::Shard;
 use crate::workflows::optim::{Adagrad, Adam, Momentum};
 use std::boxed::Box;
 
@@ -15,6 +17,17 @@ pub unsafe trait Zeroable {}
 unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Rnn<I, H, O> {}
 // SAFETY: `Tape` holds only `f32` arrays and `usize` fields.
 unsafe impl<const T: usize, const H: usize, const O: usize> Zeroable for Tape<T, H, O> {}
+
+// SAFETY: `BatchTape` holds only `f32` arrays and `usize` fields.
+unsafe impl<const B: usize, const T: usize, const H: usize, const O: usize> Zeroable
+    for BatchTape<B, T, H, O>
+{
+}
+// SAFETY: `Shard` holds a `BatchTape`, an `Rnn`, `f32` arrays and an `f32`.
+unsafe impl<const I: usize, const B: usize, const T: usize, const H: usize, const O: usize> Zeroable
+    for Shard<I, B, T, H, O>
+{
+}
 
 /// A `Box<T>` whose bytes are all zero, allocated and zeroed in place on the heap.
 pub fn zeroed<T: Zeroable>() -> Box<T> {

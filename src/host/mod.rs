@@ -9,6 +9,7 @@
 //! | [`atomic`] | writing a file so that a crash never leaves it half-written (temp file, fsync, rename) |
 //! | [`model_file`] | model files on disk, in the [`crate::format`] encoding |
 //! | [`optimizer`] | [`optimizer::AnyOptimizer`]: an optimizer chosen at run time, its memory on the heap |
+//! | [`threads`] | [`threads::Threads`]: a batch's shards on several threads, deterministic |
 //! | [`checkpoint`] | everything needed to resume training bit for bit |
 //! | [`history`] | the loss history as CSV and as an SVG plot |
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
@@ -20,4 +21,5 @@ pub mod corpus;
 pub mod history;
 pub mod model_file;
 pub mod optimizer;
+pub mod threads;
 pub mod words;
