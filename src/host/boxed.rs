@@ -39,6 +39,17 @@ pub fn zeroed<T: Zeroable>() -> Box<T> {
     // just set to zero.
     unsafe { slot.assume_init() }
 }
+/// `n` zeroed `T`s on the heap, allocated and zeroed in place (a batch's shards).
+pub fn zeroed_slice<T: Zeroable>(n: usize) -> Box<[T]> {
+    let mut slots = Box::<[T]>::new_uninit_slice(n);
+    // SAFETY: the pointer comes from a live allocation of exactly `n` `T`s (or is dangling and
+    // well-aligned when nothing was allocated, where writing zero bytes is a no-op).
+    unsafe { slots.as_mut_ptr().write_bytes(0, n) };
+    // SAFETY: `T: Zeroable` promises that all-zero bytes are a valid `T`, and all bytes were
+    // just set to zero.
+    unsafe { slots.assume_init() }
+}
+
 // SAFETY: `Momentum`, `Adagrad` and `Adam` hold only `f32`, `u64` and `Rnn` fields; all-zero is a
 // valid value of each (learning rates of 0, to be set by the caller).
 unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Momentum<I, H, O> {}

@@ -10,6 +10,11 @@
 //! [`Progress`], the hidden state (`hidden` × `f32`), the model file's length (`u32`) and bytes,
 //! the number of optimizer memories (`u32`) and each as `f32`s in [`crate::Rnn::tensors`] order,
 //! then a CRC-32 of everything before it.
+//!
+//! A mini-batch run (`batch > 1`) sets bit 0 of the flags; its batch size (`u32`) then follows
+//! the progress, and every stream's hidden state (`batch × hidden × f32`, stream order) follows
+//! the optimizer memories. The single hidden state is then the last stream's (the one that ends
+//! where the validation text starts).
 
 use super::optimizer::{AnyOptimizer, OptimizerKind};
 use crate::format::{self, crc32};
@@ -48,6 +53,8 @@ pub struct Settings {
     pub corpus_chars: u64,
     /// [`super::corpus::fingerprint`] of the corpus.
     pub corpus_hash: u64,
+    /// Streams trained together (1: min-char-rnn's single sequence).
+    pub batch: usize,
 }
 
 /// Where the run stands (besides parameters, optimizer memory and hidden state).
@@ -83,6 +90,7 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     vocab: &CharVocab<N>,
     classes: usize,
     optimizer: &AnyOptimizer<I, H, O>,
+    streams: &[[f32; H]],
 ) -> Result<Vec<u8>, Error> {
     let model_bytes = super::model_file::to_bytes(model, vocab, classes)?;
     let memories = optimizer.memory();
@@ -91,7 +99,8 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     );
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
+    let batched = settings.batch > 1;
+    out.extend_from_slice(&u16::from(batched).to_le_bytes());
     for v in [settings.hidden, settings.vocab_bucket, settings.seq_len] {
         out.extend_from_slice(&(v as u32).to_le_bytes());
     }
@@ -112,6 +121,9 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     out.extend_from_slice(&rng.state());
     out.extend_from_slice(&optimizer.steps().to_le_bytes());
     debug_assert_eq!(out.len(), FIXED_LEN);
+    if batched {
+        out.extend_from_slice(&(settings.batch as u32).to_le_bytes());
+    }
     for v in state.hidden {
         out.extend_from_slice(&v.to_le_bytes());
     }
@@ -121,6 +133,13 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     for memory in memories {
         for tensor in memory.tensors() {
             for v in tensor {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+    if batched {
+        for stream in streams.iter().take(settings.batch) {
+            for v in stream {
                 out.extend_from_slice(&v.to_le_bytes());
             }
         }
@@ -156,7 +175,7 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
     if crc32(covered) != u32::from_le_bytes(stored.try_into().map_err(|_| Error::Truncated)?) {
         return Err(Error::ChecksumMismatch);
     }
-    r.u16()?;
+    let flags = r.u16()?;
     let hidden = r.u32()? as usize;
     let vocab_bucket = r.u32()? as usize;
     let seq_len = r.u32()? as usize;
@@ -184,6 +203,7 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         seed: r.u64()?,
         corpus_chars: r.u64()?,
         corpus_hash: r.u64()?,
+        batch: 1,
     };
     let iteration = r.u64()?;
     let epoch = r.u64()?;
@@ -198,7 +218,8 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         rng,
         optimizer_steps: r.u64()?,
     };
-    Ok((settings, progress))
+    let batch = if flags & 1 == 1 { r.u32()? as usize } else { 1 };
+    Ok((Settings { batch, ..settings }, progress))
 }
 
 /// Restores a checkpoint's parameters, vocabulary, optimizer memory and training state into the
@@ -213,6 +234,7 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
     model: &mut Rnn<I, H, O>,
     vocab: &mut CharVocab<N>,
     optimizer: &mut AnyOptimizer<I, H, O>,
+    streams: &mut Vec<[f32; H]>,
 ) -> Result<(TrainState<H>, crate::DefaultRng), Error> {
     use rand_core::SeedableRng;
     let (settings, progress) = read(bytes)?;
@@ -229,9 +251,10 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
     if optimizer.kind() != settings.optimizer {
         return Err(Error::CorruptModel("optimizer kind differs"));
     }
+    let batched = settings.batch > 1;
     let mut r = Reader {
         bytes,
-        at: FIXED_LEN,
+        at: FIXED_LEN + if batched { 4 } else { 0 },
     };
     let mut hidden = [0.0f32; H];
     for h in &mut hidden {
@@ -249,6 +272,16 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
             for v in tensor {
                 *v = r.f32()?;
             }
+        }
+    }
+    streams.clear();
+    if batched {
+        for _ in 0..settings.batch {
+            let mut stream = [0.0f32; H];
+            for h in &mut stream {
+                *h = r.f32()?;
+            }
+            streams.push(stream);
         }
     }
     optimizer.set_steps(progress.optimizer_steps);
@@ -334,8 +367,9 @@ mod tests {
             seed: 9,
             corpus_chars: 100,
             corpus_hash: 77,
+            batch: 1,
         };
-        let bytes = encode(&settings, &state, &rng, &model, &vocab, 3, &optimizer).unwrap();
+        let bytes = encode(&settings, &state, &rng, &model, &vocab, 3, &optimizer, &[]).unwrap();
         let (read_settings, progress) = read(&bytes).unwrap();
         assert_eq!(read_settings, settings);
         assert_eq!(progress.iteration, 3);
@@ -343,8 +377,16 @@ mod tests {
         let mut model2 = Rnn::<8, 4, 8>::ZERO;
         let mut vocab2 = CharVocab::<8>::new();
         let mut optimizer2 = AnyOptimizer::<8, 4, 8>::new(OptimizerKind::Adam, 0.01);
-        let (state2, mut rng2) =
-            restore(&bytes, &mut model2, &mut vocab2, &mut optimizer2).unwrap();
+        let mut streams = vec![[1.0; 4]];
+        let (state2, mut rng2) = restore(
+            &bytes,
+            &mut model2,
+            &mut vocab2,
+            &mut optimizer2,
+            &mut streams,
+        )
+        .unwrap();
+        assert!(streams.is_empty());
         assert_eq!((&model2, &vocab2, &state2), (&model, &vocab, &state));
         let (AnyOptimizer::Adam(a), AnyOptimizer::Adam(b)) = (&optimizer, &optimizer2) else {
             panic!("not adam");
@@ -362,6 +404,27 @@ mod tests {
         );
         assert_eq!(read(b"MRNN...."), Err(Error::NotAModel));
         let mut wrong = AnyOptimizer::<8, 4, 8>::new(OptimizerKind::Adagrad, 0.01);
-        assert!(restore(&bytes, &mut model2, &mut vocab2, &mut wrong).is_err());
+        assert!(restore(&bytes, &mut model2, &mut vocab2, &mut wrong, &mut streams).is_err());
+
+        // A batched run: its batch size and every stream's state come back.
+        let batched = Settings {
+            batch: 3,
+            ..settings
+        };
+        let states = [[0.5; 4], [-0.25; 4], [0.125; 4]];
+        let bytes = encode(
+            &batched, &state, &rng, &model, &vocab, 3, &optimizer, &states,
+        )
+        .unwrap();
+        assert_eq!(read(&bytes).unwrap().0, batched);
+        let (state3, _) = restore(
+            &bytes,
+            &mut model2,
+            &mut vocab2,
+            &mut optimizer2,
+            &mut streams,
+        )
+        .unwrap();
+        assert_eq!((state3, &streams[..]), (state, &states[..]));
     }
 }

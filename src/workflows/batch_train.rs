@@ -130,6 +130,31 @@ where
         optimizer: &'a mut P,
         config: TrainConfig,
     ) -> Result<Self, Error> {
+        let smooth_loss = kernels::math::ln(config.classes.max(1) as f32) * config.seq_len as f32;
+        let start = BatchState {
+            position: 0,
+            iteration: 0,
+            epoch: 0,
+            smooth_loss,
+        };
+        let trainer = Self::resume(model, shards, optimizer, config, start)?;
+        for shard in trainer.shards.iter_mut() {
+            shard.hidden = [[0.0; H]; B];
+        }
+        Ok(trainer)
+    }
+
+    /// A run continuing from `state`, with the hidden states the shards hold.
+    ///
+    /// # Errors
+    /// As [`BatchTrainer::new`].
+    pub fn resume(
+        model: &'a mut Rnn<I, H, O>,
+        shards: &'a mut [Shard<I, B, T, H, O>],
+        optimizer: &'a mut P,
+        config: TrainConfig,
+        state: BatchState,
+    ) -> Result<Self, Error> {
         if shards.is_empty() || B == 0 {
             return Err(Error::InvalidSetting("a batch needs at least one stream"));
         }
@@ -147,21 +172,12 @@ where
                 "batched training uses full BPTT (no window)",
             ));
         }
-        for shard in shards.iter_mut() {
-            shard.hidden = [[0.0; H]; B];
-        }
-        let smooth_loss = kernels::math::ln(config.classes as f32) * config.seq_len as f32;
         Ok(Self {
             model,
             shards,
             optimizer,
             config,
-            state: BatchState {
-                position: 0,
-                iteration: 0,
-                epoch: 0,
-                smooth_loss,
-            },
+            state,
         })
     }
 

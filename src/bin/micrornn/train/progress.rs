@@ -145,7 +145,8 @@ fn step<const V: usize, const H: usize>(
 
 /// The number of iterations this run does, if the budget counts them.
 fn iteration_target(plan: &Plan) -> Option<u64> {
-    let chunks_per_epoch = ((plan.split().0.len() - 1) / plan.settings.seq_len) as u64;
+    let part = plan.split().0.len() / plan.settings.batch;
+    let chunks_per_epoch = ((part - 1) / plan.settings.seq_len) as u64;
     match plan.budget {
         Budget::Iters(n) => Some(n),
         Budget::Epochs(n) => Some(n.saturating_mul(chunks_per_epoch)),
@@ -201,7 +202,8 @@ fn update_bar<const V: usize, const H: usize>(
         Budget::Seconds(_) => bar.set_position(run.start.elapsed().as_millis() as u64),
         _ => bar.set_position(iteration - run.start_iteration),
     }
-    let chars = (iteration - run.start_iteration) as f64 * plan.settings.seq_len as f64;
+    let chars = (iteration - run.start_iteration) as f64
+        * (plan.settings.seq_len * plan.settings.batch) as f64;
     bar.set_message(format!(
         "iter {iteration} · loss {:.3} nats/char · {} chars/s",
         smooth_per_char(plan, trainer),

@@ -63,7 +63,8 @@ pub fn finish<const V: usize, const H: usize>(
     let iteration = trainer.state.iteration;
     let summary = Summary {
         iterations: iteration,
-        chars: (iteration - run.start_iteration) * plan.settings.seq_len as u64,
+        chars: (iteration - run.start_iteration)
+            * (plan.settings.seq_len * plan.settings.batch) as u64,
         seconds,
         train_seconds: run.train_time.as_secs_f64(),
         smooth_loss: trainer.state.smooth_loss,
@@ -121,6 +122,7 @@ pub fn write_checkpoint<const V: usize, const H: usize>(
         vocab,
         vocab.len(),
         trainer.optimizer,
+        &trainer.streams(),
     )
     .map_err(|e| Fail::new(format!("checkpoint: {e}")))?;
     atomic::write(&plan.checkpoint, &bytes)
@@ -140,8 +142,13 @@ fn title<const H: usize>(plan: &Plan) -> String {
     } else {
         String::new()
     };
+    let batch = if s.batch > 1 {
+        format!(", batch {}", s.batch)
+    } else {
+        String::new()
+    };
     format!(
-        "micrornn on {corpus}: hidden {H}, {} lr {}{decay}, seq-len {}",
+        "micrornn on {corpus}: hidden {H}, {} lr {}{decay}, seq-len {}{batch}",
         s.optimizer, s.lr, s.seq_len
     )
 }
@@ -220,6 +227,8 @@ fn summary_json(plan: &Plan, summary: &Summary, hidden: usize, classes: usize) -
         "vocab": classes,
         "vocab_bucket": s.vocab_bucket,
         "seq_len": s.seq_len,
+        "batch": s.batch,
+        "threads": plan.threads,
         "optimizer": s.optimizer.to_string(),
         "lr": s.lr,
         "lr_decay": s.lr_decay,
