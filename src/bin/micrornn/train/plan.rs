@@ -304,7 +304,7 @@ fn mismatch(path: &Path, name: &str, stored: &str, given: &str) -> Fail {
 
 /// Refuses settings out of their ranges (whether given or read from a checkpoint).
 fn check_settings(s: &Settings) -> Result<(), Fail> {
-    if s.batch != 1 && (s.batch % crate::SHARD != 0 || s.batch > crate::MAX_BATCH) {
+    if s.batch != 1 && (!s.batch.is_multiple_of(crate::SHARD) || s.batch > crate::MAX_BATCH) {
         return Err(Fail::new(format!(
             "--batch {} must be 1 or a multiple of {} up to {}",
             s.batch,
