@@ -105,12 +105,13 @@ pub mod model;
 pub mod workflows;
 
 pub use codec::format;
+pub use codec::qformat;
 pub use codec::vocab::CharVocab;
 pub use error::Error;
 #[cfg(feature = "std")]
 pub use host::boxed::{Zeroable, zeroed as boxed_zeroed};
 pub use model::init;
-pub use model::{Input, Live, Rnn, Sequence, Tape, Targets};
+pub use model::{Input, Live, QRnn, Rnn, Sequence, Tape, Targets};
 pub use workflows::clip::{Clip, global_sum_squares, live_sum_squares};
 pub use workflows::optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
 pub use workflows::sample::{Sampler, Sampling, argmax};

@@ -15,6 +15,8 @@ pub unsafe trait Zeroable {}
 
 // SAFETY: `Rnn` is `#[repr(C)]` and holds only `f32` arrays.
 unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Rnn<I, H, O> {}
+// SAFETY: `QRnn` is `#[repr(C)]` and holds only integer arrays and one `f32`.
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for crate::QRnn<I, H, O> {}
 // SAFETY: `Tape` holds only `f32` arrays and `usize` fields.
 unsafe impl<const T: usize, const H: usize, const O: usize> Zeroable for Tape<T, H, O> {}
 

@@ -17,6 +17,7 @@
 //! where the validation text starts).
 
 use super::optimizer::{AnyOptimizer, OptimizerKind};
+use crate::codec::bytes::{ByteReader, ByteWriter};
 use crate::format::{self, crc32};
 use crate::{CharVocab, Error, Rnn, TrainState};
 
@@ -94,58 +95,59 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
 ) -> Result<Vec<u8>, Error> {
     let model_bytes = super::model_file::to_bytes(model, vocab, classes)?;
     let memories = optimizer.memory();
-    let mut out = Vec::with_capacity(
-        FIXED_LEN + 4 * H + 8 + model_bytes.len() + memories.len() * Rnn::<I, H, O>::SIZE + 4,
-    );
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
     let batched = settings.batch > 1;
-    out.extend_from_slice(&u16::from(batched).to_le_bytes());
+    let len = FIXED_LEN
+        + 4 * H
+        + 4
+        + model_bytes.len()
+        + 4
+        + memories.len() * 4 * Rnn::<I, H, O>::PARAMETERS
+        + if batched { 4 + 4 * settings.batch * H } else { 0 }
+        + 4;
+    let mut out = vec![0u8; len];
+    let mut w = ByteWriter::new(&mut out);
+    w.put(&MAGIC)?;
+    w.put_u16(VERSION)?;
+    w.put_u16(u16::from(batched))?;
     for v in [settings.hidden, settings.vocab_bucket, settings.seq_len] {
-        out.extend_from_slice(&(v as u32).to_le_bytes());
+        w.put_size(v)?;
     }
-    out.extend_from_slice(&u32::from(settings.optimizer.code()).to_le_bytes());
+    w.put_u32(u32::from(settings.optimizer.code()))?;
     for v in [settings.lr, settings.clip, settings.lr_decay] {
-        out.extend_from_slice(&v.to_le_bytes());
+        w.put_f32(v)?;
     }
-    let window = settings.window.map_or(u32::MAX, |w| w as u32);
-    out.extend_from_slice(&window.to_le_bytes());
-    out.extend_from_slice(&settings.val_fraction.to_le_bytes());
+    w.put_u32(settings.window.map_or(u32::MAX, |w| w as u32))?;
+    w.put_f32(settings.val_fraction)?;
     for v in [settings.seed, settings.corpus_chars, settings.corpus_hash] {
-        out.extend_from_slice(&v.to_le_bytes());
+        w.put_u64(v)?;
     }
     for v in [state.iteration, state.epoch, state.position as u64] {
-        out.extend_from_slice(&v.to_le_bytes());
+        w.put_u64(v)?;
     }
-    out.extend_from_slice(&state.smooth_loss.to_le_bytes());
-    out.extend_from_slice(&rng.state());
-    out.extend_from_slice(&optimizer.steps().to_le_bytes());
-    debug_assert_eq!(out.len(), FIXED_LEN);
+    w.put_f32(state.smooth_loss)?;
+    w.put(&rng.state())?;
+    w.put_u64(optimizer.steps())?;
+    debug_assert_eq!(w.position(), FIXED_LEN);
     if batched {
-        out.extend_from_slice(&(settings.batch as u32).to_le_bytes());
+        w.put_size(settings.batch)?;
     }
-    for v in state.hidden {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out.extend_from_slice(&(model_bytes.len() as u32).to_le_bytes());
-    out.extend_from_slice(&model_bytes);
-    out.extend_from_slice(&(memories.len() as u32).to_le_bytes());
+    w.put_f32s(&state.hidden)?;
+    w.put_size(model_bytes.len())?;
+    w.put(&model_bytes)?;
+    w.put_size(memories.len())?;
     for memory in memories {
         for tensor in memory.tensors() {
-            for v in tensor {
-                out.extend_from_slice(&v.to_le_bytes());
-            }
+            w.put_f32s(tensor)?;
         }
     }
     if batched {
-        for stream in streams.iter().take(settings.batch) {
-            for v in stream {
-                out.extend_from_slice(&v.to_le_bytes());
-            }
+        let zero = [0.0f32; H];
+        for b in 0..settings.batch {
+            w.put_f32s(streams.get(b).unwrap_or(&zero))?;
         }
     }
-    let crc = crc32(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
+    w.put_u32(crc32(w.written()))?;
+    debug_assert_eq!(w.position(), len);
     Ok(out)
 }
 
@@ -161,7 +163,7 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         None if MAGIC.starts_with(bytes) => return Err(Error::Truncated),
         _ => return Err(Error::NotAModel),
     }
-    let mut r = Reader { bytes, at: 4 };
+    let mut r = ByteReader::at(bytes, MAGIC.len());
     let version = r.u16()?;
     if version != VERSION {
         return Err(Error::UnsupportedVersion(version));
@@ -172,13 +174,13 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         .filter(|&n| n >= FIXED_LEN)
         .map(|n| bytes.split_at(n))
         .ok_or(Error::Truncated)?;
-    if crc32(covered) != u32::from_le_bytes(stored.try_into().map_err(|_| Error::Truncated)?) {
+    if crc32(covered) != ByteReader::new(stored).u32()? {
         return Err(Error::ChecksumMismatch);
     }
     let flags = r.u16()?;
-    let hidden = r.u32()? as usize;
-    let vocab_bucket = r.u32()? as usize;
-    let seq_len = r.u32()? as usize;
+    let hidden = r.size()?;
+    let vocab_bucket = r.size()?;
+    let seq_len = r.size()?;
     let optimizer = u8::try_from(r.u32()?)
         .ok()
         .and_then(OptimizerKind::from_code)
@@ -209,7 +211,12 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
     let epoch = r.u64()?;
     let position = r.u64()?;
     let smooth_loss = r.f32()?;
-    let rng = r.take(16)?.try_into().map_err(|_| Error::Truncated)?;
+    let rng: [u8; 16] = r.array()?;
+    // xoshiro never reaches the all-zero state, and seeding from it gives another generator:
+    // the run could not resume as it was (found by fuzzing).
+    if rng == [0; 16] {
+        return Err(Error::CorruptModel("RNG state is all zero"));
+    }
     let progress = Progress {
         iteration,
         epoch,
@@ -218,7 +225,7 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         rng,
         optimizer_steps: r.u64()?,
     };
-    let batch = if flags & 1 == 1 { r.u32()? as usize } else { 1 };
+    let batch = if flags & 1 == 1 { r.size()? } else { 1 };
     Ok((Settings { batch, ..settings }, progress))
 }
 
@@ -252,35 +259,26 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
         return Err(Error::CorruptModel("optimizer kind differs"));
     }
     let batched = settings.batch > 1;
-    let mut r = Reader {
-        bytes,
-        at: FIXED_LEN + if batched { 4 } else { 0 },
-    };
+    let mut r = ByteReader::at(bytes, FIXED_LEN + if batched { 4 } else { 0 });
     let mut hidden = [0.0f32; H];
-    for h in &mut hidden {
-        *h = r.f32()?;
-    }
-    let model_len = r.u32()? as usize;
+    r.f32s_into(&mut hidden)?;
+    let model_len = r.size()?;
     let header = format::decode(r.take(model_len)?, model, vocab)?;
-    let memories = r.u32()? as usize;
+    let memories = r.size()?;
     let mut slots = optimizer.memory_mut();
     if memories != slots.len() {
         return Err(Error::CorruptModel("optimizer memory count differs"));
     }
     for memory in &mut slots {
         for tensor in memory.tensors_mut() {
-            for v in tensor {
-                *v = r.f32()?;
-            }
+            r.f32s_into(tensor)?;
         }
     }
     streams.clear();
     if batched {
         for _ in 0..settings.batch {
             let mut stream = [0.0f32; H];
-            for h in &mut stream {
-                *h = r.f32()?;
-            }
+            r.f32s_into(&mut stream)?;
             streams.push(stream);
         }
     }
@@ -295,41 +293,6 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
     };
     let _ = header;
     Ok((state, crate::DefaultRng::from_seed(progress.rng)))
-}
-
-/// Sequential little-endian reads that fail with [`Error::Truncated`] at the end.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let end = self.at.checked_add(n).ok_or(Error::Truncated)?;
-        let slice = self.bytes.get(self.at..end).ok_or(Error::Truncated)?;
-        self.at = end;
-        Ok(slice)
-    }
-
-    fn array<const K: usize>(&mut self) -> Result<[u8; K], Error> {
-        self.take(K)?.try_into().map_err(|_| Error::Truncated)
-    }
-
-    fn u16(&mut self) -> Result<u16, Error> {
-        self.array().map(u16::from_le_bytes)
-    }
-
-    fn u32(&mut self) -> Result<u32, Error> {
-        self.array().map(u32::from_le_bytes)
-    }
-
-    fn u64(&mut self) -> Result<u64, Error> {
-        self.array().map(u64::from_le_bytes)
-    }
-
-    fn f32(&mut self) -> Result<f32, Error> {
-        self.array().map(f32::from_le_bytes)
-    }
 }
 
 #[cfg(test)]
@@ -426,5 +389,43 @@ mod tests {
         )
         .unwrap();
         assert_eq!((state3, &streams[..]), (state, &states[..]));
+    }
+
+    /// Fuzzing found a checkpoint with an all-zero RNG state (which xoshiro cannot reach) that
+    /// restored into a differently seeded generator; it is refused now.
+    #[test]
+    fn an_all_zero_rng_state_is_refused() {
+        let vocab = CharVocab::<4>::from_text("ab").unwrap();
+        let model = Rnn::<4, 3, 4>::ZERO;
+        let optimizer = AnyOptimizer::<4, 3, 4>::new(OptimizerKind::Sgd, 0.1);
+        let state = TrainState::<3>::start(&TrainConfig::min_char_rnn(2));
+        let settings = Settings {
+            hidden: 3,
+            vocab_bucket: 4,
+            seq_len: 4,
+            optimizer: OptimizerKind::Sgd,
+            lr: 0.1,
+            clip: 5.0,
+            lr_decay: 1.0,
+            window: None,
+            val_fraction: 0.1,
+            seed: 1,
+            corpus_chars: 10,
+            corpus_hash: 2,
+            batch: 1,
+        };
+        let rng = DefaultRng::seed_from_u64(1);
+        let mut bytes =
+            encode(&settings, &state, &rng, &model, &vocab, 2, &optimizer, &[]).unwrap();
+        assert!(read(&bytes).is_ok());
+        // The RNG state sits just before the optimizer's step count, at the end of the fixed part.
+        bytes[FIXED_LEN - 24..FIXED_LEN - 8].fill(0);
+        let end = bytes.len() - 4;
+        let crc = crc32(&bytes[..end]);
+        bytes[end..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            read(&bytes),
+            Err(Error::CorruptModel("RNG state is all zero"))
+        );
     }
 }

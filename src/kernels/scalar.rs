@@ -142,6 +142,8 @@ pub fn softmax(logits: &[f32], probs: &mut [f32]) -> f32 {
     if logits.is_empty() {
         return f32::NEG_INFINITY;
     }
+    // Only the overlap is written: the normalization below must not reach further.
+    let probs = probs.split_at_mut(logits.len().min(probs.len())).0;
     let mut sum = 0.0;
     for (p, &z) in probs.iter_mut().zip(logits) {
         *p = math::exp(z - max);

@@ -15,11 +15,13 @@
 //! | [`sample`] | temperature, top-k and greedy sampling; one categorical draw |
 //! | [`classify`] | many-to-one fit / predict / evaluate |
 //! | [`eval`] | the cross-entropy of a model on a token sequence |
+//! | [`quantized`] | the cross-entropy of, and sampling from, a quantized [`QRnn`](crate::QRnn) |
 
 pub mod batch_train;
 pub mod classify;
 pub mod clip;
 pub mod eval;
 pub mod optim;
+pub mod quantized;
 pub mod sample;
 pub mod train;

@@ -64,6 +64,9 @@ pub fn sample(args: &SampleArgs) -> Result<(), Fail> {
             args.temperature
         )));
     }
+    if let Some(quantized) = crate::quantize::sample_if_quantized(args) {
+        return quantized;
+    }
     let (bytes, header) = load(&args.model)?;
     check_shape(&args.model, &header)?;
     dispatch!(header.hidden, header.inputs, sample_model(args, &bytes))
@@ -119,6 +122,9 @@ fn sample_model<const V: usize, const H: usize>(
 
 /// Runs `micrornn eval`.
 pub fn eval(args: &EvalArgs) -> Result<(), Fail> {
+    if let Some(quantized) = crate::quantize::eval_if_quantized(args) {
+        return quantized;
+    }
     let (bytes, header) = load(&args.model)?;
     check_shape(&args.model, &header)?;
     let text = corpus::read_text(&args.file)

@@ -4,6 +4,7 @@
 //! micrornn train [CORPUS] [--hidden N] [--seq-len T] [--lr F] [--optimizer adagrad|sgd|adam] …
 //! micrornn sample MODEL [--len N] [--temperature F] [--top-k K] [--prime TEXT] [--seed N]
 //! micrornn eval MODEL FILE [--json]
+//! micrornn quantize MODEL --out MODEL.q8 [--calibrate FILE]
 //! ```
 //!
 //! With no arguments it trains on the built-in corpus for a minute and prints samples.
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod generate;
+mod quantize;
 mod train;
 
 /// Hidden sizes compiled into the binary.
@@ -92,6 +94,8 @@ enum Command {
     Sample(SampleArgs),
     /// Mean cross-entropy of a model on a text file, in nats and bits per character.
     Eval(EvalArgs),
+    /// Quantize a trained model: int8 weights, Q15 hidden state (sample/eval read the result).
+    Quantize(quantize::QuantizeArgs),
 }
 
 /// Optimizers on the command line.
@@ -267,6 +271,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => train::run(args),
         Some(Command::Sample(args)) => generate::sample(&args).map(|()| Outcome::Done),
         Some(Command::Eval(args)) => generate::eval(&args).map(|()| Outcome::Done),
+        Some(Command::Quantize(args)) => quantize::run(&args),
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
