@@ -118,6 +118,14 @@ pub use workflows::sample::{Sampler, Sampling, argmax};
 pub use workflows::train::{ChunkReport, TrainConfig, TrainState, Trainer};
 pub use workflows::{classify, eval};
 
+/// Mini-batch training: [`batch::BatchTrainer`], its [`batch::Shard`]s, [`batch::BatchTape`].
+pub mod batch {
+    pub use crate::model::batch::BatchTape;
+    pub use crate::workflows::batch_train::{
+        BatchState, BatchTrainer, Parallel, Sequential, Shard,
+    };
+}
+
 /// The random number generator of the examples and the binary: small, fast, 32-bit friendly, and
 /// reproducible from a `u64` seed on every target.
 pub use rand_xoshiro::Xoshiro128PlusPlus as DefaultRng;

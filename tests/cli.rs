@@ -886,3 +886,65 @@ fn classify_reads_everything_from_the_file_and_refuses_what_it_cannot_use() {
         "label \"maybe\" is not a class",
     );
 }
+
+/// A mini-batch run resumed from its checkpoint (on another number of threads) is bit-identical
+/// to one run; impossible batch settings are refused.
+#[test]
+fn batched_resume_is_bit_identical_to_one_run() {
+    let dir = scratch("batch-resume");
+    std::fs::write(dir.join("corpus.txt"), small_corpus()).unwrap();
+    let common = [
+        "train",
+        "corpus.txt",
+        "--hidden",
+        "32",
+        "--batch",
+        "16",
+        "--optimizer",
+        "adam",
+        "--sample-every",
+        "10",
+    ];
+    let run_with = |extra: &[&str]| {
+        let args: Vec<&str> = common.iter().chain(extra).copied().collect();
+        assert_success(&run(&dir, &args));
+    };
+    run_with(&["--iters", "30", "--threads", "1", "--out", "one.mrnn"]);
+    run_with(&["--iters", "13", "--threads", "2", "--out", "two.mrnn"]);
+    let resume = ["train", "corpus.txt", "--threads", "2", "--iters", "17"];
+    let args: Vec<&str> = resume
+        .iter()
+        .chain(&["--resume", "two.ckpt", "--out", "two.mrnn"])
+        .copied()
+        .collect();
+    assert_success(&run(&dir, &args));
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    assert!(read("one.mrnn") == read("two.mrnn"), "model files differ");
+    assert!(read("one.ckpt") == read("two.ckpt"), "checkpoints differ");
+
+    assert_refused(&dir, &["train", "corpus.txt", "--batch", "12"], "--batch");
+    assert_refused(
+        &dir,
+        &["train", "corpus.txt", "--batch", "16", "--bptt-window", "5"],
+        "--bptt-window",
+    );
+    assert_refused(&dir, &["train", "corpus.txt", "--batch", "256"], "streams");
+    assert_refused(
+        &dir,
+        &["train", "corpus.txt", "--threads", "0"],
+        "--threads",
+    );
+    assert_refused(
+        &dir,
+        &[
+            "train",
+            "corpus.txt",
+            "--batch",
+            "8",
+            "--resume",
+            "two.ckpt",
+        ],
+        "--batch 16, not 8",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

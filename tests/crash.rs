@@ -112,7 +112,8 @@ fn decode_checkpoint(bytes: &[u8]) -> Result<(u64, Vec<u32>), micrornn::Error> {
     let mut rnn = Box::new(Rnn::<V, H, V>::ZERO);
     let mut vocab = CharVocab::<V>::new();
     let mut optimizer = AnyOptimizer::<V, H, V>::new(settings.optimizer, settings.lr);
-    checkpoint::restore(bytes, &mut rnn, &mut vocab, &mut optimizer)?;
+    let mut streams = Vec::new();
+    checkpoint::restore(bytes, &mut rnn, &mut vocab, &mut optimizer, &mut streams)?;
     Ok((progress.iteration, bits(&rnn)))
 }
 

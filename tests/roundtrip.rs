@@ -134,10 +134,11 @@ prop_compose! {
         seed in any::<u64>(),
         corpus_chars in any::<u64>(),
         corpus_hash in any::<u64>(),
+        batch in 1usize..4,
     ) -> Settings {
         Settings {
             hidden: H, vocab_bucket: V, seq_len, optimizer, lr, clip, lr_decay, window,
-            val_fraction, seed, corpus_chars, corpus_hash,
+            val_fraction, seed, corpus_chars, corpus_hash, batch,
         }
     }
 }
@@ -178,8 +179,14 @@ proptest! {
         use rand_core::SeedableRng;
         let rng = DefaultRng::seed_from_u64(rng_seed);
         let optimizer = checkpoint_optimizer(settings.optimizer, &memory, steps);
-        let bytes = checkpoint::encode(&settings, &state, &rng, &model, &vocab, classes, &optimizer)
-            .expect("valid arguments");
+        // A batched run's streams: the state, negated for every other stream.
+        let streams: Vec<[f32; H]> = (0..settings.batch)
+            .map(|b| state.hidden.map(|x| if b % 2 == 1 { -x } else { x }))
+            .collect();
+        let bytes = checkpoint::encode(
+            &settings, &state, &rng, &model, &vocab, classes, &optimizer, &streams,
+        )
+        .expect("valid arguments");
         let (read_settings, progress) = checkpoint::read(&bytes).expect("own encoding");
         // Settings hold floats: compare them by their bits (through Debug, which prints NaN as NaN
         // and keeps -0), and the floats themselves by bits.
@@ -197,8 +204,16 @@ proptest! {
         let mut model2 = Box::new(Rnn::<V, H, V>::ZERO);
         let mut vocab2 = CharVocab::<V>::new();
         let mut optimizer2 = AnyOptimizer::<V, H, V>::new(settings.optimizer, 1.0);
-        let (state2, rng2) = checkpoint::restore(&bytes, &mut model2, &mut vocab2, &mut optimizer2)
-            .expect("own encoding");
+        let mut streams2 = Vec::new();
+        let (state2, rng2) = checkpoint::restore(
+            &bytes, &mut model2, &mut vocab2, &mut optimizer2, &mut streams2,
+        )
+        .expect("own encoding");
+        let stream_bits = |s: &[[f32; H]]| -> Vec<[u32; H]> {
+            s.iter().map(|h| h.map(f32::to_bits)).collect()
+        };
+        let expected = if settings.batch > 1 { stream_bits(&streams) } else { Vec::new() };
+        prop_assert_eq!(stream_bits(&streams2), expected);
         prop_assert_eq!(bits(&model2), bits(&model));
         prop_assert_eq!(&vocab2, &vocab);
         prop_assert_eq!(state2.hidden.map(f32::to_bits), state.hidden.map(f32::to_bits));

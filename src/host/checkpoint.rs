@@ -10,6 +10,11 @@
 //! [`Progress`], the hidden state (`hidden` × `f32`), the model file's length (`u32`) and bytes,
 //! the number of optimizer memories (`u32`) and each as `f32`s in [`crate::Rnn::tensors`] order,
 //! then a CRC-32 of everything before it.
+//!
+//! A mini-batch run (`batch > 1`) sets bit 0 of the flags; its batch size (`u32`) then follows
+//! the progress, and every stream's hidden state (`batch × hidden × f32`, stream order) follows
+//! the optimizer memories. The single hidden state is then the last stream's (the one that ends
+//! where the validation text starts).
 
 use super::optimizer::{AnyOptimizer, OptimizerKind};
 use crate::codec::bytes::{ByteReader, ByteWriter};
@@ -49,6 +54,8 @@ pub struct Settings {
     pub corpus_chars: u64,
     /// [`super::corpus::fingerprint`] of the corpus.
     pub corpus_hash: u64,
+    /// Streams trained together (1: min-char-rnn's single sequence).
+    pub batch: usize,
 }
 
 /// Where the run stands (besides parameters, optimizer memory and hidden state).
@@ -84,21 +91,28 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     vocab: &CharVocab<N>,
     classes: usize,
     optimizer: &AnyOptimizer<I, H, O>,
+    streams: &[[f32; H]],
 ) -> Result<Vec<u8>, Error> {
     let model_bytes = super::model_file::to_bytes(model, vocab, classes)?;
     let memories = optimizer.memory();
+    let batched = settings.batch > 1;
     let len = FIXED_LEN
         + 4 * H
         + 4
         + model_bytes.len()
         + 4
         + memories.len() * 4 * Rnn::<I, H, O>::PARAMETERS
+        + if batched {
+            4 + 4 * settings.batch * H
+        } else {
+            0
+        }
         + 4;
     let mut out = vec![0u8; len];
     let mut w = ByteWriter::new(&mut out);
     w.put(&MAGIC)?;
     w.put_u16(VERSION)?;
-    w.put_u16(0)?;
+    w.put_u16(u16::from(batched))?;
     for v in [settings.hidden, settings.vocab_bucket, settings.seq_len] {
         w.put_size(v)?;
     }
@@ -118,6 +132,9 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     w.put(&rng.state())?;
     w.put_u64(optimizer.steps())?;
     debug_assert_eq!(w.position(), FIXED_LEN);
+    if batched {
+        w.put_size(settings.batch)?;
+    }
     w.put_f32s(&state.hidden)?;
     w.put_size(model_bytes.len())?;
     w.put(&model_bytes)?;
@@ -125,6 +142,12 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     for memory in memories {
         for tensor in memory.tensors() {
             w.put_f32s(tensor)?;
+        }
+    }
+    if batched {
+        let zero = [0.0f32; H];
+        for b in 0..settings.batch {
+            w.put_f32s(streams.get(b).unwrap_or(&zero))?;
         }
     }
     w.put_u32(crc32(w.written()))?;
@@ -158,7 +181,7 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
     if crc32(covered) != ByteReader::new(stored).u32()? {
         return Err(Error::ChecksumMismatch);
     }
-    r.u16()?;
+    let flags = r.u16()?;
     let hidden = r.size()?;
     let vocab_bucket = r.size()?;
     let seq_len = r.size()?;
@@ -186,6 +209,7 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         seed: r.u64()?,
         corpus_chars: r.u64()?,
         corpus_hash: r.u64()?,
+        batch: 1,
     };
     let iteration = r.u64()?;
     let epoch = r.u64()?;
@@ -205,7 +229,8 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         rng,
         optimizer_steps: r.u64()?,
     };
-    Ok((settings, progress))
+    let batch = if flags & 1 == 1 { r.size()? } else { 1 };
+    Ok((Settings { batch, ..settings }, progress))
 }
 
 /// Restores a checkpoint's parameters, vocabulary, optimizer memory and training state into the
@@ -220,6 +245,7 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
     model: &mut Rnn<I, H, O>,
     vocab: &mut CharVocab<N>,
     optimizer: &mut AnyOptimizer<I, H, O>,
+    streams: &mut Vec<[f32; H]>,
 ) -> Result<(TrainState<H>, crate::DefaultRng), Error> {
     use rand_core::SeedableRng;
     let (settings, progress) = read(bytes)?;
@@ -236,7 +262,8 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
     if optimizer.kind() != settings.optimizer {
         return Err(Error::CorruptModel("optimizer kind differs"));
     }
-    let mut r = ByteReader::at(bytes, FIXED_LEN);
+    let batched = settings.batch > 1;
+    let mut r = ByteReader::at(bytes, FIXED_LEN + if batched { 4 } else { 0 });
     let mut hidden = [0.0f32; H];
     r.f32s_into(&mut hidden)?;
     let model_len = r.size()?;
@@ -249,6 +276,14 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
     for memory in &mut slots {
         for tensor in memory.tensors_mut() {
             r.f32s_into(tensor)?;
+        }
+    }
+    streams.clear();
+    if batched {
+        for _ in 0..settings.batch {
+            let mut stream = [0.0f32; H];
+            r.f32s_into(&mut stream)?;
+            streams.push(stream);
         }
     }
     optimizer.set_steps(progress.optimizer_steps);
@@ -299,8 +334,9 @@ mod tests {
             seed: 9,
             corpus_chars: 100,
             corpus_hash: 77,
+            batch: 1,
         };
-        let bytes = encode(&settings, &state, &rng, &model, &vocab, 3, &optimizer).unwrap();
+        let bytes = encode(&settings, &state, &rng, &model, &vocab, 3, &optimizer, &[]).unwrap();
         let (read_settings, progress) = read(&bytes).unwrap();
         assert_eq!(read_settings, settings);
         assert_eq!(progress.iteration, 3);
@@ -308,8 +344,16 @@ mod tests {
         let mut model2 = Rnn::<8, 4, 8>::ZERO;
         let mut vocab2 = CharVocab::<8>::new();
         let mut optimizer2 = AnyOptimizer::<8, 4, 8>::new(OptimizerKind::Adam, 0.01);
-        let (state2, mut rng2) =
-            restore(&bytes, &mut model2, &mut vocab2, &mut optimizer2).unwrap();
+        let mut streams = vec![[1.0; 4]];
+        let (state2, mut rng2) = restore(
+            &bytes,
+            &mut model2,
+            &mut vocab2,
+            &mut optimizer2,
+            &mut streams,
+        )
+        .unwrap();
+        assert!(streams.is_empty());
         assert_eq!((&model2, &vocab2, &state2), (&model, &vocab, &state));
         let (AnyOptimizer::Adam(a), AnyOptimizer::Adam(b)) = (&optimizer, &optimizer2) else {
             panic!("not adam");
@@ -327,7 +371,28 @@ mod tests {
         );
         assert_eq!(read(b"MRNN...."), Err(Error::NotAModel));
         let mut wrong = AnyOptimizer::<8, 4, 8>::new(OptimizerKind::Adagrad, 0.01);
-        assert!(restore(&bytes, &mut model2, &mut vocab2, &mut wrong).is_err());
+        assert!(restore(&bytes, &mut model2, &mut vocab2, &mut wrong, &mut streams).is_err());
+
+        // A batched run: its batch size and every stream's state come back.
+        let batched = Settings {
+            batch: 3,
+            ..settings
+        };
+        let states = [[0.5; 4], [-0.25; 4], [0.125; 4]];
+        let bytes = encode(
+            &batched, &state, &rng, &model, &vocab, 3, &optimizer, &states,
+        )
+        .unwrap();
+        assert_eq!(read(&bytes).unwrap().0, batched);
+        let (state3, _) = restore(
+            &bytes,
+            &mut model2,
+            &mut vocab2,
+            &mut optimizer2,
+            &mut streams,
+        )
+        .unwrap();
+        assert_eq!((state3, &streams[..]), (state, &states[..]));
     }
 
     /// Fuzzing found a checkpoint with an all-zero RNG state (which xoshiro cannot reach) that
@@ -351,9 +416,11 @@ mod tests {
             seed: 1,
             corpus_chars: 10,
             corpus_hash: 2,
+            batch: 1,
         };
         let rng = DefaultRng::seed_from_u64(1);
-        let mut bytes = encode(&settings, &state, &rng, &model, &vocab, 2, &optimizer).unwrap();
+        let mut bytes =
+            encode(&settings, &state, &rng, &model, &vocab, 2, &optimizer, &[]).unwrap();
         assert!(read(&bytes).is_ok());
         // The RNG state sits just before the optimizer's step count, at the end of the fixed part.
         bytes[FIXED_LEN - 24..FIXED_LEN - 8].fill(0);

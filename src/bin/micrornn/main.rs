@@ -32,6 +32,13 @@ mod train;
 /// Hidden sizes compiled into the binary.
 pub const HIDDEN_SIZES: [usize; 6] = [32, 64, 100, 128, 256, 512];
 
+/// Streams per shard of a batch (`--batch` is a multiple of it): each shard's steps are one
+/// matrix–matrix product, and threads share the shards.
+pub const SHARD: usize = 8;
+
+/// The largest `--batch`.
+pub const MAX_BATCH: usize = 256;
+
 /// Vocabulary buckets (model inputs = outputs) compiled into the binary.
 pub const VOCAB_BUCKETS: [usize; 5] = [32, 64, 96, 128, 256];
 
@@ -186,6 +193,14 @@ pub struct TrainArgs {
     /// Let each output's gradient flow back at most K steps [default: the whole chunk].
     #[arg(long, value_name = "K")]
     pub bptt_window: Option<usize>,
+    /// Train B streams at once (contiguous parts of the text, the gradient averaged over them):
+    /// 1, or a multiple of 8 up to 256 [default: 1].
+    #[arg(long, value_name = "B")]
+    pub batch: Option<usize>,
+    /// Threads sharing a batch's streams; the model is the same for any number [default: the
+    /// cores available, at most 2].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Stop after N iterations (chunks) in this run.
     #[arg(long, value_name = "N", conflicts_with_all = ["epochs", "time"])]
     pub iters: Option<u64>,

@@ -42,7 +42,7 @@ pub fn finish<const V: usize, const H: usize>(
         None
     } else {
         eval::cross_entropy_from(
-            trainer.buffers.model,
+            trainer.model,
             &trainer.state.hidden,
             val_ids,
             vocab.len(),
@@ -60,7 +60,7 @@ pub fn finish<const V: usize, const H: usize>(
         metadata: &metadata,
         ..format::Contents::language_model(vocab.chars(), vocab.len())
     };
-    model_file::save_contents(&plan.out, &*trainer.buffers.model, &contents)
+    model_file::save_contents(&plan.out, &*trainer.model, &contents)
         .map_err(|e| Fail::new(format!("--out {}: {e}", show(&plan.out))))?;
     write_checkpoint(plan, trainer, rng, vocab)?;
     atomic::write(&plan.history_csv, run.history.to_csv().as_bytes())
@@ -70,7 +70,8 @@ pub fn finish<const V: usize, const H: usize>(
     let iteration = trainer.state.iteration;
     let summary = Summary {
         iterations: iteration,
-        chars: (iteration - run.start_iteration) * plan.settings.seq_len as u64,
+        chars: (iteration - run.start_iteration)
+            * (plan.settings.seq_len * plan.settings.batch) as u64,
         seconds,
         train_seconds: run.train_time.as_secs_f64(),
         smooth_loss: trainer.state.smooth_loss,
@@ -156,10 +157,11 @@ pub fn write_checkpoint<const V: usize, const H: usize>(
         &plan.settings,
         &trainer.state,
         rng,
-        trainer.buffers.model,
+        trainer.model,
         vocab,
         vocab.len(),
-        trainer.buffers.optimizer,
+        trainer.optimizer,
+        &trainer.streams(),
     )
     .map_err(|e| Fail::new(format!("checkpoint: {e}")))?;
     atomic::write(&plan.checkpoint, &bytes)
@@ -179,8 +181,13 @@ fn title<const H: usize>(plan: &Plan) -> String {
     } else {
         String::new()
     };
+    let batch = if s.batch > 1 {
+        format!(", batch {}", s.batch)
+    } else {
+        String::new()
+    };
     format!(
-        "micrornn on {corpus}: hidden {H}, {} lr {}{decay}, seq-len {}",
+        "micrornn on {corpus}: hidden {H}, {} lr {}{decay}, seq-len {}{batch}",
         s.optimizer, s.lr, s.seq_len
     )
 }
@@ -196,7 +203,7 @@ fn print_summary<const V: usize, const H: usize>(
     let mut samples = String::new();
     for k in 0..3 {
         samples.push_str(&sample_text(
-            trainer.buffers.model,
+            trainer.model,
             &trainer.state.hidden,
             vocab,
             plan,
@@ -259,6 +266,8 @@ fn summary_json(plan: &Plan, summary: &Summary, hidden: usize, classes: usize) -
         "vocab": classes,
         "vocab_bucket": s.vocab_bucket,
         "seq_len": s.seq_len,
+        "batch": s.batch,
+        "threads": plan.threads,
         "optimizer": s.optimizer.to_string(),
         "lr": s.lr,
         "lr_decay": s.lr_decay,
