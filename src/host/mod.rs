@@ -11,7 +11,7 @@
 //! | [`optimizer`] | [`optimizer::AnyOptimizer`]: an optimizer chosen at run time, its memory on the heap |
 //! | [`checkpoint`] | everything needed to resume training bit for bit |
 //! | [`history`] | the loss history as CSV and as an SVG plot |
-//! | [`weights`] | PyTorch `nn.RNN`+`nn.Linear` and Keras `SimpleRNN`+`Dense` weights in and out as safetensors |
+//! | [`weights`] | PyTorch `nn.RNN`+`nn.Linear` and Keras `SimpleRNN`+`Dense` weights in and out as safetensors (and in from a numpy `.npz`, module `npz`) |
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
 pub mod atomic;
@@ -20,6 +20,7 @@ pub mod checkpoint;
 pub mod corpus;
 pub mod history;
 pub mod model_file;
+mod npz;
 pub mod optimizer;
 pub mod weights;
 pub mod words;
