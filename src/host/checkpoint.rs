@@ -230,6 +230,13 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         optimizer_steps: r.u64()?,
     };
     let batch = if flags & 1 == 1 { r.size()? } else { 1 };
+    // A batched checkpoint has at least 2 streams (`encode` sets the flag only then); with 0 or
+    // 1 its layout would be read as an unbatched one (found by fuzzing).
+    if batch < 2 && flags & 1 == 1 {
+        return Err(Error::CorruptModel(
+            "batched checkpoint with fewer than 2 streams",
+        ));
+    }
     Ok((Settings { batch, ..settings }, progress))
 }
 
@@ -431,5 +438,51 @@ mod tests {
             read(&bytes),
             Err(Error::CorruptModel("RNG state is all zero"))
         );
+    }
+
+    /// Fuzzing found a checkpoint flagged as batched with a batch size of 0: it read as batch 0,
+    /// restored with the unbatched layout and re-encoded as another checkpoint; a batched flag
+    /// with fewer than 2 streams is refused now.
+    #[test]
+    fn a_batched_flag_with_fewer_than_two_streams_is_refused() {
+        let vocab = CharVocab::<4>::from_text("ab").unwrap();
+        let model = Rnn::<4, 3, 4>::ZERO;
+        let optimizer = AnyOptimizer::<4, 3, 4>::new(OptimizerKind::Sgd, 0.1);
+        let state = TrainState::<3>::start(&TrainConfig::min_char_rnn(2));
+        let settings = Settings {
+            hidden: 3,
+            vocab_bucket: 4,
+            seq_len: 4,
+            optimizer: OptimizerKind::Sgd,
+            lr: 0.1,
+            clip: 5.0,
+            lr_decay: 1.0,
+            window: None,
+            val_fraction: 0.1,
+            seed: 1,
+            corpus_chars: 10,
+            corpus_hash: 2,
+            batch: 2,
+        };
+        let rng = DefaultRng::seed_from_u64(1);
+        let streams = [[0.5; 3], [-0.5; 3]];
+        let bytes = encode(
+            &settings, &state, &rng, &model, &vocab, 2, &optimizer, &streams,
+        )
+        .unwrap();
+        assert_eq!(read(&bytes).unwrap().0.batch, 2);
+        for batch in [0u32, 1] {
+            let mut edited = bytes.clone();
+            edited[FIXED_LEN..FIXED_LEN + 4].copy_from_slice(&batch.to_le_bytes());
+            let end = edited.len() - 4;
+            let crc = crc32(&edited[..end]);
+            edited[end..].copy_from_slice(&crc.to_le_bytes());
+            assert_eq!(
+                read(&edited),
+                Err(Error::CorruptModel(
+                    "batched checkpoint with fewer than 2 streams"
+                ))
+            );
+        }
     }
 }
