@@ -99,6 +99,10 @@ fn parse(bytes: &[u8]) -> Result<(Header, f32), Error> {
     if crc32(covered) != u32::from_le_bytes(array_at(stored, 0).ok_or(Error::Truncated)?) {
         return Err(Error::ChecksumMismatch);
     }
+    // Reserved: `encode` writes 0 (found by fuzzing: other flags decoded and were dropped).
+    if array_at::<2>(header, 6) != Some([0, 0]) {
+        return Err(Error::CorruptModel("reserved flags are not 0"));
+    }
     let field = |i: usize| array_at(header, 8 + 4 * i).map(|b| u32::from_le_bytes(b) as usize);
     let (Some(inputs), Some(hidden), Some(outputs), Some(classes), Some(vocab_len), Some(scale)) = (
         field(0),

@@ -175,3 +175,17 @@ fn a_nonzero_unused_vocabulary_slot_is_corrupt() {
     );
     assert!(try_decode(&bytes).is_ok());
 }
+
+/// Found by fuzzing (fuzz/ model_decode): non-zero reserved flags were accepted and dropped.
+#[test]
+fn nonzero_reserved_flags_are_corrupt() {
+    let (_, _, bytes) = sample();
+    let mut edited = bytes;
+    edited[7] = 8;
+    reseal(&mut edited);
+    assert_eq!(
+        read_header(&edited),
+        Err(Error::CorruptModel("reserved flags are not 0"))
+    );
+    assert!(try_decode(&edited).is_err());
+}
