@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the decoders and vocabularies with cargo-fuzz (libFuzzer): the model file decoder, the
+# Fuzzes the decoders and vocabularies with cargo-fuzz (libFuzzer): the model file decoders (f32
+# versions 1 and 2, and the quantized format), the
 # checkpoint decoder, CharVocab and WordVocab (targets in fuzz/fuzz_targets/).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]      default 60; each target runs that long
