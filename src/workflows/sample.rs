@@ -345,6 +345,31 @@ impl<'m, const I: usize, const H: usize, const O: usize> Sampler<'m, I, H, O> {
         self.sampling.pick(&self.logits, self.classes, rng)
     }
 
+    /// One greedy inference step, with no random number generator: picks the most likely next
+    /// token (the argmax of the live logits, the lowest id on ties), feeds it, and returns it —
+    /// what `pick` does with [`Sampling::GREEDY`], then [`Sampler::feed`].
+    ///
+    /// # Errors
+    /// [`Error::TokenOutOfRange`] if the picked class has no input row (a model with more
+    /// classes than inputs); the state is then unchanged.
+    ///
+    /// # Examples
+    /// ```
+    /// use micrornn::{Rnn, Sampler, Sampling};
+    /// let mut rnn = Rnn::<3, 4, 3>::ZERO;
+    /// rnn.b_y = [0.0, 2.0, 1.0]; // class 1 is always the most likely
+    /// let mut sampler = Sampler::new(&rnn, 3, Sampling::GREEDY)?;
+    /// sampler.feed(0)?;
+    /// assert_eq!(sampler.greedy_next()?, 1);
+    /// assert_eq!(sampler.greedy_next()?, 1);
+    /// # Ok::<(), micrornn::Error>(())
+    /// ```
+    pub fn greedy_next(&mut self) -> Result<usize, Error> {
+        let token = argmax(Classes::<O>::new(self.classes)?.of(&self.logits));
+        self.feed(token)?;
+        Ok(token)
+    }
+
     /// The softmax probabilities of the next token over the live classes (padded ones are 0).
     pub fn probabilities(&self, probs: &mut [f32; O]) {
         probs.fill(0.0);
