@@ -3,8 +3,15 @@
 //!
 //! ```sh
 //! cargo run --release --example sentiment [-- [TRAIN.tsv TEST.tsv] [--epochs N] [--seed S]
-//!     [--report-every N]]
+//!     [--report-every N] [--save MODEL]]
 //! ```
+//!
+//! `--save MODEL` writes a complete classifier file (format v2: the parameters, the word
+//! vocabulary, the class names `negative`/`positive` and the settings as metadata), which
+//! `micrornn classify MODEL "TEXT"` and `micrornn eval MODEL FILE.tsv` use on their own. The
+//! file holds the model padded to 32 outputs (the `micrornn` binary's compiled shape
+//! inputs = outputs); the 30 padded outputs are zero and masked (2 live classes), so its
+//! predictions are the trained model's.
 //!
 //! Settings (as in the notebook): H = 64, weights N(0, 1)/1000, SGD lr 0.02, gradients clipped
 //! to ±1, full back-propagation through the sentence, one update per sentence, training set
@@ -13,8 +20,9 @@
 //! notebook. Unlike the notebook, the back-propagation uses `W_hhᵀ` and the word ids are sorted.
 
 use micrornn::classify::{Classifier, ClassifierConfig, Example, Metrics};
+use micrornn::host::model_file;
 use micrornn::host::words::WordVocab;
-use micrornn::{Clip, DefaultRng, Rnn, Sgd, Tape};
+use micrornn::{Clip, DefaultRng, Rnn, Sgd, Tape, format};
 use rand_core::SeedableRng;
 use std::error::Error;
 use std::io::Write;
@@ -26,6 +34,8 @@ const MAX_WORDS: usize = 32;
 const HIDDEN: usize = 64;
 /// Positive and negative.
 const CLASSES: usize = 2;
+/// Their names, by label.
+const CLASS_NAMES: [&str; CLASSES] = ["negative", "positive"];
 /// Longest sentence, in words.
 const MAX_LEN: usize = 16;
 
@@ -41,6 +51,8 @@ pub struct Options {
     pub report_every: usize,
     /// Seed of the initialization and of the shuffles.
     pub seed: u64,
+    /// Where to save the trained classifier file, if anywhere.
+    pub save: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -52,6 +64,7 @@ impl Default for Options {
             epochs: 1000,
             report_every: 100,
             seed: 0,
+            save: None,
         }
     }
 }
@@ -198,7 +211,40 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
             wrong.join("\n")
         )?,
     }
+    if let Some(path) = &options.save {
+        save(path, &model, &vocab, options)?;
+        writeln!(out, "saved the classifier to {}", path.display())?;
+    }
     Ok(Outcome { vocab, reports })
+}
+
+/// Saves a complete classifier file, padded to the binary's shape `Rnn<32, 64, 32>`.
+fn save(
+    path: &Path,
+    model: &Rnn<MAX_WORDS, HIDDEN, CLASSES>,
+    vocab: &WordVocab,
+    options: &Options,
+) -> Result<(), Box<dyn Error>> {
+    let mut padded = Rnn::<MAX_WORDS, HIDDEN, MAX_WORDS>::boxed_zero();
+    padded.w_xh = model.w_xh;
+    padded.w_hh = model.w_hh;
+    padded.b_h = model.b_h;
+    padded.w_hy[..CLASSES].copy_from_slice(&model.w_hy);
+    padded.b_y[..CLASSES].copy_from_slice(&model.b_y);
+    let words: Vec<&str> = vocab.words().iter().map(String::as_str).collect();
+    let metadata = format!(
+        "trained_by=examples/sentiment.rs\ntrain={}\nhidden={HIDDEN}\noptimizer=sgd\nlr=0.02\n\
+         clip=1\ninit_scale=0.001\nepochs={}\nseed={}\noutputs_trained={CLASSES}",
+        options.train.display().to_string().replace('\n', " "),
+        options.epochs,
+        options.seed
+    );
+    let contents = format::Contents {
+        metadata: &metadata,
+        ..format::Contents::classifier(&words, &CLASS_NAMES)
+    };
+    model_file::save_contents(path, &*padded, &contents)?;
+    Ok(())
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -211,6 +257,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             "--epochs" => options.epochs = value()?.parse()?,
             "--seed" => options.seed = value()?.parse()?,
             "--report-every" => options.report_every = value()?.parse()?,
+            "--save" => options.save = Some(PathBuf::from(value()?)),
             _ => files.push(PathBuf::from(arg)),
         }
     }

@@ -140,17 +140,26 @@ pub mod model;
 pub mod workflows;
 
 pub use codec::format;
+pub use codec::qformat;
 pub use codec::vocab::CharVocab;
 pub use error::Error;
 #[cfg(feature = "std")]
 pub use host::boxed::{Zeroable, zeroed as boxed_zeroed};
 pub use model::init;
-pub use model::{Classes, Input, Live, Rnn, Sequence, Tape, Targets};
+pub use model::{Classes, Input, Live, QRnn, Rnn, Sequence, Tape, Targets};
 pub use workflows::clip::{Clip, global_sum_squares, live_sum_squares};
 pub use workflows::optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
 pub use workflows::sample::{Sampler, Sampling, argmax};
 pub use workflows::train::{ChunkReport, TrainConfig, TrainState, Trainer};
 pub use workflows::{classify, eval};
+
+/// Mini-batch training: [`batch::BatchTrainer`], its [`batch::Shard`]s, [`batch::BatchTape`].
+pub mod batch {
+    pub use crate::model::batch::BatchTape;
+    pub use crate::workflows::batch_train::{
+        BatchState, BatchTrainer, Parallel, Sequential, Shard,
+    };
+}
 
 /// The random number generator of the examples and the binary: small, fast, 32-bit friendly, and
 /// reproducible from a `u64` seed on every target.

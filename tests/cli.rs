@@ -655,3 +655,296 @@ fn learns_tinyshakespeare() {
     assert!(val < 3.0, "validation loss {val}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `eval --json` on `file`, with extra arguments: nats per char.
+fn eval_nats(dir: &Path, model: &str, file: &str, extra: &[&str]) -> f64 {
+    let mut args = vec!["eval", model, file, "--json"];
+    args.extend_from_slice(extra);
+    let out = run(dir, &args);
+    assert_success(&out);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    json["nats_per_char"].as_f64().unwrap()
+}
+
+#[test]
+fn the_model_file_stores_the_carried_state_and_eval_reproduces_the_validation_loss() {
+    let dir = scratch("carried-state");
+    let corpus = small_corpus();
+    std::fs::write(dir.join("corpus.txt"), &corpus).unwrap();
+    let args = [
+        "train",
+        "corpus.txt",
+        "--hidden",
+        "32",
+        "--iters",
+        "400",
+        "--sample-every",
+        "0",
+        "--json",
+    ];
+    let out = run(&dir, &args);
+    assert_success(&out);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let trained_val = json["val_loss_per_char"].as_f64().unwrap();
+
+    // The file says what it was trained on; its metadata gives the validation split.
+    let bytes = std::fs::read(dir.join("model.mrnn")).unwrap();
+    let mut model = Box::new(micrornn::Rnn::<32, 32, 32>::ZERO);
+    let mut vocab = micrornn::CharVocab::<32>::new();
+    let mut hidden = [0.0f32; 32];
+    let decoded =
+        micrornn::format::decode_contents(&bytes, &mut model, &mut vocab, &mut hidden).unwrap();
+    assert_eq!(decoded.header.version, 2);
+    assert!(
+        hidden.iter().any(|&h| h != 0.0),
+        "the carried state is stored"
+    );
+    let metadata = decoded.metadata;
+    assert_eq!(metadata.get("hidden"), Some("32"));
+    assert_eq!(metadata.get("optimizer"), Some("adagrad"));
+    assert_eq!(metadata.get("iterations"), Some("400"));
+    let train_chars: usize = metadata.get("train_chars").unwrap().parse().unwrap();
+    let val_text: String = corpus.chars().skip(train_chars).collect();
+    std::fs::write(dir.join("val.txt"), &val_text).unwrap();
+
+    // Same state, same text: the same loss as printed at the end of training.
+    let eval_val = eval_nats(&dir, "model.mrnn", "val.txt", &[]);
+    assert!(
+        (eval_val - trained_val).abs() <= 1e-4,
+        "eval {eval_val} vs training's validation {trained_val}"
+    );
+    let stored: f64 = metadata.get("val_loss_per_char").unwrap().parse().unwrap();
+    assert!((stored - trained_val).abs() <= 1e-6);
+    // --zero-state is the old behaviour: another start, another loss.
+    let zero = eval_nats(&dir, "model.mrnn", "val.txt", &["--zero-state"]);
+    assert!(
+        (zero - eval_val).abs() > 1e-6,
+        "zero state {zero} vs stored {eval_val}"
+    );
+
+    // Sampling starts from the stored state too: greedy text differs from the zero state's
+    // unless the two states lead to the same characters, and both succeed.
+    let greedy = |extra: &[&str]| {
+        let mut args = vec!["sample", "model.mrnn", "--temperature", "0", "--len", "60"];
+        args.extend_from_slice(extra);
+        let out = run(&dir, &args);
+        assert_success(&out);
+        stdout(&out)
+    };
+    let from_stored = greedy(&[]);
+    assert_eq!(from_stored, greedy(&[]), "greedy sampling is deterministic");
+    assert_eq!(from_stored.trim_end().chars().count(), 60);
+    assert!(greedy(&["--zero-state"]).trim_end().chars().count() == 60);
+}
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+
+#[test]
+fn import_export_round_trip_is_bit_identical_and_bad_weights_are_refused() {
+    let dir = scratch("import-export");
+    train_small(&dir);
+    assert_success(&run(
+        &dir,
+        &["export", "model.mrnn", "--out", "model.safetensors"],
+    ));
+    assert_success(&run(
+        &dir,
+        &["import", "model.safetensors", "--out", "again.mrnn"],
+    ));
+    assert_eq!(
+        std::fs::read(dir.join("again.mrnn")).unwrap(),
+        std::fs::read(dir.join("model.mrnn")).unwrap(),
+        "export then import gives back the same model file"
+    );
+
+    // A PyTorch fixture imports, samples and evaluates like any model.
+    let weights = format!("{FIXTURES}torch_rnn.safetensors");
+    let vocab = format!("{FIXTURES}torch_vocab.json");
+    assert_success(&run(
+        &dir,
+        &["import", &weights, "--vocab", &vocab, "--out", "torch.mrnn"],
+    ));
+    let out = run(
+        &dir,
+        &["sample", "torch.mrnn", "--len", "20", "--seed", "1"],
+    );
+    assert_success(&out);
+    assert!(
+        stdout(&out)
+            .trim_end()
+            .chars()
+            .all(|c| c == ' ' || c.is_ascii_lowercase())
+    );
+    let keras = format!("{FIXTURES}keras_rnn.safetensors");
+    assert_success(&run(
+        &dir,
+        &["import", &keras, "--vocab", &vocab, "--out", "keras.mrnn"],
+    ));
+
+    std::fs::write(dir.join("words.json"), r#"["good", "bad"]"#).unwrap();
+    std::fs::write(dir.join("unsorted.json"), r#"["b", "a"]"#).unwrap();
+    std::fs::write(dir.join("short.json"), r#"["a", "b"]"#).unwrap();
+    std::fs::write(dir.join("garbage.safetensors"), b"not a tensor file").unwrap();
+    let torch = |vocab: &str| {
+        vec![
+            "import".to_string(),
+            weights.clone(),
+            "--vocab".into(),
+            vocab.into(),
+            "--out".into(),
+            "x.mrnn".into(),
+        ]
+    };
+    for (args, expected) in [
+        (torch("words.json"), "is not one character"),
+        (torch("unsorted.json"), "sorted by code point"),
+        (torch("short.json"), "does not fit a model of 20 inputs"),
+        (torch("missing.json"), "--vocab missing.json"),
+        (
+            vec![
+                "import".into(),
+                weights.clone(),
+                "--out".into(),
+                "x.mrnn".into(),
+            ],
+            "--vocab VOCAB.json is needed",
+        ),
+        (
+            vec![
+                "import".into(),
+                "garbage.safetensors".into(),
+                "--out".into(),
+                "x.mrnn".into(),
+            ],
+            "not a safetensors file",
+        ),
+        (
+            vec![
+                "import".into(),
+                "model.mrnn".into(),
+                "--out".into(),
+                "x.mrnn".into(),
+            ],
+            "micrornn model file, not safetensors",
+        ),
+        (
+            vec![
+                "export".into(),
+                "garbage.safetensors".into(),
+                "--out".into(),
+                "x.safetensors".into(),
+            ],
+            "not a micrornn model",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_refused(&dir, &args, expected);
+    }
+}
+
+#[test]
+fn classify_reads_everything_from_the_file_and_refuses_what_it_cannot_use() {
+    let dir = scratch("classify");
+    let mut model = Box::new(micrornn::Rnn::<32, 32, 32>::ZERO);
+    model.b_y[1] = 1.0; // always "yes", with probability e/(1+e)
+    let contents = micrornn::format::Contents::<32>::classifier(&["a", "b"], &["no", "yes"]);
+    micrornn::host::model_file::save_contents(&dir.join("c.mrnn"), &*model, &contents).unwrap();
+    let out = run(&dir, &["classify", "c.mrnn", "a b a"]);
+    assert_success(&out);
+    let e = std::f64::consts::E;
+    assert_eq!(stdout(&out).trim(), format!("yes {:.4}", e / (1.0 + e)));
+    std::fs::write(
+        dir.join("labelled.tsv"),
+        "text\tlabel\na b\tyes\nb\tno\na\t1\n",
+    )
+    .unwrap();
+    let out = run(&dir, &["eval", "c.mrnn", "labelled.tsv"]);
+    assert_success(&out);
+    assert!(
+        stdout(&out).contains("accuracy 0.6667 (2/3)"),
+        "{}",
+        stdout(&out)
+    );
+
+    train_small(&dir);
+    std::fs::write(dir.join("bad.tsv"), "text\tlabel\na\tmaybe\n").unwrap();
+    assert_refused(
+        &dir,
+        &["classify", "c.mrnn", "a c"],
+        "word \"c\" is not in the model's vocabulary",
+    );
+    assert_refused(&dir, &["classify", "c.mrnn", "  "], "no words");
+    assert_refused(
+        &dir,
+        &["classify", "model.mrnn", "a"],
+        "is a language model, not a classifier",
+    );
+    assert_refused(&dir, &["sample", "c.mrnn"], "is a classifier");
+    assert_refused(
+        &dir,
+        &["eval", "c.mrnn", "bad.tsv"],
+        "label \"maybe\" is not a class",
+    );
+}
+
+/// A mini-batch run resumed from its checkpoint (on another number of threads) is bit-identical
+/// to one run; impossible batch settings are refused.
+#[test]
+fn batched_resume_is_bit_identical_to_one_run() {
+    let dir = scratch("batch-resume");
+    std::fs::write(dir.join("corpus.txt"), small_corpus()).unwrap();
+    let common = [
+        "train",
+        "corpus.txt",
+        "--hidden",
+        "32",
+        "--batch",
+        "16",
+        "--optimizer",
+        "adam",
+        "--sample-every",
+        "10",
+    ];
+    let run_with = |extra: &[&str]| {
+        let args: Vec<&str> = common.iter().chain(extra).copied().collect();
+        assert_success(&run(&dir, &args));
+    };
+    run_with(&["--iters", "30", "--threads", "1", "--out", "one.mrnn"]);
+    run_with(&["--iters", "13", "--threads", "2", "--out", "two.mrnn"]);
+    let resume = ["train", "corpus.txt", "--threads", "2", "--iters", "17"];
+    let args: Vec<&str> = resume
+        .iter()
+        .chain(&["--resume", "two.ckpt", "--out", "two.mrnn"])
+        .copied()
+        .collect();
+    assert_success(&run(&dir, &args));
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    assert!(read("one.mrnn") == read("two.mrnn"), "model files differ");
+    assert!(read("one.ckpt") == read("two.ckpt"), "checkpoints differ");
+
+    assert_refused(&dir, &["train", "corpus.txt", "--batch", "12"], "--batch");
+    assert_refused(
+        &dir,
+        &["train", "corpus.txt", "--batch", "16", "--bptt-window", "5"],
+        "--bptt-window",
+    );
+    assert_refused(&dir, &["train", "corpus.txt", "--batch", "256"], "streams");
+    assert_refused(
+        &dir,
+        &["train", "corpus.txt", "--threads", "0"],
+        "--threads",
+    );
+    assert_refused(
+        &dir,
+        &[
+            "train",
+            "corpus.txt",
+            "--batch",
+            "8",
+            "--resume",
+            "two.ckpt",
+        ],
+        "--batch 16, not 8",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -189,3 +189,67 @@ fn sentiment_generalizes_for_five_other_seeds() {
         assert!(last.test.accuracy() >= 0.9, "seed {seed}: {printed}");
     }
 }
+
+#[test]
+fn sentiment_saves_a_complete_classifier_that_the_binary_uses_alone() {
+    let dir = std::env::temp_dir().join(format!("micrornn-sentiment-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("sentiment.mrnn");
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
+    let test_tsv = format!("{data}sentiment-test.tsv");
+    let options = sentiment::Options {
+        train: PathBuf::from(format!("{data}sentiment-train.tsv")),
+        test: PathBuf::from(&test_tsv),
+        epochs: 300,
+        report_every: 300,
+        save: Some(model.clone()),
+        ..sentiment::Options::default()
+    };
+    let (outcome, _) = run_captured(|out| sentiment::run(&options, out));
+    let trained = outcome.reports.last().unwrap().test;
+
+    let bin = env!("CARGO_BIN_EXE_micrornn");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(bin).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let path = model.to_str().unwrap();
+    // `eval` on the labelled test set: the example's own test accuracy and loss.
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["eval", path, &test_tsv, "--json"])).unwrap();
+    assert_eq!(json["examples"], 20);
+    assert_eq!(json["accuracy"].as_f64().unwrap(), trained.accuracy());
+    assert!(
+        (json["loss"].as_f64().unwrap() - trained.loss()).abs() < 1e-4,
+        "{json} vs {}",
+        trained.loss()
+    );
+    // `classify` names the class from the file alone, with its probability.
+    let answer = run(&["classify", path, "i am not good"]);
+    let (class, probability) = answer.trim().split_once(' ').unwrap();
+    assert!(["negative", "positive"].contains(&class), "{answer}");
+    let probability: f64 = probability.parse().unwrap();
+    assert!((0.5..=1.0).contains(&probability), "{answer}");
+    assert_eq!(
+        run(&["classify", path, "i am good"]).split(' ').next(),
+        Some("positive")
+    );
+    // The file holds the vocabulary and the class names.
+    let bytes = std::fs::read(&model).unwrap();
+    let header = micrornn::format::Header::read(&bytes).unwrap();
+    assert_eq!(
+        (header.task, header.vocab_kind, header.classes),
+        (
+            micrornn::format::Task::Classifier,
+            micrornn::format::VocabKind::Words,
+            2
+        )
+    );
+    assert_eq!(header.vocab_len, outcome.vocab.len());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -9,11 +9,17 @@
 //! ```text
 //! cargo test --release --test firmware_deploy -- --ignored write_expected_text
 //! ```
+//!
+//! The file is format version 2; `tests/fixtures/poem-h32-v1.mrnn` is the same model as the
+//! version-1 file the first format wrote, and must decode to the same parameters.
 
 use micrornn::{CharVocab, DefaultRng, Rnn, Sampler, Sampling, format};
 use rand_xoshiro::rand_core::SeedableRng;
+use std::path::Path;
 
 const TEXT_FILE: &str = "examples/firmware/models/poem-h32.txt";
+const MODEL_FILE: &str = "examples/firmware/models/poem-h32.mrnn";
+const V1_BYTES: &[u8] = include_bytes!("fixtures/poem-h32-v1.mrnn");
 const MODEL_BYTES: &[u8] = include_bytes!("../examples/firmware/models/poem-h32.mrnn");
 const EXPECTED: &str = include_str!("../examples/firmware/models/poem-h32.txt");
 
@@ -25,18 +31,31 @@ const POEM: &str = "Hope is the thing with feathers that perches in the soul. \
 /// classes), H = 32.
 type Model = Rnn<32, 32, 32>;
 
-/// Decodes the committed model.
-fn load() -> (Box<Model>, CharVocab<32>, usize) {
+/// A decoded model: parameters, vocabulary, live classes and initial hidden state.
+type Loaded = (Box<Model>, CharVocab<32>, usize, [f32; 32]);
+
+/// Decodes model bytes of the deployed shape.
+fn decode(bytes: &[u8]) -> Loaded {
     let mut model = Box::new(Model::ZERO);
     let mut vocab = CharVocab::<32>::new();
-    let header = format::decode(MODEL_BYTES, &mut model, &mut vocab).expect("the model decodes");
+    let mut hidden = [0.0f32; 32];
+    let decoded = format::decode_contents(bytes, &mut model, &mut vocab, &mut hidden)
+        .expect("the model decodes");
+    let header = decoded.header;
     assert_eq!((header.inputs, header.hidden, header.outputs), (32, 32, 32));
-    (model, vocab, header.classes)
+    (model, vocab, header.classes, hidden)
 }
 
-/// Greedy text of `len` characters starting with `first`, as the firmware generates it.
-fn greedy(model: &Model, vocab: &CharVocab<32>, classes: usize, first: char, len: usize) -> String {
-    let mut sampler = Sampler::new(model, classes, Sampling::GREEDY).expect("valid classes");
+/// Decodes the committed model.
+fn load() -> Loaded {
+    decode(MODEL_BYTES)
+}
+
+/// Greedy text of `len` characters starting with `first` from `hidden`, as the firmware
+/// generates it.
+fn greedy((model, vocab, classes, hidden): &Loaded, first: char, len: usize) -> String {
+    let mut sampler = Sampler::new(model, *classes, Sampling::GREEDY).expect("valid classes");
+    sampler.set_hidden(*hidden);
     let mut rng = DefaultRng::seed_from_u64(0);
     let mut text = String::from(first);
     sampler
@@ -50,9 +69,9 @@ fn greedy(model: &Model, vocab: &CharVocab<32>, classes: usize, first: char, len
 
 #[test]
 fn deployed_model_decodes_and_generates_the_firmware_text_on_the_host() {
-    let (model, vocab, classes) = load();
+    let loaded = load();
     let first = EXPECTED.chars().next().expect("non-empty expected text");
-    let text = greedy(&model, &vocab, classes, first, EXPECTED.chars().count());
+    let text = greedy(&loaded, first, EXPECTED.chars().count());
     assert_eq!(text, EXPECTED);
 }
 
@@ -65,8 +84,47 @@ fn deployed_model_has_learned_the_poem() {
 #[test]
 #[ignore = "rewrites a committed file"]
 fn write_expected_text() {
-    let (model, vocab, classes) = load();
-    let text = greedy(&model, &vocab, classes, 'H', 2 * POEM.len());
+    let text = greedy(&load(), 'H', 2 * POEM.len());
     let root = env!("CARGO_MANIFEST_DIR");
     std::fs::write(format!("{root}/{TEXT_FILE}"), &text).expect("write text");
+}
+
+#[test]
+fn deployed_model_is_format_version_2_with_its_settings() {
+    let header = format::Header::read(MODEL_BYTES).expect("a valid model");
+    assert_eq!(header.version, format::VERSION);
+    let (mut model, mut vocab, mut hidden) =
+        (Box::new(Model::ZERO), CharVocab::<32>::new(), [0.0; 32]);
+    let decoded =
+        format::decode_contents(MODEL_BYTES, &mut model, &mut vocab, &mut hidden).unwrap();
+    assert_eq!(decoded.metadata.get("hidden"), Some("32"));
+}
+
+#[test]
+fn the_version_1_file_of_the_same_model_decodes_to_the_same_parameters() {
+    assert_eq!(format::Header::read(V1_BYTES).map(|h| h.version), Ok(1));
+    let (v1_model, v1_vocab, v1_classes, v1_hidden) = decode(V1_BYTES);
+    let (model, vocab, classes, _) = load();
+    assert_eq!(
+        (&v1_model, &v1_vocab, v1_classes),
+        (&model, &vocab, classes)
+    );
+    assert_eq!(v1_hidden, [0.0; 32]);
+}
+
+/// Converts the version-1 fixture into the committed version-2 model (the same parameters,
+/// with make-model.sh's settings as metadata).
+#[test]
+#[ignore = "rewrites a committed file"]
+fn write_v2_model_from_v1() {
+    let (model, vocab, classes, _) = decode(V1_BYTES);
+    let contents = format::Contents {
+        metadata: "trained_by=micrornn train (examples/firmware/models/make-model.sh)\n\
+                   corpus=the poem of notebook 003, three times\nhidden=32\niters=3000\n\
+                   seed=2026\nval_fraction=0\noptimizer=adagrad\nlr=0.1\nseq_len=25\nclip=5",
+        ..format::Contents::language_model(vocab.chars(), classes)
+    };
+    let bytes = micrornn::host::model_file::contents_to_bytes(&*model, &contents).unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    std::fs::write(Path::new(root).join(MODEL_FILE), bytes).expect("write model");
 }

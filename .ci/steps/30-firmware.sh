@@ -57,10 +57,20 @@ run_fw "train (Cortex-M4F, mps2-an386)" 180 --release --bin train
 run_fw "train (Cortex-M0, microbit, 16 KB RAM)" 240 --release --bin train --target thumbv6m-none-eabi
 run_fw "deploy (Cortex-M4F, mps2-an386)" 60 --release --bin deploy
 run_fw "deploy (Cortex-M0, microbit)" 60 --release --bin deploy --target thumbv6m-none-eabi
+# The quantized deploy model: integer kernels (SMLAD on the M4F) checked against the scalar
+# reference inside the firmware, then the host's quantized greedy text (tests/firmware_deploy_q8.rs).
+run_fw "deploy_q8 (Cortex-M4F, mps2-an386)" 60 --release --bin deploy_q8
+run_fw "deploy_q8 (Cortex-M0, microbit)" 60 --release --bin deploy_q8 --target thumbv6m-none-eabi
+smlad=$(arm-none-eabi-objdump -d "$root/examples/firmware/target/thumbv7em-none-eabihf/release/deploy_q8" | grep -c 'smlad' || true)
+if [ "$smlad" -eq 0 ]; then
+  echo "FAILED: the Cortex-M4F quantized firmware has no SMLAD" >&2
+  exit 1
+fi
+echo "deploy_q8 (Cortex-M4F): $smlad SMLAD instructions"
 # (the host half of the deploy check, tests/firmware_deploy.rs, runs in `cargo test`)
 
 echo "--- no heap: no allocator symbol in any firmware ELF"
-for elf in "$root"/examples/firmware/target/{thumbv7em-none-eabihf,thumbv6m-none-eabi}/release/{train,deploy}; do
+for elf in "$root"/examples/firmware/target/{thumbv7em-none-eabihf,thumbv6m-none-eabi}/release/{train,deploy,deploy_q8}; do
   if arm-none-eabi-nm -C "$elf" | grep -E '__rust_alloc|__rg_alloc|__rust_no_alloc_shim|alloc::alloc'; then
     echo "FAILED: $elf links an allocator" >&2
     exit 1

@@ -1,44 +1,61 @@
-//! The model file format: a trained [`Rnn`] and its vocabulary as bytes, without `std` or a heap,
-//! so firmware can `include_bytes!` a model trained on the host.
+//! The model file format: a trained [`Rnn`], the state it starts from, its vocabulary, its task
+//! and its training settings as bytes, without `std` or a heap, so firmware can `include_bytes!`
+//! a model trained on the host and decode it into `static`s, reading words, class names and
+//! metadata as `&str` slices of those bytes.
 //!
-//! All integers and floats are little-endian. For a model `Rnn<I, H, O>` the file is
-//! [`encoded_len::<I, H, O>()`](encoded_len) bytes — its size depends only on the shape:
+//! All integers and floats are little-endian. Version 2 ([`VERSION`], written by this build):
 //!
 //! | offset | bytes | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `MRNN` ([`MAGIC`]) |
-//! | 4 | 2 | format version, `u16` ([`VERSION`]) |
+//! | 4 | 2 | format version, `u16` (2) |
 //! | 6 | 2 | flags, `u16`, 0 (reserved) |
-//! | 8 | 4 × 5 | `inputs` I, `hidden` H, `outputs` O, live `classes` (`1..=O`), vocabulary length (`0..=I`), `u32` each |
-//! | 28 | 4 | CRC-32 of bytes `0..28` (so a damaged size is caught before it is trusted) |
-//! | 32 | 4 × I | vocabulary: one `u32` Unicode scalar value per input id, sorted; unused slots 0 |
-//! | 32 + 4·I | 4 × [`Rnn::PARAMETERS`] | `f32` tensors in the order of [`Rnn::tensors`]: `w_xh` (I rows of H), `w_hh` (H × H), `b_h`, `w_hy` (O rows of H), `b_y` |
+//! | 8 | 4 × 5 | `inputs` I, `hidden` H, `outputs` O, live `classes` (`1..=O`), vocabulary entries (`0..=I`), `u32` each |
+//! | 28 | 1 | task ([`Task`]): 0 language model, 1 many-to-one classifier |
+//! | 29 | 1 | vocabulary kind ([`VocabKind`]): 0 characters, 1 words |
+//! | 30 | 2 | reserved, 0 |
+//! | 32 | 4 × 3 | bytes of the vocabulary, class-name and metadata texts, `u32` each |
+//! | 44 | 4 | CRC-32 of bytes `0..44` (so a damaged size is caught before it is trusted) |
+//! | 48 | 4 × H | initial hidden state, `f32` (the carried state at the end of training; zeros for none) |
+//! | 48 + 4·H | 4 × [`Rnn::PARAMETERS`] | `f32` tensors in the order of [`Rnn::tensors`]: `w_xh` (I rows of H), `w_hh` (H × H), `b_h`, `w_hy` (O rows of H), `b_y` |
+//! | … | vocabulary bytes | UTF-8: the characters, sorted, one after the other; or the words, sorted, separated by `\n` (a symbol's id is its index) |
+//! | … | class-name bytes | UTF-8, `\n`-separated: one name per class for a classifier; empty for a language model |
+//! | … | metadata bytes | UTF-8 `key=value` lines separated by `\n` (the training settings), free-form |
 //! | end − 4 | 4 | CRC-32 (IEEE 802.3, as zlib's `crc32`) of every byte before it |
+//!
+//! Version 1 files (no initial state, characters only; layout in the `v1` module's docs) still
+//! decode: they start from the zero state and have no class names or metadata.
 //!
 //! Decoding checks, in order: magic ([`Error::NotAModel`]), version
 //! ([`Error::UnsupportedVersion`]), header length and header checksum ([`Error::Truncated`],
 //! [`Error::ChecksumMismatch`]), shape ([`Error::ShapeMismatch`]), total length
-//! ([`Error::Truncated`]), checksum ([`Error::ChecksumMismatch`]) and finally the header's
-//! values and the vocabulary ([`Error::CorruptModel`]). Nothing is written to the caller's model
-//! or vocabulary unless every check passes. Bytes after the announced length are ignored, so a
-//! model can be decoded from a larger buffer (a flash region, say).
+//! ([`Error::Truncated`]), checksum ([`Error::ChecksumMismatch`]) and finally the content
+//! ([`Error::CorruptModel`]: codes, sizes, UTF-8, sorted vocabulary, one name per class,
+//! `key=value` metadata, finite parameters, a hidden state in `[-1, 1]`). Nothing is written to
+//! the caller's buffers unless every check passes. Bytes after the announced length are ignored,
+//! so a model can be decoded from a larger buffer (a flash region, say).
 //!
 //! ```
 //! use micrornn::{CharVocab, Rnn, format};
 //! let vocab = CharVocab::<8>::from_text("hello")?;
 //! let mut model = Rnn::<8, 16, 8>::ZERO;
 //! model.b_y[1] = 0.5;
+//! let hidden = [0.25f32; 16];
+//! let contents = format::Contents {
+//!     initial_hidden: Some(&hidden),
+//!     metadata: "lr=0.1\nseed=42",
+//!     ..format::Contents::language_model(vocab.chars(), vocab.len())
+//! };
 //!
-//! let mut bytes = [0u8; format::encoded_len::<8, 16, 8>()];
-//! let written = format::encode(&model, &vocab, vocab.len(), &mut bytes)?;
-//! assert_eq!(written, bytes.len());
+//! let mut bytes = [0u8; 4096];
+//! let written = format::encode_contents(&model, &contents, &mut bytes)?;
+//! assert_eq!(written, format::encoded_len::<8, 16, 8>(&contents));
 //!
-//! let mut loaded = Rnn::<8, 16, 8>::ZERO;
-//! let mut loaded_vocab = CharVocab::<8>::new();
-//! let header = format::decode(&bytes, &mut loaded, &mut loaded_vocab)?;
-//! assert_eq!((header.hidden, header.classes), (16, 4));
-//! assert_eq!(loaded, model);
-//! assert_eq!(loaded_vocab, vocab);
+//! let (mut loaded, mut loaded_vocab, mut start) = (Rnn::<8, 16, 8>::ZERO, CharVocab::<8>::new(), [0.0; 16]);
+//! let decoded = format::decode_contents(&bytes, &mut loaded, &mut loaded_vocab, &mut start)?;
+//! assert_eq!((decoded.header.hidden, decoded.header.classes), (16, 4));
+//! assert_eq!((&loaded, &loaded_vocab, start), (&model, &vocab, hidden));
+//! assert_eq!(decoded.metadata.get("seed"), Some("42"));
 //!
 //! // A damaged byte is refused, and the wrong shape too.
 //! bytes[100] ^= 1;
@@ -49,32 +66,82 @@
 //! ```
 
 use crate::Error;
+use crate::codec::bytes::{ByteReader, ByteWriter};
 use crate::codec::vocab::CharVocab;
 use crate::model::Rnn;
+
+mod crc;
+#[cfg(test)]
+mod tests;
+mod text;
+mod v1;
+
+pub use crc::{crc32, crc32_update};
+pub use text::{Metadata, TextList};
 
 /// The first four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"MRNN";
 
-/// The format version this build writes and reads.
-pub const VERSION: u16 = 1;
+/// The format version this build writes (it reads this one and version 1).
+pub const VERSION: u16 = 2;
 
-/// Bytes before the vocabulary: magic, version, flags, five sizes and the header checksum.
-pub const HEADER_LEN: usize = 32;
+/// Bytes before the initial hidden state: magic, version, flags, sizes, codes and the header
+/// checksum.
+pub const HEADER_LEN: usize = 48;
 
-/// Offset of the header checksum (it covers bytes `0..HEADER_CRC_AT`).
-const HEADER_CRC_AT: usize = 28;
-
-/// Bytes of the encoding of an `Rnn<I, H, O>` and its vocabulary.
-pub const fn encoded_len<const I: usize, const H: usize, const O: usize>() -> usize {
-    body_len(I, Rnn::<I, H, O>::PARAMETERS)
+/// What a model does with its outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    /// Predicts the next symbol of a sequence at every step (a char-rnn).
+    LanguageModel,
+    /// Reads a whole sequence and names its class after the last step (many-to-one).
+    Classifier,
 }
 
-/// Header + vocabulary + parameters + checksum, in bytes.
-const fn body_len(inputs: usize, parameters: usize) -> usize {
-    HEADER_LEN + 4 * inputs + 4 * parameters + 4
+impl Task {
+    const fn code(self) -> u8 {
+        match self {
+            Task::LanguageModel => 0,
+            Task::Classifier => 1,
+        }
+    }
+
+    const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Task::LanguageModel),
+            1 => Some(Task::Classifier),
+            _ => None,
+        }
+    }
 }
 
-/// The sizes a model file announces, read by [`Header::read`] before the model's type is known
+/// What the symbols of the vocabulary are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VocabKind {
+    /// Unicode scalar values (decoded into a [`CharVocab`]).
+    Chars,
+    /// Whitespace-free words (read as a [`TextList`] borrowed from the bytes).
+    Words,
+}
+
+impl VocabKind {
+    const fn code(self) -> u8 {
+        match self {
+            VocabKind::Chars => 0,
+            VocabKind::Words => 1,
+        }
+    }
+
+    const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(VocabKind::Chars),
+            1 => Some(VocabKind::Words),
+            _ => None,
+        }
+    }
+}
+
+/// What a model file announces, read by [`Header::read`] before the model's type is known
 /// (the `micrornn` binary uses it to pick which compiled size to decode into).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header {
@@ -88,13 +155,40 @@ pub struct Header {
     pub outputs: usize,
     /// Live output classes; outputs `classes..O` are padding and masked.
     pub classes: usize,
-    /// Characters in the stored vocabulary.
+    /// Symbols (characters or words) in the stored vocabulary.
     pub vocab_len: usize,
+    /// Language model or classifier.
+    pub task: Task,
+    /// Characters or words.
+    pub vocab_kind: VocabKind,
+    /// Bytes of the vocabulary text (0 in version 1, whose vocabulary is in fixed slots).
+    pub vocab_bytes: usize,
+    /// Bytes of the class names.
+    pub class_names_bytes: usize,
+    /// Bytes of the metadata.
+    pub metadata_bytes: usize,
+}
+
+/// Where the parts of a file start, and its length.
+struct Layout {
+    hidden_at: Option<usize>,
+    parameters_at: usize,
+    texts_at: usize,
+    len: usize,
+}
+
+/// The checked text sections of a file.
+struct Sections<'b> {
+    layout: Layout,
+    vocab_text: &'b str,
+    words: TextList<'b>,
+    class_names: TextList<'b>,
+    metadata: Metadata<'b>,
 }
 
 impl Header {
-    /// Reads and fully checks the header of `bytes`: magic, version, header checksum, total
-    /// length and the checksum of the whole model. Does not need to know the model's type.
+    /// Reads and fully checks `bytes` (magic, version, header checksum, total length, the
+    /// checksum of the whole model and its content) without knowing the model's type.
     ///
     /// # Errors
     /// [`Error::NotAModel`], [`Error::UnsupportedVersion`], [`Error::Truncated`],
@@ -107,17 +201,40 @@ impl Header {
 
     /// Bytes of the whole encoding this header announces (`None` if that overflows `usize`).
     pub fn encoded_len(&self) -> Option<usize> {
-        let parameters = self
-            .inputs
+        self.layout().map(|layout| layout.len)
+    }
+
+    /// Parameters of a model of this shape.
+    fn parameters(&self) -> Option<usize> {
+        self.inputs
             .checked_mul(self.hidden)?
             .checked_add(self.hidden.checked_mul(self.hidden)?)?
             .checked_add(self.hidden)?
             .checked_add(self.outputs.checked_mul(self.hidden)?)?
-            .checked_add(self.outputs)?;
-        HEADER_LEN
-            .checked_add(self.inputs.checked_mul(4)?)?
-            .checked_add(parameters.checked_mul(4)?)?
-            .checked_add(4)
+            .checked_add(self.outputs)
+    }
+
+    /// Offsets of the parts, in either version.
+    fn layout(&self) -> Option<Layout> {
+        let parameter_bytes = self.parameters()?.checked_mul(4)?;
+        let (hidden_at, parameters_at) = if self.version == v1::VERSION {
+            (None, v1::parameters_at(self)?)
+        } else {
+            let hidden_bytes = self.hidden.checked_mul(4)?;
+            (Some(HEADER_LEN), HEADER_LEN.checked_add(hidden_bytes)?)
+        };
+        let texts_at = parameters_at.checked_add(parameter_bytes)?;
+        let len = texts_at
+            .checked_add(self.vocab_bytes)?
+            .checked_add(self.class_names_bytes)?
+            .checked_add(self.metadata_bytes)?
+            .checked_add(4)?;
+        Some(Layout {
+            hidden_at,
+            parameters_at,
+            texts_at,
+            len,
+        })
     }
 
     /// Magic, version, header length and header checksum; then the fields.
@@ -128,39 +245,48 @@ impl Header {
             None if MAGIC.starts_with(bytes) => return Err(Error::Truncated),
             _ => return Err(Error::NotAModel),
         }
-        let version = u16::from_le_bytes(array_at(bytes, 4).ok_or(Error::Truncated)?);
-        if version != VERSION {
-            return Err(Error::UnsupportedVersion(version));
+        match ByteReader::at(bytes, MAGIC.len()).u16()? {
+            VERSION => Self::parse_v2(bytes),
+            v1::VERSION => v1::parse_header(bytes),
+            other => Err(Error::UnsupportedVersion(other)),
         }
-        let header = bytes.get(..HEADER_LEN).ok_or(Error::Truncated)?;
-        let (covered, stored) = header.split_at(HEADER_CRC_AT);
-        if crc32(covered) != read_u32(stored, 0).ok_or(Error::Truncated)? {
-            return Err(Error::ChecksumMismatch);
+    }
+
+    /// The fields of a version-2 header.
+    fn parse_v2(bytes: &[u8]) -> Result<Self, Error> {
+        let header = checked_header(bytes, HEADER_LEN)?;
+        let mut fields = ByteReader::at(header, 6);
+        let flags = fields.u16()?;
+        let [inputs, hidden, outputs, classes, vocab_len] = [(); 5].map(|()| fields.size());
+        let (task, vocab_kind, reserved) = (fields.u8()?, fields.u8()?, fields.u16()?);
+        let [vocab_bytes, class_names_bytes, metadata_bytes] = [(); 3].map(|()| fields.size());
+        if flags != 0 || reserved != 0 {
+            return Err(Error::CorruptModel("reserved header bits are set"));
         }
-        let field = |i: usize| read_u32(header, 8 + 4 * i).map(|v| v as usize);
-        let (Some(inputs), Some(hidden), Some(outputs), Some(classes), Some(vocab_len)) =
-            (field(0), field(1), field(2), field(3), field(4))
-        else {
-            return Err(Error::Truncated);
-        };
         Ok(Self {
-            version,
-            inputs,
-            hidden,
-            outputs,
-            classes,
-            vocab_len,
+            version: VERSION,
+            inputs: inputs?,
+            hidden: hidden?,
+            outputs: outputs?,
+            classes: classes?,
+            vocab_len: vocab_len?,
+            task: Task::from_code(task).ok_or(Error::CorruptModel("unknown task"))?,
+            vocab_kind: VocabKind::from_code(vocab_kind)
+                .ok_or(Error::CorruptModel("unknown vocabulary kind"))?,
+            vocab_bytes: vocab_bytes?,
+            class_names_bytes: class_names_bytes?,
+            metadata_bytes: metadata_bytes?,
         })
     }
 
-    /// Total length and whole-file checksum; then the header's values.
-    fn verify(&self, bytes: &[u8]) -> Result<(), Error> {
-        let len = self
-            .encoded_len()
+    /// Total length and whole-file checksum; then the content.
+    fn verify<'b>(&self, bytes: &'b [u8]) -> Result<Sections<'b>, Error> {
+        let layout = self
+            .layout()
             .ok_or(Error::CorruptModel("sizes too large"))?;
-        let body = bytes.get(..len).ok_or(Error::Truncated)?;
-        let (covered, stored) = body.split_at(len - 4);
-        if crc32(covered) != read_u32(stored, 0).ok_or(Error::Truncated)? {
+        let body = bytes.get(..layout.len).ok_or(Error::Truncated)?;
+        let end = layout.len - 4;
+        if crc32(body.get(..end).unwrap_or_default()) != ByteReader::at(body, end).u32()? {
             return Err(Error::ChecksumMismatch);
         }
         if self.classes == 0 || self.classes > self.outputs {
@@ -169,61 +295,330 @@ impl Header {
         if self.vocab_len > self.inputs {
             return Err(Error::CorruptModel("vocabulary longer than the inputs"));
         }
+        let sections = self.sections(body, layout)?;
+        if self.vocab_kind == VocabKind::Chars {
+            self.visit_chars(body, sections.vocab_text, |_| Ok(()))?;
+        }
+        check_floats(body, self, &sections.layout)?;
+        Ok(sections)
+    }
+
+    /// The three text sections, each checked.
+    fn sections<'b>(&self, body: &'b [u8], layout: Layout) -> Result<Sections<'b>, Error> {
+        let mut texts = ByteReader::at(body, layout.texts_at);
+        let mut text = |len| {
+            core::str::from_utf8(texts.take(len)?)
+                .map_err(|_| Error::CorruptModel("a text section is not UTF-8"))
+        };
+        let vocab_text = text(self.vocab_bytes)?;
+        let names_text = text(self.class_names_bytes)?;
+        let metadata = Metadata::new(text(self.metadata_bytes)?)?;
+        let words = match self.vocab_kind {
+            VocabKind::Words => TextList::words(vocab_text, self.vocab_len)?,
+            VocabKind::Chars => TextList::EMPTY,
+        };
+        let names = match self.task {
+            Task::Classifier => self.classes,
+            Task::LanguageModel => 0,
+        };
+        Ok(Sections {
+            layout,
+            vocab_text,
+            words,
+            class_names: TextList::names(names_text, names)?,
+            metadata,
+        })
+    }
+
+    /// Calls `visit` with each character of a char vocabulary, checking that they are sorted,
+    /// distinct and as many as announced.
+    fn visit_chars(
+        &self,
+        body: &[u8],
+        vocab_text: &str,
+        mut visit: impl FnMut(char) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut previous = None;
+        let mut count = 0usize;
+        let mut check = |c: char| {
+            if previous.is_some_and(|p| p >= c) {
+                return Err(Error::CorruptModel("vocabulary is not sorted"));
+            }
+            previous = Some(c);
+            count += 1;
+            visit(c)
+        };
+        if self.version == v1::VERSION {
+            v1::visit_chars(body, self, &mut check)?;
+        } else {
+            vocab_text.chars().try_for_each(&mut check)?;
+        }
+        if count != self.vocab_len {
+            return Err(Error::CorruptModel(
+                "vocabulary holds another number of characters",
+            ));
+        }
         Ok(())
     }
 }
 
-/// Encodes `rnn`, its vocabulary and its number of live output `classes` (for a char model,
-/// `vocab.len()`) into the start of `out`; returns the number of bytes written,
-/// [`encoded_len::<I, H, O>()`](encoded_len).
+/// The first `len` bytes of `bytes` if their last four are the CRC-32 of the others.
+fn checked_header(bytes: &[u8], len: usize) -> Result<&[u8], Error> {
+    let header = bytes.get(..len).ok_or(Error::Truncated)?;
+    let crc_at = len - 4;
+    if crc32(header.get(..crc_at).unwrap_or_default()) != ByteReader::at(header, crc_at).u32()? {
+        return Err(Error::ChecksumMismatch);
+    }
+    Ok(header)
+}
+
+/// Every parameter is finite and every initial hidden value in `[-1, 1]` (a tanh's range).
+fn check_floats(body: &[u8], header: &Header, layout: &Layout) -> Result<(), Error> {
+    let floats = |at: usize, n: usize| -> Result<_, Error> {
+        let raw = ByteReader::at(body, at).take(n.checked_mul(4).ok_or(Error::Truncated)?)?;
+        Ok(raw.chunks_exact(4).map(|b| {
+            let mut word = [0u8; 4];
+            word.copy_from_slice(b);
+            f32::from_le_bytes(word)
+        }))
+    };
+    if let Some(at) = layout.hidden_at
+        && floats(at, header.hidden)?.any(|h| !(-1.0..=1.0).contains(&h))
+    {
+        return Err(Error::CorruptModel("initial hidden state outside [-1, 1]"));
+    }
+    let parameters = header.parameters().ok_or(Error::Truncated)?;
+    if floats(layout.parameters_at, parameters)?.any(|p| !p.is_finite()) {
+        return Err(Error::CorruptModel("a parameter is not finite"));
+    }
+    Ok(())
+}
+
+/// The symbols of a vocabulary to encode.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Vocabulary<'a> {
+    /// Characters, sorted and distinct (a [`CharVocab::chars`]).
+    Chars(&'a [char]),
+    /// Words, sorted, distinct, non-empty and without whitespace.
+    Words(&'a [&'a str]),
+}
+
+/// Everything a model file holds besides the parameters, for [`encode_contents`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Contents<'a, const H: usize> {
+    /// Language model or classifier.
+    pub task: Task,
+    /// The symbols; a symbol's id is its index.
+    pub vocab: Vocabulary<'a>,
+    /// Live output classes, `1..=O`; outputs past them are padding.
+    pub classes: usize,
+    /// One name per class for a classifier (no `\n` in a name); empty for a language model.
+    pub class_names: &'a [&'a str],
+    /// The state to start from (`None`: zeros), each value in `[-1, 1]`.
+    pub initial_hidden: Option<&'a [f32; H]>,
+    /// `key=value` lines separated by `\n`, or empty.
+    pub metadata: &'a str,
+}
+
+impl<'a, const H: usize> Contents<'a, H> {
+    /// A character language model with `classes` live outputs (usually `chars.len()`), starting
+    /// from zeros, without metadata.
+    pub const fn language_model(chars: &'a [char], classes: usize) -> Self {
+        Self {
+            task: Task::LanguageModel,
+            vocab: Vocabulary::Chars(chars),
+            classes,
+            class_names: &[],
+            initial_hidden: None,
+            metadata: "",
+        }
+    }
+
+    /// A word classifier with one class per name, starting from zeros, without metadata.
+    pub const fn classifier(words: &'a [&'a str], class_names: &'a [&'a str]) -> Self {
+        Self {
+            task: Task::Classifier,
+            vocab: Vocabulary::Words(words),
+            classes: class_names.len(),
+            class_names,
+            initial_hidden: None,
+            metadata: "",
+        }
+    }
+
+    /// Entries and bytes of the vocabulary text.
+    fn vocab_text_len(&self) -> (usize, usize) {
+        match self.vocab {
+            Vocabulary::Chars(chars) => (chars.len(), chars.iter().map(|c| c.len_utf8()).sum()),
+            Vocabulary::Words(words) => (words.len(), joined_len(words)),
+        }
+    }
+}
+
+/// Bytes of `entries` joined by `\n`.
+fn joined_len(entries: &[&str]) -> usize {
+    entries.iter().map(|e| e.len()).sum::<usize>() + entries.len().saturating_sub(1)
+}
+
+/// Bytes of the encoding of an `Rnn<I, H, O>` with these contents.
+pub fn encoded_len<const I: usize, const H: usize, const O: usize>(
+    contents: &Contents<'_, H>,
+) -> usize {
+    HEADER_LEN
+        + 4 * H
+        + 4 * Rnn::<I, H, O>::PARAMETERS
+        + contents.vocab_text_len().1
+        + joined_len(contents.class_names)
+        + contents.metadata.len()
+        + 4
+}
+
+/// The longest encoding of a character language model `Rnn<I, H, O>` with `metadata_bytes` of
+/// metadata (every character taking 4 bytes of UTF-8): a buffer this long holds any of them.
+pub const fn max_char_model_len<const I: usize, const H: usize, const O: usize>(
+    metadata_bytes: usize,
+) -> usize {
+    HEADER_LEN + 4 * H + 4 * Rnn::<I, H, O>::PARAMETERS + 4 * I + metadata_bytes + 4
+}
+
+/// Encodes a character language model starting from the zero state, without metadata: `rnn`,
+/// its vocabulary and its number of live output `classes` (usually `vocab.len()`). Returns the
+/// number of bytes written. [`encode_contents`] stores the rest.
 ///
 /// # Errors
-/// - [`Error::BufferTooSmall`] if `out` is shorter than [`encoded_len`];
-/// - [`Error::InvalidSetting`] if `classes` is not in `1..=O`;
-/// - [`Error::VocabularyFull`] if the vocabulary has more than `I` characters.
+/// As [`encode_contents`].
 pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     rnn: &Rnn<I, H, O>,
     vocab: &CharVocab<N>,
     classes: usize,
     out: &mut [u8],
 ) -> Result<usize, Error> {
-    let len = encoded_len::<I, H, O>();
+    encode_contents(rnn, &Contents::language_model(vocab.chars(), classes), out)
+}
+
+/// Encodes `rnn` and `contents` into the start of `out`; returns the number of bytes written,
+/// [`encoded_len`]. The written bytes are decoded back before this returns, so a file this
+/// writes is one [`decode_contents`] reads.
+///
+/// # Errors
+/// - [`Error::BufferTooSmall`] if `out` is shorter than [`encoded_len`];
+/// - [`Error::InvalidSetting`] if `classes` is not in `1..=O`, or the contents are not what
+///   [`decode_contents`] accepts (unsorted vocabulary, a name per class missing, a hidden value
+///   outside `[-1, 1]`, a non-finite parameter, metadata that is not `key=value` lines…);
+/// - [`Error::VocabularyFull`] if the vocabulary has more than `I` symbols.
+///
+/// On error the bytes of `out` are unspecified.
+pub fn encode_contents<const I: usize, const H: usize, const O: usize>(
+    rnn: &Rnn<I, H, O>,
+    contents: &Contents<'_, H>,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let len = encoded_len::<I, H, O>(contents);
     let out = out
         .get_mut(..len)
         .ok_or(Error::BufferTooSmall { needed: len })?;
-    crate::model::Classes::<O>::new(classes)?;
-    if vocab.len() > I {
+    crate::model::Classes::<O>::new(contents.classes)?;
+    let (vocab_len, vocab_bytes) = contents.vocab_text_len();
+    if vocab_len > I {
         return Err(Error::VocabularyFull { capacity: I });
     }
-    let mut writer = Writer { out, at: 0 };
-    writer.put(&MAGIC);
-    writer.put(&VERSION.to_le_bytes());
-    writer.put(&0u16.to_le_bytes());
-    for size in [I, H, O, classes, vocab.len()] {
-        writer.put_u32(size as u32);
+    let mut w = ByteWriter::new(out);
+    w.put(&MAGIC)?;
+    w.put_u16(VERSION)?;
+    w.put_u16(0)?;
+    for size in [I, H, O, contents.classes, vocab_len] {
+        w.put_size(size)?;
     }
-    let header_crc = crc32(writer.out.get(..HEADER_CRC_AT).unwrap_or_default());
-    writer.put_u32(header_crc);
-    let mut chars = vocab.chars().iter().map(|&c| u32::from(c));
-    for _ in 0..I {
-        writer.put_u32(chars.next().unwrap_or(0));
+    let kind = match contents.vocab {
+        Vocabulary::Chars(_) => VocabKind::Chars,
+        Vocabulary::Words(_) => VocabKind::Words,
+    };
+    w.put_u8(contents.task.code())?;
+    w.put_u8(kind.code())?;
+    w.put_u16(0)?;
+    let names_bytes = joined_len(contents.class_names);
+    for size in [vocab_bytes, names_bytes, contents.metadata.len()] {
+        w.put_size(size)?;
     }
+    w.put_u32(crc32(w.written()))?;
+    w.put_f32s(contents.initial_hidden.unwrap_or(&[0.0; H]))?;
     for tensor in rnn.tensors() {
-        for value in tensor {
-            writer.put(&value.to_le_bytes());
-        }
+        w.put_f32s(tensor)?;
     }
-    let crc = crc32(writer.out.get(..len - 4).unwrap_or_default());
-    writer.put_u32(crc);
-    Ok(writer.at)
+    put_texts(&mut w, contents)?;
+    w.put_u32(crc32(w.written()))?;
+    let written = w.position();
+    Header::read(out).map_err(|e| match e {
+        Error::CorruptModel(what) => Error::InvalidSetting(what),
+        other => other,
+    })?;
+    Ok(written)
 }
 
-/// Decodes a model written by [`encode`] into the caller's `rnn` and `vocab` (no allocation:
-/// a multi-megabyte model can be decoded straight into a `static` or a `Box`). Returns the
-/// header, whose `classes` the caller passes on to [`crate::Sampler`] and
+/// The vocabulary, class names and metadata texts.
+fn put_texts<const H: usize>(
+    w: &mut ByteWriter<'_>,
+    contents: &Contents<'_, H>,
+) -> Result<(), Error> {
+    match contents.vocab {
+        Vocabulary::Chars(chars) => {
+            for c in chars {
+                w.put(c.encode_utf8(&mut [0u8; 4]).as_bytes())?;
+            }
+        }
+        Vocabulary::Words(words) => put_joined(w, words)?,
+    }
+    put_joined(w, contents.class_names)?;
+    w.put(contents.metadata.as_bytes())
+}
+
+/// `entries` separated by `\n`.
+fn put_joined(w: &mut ByteWriter<'_>, entries: &[&str]) -> Result<(), Error> {
+    for (i, entry) in entries.iter().enumerate() {
+        if i > 0 {
+            w.put(b"\n")?;
+        }
+        w.put(entry.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// What [`decode_contents`] found besides the parameters and the characters: the header and the
+/// text sections, borrowed from the decoded bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decoded<'b> {
+    /// The sizes and codes of the file.
+    pub header: Header,
+    /// The words of a word vocabulary ([`VocabKind::Words`]); empty for characters.
+    pub words: TextList<'b>,
+    /// One name per class of a classifier; empty for a language model.
+    pub class_names: TextList<'b>,
+    /// The `key=value` metadata.
+    pub metadata: Metadata<'b>,
+}
+
+/// Decodes a character model written by [`encode`] or [`encode_contents`] (either format
+/// version) into the caller's `rnn` and `vocab`, without its initial state; returns the header,
+/// whose `classes` the caller passes on to [`crate::Sampler`] and
 /// [`crate::workflows::eval::cross_entropy`].
 ///
-/// On error, `rnn` and `vocab` are unchanged.
+/// # Errors
+/// As [`decode_contents`].
+pub fn decode<const I: usize, const H: usize, const O: usize, const N: usize>(
+    bytes: &[u8],
+    rnn: &mut Rnn<I, H, O>,
+    vocab: &mut CharVocab<N>,
+) -> Result<Header, Error> {
+    let mut hidden = [0.0f32; H];
+    decode_contents(bytes, rnn, vocab, &mut hidden).map(|decoded| decoded.header)
+}
+
+/// Decodes a model into the caller's `rnn`, character vocabulary `chars` (left empty for a word
+/// vocabulary, which [`Decoded::words`] borrows from `bytes`) and `initial_hidden` (zeros for a
+/// version-1 file), without allocation: a multi-megabyte model can be decoded straight into a
+/// `static` or a `Box`.
+///
+/// On error, `rnn`, `chars` and `initial_hidden` are unchanged.
 ///
 /// # Errors
 /// - [`Error::NotAModel`]: the bytes do not start with [`MAGIC`];
@@ -231,14 +626,15 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
 /// - [`Error::ShapeMismatch`]: the file holds a model of another `(I, H, O)`;
 /// - [`Error::Truncated`]: fewer bytes than the header announces;
 /// - [`Error::ChecksumMismatch`]: the bytes were damaged;
-/// - [`Error::VocabularyFull`]: the vocabulary does not fit a `CharVocab<N>`;
-/// - [`Error::CorruptModel`]: checksums match but a value is impossible (not a char, unsorted
-///   vocabulary, classes out of range) — a file written by another tool.
-pub fn decode<const I: usize, const H: usize, const O: usize, const N: usize>(
-    bytes: &[u8],
+/// - [`Error::VocabularyFull`]: the characters do not fit a `CharVocab<N>`;
+/// - [`Error::CorruptModel`]: checksums match but a value is impossible (see the module docs) —
+///   a file written by another tool.
+pub fn decode_contents<'b, const I: usize, const H: usize, const O: usize, const N: usize>(
+    bytes: &'b [u8],
     rnn: &mut Rnn<I, H, O>,
-    vocab: &mut CharVocab<N>,
-) -> Result<Header, Error> {
+    chars: &mut CharVocab<N>,
+    initial_hidden: &mut [f32; H],
+) -> Result<Decoded<'b>, Error> {
     let header = Header::parse(bytes)?;
     let found = (header.inputs, header.hidden, header.outputs);
     if found != (I, H, O) {
@@ -247,313 +643,33 @@ pub fn decode<const I: usize, const H: usize, const O: usize, const N: usize>(
             expected: (I, H, O),
         });
     }
-    header.verify(bytes)?;
-    let vocab_bytes = bytes
-        .get(HEADER_LEN..HEADER_LEN + 4 * I)
-        .ok_or(Error::Truncated)?;
-    let mut decoded_vocab = CharVocab::<N>::new();
-    let mut previous = None;
-    for raw in vocab_bytes.chunks_exact(4).take(header.vocab_len) {
-        let code = read_u32(raw, 0).ok_or(Error::Truncated)?;
-        let c = char::from_u32(code).ok_or(Error::CorruptModel("vocabulary holds a non-char"))?;
-        if previous.is_some_and(|p| p >= c) {
-            return Err(Error::CorruptModel("vocabulary is not sorted"));
-        }
-        previous = Some(c);
-        decoded_vocab.insert(c)?;
+    let sections = header.verify(bytes)?;
+    let mut decoded_chars = CharVocab::<N>::new();
+    if header.vocab_kind == VocabKind::Chars {
+        header.visit_chars(bytes, sections.vocab_text, |c| {
+            decoded_chars.insert(c).map(drop)
+        })?;
     }
-    let parameters = bytes
-        .get(HEADER_LEN + 4 * I..encoded_len::<I, H, O>() - 4)
-        .ok_or(Error::Truncated)?;
-    let mut values = parameters.chunks_exact(4);
+    // Take every slice before writing anything, so nothing is written unless all are there.
+    let hidden = match sections.layout.hidden_at {
+        Some(at) => Some(ByteReader::at(bytes, at).take(4 * H)?),
+        None => None,
+    };
+    let parameters = ByteReader::at(bytes, sections.layout.parameters_at)
+        .take(4 * Rnn::<I, H, O>::PARAMETERS)?;
+    match hidden {
+        Some(raw) => ByteReader::new(raw).f32s_into(initial_hidden)?,
+        None => *initial_hidden = [0.0; H],
+    }
+    let mut values = ByteReader::new(parameters);
     for tensor in rnn.tensors_mut() {
-        for (slot, raw) in tensor.iter_mut().zip(&mut values) {
-            *slot = f32::from_le_bytes(array_at(raw, 0).ok_or(Error::Truncated)?);
-        }
+        values.f32s_into(tensor)?;
     }
-    *vocab = decoded_vocab;
-    Ok(header)
-}
-
-/// Sequential little-endian writes into a buffer whose length was checked up front.
-struct Writer<'a> {
-    out: &'a mut [u8],
-    at: usize,
-}
-
-impl Writer<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        if let Some(dst) = self.out.get_mut(self.at..self.at + bytes.len()) {
-            dst.copy_from_slice(bytes);
-        }
-        self.at += bytes.len();
-    }
-
-    fn put_u32(&mut self, value: u32) {
-        self.put(&value.to_le_bytes());
-    }
-}
-
-/// `N` bytes starting at `at`, if there are that many.
-fn array_at<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
-    bytes.get(at..at.checked_add(N)?)?.try_into().ok()
-}
-
-/// The little-endian `u32` at `at`.
-fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
-    array_at(bytes, at).map(u32::from_le_bytes)
-}
-
-/// CRC-32 (IEEE 802.3, reflected, polynomial `0xEDB88320`), the checksum of zlib and PNG.
-///
-/// ```
-/// assert_eq!(micrornn::format::crc32(b"123456789"), 0xCBF4_3926);
-/// ```
-pub fn crc32(bytes: &[u8]) -> u32 {
-    crc32_update(0, bytes)
-}
-
-/// Continues a CRC-32 over more bytes: `crc32_update(crc32(a), b) == crc32(a ++ b)`.
-pub fn crc32_update(crc: u32, bytes: &[u8]) -> u32 {
-    let mut crc = !crc;
-    for &byte in bytes {
-        let index = ((crc ^ u32::from(byte)) & 0xFF) as usize;
-        crc = (crc >> 8) ^ CRC_TABLE.get(index).copied().unwrap_or(0);
-    }
-    !crc
-}
-
-/// The 256-entry lookup table of the reflected CRC-32, built at compile time.
-const CRC_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut n = 0;
-    while n < 256 {
-        let mut c = n as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        table[n] = c;
-        n += 1;
-    }
-    table
-};
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand_core::SeedableRng;
-
-    const LEN: usize = encoded_len::<6, 5, 6>();
-
-    fn sample() -> (Rnn<6, 5, 6>, CharVocab<8>, [u8; LEN]) {
-        let mut rnn = Rnn::<6, 5, 6>::ZERO;
-        rnn.init_gaussian(&mut crate::DefaultRng::seed_from_u64(3), 0.5);
-        rnn.b_h[2] = -1.25;
-        rnn.b_y[5] = 7.0;
-        let vocab = CharVocab::<8>::from_text("ab—\n").unwrap();
-        let mut bytes = [0u8; LEN];
-        assert_eq!(encode(&rnn, &vocab, 4, &mut bytes), Ok(LEN));
-        (rnn, vocab, bytes)
-    }
-
-    fn try_decode(bytes: &[u8]) -> Result<(Rnn<6, 5, 6>, CharVocab<8>, Header), Error> {
-        let mut rnn = Rnn::ZERO;
-        let mut vocab = CharVocab::new();
-        let header = decode(bytes, &mut rnn, &mut vocab)?;
-        Ok((rnn, vocab, header))
-    }
-
-    /// Rewrites the checksum after a deliberate edit, to reach the checks behind it.
-    fn reseal(bytes: &mut [u8]) {
-        let header_crc = crc32(&bytes[..HEADER_CRC_AT]);
-        bytes[HEADER_CRC_AT..HEADER_LEN].copy_from_slice(&header_crc.to_le_bytes());
-        let end = bytes.len() - 4;
-        let crc = crc32(&bytes[..end]);
-        bytes[end..].copy_from_slice(&crc.to_le_bytes());
-    }
-
-    #[test]
-    fn crc32_matches_the_standard_check_value() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        assert_eq!(crc32(b""), 0);
-        assert_eq!(crc32_update(crc32(b"1234"), b"56789"), 0xCBF4_3926);
-    }
-
-    #[test]
-    fn round_trip_is_bit_exact() {
-        let (rnn, vocab, bytes) = sample();
-        assert_eq!(LEN, 32 + 4 * 6 + 4 * (6 * 5 + 25 + 5 + 6 * 5 + 6) + 4);
-        let (decoded, decoded_vocab, header) = try_decode(&bytes).unwrap();
-        assert_eq!(decoded, rnn);
-        assert_eq!(decoded_vocab, vocab);
-        let expected = Header {
-            version: VERSION,
-            inputs: 6,
-            hidden: 5,
-            outputs: 6,
-            classes: 4,
-            vocab_len: 4,
-        };
-        assert_eq!(header, expected);
-        assert_eq!(Header::read(&bytes), Ok(expected));
-        assert_eq!(header.encoded_len(), Some(LEN));
-    }
-
-    #[test]
-    fn layout_is_little_endian_as_documented() {
-        let (rnn, _, bytes) = sample();
-        assert_eq!(&bytes[..4], b"MRNN");
-        assert_eq!(&bytes[4..8], &[1, 0, 0, 0]);
-        assert_eq!(&bytes[8..12], &[6, 0, 0, 0]);
-        assert_eq!(&bytes[20..24], &[4, 0, 0, 0]);
-        // Vocabulary: '\n', 'a', 'b', '—' (U+2014), then two empty slots.
-        assert_eq!(&bytes[32..36], &[10, 0, 0, 0]);
-        assert_eq!(&bytes[44..48], &[0x14, 0x20, 0, 0]);
-        let first_weight = 32 + 4 * 6;
-        assert_eq!(
-            &bytes[first_weight..first_weight + 4],
-            &rnn.w_xh[0][0].to_le_bytes()
-        );
-        let b_y_last = LEN - 8;
-        assert_eq!(&bytes[b_y_last..b_y_last + 4], &7.0f32.to_le_bytes());
-    }
-
-    #[test]
-    fn truncated_bytes_are_refused_at_every_length() {
-        let (_, _, bytes) = sample();
-        for len in 0..LEN {
-            assert_eq!(
-                try_decode(&bytes[..len]).err(),
-                Some(Error::Truncated),
-                "len {len}"
-            );
-            assert_eq!(Header::read(&bytes[..len]).err(), Some(Error::Truncated));
-        }
-    }
-
-    #[test]
-    fn every_flipped_byte_is_refused() {
-        let (_, _, bytes) = sample();
-        for at in 0..LEN {
-            let mut damaged = bytes;
-            damaged[at] ^= 0x10;
-            let err = try_decode(&damaged).err();
-            let expected = match at {
-                0..4 => Error::NotAModel,
-                4..6 => Error::UnsupportedVersion(u16::from_le_bytes([damaged[4], damaged[5]])),
-                _ => Error::ChecksumMismatch,
-            };
-            assert_eq!(err, Some(expected), "byte {at}");
-        }
-    }
-
-    #[test]
-    fn wrong_magic_is_not_a_model() {
-        assert_eq!(try_decode(b"hello world").err(), Some(Error::NotAModel));
-        assert_eq!(try_decode(&[0u8; LEN]).err(), Some(Error::NotAModel));
-        assert_eq!(try_decode(b"MR").err(), Some(Error::Truncated));
-        assert_eq!(try_decode(b"").err(), Some(Error::Truncated));
-    }
-
-    #[test]
-    fn wrong_version_is_refused() {
-        let (_, _, mut bytes) = sample();
-        bytes[4] = 2;
-        reseal(&mut bytes);
-        assert_eq!(try_decode(&bytes).err(), Some(Error::UnsupportedVersion(2)));
-    }
-
-    #[test]
-    fn wrong_shape_is_refused_before_anything_else_is_trusted() {
-        let (_, _, bytes) = sample();
-        let mut rnn = Rnn::<6, 7, 6>::ZERO;
-        let mut vocab = CharVocab::<8>::new();
-        assert_eq!(
-            decode(&bytes, &mut rnn, &mut vocab),
-            Err(Error::ShapeMismatch {
-                found: (6, 5, 6),
-                expected: (6, 7, 6)
-            })
-        );
-        assert_eq!(rnn, Rnn::ZERO);
-    }
-
-    #[test]
-    fn failed_decode_leaves_the_destination_unchanged() {
-        let (_, _, mut bytes) = sample();
-        bytes[LEN - 10] ^= 1;
-        let mut rnn = Rnn::<6, 5, 6>::ZERO;
-        rnn.b_h = [3.0; 5];
-        let mut vocab = CharVocab::<8>::from_text("z").unwrap();
-        assert!(decode(&bytes, &mut rnn, &mut vocab).is_err());
-        assert_eq!(rnn.b_h, [3.0; 5]);
-        assert_eq!(vocab.chars(), &['z']);
-    }
-
-    #[test]
-    fn impossible_values_with_valid_checksums_are_corrupt() {
-        let (_, _, original) = sample();
-        let mut bytes = original;
-        bytes[20..24].copy_from_slice(&0u32.to_le_bytes()); // classes 0
-        reseal(&mut bytes);
-        assert!(matches!(try_decode(&bytes), Err(Error::CorruptModel(_))));
-
-        let mut bytes = original;
-        bytes[24..28].copy_from_slice(&7u32.to_le_bytes()); // vocabulary longer than inputs
-        reseal(&mut bytes);
-        assert!(matches!(try_decode(&bytes), Err(Error::CorruptModel(_))));
-
-        let mut bytes = original;
-        bytes[36..40].copy_from_slice(&0xD800u32.to_le_bytes()); // a surrogate is not a char
-        reseal(&mut bytes);
-        assert!(matches!(try_decode(&bytes), Err(Error::CorruptModel(_))));
-
-        let mut bytes = original;
-        bytes[32..36].copy_from_slice(&u32::from('z').to_le_bytes()); // unsorted
-        reseal(&mut bytes);
-        assert!(matches!(try_decode(&bytes), Err(Error::CorruptModel(_))));
-
-        let mut bytes = original;
-        bytes[8..12].copy_from_slice(&u32::MAX.to_le_bytes()); // absurd size
-        reseal(&mut bytes);
-        assert!(Header::read(&bytes).is_err());
-    }
-
-    #[test]
-    fn vocabulary_must_fit_the_destination() {
-        let (_, _, bytes) = sample();
-        let mut rnn = Rnn::<6, 5, 6>::ZERO;
-        let mut small = CharVocab::<2>::new();
-        assert_eq!(
-            decode(&bytes, &mut rnn, &mut small),
-            Err(Error::VocabularyFull { capacity: 2 })
-        );
-    }
-
-    #[test]
-    fn encode_checks_its_arguments() {
-        let (rnn, vocab, _) = sample();
-        let mut short = [0u8; LEN - 1];
-        assert_eq!(
-            encode(&rnn, &vocab, 4, &mut short),
-            Err(Error::BufferTooSmall { needed: LEN })
-        );
-        let mut bytes = [0u8; LEN + 8];
-        assert!(encode(&rnn, &vocab, 0, &mut bytes).is_err());
-        assert!(encode(&rnn, &vocab, 7, &mut bytes).is_err());
-        let big = CharVocab::<8>::from_text("abcdefg").unwrap();
-        assert_eq!(
-            encode(&rnn, &big, 6, &mut bytes),
-            Err(Error::VocabularyFull { capacity: 6 })
-        );
-        // A longer buffer is fine, and so is decoding from one.
-        assert_eq!(encode(&rnn, &vocab, 4, &mut bytes), Ok(LEN));
-        assert_eq!(try_decode(&bytes).unwrap().0, rnn);
-    }
+    *chars = decoded_chars;
+    Ok(Decoded {
+        header,
+        words: sections.words,
+        class_names: sections.class_names,
+        metadata: sections.metadata,
+    })
 }

@@ -6,8 +6,12 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`format`](mod@format) | the model file: encode/decode `&[u8]` without allocation, CRC-32 checked |
+//! | [`bytes`] | [`ByteReader`](bytes::ByteReader) and [`ByteWriter`](bytes::ByteWriter): little-endian fields, no panic, shared by the format and the checkpoints |
+//! | [`format`](mod@format) | the model file (version 2: parameters, initial state, char or word vocabulary, task, class names, metadata; version 1 still read): encode/decode `&[u8]` without allocation, CRC-32 checked |
+//! | [`qformat`] | the quantized model file ([`QRnn`](crate::QRnn)): same magic and CRC-32, its own version |
 //! | [`vocab`] | [`CharVocab<N>`](vocab::CharVocab): the sorted characters of a text |
 
+pub mod bytes;
 pub mod format;
+pub mod qformat;
 pub mod vocab;

@@ -1,6 +1,8 @@
 //! Heap placement of large zeroed structs, without building them on the stack first.
 
+use crate::model::batch::BatchTape;
 use crate::model::{Rnn, Tape};
+use crate::workflows::batch_train::Shard;
 use crate::workflows::optim::{Adagrad, Adam, Momentum};
 use std::boxed::Box;
 
@@ -13,8 +15,21 @@ pub unsafe trait Zeroable {}
 
 // SAFETY: `Rnn` is `#[repr(C)]` and holds only `f32` arrays.
 unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Rnn<I, H, O> {}
+// SAFETY: `QRnn` is `#[repr(C)]` and holds only integer arrays and one `f32`.
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for crate::QRnn<I, H, O> {}
 // SAFETY: `Tape` holds only `f32` arrays and `usize` fields.
 unsafe impl<const T: usize, const H: usize, const O: usize> Zeroable for Tape<T, H, O> {}
+
+// SAFETY: `BatchTape` holds only `f32` arrays and `usize` fields.
+unsafe impl<const B: usize, const T: usize, const H: usize, const O: usize> Zeroable
+    for BatchTape<B, T, H, O>
+{
+}
+// SAFETY: `Shard` holds a `BatchTape`, an `Rnn`, `f32` arrays and an `f32`.
+unsafe impl<const I: usize, const B: usize, const T: usize, const H: usize, const O: usize> Zeroable
+    for Shard<I, B, T, H, O>
+{
+}
 
 /// A `Box<T>` whose bytes are all zero, allocated and zeroed in place on the heap.
 pub fn zeroed<T: Zeroable>() -> Box<T> {
@@ -26,6 +41,17 @@ pub fn zeroed<T: Zeroable>() -> Box<T> {
     // just set to zero.
     unsafe { slot.assume_init() }
 }
+/// `n` zeroed `T`s on the heap, allocated and zeroed in place (a batch's shards).
+pub fn zeroed_slice<T: Zeroable>(n: usize) -> Box<[T]> {
+    let mut slots = Box::<[T]>::new_uninit_slice(n);
+    // SAFETY: the pointer comes from a live allocation of exactly `n` `T`s (or is dangling and
+    // well-aligned when nothing was allocated, where writing zero bytes is a no-op).
+    unsafe { slots.as_mut_ptr().write_bytes(0, n) };
+    // SAFETY: `T: Zeroable` promises that all-zero bytes are a valid `T`, and all bytes were
+    // just set to zero.
+    unsafe { slots.assume_init() }
+}
+
 // SAFETY: `Momentum`, `Adagrad` and `Adam` hold only `f32`, `u64` and `Rnn` fields; all-zero is a
 // valid value of each (learning rates of 0, to be set by the caller).
 unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Momentum<I, H, O> {}

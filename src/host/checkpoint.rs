@@ -10,8 +10,14 @@
 //! [`Progress`], the hidden state (`hidden` × `f32`), the model file's length (`u32`) and bytes,
 //! the number of optimizer memories (`u32`) and each as `f32`s in [`crate::Rnn::tensors`] order,
 //! then a CRC-32 of everything before it.
+//!
+//! A mini-batch run (`batch > 1`) sets bit 0 of the flags; its batch size (`u32`) then follows
+//! the progress, and every stream's hidden state (`batch × hidden × f32`, stream order) follows
+//! the optimizer memories. The single hidden state is then the last stream's (the one that ends
+//! where the validation text starts).
 
 use super::optimizer::{AnyOptimizer, OptimizerKind};
+use crate::codec::bytes::{ByteReader, ByteWriter};
 use crate::format::{self, crc32};
 use crate::{CharVocab, Error, Rnn, TrainState};
 
@@ -48,6 +54,8 @@ pub struct Settings {
     pub corpus_chars: u64,
     /// [`super::corpus::fingerprint`] of the corpus.
     pub corpus_hash: u64,
+    /// Streams trained together (1: min-char-rnn's single sequence).
+    pub batch: usize,
 }
 
 /// Where the run stands (besides parameters, optimizer memory and hidden state).
@@ -83,50 +91,67 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     vocab: &CharVocab<N>,
     classes: usize,
     optimizer: &AnyOptimizer<I, H, O>,
+    streams: &[[f32; H]],
 ) -> Result<Vec<u8>, Error> {
     let model_bytes = super::model_file::to_bytes(model, vocab, classes)?;
     let memories = optimizer.memory();
-    let mut out = Vec::with_capacity(
-        FIXED_LEN + 4 * H + 8 + model_bytes.len() + memories.len() * Rnn::<I, H, O>::SIZE + 4,
-    );
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
+    let batched = settings.batch > 1;
+    let len = FIXED_LEN
+        + 4 * H
+        + 4
+        + model_bytes.len()
+        + 4
+        + memories.len() * 4 * Rnn::<I, H, O>::PARAMETERS
+        + if batched {
+            4 + 4 * settings.batch * H
+        } else {
+            0
+        }
+        + 4;
+    let mut out = vec![0u8; len];
+    let mut w = ByteWriter::new(&mut out);
+    w.put(&MAGIC)?;
+    w.put_u16(VERSION)?;
+    w.put_u16(u16::from(batched))?;
     for v in [settings.hidden, settings.vocab_bucket, settings.seq_len] {
-        out.extend_from_slice(&(v as u32).to_le_bytes());
+        w.put_size(v)?;
     }
-    out.extend_from_slice(&u32::from(settings.optimizer.code()).to_le_bytes());
+    w.put_u32(u32::from(settings.optimizer.code()))?;
     for v in [settings.lr, settings.clip, settings.lr_decay] {
-        out.extend_from_slice(&v.to_le_bytes());
+        w.put_f32(v)?;
     }
-    let window = settings.window.map_or(u32::MAX, |w| w as u32);
-    out.extend_from_slice(&window.to_le_bytes());
-    out.extend_from_slice(&settings.val_fraction.to_le_bytes());
+    w.put_u32(settings.window.map_or(u32::MAX, |w| w as u32))?;
+    w.put_f32(settings.val_fraction)?;
     for v in [settings.seed, settings.corpus_chars, settings.corpus_hash] {
-        out.extend_from_slice(&v.to_le_bytes());
+        w.put_u64(v)?;
     }
     for v in [state.iteration, state.epoch, state.position as u64] {
-        out.extend_from_slice(&v.to_le_bytes());
+        w.put_u64(v)?;
     }
-    out.extend_from_slice(&state.smooth_loss.to_le_bytes());
-    out.extend_from_slice(&rng.state());
-    out.extend_from_slice(&optimizer.steps().to_le_bytes());
-    debug_assert_eq!(out.len(), FIXED_LEN);
-    for v in state.hidden {
-        out.extend_from_slice(&v.to_le_bytes());
+    w.put_f32(state.smooth_loss)?;
+    w.put(&rng.state())?;
+    w.put_u64(optimizer.steps())?;
+    debug_assert_eq!(w.position(), FIXED_LEN);
+    if batched {
+        w.put_size(settings.batch)?;
     }
-    out.extend_from_slice(&(model_bytes.len() as u32).to_le_bytes());
-    out.extend_from_slice(&model_bytes);
-    out.extend_from_slice(&(memories.len() as u32).to_le_bytes());
+    w.put_f32s(&state.hidden)?;
+    w.put_size(model_bytes.len())?;
+    w.put(&model_bytes)?;
+    w.put_size(memories.len())?;
     for memory in memories {
         for tensor in memory.tensors() {
-            for v in tensor {
-                out.extend_from_slice(&v.to_le_bytes());
-            }
+            w.put_f32s(tensor)?;
         }
     }
-    let crc = crc32(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
+    if batched {
+        let zero = [0.0f32; H];
+        for b in 0..settings.batch {
+            w.put_f32s(streams.get(b).unwrap_or(&zero))?;
+        }
+    }
+    w.put_u32(crc32(w.written()))?;
+    debug_assert_eq!(w.position(), len);
     Ok(out)
 }
 
@@ -142,7 +167,7 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         None if MAGIC.starts_with(bytes) => return Err(Error::Truncated),
         _ => return Err(Error::NotAModel),
     }
-    let mut r = Reader { bytes, at: 4 };
+    let mut r = ByteReader::at(bytes, MAGIC.len());
     let version = r.u16()?;
     if version != VERSION {
         return Err(Error::UnsupportedVersion(version));
@@ -153,13 +178,13 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         .filter(|&n| n >= FIXED_LEN)
         .map(|n| bytes.split_at(n))
         .ok_or(Error::Truncated)?;
-    if crc32(covered) != u32::from_le_bytes(stored.try_into().map_err(|_| Error::Truncated)?) {
+    if crc32(covered) != ByteReader::new(stored).u32()? {
         return Err(Error::ChecksumMismatch);
     }
-    r.u16()?;
-    let hidden = r.u32()? as usize;
-    let vocab_bucket = r.u32()? as usize;
-    let seq_len = r.u32()? as usize;
+    let flags = r.u16()?;
+    let hidden = r.size()?;
+    let vocab_bucket = r.size()?;
+    let seq_len = r.size()?;
     let optimizer = u8::try_from(r.u32()?)
         .ok()
         .and_then(OptimizerKind::from_code)
@@ -184,12 +209,18 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         seed: r.u64()?,
         corpus_chars: r.u64()?,
         corpus_hash: r.u64()?,
+        batch: 1,
     };
     let iteration = r.u64()?;
     let epoch = r.u64()?;
     let position = r.u64()?;
     let smooth_loss = r.f32()?;
-    let rng = r.take(16)?.try_into().map_err(|_| Error::Truncated)?;
+    let rng: [u8; 16] = r.array()?;
+    // xoshiro never reaches the all-zero state, and seeding from it gives another generator:
+    // the run could not resume as it was (found by fuzzing).
+    if rng == [0; 16] {
+        return Err(Error::CorruptModel("RNG state is all zero"));
+    }
     let progress = Progress {
         iteration,
         epoch,
@@ -198,7 +229,8 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         rng,
         optimizer_steps: r.u64()?,
     };
-    Ok((settings, progress))
+    let batch = if flags & 1 == 1 { r.size()? } else { 1 };
+    Ok((Settings { batch, ..settings }, progress))
 }
 
 /// Restores a checkpoint's parameters, vocabulary, optimizer memory and training state into the
@@ -213,6 +245,7 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
     model: &mut Rnn<I, H, O>,
     vocab: &mut CharVocab<N>,
     optimizer: &mut AnyOptimizer<I, H, O>,
+    streams: &mut Vec<[f32; H]>,
 ) -> Result<(TrainState<H>, crate::DefaultRng), Error> {
     use rand_core::SeedableRng;
     let (settings, progress) = read(bytes)?;
@@ -229,26 +262,28 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
     if optimizer.kind() != settings.optimizer {
         return Err(Error::CorruptModel("optimizer kind differs"));
     }
-    let mut r = Reader {
-        bytes,
-        at: FIXED_LEN,
-    };
+    let batched = settings.batch > 1;
+    let mut r = ByteReader::at(bytes, FIXED_LEN + if batched { 4 } else { 0 });
     let mut hidden = [0.0f32; H];
-    for h in &mut hidden {
-        *h = r.f32()?;
-    }
-    let model_len = r.u32()? as usize;
+    r.f32s_into(&mut hidden)?;
+    let model_len = r.size()?;
     let header = format::decode(r.take(model_len)?, model, vocab)?;
-    let memories = r.u32()? as usize;
+    let memories = r.size()?;
     let mut slots = optimizer.memory_mut();
     if memories != slots.len() {
         return Err(Error::CorruptModel("optimizer memory count differs"));
     }
     for memory in &mut slots {
         for tensor in memory.tensors_mut() {
-            for v in tensor {
-                *v = r.f32()?;
-            }
+            r.f32s_into(tensor)?;
+        }
+    }
+    streams.clear();
+    if batched {
+        for _ in 0..settings.batch {
+            let mut stream = [0.0f32; H];
+            r.f32s_into(&mut stream)?;
+            streams.push(stream);
         }
     }
     optimizer.set_steps(progress.optimizer_steps);
@@ -262,41 +297,6 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
     };
     let _ = header;
     Ok((state, crate::DefaultRng::from_seed(progress.rng)))
-}
-
-/// Sequential little-endian reads that fail with [`Error::Truncated`] at the end.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let end = self.at.checked_add(n).ok_or(Error::Truncated)?;
-        let slice = self.bytes.get(self.at..end).ok_or(Error::Truncated)?;
-        self.at = end;
-        Ok(slice)
-    }
-
-    fn array<const K: usize>(&mut self) -> Result<[u8; K], Error> {
-        self.take(K)?.try_into().map_err(|_| Error::Truncated)
-    }
-
-    fn u16(&mut self) -> Result<u16, Error> {
-        self.array().map(u16::from_le_bytes)
-    }
-
-    fn u32(&mut self) -> Result<u32, Error> {
-        self.array().map(u32::from_le_bytes)
-    }
-
-    fn u64(&mut self) -> Result<u64, Error> {
-        self.array().map(u64::from_le_bytes)
-    }
-
-    fn f32(&mut self) -> Result<f32, Error> {
-        self.array().map(f32::from_le_bytes)
-    }
 }
 
 #[cfg(test)]
@@ -334,8 +334,9 @@ mod tests {
             seed: 9,
             corpus_chars: 100,
             corpus_hash: 77,
+            batch: 1,
         };
-        let bytes = encode(&settings, &state, &rng, &model, &vocab, 3, &optimizer).unwrap();
+        let bytes = encode(&settings, &state, &rng, &model, &vocab, 3, &optimizer, &[]).unwrap();
         let (read_settings, progress) = read(&bytes).unwrap();
         assert_eq!(read_settings, settings);
         assert_eq!(progress.iteration, 3);
@@ -343,8 +344,16 @@ mod tests {
         let mut model2 = Rnn::<8, 4, 8>::ZERO;
         let mut vocab2 = CharVocab::<8>::new();
         let mut optimizer2 = AnyOptimizer::<8, 4, 8>::new(OptimizerKind::Adam, 0.01);
-        let (state2, mut rng2) =
-            restore(&bytes, &mut model2, &mut vocab2, &mut optimizer2).unwrap();
+        let mut streams = vec![[1.0; 4]];
+        let (state2, mut rng2) = restore(
+            &bytes,
+            &mut model2,
+            &mut vocab2,
+            &mut optimizer2,
+            &mut streams,
+        )
+        .unwrap();
+        assert!(streams.is_empty());
         assert_eq!((&model2, &vocab2, &state2), (&model, &vocab, &state));
         let (AnyOptimizer::Adam(a), AnyOptimizer::Adam(b)) = (&optimizer, &optimizer2) else {
             panic!("not adam");
@@ -362,6 +371,65 @@ mod tests {
         );
         assert_eq!(read(b"MRNN...."), Err(Error::NotAModel));
         let mut wrong = AnyOptimizer::<8, 4, 8>::new(OptimizerKind::Adagrad, 0.01);
-        assert!(restore(&bytes, &mut model2, &mut vocab2, &mut wrong).is_err());
+        assert!(restore(&bytes, &mut model2, &mut vocab2, &mut wrong, &mut streams).is_err());
+
+        // A batched run: its batch size and every stream's state come back.
+        let batched = Settings {
+            batch: 3,
+            ..settings
+        };
+        let states = [[0.5; 4], [-0.25; 4], [0.125; 4]];
+        let bytes = encode(
+            &batched, &state, &rng, &model, &vocab, 3, &optimizer, &states,
+        )
+        .unwrap();
+        assert_eq!(read(&bytes).unwrap().0, batched);
+        let (state3, _) = restore(
+            &bytes,
+            &mut model2,
+            &mut vocab2,
+            &mut optimizer2,
+            &mut streams,
+        )
+        .unwrap();
+        assert_eq!((state3, &streams[..]), (state, &states[..]));
+    }
+
+    /// Fuzzing found a checkpoint with an all-zero RNG state (which xoshiro cannot reach) that
+    /// restored into a differently seeded generator; it is refused now.
+    #[test]
+    fn an_all_zero_rng_state_is_refused() {
+        let vocab = CharVocab::<4>::from_text("ab").unwrap();
+        let model = Rnn::<4, 3, 4>::ZERO;
+        let optimizer = AnyOptimizer::<4, 3, 4>::new(OptimizerKind::Sgd, 0.1);
+        let state = TrainState::<3>::start(&TrainConfig::min_char_rnn(2));
+        let settings = Settings {
+            hidden: 3,
+            vocab_bucket: 4,
+            seq_len: 4,
+            optimizer: OptimizerKind::Sgd,
+            lr: 0.1,
+            clip: 5.0,
+            lr_decay: 1.0,
+            window: None,
+            val_fraction: 0.1,
+            seed: 1,
+            corpus_chars: 10,
+            corpus_hash: 2,
+            batch: 1,
+        };
+        let rng = DefaultRng::seed_from_u64(1);
+        let mut bytes =
+            encode(&settings, &state, &rng, &model, &vocab, 2, &optimizer, &[]).unwrap();
+        assert!(read(&bytes).is_ok());
+        // The RNG state sits just before the optimizer's step count, at the end of the fixed part.
+        bytes[FIXED_LEN - 24..FIXED_LEN - 8].fill(0);
+        let end = bytes.len() - 4;
+        let crc = crc32(&bytes[..end]);
+        bytes[end..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            read(&bytes),
+            Err(Error::CorruptModel("RNG state is all zero"))
+        );
     }
 }

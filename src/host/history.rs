@@ -1,6 +1,10 @@
 //! The loss history of a training run: one row every few iterations, saved as CSV and drawn as
-//! an SVG line plot (no plotting dependency: the SVG is a few lines of text).
+//! an SVG line plot (with plotters' SVG backend).
 
+use plotters::prelude::{
+    ChartBuilder, Circle, Color, IntoDrawingArea, LineSeries, PathElement, RGBColor, SVGBackend,
+    SeriesLabelPosition, TRANSPARENT, WHITE,
+};
 use std::fmt::Write as _;
 
 /// One row of the history.
@@ -71,29 +75,30 @@ impl History {
     }
 
     /// An SVG line plot of the loss per character against the iteration: the chunk loss (grey),
-    /// the smoothed loss (blue) and the validation loss (orange dots).
+    /// the smoothed loss (blue) and the validation loss (orange, with dots while there are few),
+    /// drawn with plotters' SVG backend. Histories longer than [`MAX_POINTS`] rows are averaged
+    /// in buckets of consecutive rows. Text is laid out with plotters' built-in size estimate and
+    /// drawn by the viewer, so no font is needed here.
     pub fn to_svg(&self, title: &str) -> String {
-        const W: f64 = 800.0;
-        const HT: f64 = 450.0;
-        const LEFT: f64 = 60.0;
-        const RIGHT: f64 = 20.0;
-        const TOP: f64 = 40.0;
-        const BOTTOM: f64 = 50.0;
-        let finite = |v: f64| v.is_finite().then_some(v);
+        let mut svg = String::new();
+        // The String backend cannot fail (no I/O, no fonts); were plotters to report an error
+        // anyway, the plot would be incomplete, which `draw`'s callers cannot do better about.
+        let _ = self.draw(title, &mut svg);
+        svg
+    }
+
+    /// Draws the plot of [`History::to_svg`] into `svg`.
+    fn draw(&self, title: &str, svg: &mut String) -> Result<(), Box<dyn std::error::Error>> {
         let x_max = self.records.last().map_or(1, |r| r.iteration).max(1) as f64;
         let x_min = self.records.first().map_or(0, |r| r.iteration) as f64;
         let x_min = if x_min >= x_max { 0.0 } else { x_min };
-        let y_max = self
-            .records
-            .iter()
-            .flat_map(|r| {
-                [
-                    finite(r.loss_per_char),
-                    finite(r.smooth_loss_per_char),
-                    r.val_loss_per_char.and_then(finite),
-                ]
-            })
+        let chunk_loss = self.series(|r| Some(r.loss_per_char));
+        let smooth = self.series(|r| Some(r.smooth_loss_per_char));
+        let val = self.series(|r| r.val_loss_per_char);
+        let y_max = [&chunk_loss, &smooth, &val]
+            .into_iter()
             .flatten()
+            .map(|&(_, y)| y)
             .fold(0.0f64, f64::max)
             .max(0.1);
         // Round the top of the y axis up to a multiple of a "nice" step (1, 2 or 5 × 10^k).
@@ -101,126 +106,83 @@ impl History {
         let y_ticks = (y_max / y_step).ceil().max(1.0);
         let y_max = y_ticks * y_step;
         let decimals = (-y_step.log10().floor()).max(0.0) as usize;
-        let px = |x: f64| LEFT + (x - x_min) / (x_max - x_min) * (W - LEFT - RIGHT);
-        let py = |y: f64| TOP + (1.0 - y / y_max) * (HT - TOP - BOTTOM);
-        let mut svg = String::new();
-        let _ = writeln!(
-            svg,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{HT}" viewBox="0 0 {W} {HT}" font-family="sans-serif" font-size="12">"#
-        );
-        let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
-        let _ = writeln!(
-            svg,
-            r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
-            W / 2.0,
-            escape(title)
-        );
-        for i in 0..=(y_ticks as u32) {
-            let y = y_step * f64::from(i);
-            let _ = writeln!(
-                svg,
-                r##"<line x1="{LEFT}" x2="{}" y1="{py:.1}" y2="{py:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{y:.decimals$}</text>"##,
-                W - RIGHT,
-                LEFT - 6.0,
-                py(y) + 4.0,
-                py = py(y)
-            );
-        }
-        let x_step = nice_step((x_max - x_min) / 6.0).max(1.0);
-        let first_tick = (x_min / x_step).ceil() as u64;
-        for x in (first_tick..)
-            .map(|k| k as f64 * x_step)
-            .take_while(|&x| x <= x_max)
-        {
-            let _ = writeln!(
-                svg,
-                r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
-                px(x),
-                HT - BOTTOM + 18.0,
-                short_number(x)
-            );
-        }
-        let _ = writeln!(
-            svg,
-            r#"<text x="{}" y="{}" text-anchor="middle">iteration</text><text transform="translate(16 {}) rotate(-90)" text-anchor="middle">loss (nats/char)</text>"#,
-            (LEFT + W - RIGHT) / 2.0,
-            HT - 10.0,
-            (TOP + HT - BOTTOM) / 2.0
-        );
-        let polyline = |values: &mut dyn Iterator<Item = (u64, f64)>, color: &str, width: f64| {
-            let points: Vec<String> = values
-                .filter(|(_, v)| v.is_finite())
-                .map(|(x, y)| format!("{:.1},{:.1}", px(x as f64), py(y)))
-                .collect();
-            format!(
-                r#"<polyline fill="none" stroke="{color}" stroke-width="{width}" points="{}"/>"#,
-                points.join(" ")
-            )
-        };
-        // At most ~MAX_POINTS points per curve: longer histories are averaged in buckets.
-        let bucket = self.records.len().div_ceil(MAX_POINTS).max(1);
-        let series = |value: &dyn Fn(&Record) -> Option<f64>| -> Vec<(u64, f64)> {
-            self.records
-                .chunks(bucket)
-                .filter_map(|chunk| {
-                    let values: Vec<f64> = chunk.iter().filter_map(value).collect();
-                    let last = chunk.last()?;
-                    (!values.is_empty()).then(|| {
-                        (
-                            last.iteration,
-                            values.iter().sum::<f64>() / values.len() as f64,
-                        )
-                    })
-                })
-                .collect()
-        };
-        let chunk_loss = series(&|r| Some(r.loss_per_char));
-        let smooth = series(&|r| Some(r.smooth_loss_per_char));
-        let val = series(&|r| r.val_loss_per_char);
-        for (points, color, width) in [
-            (&chunk_loss, "#bbb", 1.0),
-            (&smooth, "#1f77b4", 2.0),
-            (&val, "#ff7f0e", 1.5),
-        ] {
-            let _ = writeln!(
-                svg,
-                "{}",
-                polyline(&mut points.iter().copied(), color, width)
-            );
+
+        let root = SVGBackend::with_string(svg, (800, 450)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(56)
+            .build_cartesian_2d(x_min..x_max, 0.0..y_max)?;
+        chart
+            .configure_mesh()
+            .x_desc("iteration")
+            .y_desc("loss (nats/char)")
+            .x_labels(7)
+            .y_labels(y_ticks as usize + 1)
+            .x_label_formatter(&|x| short_number(*x))
+            .y_label_formatter(&|y| format!("{y:.decimals$}"))
+            .light_line_style(TRANSPARENT)
+            .label_style(("sans-serif", 14))
+            .axis_desc_style(("sans-serif", 15))
+            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+            .draw()?;
+        let curves = [
+            (&chunk_loss, RGBColor(0xbb, 0xbb, 0xbb), 1, "chunk loss"),
+            (&smooth, RGBColor(0x1f, 0x77, 0xb4), 2, "smoothed loss"),
+            (&val, RGBColor(0xff, 0x7f, 0x0e), 2, "validation loss"),
+        ];
+        for (points, color, width, label) in curves {
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(width),
+                ))?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 24, y)], color.stroke_width(3))
+                });
         }
         if val.len() <= 60 {
-            for (x, y) in val.iter().filter(|(_, y)| y.is_finite()) {
-                let _ = writeln!(
-                    svg,
-                    r##"<circle cx="{:.1}" cy="{:.1}" r="3" fill="#ff7f0e"/>"##,
-                    px(*x as f64),
-                    py(*y)
-                );
-            }
+            let orange = RGBColor(0xff, 0x7f, 0x0e).filled();
+            chart.draw_series(val.iter().map(|&point| Circle::new(point, 3, orange)))?;
         }
-        let legend = [
-            ("#bbb", "chunk loss"),
-            ("#1f77b4", "smoothed loss"),
-            ("#ff7f0e", "validation loss"),
-        ];
-        for (i, (color, label)) in legend.iter().enumerate() {
-            let y = TOP + 10.0 + 18.0 * i as f64;
-            let x = W - RIGHT - 150.0;
-            let _ = writeln!(
-                svg,
-                r#"<line x1="{x}" x2="{}" y1="{y}" y2="{y}" stroke="{color}" stroke-width="3"/><text x="{}" y="{}">{label}</text>"#,
-                x + 24.0,
-                x + 30.0,
-                y + 4.0
-            );
-        }
-        svg.push_str("</svg>\n");
-        svg
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(("sans-serif", 14))
+            .background_style(WHITE.mix(0.9))
+            .border_style(RGBColor(0xcc, 0xcc, 0xcc))
+            .draw()?;
+        root.present()?;
+        Ok(())
+    }
+
+    /// One curve: `(iteration, value)` of the rows that have a finite value, averaged in
+    /// buckets of consecutive rows so that there are at most [`MAX_POINTS`] points.
+    fn series(&self, value: impl Fn(&Record) -> Option<f64>) -> Vec<(f64, f64)> {
+        let bucket = self.records.len().div_ceil(MAX_POINTS).max(1);
+        self.records
+            .chunks(bucket)
+            .filter_map(|chunk| {
+                let values: Vec<f64> = chunk
+                    .iter()
+                    .filter_map(&value)
+                    .filter(|v| v.is_finite())
+                    .collect();
+                let last = chunk.last()?;
+                (!values.is_empty()).then(|| {
+                    let mean = values.iter().sum::<f64>() / values.len() as f64;
+                    (last.iteration as f64, mean)
+                })
+            })
+            .collect()
     }
 }
 
 /// Points drawn per curve at most (longer histories are averaged).
-const MAX_POINTS: usize = 400;
+pub const MAX_POINTS: usize = 400;
 
 /// `1500000` → `1.5M`, `20000` → `20k`, `300` → `300`.
 fn short_number(x: f64) -> String {
@@ -241,13 +203,6 @@ fn nice_step(raw: f64) -> f64 {
         .map(|m| m * magnitude)
         .find(|&step| step >= raw)
         .unwrap_or(10.0 * magnitude)
-}
-
-/// Escapes text for an SVG text node.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
@@ -280,8 +235,115 @@ mod tests {
         assert!(csv.starts_with(CSV_HEADER));
         assert_eq!(History::from_csv(&csv), history);
         let svg = history.to_svg("a <title>");
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
-        assert_eq!(svg.matches("<polyline").count(), 3);
-        assert!(svg.contains("a &lt;title&gt;"));
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        // Three curves, each drawn once in its colour and once as its legend mark.
+        let points = |stroke| {
+            polylines(&svg, stroke)
+                .iter()
+                .map(Vec::len)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(points(CHUNK), [2, 2], "{svg}");
+        assert_eq!(points(SMOOTH), [2, 2]);
+        assert_eq!(points(VALIDATION), [1, 2]);
+        // The title (escaped), the axis names, the legend and tick labels are text elements.
+        for text in [
+            ">\na &lt;title&gt;\n<",
+            ">\niteration\n<",
+            ">\nloss (nats/char)\n<",
+            ">\nsmoothed loss\n<",
+            ">\nvalidation loss\n<",
+            ">\n140\n<",
+            ">\n5\n<",
+        ] {
+            assert!(svg.contains(text), "no {text:?} in {svg}");
+        }
+        // One validation loss: one dot.
+        assert_eq!(svg.matches("<circle").count(), 1);
+    }
+
+    /// The SVG colours of the three curves, as plotters writes them.
+    const CHUNK: &str = "#BBBBBB";
+    const SMOOTH: &str = "#1F77B4";
+    const VALIDATION: &str = "#FF7F0E";
+
+    /// The points of each `<polyline>` of an SVG drawn in `stroke`, as (x, y) pixel pairs.
+    fn polylines(svg: &str, stroke: &str) -> Vec<Vec<(f64, f64)>> {
+        svg.split("<polyline")
+            .skip(1)
+            .filter(|element| element.contains(&format!("stroke=\"{stroke}\"")))
+            .map(|element| {
+                let points = element.split("points=\"").nth(1).unwrap();
+                let points = &points[..points.find('"').unwrap()];
+                points
+                    .split_whitespace()
+                    .map(|pair| {
+                        let (x, y) = pair.split_once(',').unwrap();
+                        (x.parse().unwrap(), y.parse().unwrap())
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn long_histories_are_averaged_in_buckets() {
+        // 10,000 rows whose chunk loss alternates 1 and 3: averaged in buckets of 25 rows (an
+        // odd count), every point is 2 ± 0.04, so the curve is nearly flat; unaveraged it would
+        // zig-zag over the whole range.
+        let records: Vec<Record> = (0..10_000u64)
+            .map(|i| Record {
+                iteration: (i + 1) * 10,
+                epoch: 0,
+                seconds: i as f64,
+                loss_per_char: if i % 2 == 0 { 1.0 } else { 3.0 },
+                smooth_loss_per_char: 2.0,
+                val_loss_per_char: (i % 100 == 99).then_some(2.5),
+            })
+            .collect();
+        let history = History { records };
+        assert_eq!(history.series(|r| Some(r.loss_per_char)).len(), MAX_POINTS);
+        let means = history.series(|r| Some(r.loss_per_char));
+        assert!(
+            means.iter().all(|&(_, y)| (y - 2.0).abs() < 0.05),
+            "{means:?}"
+        );
+        assert_eq!(means.last().map(|p| p.0), Some(100_000.0));
+
+        let svg = history.to_svg("long");
+        let chunk = &polylines(&svg, CHUNK)[0];
+        assert_eq!(chunk.len(), MAX_POINTS);
+        assert_eq!(polylines(&svg, VALIDATION)[0].len(), 100);
+        let (low, high) = chunk
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), &(_, y)| {
+                (lo.min(y), hi.max(y))
+            });
+        // Means 1.96 and 2.04: about 11 px apart, where the raw rows are about 200 px apart.
+        assert!(
+            high - low < 20.0,
+            "the averaged curve spans {low}..{high} px"
+        );
+        // 100 validation points: a line without dots; the x axis counts in thousands.
+        assert_eq!(svg.matches("<circle").count(), 0);
+        assert!(svg.contains(">\n100k\n<"), "{svg}");
+    }
+
+    #[test]
+    fn empty_and_non_finite_histories_still_plot() {
+        let svg = History::default().to_svg("empty");
+        assert!(svg.trim_end().ends_with("</svg>") && svg.contains(">\niteration\n<"));
+        let history = History {
+            records: vec![Record {
+                iteration: 5,
+                epoch: 0,
+                seconds: 0.1,
+                loss_per_char: f64::NAN,
+                smooth_loss_per_char: f64::INFINITY,
+                val_loss_per_char: None,
+            }],
+        };
+        let svg = history.to_svg("diverged");
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
     }
 }

@@ -10,8 +10,10 @@
 //! | [`model_file`] | model files on disk, in the [`crate::format`] encoding |
 //! | [`kernel_choice`] | the kernel table named by the environment variable `MICRORNN_KERNELS`, for comparing tables |
 //! | [`optimizer`] | [`optimizer::AnyOptimizer`]: an optimizer chosen at run time, its memory on the heap |
+//! | [`threads`] | [`threads::Threads`]: a batch's shards on several threads, deterministic |
 //! | [`checkpoint`] | everything needed to resume training bit for bit |
 //! | [`history`] | the loss history as CSV and as an SVG plot |
+//! | [`weights`] | PyTorch `nn.RNN`+`nn.Linear` and Keras `SimpleRNN`+`Dense` weights in and out as safetensors |
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
 pub mod atomic;
@@ -22,4 +24,6 @@ pub mod history;
 pub mod kernel_choice;
 pub mod model_file;
 pub mod optimizer;
+pub mod threads;
+pub mod weights;
 pub mod words;

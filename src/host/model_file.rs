@@ -1,6 +1,6 @@
 //! Model files on disk: the [`crate::format`] encoding, written atomically.
 
-use crate::format::{self, Header};
+use crate::format::{self, Contents, Header};
 use crate::{CharVocab, Error, Rnn};
 use std::fmt;
 use std::path::Path;
@@ -32,7 +32,7 @@ impl From<Error> for ModelFileError {
     }
 }
 
-/// The model file's bytes.
+/// The model file's bytes for a character language model starting from zeros.
 ///
 /// # Errors
 /// As [`crate::format::encode`].
@@ -41,12 +41,24 @@ pub fn to_bytes<const I: usize, const H: usize, const O: usize, const N: usize>(
     vocab: &CharVocab<N>,
     classes: usize,
 ) -> Result<Vec<u8>, Error> {
-    let mut bytes = vec![0u8; format::encoded_len::<I, H, O>()];
-    format::encode(rnn, vocab, classes, &mut bytes)?;
+    contents_to_bytes(rnn, &Contents::language_model(vocab.chars(), classes))
+}
+
+/// The model file's bytes for any [`Contents`].
+///
+/// # Errors
+/// As [`crate::format::encode_contents`].
+pub fn contents_to_bytes<const I: usize, const H: usize, const O: usize>(
+    rnn: &Rnn<I, H, O>,
+    contents: &Contents<'_, H>,
+) -> Result<Vec<u8>, Error> {
+    let mut bytes = vec![0u8; format::encoded_len::<I, H, O>(contents)];
+    format::encode_contents(rnn, contents, &mut bytes)?;
     Ok(bytes)
 }
 
-/// Saves a model and its vocabulary to `path`, atomically.
+/// Saves a character language model (starting from zeros) and its vocabulary to `path`,
+/// atomically.
 ///
 /// # Errors
 /// [`ModelFileError::Format`] for arguments [`crate::format::encode`] refuses,
@@ -57,7 +69,21 @@ pub fn save<const I: usize, const H: usize, const O: usize, const N: usize>(
     vocab: &CharVocab<N>,
     classes: usize,
 ) -> Result<(), ModelFileError> {
-    let bytes = to_bytes(rnn, vocab, classes)?;
+    save_contents(path, rnn, &Contents::language_model(vocab.chars(), classes))
+}
+
+/// Saves a model and its [`Contents`] (initial state, vocabulary of any kind, task, metadata) to
+/// `path`, atomically.
+///
+/// # Errors
+/// [`ModelFileError::Format`] for contents [`crate::format::encode_contents`] refuses,
+/// [`ModelFileError::Io`] if the file cannot be written (the old file is then intact).
+pub fn save_contents<const I: usize, const H: usize, const O: usize>(
+    path: &Path,
+    rnn: &Rnn<I, H, O>,
+    contents: &Contents<'_, H>,
+) -> Result<(), ModelFileError> {
+    let bytes = contents_to_bytes(rnn, contents)?;
     super::atomic::write(path, &bytes).map_err(ModelFileError::Io)
 }
 

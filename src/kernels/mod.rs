@@ -25,6 +25,7 @@ mod vector;
 #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
 mod aarch64;
 mod choice;
+pub mod int;
 pub(crate) mod math;
 pub mod portable;
 pub mod scalar;

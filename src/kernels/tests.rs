@@ -121,6 +121,7 @@ fn test_table(name: &str) {
     exp_error_is_bounded_over_the_whole_range(k);
     softmax_handles_extreme_logits(k);
     adagrad_step_error_is_bounded(k);
+    gemm_matches_scalar(k);
 }
 
 #[test]

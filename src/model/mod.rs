@@ -11,12 +11,17 @@
 //! | [`init`] | random initialization (uniform, Gaussian) written with `libm` |
 //! | [`classes`] | [`Classes`]: a number of live output classes, checked once to be in `1..=O` |
 //! | [`bptt`] | [`Tape`]: truncated back-propagation through time over one chunk |
+//! | [`batch`] | [`batch::BatchTape`]: BPTT over `B` streams at once, as matrix–matrix products |
+//! | [`quant`] | [`QRnn`]: the quantized model (int8 weights, Q15 state) and post-training quantization |
 
+pub mod batch;
 pub mod bptt;
 pub mod classes;
 pub mod init;
+pub mod quant;
 pub mod rnn;
 
 pub use bptt::{Sequence, Tape, Targets};
 pub use classes::Classes;
+pub use quant::QRnn;
 pub use rnn::{Input, Live, Rnn};

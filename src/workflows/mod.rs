@@ -8,6 +8,7 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`batch_train`] | [`BatchTrainer`](batch_train::BatchTrainer): mini-batches of streams, shards that threads may share |
 //! | [`train`] | [`Trainer`](train::Trainer): chunking, carried hidden state, smoothed loss |
 //! | [`step`] | [`Buffers`](step::Buffers): the buffers both training workflows borrow, and their one optimizer step |
 //! | [`optim`] | SGD, momentum, Adagrad, Adam, written once over the parameter tensors |
@@ -15,11 +16,14 @@
 //! | [`sample`] | temperature, top-k and greedy sampling; one categorical draw |
 //! | [`classify`] | many-to-one fit / predict / evaluate |
 //! | [`eval`] | the cross-entropy of a model on a token sequence |
+//! | [`quantized`] | the cross-entropy of, and sampling from, a quantized [`QRnn`](crate::QRnn) |
 
+pub mod batch_train;
 pub mod classify;
 pub mod clip;
 pub mod eval;
 pub mod optim;
+pub mod quantized;
 pub mod sample;
 pub mod step;
 pub mod train;

@@ -9,8 +9,11 @@
 //! Covered: `Rnn::step` (token and dense inputs) and `Rnn::logits`; sampling (`Sampler::feed`,
 //! `pick` greedy and with temperature and top-k, `generate`); one training chunk
 //! (`Trainer::train_chunk`: forward, backward with and without a window, clipping by value and
-//! by norm, each optimizer's update); model decoding from bytes (`format::decode`); the
-//! character vocabulary. Beyond those: the many-to-one classifier (`classify`: one training
+//! by norm, each optimizer's update); model decoding from bytes (`format::decode`,
+//! `format::decode_contents` for versions 1 and 2, and the borrowed words, class names and
+//! metadata); the character vocabulary; the quantized model (`QRnn::step`, `logits`,
+//! `next_greedy`, `qformat::decode` and `read_header`, the integer kernels). Beyond those: the
+//! many-to-one classifier (`classify`: one training
 //! example, prediction) and `eval::cross_entropy`.
 //!
 //! To find a panicking call: `cargo build --release --features locate`, then list the callers of
@@ -21,8 +24,8 @@
 use core::hint::black_box;
 use micrornn::classify::{Classifier, ClassifierConfig, Example};
 use micrornn::{
-    Adagrad, Adam, CharVocab, Clip, DefaultRng, Input, Momentum, Optimizer, Rnn, Sampler, Sampling,
-    Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval, format,
+    Adagrad, Adam, CharVocab, Clip, DefaultRng, Input, Momentum, Optimizer, QRnn, Rnn, Sampler,
+    Sampling, Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval, format, qformat,
 };
 use rand_xoshiro::rand_core::SeedableRng;
 
@@ -110,17 +113,76 @@ fn train<P: Optimizer<I, H, O>>(optimizer: &mut P) {
     black_box(&model);
 }
 
-/// Model decoding from bytes whose content and length the optimizer cannot see.
+/// Model decoding (format versions 1 and 2) from bytes whose content and length the optimizer
+/// cannot see.
 #[inline(never)]
 fn decoding() {
-    let mut bytes = [0u8; format::encoded_len::<I, H, O>() + 16];
+    let mut bytes = [0u8; format::max_char_model_len::<I, H, O>(64) + 16];
     black_box(&mut bytes);
     let bytes: &[u8] = black_box(&bytes[..]);
     let mut model = Model::ZERO;
     let mut vocab = CharVocab::<I>::new();
+    let mut hidden = [0.0f32; H];
     black_box(format::decode(bytes, &mut model, &mut vocab)).ok();
     black_box(format::Header::read(bytes)).ok();
-    black_box((&model, &vocab));
+    // Version 2 with its borrowed texts: words, class names and metadata looked up.
+    if let Ok(decoded) = format::decode_contents(bytes, &mut model, &mut vocab, &mut hidden) {
+        black_box(decoded.words.id(black_box("good")));
+        black_box(decoded.class_names.get(black_box(1)));
+        black_box(decoded.metadata.get(black_box("lr")));
+        let mut ids = [0usize; 8];
+        black_box(decoded.words.encode_into(black_box("not good"), &mut ids)).ok();
+    }
+    black_box((&model, &vocab, &hidden));
+}
+
+/// The quantized model: decoding from bytes the optimizer cannot see, then a step, the logits
+/// and greedy tokens (whatever the decoded values are: decode may fail and leave zeros).
+#[inline(never)]
+fn quantized() {
+    let mut bytes = [0u8; qformat::encoded_len::<I, H, O>() + 16];
+    black_box(&mut bytes);
+    let bytes: &[u8] = black_box(&bytes[..]);
+    let mut model = QRnn::<I, H, O>::ZERO;
+    let mut vocab = CharVocab::<I>::new();
+    black_box(qformat::decode(bytes, &mut model, &mut vocab)).ok();
+    black_box(qformat::read_header(bytes)).ok();
+    black_box(&mut model);
+    let mut hidden = black_box([0i16; H]);
+    black_box(model.step(black_box(3), &mut hidden)).ok();
+    let mut logits = [0i16; O];
+    model.logits(&hidden, &mut logits);
+    black_box(&logits);
+    black_box(model.next_greedy(black_box(4), &mut hidden, black_box(O))).ok();
+    black_box(
+        model.generate_greedy(black_box(1), &mut hidden, black_box(O), black_box(5), |t| {
+            black_box(t);
+        }),
+    )
+    .ok();
+    let w = black_box([1i8; 40]);
+    let x = black_box([2i16; 9]);
+    let mut out = [0i32; 5];
+    micrornn::kernels::int::matvec_requant(
+        black_box(&w[..]),
+        black_box(&x[..]),
+        &[1, 2, 3],
+        &mut out,
+    );
+    micrornn::kernels::int::scalar::matvec_requant(
+        black_box(&w[..]),
+        black_box(&x[..]),
+        &[1, 2, 3],
+        &mut out,
+    );
+    micrornn::kernels::int::packed::matvec_requant(
+        black_box(&w[..]),
+        black_box(&x[..]),
+        &[1, 2, 3],
+        &mut out,
+    );
+    black_box(micrornn::kernels::int::tanh_q15(black_box(12345)));
+    black_box(&out);
 }
 
 /// The many-to-one classifier (train one example, predict) and the language-model loss.
@@ -183,6 +245,7 @@ pub extern "C" fn _start() -> ! {
     train(&mut black_box(Adam::new(0.01)));
     vocabulary();
     decoding();
+    quantized();
     classification();
     #[cfg(feature = "demo-panic")]
     {

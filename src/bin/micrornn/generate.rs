@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// Reads and checks a model file; returns its bytes and header.
-fn load(path: &Path) -> Result<(Vec<u8>, Header), Fail> {
+pub(crate) fn load(path: &Path) -> Result<(Vec<u8>, Header), Fail> {
     model_file::read(path).map_err(|e| {
         let is_checkpoint =
             std::fs::read(path).is_ok_and(|bytes| bytes.starts_with(&checkpoint::MAGIC));
@@ -25,7 +25,7 @@ fn load(path: &Path) -> Result<(Vec<u8>, Header), Fail> {
 }
 
 /// Checks that a model's shape is one this binary compiles: inputs = outputs, a known bucket.
-fn check_shape(path: &Path, header: &Header) -> Result<(), Fail> {
+pub(crate) fn check_shape(path: &Path, header: &Header) -> Result<(), Fail> {
     if header.inputs != header.outputs
         || !crate::VOCAB_BUCKETS.contains(&header.inputs)
         || !crate::HIDDEN_SIZES.contains(&header.hidden)
@@ -44,16 +44,46 @@ fn check_shape(path: &Path, header: &Header) -> Result<(), Fail> {
     Ok(())
 }
 
-/// A model decoded from checked bytes, on the heap.
+/// A character language model decoded from checked bytes, on the heap.
+struct Decoded<const V: usize, const H: usize> {
+    model: Box<Rnn<V, H, V>>,
+    vocab: CharVocab<V>,
+    classes: usize,
+    /// The state to start from: the file's, or zeros with `--zero-state` (or a version-1 file).
+    hidden: [f32; H],
+}
+
+/// Decodes a character language model; `zero_state` ignores the stored initial state.
 fn decode<const V: usize, const H: usize>(
     path: &Path,
     bytes: &[u8],
-) -> Result<(Box<Rnn<V, H, V>>, CharVocab<V>, usize), Fail> {
+    zero_state: bool,
+) -> Result<Decoded<V, H>, Fail> {
     let mut model = Rnn::<V, H, V>::boxed_zero();
     let mut vocab = CharVocab::<V>::new();
-    let header = format::decode(bytes, &mut model, &mut vocab)
+    let mut hidden = [0.0f32; H];
+    let decoded = format::decode_contents(bytes, &mut model, &mut vocab, &mut hidden)
         .map_err(|e| Fail::new(format!("model {}: {e}", show(path))))?;
-    Ok((model, vocab, header.classes))
+    if zero_state {
+        hidden = [0.0; H];
+    }
+    Ok(Decoded {
+        model,
+        vocab,
+        classes: decoded.header.classes,
+        hidden,
+    })
+}
+
+/// Refuses a classifier where a character language model is needed.
+pub(crate) fn check_language_model(path: &Path, header: &Header) -> Result<(), Fail> {
+    if header.task != format::Task::LanguageModel || header.vocab_kind != format::VocabKind::Chars {
+        return Err(Fail::new(format!(
+            "model {} is a classifier, not a character language model: use `micrornn classify`",
+            show(path)
+        )));
+    }
+    Ok(())
 }
 
 /// Runs `micrornn sample`.
@@ -64,7 +94,11 @@ pub fn sample(args: &SampleArgs) -> Result<(), Fail> {
             args.temperature
         )));
     }
+    if let Some(quantized) = crate::quantize::sample_if_quantized(args) {
+        return quantized;
+    }
     let (bytes, header) = load(&args.model)?;
+    check_language_model(&args.model, &header)?;
     check_shape(&args.model, &header)?;
     dispatch!(header.hidden, header.inputs, sample_model(args, &bytes))
 }
@@ -73,7 +107,12 @@ fn sample_model<const V: usize, const H: usize>(
     args: &SampleArgs,
     bytes: &[u8],
 ) -> Result<(), Fail> {
-    let (model, vocab, classes) = decode::<V, H>(&args.model, bytes)?;
+    let Decoded {
+        model,
+        vocab,
+        classes,
+        hidden,
+    } = decode::<V, H>(&args.model, bytes, args.zero_state)?;
     let prime = args.prime.clone().unwrap_or_default();
     let mut prime_ids = Vec::new();
     for c in prime.chars() {
@@ -98,6 +137,7 @@ fn sample_model<const V: usize, const H: usize>(
     };
     let mut sampler = Sampler::new(&*model, classes, sampling)
         .map_err(|e| Fail::new(format!("model {}: {e}", show(&args.model))))?;
+    sampler.set_hidden(hidden);
     if prime_ids.is_empty() {
         // No prime: start as after a line break (or from the first character).
         sampler
@@ -119,7 +159,14 @@ fn sample_model<const V: usize, const H: usize>(
 
 /// Runs `micrornn eval`.
 pub fn eval(args: &EvalArgs) -> Result<(), Fail> {
+    if let Some(quantized) = crate::quantize::eval_if_quantized(args) {
+        return quantized;
+    }
     let (bytes, header) = load(&args.model)?;
+    if header.task == format::Task::Classifier {
+        return crate::classify::eval(args, &bytes, &header);
+    }
+    check_language_model(&args.model, &header)?;
     check_shape(&args.model, &header)?;
     let text = corpus::read_text(&args.file)
         .map_err(|e| Fail::new(format!("{}: {e}", show(&args.file))))?;
@@ -135,7 +182,12 @@ fn eval_model<const V: usize, const H: usize>(
     bytes: &[u8],
     text: &str,
 ) -> Result<(), Fail> {
-    let (model, vocab, classes) = decode::<V, H>(&args.model, bytes)?;
+    let Decoded {
+        model,
+        vocab,
+        classes,
+        hidden,
+    } = decode::<V, H>(&args.model, bytes, args.zero_state)?;
     let mut ids = Vec::with_capacity(text.len());
     for (i, c) in text.chars().enumerate() {
         let id = vocab.encode(c).map_err(|_| {
@@ -153,7 +205,7 @@ fn eval_model<const V: usize, const H: usize>(
             show(&args.file)
         )));
     }
-    let loss = eval::cross_entropy(&*model, &ids, classes, None)
+    let loss = eval::cross_entropy_from(&*model, &hidden, &ids, classes, None)
         .map_err(|e| Fail::new(format!("eval: {e}")))?;
     if args.json {
         println!(

@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! micrornn train [CORPUS] [--hidden N] [--seq-len T] [--lr F] [--optimizer adagrad|sgd|adam] …
-//! micrornn sample MODEL [--len N] [--temperature F] [--top-k K] [--prime TEXT] [--seed N]
-//! micrornn eval MODEL FILE [--json]
+//! micrornn sample MODEL [--len N] [--temperature F] [--top-k K] [--prime TEXT] [--seed N] [--zero-state]
+//! micrornn eval MODEL FILE [--json] [--zero-state]
+//! micrornn quantize MODEL --out MODEL.q8 [--calibrate FILE]
+//! micrornn classify MODEL TEXT
+//! micrornn import FILE.safetensors [--vocab VOCAB.json] --out MODEL
+//! micrornn export MODEL --out FILE.safetensors
 //! ```
 //!
 //! With no arguments it trains on the built-in corpus for a minute and prints samples.
@@ -18,11 +22,22 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod classify;
+mod export;
 mod generate;
+mod import;
+mod quantize;
 mod train;
 
 /// Hidden sizes compiled into the binary.
 pub const HIDDEN_SIZES: [usize; 6] = [32, 64, 100, 128, 256, 512];
+
+/// Streams per shard of a batch (`--batch` is a multiple of it): each shard's steps are one
+/// matrix–matrix product, and threads share the shards.
+pub const SHARD: usize = 8;
+
+/// The largest `--batch`.
+pub const MAX_BATCH: usize = 256;
 
 /// Vocabulary buckets (model inputs = outputs) compiled into the binary.
 pub const VOCAB_BUCKETS: [usize; 5] = [32, 64, 96, 128, 256];
@@ -85,6 +100,49 @@ enum Command {
     Sample(SampleArgs),
     /// Mean cross-entropy of a model on a text file, in nats and bits per character.
     Eval(EvalArgs),
+    /// Quantize a trained model: int8 weights, Q15 hidden state (sample/eval read the result).
+    Quantize(quantize::QuantizeArgs),
+    /// Name the class of a text with a classifier model file (prints the class and its
+    /// probability).
+    Classify(ClassifyArgs),
+    /// Make a model file from PyTorch (nn.RNN + nn.Linear) or Keras (SimpleRNN + Dense)
+    /// weights saved as safetensors.
+    Import(ImportArgs),
+    /// Write a model's weights as a PyTorch nn.RNN + nn.Linear state dict (safetensors).
+    Export(ExportArgs),
+}
+
+/// `micrornn classify`.
+#[derive(Args)]
+pub struct ClassifyArgs {
+    /// Classifier model file (e.g. written by the sentiment example).
+    pub model: PathBuf,
+    /// The text: words separated by whitespace.
+    pub text: String,
+}
+
+/// `micrornn import`.
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The weights: a .safetensors file.
+    pub file: PathBuf,
+    /// The characters in id order, as a JSON array of one-character strings [default: from
+    /// the file's metadata, as `micrornn export` writes it].
+    #[arg(long, value_name = "VOCAB")]
+    pub vocab: Option<PathBuf>,
+    /// Where to write the model file.
+    #[arg(long, value_name = "MODEL")]
+    pub out: PathBuf,
+}
+
+/// `micrornn export`.
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Model file.
+    pub model: PathBuf,
+    /// Where to write the safetensors file.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// Optimizers on the command line.
@@ -135,6 +193,14 @@ pub struct TrainArgs {
     /// Let each output's gradient flow back at most K steps [default: the whole chunk].
     #[arg(long, value_name = "K")]
     pub bptt_window: Option<usize>,
+    /// Train B streams at once (contiguous parts of the text, the gradient averaged over them):
+    /// 1, or a multiple of 8 up to 256 [default: 1].
+    #[arg(long, value_name = "B")]
+    pub batch: Option<usize>,
+    /// Threads sharing a batch's streams; the model is the same for any number [default: the
+    /// cores available, at most 2].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Stop after N iterations (chunks) in this run.
     #[arg(long, value_name = "N", conflicts_with_all = ["epochs", "time"])]
     pub iters: Option<u64>,
@@ -188,6 +254,10 @@ pub struct SampleArgs {
     /// Seed of the draws [default: from the clock].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Start from the zero hidden state instead of the one stored in the model file (the
+    /// carried state at the end of training).
+    #[arg(long)]
+    pub zero_state: bool,
 }
 
 /// `micrornn eval`.
@@ -195,11 +265,14 @@ pub struct SampleArgs {
 pub struct EvalArgs {
     /// Model file written by `micrornn train`.
     pub model: PathBuf,
-    /// UTF-8 text to evaluate on.
+    /// UTF-8 text to evaluate on (for a classifier: `text<TAB>label` lines; prints accuracy).
     pub file: PathBuf,
     /// Print one JSON object instead of a sentence.
     #[arg(long)]
     pub json: bool,
+    /// Start from the zero hidden state instead of the one stored in the model file.
+    #[arg(long)]
+    pub zero_state: bool,
 }
 
 /// A failure: one line for the user.
@@ -256,6 +329,10 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => train::run(args),
         Some(Command::Sample(args)) => generate::sample(&args).map(|()| Outcome::Done),
         Some(Command::Eval(args)) => generate::eval(&args).map(|()| Outcome::Done),
+        Some(Command::Quantize(args)) => quantize::run(&args),
+        Some(Command::Classify(args)) => classify::run(&args).map(|()| Outcome::Done),
+        Some(Command::Import(args)) => import::run(&args).map(|()| Outcome::Done),
+        Some(Command::Export(args)) => export::run(&args).map(|()| Outcome::Done),
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,

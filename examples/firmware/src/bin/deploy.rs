@@ -8,7 +8,9 @@
 //! ```
 //!
 //! `models/poem-h32.mrnn` was trained on the host by the `micrornn` binary
-//! (`models/make-model.sh`); `tests/firmware_deploy.rs` checks that the host, decoding the same
+//! (`models/make-model.sh`) and is a format-version-2 file: the parameters, the character
+//! vocabulary, the hidden state to start from and the training settings as `key=value` metadata
+//! (read here as `&str` slices of the flash bytes, not copied); `tests/firmware_deploy.rs` checks that the host, decoding the same
 //! bytes, generates `models/poem-h32.txt`. This firmware exits 0 only if it generates that same
 //! text.
 #![no_std]
@@ -52,21 +54,27 @@ fn main() -> ! {
 /// Decodes the model and generates; `Ok(true)` if the text is the host's.
 fn run(model: &mut Model) -> Result<bool, Error> {
     let mut vocab = CharVocab::<O>::new();
-    let header = format::decode(MODEL_BYTES, model, &mut vocab)?;
+    let mut hidden = [0.0f32; 32];
+    let decoded = format::decode_contents(MODEL_BYTES, model, &mut vocab, &mut hidden)?;
+    let header = decoded.header;
     hprintln!(
-        "decoded a Rnn<{}, {}, {}> ({} classes) from {} bytes of flash",
+        "decoded a Rnn<{}, {}, {}> ({} classes, format version {}) from {} bytes of flash",
         header.inputs,
         header.hidden,
         header.outputs,
         header.classes,
+        header.version,
         MODEL_BYTES.len()
     );
+    for (key, value) in decoded.metadata.iter() {
+        hprintln!("  {} = {}", key, value);
+    }
 
     let model: &Model = model;
     // Greedy generation with the model's own calls: `step` (the hidden state), `logits`, and the
     // most likely of the live classes (what `Sampler` with `Sampling::GREEDY` does).
+    // The hidden state starts from the one stored in the file.
     let classes = header.classes.min(O);
-    let mut hidden = [0.0f32; 32];
     let mut logits = [0.0f32; O];
     let mut text = [b'?'; LEN];
     let mut expected = EXPECTED.chars();

@@ -46,6 +46,7 @@ pub struct Plan {
     pub plot: PathBuf,
     pub resume: Option<Resume>,
     pub json: bool,
+    pub threads: usize,
 }
 
 impl Plan {
@@ -95,6 +96,11 @@ pub fn plan(args: TrainArgs) -> Result<Plan, Fail> {
         checkpoint: checkpoint_path,
         resume: resume.map(|(r, _)| r),
         json: args.json,
+        threads: match args.threads {
+            Some(0) => return Err(Fail::new("--threads 0: must be at least 1".to_string())),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+        },
     })
 }
 
@@ -181,6 +187,7 @@ fn resolve_settings(
         seed: resolve(from, "seed", args.seed, |s| s.seed, 42)?,
         corpus_chars: text.chars().count() as u64,
         corpus_hash: corpus::fingerprint(text),
+        batch: resolve(from, "batch", args.batch, |s| s.batch, 1)?,
     })
 }
 
@@ -230,7 +237,16 @@ fn encode_corpus(
         .encode_into(text, &mut ids)
         .map_err(|e| Fail::new(format!("{corpus_name}: {e}")))?;
     let (train, _) = corpus::split(&ids, settings.val_fraction);
-    if train.len() < needed {
+    if train.len() / settings.batch < needed {
+        if settings.batch > 1 {
+            return Err(Fail::new(format!(
+                "{corpus_name}: {} characters for training split into --batch {} streams leave                  {} each; --seq-len {} needs at least {needed}",
+                train.len(),
+                settings.batch,
+                train.len() / settings.batch,
+                settings.seq_len
+            )));
+        }
         return Err(Fail::new(format!(
             "{corpus_name}: after holding out --val-fraction {} for validation, {} characters \
              are left for training; --seq-len {} needs at least {needed}",
@@ -288,6 +304,19 @@ fn mismatch(path: &Path, name: &str, stored: &str, given: &str) -> Fail {
 
 /// Refuses settings out of their ranges (whether given or read from a checkpoint).
 fn check_settings(s: &Settings) -> Result<(), Fail> {
+    if s.batch != 1 && (!s.batch.is_multiple_of(crate::SHARD) || s.batch > crate::MAX_BATCH) {
+        return Err(Fail::new(format!(
+            "--batch {} must be 1 or a multiple of {} up to {}",
+            s.batch,
+            crate::SHARD,
+            crate::MAX_BATCH
+        )));
+    }
+    if s.batch > 1 && s.window.is_some() {
+        return Err(Fail::new(
+            "--bptt-window works with --batch 1 only (batches use full BPTT)".to_string(),
+        ));
+    }
     if !crate::HIDDEN_SIZES.contains(&s.hidden) {
         return Err(Fail::new(format!(
             "--hidden {} is not compiled in; choose one of {}",

@@ -81,14 +81,7 @@ pub fn train_loop<const V: usize, const H: usize>(
         let sample_now = plan.sample_every > 0 && iteration.is_multiple_of(plan.sample_every);
         if iteration.is_multiple_of(LOG_EVERY) || sample_now {
             let val = sample_now
-                .then(|| {
-                    quick_val(
-                        trainer.buffers.model,
-                        &trainer.state.hidden,
-                        plan,
-                        vocab.len(),
-                    )
-                })
+                .then(|| quick_val(trainer.model, &trainer.state.hidden, plan, vocab.len()))
                 .flatten();
             record(&mut run, trainer, plan, val);
             if sample_now {
@@ -140,10 +133,7 @@ fn step<const V: usize, const H: usize>(
     // The learning rate of this epoch: a function of the epoch counter only, so a resumed run
     // uses exactly the rates it would have used without stopping.
     let epoch = i32::try_from(trainer.state.epoch).unwrap_or(i32::MAX);
-    trainer
-        .buffers
-        .optimizer
-        .set_lr(s.lr * s.lr_decay.powi(epoch));
+    trainer.optimizer.set_lr(s.lr * s.lr_decay.powi(epoch));
     let t0 = Instant::now();
     let report = trainer.train_chunk(plan.split().0).map_err(|e| match e {
         Error::NonFiniteLoss => StepError::Diverged,
@@ -155,7 +145,8 @@ fn step<const V: usize, const H: usize>(
 
 /// The number of iterations this run does, if the budget counts them.
 fn iteration_target(plan: &Plan) -> Option<u64> {
-    let chunks_per_epoch = ((plan.split().0.len() - 1) / plan.settings.seq_len) as u64;
+    let part = plan.split().0.len() / plan.settings.batch;
+    let chunks_per_epoch = ((part - 1) / plan.settings.seq_len) as u64;
     match plan.budget {
         Budget::Iters(n) => Some(n),
         Budget::Epochs(n) => Some(n.saturating_mul(chunks_per_epoch)),
@@ -211,7 +202,8 @@ fn update_bar<const V: usize, const H: usize>(
         Budget::Seconds(_) => bar.set_position(run.start.elapsed().as_millis() as u64),
         _ => bar.set_position(iteration - run.start_iteration),
     }
-    let chars = (iteration - run.start_iteration) as f64 * plan.settings.seq_len as f64;
+    let chars = (iteration - run.start_iteration) as f64
+        * (plan.settings.seq_len * plan.settings.batch) as f64;
     bar.set_message(format!(
         "iter {iteration} · loss {:.3} nats/char · {} chars/s",
         smooth_per_char(plan, trainer),
@@ -248,7 +240,7 @@ fn show_sample<const V: usize, const H: usize>(
 ) {
     let iteration = trainer.state.iteration;
     let text = sample_text(
-        trainer.buffers.model,
+        trainer.model,
         &trainer.state.hidden,
         vocab,
         plan,

@@ -7,7 +7,7 @@ use super::setup::BinTrainer;
 use crate::{Fail, Outcome, show};
 use micrornn::host::history::Record;
 use micrornn::host::{atomic, checkpoint, model_file};
-use micrornn::{CharVocab, DefaultRng, Rnn, Sampler, Sampling, eval};
+use micrornn::{CharVocab, DefaultRng, Rnn, Sampler, Sampling, eval, format};
 use rand_core::SeedableRng;
 use std::path::Path;
 
@@ -42,7 +42,7 @@ pub fn finish<const V: usize, const H: usize>(
         None
     } else {
         eval::cross_entropy_from(
-            trainer.buffers.model,
+            trainer.model,
             &trainer.state.hidden,
             val_ids,
             vocab.len(),
@@ -52,8 +52,15 @@ pub fn finish<const V: usize, const H: usize>(
     };
     last_record(&mut run, trainer, plan, seconds, val);
 
-    // Save: model, checkpoint, history. Each file is replaced atomically.
-    model_file::save(&plan.out, &*trainer.buffers.model, vocab, vocab.len())
+    // Save: model (with the carried state it was validated from), checkpoint, history. Each
+    // file is replaced atomically.
+    let metadata = metadata(plan, trainer, val);
+    let contents = format::Contents {
+        initial_hidden: Some(&trainer.state.hidden),
+        metadata: &metadata,
+        ..format::Contents::language_model(vocab.chars(), vocab.len())
+    };
+    model_file::save_contents(&plan.out, &*trainer.model, &contents)
         .map_err(|e| Fail::new(format!("--out {}: {e}", show(&plan.out))))?;
     write_checkpoint(plan, trainer, rng, vocab)?;
     atomic::write(&plan.history_csv, run.history.to_csv().as_bytes())
@@ -63,7 +70,8 @@ pub fn finish<const V: usize, const H: usize>(
     let iteration = trainer.state.iteration;
     let summary = Summary {
         iterations: iteration,
-        chars: (iteration - run.start_iteration) * plan.settings.seq_len as u64,
+        chars: (iteration - run.start_iteration)
+            * (plan.settings.seq_len * plan.settings.batch) as u64,
         seconds,
         train_seconds: run.train_time.as_secs_f64(),
         smooth_loss: trainer.state.smooth_loss,
@@ -80,6 +88,38 @@ pub fn finish<const V: usize, const H: usize>(
     } else {
         Outcome::Done
     })
+}
+
+/// The run's settings and results as the model file's `key=value` metadata.
+fn metadata<const V: usize, const H: usize>(
+    plan: &Plan,
+    trainer: &BinTrainer<'_, V, H>,
+    val: Option<eval::Loss>,
+) -> String {
+    let s = &plan.settings;
+    let window = s.window.map_or("none".to_string(), |w| w.to_string());
+    let val = val.map_or("none".to_string(), |v| format!("{}", v.per_symbol()));
+    let corpus = plan.corpus_name.replace(['\n', '\r'], " ");
+    [
+        format!("trained_by=micrornn {}", env!("CARGO_PKG_VERSION")),
+        format!("corpus={corpus}"),
+        format!("corpus_chars={}", s.corpus_chars),
+        format!("train_chars={}", plan.train_len),
+        format!("hidden={H}"),
+        format!("seq_len={}", s.seq_len),
+        format!("optimizer={}", s.optimizer),
+        format!("lr={}", s.lr),
+        format!("lr_decay={}", s.lr_decay),
+        format!("clip={}", s.clip),
+        format!("bptt_window={window}"),
+        format!("val_fraction={}", s.val_fraction),
+        format!("seed={}", s.seed),
+        format!("iterations={}", trainer.state.iteration),
+        format!("epoch={}", trainer.state.epoch),
+        format!("val_loss_per_char={val}"),
+        "initial_hidden=the carried state at the end of training".to_string(),
+    ]
+    .join("\n")
 }
 
 /// The history's last row is the end of the run, with the final validation loss.
@@ -117,10 +157,11 @@ pub fn write_checkpoint<const V: usize, const H: usize>(
         &plan.settings,
         &trainer.state,
         rng,
-        trainer.buffers.model,
+        trainer.model,
         vocab,
         vocab.len(),
-        trainer.buffers.optimizer,
+        trainer.optimizer,
+        &trainer.streams(),
     )
     .map_err(|e| Fail::new(format!("checkpoint: {e}")))?;
     atomic::write(&plan.checkpoint, &bytes)
@@ -140,8 +181,13 @@ fn title<const H: usize>(plan: &Plan) -> String {
     } else {
         String::new()
     };
+    let batch = if s.batch > 1 {
+        format!(", batch {}", s.batch)
+    } else {
+        String::new()
+    };
     format!(
-        "micrornn on {corpus}: hidden {H}, {} lr {}{decay}, seq-len {}",
+        "micrornn on {corpus}: hidden {H}, {} lr {}{decay}, seq-len {}{batch}",
         s.optimizer, s.lr, s.seq_len
     )
 }
@@ -157,7 +203,7 @@ fn print_summary<const V: usize, const H: usize>(
     let mut samples = String::new();
     for k in 0..3 {
         samples.push_str(&sample_text(
-            trainer.buffers.model,
+            trainer.model,
             &trainer.state.hidden,
             vocab,
             plan,
@@ -220,6 +266,8 @@ fn summary_json(plan: &Plan, summary: &Summary, hidden: usize, classes: usize) -
         "vocab": classes,
         "vocab_bucket": s.vocab_bucket,
         "seq_len": s.seq_len,
+        "batch": s.batch,
+        "threads": plan.threads,
         "optimizer": s.optimizer.to_string(),
         "lr": s.lr,
         "lr_decay": s.lr_decay,

@@ -2,15 +2,89 @@
 //! checkpoint being resumed or freshly initialized.
 
 use super::plan::Plan;
-use crate::{Fail, MAX_SEQ_LEN, show};
+use crate::{Fail, MAX_SEQ_LEN, SHARD, show};
+use micrornn::batch::{BatchState, BatchTrainer, Shard};
 use micrornn::host::checkpoint::{self, Settings};
 use micrornn::host::optimizer::AnyOptimizer;
-use micrornn::{CharVocab, Clip, DefaultRng, Rnn, Tape, TrainConfig, TrainState, Trainer};
+use micrornn::host::threads::Threads;
+use micrornn::{
+    CharVocab, ChunkReport, Clip, DefaultRng, Error, Rnn, Tape, TrainConfig, TrainState, Trainer,
+};
 use rand_core::SeedableRng;
 
-/// The trainer of an `Rnn<V, H, V>` in the binary.
-pub type BinTrainer<'a, const V: usize, const H: usize> =
-    Trainer<'a, V, H, V, MAX_SEQ_LEN, AnyOptimizer<V, H, V>>;
+/// A shard of a batch in the binary: [`SHARD`] streams.
+pub type BinShard<const V: usize, const H: usize> = Shard<V, SHARD, MAX_SEQ_LEN, H, V>;
+
+/// The trainer of an `Rnn<V, H, V>` in the binary: min-char-rnn's [`Trainer`] for one stream,
+/// [`BatchTrainer`] on [`Threads`] for a batch. `state.hidden` is the last stream's state (the
+/// one that ends where the validation text starts).
+pub struct BinTrainer<'a, const V: usize, const H: usize> {
+    /// The parameters being trained.
+    pub model: &'a mut Rnn<V, H, V>,
+    /// Update rule and its memory.
+    pub optimizer: &'a mut AnyOptimizer<V, H, V>,
+    /// Position, counters, smoothed loss and the carried state.
+    pub state: TrainState<H>,
+    engine: Engine<'a, V, H>,
+    config: TrainConfig,
+}
+
+/// What a [`BinTrainer`] trains with.
+enum Engine<'a, const V: usize, const H: usize> {
+    Single {
+        grads: &'a mut Rnn<V, H, V>,
+        tape: &'a mut Tape<MAX_SEQ_LEN, H, V>,
+    },
+    Batched {
+        shards: &'a mut [BinShard<V, H>],
+        threads: Threads,
+    },
+}
+
+impl<const V: usize, const H: usize> BinTrainer<'_, V, H> {
+    /// Trains on the next chunk (of every stream).
+    pub fn train_chunk(&mut self, data: &[usize]) -> Result<ChunkReport, Error> {
+        match &mut self.engine {
+            Engine::Single { grads, tape } => {
+                let (model, optimizer) = (&mut *self.model, &mut *self.optimizer);
+                let mut t = Trainer::new(model, grads, tape, optimizer, self.config)?;
+                t.state = self.state;
+                let report = t.train_chunk(data)?;
+                self.state = t.state;
+                Ok(report)
+            }
+            Engine::Batched { shards, threads } => {
+                let state = BatchState {
+                    position: self.state.position,
+                    iteration: self.state.iteration,
+                    epoch: self.state.epoch,
+                    smooth_loss: self.state.smooth_loss,
+                };
+                let (model, optimizer) = (&mut *self.model, &mut *self.optimizer);
+                let mut t = BatchTrainer::resume(model, shards, optimizer, self.config, state)?;
+                let report = t.train_chunk(data, threads)?;
+                let state = t.state;
+                self.state = TrainState {
+                    hidden: self.streams().last().copied().unwrap_or([0.0; H]),
+                    position: state.position,
+                    iteration: state.iteration,
+                    epoch: state.epoch,
+                    smooth_loss: state.smooth_loss,
+                };
+                Ok(report)
+            }
+        }
+    }
+
+    /// Every stream's carried state, in stream order (none for a single stream: it is
+    /// `state.hidden`).
+    pub fn streams(&self) -> Vec<[f32; H]> {
+        match &self.engine {
+            Engine::Single { .. } => Vec::new(),
+            Engine::Batched { shards, .. } => shards.iter().flat_map(|s| s.hidden).collect(),
+        }
+    }
+}
 
 /// The corpus's vocabulary in the compiled bucket of `V` characters.
 pub fn vocab<const V: usize>(plan: &Plan) -> Result<CharVocab<V>, Fail> {
@@ -28,6 +102,7 @@ pub struct Buffers<const V: usize, const H: usize> {
     model: Box<Rnn<V, H, V>>,
     grads: Box<Rnn<V, H, V>>,
     tape: Box<Tape<MAX_SEQ_LEN, H, V>>,
+    shards: Box<[BinShard<V, H>]>,
     optimizer: AnyOptimizer<V, H, V>,
 }
 
@@ -38,6 +113,11 @@ impl<const V: usize, const H: usize> Buffers<V, H> {
             model: Rnn::boxed_zero(),
             grads: Rnn::boxed_zero(),
             tape: micrornn::boxed_zeroed(),
+            shards: micrornn::host::boxed::zeroed_slice(if settings.batch > 1 {
+                settings.batch / SHARD
+            } else {
+                0
+            }),
             optimizer: AnyOptimizer::new(settings.optimizer, settings.lr),
         }
     }
@@ -55,13 +135,21 @@ impl<const V: usize, const H: usize> Buffers<V, H> {
             return Ok((TrainState::start(&config(plan)), rng));
         };
         let mut stored_vocab = CharVocab::<V>::new();
+        let mut streams = Vec::new();
         let restored = checkpoint::restore(
             &resume.bytes,
             &mut self.model,
             &mut stored_vocab,
             &mut self.optimizer,
+            &mut streams,
         )
         .map_err(|e| Fail::new(format!("--resume {}: {e}", show(&resume.path))))?;
+        let mut stored = streams.into_iter();
+        for shard in &mut self.shards {
+            for (hidden, stored) in shard.hidden.iter_mut().zip(&mut stored) {
+                *hidden = stored;
+            }
+        }
         if stored_vocab != *vocab {
             return Err(Fail::new(format!(
                 "--resume {}: its vocabulary differs from the corpus's",
@@ -77,16 +165,34 @@ impl<const V: usize, const H: usize> Buffers<V, H> {
         plan: &Plan,
         state: TrainState<H>,
     ) -> Result<BinTrainer<'_, V, H>, Fail> {
-        let mut trainer = Trainer::new(
-            &mut self.model,
-            &mut self.grads,
-            &mut self.tape,
-            &mut self.optimizer,
-            config(plan),
-        )
-        .map_err(|e| Fail::new(format!("settings: {e}")))?;
-        trainer.state = state;
-        Ok(trainer)
+        let config = config(plan);
+        let engine = if self.shards.is_empty() {
+            // Checks the settings once (the trainer is rebuilt for each chunk).
+            Trainer::new(
+                &mut self.model,
+                &mut self.grads,
+                &mut self.tape,
+                &mut self.optimizer,
+                config,
+            )
+            .map_err(|e| Fail::new(format!("settings: {e}")))?;
+            Engine::Single {
+                grads: &mut self.grads,
+                tape: &mut self.tape,
+            }
+        } else {
+            Engine::Batched {
+                shards: &mut self.shards,
+                threads: Threads(plan.threads),
+            }
+        };
+        Ok(BinTrainer {
+            model: &mut self.model,
+            optimizer: &mut self.optimizer,
+            state,
+            engine,
+            config,
+        })
     }
 }
 

@@ -1,0 +1,142 @@
+//! The quantized deploy example: `models/poem-h32.q8` (made from `models/poem-h32.mrnn` by
+//! `micrornn quantize`) embedded with `include_bytes!`, decoded without allocation into a
+//! `static` `QRnn`, generating text greedily in integers only.
+//!
+//! ```text
+//! cd examples/firmware
+//! cargo run --release --bin deploy_q8                                # Cortex-M4F (SMLAD path)
+//! cargo run --release --bin deploy_q8 --target thumbv6m-none-eabi    # Cortex-M0 (scalar path)
+//! ```
+//!
+//! Before generating, it holds the integer matrix-vector kernel this target uses (on the M4F
+//! the `SMLAD` path, `asm!`) against the scalar reference on random data of odd shapes, bit for
+//! bit. `tests/firmware_deploy_q8.rs` checks that the host, decoding the same bytes, generates
+//! `models/poem-h32.q8.txt`; this firmware exits 0 only if it generates that same text.
+#![no_std]
+#![no_main]
+
+#[path = "../common.rs"]
+mod common;
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use micrornn::kernels::int::{self, packed, scalar};
+use micrornn::{CharVocab, Error, QRnn, qformat};
+
+/// The quantized model file, in flash.
+static MODEL_BYTES: &[u8] = include_bytes!("../../models/poem-h32.q8");
+/// What the host generates from it, starting with its first character.
+const EXPECTED: &str = include_str!("../../models/poem-h32.q8.txt");
+/// Characters to generate (the expected text is ASCII).
+const LEN: usize = EXPECTED.len();
+
+/// Inputs and outputs: the binary's vocabulary bucket of 32 (22 live classes).
+const O: usize = 32;
+type Model = QRnn<O, 32, O>;
+
+#[entry]
+fn main() -> ! {
+    // 3,716 bytes of .bss: the decoded parameters (`&'static mut` from cortex-m-rt, no unsafe).
+    static mut MODEL: Model = QRnn::ZERO;
+
+    let kernels_ok = kernel_matches_reference();
+    hprintln!(
+        "integer kernel ({}) vs scalar reference: {}",
+        int::ACTIVE,
+        if kernels_ok {
+            "bit-identical"
+        } else {
+            "DIFFERENT"
+        }
+    );
+    let result = run(MODEL);
+    hprintln!("peak stack: {} bytes", common::stack_high_water());
+    match result {
+        Ok(ok) => common::exit(ok && kernels_ok),
+        Err(error) => {
+            hprintln!("error: {}", error);
+            common::exit(false)
+        }
+    }
+}
+
+/// The active integer matvec (and the packed algorithm) equal the scalar reference on xorshift
+/// data of every shape up to 11 × 37, extreme values included.
+fn kernel_matches_reference() -> bool {
+    let mut state = 0x9E37_79B9u32;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    let mut w = [0i8; 11 * 37];
+    let mut x = [0i16; 37];
+    let mut m = [0i32; 11];
+    let mut ok = true;
+    for rows in 0..=11 {
+        for cols in [0, 1, 3, 4, 5, 7, 8, 13, 16, 31, 32, 37] {
+            w.iter_mut().for_each(|v| *v = (next() as i8).max(-127));
+            x.iter_mut().for_each(|v| *v = next() as i16);
+            m.iter_mut().for_each(|v| *v = next() as i32);
+            let (w, x, m) = (&w[..rows * cols], &x[..cols], &m[..rows]);
+            let (mut want, mut got, mut active) = ([1i32; 11], [1i32; 11], [1i32; 11]);
+            scalar::matvec_requant(w, x, m, &mut want[..rows]);
+            packed::matvec_requant(w, x, m, &mut got[..rows]);
+            int::matvec_requant(w, x, m, &mut active[..rows]);
+            ok &= want == got && want == active;
+        }
+    }
+    ok
+}
+
+/// Decodes the model and generates; `Ok(true)` if the text is the host's.
+fn run(model: &mut Model) -> Result<bool, Error> {
+    let mut vocab = CharVocab::<O>::new();
+    let header = qformat::decode(MODEL_BYTES, model, &mut vocab)?;
+    hprintln!(
+        "decoded a QRnn<{}, {}, {}> ({} classes) from {} bytes of flash",
+        header.inputs,
+        header.hidden,
+        header.outputs,
+        header.classes,
+        MODEL_BYTES.len()
+    );
+    let model: &Model = model;
+    let classes = header.classes.min(O);
+    let mut hidden = [0i16; 32];
+    let mut logits = [0i16; O];
+    let mut text = [b'?'; LEN];
+    let mut expected = EXPECTED.chars();
+    let mut token = vocab.encode(expected.next().unwrap_or('?'))?;
+    let mut matched = true;
+    for (i, out) in text.iter_mut().enumerate() {
+        let c = vocab.decode(token).unwrap_or('?');
+        *out = if c.is_ascii() { c as u8 } else { b'?' };
+        if i > 0 {
+            matched &= expected.next() == Some(c);
+        }
+        // One generated token: step, logits, argmax of the live classes (`next_greedy`, with
+        // the step's end marked for the instruction count).
+        common::infer_start();
+        let stepped = model.step(token, &mut hidden);
+        common::step_stop();
+        model.logits(&hidden, &mut logits);
+        token = int::argmax_i16(logits.get(..classes).unwrap_or(&logits));
+        common::infer_stop();
+        stepped?;
+    }
+    hprintln!(
+        "generated: {}",
+        core::str::from_utf8(&text).unwrap_or("(not UTF-8)")
+    );
+    hprintln!(
+        "{}",
+        if matched {
+            "OK: the same text as the host"
+        } else {
+            "FAIL: the text differs from the host's"
+        }
+    );
+    Ok(matched)
+}

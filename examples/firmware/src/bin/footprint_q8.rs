@@ -1,0 +1,93 @@
+//! The firmware behind the quantized rows of the README's footprint table
+//! (`scripts/embedded-report-q8.sh`): a `QRnn<32, H, 32>` with random int8 weights of the scale
+//! of a model initialized uniform in ±1/√H, running inference steps between the
+//! instruction-count markers of `common.rs`. `FW_HIDDEN` sets H (default 32).
+#![no_std]
+#![no_main]
+
+#[path = "../common.rs"]
+mod common;
+
+use core::hint::black_box;
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use micrornn::kernels::int;
+use micrornn::{DefaultRng, Error, QRnn};
+use rand_xoshiro::rand_core::{Rng as _, SeedableRng};
+
+/// HIDDEN: from build.rs.
+#[allow(dead_code)]
+mod config {
+    include!(concat!(env!("OUT_DIR"), "/config.rs"));
+}
+use config::HIDDEN;
+
+/// Inputs (token ids) and outputs.
+const IO: usize = 32;
+/// Inference steps measured.
+const STEPS: usize = 64;
+
+type Model = QRnn<IO, HIDDEN, IO>;
+
+/// `2^shift / (127·√n)`: the multiplier of a row whose largest weight is `1/√n`.
+const fn multiplier(shift: u32, n: usize) -> i32 {
+    ((1u64 << shift) / (127 * 127 * n as u64).isqrt()) as i32
+}
+
+#[entry]
+fn main() -> ! {
+    // `&'static mut` from cortex-m-rt, all zero: .bss only.
+    static mut MODEL: Model = QRnn::ZERO;
+
+    let result = run(MODEL);
+    match result {
+        Ok(sum) => hprintln!(
+            "footprint QRnn<{}, {}, {}>: checksum {}, peak stack {} bytes",
+            IO,
+            HIDDEN,
+            IO,
+            black_box(sum),
+            common::stack_high_water()
+        ),
+        Err(_) => {
+            hprintln!("error");
+            common::exit(false)
+        }
+    }
+    common::exit(true)
+}
+
+/// Fills the model with random weights, then runs `STEPS` greedy tokens.
+fn run(model: &mut Model) -> Result<usize, Error> {
+    let mut rng = DefaultRng::seed_from_u64(black_box(5));
+    for row in model
+        .w_xh
+        .iter_mut()
+        .chain(&mut model.w_hh)
+        .chain(&mut model.w_hy)
+    {
+        for w in row {
+            *w = ((rng.next_u32() % 255) as i32 - 127) as i8;
+        }
+    }
+    model.xh_multiplier = [multiplier(20, IO); IO];
+    model.hh_multiplier = [multiplier(29, HIDDEN); HIDDEN];
+    // logit_scale 2^-10: the multiplier is `scale · 2^17 / 2^-10`
+    model.hy_multiplier = [multiplier(27, HIDDEN); IO];
+    model.logit_scale = 1.0 / 1024.0;
+    let model: &Model = model;
+    let mut hidden = [0i16; HIDDEN];
+    let mut logits = [0i16; IO];
+    let mut token = black_box(3);
+    let mut sum = 0;
+    for _ in 0..STEPS {
+        common::infer_start();
+        model.step(token, &mut hidden)?;
+        common::step_stop();
+        model.logits(&hidden, &mut logits);
+        token = int::argmax_i16(&logits);
+        common::infer_stop();
+        sum += token;
+    }
+    Ok(sum)
+}

@@ -1,0 +1,183 @@
+//! `micrornn import FILE.safetensors [--vocab VOCAB.json] --out MODEL.mrnn`: PyTorch or Keras
+//! RNN weights (see `micrornn::host::weights`) as a micrornn character language model.
+//!
+//! The vocabulary is a JSON array of the model's characters in id order (one-character strings,
+//! sorted by code point, as micrornn numbers them); without `--vocab` it comes from the file's
+//! `__metadata__` (a file written by `micrornn export`). The model is padded to the binary's
+//! compiled sizes: inputs and outputs to the smallest vocabulary bucket that holds them (padded
+//! classes masked); the hidden size must be one of the compiled ones.
+
+use crate::export::{CLASSES_KEY, HIDDEN_KEY, METADATA_KEY, VOCAB_KEY};
+use crate::{Fail, HIDDEN_SIZES, ImportArgs, VOCAB_BUCKETS, dispatch, list, show};
+use micrornn::Rnn;
+use micrornn::format::Contents;
+use micrornn::host::{model_file, weights};
+use weights::Weights;
+
+/// Runs `micrornn import`.
+pub fn run(args: &ImportArgs) -> Result<(), Fail> {
+    let bytes =
+        std::fs::read(&args.file).map_err(|e| Fail::new(format!("{}: {e}", show(&args.file))))?;
+    let weights =
+        weights::import(&bytes).map_err(|e| Fail::new(format!("{}: {e}", show(&args.file))))?;
+    let vocab = vocabulary(args, &weights)?;
+    let classes = match weights.metadata.get(CLASSES_KEY) {
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|&c| (1..=weights.outputs).contains(&c))
+            .ok_or_else(|| {
+                Fail::new(format!("{}: bad {CLASSES_KEY} {text:?}", show(&args.file)))
+            })?,
+        None => weights.outputs,
+    };
+    if vocab.len() > weights.inputs || classes > vocab.len() {
+        return Err(Fail::new(format!(
+            "{}: a vocabulary of {} characters does not fit a model of {} inputs and {classes} \
+             outputs (expected as many characters as outputs, at most one per input)",
+            show(&args.file),
+            vocab.len(),
+            weights.inputs
+        )));
+    }
+    if !HIDDEN_SIZES.contains(&weights.hidden) {
+        return Err(Fail::new(format!(
+            "{}: hidden size {} is not compiled in; expected one of {}",
+            show(&args.file),
+            weights.hidden,
+            list(&HIDDEN_SIZES)
+        )));
+    }
+    let needed = weights.inputs.max(weights.outputs);
+    let bucket = VOCAB_BUCKETS
+        .iter()
+        .copied()
+        .find(|&b| b >= needed)
+        .ok_or_else(|| {
+            Fail::new(format!(
+                "{}: {needed} inputs/outputs exceed the largest vocabulary bucket ({})",
+                show(&args.file),
+                list(&VOCAB_BUCKETS)
+            ))
+        })?;
+    dispatch!(
+        weights.hidden,
+        bucket,
+        save(args, &weights, &vocab, classes)
+    )
+}
+
+/// The characters, in id order, from `--vocab` or the file's metadata.
+fn vocabulary(args: &ImportArgs, weights: &Weights) -> Result<Vec<char>, Fail> {
+    let (text, source) = match &args.vocab {
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .map_err(|e| Fail::new(format!("--vocab {}: {e}", show(path))))?,
+            show(path),
+        ),
+        None => (
+            weights.metadata.get(VOCAB_KEY).cloned().ok_or_else(|| {
+                Fail::new(format!(
+                    "{}: --vocab VOCAB.json is needed (a JSON array of the characters in id order)",
+                    show(&args.file)
+                ))
+            })?,
+            format!("{} metadata", show(&args.file)),
+        ),
+    };
+    let symbols: Vec<String> = serde_json::from_str(&text).map_err(|e| {
+        Fail::new(format!(
+            "{source}: expected a JSON array of one-character strings ({e})"
+        ))
+    })?;
+    let mut chars = Vec::with_capacity(symbols.len());
+    for symbol in &symbols {
+        let mut it = symbol.chars();
+        match (it.next(), it.next()) {
+            (Some(c), None) => chars.push(c),
+            _ => {
+                return Err(Fail::new(format!(
+                    "{source}: {symbol:?} is not one character (a character model is expected)"
+                )));
+            }
+        }
+    }
+    if chars.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Fail::new(format!(
+            "{source}: the characters must be distinct and sorted by code point (micrornn's ids)"
+        )));
+    }
+    Ok(chars)
+}
+
+/// The initial hidden state stored by `micrornn export`, or zeros.
+fn initial_hidden<const H: usize>(weights: &Weights) -> Result<[f32; H], Fail> {
+    let mut hidden = [0.0f32; H];
+    if let Some(text) = weights.metadata.get(HIDDEN_KEY) {
+        let bits: Vec<u32> = text
+            .split_whitespace()
+            .map(|w| u32::from_str_radix(w, 16))
+            .collect::<Result<_, _>>()
+            .map_err(|_| {
+                Fail::new(format!(
+                    "{HIDDEN_KEY}: expected {H} hexadecimal f32 bit patterns"
+                ))
+            })?;
+        if bits.len() != H {
+            return Err(Fail::new(format!(
+                "{HIDDEN_KEY}: {} values, expected {H}",
+                bits.len()
+            )));
+        }
+        for (h, b) in hidden.iter_mut().zip(bits) {
+            *h = f32::from_bits(b);
+        }
+    }
+    Ok(hidden)
+}
+
+fn save<const V: usize, const H: usize>(
+    args: &ImportArgs,
+    weights: &Weights,
+    vocab: &[char],
+    classes: usize,
+) -> Result<(), Fail> {
+    let mut model = Rnn::<V, H, V>::boxed_zero();
+    weights
+        .copy_into(&mut *model)
+        .map_err(|e| Fail::new(format!("{}: {e}", show(&args.file))))?;
+    let hidden = initial_hidden::<H>(weights)?;
+    let metadata = weights
+        .metadata
+        .get(METADATA_KEY)
+        .cloned()
+        .unwrap_or_else(|| {
+            format!(
+                "imported_from={}\nframework={:?}\nembedding_folded={}",
+                args.file.display().to_string().replace('\n', " "),
+                weights.framework,
+                weights.embedding
+            )
+        });
+    let contents = Contents {
+        initial_hidden: Some(&hidden),
+        metadata: &metadata,
+        ..Contents::language_model(vocab, classes)
+    };
+    model_file::save_contents(&args.out, &*model, &contents)
+        .map_err(|e| Fail::new(format!("--out {}: {e}", show(&args.out))))?;
+    eprintln!(
+        "imported {} ({:?}{}, {} inputs, hidden {H}, {} outputs) as {} (vocabulary bucket {V})",
+        show(&args.file),
+        weights.framework,
+        if weights.embedding {
+            " with an embedding"
+        } else {
+            ""
+        },
+        weights.inputs,
+        weights.outputs,
+        show(&args.out)
+    );
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! `micrornn quantize`: a trained f32 model file to a quantized one (int8 weights, Q15 state;
+//! `micrornn::qformat`), and `sample`/`eval` on quantized files.
+
+use crate::{EvalArgs, Fail, Outcome, SampleArgs, dispatch, show};
+use clap::Args;
+use micrornn::format::{self, Header};
+use micrornn::host::{atomic, corpus};
+use micrornn::workflows::quantized;
+use micrornn::{CharVocab, DefaultRng, QRnn, Rnn, Sampling, qformat};
+use rand_core::SeedableRng;
+use std::path::{Path, PathBuf};
+
+/// `micrornn quantize`.
+#[derive(Args)]
+pub struct QuantizeArgs {
+    /// Model file written by `micrornn train`.
+    pub model: PathBuf,
+    /// Where to write the quantized model.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// UTF-8 text to calibrate the logit scale on (the model's logits over it) [default: the
+    /// worst-case bound from the weights].
+    #[arg(long, value_name = "FILE")]
+    pub calibrate: Option<PathBuf>,
+}
+
+/// Reads a file whole; a message naming it on failure.
+fn read(path: &Path) -> Result<Vec<u8>, Fail> {
+    std::fs::read(path).map_err(|e| Fail::new(format!("model {}: {e}", show(path))))
+}
+
+/// Token ids of a text; a message naming the first character the vocabulary lacks.
+fn encode_text<const V: usize>(vocab: &CharVocab<V>, path: &Path) -> Result<Vec<usize>, Fail> {
+    let text = corpus::read_text(path).map_err(|e| Fail::new(format!("{}: {e}", show(path))))?;
+    let mut ids = Vec::with_capacity(text.len());
+    for (i, c) in text.chars().enumerate() {
+        let id = vocab.encode(c).map_err(|_| {
+            let (line, column) = corpus::position_of_char(&text, i);
+            Fail::new(format!(
+                "{}: character {c:?} (line {line}, column {column}) is not in the model's vocabulary",
+                show(path)
+            ))
+        })?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Checks that a shape is one this binary compiles (inputs = outputs, a known bucket).
+fn check_shape(path: &Path, header: &Header) -> Result<(), Fail> {
+    if header.inputs != header.outputs
+        || !crate::VOCAB_BUCKETS.contains(&header.inputs)
+        || !crate::HIDDEN_SIZES.contains(&header.hidden)
+    {
+        return Err(Fail::new(format!(
+            "model {}: shape (inputs {}, hidden {}, outputs {}) is not compiled into this binary",
+            show(path),
+            header.inputs,
+            header.hidden,
+            header.outputs
+        )));
+    }
+    Ok(())
+}
+
+/// Runs `micrornn quantize`.
+pub fn run(args: &QuantizeArgs) -> Result<Outcome, Fail> {
+    let bytes = read(&args.model)?;
+    if qformat::is_quantized(&bytes) {
+        return Err(Fail::new(format!(
+            "model {} is already quantized",
+            show(&args.model)
+        )));
+    }
+    let header =
+        Header::read(&bytes).map_err(|e| Fail::new(format!("model {}: {e}", show(&args.model))))?;
+    check_shape(&args.model, &header)?;
+    dispatch!(header.hidden, header.inputs, quantize_model(args, &bytes))?;
+    Ok(Outcome::Done)
+}
+
+fn quantize_model<const V: usize, const H: usize>(
+    args: &QuantizeArgs,
+    bytes: &[u8],
+) -> Result<(), Fail> {
+    let model_error = |e: micrornn::Error| Fail::new(format!("model {}: {e}", show(&args.model)));
+    let mut model = Rnn::<V, H, V>::boxed_zero();
+    let mut vocab = CharVocab::<V>::new();
+    let header = format::decode(bytes, &mut model, &mut vocab).map_err(model_error)?;
+    let calibration = match &args.calibrate {
+        Some(path) => Some(encode_text(&vocab, path)?),
+        None => None,
+    };
+    let mut q = micrornn::boxed_zeroed::<QRnn<V, H, V>>();
+    q.quantize_from(&model, calibration.as_deref())
+        .map_err(model_error)?;
+    let mut out = vec![0u8; qformat::encoded_len::<V, H, V>()];
+    qformat::encode(&q, &vocab, header.classes, &mut out).map_err(model_error)?;
+    atomic::write(&args.out, &out).map_err(|e| Fail::new(format!("{}: {e}", show(&args.out))))?;
+    println!(
+        "quantized {} (hidden {H}, {} classes): {} -> {} bytes, logit scale {:e}{}; wrote {}",
+        show(&args.model),
+        header.classes,
+        bytes.len(),
+        out.len(),
+        q.logit_scale,
+        calibration.map_or(String::new(), |c| format!(
+            " (calibrated on {} chars)",
+            c.len()
+        )),
+        show(&args.out)
+    );
+    Ok(())
+}
+
+/// A quantized model decoded from `bytes`, on the heap, with its vocabulary and classes.
+type Loaded<const V: usize, const H: usize> = (Box<QRnn<V, H, V>>, CharVocab<V>, usize);
+
+fn decode<const V: usize, const H: usize>(path: &Path, bytes: &[u8]) -> Result<Loaded<V, H>, Fail> {
+    let mut q = micrornn::boxed_zeroed::<QRnn<V, H, V>>();
+    let mut vocab = CharVocab::<V>::new();
+    let header = qformat::decode(bytes, &mut q, &mut vocab)
+        .map_err(|e| Fail::new(format!("model {}: {e}", show(path))))?;
+    Ok((q, vocab, header.classes))
+}
+
+/// Reads `path`; if it is a quantized model, checks it and returns its bytes and header.
+fn quantized_file(path: &Path) -> Option<Result<(Vec<u8>, Header), Fail>> {
+    let bytes = std::fs::read(path).ok()?;
+    if !qformat::is_quantized(&bytes) {
+        return None;
+    }
+    Some(
+        qformat::read_header(&bytes)
+            .map_err(|e| Fail::new(format!("model {}: {e}", show(path))))
+            .and_then(|header| check_shape(path, &header).map(|()| (bytes, header))),
+    )
+}
+
+/// `micrornn sample` on a quantized file; `None` if the file is not one.
+pub fn sample_if_quantized(args: &SampleArgs) -> Option<Result<(), Fail>> {
+    let loaded = quantized_file(&args.model)?;
+    Some(loaded.and_then(|(bytes, header)| {
+        dispatch!(header.hidden, header.inputs, sample_model(args, &bytes))
+    }))
+}
+
+fn sample_model<const V: usize, const H: usize>(
+    args: &SampleArgs,
+    bytes: &[u8],
+) -> Result<(), Fail> {
+    let (q, vocab, classes) = decode::<V, H>(&args.model, bytes)?;
+    let prime = args.prime.clone().unwrap_or_default();
+    let mut ids = Vec::new();
+    for c in prime.chars() {
+        ids.push(vocab.encode(c).map_err(|_| {
+            Fail::new(format!(
+                "--prime: character {c:?} is not in the model's vocabulary"
+            ))
+        })?);
+    }
+    if ids.is_empty() {
+        ids.push(vocab.encode('\n').unwrap_or(0));
+    }
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
+    let mut rng = DefaultRng::seed_from_u64(seed);
+    let sampling = Sampling {
+        temperature: args.temperature,
+        top_k: args.top_k,
+    };
+    let fail = |e: micrornn::Error| Fail::new(e.to_string());
+    let mut hidden = [0i16; H];
+    let (last, primed) = ids.split_last().map_or((0, &[][..]), |(l, p)| (*l, p));
+    for &id in primed {
+        q.step(id, &mut hidden).map_err(fail)?;
+    }
+    let mut text = prime;
+    let mut token = last;
+    for _ in 0..args.len {
+        token = quantized::next_token(&*q, &mut hidden, token, classes, &sampling, &mut rng)
+            .map_err(fail)?;
+        text.extend(vocab.decode(token));
+    }
+    println!("{text}");
+    Ok(())
+}
+
+/// `micrornn eval` on a quantized file; `None` if the file is not one.
+pub fn eval_if_quantized(args: &EvalArgs) -> Option<Result<(), Fail>> {
+    let loaded = quantized_file(&args.model)?;
+    Some(loaded.and_then(|(bytes, header)| {
+        dispatch!(header.hidden, header.inputs, eval_model(args, &bytes))
+    }))
+}
+
+fn eval_model<const V: usize, const H: usize>(args: &EvalArgs, bytes: &[u8]) -> Result<(), Fail> {
+    let (q, vocab, classes) = decode::<V, H>(&args.model, bytes)?;
+    let ids = encode_text(&vocab, &args.file)?;
+    if ids.len() < 2 {
+        return Err(Fail::new(format!(
+            "{}: at least 2 characters are needed to predict one",
+            show(&args.file)
+        )));
+    }
+    let loss = quantized::cross_entropy(&*q, &ids, classes)
+        .map_err(|e| Fail::new(format!("eval: {e}")))?;
+    if args.json {
+        println!(
+            "{{\"chars\":{},\"predictions\":{},\"nats_per_char\":{},\"bits_per_char\":{},\"hidden\":{H},\"vocab\":{classes},\"quantized\":true}}",
+            ids.len(),
+            loss.count,
+            loss.per_symbol(),
+            loss.bits_per_symbol()
+        );
+    } else {
+        println!(
+            "{}: {:.4} nats/char, {:.4} bits/char over {} predictions (quantized model)",
+            show(&args.file),
+            loss.per_symbol(),
+            loss.bits_per_symbol(),
+            loss.count
+        );
+    }
+    Ok(())
+}

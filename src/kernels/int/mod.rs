@@ -1,0 +1,51 @@
+//! Integer kernels for quantized inference: int8 weights, Q15 (i16) activations, i32 sums.
+//!
+//! Kept apart from the f32 [`Kernels`](super::Kernels) table: the integer path has one
+//! specification, [`scalar`], and one optimization, [`packed`] (the Cortex-M4/M7 DSP dual
+//! 16-bit multiply-accumulate `SMLAD`). Integer arithmetic is exact, so the optimized path must
+//! equal the reference bit for bit; the tests hold it to that over odd lengths and random data.
+//!
+//! The fixed-point formats (the [`QRnn`](crate::model::QRnn) docs say where each is used):
+//!
+//! | quantity | type | real value |
+//! |---|---|---|
+//! | hidden state | `i16` | `h / 2^15` (Q15), in `[-32767, 32767]` |
+//! | hidden pre-activation | `i32` | `pre / 2^12` (Q12); [`tanh_q15`] saturates past ±8 |
+//! | weight | `i8` | `q · scale` of its row, `q` in `[-127, 127]` |
+//! | dot product of a row and the hidden state | `i32` | `acc · scale / 2^15` |
+//!
+//! No kernel can overflow for rows of at most [`MAX_COLS`] columns of weights in `[-127, 127]`
+//! (what quantization and the decoder produce): `|q·h| ≤ 127·32768`, and `127·32768·512 < 2^31`.
+//! (With a hand-set weight of -128 the sums wrap, identically on every path; nothing panics.) Requantization ([`requantize`]) and every sum the model forms after
+//! it saturate instead of wrapping.
+
+pub mod packed;
+pub mod scalar;
+pub mod tanh;
+
+pub use scalar::{argmax_i16, dot, requantize, saturate_i16};
+pub use tanh::{TANH_MAX_ERROR_LSB, tanh_q15};
+
+/// The longest row (columns of a weight matrix) for which an `i32` dot product of int8 weights
+/// in `[-127, 127]` and any i16 activations cannot overflow.
+pub const MAX_COLS: usize = 512;
+
+/// `out[r] = requantize(dot(w[r·cols..][..cols], x), multipliers[r])` with `cols = x.len()`,
+/// `rows = out.len()` (rows beyond `w` or `multipliers` are left unchanged).
+///
+/// On ARMv7E-M (Cortex-M4/M7, where the crate's build script sets `micrornn_dsp`) this is
+/// [`packed::matvec_requant`] with the `SMLAD`/`SXTB16` instructions; elsewhere
+/// [`scalar::matvec_requant`]. The two are bit-identical for `cols ≤ MAX_COLS`.
+#[inline]
+pub fn matvec_requant(w: &[i8], x: &[i16], multipliers: &[i32], out: &mut [i32]) {
+    #[cfg(micrornn_dsp)]
+    packed::matvec_requant(w, x, multipliers, out);
+    #[cfg(not(micrornn_dsp))]
+    scalar::matvec_requant(w, x, multipliers, out);
+}
+
+/// Name of the integer path [`matvec_requant`] uses on this target: `"dsp"` or `"scalar"`.
+pub const ACTIVE: &str = if cfg!(micrornn_dsp) { "dsp" } else { "scalar" };
+
+#[cfg(test)]
+mod tests;

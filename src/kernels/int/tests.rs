@@ -1,0 +1,142 @@
+//! The integer kernels against their specification: the packed (SMLAD) algorithm bit-identical
+//! to the scalar reference, saturation at the limits, the tanh table's error bound.
+
+use super::{MAX_COLS, TANH_MAX_ERROR_LSB, packed, requantize, saturate_i16, scalar, tanh_q15};
+
+/// xorshift32: deterministic test data without a dependency.
+struct Lcg(u32);
+impl Lcg {
+    fn next(&mut self) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 17;
+        self.0 ^= self.0 << 5;
+        self.0
+    }
+}
+
+fn random_case(
+    rng: &mut Lcg,
+    rows: usize,
+    cols: usize,
+    extreme: bool,
+) -> (Vec<i8>, Vec<i16>, Vec<i32>) {
+    let w = (0..rows * cols)
+        .map(|_| {
+            if extreme {
+                if rng.next() & 1 == 0 { -128 } else { 127 }
+            } else {
+                rng.next() as i8
+            }
+        })
+        .collect();
+    let x = (0..cols)
+        .map(|_| {
+            if extreme {
+                if rng.next() & 1 == 0 {
+                    i16::MIN
+                } else {
+                    i16::MAX
+                }
+            } else {
+                rng.next() as i16
+            }
+        })
+        .collect();
+    let m = (0..rows).map(|_| rng.next() as i32).collect();
+    (w, x, m)
+}
+
+#[test]
+fn packed_matvec_is_bit_identical_to_scalar_over_odd_shapes() {
+    let mut rng = Lcg(0x1234_5678);
+    for rows in [0, 1, 2, 3, 4, 5, 7, 8, 9, 13, 32, 33] {
+        for cols in [
+            0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 100, MAX_COLS,
+        ] {
+            for extreme in [false, true] {
+                let (w, x, m) = random_case(&mut rng, rows, cols, extreme);
+                let mut want = vec![7i32; rows];
+                let mut got = vec![7i32; rows];
+                scalar::matvec_requant(&w, &x, &m, &mut want);
+                packed::matvec_requant(&w, &x, &m, &mut got);
+                assert_eq!(got, want, "rows {rows} cols {cols} extreme {extreme}");
+                let mut active = vec![7i32; rows];
+                super::matvec_requant(&w, &x, &m, &mut active);
+                assert_eq!(active, want);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_dot_product_is_exact_at_the_int_limits() {
+    // MAX_COLS products of -127·-32768: the largest sum fits an i32 exactly.
+    let w = vec![-127i8; MAX_COLS];
+    let x = vec![i16::MIN; MAX_COLS];
+    let exact = 127 * 32768 * MAX_COLS as i64;
+    assert!(exact < i64::from(i32::MAX));
+    assert_eq!(i64::from(scalar::dot(&w, &x)), exact);
+    let mut out = [0i32; 1];
+    packed::matvec_requant(&w, &x, &[i32::MAX], &mut out);
+    assert_eq!(
+        i64::from(out[0]),
+        (exact * i64::from(i32::MAX) + (1 << 31)) >> 32
+    );
+}
+
+#[test]
+fn mismatched_lengths_never_read_out_of_bounds() {
+    let w = [1i8; 10];
+    let x = [2i16; 4];
+    let mut out = [9i32; 5];
+    packed::matvec_requant(&w, &x, &[1 << 30; 5], &mut out);
+    let mut want = [9i32; 5];
+    scalar::matvec_requant(&w, &x, &[1 << 30; 5], &mut want);
+    assert_eq!(out, want);
+    assert_eq!(&out[2..], &[9, 9, 9], "rows without weights are untouched");
+}
+
+#[test]
+fn requantize_rounds_and_cannot_overflow() {
+    assert_eq!(requantize(6, 1 << 30), 2); // 1.5 rounds up
+    assert_eq!(requantize(-6, 1 << 30), -1); // -1.5 rounds up too
+    assert_eq!(requantize(-3, 1 << 30), -1); // -0.75 rounds to -1
+    assert_eq!(requantize(i32::MIN, i32::MIN), 1 << 30);
+    assert_eq!(requantize(i32::MAX, i32::MAX), (1 << 30) - 1);
+    assert_eq!(requantize(i32::MIN, i32::MAX), -(1 << 30) + 1);
+}
+
+#[test]
+fn saturation_clamps_instead_of_wrapping() {
+    assert_eq!(saturate_i16(40_000), i16::MAX);
+    assert_eq!(saturate_i16(-40_000), i16::MIN);
+    assert_eq!(saturate_i16(i32::MAX), i16::MAX);
+    assert_eq!(saturate_i16(i32::MIN), i16::MIN);
+    assert_eq!(saturate_i16(-123), -123);
+    assert_eq!(tanh_q15(i32::MAX), 32767);
+    assert_eq!(tanh_q15(i32::MIN), -32767);
+}
+
+#[test]
+fn tanh_q15_is_within_its_stated_error_everywhere() {
+    let mut worst = 0.0f64;
+    let mut previous = tanh_q15(-(1 << 16) - 1);
+    for x in -(1i32 << 16)..=(1 << 16) {
+        let got = tanh_q15(x);
+        let want = (f64::from(x) / 4096.0).tanh() * 32768.0;
+        worst = worst.max((f64::from(got) - want).abs());
+        assert!(got >= previous, "monotone at {x}");
+        assert_eq!(tanh_q15(-x), -got, "odd at {x}");
+        previous = got;
+    }
+    eprintln!("tanh_q15 max error: {worst} LSB");
+    assert!(worst <= TANH_MAX_ERROR_LSB, "max error {worst} LSB");
+    assert!(worst > 0.25, "the bound is not vacuous: {worst}");
+}
+
+#[test]
+fn argmax_takes_the_first_of_equals() {
+    assert_eq!(scalar::argmax_i16(&[]), 0);
+    assert_eq!(scalar::argmax_i16(&[i16::MIN, i16::MIN]), 0);
+    assert_eq!(scalar::argmax_i16(&[1, 5, 5, -2]), 1);
+}

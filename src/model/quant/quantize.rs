@@ -1,0 +1,221 @@
+//! Post-training quantization: a trained f32 [`Rnn`] to a [`QRnn`], and back for checking.
+//!
+//! Every weight row gets a symmetric scale `s ≥ max|w| / 127`, rounded *up* to the row's
+//! fixed-point multiplier grid, so no weight clips: `q = round(w / s)` in `[-127, 127]` and
+//! `|w − q·s| ≤ s / 2`. Biases become i32 (`b_h` in Q12, `b_y` in logit units). The hidden state
+//! needs no scale (tanh is in `(-1, 1)`: Q15), nor does the pre-activation (Q12 in an i32; the
+//! integer tanh saturates past ±8 anyway).
+//!
+//! The one activation scale to choose is that of the i16 logits, `logit_scale`. Without
+//! calibration it is the worst case, `max_o (Σ_k |w_hy[o][k]| + |b_y[o]|) / 32767`, which no
+//! logit can exceed. With a calibration sequence, the float model runs over it and the scale
+//! covers 1.25 × the largest logit seen: finer logits, and a logit beyond that saturates at the
+//! i16 limit instead of wrapping.
+
+use super::qrnn::{QRnn, XH_MULTIPLIER_LIMIT};
+use crate::Error;
+use crate::model::{Input, Rnn};
+
+/// `s = m · XH_UNIT` for a row of `w_xh`.
+const XH_UNIT: f64 = 1.0 / (1u64 << 20) as f64;
+/// `s = m · HH_UNIT` for a row of `w_hh`.
+const HH_UNIT: f64 = 1.0 / (1u64 << 29) as f64;
+/// `s = m · logit_scale · HY_UNIT` for a row of `w_hy`.
+const HY_UNIT: f64 = 1.0 / (1u64 << 17) as f64;
+/// Headroom of a calibrated logit scale over the largest logit seen.
+const CALIBRATION_HEADROOM: f64 = 1.25;
+
+/// Quantizes one row with the multiplier grid `unit` (`s = m·unit`); returns `m`.
+fn quantize_row(w: &[f32], q: &mut [i8], unit: f64, limit: i32) -> Result<i32, Error> {
+    let mut amax = 0.0f64;
+    for &w in w {
+        if !w.is_finite() {
+            return Err(Error::InvalidSetting("a weight is not finite"));
+        }
+        amax = amax.max(f64::from(w).abs());
+    }
+    let m = libm::ceil(amax / 127.0 / unit);
+    if m > f64::from(limit) {
+        return Err(Error::InvalidSetting(
+            "a weight is too large to quantize (row scale beyond the multiplier's range)",
+        ));
+    }
+    let m = m.max(1.0) as i32;
+    let scale = f64::from(m) * unit;
+    for (q, &w) in q.iter_mut().zip(w) {
+        *q = libm::round(f64::from(w) / scale).clamp(-127.0, 127.0) as i8;
+    }
+    Ok(m)
+}
+
+/// A finite bias as a saturated integer in units of `unit`.
+fn quantize_bias(b: f32, unit: f64) -> Result<i32, Error> {
+    if !b.is_finite() {
+        return Err(Error::InvalidSetting("a bias is not finite"));
+    }
+    Ok(libm::round(f64::from(b) / unit) as i32)
+}
+
+/// The largest `|logit|` the float model produces over `tokens`, from a zero hidden state.
+fn calibrated_logit_max<const I: usize, const H: usize, const O: usize>(
+    rnn: &Rnn<I, H, O>,
+    tokens: &[usize],
+) -> Result<f64, Error> {
+    let mut hidden = [0.0f32; H];
+    let mut logits = [0.0f32; O];
+    let mut max = 0.0f64;
+    for &token in tokens {
+        rnn.step(Input::Token(token), &mut hidden)?;
+        rnn.logits(&hidden, &mut logits);
+        for &l in &logits {
+            max = max.max(f64::from(l).abs());
+        }
+    }
+    if !max.is_finite() {
+        return Err(Error::InvalidSetting("calibration logits are not finite"));
+    }
+    Ok(max)
+}
+
+/// The logit scale: worst case, or calibrated; never so small that a row multiplier of
+/// `w_hy` leaves the `i32` range.
+fn logit_scale<const I: usize, const H: usize, const O: usize>(
+    rnn: &Rnn<I, H, O>,
+    calibration: Option<&[usize]>,
+) -> Result<f64, Error> {
+    let mut bound = 0.0f64;
+    let mut row_scale = 0.0f64;
+    for (row, &b) in rnn.w_hy.iter().zip(&rnn.b_y) {
+        let abs_sum: f64 = row.iter().map(|&w| f64::from(w).abs()).sum();
+        bound = bound.max(abs_sum + f64::from(b).abs());
+        row_scale = row_scale.max(row.iter().fold(0.0f64, |a, &w| a.max(f64::from(w).abs())));
+    }
+    let covered = match calibration {
+        Some(tokens) => calibrated_logit_max(rnn, tokens)? * CALIBRATION_HEADROOM,
+        None => bound,
+    };
+    // hy_multiplier = ceil(row_scale / 127 / (L · HY_UNIT)) must stay below 2^30.
+    let floor = row_scale / 127.0 / HY_UNIT / f64::from(1 << 30);
+    let scale = (covered / 32767.0)
+        .max(floor)
+        .max(f64::from(f32::MIN_POSITIVE));
+    if !scale.is_finite() {
+        return Err(Error::InvalidSetting("a weight or bias is not finite"));
+    }
+    Ok(scale)
+}
+
+impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
+    /// Post-training quantization of a trained model; with `calibration` (token ids) the logit
+    /// scale is fitted to the logits the model produces on it (see the module docs).
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] for a non-finite parameter or a weight row too large for its
+    /// multiplier (`max|w|` ≥ 508 in `w_hh`, ≥ 1016 in `w_xh`); [`Error::TokenOutOfRange`] for
+    /// a calibration token `≥ I`.
+    pub fn quantize(rnn: &Rnn<I, H, O>, calibration: Option<&[usize]>) -> Result<Self, Error> {
+        let mut q = Self::ZERO;
+        q.quantize_from(rnn, calibration)?;
+        Ok(q)
+    }
+
+    /// As [`QRnn::quantize`], in place (for models too large for the stack). On error `self`
+    /// may be partly overwritten.
+    ///
+    /// # Errors
+    /// As [`QRnn::quantize`].
+    pub fn quantize_from(
+        &mut self,
+        rnn: &Rnn<I, H, O>,
+        calibration: Option<&[usize]>,
+    ) -> Result<(), Error> {
+        // Rounded to the f32 that is stored, so the multipliers match what the file holds.
+        let logit_scale = f64::from(logit_scale(rnn, calibration)? as f32);
+        let rows = self
+            .w_xh
+            .iter_mut()
+            .zip(&rnn.w_xh)
+            .zip(&mut self.xh_multiplier);
+        for ((q, w), m) in rows {
+            *m = quantize_row(w, q, XH_UNIT, XH_MULTIPLIER_LIMIT)?;
+        }
+        let rows = self
+            .w_hh
+            .iter_mut()
+            .zip(&rnn.w_hh)
+            .zip(&mut self.hh_multiplier);
+        for ((q, w), m) in rows {
+            *m = quantize_row(w, q, HH_UNIT, i32::MAX)?;
+        }
+        let rows = self
+            .w_hy
+            .iter_mut()
+            .zip(&rnn.w_hy)
+            .zip(&mut self.hy_multiplier);
+        for ((q, w), m) in rows {
+            *m = quantize_row(w, q, HY_UNIT * logit_scale, 1 << 30)?;
+        }
+        for (q, &b) in self.b_h.iter_mut().zip(&rnn.b_h) {
+            *q = quantize_bias(b, 1.0 / 4096.0)?;
+        }
+        for (q, &b) in self.b_y.iter_mut().zip(&rnn.b_y) {
+            *q = quantize_bias(b, logit_scale)?;
+        }
+        self.logit_scale = logit_scale as f32;
+        Ok(())
+    }
+
+    /// The real values the integers stand for, written into `rnn` (to measure the
+    /// quantization error, or to run the float kernels on quantized weights).
+    pub fn dequantize(&self, rnn: &mut Rnn<I, H, O>) {
+        let logit_scale = f64::from(self.logit_scale);
+        let tensors = [
+            (
+                rnn.w_xh.as_mut_slice(),
+                &self.w_xh[..],
+                &self.xh_multiplier[..],
+                XH_UNIT,
+            ),
+            (
+                &mut rnn.w_hh[..],
+                &self.w_hh[..],
+                &self.hh_multiplier[..],
+                HH_UNIT,
+            ),
+            (
+                &mut rnn.w_hy[..],
+                &self.w_hy[..],
+                &self.hy_multiplier[..],
+                HY_UNIT * logit_scale,
+            ),
+        ];
+        for (rows, q_rows, multipliers, unit) in tensors {
+            for ((row, q_row), &m) in rows.iter_mut().zip(q_rows).zip(multipliers) {
+                let scale = f64::from(m) * unit;
+                for (w, &q) in row.iter_mut().zip(q_row) {
+                    *w = (f64::from(q) * scale) as f32;
+                }
+            }
+        }
+        for (b, &q) in rnn.b_h.iter_mut().zip(&self.b_h) {
+            *b = (f64::from(q) / 4096.0) as f32;
+        }
+        for (b, &q) in rnn.b_y.iter_mut().zip(&self.b_y) {
+            *b = (f64::from(q) * logit_scale) as f32;
+        }
+    }
+
+    /// The scale of row `row` of tensor `tensor` (0 `w_xh`, 1 `w_hh`, 2 `w_hy`): the real value
+    /// of one unit of its int8 weights; `None` past the end.
+    pub fn row_scale(&self, tensor: usize, row: usize) -> Option<f64> {
+        match tensor {
+            0 => self.xh_multiplier.get(row).map(|&m| f64::from(m) * XH_UNIT),
+            1 => self.hh_multiplier.get(row).map(|&m| f64::from(m) * HH_UNIT),
+            2 => self
+                .hy_multiplier
+                .get(row)
+                .map(|&m| f64::from(m) * HY_UNIT * f64::from(self.logit_scale)),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! The batched path: [`BatchTape`] gradients against central finite differences of a float64
+//! loss written here, against the single-stream [`Tape`] (the batch is the average of its
+//! streams), and [`BatchTrainer`] against [`Trainer`] for one stream.
+
+use micrornn::batch::{BatchTape, BatchTrainer, Sequential, Shard};
+use micrornn::{Adagrad, Adam, Clip, Error, Rnn, Sequence, Tape, Targets, TrainConfig, Trainer};
+use rand_xoshiro::Xoshiro128PlusPlus;
+use rand_xoshiro::rand_core::{Rng, SeedableRng};
+
+const I: usize = 5;
+const H: usize = 6;
+const O: usize = 5;
+/// Output 4 (and input 4) is padding.
+const CLASSES: usize = 4;
+const B: usize = 3;
+const T: usize = 4;
+
+fn uniform(rng: &mut Xoshiro128PlusPlus) -> f32 {
+    rng.next_u32() as f32 / u32::MAX as f32 * 2.0 - 1.0
+}
+
+fn random_model(seed: u64) -> Rnn<I, H, O> {
+    let mut rng = Xoshiro128PlusPlus::seed_from_u64(seed);
+    let mut model = Rnn::ZERO;
+    for tensor in model.tensors_mut() {
+        tensor.iter_mut().for_each(|x| *x = uniform(&mut rng) * 0.8);
+    }
+    model
+}
+
+fn random_tokens(seed: u64, n: usize) -> Vec<usize> {
+    let mut rng = Xoshiro128PlusPlus::seed_from_u64(seed);
+    (0..n).map(|_| rng.next_u32() as usize % CLASSES).collect()
+}
+
+/// `scale · Σ_b Σ_t -log softmax(y)[target]` in float64, over flat parameters in the order of
+/// `Rnn::tensors`.
+fn loss64(p: &[f64], inputs: &[Vec<usize>], targets: &[Vec<usize>], h0: &[[f32; H]; B]) -> f64 {
+    let (w_hh, b_h, w_hy, b_y) = (
+        I * H,
+        I * H + H * H,
+        I * H + H * H + H,
+        I * H + H * H + H + O * H,
+    );
+    let mut total = 0.0;
+    for ((xs, ts), h0) in inputs.iter().zip(targets).zip(h0) {
+        let mut h: Vec<f64> = h0.iter().map(|&x| f64::from(x)).collect();
+        for (&x, &target) in xs.iter().zip(ts) {
+            h = (0..H)
+                .map(|j| {
+                    let a = p[b_h + j]
+                        + p[x * H + j]
+                        + (0..H).map(|k| p[w_hh + j * H + k] * h[k]).sum::<f64>();
+                    a.tanh()
+                })
+                .collect();
+            let y: Vec<f64> = (0..CLASSES)
+                .map(|o| p[b_y + o] + (0..H).map(|j| p[w_hy + o * H + j] * h[j]).sum::<f64>())
+                .collect();
+            let max = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            total += max + y.iter().map(|v| (v - max).exp()).sum::<f64>().ln() - y[target];
+        }
+    }
+    total / B as f64
+}
+
+#[test]
+fn batched_gradients_match_finite_differences() {
+    let model = random_model(1);
+    let data = random_tokens(2, B * (T + 1));
+    let inputs: Vec<Vec<usize>> = (0..B).map(|b| data[b * (T + 1)..][..T].to_vec()).collect();
+    let targets: Vec<Vec<usize>> = (0..B)
+        .map(|b| data[b * (T + 1) + 1..][..T].to_vec())
+        .collect();
+    let mut rng = Xoshiro128PlusPlus::seed_from_u64(3);
+    let h0: [[f32; H]; B] =
+        core::array::from_fn(|_| core::array::from_fn(|_| uniform(&mut rng) * 0.5));
+    let mut tape = BatchTape::<B, T, H, O>::ZERO;
+    let ins: [&[usize]; B] = core::array::from_fn(|b| &inputs[b][..]);
+    let tgs: [&[usize]; B] = core::array::from_fn(|b| &targets[b][..]);
+    let loss = tape
+        .forward(&model, ins, tgs, &h0, CLASSES, 1.0 / B as f32)
+        .unwrap();
+    let mut grads = Rnn::<I, H, O>::ZERO;
+    // Padding rows of the gradient are not written: a sentinel stays.
+    grads.b_y[CLASSES] = 7.0;
+    tape.backward(&model, ins, &mut grads).unwrap();
+    assert_eq!(grads.b_y[CLASSES], 7.0);
+    assert!(grads.w_xh[CLASSES].iter().all(|&g| g == 0.0));
+
+    let p: Vec<f64> = model
+        .tensors()
+        .concat()
+        .iter()
+        .map(|&x| f64::from(x))
+        .collect();
+    let l64 = loss64(&p, &inputs, &targets, &h0);
+    assert!(
+        ((f64::from(loss) / B as f64) - l64).abs() < 1e-5 * l64.abs(),
+        "{loss} vs {l64}"
+    );
+    let eps = 1e-5;
+    let g = grads.tensors().concat();
+    let live = |i: usize| {
+        let w_hy_padding = I * H + H * H + H + CLASSES * H..I * H + H * H + H + O * H;
+        !w_hy_padding.contains(&i) && i != p.len() - 1
+    };
+    let mut checked = 0;
+    for i in (0..p.len()).filter(|&i| live(i)) {
+        let (mut plus, mut minus) = (p.clone(), p.clone());
+        plus[i] += eps;
+        minus[i] -= eps;
+        let fd = (loss64(&plus, &inputs, &targets, &h0) - loss64(&minus, &inputs, &targets, &h0))
+            / (2.0 * eps);
+        let err = (f64::from(g[i]) - fd).abs();
+        assert!(
+            err <= 1e-4 * fd.abs().max(1e-2),
+            "parameter {i}: {} vs {fd}",
+            g[i]
+        );
+        checked += 1;
+    }
+    assert!(checked > 90);
+}
+
+/// The batch's gradient is the average of its streams' single-stream gradients.
+#[test]
+fn a_batch_is_the_average_of_its_streams() {
+    let model = random_model(4);
+    let data = random_tokens(5, B * (T + 1));
+    let chunk = |b: usize| &data[b * (T + 1)..(b + 1) * (T + 1)];
+    let h0 = [[0.1f32; H], [-0.2; H], [0.0; H]];
+    let mut tape = BatchTape::<B, T, H, O>::ZERO;
+    let ins: [&[usize]; B] = core::array::from_fn(|b| &chunk(b)[..T]);
+    let tgs: [&[usize]; B] = core::array::from_fn(|b| &chunk(b)[1..]);
+    let loss = tape
+        .forward(&model, ins, tgs, &h0, CLASSES, 1.0 / B as f32)
+        .unwrap();
+    let mut grads = Rnn::<I, H, O>::ZERO;
+    tape.backward(&model, ins, &mut grads).unwrap();
+
+    let (mut sum_loss, mut sum) = (0.0f32, vec![0.0f32; Rnn::<I, H, O>::PARAMETERS]);
+    for b in 0..B {
+        let mut single = Tape::<T, H, O>::ZERO;
+        let inputs = Sequence::Tokens(ins[b]);
+        sum_loss += single
+            .forward(&model, inputs, Targets::Each(tgs[b]), &h0[b], CLASSES)
+            .unwrap();
+        let mut g = Rnn::<I, H, O>::ZERO;
+        single.backward(&model, inputs, &mut g, None).unwrap();
+        for (s, g) in sum.iter_mut().zip(g.tensors().concat()) {
+            *s += g / B as f32;
+        }
+        assert_eq!(tape.last_hidden()[b].len(), H);
+    }
+    assert!((loss - sum_loss).abs() < 1e-5 * sum_loss);
+    for (i, (g, s)) in grads.tensors().concat().iter().zip(&sum).enumerate() {
+        assert!(
+            (g - s).abs() < 1e-5 * s.abs().max(1.0),
+            "parameter {i}: {g} vs {s}"
+        );
+    }
+}
+
+/// One stream of one shard trains as [`Trainer`] does (up to rounding: the products sum in
+/// another order), and errors leave everything as it was.
+#[test]
+fn one_stream_trains_as_the_trainer() {
+    let data = random_tokens(6, 300);
+    let config = TrainConfig {
+        seq_len: T,
+        clip: Clip::Value(5.0),
+        ..TrainConfig::min_char_rnn(CLASSES)
+    };
+    let (mut a, mut b) = (random_model(7), random_model(7));
+    let (mut opt_a, mut opt_b) = (Adagrad::new(0.1), Adagrad::new(0.1));
+    let (mut grads, mut tape) = (Rnn::ZERO, Tape::<T, H, O>::ZERO);
+    let mut trainer = Trainer::new(&mut a, &mut grads, &mut tape, &mut opt_a, config).unwrap();
+    let mut shards = [Shard::<I, 1, T, H, O>::ZERO];
+    let mut batched = BatchTrainer::new(&mut b, &mut shards, &mut opt_b, config).unwrap();
+    for _ in 0..100 {
+        let (x, y) = (
+            trainer.train_chunk(&data).unwrap(),
+            batched.train_chunk(&data, &Sequential).unwrap(),
+        );
+        assert!(
+            (x.loss - y.loss).abs() < 1e-3 * x.loss,
+            "{} vs {}",
+            x.loss,
+            y.loss
+        );
+        assert_eq!((x.tokens, x.wrapped), (y.tokens, y.wrapped));
+    }
+    assert_eq!(trainer.state.epoch, batched.state.epoch);
+    for (x, y) in trainer
+        .buffers
+        .model
+        .tensors()
+        .concat()
+        .iter()
+        .zip(batched.model.tensors().concat())
+    {
+        assert!((x - y).abs() < 1e-3, "{x} vs {y}");
+    }
+
+    let before = (
+        batched.model.clone(),
+        batched.state,
+        batched.shards[0].hidden,
+    );
+    let mut bad = data.clone();
+    bad[batched.state.position + 1] = CLASSES;
+    assert_eq!(
+        batched.train_chunk(&bad, &Sequential),
+        Err(Error::TokenOutOfRange {
+            token: CLASSES,
+            limit: CLASSES
+        })
+    );
+    assert_eq!(
+        batched.train_chunk(&data[..T], &Sequential),
+        Err(Error::CorpusTooShort {
+            len: T,
+            needed: T + 1
+        })
+    );
+    assert_eq!(
+        (
+            batched.model.clone(),
+            batched.state,
+            batched.shards[0].hidden
+        ),
+        before
+    );
+}
+
+/// Streams are contiguous parts of the data, each carrying its own state: a batch of 2 shards of
+/// 2 streams over 4 copies of a text learns it, and wraps after one part.
+#[test]
+fn streams_split_the_data_into_parts() {
+    let part = random_tokens(8, 60);
+    let data = part.repeat(4);
+    let mut model = random_model(9);
+    let mut adam = Adam::new(0.02);
+    let mut shards = [Shard::<I, 2, T, H, O>::ZERO, Shard::ZERO];
+    let config = TrainConfig {
+        seq_len: T,
+        ..TrainConfig::min_char_rnn(CLASSES)
+    };
+    let mut trainer = BatchTrainer::new(&mut model, &mut shards, &mut adam, config).unwrap();
+    assert_eq!(trainer.streams(), 4);
+    let first = trainer.train_chunk(&data, &Sequential).unwrap();
+    assert_eq!(first.tokens, 4 * T);
+    let mut wraps = 0;
+    for _ in 0..(60 - 1) / T - 1 {
+        wraps += usize::from(trainer.train_chunk(&data, &Sequential).unwrap().wrapped);
+    }
+    assert_eq!(wraps, 0);
+    assert!(trainer.train_chunk(&data, &Sequential).unwrap().wrapped);
+    // All four streams see the same text at the same offsets: their states agree.
+    let h = trainer.shards[0].hidden[0];
+    assert!(trainer.shards.iter().flat_map(|s| s.hidden).all(|x| x == h));
+}
+
+/// The same seed gives the same model whatever the number of threads: shards are summed in
+/// shard order, never in the order threads finish.
+#[test]
+fn threads_do_not_change_the_model() {
+    use micrornn::host::threads::Threads;
+    let data = random_tokens(10, 400);
+    let config = TrainConfig {
+        seq_len: T,
+        ..TrainConfig::min_char_rnn(CLASSES)
+    };
+    let train = |threads: usize| {
+        let mut model = random_model(11);
+        let mut adam = Adam::new(0.01);
+        let mut shards = vec![Shard::<I, 2, T, H, O>::ZERO; 3];
+        let mut trainer = BatchTrainer::new(&mut model, &mut shards, &mut adam, config).unwrap();
+        let losses: Vec<u32> = (0..30)
+            .map(|_| {
+                trainer
+                    .train_chunk(&data, &Threads(threads))
+                    .unwrap()
+                    .loss
+                    .to_bits()
+            })
+            .collect();
+        let bits: Vec<u32> = model
+            .tensors()
+            .concat()
+            .iter()
+            .map(|x| x.to_bits())
+            .collect();
+        (losses, bits)
+    };
+    let one = train(1);
+    assert_eq!(train(2), one);
+    assert_eq!(train(3), one);
+    assert_ne!(one.1, {
+        let m = random_model(11);
+        m.tensors()
+            .concat()
+            .iter()
+            .map(|x| x.to_bits())
+            .collect::<Vec<_>>()
+    });
+}

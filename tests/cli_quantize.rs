@@ -1,0 +1,159 @@
+//! `micrornn quantize` and `sample`/`eval` on quantized files, driven as a user would: the
+//! committed deploy model in, a quantized file out; bad inputs fail with exit code 1 and one
+//! `error: ` line, and leave no output file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_micrornn");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const POEM: &str = "Hope is the thing with feathers that perches in the soul. \
+                    And sings the tune without the words and never stops at all. ";
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("micrornn-q-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the micrornn binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[track_caller]
+fn assert_fails_cleanly(out: &Output, mentions: &str) {
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.starts_with("error: ") && err.contains(mentions),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+fn float_model() -> String {
+    format!("{ROOT}/examples/firmware/models/poem-h32.mrnn")
+}
+
+#[test]
+fn quantize_writes_the_committed_deploy_file_and_sample_eval_read_it() {
+    let dir = scratch("roundtrip");
+    let out = run(&dir, &["quantize", &float_model(), "--out", "poem.q8"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let float_bytes = std::fs::metadata(float_model()).expect("float model").len();
+    assert!(
+        text(&out.stdout).contains(&format!("{float_bytes} -> 3880 bytes")),
+        "{}",
+        text(&out.stdout)
+    );
+    let written = std::fs::read(dir.join("poem.q8")).expect("written");
+    let committed =
+        std::fs::read(format!("{ROOT}/examples/firmware/models/poem-h32.q8")).expect("committed");
+    assert_eq!(
+        written, committed,
+        "the committed file is what the tool makes"
+    );
+
+    let out = run(
+        &dir,
+        &[
+            "sample",
+            "poem.q8",
+            "--temperature",
+            "0",
+            "--prime",
+            "H",
+            "--len",
+            "237",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim_end_matches('\n'), POEM.repeat(2));
+
+    std::fs::write(dir.join("poem.txt"), POEM).expect("write");
+    let out = run(&dir, &["eval", "poem.q8", "poem.txt", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["quantized"], true);
+    let nats = json["nats_per_char"].as_f64().expect("number");
+    assert!(
+        nats > 0.0 && nats < 0.05,
+        "the trained poem is predicted well: {nats}"
+    );
+}
+
+#[test]
+fn calibration_on_a_text_changes_the_logit_scale() {
+    let dir = scratch("calibrate");
+    std::fs::write(dir.join("poem.txt"), POEM).expect("write");
+    let plain = run(&dir, &["quantize", &float_model(), "--out", "a.q8"]);
+    let calibrated = run(
+        &dir,
+        &[
+            "quantize",
+            &float_model(),
+            "--out",
+            "b.q8",
+            "--calibrate",
+            "poem.txt",
+        ],
+    );
+    assert!(plain.status.success() && calibrated.status.success());
+    assert!(text(&calibrated.stdout).contains("calibrated on 119 chars"));
+    let (a, b) = (
+        std::fs::read(dir.join("a.q8")).unwrap(),
+        std::fs::read(dir.join("b.q8")).unwrap(),
+    );
+    assert_eq!(a.len(), b.len());
+    assert_ne!(a[28..32], b[28..32], "a different logit scale");
+}
+
+#[test]
+fn bad_inputs_fail_cleanly_and_write_nothing() {
+    let dir = scratch("bad");
+    std::fs::write(dir.join("notes.txt"), "not a model").expect("write");
+    std::fs::write(dir.join("odd.txt"), "Hope ~ §").expect("write");
+    let out = run(&dir, &["quantize", "missing.mrnn", "--out", "x.q8"]);
+    assert_fails_cleanly(&out, "missing.mrnn");
+    let out = run(&dir, &["quantize", "notes.txt", "--out", "x.q8"]);
+    assert_fails_cleanly(&out, "not a micrornn model");
+    let out = run(
+        &dir,
+        &[
+            "quantize",
+            &float_model(),
+            "--out",
+            "x.q8",
+            "--calibrate",
+            "odd.txt",
+        ],
+    );
+    assert_fails_cleanly(&out, "not in the model's vocabulary");
+    assert!(!dir.join("x.q8").exists());
+
+    let q8 = format!("{ROOT}/examples/firmware/models/poem-h32.q8");
+    let out = run(&dir, &["quantize", &q8, "--out", "x.q8"]);
+    assert_fails_cleanly(&out, "already quantized");
+    let mut bytes = std::fs::read(&q8).expect("committed");
+    bytes.truncate(bytes.len() - 10);
+    std::fs::write(dir.join("cut.q8"), &bytes).expect("write");
+    let out = run(&dir, &["sample", "cut.q8", "--len", "5"]);
+    assert_fails_cleanly(&out, "truncated");
+    let mut bytes = std::fs::read(&q8).expect("committed");
+    bytes[1000] ^= 4;
+    std::fs::write(dir.join("flip.q8"), &bytes).expect("write");
+    let out = run(&dir, &["eval", "flip.q8", "notes.txt"]);
+    assert_fails_cleanly(&out, "checksum");
+    assert!(!dir.join("x.q8").exists());
+}

@@ -1,0 +1,235 @@
+//! PyTorch and Keras weights (`scripts/torch_fixtures.py` made the fixtures, with the logits
+//! numpy computes from them in float64): imported, the model gives the same logits over 100
+//! tokens; every bad file is a clean one-line error naming what was expected.
+
+use micrornn::host::weights::{self, Framework};
+use micrornn::{Input, Rnn};
+use safetensors::{Dtype, tensor::TensorView};
+use std::collections::HashMap;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+
+type Model = Rnn<32, 32, 32>;
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{FIXTURES}{name}")).expect("fixture present")
+}
+
+/// Imports a fixture into the binary's padded shape (20 live of 32 inputs and outputs).
+fn import(name: &str) -> (Box<Model>, weights::Weights) {
+    let weights = weights::import(&fixture(name)).expect("imports");
+    let mut model = Box::new(Model::ZERO);
+    weights.copy_into(&mut *model).expect("fits");
+    (model, weights)
+}
+
+#[test]
+fn imported_models_give_the_reference_logits_over_100_tokens() {
+    let expected: serde_json::Value =
+        serde_json::from_slice(&fixture("torch_logits.json")).unwrap();
+    let tokens: Vec<usize> = serde_json::from_value(expected["tokens"].clone()).unwrap();
+    assert_eq!(tokens.len(), 100);
+    for (name, framework, embedding) in [
+        ("torch_rnn", Framework::PyTorch, false),
+        ("torch_rnn_embedding", Framework::PyTorch, true),
+        ("keras_rnn", Framework::Keras, false),
+    ] {
+        let (model, weights) = import(&format!("{name}.safetensors"));
+        assert_eq!(
+            (weights.framework, weights.embedding),
+            (framework, embedding)
+        );
+        assert_eq!(
+            (weights.inputs, weights.hidden, weights.outputs),
+            (20, 32, 20)
+        );
+        let want: Vec<Vec<f64>> = serde_json::from_value(expected["logits"][name].clone()).unwrap();
+        let mut hidden = [0.0f32; 32];
+        let mut logits = [0.0f32; 32];
+        let mut worst = 0.0f64;
+        for (t, (&token, want)) in tokens.iter().zip(&want).enumerate() {
+            model.step(Input::Token(token), &mut hidden).unwrap();
+            model.logits(&hidden, &mut logits);
+            for (k, (&got, &want)) in logits.iter().zip(want).enumerate() {
+                let error = (f64::from(got) - want).abs() / want.abs().max(1.0);
+                worst = worst.max(error);
+                assert!(error <= 1e-5, "{name} step {t} logit {k}: {got} vs {want}");
+            }
+            // Padded outputs stay exactly 0 (and are masked as classes past 20).
+            assert!(logits[20..].iter().all(|&l| l == 0.0));
+        }
+        println!("{name}: worst relative logit error {worst:.2e}");
+    }
+}
+
+#[test]
+fn export_then_import_is_bit_identical() {
+    let (model, _) = import("torch_rnn.safetensors");
+    let metadata = HashMap::from([("k".to_string(), "v".to_string())]);
+    let bytes = weights::export(&*model, metadata).unwrap();
+    let again = weights::import(&bytes).unwrap();
+    assert_eq!((again.inputs, again.hidden, again.outputs), (32, 32, 32));
+    assert_eq!(again.metadata.get("k").map(String::as_str), Some("v"));
+    assert_eq!(
+        again.metadata.get("nonlinearity").map(String::as_str),
+        Some("tanh")
+    );
+    let mut back = Box::new(Model::ZERO);
+    again.copy_into(&mut *back).unwrap();
+    let bits = |m: &Model| {
+        m.tensors()
+            .iter()
+            .flat_map(|t| t.iter().map(|v| v.to_bits()))
+            .collect::<Vec<u32>>()
+    };
+    assert_eq!(bits(&back), bits(&model));
+}
+
+/// A safetensors file of `tensors` (name, dtype, shape) filled with small values.
+fn file(tensors: &[(&str, Dtype, &[usize])], metadata: &[(&str, &str)]) -> Vec<u8> {
+    let data: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, dtype, shape)| vec![0u8; shape.iter().product::<usize>() * dtype.bitsize() / 8])
+        .collect();
+    let views: Vec<(&str, TensorView<'_>)> = tensors
+        .iter()
+        .zip(&data)
+        .map(|((name, dtype, shape), d)| {
+            (*name, TensorView::new(*dtype, shape.to_vec(), d).unwrap())
+        })
+        .collect();
+    let metadata = metadata
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    safetensors::serialize(views, Some(metadata)).unwrap()
+}
+
+/// The tensors of an nn.RNN(20, 32) + nn.Linear(32, 20), with `change` applied.
+fn torch_like(change: impl Fn(&mut Vec<(&'static str, Dtype, Vec<usize>)>)) -> Vec<u8> {
+    let mut tensors = vec![
+        ("rnn.weight_ih_l0", Dtype::F32, vec![32, 20]),
+        ("rnn.weight_hh_l0", Dtype::F32, vec![32, 32]),
+        ("rnn.bias_ih_l0", Dtype::F32, vec![32]),
+        ("rnn.bias_hh_l0", Dtype::F32, vec![32]),
+        ("linear.weight", Dtype::F32, vec![20, 32]),
+        ("linear.bias", Dtype::F32, vec![20]),
+    ];
+    change(&mut tensors);
+    let refs: Vec<(&str, Dtype, &[usize])> = tensors
+        .iter()
+        .map(|(n, d, s)| (*n, *d, s.as_slice()))
+        .collect();
+    file(&refs, &[])
+}
+
+#[track_caller]
+fn refused(bytes: &[u8], expected: &str) {
+    let error = weights::import(bytes)
+        .expect_err("must be refused")
+        .to_string();
+    assert!(!error.contains('\n'), "one line: {error}");
+    assert!(
+        error.contains(expected),
+        "{error:?} should mention {expected:?}"
+    );
+}
+
+#[test]
+fn bad_files_are_clean_errors_naming_what_was_expected() {
+    assert!(weights::import(&torch_like(|_| {})).is_ok());
+    refused(
+        &torch_like(|t| t[1].2 = vec![32, 31]),
+        "weight_hh_l0: shape [32, 31], expected [H, H] = [32, 32]",
+    );
+    refused(
+        &torch_like(|t| t[2].2 = vec![31]),
+        "bias_ih_l0: shape [31], expected [H]",
+    );
+    refused(
+        &torch_like(|t| t[4].2 = vec![20, 16]),
+        "linear.weight: shape [20, 16], expected [O, H]",
+    );
+    refused(
+        &torch_like(|t| t[1].1 = Dtype::F64),
+        "weight_hh_l0: dtype F64, expected F32",
+    );
+    refused(
+        &torch_like(|t| t[0].1 = Dtype::F16),
+        "dtype F16, expected F32",
+    );
+    refused(
+        &torch_like(|t| t[3].0 = "rnn.bias_hh"),
+        "rnn.bias_hh_l0 is missing",
+    );
+    refused(
+        &torch_like(|t| {
+            t.remove(5);
+        }),
+        "linear.bias is missing",
+    );
+    refused(
+        &torch_like(|t| {
+            t.remove(4);
+            t.remove(4);
+        }),
+        "expected the nn.Linear",
+    );
+    refused(
+        &torch_like(|t| t.push(("rnn.weight_ih_l1", Dtype::F32, vec![32, 32]))),
+        "one layer in one direction",
+    );
+    refused(
+        &torch_like(|t| t.push(("rnn.weight_hh_l0_reverse", Dtype::F32, vec![32, 32]))),
+        "one layer",
+    );
+    refused(
+        &torch_like(|t| t.retain(|(n, ..)| !n.starts_with("rnn"))),
+        "expected PyTorch nn.RNN tensors",
+    );
+    let relu = file(
+        &[("rnn.weight_ih_l0", Dtype::F32, &[32, 20])],
+        &[("nonlinearity", "relu")],
+    );
+    refused(&relu, "nonlinearity relu: only tanh is supported");
+    let keras_relu = file(&[("a", Dtype::F32, &[1])], &[("activation", "relu")]);
+    refused(&keras_relu, "activation relu");
+    let keras = [
+        ("simple_rnn/kernel", Dtype::F32, &[20usize, 32][..]),
+        ("simple_rnn/recurrent_kernel", Dtype::F32, &[32, 32][..]),
+        ("simple_rnn/bias", Dtype::F32, &[32][..]),
+        ("dense/kernel", Dtype::F32, &[32, 20][..]),
+        ("dense/bias", Dtype::F32, &[20][..]),
+    ];
+    assert!(weights::import(&file(&keras, &[])).is_ok());
+    // A GRU's recurrent kernel is H × 3H.
+    let mut gru = keras;
+    gru[1].2 = &[32, 96];
+    refused(
+        &file(&gru, &[]),
+        "simple_rnn/recurrent_kernel: shape [32, 96], expected [H, H]",
+    );
+    refused(&file(&keras[..3], &[]), "expected the Dense");
+    // Foreign bytes.
+    refused(b"", "not a safetensors file");
+    refused(b"hello world, not weights", "not a safetensors file");
+    refused(
+        &fixture("poem-h32-v1.mrnn"),
+        "micrornn model file, not safetensors",
+    );
+    let mut truncated = fixture("torch_rnn.safetensors");
+    truncated.truncate(truncated.len() - 10);
+    refused(&truncated, "not a safetensors file");
+    // Shapes that do not fit the destination.
+    let weights = weights::import(&fixture("torch_rnn.safetensors")).unwrap();
+    let mut small = Box::new(Rnn::<16, 32, 16>::ZERO);
+    assert!(
+        weights
+            .copy_into(&mut *small)
+            .unwrap_err()
+            .to_string()
+            .contains("do not fit")
+    );
+    let mut other_hidden = Box::new(Rnn::<32, 64, 32>::ZERO);
+    assert!(weights.copy_into(&mut *other_hidden).is_err());
+}
