@@ -102,7 +102,11 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
         + model_bytes.len()
         + 4
         + memories.len() * 4 * Rnn::<I, H, O>::PARAMETERS
-        + if batched { 4 + 4 * settings.batch * H } else { 0 }
+        + if batched {
+            4 + 4 * settings.batch * H
+        } else {
+            0
+        }
         + 4;
     let mut out = vec![0u8; len];
     let mut w = ByteWriter::new(&mut out);
