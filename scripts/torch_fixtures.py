@@ -11,6 +11,7 @@ Writes, under tests/fixtures/:
 - torch_rnn_embedding.safetensors: nn.Embedding(20, 8) in front (embedding.weight);
 - keras_rnn.safetensors: SimpleRNN(32) + Dense(20) as Keras names them
   (simple_rnn/kernel, simple_rnn/recurrent_kernel, simple_rnn/bias, dense/kernel, dense/bias);
+- keras_rnn.npz: the same Keras tensors saved with numpy.savez;
 - torch_vocab.json: the 20 characters, in id order;
 - torch_logits.json: the token ids and, per file, the logits of every step from the zero state,
   computed in float64 with numpy from the float32 weights. Where torch is installed, its own
@@ -120,6 +121,8 @@ def main():
     for name, tensors in files.items():
         meta = {"activation": "tanh"} if name.startswith("keras") else {"nonlinearity": "tanh"}
         save_file(tensors, str(OUT / f"{name}.safetensors"), metadata=meta)
+        if name.startswith("keras"):  # the same weights as numpy.savez writes them
+            np.savez(OUT / f"{name}.npz", **tensors)
         logits = reference_logits(*micrornn_view(name, tensors), tokens)
         expected["logits"][name] = [[float(f"{x:.9g}") for x in row] for row in logits]
         if torch is not None and name.startswith("torch"):

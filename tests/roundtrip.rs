@@ -24,10 +24,16 @@ fn any_weight() -> impl Strategy<Value = f32> {
     ]
 }
 
-/// A model of shape `<I, H, O>` with weights from [`any_weight`].
+/// Any finite `f32` bit pattern (subnormals and `-0` included): a model file refuses non-finite
+/// parameters (`a_non_finite_parameter_is_refused`).
+fn any_finite_weight() -> impl Strategy<Value = f32> {
+    any_weight().prop_filter("finite", |w| w.is_finite())
+}
+
+/// A model of shape `<I, H, O>` with weights from [`any_finite_weight`].
 fn any_model<const I: usize, const H: usize, const O: usize>()
 -> impl Strategy<Value = Box<Rnn<I, H, O>>> {
-    vec(any_weight(), Rnn::<I, H, O>::PARAMETERS).prop_map(|values| {
+    vec(any_finite_weight(), Rnn::<I, H, O>::PARAMETERS).prop_map(|values| {
         let mut rnn = Box::new(Rnn::<I, H, O>::ZERO);
         let mut values = values.into_iter();
         for tensor in rnn.tensors_mut() {
@@ -58,31 +64,81 @@ fn bits<const I: usize, const H: usize, const O: usize>(rnn: &Rnn<I, H, O>) -> V
         .collect()
 }
 
-/// Encodes a model, decodes it into a fresh one and checks that everything came back.
+/// Encodes a model (version 2: with an initial state and metadata), decodes it into a fresh one
+/// and checks that everything came back; then the same through the plain [`format::encode`].
 fn model_round_trip<const I: usize, const H: usize, const O: usize>(
     rnn: &Rnn<I, H, O>,
     vocab: &CharVocab<I>,
     classes: usize,
+    hidden: &[f32; H],
+    seed: u64,
 ) -> Result<(), TestCaseError> {
-    let mut bytes = vec![0u8; format::max_char_model_len::<I, H, O>(0)];
-    let written = format::encode(rnn, vocab, classes, &mut bytes).expect("valid arguments");
+    let metadata = format!("seed={seed}\nnote=a b=c");
+    let contents = format::Contents {
+        initial_hidden: Some(hidden),
+        metadata: &metadata,
+        ..format::Contents::language_model(vocab.chars(), classes)
+    };
+    let mut bytes = vec![0u8; format::encoded_len::<I, H, O>(&contents)];
+    let written = format::encode_contents(rnn, &contents, &mut bytes).expect("valid arguments");
     prop_assert_eq!(written, bytes.len());
     let header = format::Header::read(&bytes).expect("own encoding");
     let mut decoded = Box::new(Rnn::<I, H, O>::ZERO);
     let mut decoded_vocab = CharVocab::<I>::new();
-    prop_assert_eq!(
-        format::decode(&bytes, &mut decoded, &mut decoded_vocab),
-        Ok(header)
-    );
+    let mut decoded_hidden = [0.0f32; H];
+    let read = format::decode_contents(
+        &bytes,
+        &mut decoded,
+        &mut decoded_vocab,
+        &mut decoded_hidden,
+    )
+    .expect("own encoding");
+    prop_assert_eq!(read.header, header);
     prop_assert_eq!((header.inputs, header.hidden, header.outputs), (I, H, O));
     prop_assert_eq!((header.classes, header.vocab_len), (classes, vocab.len()));
+    let seed_text = seed.to_string();
+    prop_assert_eq!(read.metadata.get("seed"), Some(seed_text.as_str()));
+    prop_assert_eq!(read.metadata.get("note"), Some("a b=c"));
     prop_assert_eq!(&decoded_vocab, vocab);
     prop_assert_eq!(bits(&decoded), bits(rnn));
+    let hidden_bits = |h: &[f32; H]| h.map(f32::to_bits);
+    prop_assert_eq!(hidden_bits(&decoded_hidden), hidden_bits(hidden));
     // And the encoding is a function of the content: re-encoding gives the same bytes.
+    let again_contents = format::Contents {
+        initial_hidden: Some(&decoded_hidden),
+        metadata: &metadata,
+        ..format::Contents::language_model(decoded_vocab.chars(), classes)
+    };
     let mut again = vec![0u8; bytes.len()];
-    format::encode(&decoded, &decoded_vocab, classes, &mut again).expect("valid arguments");
+    format::encode_contents(&decoded, &again_contents, &mut again).expect("valid arguments");
     prop_assert_eq!(again, bytes);
+    // The plain encoding (zero state, no metadata) decodes through `format::decode`.
+    let mut plain = vec![0u8; format::max_char_model_len::<I, H, O>(0)];
+    let written = format::encode(rnn, vocab, classes, &mut plain).expect("valid arguments");
+    let mut decoded = Box::new(Rnn::<I, H, O>::ZERO);
+    let mut decoded_vocab = CharVocab::<I>::new();
+    let header = format::decode(&plain[..written], &mut decoded, &mut decoded_vocab).expect("own");
+    prop_assert_eq!(header.classes, classes);
+    prop_assert_eq!(bits(&decoded), bits(rnn));
     Ok(())
+}
+
+/// A model file refuses a non-finite parameter, at encoding.
+#[test]
+fn a_non_finite_parameter_is_refused() {
+    let vocab = CharVocab::<4>::from_text("abcd").expect("4 chars");
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        let mut rnn = Box::new(Rnn::<4, 3, 4>::ZERO);
+        rnn.w_hh[1][2] = bad;
+        let mut bytes = vec![0u8; format::max_char_model_len::<4, 3, 4>(0)];
+        assert!(
+            matches!(
+                format::encode(&rnn, &vocab, 4, &mut bytes),
+                Err(micrornn::Error::InvalidSetting(_))
+            ),
+            "{bad} accepted"
+        );
+    }
 }
 
 /// One property test per model shape.
@@ -95,8 +151,11 @@ macro_rules! model_round_trips {
                 rnn in any_model::<$i, $h, $o>(),
                 vocab in any_vocab::<$i>($i),
                 classes in 1..=$o as usize,
+                hidden in vec(-1.0f32..=1.0, $h),
+                seed in any::<u64>(),
             ) {
-                model_round_trip(&rnn, &vocab, classes)?;
+                let hidden: [f32; $h] = hidden.try_into().expect("H values");
+                model_round_trip(&rnn, &vocab, classes, &hidden, seed)?;
             }
         }
     )*};

@@ -63,6 +63,21 @@ fn imported_models_give_the_reference_logits_over_100_tokens() {
 }
 
 #[test]
+fn keras_weights_saved_by_numpy_savez_import_as_the_safetensors_ones() {
+    let (from_npz, weights) = import("keras_rnn.npz");
+    assert_eq!(
+        (weights.framework, weights.inputs, weights.outputs),
+        (Framework::Keras, 20, 20)
+    );
+    let (from_safetensors, _) = import("keras_rnn.safetensors");
+    assert_eq!(from_npz, from_safetensors);
+    // A damaged archive is a clean error.
+    let mut damaged = fixture("keras_rnn.npz");
+    damaged.truncate(damaged.len() / 2);
+    refused(&damaged, "not a valid .npz file");
+}
+
+#[test]
 fn export_then_import_is_bit_identical() {
     let (model, _) = import("torch_rnn.safetensors");
     let metadata = HashMap::from([("k".to_string(), "v".to_string())]);

@@ -13,7 +13,7 @@
 //! | [`threads`] | [`threads::Threads`]: a batch's shards on several threads, deterministic |
 //! | [`checkpoint`] | everything needed to resume training bit for bit |
 //! | [`history`] | the loss history as CSV and as an SVG plot |
-//! | [`weights`] | PyTorch `nn.RNN`+`nn.Linear` and Keras `SimpleRNN`+`Dense` weights in and out as safetensors |
+//! | [`weights`] | PyTorch `nn.RNN`+`nn.Linear` and Keras `SimpleRNN`+`Dense` weights in and out as safetensors (and in from a numpy `.npz`, module `npz`) |
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
 pub mod atomic;
@@ -23,6 +23,7 @@ pub mod corpus;
 pub mod history;
 pub mod kernel_choice;
 pub mod model_file;
+mod npz;
 pub mod optimizer;
 pub mod threads;
 pub mod weights;

@@ -1,4 +1,4 @@
-//! PyTorch and Keras weights in and out (`safetensors`): an `nn.RNN` (tanh, one layer) followed
+//! PyTorch and Keras weights in and out (`safetensors`; `.npz` in, parsed in `src/host/npz.rs`): an `nn.RNN` (tanh, one layer) followed
 //! by an `nn.Linear`, or a Keras `SimpleRNN` followed by a `Dense`, each with or without an
 //! embedding in front.
 //!
@@ -109,32 +109,62 @@ impl Tensor {
     }
 }
 
+/// A tensor as stored: its dtype's name, its shape, and its values if it is `F32`.
+pub(super) struct Raw {
+    pub(super) dtype: String,
+    pub(super) shape: Vec<usize>,
+    pub(super) values: Option<Vec<f32>>,
+}
+
+/// A file's tensors by name, whichever container they came in.
+pub(super) type Table = HashMap<String, Raw>;
+
 /// The file's tensor `name`, which must be `F32` of `rank` dimensions.
-fn tensor(file: &SafeTensors<'_>, name: &str, rank: usize) -> Result<Tensor, WeightsError> {
-    let view: TensorView<'_> = file
-        .tensor(name)
-        .map_err(|_| WeightsError(format!("tensor {name} is missing")))?;
-    if view.dtype() != Dtype::F32 {
-        return fail(format!(
-            "tensor {name}: dtype {:?}, expected F32",
-            view.dtype()
-        ));
-    }
-    if view.shape().len() != rank {
+fn tensor(file: &Table, name: &str, rank: usize) -> Result<Tensor, WeightsError> {
+    let raw = file
+        .get(name)
+        .ok_or_else(|| WeightsError(format!("tensor {name} is missing")))?;
+    let Some(values) = &raw.values else {
+        return fail(format!("tensor {name}: dtype {}, expected F32", raw.dtype));
+    };
+    if raw.shape.len() != rank {
         return fail(format!(
             "tensor {name}: shape {:?}, expected {rank} dimensions",
-            view.shape()
+            raw.shape
         ));
     }
-    let values = view
-        .data()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
     Ok(Tensor {
-        shape: view.shape().to_vec(),
-        values,
+        shape: raw.shape.clone(),
+        values: values.clone(),
     })
+}
+
+/// The tensors of a safetensors file and its `__metadata__`.
+fn read_safetensors(bytes: &[u8]) -> Result<(Table, HashMap<String, String>), WeightsError> {
+    let file = SafeTensors::deserialize(bytes)
+        .map_err(|e| WeightsError(format!("not a safetensors file ({e})")))?;
+    let metadata = SafeTensors::read_metadata(bytes)
+        .ok()
+        .and_then(|(_, m)| m.metadata().clone())
+        .unwrap_or_default();
+    let table = file
+        .iter()
+        .map(|(name, view)| {
+            let values = (view.dtype() == Dtype::F32).then(|| {
+                view.data()
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect()
+            });
+            let raw = Raw {
+                dtype: format!("{:?}", view.dtype()),
+                shape: view.shape().to_vec(),
+                values,
+            };
+            (name.to_string(), raw)
+        })
+        .collect();
+    Ok((table, metadata))
 }
 
 /// Refuses a tensor whose shape is not `expected` (written as `what`).
@@ -174,7 +204,8 @@ fn unique<'n>(
     }
 }
 
-/// Reads the weights of a `safetensors` file (PyTorch or Keras names, see the module docs).
+/// Reads the weights of a `safetensors` file or a numpy `.npz` (PyTorch or Keras names, see the
+/// module docs).
 ///
 /// # Errors
 /// A [`WeightsError`] naming what was expected: not a safetensors file, a missing tensor, a
@@ -183,12 +214,11 @@ pub fn import(bytes: &[u8]) -> Result<Weights, WeightsError> {
     if bytes.starts_with(&crate::format::MAGIC) {
         return fail("this is a micrornn model file, not safetensors weights");
     }
-    let file = SafeTensors::deserialize(bytes)
-        .map_err(|e| WeightsError(format!("not a safetensors file ({e})")))?;
-    let metadata = SafeTensors::read_metadata(bytes)
-        .ok()
-        .and_then(|(_, m)| m.metadata().clone())
-        .unwrap_or_default();
+    let (file, metadata) = if bytes.starts_with(b"PK\x03\x04") {
+        (super::npz::read(bytes)?, HashMap::new())
+    } else {
+        read_safetensors(bytes)?
+    };
     for key in ["nonlinearity", "activation"] {
         if let Some(value) = metadata.get(key).filter(|v| v.as_str() != "tanh") {
             return fail(format!(
@@ -196,7 +226,8 @@ pub fn import(bytes: &[u8]) -> Result<Weights, WeightsError> {
             ));
         }
     }
-    let names = file.names();
+    let mut names: Vec<&str> = file.keys().map(String::as_str).collect();
+    names.sort_unstable();
     if let Some(bad) = names
         .iter()
         .find(|n| n.contains("_l1") || n.contains("_reverse"))
@@ -221,7 +252,7 @@ pub fn import(bytes: &[u8]) -> Result<Weights, WeightsError> {
 }
 
 /// `nn.Embedding`? + `nn.RNN` + `nn.Linear`.
-fn pytorch(file: &SafeTensors<'_>, names: &[&str]) -> Result<Weights, WeightsError> {
+fn pytorch(file: &Table, names: &[&str]) -> Result<Weights, WeightsError> {
     let ih_name = unique(names, "weight_ih_l0", &[])?.unwrap_or_default();
     let prefix = ih_name.trim_end_matches("weight_ih_l0");
     let name = |n: &str| format!("{prefix}{n}");
@@ -293,7 +324,7 @@ fn pytorch(file: &SafeTensors<'_>, names: &[&str]) -> Result<Weights, WeightsErr
 }
 
 /// `Embedding`? + `SimpleRNN` + `Dense`.
-fn keras(file: &SafeTensors<'_>, names: &[&str]) -> Result<Weights, WeightsError> {
+fn keras(file: &Table, names: &[&str]) -> Result<Weights, WeightsError> {
     let recurrent_name = unique(names, "recurrent_kernel", &[])?.unwrap_or_default();
     let prefix = recurrent_name.trim_end_matches("recurrent_kernel");
     let (kernel_name, bias_name) = (format!("{prefix}kernel"), format!("{prefix}bias"));

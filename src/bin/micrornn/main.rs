@@ -124,7 +124,7 @@ pub struct ClassifyArgs {
 /// `micrornn import`.
 #[derive(Args)]
 pub struct ImportArgs {
-    /// The weights: a .safetensors file.
+    /// The weights: a .safetensors file (or, for Keras, a numpy .npz).
     pub file: PathBuf,
     /// The characters in id order, as a JSON array of one-character strings [default: from
     /// the file's metadata, as `micrornn export` writes it].
