@@ -1,7 +1,8 @@
 //! The checkpoint decoder: `host::checkpoint::read` and `restore` on arbitrary bytes, into a small
 //! shape (4 inputs/outputs, 3 hidden: small inputs keep the fuzzer fast; the code is the same
 //! generic code at every size); what restores is re-encoded and restored again, and trains one
-//! chunk.
+//! chunk. Batched checkpoints (flag bit 0) restore every stream's state, which must survive the
+//! re-encode bit for bit.
 //!
 //! Input: one mode byte, then the checkpoint. Mode bit 0 set: the checksums (the embedded
 //! model's and the whole checkpoint's) are rewritten first (`reseal.rs`).
@@ -32,10 +33,17 @@ fuzz_target!(|data: &[u8]| {
     let mut model = Box::new(Rnn::<V, H, V>::ZERO);
     let mut vocab = CharVocab::<V>::new();
     let mut optimizer = AnyOptimizer::<V, H, V>::new(settings.optimizer, settings.lr);
-    let Ok((state, rng)) = checkpoint::restore(&bytes, &mut model, &mut vocab, &mut optimizer)
+    let mut streams: Vec<[f32; H]> = Vec::new();
+    let Ok((state, rng)) =
+        checkpoint::restore(&bytes, &mut model, &mut vocab, &mut optimizer, &mut streams)
     else {
         return;
     };
+    if settings.batch > 1 {
+        assert_eq!(streams.len(), settings.batch);
+    } else {
+        assert!(streams.is_empty());
+    }
     assert_eq!(state.iteration, progress.iteration);
     assert_eq!(state.position as u64, progress.position);
     // Only Adam counts its steps; the others ignore the stored count (and store 0).
@@ -49,16 +57,28 @@ fuzz_target!(|data: &[u8]| {
 
     // Re-encoding what was restored gives a checkpoint that reads and restores to the same.
     let classes = vocab.len().max(1);
-    let again = checkpoint::encode(&settings, &state, &rng, &model, &vocab, classes, &optimizer)
-        .expect("re-encode a restored checkpoint");
+    let again = checkpoint::encode(
+        &settings, &state, &rng, &model, &vocab, classes, &optimizer, &streams,
+    )
+    .expect("re-encode a restored checkpoint");
     let (settings2, progress2) = checkpoint::read(&again).expect("read a re-encoded checkpoint");
     assert_eq!(format!("{settings2:?}"), format!("{settings:?}"));
     assert_eq!(format!("{progress2:?}"), format!("{progress:?}"));
     let mut model2 = Box::new(Rnn::<V, H, V>::ZERO);
     let mut vocab2 = CharVocab::<V>::new();
     let mut optimizer2 = AnyOptimizer::<V, H, V>::new(settings.optimizer, settings.lr);
-    let (state2, _) = checkpoint::restore(&again, &mut model2, &mut vocab2, &mut optimizer2)
-        .expect("restore a re-encoded checkpoint");
+    let mut streams2: Vec<[f32; H]> = Vec::new();
+    let (state2, _) = checkpoint::restore(
+        &again,
+        &mut model2,
+        &mut vocab2,
+        &mut optimizer2,
+        &mut streams2,
+    )
+    .expect("restore a re-encoded checkpoint");
+    let stream_bits =
+        |s: &[[f32; H]]| -> Vec<[u32; H]> { s.iter().map(|h| h.map(f32::to_bits)).collect() };
+    assert_eq!(stream_bits(&streams2), stream_bits(&streams));
     assert_eq!(vocab2, vocab);
     assert_eq!(format!("{state2:?}"), format!("{state:?}"));
 

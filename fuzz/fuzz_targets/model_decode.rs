@@ -1,18 +1,24 @@
-//! The model decoder: `format::Header::read` and `format::decode` on arbitrary bytes, into a small
-//! shape and into the smallest shape the binary writes (32 inputs/outputs, 32 hidden).
+//! The model decoders: `format::Header::read`, `format::decode_contents` and `format::decode`
+//! (versions 1 and 2) and, for a file with the quantized version, `qformat::read_header` and
+//! `qformat::decode`, on arbitrary bytes, into small shapes and into the smallest shape the
+//! binary writes (32 inputs/outputs, 32 hidden).
 //!
 //! Input: one mode byte, then the file. Mode bit 0 set: the checksums are rewritten first
 //! (`reseal.rs`), so mutations reach the checks behind them.
 //!
-//! Checks: no panic; `decode` succeeds only if `Header::read` does, with the same header; what
-//! decodes re-encodes to bytes that decode to the same bits (encode ∘ decode is a fixed point).
+//! Checks: no panic; a decode succeeds only if the header read does, with the same header; a
+//! refused file leaves the destination untouched; what decodes re-encodes (the `Contents` built
+//! from the decoded task, words or characters, class names, initial state and metadata) to bytes
+//! that decode to the same bits and texts (encode ∘ decode is a fixed point); a version-2 file
+//! re-encodes to exactly its own bytes.
 #![no_main]
 
 #[path = "reseal.rs"]
 mod reseal;
 
 use libfuzzer_sys::fuzz_target;
-use micrornn::{CharVocab, Rnn, format};
+use micrornn::format::{self, Contents, Vocabulary};
+use micrornn::{CharVocab, QRnn, Rnn, qformat};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, file)) = data.split_first() else {
@@ -22,25 +28,134 @@ fuzz_target!(|data: &[u8]| {
     if mode & 1 == 1 {
         reseal::model(&mut bytes);
     }
-    let header = format::Header::read(&bytes);
-    check::<4, 3, 4, 4>(&bytes, header);
-    check::<4, 3, 4, 2>(&bytes, header);
-    check::<32, 32, 32, 32>(&bytes, header);
+    if qformat::is_quantized(&bytes) {
+        let header = qformat::read_header(&bytes);
+        check_quantized::<4, 3, 4, 4>(&bytes, header);
+        check_quantized::<4, 3, 4, 2>(&bytes, header);
+        check_quantized::<32, 32, 32, 32>(&bytes, header);
+    } else {
+        let header = format::Header::read(&bytes);
+        check::<4, 3, 4, 4>(&bytes, header);
+        check::<4, 3, 4, 2>(&bytes, header);
+        check::<32, 32, 32, 32>(&bytes, header);
+    }
 });
 
-/// Decodes into `Rnn<I, H, O>` and `CharVocab<N>`; on success re-encodes and decodes again.
+fn bits<const I: usize, const H: usize, const O: usize>(r: &Rnn<I, H, O>) -> Vec<u32> {
+    r.tensors()
+        .iter()
+        .flat_map(|t| t.iter().map(|v| v.to_bits()))
+        .collect()
+}
+
+/// Decodes into `Rnn<I, H, O>`, `CharVocab<N>` and a state; on success re-encodes the decoded
+/// contents and decodes again.
 fn check<const I: usize, const H: usize, const O: usize, const N: usize>(
     bytes: &[u8],
     header: Result<format::Header, micrornn::Error>,
 ) {
     let mut rnn = Box::new(Rnn::<I, H, O>::ZERO);
     let mut vocab = CharVocab::<N>::new();
-    let Ok(decoded) = format::decode(bytes, &mut rnn, &mut vocab) else {
+    let mut hidden = [0.0f32; H];
+    let plain = {
+        let mut rnn = Box::new(Rnn::<I, H, O>::ZERO);
+        let mut vocab = CharVocab::<N>::new();
+        format::decode(bytes, &mut rnn, &mut vocab).map(|h| (h, bits(&rnn), vocab))
+    };
+    let Ok(decoded) = format::decode_contents(bytes, &mut rnn, &mut vocab, &mut hidden) else {
         // A refused file leaves the destination untouched.
+        assert!(bits(&rnn).iter().all(|&b| b == 0));
+        assert!(hidden.iter().all(|v| v.to_bits() == 0));
+        assert!(vocab.is_empty());
         assert!(
-            rnn.tensors()
-                .iter()
-                .all(|t| t.iter().all(|v| v.to_bits() == 0))
+            plain.is_err(),
+            "decode accepted what decode_contents refused"
+        );
+        return;
+    };
+    let h = decoded.header;
+    assert_eq!(header, Ok(h), "decode accepted what Header::read refused");
+    assert_eq!(plain, Ok((h, bits(&rnn), vocab.clone())));
+    assert_eq!((h.inputs, h.hidden, h.outputs), (I, H, O));
+    assert!(h.classes >= 1 && h.classes <= O);
+    assert!(hidden.iter().all(|v| (-1.0..=1.0).contains(v)));
+    let words: Vec<&str> = decoded.words.iter().collect();
+    let class_names: Vec<&str> = decoded.class_names.iter().collect();
+    assert_eq!(class_names.len(), decoded.class_names.len());
+    let vocab_entries = match h.vocab_kind {
+        format::VocabKind::Chars => {
+            assert!(words.is_empty());
+            assert!(vocab.chars().windows(2).all(|w| w[0] < w[1]));
+            vocab.len()
+        }
+        format::VocabKind::Words => {
+            assert!(vocab.is_empty());
+            assert!(words.windows(2).all(|w| w[0] < w[1]));
+            words.len()
+        }
+    };
+    assert_eq!(vocab_entries, h.vocab_len);
+    for (key, value) in decoded.metadata.iter() {
+        assert_eq!(decoded.metadata.get(key).is_some(), true, "{key}={value}");
+    }
+
+    let contents = Contents {
+        task: h.task,
+        vocab: match h.vocab_kind {
+            format::VocabKind::Chars => Vocabulary::Chars(vocab.chars()),
+            format::VocabKind::Words => Vocabulary::Words(&words),
+        },
+        classes: h.classes,
+        class_names: &class_names,
+        initial_hidden: Some(&hidden),
+        metadata: decoded.metadata.as_str(),
+    };
+    let len = format::encoded_len::<I, H, O>(&contents);
+    let mut again = vec![0u8; len];
+    let written = format::encode_contents(&rnn, &contents, &mut again).expect("re-encode");
+    assert_eq!(written, len);
+    if h.version == 2 {
+        assert_eq!(h.encoded_len(), Some(len));
+        assert_eq!(
+            again[..],
+            bytes[..len],
+            "a v2 file re-encodes to its own bytes"
+        );
+    }
+    let mut rnn2 = Box::new(Rnn::<I, H, O>::ZERO);
+    let mut vocab2 = CharVocab::<N>::new();
+    let mut hidden2 = [0.0f32; H];
+    let decoded2 = format::decode_contents(&again, &mut rnn2, &mut vocab2, &mut hidden2)
+        .expect("decode a re-encoded model");
+    assert_eq!(decoded2.header.version, format::VERSION);
+    assert_eq!(
+        format::Header {
+            version: h.version,
+            vocab_bytes: h.vocab_bytes,
+            ..decoded2.header
+        },
+        h
+    );
+    assert_eq!(vocab2, vocab);
+    assert_eq!(decoded2.words.iter().collect::<Vec<_>>(), words);
+    assert_eq!(decoded2.class_names.iter().collect::<Vec<_>>(), class_names);
+    assert_eq!(decoded2.metadata.as_str(), decoded.metadata.as_str());
+    assert_eq!(hidden2.map(f32::to_bits), hidden.map(f32::to_bits));
+    assert_eq!(bits(&rnn2), bits(&rnn));
+}
+
+/// Decodes a quantized file into `QRnn<I, H, O>` and `CharVocab<N>`; on success re-encodes and
+/// decodes again.
+fn check_quantized<const I: usize, const H: usize, const O: usize, const N: usize>(
+    bytes: &[u8],
+    header: Result<format::Header, micrornn::Error>,
+) {
+    let mut q = Box::new(QRnn::<I, H, O>::ZERO);
+    let mut vocab = CharVocab::<N>::new();
+    let Ok(decoded) = qformat::decode(bytes, &mut q, &mut vocab) else {
+        assert!(
+            *q == QRnn::<I, H, O>::ZERO,
+            "a refused file changed the model"
         );
         assert!(vocab.is_empty());
         return;
@@ -48,31 +163,22 @@ fn check<const I: usize, const H: usize, const O: usize, const N: usize>(
     assert_eq!(
         header,
         Ok(decoded),
-        "decode accepted what Header::read refused"
+        "decode accepted what read_header refused"
     );
     assert_eq!((decoded.inputs, decoded.hidden, decoded.outputs), (I, H, O));
     assert!(decoded.classes >= 1 && decoded.classes <= O);
     assert_eq!(vocab.len(), decoded.vocab_len);
-    assert!(vocab.chars().windows(2).all(|w| w[0] < w[1]));
-
-    let mut again = vec![0u8; format::encoded_len::<I, H, O>()];
-    let written = format::encode(&rnn, &vocab, decoded.classes, &mut again).expect("re-encode");
+    let mut again = vec![0u8; qformat::encoded_len::<I, H, O>()];
+    let written = qformat::encode(&q, &vocab, decoded.classes, &mut again).expect("re-encode");
     assert_eq!(written, again.len());
-    if decoded.version == 1 && format::VERSION == 1 {
-        // Version 1 stores the parameters after the header and vocabulary: they are copied bit
-        // for bit (NaN payloads, signed zeros, subnormals included).
-        let params = format::HEADER_LEN + 4 * I..written - 4;
-        assert_eq!(bytes[params.clone()], again[params]);
-    }
-    let mut rnn2 = Box::new(Rnn::<I, H, O>::ZERO);
+    assert_eq!(
+        again[..],
+        bytes[..written],
+        "a quantized file re-encodes to its own bytes"
+    );
+    let mut q2 = Box::new(QRnn::<I, H, O>::ZERO);
     let mut vocab2 = CharVocab::<N>::new();
-    assert_eq!(format::decode(&again, &mut rnn2, &mut vocab2), Ok(decoded));
+    assert_eq!(qformat::decode(&again, &mut q2, &mut vocab2), Ok(decoded));
     assert_eq!(vocab2, vocab);
-    let bits = |r: &Rnn<I, H, O>| -> Vec<u32> {
-        r.tensors()
-            .iter()
-            .flat_map(|t| t.iter().map(|v| v.to_bits()))
-            .collect()
-    };
-    assert_eq!(bits(&rnn2), bits(&rnn));
+    assert!(*q2 == *q);
 }

@@ -109,6 +109,11 @@ fn decode_vocab<const N: usize>(raw: &[u8], len: usize) -> Result<CharVocab<N>, 
         previous = Some(c);
         vocab.insert(c)?;
     }
+    // Slots past the vocabulary are 0 (what `encode` writes), so a file decodes to one model
+    // and re-encodes to its own bytes (found by fuzzing: junk there was accepted and dropped).
+    if raw.chunks_exact(4).skip(len).any(|slot| slot != [0; 4]) {
+        return Err(Error::CorruptModel("an unused vocabulary slot is not 0"));
+    }
     Ok(vocab)
 }
 

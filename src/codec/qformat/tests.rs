@@ -159,3 +159,19 @@ fn encode_checks_its_arguments() {
         "logit scale 0"
     );
 }
+
+/// Found by fuzzing (fuzz/ model_decode): a file whose unused vocabulary slots held junk decoded
+/// (the junk dropped), so it was not the file `encode` writes for that model.
+#[test]
+fn a_nonzero_unused_vocabulary_slot_is_corrupt() {
+    let (_, _, bytes) = sample();
+    // "abcé" fills slots 0..4 of 6; slot 4 is unused.
+    let mut edited = bytes;
+    edited[36 + 16..36 + 20].copy_from_slice(&u32::from('z').to_le_bytes());
+    reseal(&mut edited);
+    assert_eq!(
+        try_decode(&edited),
+        Err(Error::CorruptModel("an unused vocabulary slot is not 0"))
+    );
+    assert!(try_decode(&bytes).is_ok());
+}
