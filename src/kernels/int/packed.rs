@@ -6,9 +6,10 @@
 //! values are repacked once per call (in blocks of [`BLOCK`] columns, on the stack): each four
 //! `(x0, x1)`, `(x2, x3)` become the words `(x0, x2)`, `(x1, x3)`. `SMLAD` then adds
 //! `w0·x0 + w2·x2` and `w1·x1 + w3·x3` to an accumulator: four multiply-adds in two
-//! instructions. Rows go two at a time (one `LDRD` of the hidden words feeds both), in one
-//! `asm!` loop of 13 instructions per 8 multiply-adds on ARMv7E-M; a leftover row and the
-//! last `cols % 4` columns take the scalar path.
+//! instructions. Rows go four at a time (one `LDRD` of the hidden words feeds all four), in one
+//! `asm!` loop of 23 instructions per 16 multiply-adds on ARMv7E-M; the last `rows % 4` rows
+//! go two at a time (13 instructions per 8) and one, and the last `cols % 4` columns take the
+//! scalar path.
 //!
 //! Integer sums are exact, so this equals [`super::scalar::matvec_requant`] bit for bit. On
 //! ARMv7E-M (cfg `micrornn_dsp`, set by the build script for `thumbv7em-*` targets) the four
