@@ -18,6 +18,9 @@
 //! the smallest that holds its distinct characters, with the spare outputs masked. Without a
 //! file, the text is a built-in corpus: some of this crate's own source files.
 
+#[path = "common/args.rs"]
+mod args;
+
 use micrornn::{
     Adagrad, CharVocab, DefaultRng, Rnn, Sampler, Sampling, Tape, TrainConfig, Trainer,
 };
@@ -160,18 +163,20 @@ fn train<const V: usize>(
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
+    const USAGE: &str = "usage: min_char_rnn [FILE] [--iterations N] [--seed S]";
     let mut options = Options::default();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--iterations" => options.iterations = value()?.parse()?,
-            "--seed" => options.seed = value()?.parse()?,
-            "-h" | "--help" => {
-                println!("usage: min_char_rnn [FILE] [--iterations N] [--seed S]");
+    for arg in args::parse(USAGE)? {
+        match arg {
+            args::Arg::Option(o) => match o.name.as_str() {
+                "--iterations" => options.iterations = o.parse()?,
+                "--seed" => options.seed = o.parse()?,
+                _ => return Err(o.unknown(USAGE).into()),
+            },
+            args::Arg::Positional(path) => options.path = Some(PathBuf::from(path)),
+            args::Arg::Help => {
+                println!("{USAGE}");
                 return Ok(());
             }
-            _ => options.path = Some(PathBuf::from(arg)),
         }
     }
     run(&options, &mut std::io::stdout().lock())?;

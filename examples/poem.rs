@@ -10,6 +10,9 @@
 //! N(0, 1)·0.01. The model is sized for up to 32 distinct characters; the poem has 22, and the
 //! 10 spare outputs are masked (probability exactly 0).
 
+#[path = "common/args.rs"]
+mod args;
+
 use micrornn::{
     Adagrad, CharVocab, DefaultRng, Rnn, Sampler, Sampling, Tape, TrainConfig, Trainer,
 };
@@ -137,14 +140,20 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
+    const USAGE: &str = "usage: poem [--iterations N] [--seed S]";
     let mut options = Options::default();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--iterations" => options.iterations = value()?.parse()?,
-            "--seed" => options.seed = value()?.parse()?,
-            _ => return Err(format!("usage: poem [--iterations N] [--seed S]; got {arg}").into()),
+    for arg in args::parse(USAGE)? {
+        match arg {
+            args::Arg::Option(o) => match o.name.as_str() {
+                "--iterations" => options.iterations = o.parse()?,
+                "--seed" => options.seed = o.parse()?,
+                _ => return Err(o.unknown(USAGE).into()),
+            },
+            args::Arg::Positional(arg) => return Err(format!("{USAGE}; got {arg}").into()),
+            args::Arg::Help => {
+                println!("{USAGE}");
+                return Ok(());
+            }
         }
     }
     run(&options, &mut std::io::stdout().lock())?;

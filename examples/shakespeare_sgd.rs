@@ -10,6 +10,9 @@
 //! most 5 steps, weights uniform in ±1/√fan_in. The cost is the notebook's: the mean
 //! cross-entropy per character (nats) over the same chunks, hidden state reset per chunk.
 
+#[path = "common/args.rs"]
+mod args;
+
 use micrornn::eval::cross_entropy;
 use micrornn::{CharVocab, Clip, DefaultRng, Rnn, Sgd, Tape, TrainConfig, Trainer};
 use rand_core::SeedableRng;
@@ -141,19 +144,21 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
+    const USAGE: &str = "usage: shakespeare_sgd [FILE] [--epochs N] [--seed S] [--chars N]";
     let mut options = Options::default();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--epochs" => options.epochs = value()?.parse()?,
-            "--seed" => options.seed = value()?.parse()?,
-            "--chars" => options.chars = value()?.parse()?,
-            "-h" | "--help" => {
-                println!("usage: shakespeare_sgd [FILE] [--epochs N] [--seed S] [--chars N]");
+    for arg in args::parse(USAGE)? {
+        match arg {
+            args::Arg::Option(o) => match o.name.as_str() {
+                "--epochs" => options.epochs = o.parse()?,
+                "--seed" => options.seed = o.parse()?,
+                "--chars" => options.chars = o.parse()?,
+                _ => return Err(o.unknown(USAGE).into()),
+            },
+            args::Arg::Positional(path) => options.path = PathBuf::from(path),
+            args::Arg::Help => {
+                println!("{USAGE}");
                 return Ok(());
             }
-            _ => options.path = PathBuf::from(arg),
         }
     }
     run(&options, &mut std::io::stdout().lock())?;

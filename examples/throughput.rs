@@ -10,6 +10,9 @@
 //! Prints one line per measurement, `name chars_per_second`, for `scripts/compare.sh`.
 //! `MICRORNN_KERNELS=sse2|avx2+fma|…` in front runs another kernel table than the fastest.
 
+#[path = "common/args.rs"]
+mod args;
+
 use micrornn::{
     Adagrad, CharVocab, DefaultRng, Rnn, Sampler, Sampling, Tape, TrainConfig, Trainer,
 };
@@ -71,20 +74,28 @@ fn measure<const H: usize>(
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    micrornn::host::kernel_choice::select_from_env()?;
-    let mut args = std::env::args().skip(1);
+    micrornn::host::kernel_choice::select_from_env().map_err(|e| e.to_string())?;
+    const USAGE: &str =
+        "usage: throughput [CORPUS] [--hidden 100|128|256] [--seconds S] [--chunks N]";
     let (mut path, mut hidden, mut seconds) = (
         String::from("../shared/data/tinyshakespeare.txt"),
         vec![100usize, 128, 256],
         2.0f64,
     );
     let mut chunks = None;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--hidden" => hidden = vec![args.next().ok_or("--hidden N")?.parse()?],
-            "--chunks" => chunks = Some(args.next().ok_or("--chunks N")?.parse()?),
-            "--seconds" => seconds = args.next().ok_or("--seconds S")?.parse()?,
-            _ => path = arg,
+    for arg in args::parse(USAGE)? {
+        match arg {
+            args::Arg::Option(o) => match o.name.as_str() {
+                "--hidden" => hidden = vec![o.parse()?],
+                "--chunks" => chunks = Some(o.parse()?),
+                "--seconds" => seconds = o.parse()?,
+                _ => return Err(o.unknown(USAGE).into()),
+            },
+            args::Arg::Positional(arg) => path = arg,
+            args::Arg::Help => {
+                println!("{USAGE}");
+                return Ok(());
+            }
         }
     }
     let text = std::fs::read_to_string(&path)?;

@@ -5,6 +5,8 @@
 //! passes, except under `CI=true`, where the data is always present and its absence is a failure.
 
 #![cfg(feature = "std")]
+// Each example includes the shared `examples/common/args.rs` as its own `args` module.
+#![allow(clippy::duplicate_mod)]
 
 // Each example is compiled here as a module; its `main` (the command-line entry point) is unused.
 #[allow(dead_code)]

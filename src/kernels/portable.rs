@@ -1,10 +1,10 @@
 //! Kernels for targets without SIMD (microcontrollers, RISC-V): the scalar reference, except
 //! that `tanh` is the rational approximation the SIMD variants use instead of libm's `tanhf`.
 //!
-//! libm's `tanhf` goes through `expm1f` and costs about 100 instructions per call on a
-//! Cortex-M4F for the pre-activations of a trained model; the [13/6] rational form below costs a
-//! third of that, and is within [`super::TANH_MAX_ERROR`] of `tanhf` (the kernel harness holds
-//! this table against [`super::SCALAR`] like every other variant).
+//! libm's `tanhf` goes through `expm1f`; the [13/6] rational form below needs no exponential
+//! (the README has the cost of each on a Cortex-M4F), and is within [`super::TANH_MAX_ERROR`]
+//! of `tanhf` (the kernel harness holds this table against [`super::SCALAR`] like every other
+//! variant).
 
 use super::{Kernels, scalar};
 

@@ -88,9 +88,7 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize> BatchTape<B
     ) -> Result<f32, Error> {
         self.len = 0;
         let n = check_streams(&inputs, &targets, T, classes.min(I), classes)?;
-        if classes == 0 || classes > O {
-            return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-        }
+        crate::model::Classes::<O>::new(classes)?;
         self.h_start = *h_start;
         self.classes = classes;
         self.transpose_weights(rnn);

@@ -42,11 +42,15 @@ impl<const O: usize> Classes<O> {
 
     /// The live part of a per-output array: its first [`Classes::get`] entries.
     pub fn of<T>(self, per_output: &[T; O]) -> &[T] {
-        per_output.split_at(self.0.min(O)).0
+        // `self.0 <= O` by construction; the fallback is never taken, and has no panic path.
+        per_output.get(..self.0).unwrap_or(per_output)
     }
 
     /// The live part of a per-output array, mutable.
     pub fn of_mut<T>(self, per_output: &mut [T; O]) -> &mut [T] {
-        per_output.split_at_mut(self.0.min(O)).0
+        per_output
+            .split_at_mut_checked(self.0)
+            .map(|(live, _)| live)
+            .unwrap_or_default()
     }
 }

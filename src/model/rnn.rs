@@ -59,8 +59,8 @@ impl Live {
 ///
 /// On 64-bit targets the struct is aligned to 64 bytes (a cache line): when `H` is a multiple
 /// of 16, every row of every weight matrix then starts a cache line, so no 256- or 512-bit
-/// load of the kernels straddles two lines (unaligned, a 256×256 matrix-vector product takes
-/// 1.6–1.8× as long). Microcontroller targets keep 4-byte alignment and no padding.
+/// load of the kernels straddles two lines (the README has what unaligned loads cost).
+/// Microcontroller targets keep 4-byte alignment and no padding.
 ///
 /// Gradients and optimizer memory have the same shape, so they are `Rnn`s too.
 ///

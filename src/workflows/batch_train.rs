@@ -12,7 +12,7 @@ use crate::Error;
 use crate::kernels;
 use crate::model::batch::BatchTape;
 use crate::model::{Live, Rnn};
-use crate::workflows::clip::{Clip, live_sum_squares};
+use crate::workflows::clip::live_sum_squares;
 use crate::workflows::optim::Optimizer;
 use crate::workflows::train::{ChunkReport, TrainConfig};
 
@@ -161,12 +161,12 @@ where
         if config.seq_len == 0 || config.seq_len > T {
             return Err(Error::InvalidSetting("seq_len must be in 1..=T"));
         }
-        if config.classes == 0 || config.classes > O || config.classes > I {
+        crate::model::Classes::<O>::new(config.classes)?;
+        // Targets are also inputs: every class needs an input row.
+        if config.classes > I {
             return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
         }
-        if matches!(config.clip, Clip::Value(l) | Clip::Norm(l) if l.is_nan() || l <= 0.0) {
-            return Err(Error::InvalidSetting("clip limit must be > 0"));
-        }
+        config.clip.check()?;
         if config.window.is_some() {
             return Err(Error::InvalidSetting(
                 "batched training uses full BPTT (no window)",

@@ -8,6 +8,13 @@ use crate::kernels::{self, AdamStep};
 use crate::model::{Live, Rnn};
 use crate::workflows::clip::Clip;
 
+/// The `eps` of [`Adagrad::new`] and [`Adam::new`].
+const DEFAULT_EPS: f32 = 1e-8;
+/// The first-moment decay of [`Adam::new`].
+const ADAM_BETA1: f32 = 0.9;
+/// The second-moment decay of [`Adam::new`].
+const ADAM_BETA2: f32 = 0.999;
+
 /// An update rule: turns gradients into a parameter step.
 pub trait Optimizer<const I: usize, const H: usize, const O: usize> {
     /// Applies one update to `params` from `grads`.
@@ -93,6 +100,27 @@ pub struct Momentum<const I: usize, const H: usize, const O: usize> {
 }
 
 impl<const I: usize, const H: usize, const O: usize> Momentum<I, H, O> {
+    /// Every field zero, `lr` and `mu` included: a `static` of it lands in `.bss` (no flash
+    /// image, no copy at start-up), where [`Momentum::new`]'s non-zero rates would put the whole
+    /// struct, velocity included, in `.data`. Give it its rates with [`Momentum::init`] before
+    /// training.
+    pub const ZERO: Self = Self {
+        lr: 0.0,
+        mu: 0.0,
+        velocity: Rnn::ZERO,
+    };
+
+    /// Sets the rates of [`Momentum::new`] in place (for a [`Momentum::ZERO`] in a `static`),
+    /// keeping the velocity.
+    pub fn init(&mut self, lr: f32, mu: f32) {
+        (self.lr, self.mu) = (lr, mu);
+    }
+
+    /// Sets the learning rate, keeping everything else (for a schedule).
+    pub fn set_lr(&mut self, lr: f32) {
+        self.lr = lr;
+    }
+
     /// Momentum SGD with zero velocity; `const`, so it can initialize a `static`.
     pub const fn new(lr: f32, mu: f32) -> Self {
         Self {
@@ -143,11 +171,40 @@ pub struct Adagrad<const I: usize, const H: usize, const O: usize> {
 }
 
 impl<const I: usize, const H: usize, const O: usize> Adagrad<I, H, O> {
+    /// Every field zero, `lr` and `eps` included: a `static` of it lands in `.bss` (no flash
+    /// image, no copy at start-up), where [`Adagrad::new`]'s non-zero settings would put the
+    /// whole struct, memory included, in `.data`. Give it its settings with [`Adagrad::init`]
+    /// before training.
+    ///
+    /// ```
+    /// use micrornn::Adagrad;
+    /// static mut ADAGRAD: Adagrad<16, 32, 16> = Adagrad::ZERO; // in .bss
+    /// let mut adagrad = Adagrad::<4, 8, 4>::ZERO;
+    /// adagrad.init(0.1);
+    /// assert_eq!(adagrad, Adagrad::new(0.1));
+    /// ```
+    pub const ZERO: Self = Self {
+        lr: 0.0,
+        eps: 0.0,
+        memory: Rnn::ZERO,
+    };
+
+    /// Sets the learning rate and the settings of [`Adagrad::new`] (`eps = 1e-8`) in place (for
+    /// an [`Adagrad::ZERO`] in a `static`), keeping the memory.
+    pub fn init(&mut self, lr: f32) {
+        (self.lr, self.eps) = (lr, DEFAULT_EPS);
+    }
+
+    /// Sets the learning rate, keeping everything else (for a schedule).
+    pub fn set_lr(&mut self, lr: f32) {
+        self.lr = lr;
+    }
+
     /// Adagrad with empty memory and `eps = 1e-8`; `const`, so it can initialize a `static`.
     pub const fn new(lr: f32) -> Self {
         Self {
             lr,
-            eps: 1e-8,
+            eps: DEFAULT_EPS,
             memory: Rnn::ZERO,
         }
     }
@@ -213,13 +270,38 @@ pub struct Adam<const I: usize, const H: usize, const O: usize> {
 }
 
 impl<const I: usize, const H: usize, const O: usize> Adam<I, H, O> {
+    /// Every field zero, the rates included: a `static` of it lands in `.bss` (no flash image,
+    /// no copy at start-up), where [`Adam::new`]'s non-zero settings would put the whole struct,
+    /// both moments included, in `.data`. Give it its settings with [`Adam::init`] before
+    /// training.
+    pub const ZERO: Self = Self {
+        lr: 0.0,
+        beta1: 0.0,
+        beta2: 0.0,
+        eps: 0.0,
+        steps: 0,
+        m: Rnn::ZERO,
+        v: Rnn::ZERO,
+    };
+
+    /// Sets the learning rate and the settings of [`Adam::new`] (0.9, 0.999, 1e-8) in place (for
+    /// an [`Adam::ZERO`] in a `static`), keeping the moments and the step count.
+    pub fn init(&mut self, lr: f32) {
+        (self.lr, self.beta1, self.beta2, self.eps) = (lr, ADAM_BETA1, ADAM_BETA2, DEFAULT_EPS);
+    }
+
+    /// Sets the learning rate, keeping everything else (for a schedule).
+    pub fn set_lr(&mut self, lr: f32) {
+        self.lr = lr;
+    }
+
     /// Adam with the usual defaults (0.9, 0.999, 1e-8) and zero moments; `const`.
     pub const fn new(lr: f32) -> Self {
         Self {
             lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
+            beta1: ADAM_BETA1,
+            beta2: ADAM_BETA2,
+            eps: DEFAULT_EPS,
             steps: 0,
             m: Rnn::ZERO,
             v: Rnn::ZERO,
@@ -264,5 +346,38 @@ impl<const I: usize, const H: usize, const O: usize> Adam<I, H, O> {
         for ((p, g), (m, v)) in tensors.zip(moments.zip(self.v.live_tensors_mut(live))) {
             (k.adam)(p, g, m, v, &step);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field of a `ZERO` optimizer is zero bits (so a `static` of it lands in `.bss`),
+    /// and `init` gives it exactly the settings of `new`.
+    #[test]
+    fn zero_optimizers_are_all_zero_and_init_to_new() {
+        fn zero(scalars: &[f32], memories: &[&Rnn<3, 4, 3>]) -> bool {
+            let tensors = memories.iter().flat_map(|m| m.tensors());
+            scalars
+                .iter()
+                .chain(tensors.flatten())
+                .all(|x| x.to_bits() == 0)
+        }
+        let mut momentum = Momentum::<3, 4, 3>::ZERO;
+        let mut adagrad = Adagrad::<3, 4, 3>::ZERO;
+        let mut adam = Adam::<3, 4, 3>::ZERO;
+        assert!(zero(&[momentum.lr, momentum.mu], &[&momentum.velocity]));
+        assert!(zero(&[adagrad.lr, adagrad.eps], &[&adagrad.memory]));
+        let adam_rates = [adam.lr, adam.beta1, adam.beta2, adam.eps];
+        assert!(zero(&adam_rates, &[&adam.m, &adam.v]) && adam.steps == 0);
+        momentum.init(0.02, 0.9);
+        adagrad.init(0.1);
+        adam.init(0.01);
+        assert_eq!(momentum, Momentum::new(0.02, 0.9));
+        assert_eq!(adagrad, Adagrad::new(0.1));
+        assert_eq!(adam, Adam::new(0.01));
+        adam.set_lr(0.5);
+        assert_eq!(adam.lr, 0.5);
     }
 }

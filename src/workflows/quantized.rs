@@ -25,9 +25,7 @@ pub fn cross_entropy<const I: usize, const H: usize, const O: usize>(
     tokens: &[usize],
     classes: usize,
 ) -> Result<Loss, Error> {
-    if classes == 0 || classes > O {
-        return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-    }
+    crate::model::Classes::<O>::new(classes)?;
     let k = kernels::active();
     let mut hidden = [0i16; H];
     let mut logits_q = [0i16; O];

@@ -38,9 +38,7 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     let out = out
         .get_mut(..len)
         .ok_or(Error::BufferTooSmall { needed: len })?;
-    if classes == 0 || classes > O {
-        return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-    }
+    crate::model::Classes::<O>::new(classes)?;
     if !(q.logit_scale.is_finite() && q.logit_scale > 0.0) {
         return Err(Error::InvalidSetting(
             "logit_scale must be finite and positive",

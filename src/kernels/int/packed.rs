@@ -6,9 +6,10 @@
 //! values are repacked once per call (in blocks of [`BLOCK`] columns, on the stack): each four
 //! `(x0, x1)`, `(x2, x3)` become the words `(x0, x2)`, `(x1, x3)`. `SMLAD` then adds
 //! `w0·x0 + w2·x2` and `w1·x1 + w3·x3` to an accumulator: four multiply-adds in two
-//! instructions. Rows go two at a time (one `LDRD` of the hidden words feeds both), in one
-//! `asm!` loop of 13 instructions per 8 multiply-adds on ARMv7E-M; a leftover row and the
-//! last `cols % 4` columns take the scalar path.
+//! instructions. Rows go four at a time (one `LDRD` of the hidden words feeds all four), in one
+//! `asm!` loop of 23 instructions per 16 multiply-adds on ARMv7E-M; the last `rows % 4` rows
+//! go two at a time (13 instructions per 8) and one, and the last `cols % 4` columns take the
+//! scalar path.
 //!
 //! Integer sums are exact, so this equals [`super::scalar::matvec_requant`] bit for bit. On
 //! ARMv7E-M (cfg `micrornn_dsp`, set by the build script for `thumbv7em-*` targets) the four
@@ -183,6 +184,86 @@ fn mac_rows2(r0: &[i8], r1: &[i8], words: &[u32]) -> (i32, i32) {
     }
 }
 
+/// `Σ_c r[c]·x[c]` for four rows `r = rows[0..4]`, each `stride` bytes after the previous one
+/// (`rows` holds at least `3·stride + 4·n` bytes), over the first `4·n` columns,
+/// `n = words.len() / 2` (fewer if `rows` is shorter), from the repacked hidden `words`.
+///
+/// On ARMv7E-M one `asm!` loop: per four columns one `LDRD` of the hidden words shared by the
+/// four rows, and for each row one `LDR`, two `SXTB16`, two `SMLAD` (23 instructions for 16
+/// multiply-adds, with the loop counter). Elsewhere the same operations in Rust.
+#[inline(always)]
+fn mac_rows4(rows: &[i8], stride: usize, words: &[u32]) -> [i32; 4] {
+    let n = (words.len() / 2).min(rows.len().saturating_sub(3 * stride) / 4);
+    #[cfg(micrornn_dsp)]
+    {
+        let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
+        if n > 0 {
+            // SAFETY: the loop runs `n ≥ 1` times and reads 8·n bytes from `words` and, for
+            // row k in 0..4, 4·n bytes at `rows + k·stride`: the last byte read is at
+            // `3·stride + 4·n − 1 < rows.len()` by the bound on `n` above, so every read is
+            // within the slices; memory is only read. `p1 = rows + stride`, and rows 2 and 3
+            // are `p0 + 2·stride`, `p1 + 2·stride` (register offset, LSL #1). SMLAD, SXTB16 and
+            // LDRD exist on ARMv7E-M; the loop counter's flags are clobbered.
+            unsafe {
+                core::arch::asm!(
+                    "2:",
+                    "ldrd {e}, {o}, [{x}], #8",
+                    "ldr {t}, [{p0}, {s}, lsl #1]",
+                    "sxtb16 {u}, {t}",
+                    "sxtb16 {t}, {t}, ror #8",
+                    "smlad {a2}, {u}, {e}, {a2}",
+                    "smlad {a2}, {t}, {o}, {a2}",
+                    "ldr {t}, [{p1}, {s}, lsl #1]",
+                    "sxtb16 {u}, {t}",
+                    "sxtb16 {t}, {t}, ror #8",
+                    "smlad {a3}, {u}, {e}, {a3}",
+                    "smlad {a3}, {t}, {o}, {a3}",
+                    "ldr {t}, [{p0}], #4",
+                    "sxtb16 {u}, {t}",
+                    "sxtb16 {t}, {t}, ror #8",
+                    "smlad {a0}, {u}, {e}, {a0}",
+                    "smlad {a0}, {t}, {o}, {a0}",
+                    "ldr {t}, [{p1}], #4",
+                    "sxtb16 {u}, {t}",
+                    "sxtb16 {t}, {t}, ror #8",
+                    "smlad {a1}, {u}, {e}, {a1}",
+                    "smlad {a1}, {t}, {o}, {a1}",
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    x = inout(reg) words.as_ptr() => _,
+                    p0 = inout(reg) rows.as_ptr() => _,
+                    p1 = inout(reg) rows.as_ptr().wrapping_add(stride) => _,
+                    s = in(reg) stride,
+                    n = inout(reg) n => _,
+                    a0 = inout(reg) a0,
+                    a1 = inout(reg) a1,
+                    a2 = inout(reg) a2,
+                    a3 = inout(reg) a3,
+                    e = out(reg) _,
+                    o = out(reg) _,
+                    t = out(reg) _,
+                    u = out(reg) _,
+                    options(nostack, readonly)
+                );
+            }
+        }
+        [a0, a1, a2, a3]
+    }
+    #[cfg(not(micrornn_dsp))]
+    {
+        let mut acc = [0i32; 4];
+        for (k, acc) in acc.iter_mut().enumerate() {
+            let row = rows.get(k * stride..).unwrap_or_default();
+            for (p, w) in words.chunks_exact(2).zip(row.chunks_exact(4)).take(n) {
+                if let [even, odd] = *p {
+                    *acc = mac4(w, even, odd, *acc);
+                }
+            }
+        }
+        acc
+    }
+}
+
 /// `acc[r] += Σ_c rows[r][c]·x[c]` for two rows: `permuted` holds the first `4·k` hidden values
 /// repacked, `x_tail` the rest in order.
 #[inline(always)]
@@ -194,6 +275,22 @@ fn dot2(acc: &mut [i32; 2], rows: [&[i8]; 2], permuted: &[u32], x_tail: &[i16]) 
         acc[0].wrapping_add(s0).wrapping_add(dot(r0.1, x_tail)),
         acc[1].wrapping_add(s1).wrapping_add(dot(r1.1, x_tail)),
     ];
+}
+
+/// `acc[r] += Σ_c row_r[c]·x[c]` for four rows of `cols` weights starting at `w` (the block's
+/// columns `start..start + x.len()`): the first `4·k` by [`mac_rows4`] on the repacked `permuted`
+/// values, the rest in order from `x_tail`.
+#[inline(always)]
+fn dot4(acc: &mut [i32; 4], w: &[i8], cols: usize, start: usize, permuted: &[u32], x_tail: &[i16]) {
+    let body = 2 * permuted.len();
+    let sums = mac_rows4(w.get(start..).unwrap_or_default(), cols, permuted);
+    let tail_start = start + body;
+    for (k, (acc, s)) in acc.iter_mut().zip(sums).enumerate() {
+        let row_tail = w
+            .get(k * cols + tail_start..k * cols + start + body + x_tail.len())
+            .unwrap_or_default();
+        *acc = acc.wrapping_add(s).wrapping_add(dot(row_tail, x_tail));
+    }
 }
 
 /// `acc += Σ_c row[c]·x[c]` by the same pairing.
@@ -234,6 +331,19 @@ fn accumulate_block(acc: &mut [i32], w: &[i8], cols: usize, start: usize, x: &[i
     let (permuted, x_tail) = (
         permuted.get(..body / 2).unwrap_or_default(),
         x.get(body..).unwrap_or_default(),
+    );
+    let mut quads = acc.chunks_exact_mut(4);
+    let mut quad_start = 0;
+    for acc4 in &mut quads {
+        let w4 = w.get(quad_start..).unwrap_or_default();
+        if let Ok(acc4) = <&mut [i32; 4]>::try_from(acc4) {
+            dot4(acc4, w4, cols, start, permuted, x_tail);
+        }
+        quad_start += 4 * cols;
+    }
+    let (acc, w) = (
+        quads.into_remainder(),
+        w.get(quad_start..).unwrap_or_default(),
     );
     let end = start + x.len();
     let mut rows = w

@@ -2,7 +2,7 @@
 //! interpolation.
 //!
 //! The table holds `round(2^15 · tanh(i / 64))` for `i = 0..=512` (the inputs `0, 1/64, …, 8`),
-//! clamped to 32767: 1,026 bytes of flash, computed at compile time in `f64`. An input `x`
+//! clamped to 32767 (and one more entry, 32767, read only with a fraction 0): 1,028 bytes of flash, computed at compile time in `f64`. An input `x`
 //! (Q12) is split into `|x| = 64·i + f`; the output is `T[i] + round((T[i+1] − T[i])·f / 64)`,
 //! with the sign of `x` (tanh is odd, and so is this). Past `|x| ≥ 8` (`2^15` in Q12) the output
 //! is 32767 (`tanh(8)·2^15` = 32767.99).
@@ -22,8 +22,9 @@ const STEP_SHIFT: u32 = 12 - 6;
 /// Segments of the table (inputs `0..8`).
 const SEGMENTS: usize = 512;
 
-/// `round(2^15 · tanh(i / 64))`, clamped to `i16::MAX`.
-static TABLE: [i16; SEGMENTS + 1] = table();
+/// `round(2^15 · tanh(i / 64))`, clamped to `i16::MAX` (one entry past 8, 32767, so the
+/// interpolation at 8 reads no further than the table).
+static TABLE: [i16; SEGMENTS + 2] = table();
 
 /// `e^x` for `0 ≤ x ≤ 16`, in `f64`: `(Taylor series of e^(x/16))^16`, relative error < 1e-15.
 const fn exp_f64(x: f64) -> f64 {
@@ -49,10 +50,10 @@ const fn tanh_f64(x: f64) -> f64 {
     1.0 - 2.0 / (exp_f64(2.0 * x) + 1.0)
 }
 
-const fn table() -> [i16; SEGMENTS + 1] {
-    let mut t = [0i16; SEGMENTS + 1];
+const fn table() -> [i16; SEGMENTS + 2] {
+    let mut t = [0i16; SEGMENTS + 2];
     let mut i = 0;
-    while i <= SEGMENTS {
+    while i <= SEGMENTS + 1 {
         let v = tanh_f64(i as f64 / STEPS_PER_UNIT as f64) * 32768.0 + 0.5;
         t[i] = if v >= 32767.0 { 32767 } else { v as i16 };
         i += 1;
@@ -65,15 +66,13 @@ const fn table() -> [i16; SEGMENTS + 1] {
 /// for `x > i32::MIN`); monotone.
 #[inline]
 pub fn tanh_q15(x: i32) -> i16 {
-    let magnitude = x.unsigned_abs();
+    // Clamped to 8 (index 512, fraction 0: T[512] = 32767, as for any larger input), so both
+    // table reads are in bounds and the path has no branch.
+    let magnitude = x.unsigned_abs().min(1 << 15);
     let index = (magnitude >> STEP_SHIFT) as usize;
-    let y = match (TABLE.get(index), TABLE.get(index + 1)) {
-        (Some(&lo), Some(&hi)) => {
-            let f = (magnitude & ((1 << STEP_SHIFT) - 1)) as i32;
-            let lo = i32::from(lo);
-            lo + (((i32::from(hi) - lo) * f + (1 << (STEP_SHIFT - 1))) >> STEP_SHIFT)
-        }
-        _ => i32::from(i16::MAX),
-    };
+    let f = (magnitude & ((1 << STEP_SHIFT) - 1)) as i32;
+    let lo = i32::from(TABLE.get(index).copied().unwrap_or(i16::MAX));
+    let hi = i32::from(TABLE.get(index + 1).copied().unwrap_or(i16::MAX));
+    let y = lo + (((hi - lo) * f + (1 << (STEP_SHIFT - 1))) >> STEP_SHIFT);
     (if x < 0 { -y } else { y }) as i16
 }

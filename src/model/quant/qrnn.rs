@@ -128,9 +128,7 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
         hidden: &mut [i16; H],
         classes: usize,
     ) -> Result<usize, Error> {
-        if classes == 0 || classes > O {
-            return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
-        }
+        crate::model::Classes::<O>::new(classes)?;
         self.step(token, hidden)?;
         let mut logits = [0i16; O];
         self.logits(hidden, &mut logits);

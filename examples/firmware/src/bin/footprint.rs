@@ -44,11 +44,7 @@ fn main() -> ! {
     static mut MODEL: Model = Rnn::ZERO;
     static mut GRADS: Model = Rnn::ZERO;
     static mut TAPE: Tape<SEQ_LEN, HIDDEN, IO> = Tape::ZERO;
-    static mut ADAGRAD: Adagrad<IO, HIDDEN, IO> = Adagrad {
-        lr: 0.0,
-        eps: 0.0,
-        memory: Rnn::ZERO,
-    };
+    static mut ADAGRAD: Adagrad<IO, HIDDEN, IO> = Adagrad::ZERO;
     static mut IDS: [usize; DATA_LEN] = [0; DATA_LEN];
 
     let mut rng = DefaultRng::seed_from_u64(black_box(3));
@@ -91,7 +87,7 @@ fn run(
 ) -> Result<usize, Error> {
     if WITH_TRAINING {
         model.init_gaussian(rng, 0.1);
-        (adagrad.lr, adagrad.eps) = (0.1, 1e-8);
+        adagrad.init(0.1);
         let config = TrainConfig {
             seq_len: SEQ_LEN,
             ..TrainConfig::min_char_rnn(IO)

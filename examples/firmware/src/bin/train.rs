@@ -55,12 +55,8 @@ fn main() -> ! {
     static mut GRADS: Model = Rnn::ZERO;
     static mut TAPE: Tape<SEQ_LEN, HIDDEN, VOCAB> = Tape::ZERO;
     // All zero, so it lands in .bss; `Adagrad::new(0.1)` here would put the whole struct in
-    // .data, costing its size twice: once in flash and once in RAM. `run` sets lr and eps.
-    static mut ADAGRAD: Adagrad<VOCAB, HIDDEN, VOCAB> = Adagrad {
-        lr: 0.0,
-        eps: 0.0,
-        memory: Rnn::ZERO,
-    };
+    // .data, costing its size twice: once in flash and once in RAM. `run` calls `init`.
+    static mut ADAGRAD: Adagrad<VOCAB, HIDDEN, VOCAB> = Adagrad::ZERO;
     static mut IDS: [usize; DATA_LEN] = [0; DATA_LEN];
 
     let result = run(MODEL, GRADS, TAPE, ADAGRAD, IDS);
@@ -99,7 +95,7 @@ fn run(
         Tape::<SEQ_LEN, HIDDEN, VOCAB>::SIZE
     );
 
-    (adagrad.lr, adagrad.eps) = (0.1, 1e-8); // min-char-rnn's settings
+    adagrad.init(0.1); // min-char-rnn's settings
     model.init_gaussian(&mut DefaultRng::seed_from_u64(1), 0.01);
     let config = TrainConfig {
         seq_len: SEQ_LEN,
