@@ -402,10 +402,8 @@ mod tests {
         assert_eq!((state3, &streams[..]), (state, &states[..]));
     }
 
-    /// Fuzzing found a checkpoint with an all-zero RNG state (which xoshiro cannot reach) that
-    /// restored into a differently seeded generator; it is refused now.
-    #[test]
-    fn an_all_zero_rng_state_is_refused() {
+    /// A small SGD checkpoint with `batch` streams holding `streams`.
+    fn small_checkpoint(batch: usize, streams: &[[f32; 3]]) -> Vec<u8> {
         let vocab = CharVocab::<4>::from_text("ab").unwrap();
         let model = Rnn::<4, 3, 4>::ZERO;
         let optimizer = AnyOptimizer::<4, 3, 4>::new(OptimizerKind::Sgd, 0.1);
@@ -423,17 +421,31 @@ mod tests {
             seed: 1,
             corpus_chars: 10,
             corpus_hash: 2,
-            batch: 1,
+            batch,
         };
         let rng = DefaultRng::seed_from_u64(1);
-        let mut bytes =
-            encode(&settings, &state, &rng, &model, &vocab, 2, &optimizer, &[]).unwrap();
-        assert!(read(&bytes).is_ok());
-        // The RNG state sits just before the optimizer's step count, at the end of the fixed part.
-        bytes[FIXED_LEN - 24..FIXED_LEN - 8].fill(0);
+        encode(
+            &settings, &state, &rng, &model, &vocab, 2, &optimizer, streams,
+        )
+        .unwrap()
+    }
+
+    /// Rewrites the whole-file CRC after an edit.
+    fn reseal(bytes: &mut [u8]) {
         let end = bytes.len() - 4;
         let crc = crc32(&bytes[..end]);
         bytes[end..].copy_from_slice(&crc.to_le_bytes());
+    }
+
+    /// Fuzzing found a checkpoint with an all-zero RNG state (which xoshiro cannot reach) that
+    /// restored into a differently seeded generator; it is refused now.
+    #[test]
+    fn an_all_zero_rng_state_is_refused() {
+        let mut bytes = small_checkpoint(1, &[]);
+        assert!(read(&bytes).is_ok());
+        // The RNG state sits just before the optimizer's step count, at the end of the fixed part.
+        bytes[FIXED_LEN - 24..FIXED_LEN - 8].fill(0);
+        reseal(&mut bytes);
         assert_eq!(
             read(&bytes),
             Err(Error::CorruptModel("RNG state is all zero"))
@@ -445,38 +457,12 @@ mod tests {
     /// with fewer than 2 streams is refused now.
     #[test]
     fn a_batched_flag_with_fewer_than_two_streams_is_refused() {
-        let vocab = CharVocab::<4>::from_text("ab").unwrap();
-        let model = Rnn::<4, 3, 4>::ZERO;
-        let optimizer = AnyOptimizer::<4, 3, 4>::new(OptimizerKind::Sgd, 0.1);
-        let state = TrainState::<3>::start(&TrainConfig::min_char_rnn(2));
-        let settings = Settings {
-            hidden: 3,
-            vocab_bucket: 4,
-            seq_len: 4,
-            optimizer: OptimizerKind::Sgd,
-            lr: 0.1,
-            clip: 5.0,
-            lr_decay: 1.0,
-            window: None,
-            val_fraction: 0.1,
-            seed: 1,
-            corpus_chars: 10,
-            corpus_hash: 2,
-            batch: 2,
-        };
-        let rng = DefaultRng::seed_from_u64(1);
-        let streams = [[0.5; 3], [-0.5; 3]];
-        let bytes = encode(
-            &settings, &state, &rng, &model, &vocab, 2, &optimizer, &streams,
-        )
-        .unwrap();
+        let bytes = small_checkpoint(2, &[[0.5; 3], [-0.5; 3]]);
         assert_eq!(read(&bytes).unwrap().0.batch, 2);
         for batch in [0u32, 1] {
             let mut edited = bytes.clone();
             edited[FIXED_LEN..FIXED_LEN + 4].copy_from_slice(&batch.to_le_bytes());
-            let end = edited.len() - 4;
-            let crc = crc32(&edited[..end]);
-            edited[end..].copy_from_slice(&crc.to_le_bytes());
+            reseal(&mut edited);
             assert_eq!(
                 read(&edited),
                 Err(Error::CorruptModel(
