@@ -33,7 +33,7 @@ fn measure<const H: usize>(
     let mut tape = Box::new(Tape::<25, H, V>::ZERO);
     let mut adagrad = Box::new(Adagrad::new(0.1));
     let config = TrainConfig::min_char_rnn(classes);
-    let mut trainer = Trainer::new(&mut model, &mut grads, &mut tape, &mut *adagrad, config)?;
+    let mut trainer = Trainer::new(&mut *model, &mut *grads, &mut *tape, &mut *adagrad, config)?;
     for _ in 0..200 {
         trainer.train_chunk(ids)?;
     }

@@ -54,11 +54,11 @@ pub fn zeroed_slice<T: Zeroable>(n: usize) -> Box<[T]> {
 
 // SAFETY: `Momentum`, `Adagrad` and `Adam` hold only `f32`, `u64` and `Rnn` fields; all-zero is a
 // valid value of each (learning rates of 0, to be set by the caller).
-unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Momentum<I, H, O> {}
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Momentum<Rnn<I, H, O>> {}
 // SAFETY: as above.
-unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Adagrad<I, H, O> {}
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Adagrad<Rnn<I, H, O>> {}
 // SAFETY: as above.
-unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Adam<I, H, O> {}
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Adam<Rnn<I, H, O>> {}
 
 impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
     /// A zeroed model on the heap, built in place: even a multi-megabyte model never passes
