@@ -57,7 +57,7 @@ pub fn tanh(x: &mut [f32]) {
 /// `x[i] = σ(x[i]) = 0.5 + 0.5·tanh(x[i] / 2)`, with the rational `tanh`.
 pub fn sigmoid(x: &mut [f32]) {
     x.iter_mut()
-        .for_each(|x| *x = 0.5f32.mul_add(tanh_rational(0.5 * *x), 0.5));
+        .for_each(|x| *x = 0.5 * tanh_rational(0.5 * *x) + 0.5);
 }
 
 /// `y[i] = tanh(y[i] + x[i])`.
