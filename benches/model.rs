@@ -39,9 +39,9 @@ fn train<const H: usize>(c: &mut Criterion) {
     let mut model = model::<H>();
     let mut grads = Rnn::<V, H, V>::boxed_zero();
     let mut tape = Box::new(Tape::<SEQ, H, V>::ZERO);
-    let mut adagrad = Box::new(Adagrad::<V, H, V>::new(0.1));
+    let mut adagrad = Box::new(Adagrad::<Rnn<V, H, V>>::new(0.1));
     let config = TrainConfig::min_char_rnn(V);
-    let mut trainer = Trainer::new(&mut model, &mut grads, &mut tape, &mut *adagrad, config)
+    let mut trainer = Trainer::new(&mut *model, &mut *grads, &mut tape, &mut *adagrad, config)
         .expect("valid settings");
     let mut group = c.benchmark_group("train_chunk");
     group.throughput(Throughput::Elements(SEQ as u64));

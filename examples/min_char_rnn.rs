@@ -125,7 +125,7 @@ fn train<const V: usize>(
     let mut tape = Tape::<SEQ_LEN, HIDDEN, V>::ZERO;
     let mut adagrad = Box::new(Adagrad::new(0.1));
     let config = TrainConfig::min_char_rnn(vocab.len());
-    let mut trainer = Trainer::new(&mut model, &mut grads, &mut tape, &mut *adagrad, config)?;
+    let mut trainer = Trainer::new(&mut *model, &mut *grads, &mut tape, &mut *adagrad, config)?;
     let start_loss = trainer.state.smooth_loss;
 
     let mut losses = Vec::new();

@@ -108,7 +108,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
         carry_hidden: false,
         classes,
     };
-    let mut trainer = Trainer::new(&mut model, &mut grads, &mut tape, &mut sgd, config)?;
+    let mut trainer = Trainer::new(&mut *model, &mut *grads, &mut tape, &mut sgd, config)?;
 
     let cost = |model: &Rnn<VOCAB, HIDDEN, VOCAB>| -> Result<f64, micrornn::Error> {
         Ok(cross_entropy(model, &ids, classes, Some(SEQ_LEN))?.per_symbol())

@@ -1,11 +1,12 @@
-"""min-char-rnn training throughput in PyTorch (CPU): nn.RNN + nn.Linear.
+"""min-char-rnn training throughput in PyTorch (CPU): nn.RNN (or nn.GRU) + nn.Linear.
 
 usage: bench_torch.py CORPUS --hidden H --batch B --threads N --seconds S [--optimizer adam|adagrad]
+                      [--cell elman|gru]
 
 Same settings as micrornn's: Elman RNN (tanh), one-hot inputs, softmax over the corpus's
 characters, seq 25, clip +-5, carried hidden state over B contiguous streams, the loss summed
 over steps and averaged over the batch. torch.set_num_threads(N). Prints
-`train_b{B}_h{H} CHARS_PER_SEC`.
+`train_b{B}_h{H} CHARS_PER_SEC` (`gru_train_b{B}_h{H}` with `--cell gru`).
 """
 import argparse
 import sys
@@ -24,6 +25,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--optimizer", default="adam")
+    ap.add_argument("--cell", choices=["elman", "gru"], default="elman")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(42)
@@ -35,7 +37,7 @@ def main():
     part = len(data) // b
     streams = data[: part * b].view(b, part)
 
-    rnn = torch.nn.RNN(v, h, nonlinearity="tanh")
+    rnn = torch.nn.GRU(v, h) if a.cell == "gru" else torch.nn.RNN(v, h, nonlinearity="tanh")
     out = torch.nn.Linear(h, v)
     params = list(rnn.parameters()) + list(out.parameters())
     if a.optimizer == "adagrad":
@@ -67,7 +69,8 @@ def main():
             pos = pos + t if pos + 2 * t + 1 < part else 0
             done += t * b
     rate = done / (time.perf_counter() - start)
-    print(f"train_b{b}_h{h} {rate:.0f}")
+    prefix = "gru_" if a.cell == "gru" else ""
+    print(f"{prefix}train_b{b}_h{h} {rate:.0f}")
     print(f"  (last chunk loss {float(loss) / t:.3f} nats/char)", file=sys.stderr)
 
 

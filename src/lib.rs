@@ -99,7 +99,7 @@
 //! // at start-up). `Adagrad::ZERO` has lr and eps 0 too; `init` sets them at run time.
 //! // (On firmware, cortex-m-rt's `#[entry]` hands out `static mut`s as `&'static mut` safely.)
 //! static MODEL: std::sync::Mutex<Rnn<16, 32, 16>> = std::sync::Mutex::new(Rnn::ZERO);
-//! static ADAGRAD: std::sync::Mutex<Adagrad<16, 32, 16>> = std::sync::Mutex::new(Adagrad::ZERO);
+//! static ADAGRAD: std::sync::Mutex<Adagrad<Rnn<16, 32, 16>>> = std::sync::Mutex::new(Adagrad::ZERO);
 //! ADAGRAD.lock().unwrap().init(0.1);
 //!
 //! // On the heap (feature `std`): zeroed in place, so a large model never passes through the
@@ -146,7 +146,7 @@ pub use error::Error;
 #[cfg(feature = "std")]
 pub use host::boxed::{Zeroable, zeroed as boxed_zeroed};
 pub use model::init;
-pub use model::{Classes, Input, Live, QRnn, Rnn, Sequence, Tape, Targets};
+pub use model::{Cell, Classes, Gru, Input, Live, Params, QRnn, Rnn, Sequence, Tape, Targets};
 pub use workflows::clip::{Clip, global_sum_squares, live_sum_squares};
 pub use workflows::optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
 pub use workflows::sample::{Sampler, Sampling, argmax};

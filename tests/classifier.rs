@@ -102,11 +102,11 @@ fn notebook_004_sentiment_classifier_reaches_full_accuracy() {
         }
         for (ids, label) in &train {
             let inputs = Sequence::Tokens(ids);
-            tape.forward(&model, inputs, Targets::Last(*label), &[0.0; H], 2)
+            tape.forward(&*model, inputs, Targets::Last(*label), &[0.0; H], 2)
                 .unwrap();
-            tape.backward(&model, inputs, &mut grads, None).unwrap();
-            Clip::Value(1.0).apply(&mut grads);
-            sgd.update(&mut model, &grads);
+            tape.backward(&*model, inputs, &mut *grads, None).unwrap();
+            Clip::Value(1.0).apply(&mut *grads);
+            sgd.update(&mut *model, &*grads);
         }
         if epoch % 100 == 99 {
             let (acc, loss) = evaluate(&model, &mut tape, &train);

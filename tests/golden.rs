@@ -144,10 +144,10 @@ fn check<const I: usize, const H: usize, const O: usize, const T: usize>(
 
     let mut tape = Box::new(Tape::<T, H, O>::ZERO);
     let loss = tape
-        .forward(&model, inputs, targets, &h_start, classes)
+        .forward(&*model, inputs, targets, &h_start, classes)
         .unwrap();
     let mut grads = Box::new(Rnn::<I, H, O>::ZERO);
-    tape.backward(&model, inputs, &mut grads, window).unwrap();
+    tape.backward(&*model, inputs, &mut *grads, window).unwrap();
 
     let expected = &g["expected"];
     let mut report = vec![(

@@ -76,7 +76,7 @@ fn corpus() -> Vec<usize> {
 /// Trains `model` for [`CHUNKS`] chunks with the [`Trainer`] and `optimizer`; returns the chunk losses' bits.
 fn train<const O: usize>(
     model: &mut Rnn<O, H, O>,
-    optimizer: &mut impl Optimizer<O, H, O>,
+    optimizer: &mut impl Optimizer<Rnn<O, H, O>>,
 ) -> Vec<u32> {
     let data = corpus();
     let config = TrainConfig {
@@ -95,7 +95,7 @@ fn train<const O: usize>(
 /// exactly 0); returns the chunk losses' bits.
 fn train_every_row<const O: usize>(
     model: &mut Rnn<O, H, O>,
-    optimizer: &mut impl Optimizer<O, H, O>,
+    optimizer: &mut impl Optimizer<Rnn<O, H, O>>,
 ) -> Vec<u32> {
     let data = corpus();
     let (mut grads, mut tape) = (Rnn::ZERO, Tape::<25, H, O>::ZERO);
@@ -115,8 +115,8 @@ fn train_every_row<const O: usize>(
 /// Trains both models, each with its optimizer, and checks they agree bit for bit.
 fn check<Small, Big>(name: &str, small_optimizer: Small, big_optimizer: Big)
 where
-    Small: Optimizer<V, H, V> + Clone,
-    Big: Optimizer<P, H, P> + Clone,
+    Small: Optimizer<Rnn<V, H, V>> + Clone,
+    Big: Optimizer<Rnn<P, H, P>> + Clone,
 {
     type Run<'a, const O: usize, Opt> = &'a dyn Fn(&mut Rnn<O, H, O>, &mut Opt) -> Vec<u32>;
     let runs: [(&str, Run<V, Small>, Run<P, Big>); 2] = [

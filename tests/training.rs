@@ -37,7 +37,7 @@ const POEM: &str = "Hope is the thing with feathers that perches in the soul. An
 
 /// Trains a 12-symbol LM for `chunks` chunks from `seed` with optimizer `opt`; returns the
 /// parameter bits, the optimizer after training and the final state.
-fn train_run<P: Optimizer<12, 16, 12> + Clone>(
+fn train_run<P: Optimizer<Rnn<12, 16, 12>> + Clone>(
     seed: u64,
     mut opt: P,
     chunks: usize,
@@ -108,7 +108,7 @@ fn notebook_003_memorizes_the_poem() {
     let (mut grads, mut tape, mut adagrad) = (
         Rnn::ZERO,
         Tape::<25, 64, 22>::ZERO,
-        Adagrad::<22, 64, 22>::new(0.1),
+        Adagrad::<Rnn<22, 64, 22>>::new(0.1),
     );
     let config = TrainConfig::min_char_rnn(vocab.len());
     let mut trainer =
@@ -155,7 +155,7 @@ const ITERATIONS: usize = 10_000;
 /// Runs `train_chunk` on `data`, expecting `expected`, and checks that parameters, optimizer
 /// memory and state are bit for bit what they were.
 fn assert_error_changes_nothing<const I: usize, const O: usize>(
-    trainer: &mut Trainer<'_, I, 16, O, 25, Adagrad<I, 16, O>>,
+    trainer: &mut Trainer<'_, I, 16, O, 25, Adagrad<Rnn<I, 16, O>>>,
     data: &[usize],
     expected: Error,
 ) {
@@ -465,7 +465,10 @@ fn padded_rows_are_never_touched_by_training() {
     big.w_hh = small.w_hh;
     big.w_hy[..V].copy_from_slice(&small.w_hy);
     poison(&mut big);
-    let (mut opt_s, mut opt_b) = (Adam::<V, H, V>::new(0.01), Adam::<P, H, P>::new(0.01));
+    let (mut opt_s, mut opt_b) = (
+        Adam::<Rnn<V, H, V>>::new(0.01),
+        Adam::<Rnn<P, H, P>>::new(0.01),
+    );
     poison(&mut opt_b.m);
     poison(&mut opt_b.v);
     let (mut g_s, mut g_b) = (Rnn::<V, H, V>::ZERO, Rnn::<P, H, P>::ZERO);

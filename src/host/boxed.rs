@@ -1,7 +1,8 @@
 //! Heap placement of large zeroed structs, without building them on the stack first.
 
 use crate::model::batch::BatchTape;
-use crate::model::{Rnn, Tape};
+use crate::model::cell::StepRecord;
+use crate::model::{Gru, Rnn, Tape};
 use crate::workflows::batch_train::Shard;
 use crate::workflows::optim::{Adagrad, Adam, Momentum};
 use std::boxed::Box;
@@ -17,8 +18,17 @@ pub unsafe trait Zeroable {}
 unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Rnn<I, H, O> {}
 // SAFETY: `QRnn` is `#[repr(C)]` and holds only integer arrays and one `f32`.
 unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for crate::QRnn<I, H, O> {}
-// SAFETY: `Tape` holds only `f32` arrays and `usize` fields.
-unsafe impl<const T: usize, const H: usize, const O: usize> Zeroable for Tape<T, H, O> {}
+// SAFETY: `Gru` is `#[repr(C)]` and holds only `f32` arrays.
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Gru<I, H, O> {}
+// SAFETY: `Tape` holds only `f32` arrays, `usize` fields and `T` records, zeroable themselves.
+unsafe impl<const T: usize, const H: usize, const O: usize, R: StepRecord + Zeroable> Zeroable
+    for Tape<T, H, O, R>
+{
+}
+// SAFETY: the Elman cell's record holds nothing.
+unsafe impl Zeroable for () {}
+// SAFETY: an array of `f32` arrays (the GRU's record).
+unsafe impl<const H: usize, const N: usize> Zeroable for [[f32; H]; N] {}
 
 // SAFETY: `BatchTape` holds only `f32` arrays and `usize` fields.
 unsafe impl<const B: usize, const T: usize, const H: usize, const O: usize> Zeroable
@@ -52,17 +62,24 @@ pub fn zeroed_slice<T: Zeroable>(n: usize) -> Box<[T]> {
     unsafe { slots.assume_init() }
 }
 
-// SAFETY: `Momentum`, `Adagrad` and `Adam` hold only `f32`, `u64` and `Rnn` fields; all-zero is a
-// valid value of each (learning rates of 0, to be set by the caller).
-unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Momentum<I, H, O> {}
+// SAFETY: `Momentum`, `Adagrad` and `Adam` hold only `f32`, `u64` and parameter (`M: Zeroable`)
+// fields; all-zero is a valid value of each (learning rates of 0, to be set by the caller).
+unsafe impl<M: Zeroable> Zeroable for Momentum<M> {}
 // SAFETY: as above.
-unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Adagrad<I, H, O> {}
+unsafe impl<M: Zeroable> Zeroable for Adagrad<M> {}
 // SAFETY: as above.
-unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Adam<I, H, O> {}
+unsafe impl<M: Zeroable> Zeroable for Adam<M> {}
 
 impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
     /// A zeroed model on the heap, built in place: even a multi-megabyte model never passes
     /// through the stack.
+    pub fn boxed_zero() -> Box<Self> {
+        zeroed()
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize> Gru<I, H, O> {
+    /// A zeroed GRU on the heap, built in place (see [`Rnn::boxed_zero`]).
     pub fn boxed_zero() -> Box<Self> {
         zeroed()
     }

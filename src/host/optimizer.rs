@@ -65,9 +65,9 @@ pub enum AnyOptimizer<const I: usize, const H: usize, const O: usize> {
     /// Plain SGD.
     Sgd(Sgd),
     /// Adagrad.
-    Adagrad(Box<Adagrad<I, H, O>>),
+    Adagrad(Box<Adagrad<Rnn<I, H, O>>>),
     /// Adam.
-    Adam(Box<Adam<I, H, O>>),
+    Adam(Box<Adam<Rnn<I, H, O>>>),
 }
 
 impl<const I: usize, const H: usize, const O: usize> AnyOptimizer<I, H, O> {
@@ -77,15 +77,15 @@ impl<const I: usize, const H: usize, const O: usize> AnyOptimizer<I, H, O> {
         match kind {
             OptimizerKind::Sgd => Self::Sgd(Sgd { lr }),
             OptimizerKind::Adagrad => {
-                let defaults = Adagrad::<0, 0, 0>::new(lr);
-                let mut opt: Box<Adagrad<I, H, O>> = crate::boxed_zeroed();
+                let defaults = Adagrad::<Rnn<0, 0, 0>>::new(lr);
+                let mut opt: Box<Adagrad<Rnn<I, H, O>>> = crate::boxed_zeroed();
                 opt.lr = defaults.lr;
                 opt.eps = defaults.eps;
                 Self::Adagrad(opt)
             }
             OptimizerKind::Adam => {
-                let defaults = Adam::<0, 0, 0>::new(lr);
-                let mut opt: Box<Adam<I, H, O>> = crate::boxed_zeroed();
+                let defaults = Adam::<Rnn<0, 0, 0>>::new(lr);
+                let mut opt: Box<Adam<Rnn<I, H, O>>> = crate::boxed_zeroed();
                 opt.lr = defaults.lr;
                 opt.beta1 = defaults.beta1;
                 opt.beta2 = defaults.beta2;
@@ -148,17 +148,15 @@ impl<const I: usize, const H: usize, const O: usize> AnyOptimizer<I, H, O> {
     }
 }
 
-impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for AnyOptimizer<I, H, O> {
-    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
+impl<const I: usize, const H: usize, const O: usize> Optimizer<Rnn<I, H, O>>
+    for AnyOptimizer<I, H, O>
+{
+    fn update_live(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>, live: Live) {
         match self {
-            Self::Sgd(o) => o.update(params, grads),
-            Self::Adagrad(o) => o.update(params, grads),
-            Self::Adam(o) => o.update(params, grads),
+            Self::Sgd(o) => o.update_live(params, grads, live),
+            Self::Adagrad(o) => o.update_live(params, grads, live),
+            Self::Adam(o) => o.update_live(params, grads, live),
         }
-    }
-
-    fn clip_and_update(&mut self, params: &mut Rnn<I, H, O>, grads: &mut Rnn<I, H, O>, clip: Clip) {
-        self.clip_and_update_live(params, grads, clip, Live::all::<I, O>());
     }
 
     fn clip_and_update_live(

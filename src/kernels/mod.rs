@@ -130,6 +130,9 @@ pub struct Kernels {
     pub axpy: fn(alpha: f32, x: &[f32], y: &mut [f32]),
     /// `x[i] = tanh(x[i])`, within [`TANH_MAX_ERROR`] of libm's `tanhf`.
     pub tanh: fn(x: &mut [f32]),
+    /// `x[i] = σ(x[i]) = 1 / (1 + exp(-x[i]))`, within [`SIGMOID_MAX_ERROR`] of the same
+    /// formula with libm's `expf` (the GRU's gates).
+    pub sigmoid: fn(x: &mut [f32]),
     /// `out[i] = exp((x[i] - shift)·scale)` over the common length, within [`EXP_MAX_REL_ERROR`]
     /// of libm's `expf` of the same argument (relative) for arguments in `[-87, 88]`; SIMD
     /// variants flush results under `2⁻¹²⁶` to 0 and saturate above 88.3. Returns the sum of the
@@ -171,6 +174,12 @@ impl core::fmt::Debug for Kernels {
 /// Largest absolute difference between [`Kernels::tanh`] of any variant and libm's `tanhf`,
 /// over all `f32` inputs (tested over a dense grid, 0, ±tiny, ±large, ±inf; NaN stays NaN).
 pub const TANH_MAX_ERROR: f32 = 5e-7;
+
+/// Largest absolute difference between [`Kernels::sigmoid`] of any variant and `1 / (1 +
+/// expf(-x))`, over all `f32` inputs. The SIMD and portable variants compute `σ(x) = 0.5 +
+/// 0.5·tanh(x / 2)` with their `tanh`, so half of [`TANH_MAX_ERROR`] plus the rounding of the
+/// affine step bounds it.
+pub const SIGMOID_MAX_ERROR: f32 = 3e-7;
 
 /// Largest relative difference between [`Kernels::exp`] of any variant (and the exponentials
 /// inside [`Kernels::softmax`]) and libm's `expf`, for `x` in `[-87, 88]`. Below, results under

@@ -1,5 +1,6 @@
 //! Kernels for targets without SIMD (microcontrollers, RISC-V): the scalar reference, except
-//! that `tanh` is the rational approximation the SIMD variants use instead of libm's `tanhf`.
+//! that `tanh` (and `sigmoid`, through it) is the rational approximation the SIMD variants use
+//! instead of libm's `tanhf`.
 //!
 //! libm's `tanhf` goes through `expm1f`; the [13/6] rational form below needs no exponential
 //! (the README has the cost of each on a Cortex-M4F), and is within [`super::TANH_MAX_ERROR`]
@@ -29,6 +30,7 @@ pub(super) const TANH_Q: [f32; 4] = [1.198_258_4e-6, 1.185_347_1e-4, 2.268_434_6
 pub const KERNELS: Kernels = Kernels {
     name: "portable",
     tanh,
+    sigmoid,
     add_tanh,
     ..scalar::KERNELS
 };
@@ -50,6 +52,12 @@ pub fn tanh_rational(x: f32) -> f32 {
 /// `x[i] = tanh(x[i])`.
 pub fn tanh(x: &mut [f32]) {
     x.iter_mut().for_each(|x| *x = tanh_rational(*x));
+}
+
+/// `x[i] = σ(x[i]) = 0.5 + 0.5·tanh(x[i] / 2)`, with the rational `tanh`.
+pub fn sigmoid(x: &mut [f32]) {
+    x.iter_mut()
+        .for_each(|x| *x = 0.5 * tanh_rational(0.5 * *x) + 0.5);
 }
 
 /// `y[i] = tanh(y[i] + x[i])`.

@@ -16,6 +16,7 @@ pub const KERNELS: Kernels = Kernels {
     gemm,
     axpy,
     tanh,
+    sigmoid,
     exp,
     add_tanh,
     tanh_backward,
@@ -114,6 +115,11 @@ pub fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
 /// `x[i] = tanh(x[i])`.
 pub fn tanh(x: &mut [f32]) {
     x.iter_mut().for_each(|x| *x = math::tanh(*x));
+}
+
+/// `x[i] = 1 / (1 + exp(-x[i]))`.
+pub fn sigmoid(x: &mut [f32]) {
+    x.iter_mut().for_each(|x| *x = 1.0 / (1.0 + math::exp(-*x)));
 }
 
 /// `out[i] = exp((x[i] - shift)·scale)` over the common length; returns `Σ out[i]`.

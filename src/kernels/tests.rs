@@ -118,6 +118,7 @@ fn test_table(name: &str) {
     gemm_matches_scalar(k);
     mismatched_lengths_stay_in_bounds(k);
     tanh_error_is_bounded_over_the_whole_range(k);
+    sigmoid_error_is_bounded_over_the_whole_range(k);
     exp_error_is_bounded_over_the_whole_range(k);
     softmax_handles_extreme_logits(k);
     adagrad_step_error_is_bounded(k);
@@ -188,6 +189,12 @@ fn activations_match_scalar(k: &Kernels) {
         (k.tanh)(&mut a);
         (s.tanh)(&mut b);
         assert_close(&what("tanh"), &a, &b, |_| TANH_MAX_ERROR);
+
+        let (mut a, mut b) = (random(&mut r, n, 12.0), vec![]);
+        b.extend_from_slice(&a);
+        (k.sigmoid)(&mut a);
+        (s.sigmoid)(&mut b);
+        assert_close(&what("sigmoid"), &a, &b, |_| SIGMOID_MAX_ERROR);
 
         let (mut a, mut b) = (y0.clone(), y0.clone());
         (k.add_tanh)(&x, &mut a);
@@ -440,6 +447,41 @@ fn whole_range() -> Vec<f32> {
         f32::NAN,
     ]);
     xs
+}
+
+/// [`Kernels::sigmoid`] within [`SIGMOID_MAX_ERROR`] of `1 / (1 + expf(-x))` over the whole
+/// range, in `[0, 1]`, NaN for NaN.
+fn sigmoid_error_is_bounded_over_the_whole_range(k: &Kernels) {
+    let xs = whole_range();
+    let mut ys = xs.clone();
+    (k.sigmoid)(&mut ys);
+    let mut worst = (0.0f32, 0.0f32);
+    for (&x, &y) in xs.iter().zip(&ys) {
+        if x.is_nan() {
+            assert!(y.is_nan(), "{}: sigmoid(NaN) = {y}", k.name);
+            continue;
+        }
+        assert!((0.0..=1.0).contains(&y), "{}: sigmoid({x}) = {y}", k.name);
+        let err = (y - 1.0 / (1.0 + libm::expf(-x))).abs();
+        if err > worst.0 {
+            worst = (err, x);
+        }
+    }
+    println!(
+        "{}: sigmoid max abs error {:e} at {}",
+        k.name, worst.0, worst.1
+    );
+    assert!(worst.0 <= SIGMOID_MAX_ERROR, "{}: {worst:?}", k.name);
+    let mut y = [f32::INFINITY, f32::NEG_INFINITY, 0.0];
+    (k.sigmoid)(&mut y);
+    let want = [1.0, 0.0, 0.5];
+    assert!(
+        y.iter()
+            .zip(want)
+            .all(|(y, w)| (y - w).abs() <= SIGMOID_MAX_ERROR),
+        "{}: sigmoid(∞, -∞, 0) = {y:?}",
+        k.name
+    );
 }
 
 fn tanh_error_is_bounded_over_the_whole_range(k: &Kernels) {

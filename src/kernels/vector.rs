@@ -50,6 +50,7 @@ macro_rules! kernels_for {
             wrap!($v, $f, gemm(c: &mut [f32], a: &[f32], b: &[f32], shape: &GemmShape));
             wrap!($v, $f, axpy(alpha: f32, x: &[f32], y: &mut [f32]));
             wrap!($v, $f, tanh(x: &mut [f32]));
+            wrap!($v, $f, sigmoid(x: &mut [f32]));
             wrap!($v, $f, exp(x: &[f32], out: &mut [f32], shift: f32, scale: f32) -> f32);
             wrap!($v, $f, add_tanh(x: &[f32], y: &mut [f32]));
             wrap!($v, $f, tanh_backward(h: &[f32], dh: &mut [f32]));
@@ -76,6 +77,7 @@ macro_rules! kernels_for {
                 gemm,
                 axpy,
                 tanh,
+                sigmoid,
                 exp,
                 add_tanh,
                 tanh_backward,
@@ -313,6 +315,28 @@ pub(crate) unsafe fn tanh<V: Vector>(x: &mut [f32]) {
     if !tail.is_empty() {
         // SAFETY: partial loads take any length; the caller promises the ISA.
         unsafe { tanh_v(V::load_partial(tail)).store_partial(tail) };
+    }
+}
+
+/// `x[i] = σ(x[i]) = 0.5 + 0.5·tanh(x[i] / 2)`.
+///
+/// # Safety
+/// The CPU supports the ISA of `V`.
+#[inline(always)]
+pub(crate) unsafe fn sigmoid<V: Vector>(x: &mut [f32]) {
+    // SAFETY: the caller promises the ISA.
+    let half = unsafe { V::splat(0.5) };
+    // SAFETY: the caller promises the ISA.
+    let lanes = |v: V| unsafe { tanh_v(v.mul(half)).mul_add(half, half) };
+    let mut chunks = x.chunks_exact_mut(V::LANES);
+    for c in &mut chunks {
+        // SAFETY: `c` holds LANES floats; the caller promises the ISA.
+        unsafe { lanes(V::load(c)).store(c) };
+    }
+    let tail = chunks.into_remainder();
+    if !tail.is_empty() {
+        // SAFETY: partial loads take any length; the caller promises the ISA.
+        unsafe { lanes(V::load_partial(tail)).store_partial(tail) };
     }
 }
 

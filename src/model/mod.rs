@@ -1,27 +1,43 @@
-//! The model layer: the Elman RNN's parameters and what computes with them.
+//! The model layer: the recurrent cells, their parameters and what computes with them.
 //!
-//! Owns [`Rnn<I, H, O>`](Rnn) (parameters, initialization, one inference step) and
-//! [`Tape<T, H, O>`](Tape) (the BPTT forward pass over a chunk and its backward pass). It uses
+//! Owns the [`Cell`] interface with its two implementations, the Elman
+//! [`Rnn<I, H, O>`](Rnn) and the [`Gru<I, H, O>`](Gru), and the [`Tape<T, H, O>`](Tape) (the
+//! BPTT forward pass over a chunk and its backward pass), written once over [`Cell`]. It uses
 //! only the [`kernels`](crate::kernels) below it and the crate's [`Error`](crate::Error); it
 //! knows nothing of optimizers, training loops, files or vocabularies.
 //!
 //! | module | what |
 //! |---|---|
-//! | [`rnn`] | [`Rnn`]: the parameters, [`Rnn::step`], [`Rnn::logits`] |
+//! | [`cell`] | [`Cell`] and [`Params`]: the interface of a cell and its list of parameter tensors |
+//! | [`input`] | [`Input`], [`Sequence`], [`Targets`]: what a model reads and is scored against |
+//! | [`rnn`] | [`Rnn`]: the Elman cell's parameters, [`Rnn::step`], [`Rnn::logits`] |
+//! | [`gru`] | [`Gru`]: the gated recurrent unit of PyTorch's `nn.GRU` |
 //! | [`init`] | random initialization (uniform, Gaussian) written with `libm` |
 //! | [`classes`] | [`Classes`]: a number of live output classes, checked once to be in `1..=O` |
-//! | [`bptt`] | [`Tape`]: truncated back-propagation through time over one chunk |
-//! | [`batch`] | [`batch::BatchTape`]: BPTT over `B` streams at once, as matrix–matrix products |
+//! | [`bptt`] | [`Tape`]: truncated back-propagation through time over one chunk, for any cell |
+//! | [`readout`] | the output layer `y = W_hy·h + b_y` every cell shares: loss and its gradients |
+//! | [`through_time`] | the backward pass over a chunk written once over [`Cell::backward`] |
+//! | [`elman_backward`] | the Elman cell's backward pass with its weight gradients batched over the chunk |
+//! | [`batch`] | [`batch::BatchTape`]: Elman BPTT over `B` streams at once, as matrix–matrix products |
 //! | [`quant`] | [`QRnn`]: the quantized model (int8 weights, Q15 state) and post-training quantization |
 
 pub mod batch;
 pub mod bptt;
+pub mod cell;
 pub mod classes;
+pub mod elman_backward;
+pub mod gru;
 pub mod init;
+pub mod input;
 pub mod quant;
+pub mod readout;
 pub mod rnn;
+pub mod through_time;
 
-pub use bptt::{Sequence, Tape, Targets};
+pub use bptt::Tape;
+pub use cell::{Cell, CellKind, Live, Params, Rows, TensorSpec};
 pub use classes::Classes;
+pub use gru::Gru;
+pub use input::{Input, Sequence, Targets};
 pub use quant::QRnn;
-pub use rnn::{Input, Live, Rnn};
+pub use rnn::Rnn;

@@ -7,41 +7,10 @@
 
 use crate::Error;
 use crate::kernels;
+use crate::model::cell::{Cell, CellKind, Chunk, Params, Rows, Step, TensorSpec};
 use crate::model::init;
+use crate::model::{Input, Live, elman_backward};
 use rand_core::Rng;
-
-/// One input to a step: a token id (a one-hot vector, looked up as a row of `w_xh`) or a dense
-/// vector of `I` features (a sensor sample, say).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Input<'a, const I: usize> {
-    /// A token id in `0..I`.
-    Token(usize),
-    /// A dense input vector.
-    Dense(&'a [f32; I]),
-}
-
-/// The rows a run trains: the first `inputs` rows of `w_xh` and the first `outputs` rows of
-/// `w_hy` and `b_y`. A model padded to a larger vocabulary bucket than its corpus has (the
-/// binary's `Rnn<96, H, 96>` for 65 characters) never gets a gradient in the other rows, so the
-/// training loop and the optimizers leave them out: a padded model trains as fast as an
-/// unpadded one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Live {
-    /// Rows of `w_xh` (input ids) that can receive a gradient.
-    pub inputs: usize,
-    /// Rows of `w_hy` and entries of `b_y` (output classes) that can receive a gradient.
-    pub outputs: usize,
-}
-
-impl Live {
-    /// Every row of an `Rnn<I, _, O>`.
-    pub const fn all<const I: usize, const O: usize>() -> Self {
-        Self {
-            inputs: I,
-            outputs: O,
-        }
-    }
-}
 
 /// An Elman RNN with `I` inputs, `H` hidden units and `O` outputs.
 ///
@@ -150,9 +119,7 @@ impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
 
     /// Sets every parameter to zero, in place.
     pub fn fill_zero(&mut self) {
-        for tensor in self.tensors_mut() {
-            tensor.fill(0.0);
-        }
+        Params::fill_zero(self);
     }
 
     /// Initializes in place as notebook 000 does: each weight uniform in `±1/√fan_in`
@@ -260,5 +227,108 @@ impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
     /// Output logits for a hidden state: `logits = W_hy·hidden + b_y`.
     pub fn logits(&self, hidden: &[f32; H], logits: &mut [f32; O]) {
         (kernels::active().matvec)(self.w_hy.as_flattened(), hidden, &self.b_y, logits);
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize> Params for Rnn<I, H, O> {
+    const TENSORS: &'static [TensorSpec] = &[
+        TensorSpec {
+            name: "w_xh",
+            rows: I,
+            row_len: H,
+            live_rows: Rows::Inputs,
+        },
+        TensorSpec {
+            name: "w_hh",
+            rows: H,
+            row_len: H,
+            live_rows: Rows::All,
+        },
+        TensorSpec {
+            name: "b_h",
+            rows: H,
+            row_len: 1,
+            live_rows: Rows::All,
+        },
+        TensorSpec {
+            name: "w_hy",
+            rows: O,
+            row_len: H,
+            live_rows: Rows::Outputs,
+        },
+        TensorSpec {
+            name: "b_y",
+            rows: O,
+            row_len: 1,
+            live_rows: Rows::Outputs,
+        },
+    ];
+    const ZERO: Self = Self::ZERO;
+
+    fn tensor(&self, index: usize) -> &[f32] {
+        self.tensors().get(index).copied().unwrap_or_default()
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> &mut [f32] {
+        match index {
+            0 => self.w_xh.as_flattened_mut(),
+            1 => self.w_hh.as_flattened_mut(),
+            2 => &mut self.b_h,
+            3 => self.w_hy.as_flattened_mut(),
+            4 => &mut self.b_y,
+            _ => &mut [],
+        }
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize> Cell<I, H, O> for Rnn<I, H, O> {
+    const KIND: CellKind = CellKind::Elman;
+    type Record = ();
+
+    fn w_hy(&self) -> &[[f32; H]; O] {
+        &self.w_hy
+    }
+
+    fn b_y(&self) -> &[f32; O] {
+        &self.b_y
+    }
+
+    fn readout_mut(&mut self) -> (&mut [[f32; H]; O], &mut [f32; O]) {
+        (&mut self.w_hy, &mut self.b_y)
+    }
+
+    fn forward(
+        &self,
+        input: Input<'_, I>,
+        h_prev: &[f32; H],
+        h: &mut [f32; H],
+        _record: &mut (),
+    ) -> Result<(), Error> {
+        self.next_hidden(input, h_prev, h)
+    }
+
+    /// `d_pre = dh ⊙ (1 - h²)`; `db_h += d_pre`, `dW_hh += d_pre·h_prevᵀ`, `dW_xh += d_pre·xᵀ`;
+    /// `dh = W_hhᵀ·d_pre`.
+    fn backward(
+        &self,
+        step: Step<'_, I, H, ()>,
+        dh: &mut [f32; H],
+        grads: &mut Self,
+        live_inputs: usize,
+    ) {
+        let d_pre = elman_backward::step_backward(grads, step, *dh, live_inputs);
+        *dh = [0.0; H];
+        (kernels::active().matvec_t)(self.w_hh.as_flattened(), &d_pre, dh);
+    }
+
+    fn backward_chunk(
+        &self,
+        chunk: Chunk<'_, I, H, ()>,
+        scratch: &mut [[f32; H]],
+        grads: &mut Self,
+        window: Option<usize>,
+        live_inputs: usize,
+    ) {
+        elman_backward::backward_chunk(self, chunk, scratch, grads, window, live_inputs);
     }
 }

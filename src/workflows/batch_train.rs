@@ -117,7 +117,7 @@ pub struct BatchTrainer<
 impl<'a, const I: usize, const B: usize, const T: usize, const H: usize, const O: usize, P>
     BatchTrainer<'a, I, B, T, H, O, P>
 where
-    P: Optimizer<I, H, O>,
+    P: Optimizer<Rnn<I, H, O>>,
 {
     /// A run from the start of the data, every stream from a zero state.
     ///

@@ -6,7 +6,8 @@
 //! [`Optimizer`]. The data is a slice of [`Example`]s, each a token or dense [`Sequence`] and a
 //! label; no heap is needed anywhere, so the whole workflow also runs on a microcontroller.
 //!
-//! Inference needs only the model: [`predict`] and [`evaluate`] take a plain `&Rnn`.
+//! Inference needs only the model: [`predict`] and [`evaluate`] take a plain `&Rnn` (or any
+//! other [`Cell`]).
 //!
 //! ```
 //! use micrornn::classify::{Classifier, ClassifierConfig, Example};
@@ -39,8 +40,8 @@
 
 use crate::Error;
 use crate::kernels;
-use crate::model::bptt::{Sequence, Tape, Targets};
-use crate::model::{Classes, Rnn};
+use crate::model::{Cell, Classes, Rnn};
+use crate::model::{Sequence, Tape, Targets};
 use crate::workflows::clip::Clip;
 use crate::workflows::optim::Optimizer;
 use crate::workflows::sample::argmax;
@@ -167,17 +168,26 @@ pub struct ClassifierConfig {
 ///
 /// `T` bounds the length of a training sequence; prediction has no bound. See the
 /// [module documentation](self) for an example.
-pub struct Classifier<'a, const I: usize, const H: usize, const O: usize, const T: usize, P> {
+pub struct Classifier<
+    'a,
+    const I: usize,
+    const H: usize,
+    const O: usize,
+    const T: usize,
+    P,
+    C: Cell<I, H, O> = Rnn<I, H, O>,
+> {
     /// The model, gradient, tape and optimizer buffers.
-    pub buffers: Buffers<'a, I, H, O, T, P>,
+    pub buffers: Buffers<'a, I, H, O, T, P, C>,
     /// Settings.
     pub config: ClassifierConfig,
 }
 
-impl<'a, const I: usize, const H: usize, const O: usize, const T: usize, P>
-    Classifier<'a, I, H, O, T, P>
+impl<'a, const I: usize, const H: usize, const O: usize, const T: usize, P, C>
+    Classifier<'a, I, H, O, T, P, C>
 where
-    P: Optimizer<I, H, O>,
+    C: Cell<I, H, O>,
+    P: Optimizer<C>,
 {
     /// A classifier over the given buffers.
     ///
@@ -185,9 +195,9 @@ where
     /// [`Error::InvalidSetting`] for `classes` outside `1..=O`, or a clip limit that is not a
     /// positive number.
     pub fn new(
-        model: &'a mut Rnn<I, H, O>,
-        grads: &'a mut Rnn<I, H, O>,
-        tape: &'a mut Tape<T, H, O>,
+        model: &'a mut C,
+        grads: &'a mut C,
+        tape: &'a mut Tape<T, H, O, C::Record>,
         optimizer: &'a mut P,
         config: ClassifierConfig,
     ) -> Result<Self, Error> {
@@ -311,8 +321,8 @@ where
 /// assert_eq!(prediction.probs[2], 0.0);
 /// # Ok::<(), micrornn::Error>(())
 /// ```
-pub fn predict<const I: usize, const H: usize, const O: usize>(
-    rnn: &Rnn<I, H, O>,
+pub fn predict<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>(
+    rnn: &C,
     inputs: Sequence<'_, I>,
     classes: usize,
 ) -> Result<Prediction<O>, Error> {
@@ -335,8 +345,8 @@ pub fn predict<const I: usize, const H: usize, const O: usize>(
 /// assert_eq!((metrics.correct, metrics.count), (1, 2));
 /// # Ok::<(), micrornn::Error>(())
 /// ```
-pub fn evaluate<const I: usize, const H: usize, const O: usize>(
-    rnn: &Rnn<I, H, O>,
+pub fn evaluate<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>(
+    rnn: &C,
     examples: &[Example<'_, I>],
     classes: usize,
 ) -> Result<Metrics, Error> {
@@ -351,8 +361,8 @@ pub fn evaluate<const I: usize, const H: usize, const O: usize>(
 
 /// [`predict`], and the cross-entropy `-ln p(label)` computed from the logits (finite even where
 /// the probability underflows to 0); 0 for no label.
-fn predict_with_loss<const I: usize, const H: usize, const O: usize>(
-    rnn: &Rnn<I, H, O>,
+fn predict_with_loss<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>(
+    rnn: &C,
     inputs: Sequence<'_, I>,
     classes: usize,
     label: Option<usize>,

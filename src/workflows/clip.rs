@@ -2,7 +2,7 @@
 
 use crate::Error;
 use crate::kernels;
-use crate::model::{Live, Rnn};
+use crate::model::{Live, Params};
 
 /// How to limit gradients before an optimizer step.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -31,30 +31,26 @@ impl Clip {
     }
 
     /// Applies the clipping to every tensor of `grads`, in place.
-    pub fn apply<const I: usize, const H: usize, const O: usize>(self, grads: &mut Rnn<I, H, O>) {
-        self.apply_live(grads, Live::all::<I, O>());
+    pub fn apply<M: Params>(self, grads: &mut M) {
+        self.apply_live(grads, Live::ALL);
     }
 
     /// Applies the clipping to the `live` rows of `grads` only (the norm is theirs too).
-    pub fn apply_live<const I: usize, const H: usize, const O: usize>(
-        self,
-        grads: &mut Rnn<I, H, O>,
-        live: Live,
-    ) {
+    pub fn apply_live<M: Params>(self, grads: &mut M, live: Live) {
         let k = kernels::active();
         match self {
             Clip::None => {}
             Clip::Value(limit) => {
-                for tensor in grads.live_tensors_mut(live) {
-                    (k.clip)(tensor, limit);
+                for index in 0..M::TENSORS.len() {
+                    (k.clip)(grads.live_tensor_mut(index, live), limit);
                 }
             }
             Clip::Norm(max_norm) => {
                 let norm = crate::kernels::math::sqrt(live_sum_squares(grads, live));
                 if norm > max_norm {
                     let factor = max_norm / norm;
-                    for tensor in grads.live_tensors_mut(live) {
-                        (k.scale)(tensor, factor);
+                    for index in 0..M::TENSORS.len() {
+                        (k.scale)(grads.live_tensor_mut(index, live), factor);
                     }
                 }
             }
@@ -64,21 +60,14 @@ impl Clip {
 
 /// `Σ g²` over every tensor of `grads`: the squared global norm. NaN or infinite if any gradient
 /// is.
-pub fn global_sum_squares<const I: usize, const H: usize, const O: usize>(
-    grads: &Rnn<I, H, O>,
-) -> f32 {
-    live_sum_squares(grads, Live::all::<I, O>())
+pub fn global_sum_squares<M: Params>(grads: &M) -> f32 {
+    live_sum_squares(grads, Live::ALL)
 }
 
 /// `Σ g²` over the `live` rows of `grads`.
-pub fn live_sum_squares<const I: usize, const H: usize, const O: usize>(
-    grads: &Rnn<I, H, O>,
-    live: Live,
-) -> f32 {
+pub fn live_sum_squares<M: Params>(grads: &M, live: Live) -> f32 {
     let k = kernels::active();
-    grads
-        .live_tensors(live)
-        .iter()
-        .map(|t| (k.sum_squares)(t))
+    (0..M::TENSORS.len())
+        .map(|index| (k.sum_squares)(grads.live_tensor(index, live)))
         .sum()
 }

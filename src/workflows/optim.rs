@@ -1,11 +1,12 @@
-//! Optimizers, written once over the five parameter tensors.
+//! Optimizers, written once over the list of parameter tensors of any cell.
 //!
-//! Parameters, gradients and optimizer memory are all [`Rnn`]-shaped, so every optimizer is a
-//! loop over `zip(params.tensors_mut(), grads.tensors(), memory.tensors_mut())` calling one
-//! kernel.
+//! Parameters, gradients and optimizer memory share one type `M` ([`Params`]: an
+//! [`Rnn`](crate::Rnn), a [`Gru`](crate::model::Gru), …), so every optimizer is a loop over the
+//! tensor indices calling one kernel on `params.tensor(i)`, `grads.tensor(i)` and
+//! `memory.tensor(i)`.
 
 use crate::kernels::{self, AdamStep};
-use crate::model::{Live, Rnn};
+use crate::model::{Live, Params};
 use crate::workflows::clip::Clip;
 
 /// The `eps` of [`Adagrad::new`] and [`Adam::new`].
@@ -15,37 +16,31 @@ const ADAM_BETA1: f32 = 0.9;
 /// The second-moment decay of [`Adam::new`].
 const ADAM_BETA2: f32 = 0.999;
 
-/// An update rule: turns gradients into a parameter step.
-pub trait Optimizer<const I: usize, const H: usize, const O: usize> {
-    /// Applies one update to `params` from `grads`.
-    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>);
+/// An update rule: turns gradients into a parameter step, for parameters of type `M`.
+pub trait Optimizer<M: Params> {
+    /// Applies one update to the `live` rows of `params` from those of `grads`. The other rows
+    /// of `grads` may hold anything and are not read (as if they were zero); the other rows of
+    /// `params` are left as they are (a zero gradient changes nothing there: the optimizer's
+    /// memory of those rows is zero too, as it only ever saw zero gradients). This is what a
+    /// padded model's training loop calls.
+    fn update_live(&mut self, params: &mut M, grads: &M, live: Live);
 
-    /// Clips `grads` in place, then applies one update: the same as `clip.apply(grads)`
-    /// followed by [`Optimizer::update`]. Optimizers may override it to do both in one pass over
-    /// memory ([`Adagrad`] does for [`Clip::Value`]).
-    fn clip_and_update(&mut self, params: &mut Rnn<I, H, O>, grads: &mut Rnn<I, H, O>, clip: Clip) {
-        clip.apply(grads);
-        self.update(params, grads);
+    /// Clips the `live` rows of `grads` in place, then applies [`Optimizer::update_live`].
+    /// Optimizers may override it to do both in one pass over memory ([`Adagrad`] does for
+    /// [`Clip::Value`]).
+    fn clip_and_update_live(&mut self, params: &mut M, grads: &mut M, clip: Clip, live: Live) {
+        clip.apply_live(grads, live);
+        self.update_live(params, grads, live);
     }
 
-    /// [`Optimizer::clip_and_update`] restricted to the `live` rows: the other rows of `grads`
-    /// may hold anything and are not read (as if they were zero), the other rows of `params` are
-    /// left as they are. This is what a padded model's training loop calls. The provided version
-    /// zeroes the other rows of `grads` and calls [`Optimizer::clip_and_update`]; the crate's
-    /// optimizers skip those rows altogether (where a zero gradient changes nothing: their
-    /// memory of those rows is zero too, as it only ever saw zero gradients there).
-    fn clip_and_update_live(
-        &mut self,
-        params: &mut Rnn<I, H, O>,
-        grads: &mut Rnn<I, H, O>,
-        clip: Clip,
-        live: Live,
-    ) {
-        let (inputs, outputs) = (live.inputs.min(I), live.outputs.min(O));
-        grads.w_xh[inputs..].fill([0.0; H]);
-        grads.w_hy[outputs..].fill([0.0; H]);
-        grads.b_y[outputs..].fill(0.0);
-        self.clip_and_update(params, grads, clip);
+    /// Applies one update to every row of `params` from `grads`.
+    fn update(&mut self, params: &mut M, grads: &M) {
+        self.update_live(params, grads, Live::ALL);
+    }
+
+    /// Clips `grads` in place, then applies one update to every row.
+    fn clip_and_update(&mut self, params: &mut M, grads: &mut M, clip: Clip) {
+        self.clip_and_update_live(params, grads, clip, Live::ALL);
     }
 }
 
@@ -56,50 +51,32 @@ pub struct Sgd {
     pub lr: f32,
 }
 
-impl Sgd {
-    fn update_live<const I: usize, const H: usize, const O: usize>(
-        &mut self,
-        params: &mut Rnn<I, H, O>,
-        grads: &Rnn<I, H, O>,
-        live: Live,
-    ) {
+impl<M: Params> Optimizer<M> for Sgd {
+    fn update_live(&mut self, params: &mut M, grads: &M, live: Live) {
         let k = kernels::active();
-        let tensors = params.live_tensors_mut(live).into_iter();
-        for (p, g) in tensors.zip(grads.live_tensors(live)) {
+        for index in 0..M::TENSORS.len() {
+            let (p, g) = (
+                params.live_tensor_mut(index, live),
+                grads.live_tensor(index, live),
+            );
             (k.sgd)(p, g, self.lr);
         }
     }
 }
 
-impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Sgd {
-    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
-        self.update_live(params, grads, Live::all::<I, O>());
-    }
-
-    fn clip_and_update_live(
-        &mut self,
-        params: &mut Rnn<I, H, O>,
-        grads: &mut Rnn<I, H, O>,
-        clip: Clip,
-        live: Live,
-    ) {
-        clip.apply_live(grads, live);
-        self.update_live(params, grads, live);
-    }
-}
-
-/// SGD with momentum: `v = mu·v + g; p -= lr·v`. Holds one [`Rnn`]-shaped velocity.
+/// SGD with momentum: `v = mu·v + g; p -= lr·v`. Holds one velocity of the parameters' type
+/// `M` (an [`Rnn`](crate::Rnn), a [`Gru`](crate::model::Gru), …).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Momentum<const I: usize, const H: usize, const O: usize> {
+pub struct Momentum<M> {
     /// Learning rate.
     pub lr: f32,
     /// Momentum coefficient, usually 0.9.
     pub mu: f32,
     /// Velocity, one entry per parameter.
-    pub velocity: Rnn<I, H, O>,
+    pub velocity: M,
 }
 
-impl<const I: usize, const H: usize, const O: usize> Momentum<I, H, O> {
+impl<M: Params> Momentum<M> {
     /// Every field zero, `lr` and `mu` included: a `static` of it lands in `.bss` (no flash
     /// image, no copy at start-up), where [`Momentum::new`]'s non-zero rates would put the whole
     /// struct, velocity included, in `.data`. Give it its rates with [`Momentum::init`] before
@@ -107,7 +84,7 @@ impl<const I: usize, const H: usize, const O: usize> Momentum<I, H, O> {
     pub const ZERO: Self = Self {
         lr: 0.0,
         mu: 0.0,
-        velocity: Rnn::ZERO,
+        velocity: M::ZERO,
     };
 
     /// Sets the rates of [`Momentum::new`] in place (for a [`Momentum::ZERO`] in a `static`),
@@ -126,67 +103,54 @@ impl<const I: usize, const H: usize, const O: usize> Momentum<I, H, O> {
         Self {
             lr,
             mu,
-            velocity: Rnn::ZERO,
+            velocity: M::ZERO,
         }
     }
 }
 
-impl<const I: usize, const H: usize, const O: usize> Momentum<I, H, O> {
-    fn update_live(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>, live: Live) {
+impl<M: Params> Optimizer<M> for Momentum<M> {
+    fn update_live(&mut self, params: &mut M, grads: &M, live: Live) {
         let k = kernels::active();
-        let tensors = params.live_tensors_mut(live).into_iter();
-        let tensors = tensors.zip(grads.live_tensors(live));
-        for ((p, g), v) in tensors.zip(self.velocity.live_tensors_mut(live)) {
+        for index in 0..M::TENSORS.len() {
+            let (p, g) = (
+                params.live_tensor_mut(index, live),
+                grads.live_tensor(index, live),
+            );
+            let v = self.velocity.live_tensor_mut(index, live);
             (k.momentum)(p, g, v, self.lr, self.mu);
         }
     }
 }
 
-impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Momentum<I, H, O> {
-    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
-        self.update_live(params, grads, Live::all::<I, O>());
-    }
-
-    fn clip_and_update_live(
-        &mut self,
-        params: &mut Rnn<I, H, O>,
-        grads: &mut Rnn<I, H, O>,
-        clip: Clip,
-        live: Live,
-    ) {
-        clip.apply_live(grads, live);
-        self.update_live(params, grads, live);
-    }
-}
-
-/// Adagrad: `mem += g²; p -= lr·g / sqrt(mem + eps)` (min-char-rnn; lr 0.1, eps 1e-8).
+/// Adagrad: `mem += g²; p -= lr·g / sqrt(mem + eps)` (min-char-rnn; lr 0.1, eps 1e-8). Holds
+/// one memory of the parameters' type `M`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Adagrad<const I: usize, const H: usize, const O: usize> {
+pub struct Adagrad<M> {
     /// Learning rate.
     pub lr: f32,
     /// Added under the root, 1e-8 in the notebooks.
     pub eps: f32,
     /// Sum of squared gradients, one entry per parameter.
-    pub memory: Rnn<I, H, O>,
+    pub memory: M,
 }
 
-impl<const I: usize, const H: usize, const O: usize> Adagrad<I, H, O> {
+impl<M: Params> Adagrad<M> {
     /// Every field zero, `lr` and `eps` included: a `static` of it lands in `.bss` (no flash
     /// image, no copy at start-up), where [`Adagrad::new`]'s non-zero settings would put the
     /// whole struct, memory included, in `.data`. Give it its settings with [`Adagrad::init`]
     /// before training.
     ///
     /// ```
-    /// use micrornn::Adagrad;
-    /// static mut ADAGRAD: Adagrad<16, 32, 16> = Adagrad::ZERO; // in .bss
-    /// let mut adagrad = Adagrad::<4, 8, 4>::ZERO;
+    /// use micrornn::{Adagrad, Rnn};
+    /// static mut ADAGRAD: Adagrad<Rnn<16, 32, 16>> = Adagrad::ZERO; // in .bss
+    /// let mut adagrad = Adagrad::<Rnn<4, 8, 4>>::ZERO;
     /// adagrad.init(0.1);
     /// assert_eq!(adagrad, Adagrad::new(0.1));
     /// ```
     pub const ZERO: Self = Self {
         lr: 0.0,
         eps: 0.0,
-        memory: Rnn::ZERO,
+        memory: M::ZERO,
     };
 
     /// Sets the learning rate and the settings of [`Adagrad::new`] (`eps = 1e-8`) in place (for
@@ -205,54 +169,42 @@ impl<const I: usize, const H: usize, const O: usize> Adagrad<I, H, O> {
         Self {
             lr,
             eps: DEFAULT_EPS,
-            memory: Rnn::ZERO,
+            memory: M::ZERO,
         }
     }
 }
 
-impl<const I: usize, const H: usize, const O: usize> Adagrad<I, H, O> {
-    fn update_live(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>, live: Live) {
+impl<M: Params> Optimizer<M> for Adagrad<M> {
+    fn update_live(&mut self, params: &mut M, grads: &M, live: Live) {
         let k = kernels::active();
-        let tensors = params.live_tensors_mut(live).into_iter();
-        let tensors = tensors.zip(grads.live_tensors(live));
-        for ((p, g), mem) in tensors.zip(self.memory.live_tensors_mut(live)) {
+        for index in 0..M::TENSORS.len() {
+            let (p, g) = (
+                params.live_tensor_mut(index, live),
+                grads.live_tensor(index, live),
+            );
+            let mem = self.memory.live_tensor_mut(index, live);
             (k.adagrad)(p, g, mem, self.lr, self.eps);
         }
     }
-}
 
-impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Adagrad<I, H, O> {
-    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
-        self.update_live(params, grads, Live::all::<I, O>());
-    }
-
-    fn clip_and_update(&mut self, params: &mut Rnn<I, H, O>, grads: &mut Rnn<I, H, O>, clip: Clip) {
-        self.clip_and_update_live(params, grads, clip, Live::all::<I, O>());
-    }
-
-    fn clip_and_update_live(
-        &mut self,
-        params: &mut Rnn<I, H, O>,
-        grads: &mut Rnn<I, H, O>,
-        clip: Clip,
-        live: Live,
-    ) {
+    fn clip_and_update_live(&mut self, params: &mut M, grads: &mut M, clip: Clip, live: Live) {
         let Clip::Value(limit) = clip else {
             clip.apply_live(grads, live);
             return self.update_live(params, grads, live);
         };
         let k = kernels::active();
-        let tensors = params.live_tensors_mut(live).into_iter();
-        let tensors = tensors.zip(grads.live_tensors_mut(live));
-        for ((p, g), mem) in tensors.zip(self.memory.live_tensors_mut(live)) {
+        for index in 0..M::TENSORS.len() {
+            let p = params.live_tensor_mut(index, live);
+            let g = grads.live_tensor_mut(index, live);
+            let mem = self.memory.live_tensor_mut(index, live);
             (k.adagrad_clip)(p, g, mem, self.lr, self.eps, limit);
         }
     }
 }
 
-/// Adam with bias correction. Holds two [`Rnn`]-shaped moment estimates.
+/// Adam with bias correction. Holds two moment estimates of the parameters' type `M`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Adam<const I: usize, const H: usize, const O: usize> {
+pub struct Adam<M> {
     /// Learning rate.
     pub lr: f32,
     /// First-moment decay, 0.9 by default.
@@ -264,12 +216,12 @@ pub struct Adam<const I: usize, const H: usize, const O: usize> {
     /// Number of updates applied so far.
     pub steps: u64,
     /// First moment.
-    pub m: Rnn<I, H, O>,
+    pub m: M,
     /// Second moment.
-    pub v: Rnn<I, H, O>,
+    pub v: M,
 }
 
-impl<const I: usize, const H: usize, const O: usize> Adam<I, H, O> {
+impl<M: Params> Adam<M> {
     /// Every field zero, the rates included: a `static` of it lands in `.bss` (no flash image,
     /// no copy at start-up), where [`Adam::new`]'s non-zero settings would put the whole struct,
     /// both moments included, in `.data`. Give it its settings with [`Adam::init`] before
@@ -280,8 +232,8 @@ impl<const I: usize, const H: usize, const O: usize> Adam<I, H, O> {
         beta2: 0.0,
         eps: 0.0,
         steps: 0,
-        m: Rnn::ZERO,
-        v: Rnn::ZERO,
+        m: M::ZERO,
+        v: M::ZERO,
     };
 
     /// Sets the learning rate and the settings of [`Adam::new`] (0.9, 0.999, 1e-8) in place (for
@@ -303,31 +255,14 @@ impl<const I: usize, const H: usize, const O: usize> Adam<I, H, O> {
             beta2: ADAM_BETA2,
             eps: DEFAULT_EPS,
             steps: 0,
-            m: Rnn::ZERO,
-            v: Rnn::ZERO,
+            m: M::ZERO,
+            v: M::ZERO,
         }
     }
 }
 
-impl<const I: usize, const H: usize, const O: usize> Optimizer<I, H, O> for Adam<I, H, O> {
-    fn update(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>) {
-        self.update_live(params, grads, Live::all::<I, O>());
-    }
-
-    fn clip_and_update_live(
-        &mut self,
-        params: &mut Rnn<I, H, O>,
-        grads: &mut Rnn<I, H, O>,
-        clip: Clip,
-        live: Live,
-    ) {
-        clip.apply_live(grads, live);
-        self.update_live(params, grads, live);
-    }
-}
-
-impl<const I: usize, const H: usize, const O: usize> Adam<I, H, O> {
-    fn update_live(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>, live: Live) {
+impl<M: Params> Optimizer<M> for Adam<M> {
+    fn update_live(&mut self, params: &mut M, grads: &M, live: Live) {
         // `steps` is public (restored from checkpoints): saturate rather than overflow.
         self.steps = self.steps.saturating_add(1);
         let t = self.steps as f32;
@@ -340,10 +275,13 @@ impl<const I: usize, const H: usize, const O: usize> Adam<I, H, O> {
             eps: self.eps,
         };
         let k = kernels::active();
-        let tensors = params.live_tensors_mut(live).into_iter();
-        let tensors = tensors.zip(grads.live_tensors(live));
-        let moments = self.m.live_tensors_mut(live).into_iter();
-        for ((p, g), (m, v)) in tensors.zip(moments.zip(self.v.live_tensors_mut(live))) {
+        for index in 0..M::TENSORS.len() {
+            let (p, g) = (
+                params.live_tensor_mut(index, live),
+                grads.live_tensor(index, live),
+            );
+            let m = self.m.live_tensor_mut(index, live);
+            let v = self.v.live_tensor_mut(index, live);
             (k.adam)(p, g, m, v, &step);
         }
     }
@@ -357,6 +295,7 @@ mod tests {
     /// and `init` gives it exactly the settings of `new`.
     #[test]
     fn zero_optimizers_are_all_zero_and_init_to_new() {
+        use crate::Rnn;
         fn zero(scalars: &[f32], memories: &[&Rnn<3, 4, 3>]) -> bool {
             let tensors = memories.iter().flat_map(|m| m.tensors());
             scalars
@@ -364,9 +303,9 @@ mod tests {
                 .chain(tensors.flatten())
                 .all(|x| x.to_bits() == 0)
         }
-        let mut momentum = Momentum::<3, 4, 3>::ZERO;
-        let mut adagrad = Adagrad::<3, 4, 3>::ZERO;
-        let mut adam = Adam::<3, 4, 3>::ZERO;
+        let mut momentum = Momentum::<Rnn<3, 4, 3>>::ZERO;
+        let mut adagrad = Adagrad::<Rnn<3, 4, 3>>::ZERO;
+        let mut adam = Adam::<Rnn<3, 4, 3>>::ZERO;
         assert!(zero(&[momentum.lr, momentum.mu], &[&momentum.velocity]));
         assert!(zero(&[adagrad.lr, adagrad.eps], &[&adagrad.memory]));
         let adam_rates = [adam.lr, adam.beta1, adam.beta2, adam.eps];

@@ -5,30 +5,40 @@
 //! [`Classifier`]: crate::classify::Classifier
 
 use crate::Error;
-use crate::model::bptt::{Sequence, Tape};
-use crate::model::{Live, Rnn};
+use crate::model::{Cell, Live, Rnn};
+use crate::model::{Sequence, Tape};
 use crate::workflows::clip::{Clip, live_sum_squares};
 use crate::workflows::optim::Optimizer;
 
-/// The borrowed buffers of a training workflow: the model, a gradient buffer, a BPTT tape and an
-/// optimizer with its memory.
+/// The borrowed buffers of a training workflow: the model (any [`Cell`] `C`, the Elman [`Rnn`]
+/// by default), a gradient buffer, a BPTT tape and an optimizer with its memory.
 ///
 /// They are borrowed, not owned, so the caller decides where each lives: in `static`s on a
 /// microcontroller, on the stack, or on the heap under `std`.
-pub struct Buffers<'a, const I: usize, const H: usize, const O: usize, const T: usize, P> {
+pub struct Buffers<
+    'a,
+    const I: usize,
+    const H: usize,
+    const O: usize,
+    const T: usize,
+    P,
+    C: Cell<I, H, O> = Rnn<I, H, O>,
+> {
     /// The parameters being trained.
-    pub model: &'a mut Rnn<I, H, O>,
+    pub model: &'a mut C,
     /// Gradient buffer.
-    pub grads: &'a mut Rnn<I, H, O>,
+    pub grads: &'a mut C,
     /// BPTT record buffer.
-    pub tape: &'a mut Tape<T, H, O>,
+    pub tape: &'a mut Tape<T, H, O, C::Record>,
     /// Update rule and its memory.
     pub optimizer: &'a mut P,
 }
 
-impl<const I: usize, const H: usize, const O: usize, const T: usize, P> Buffers<'_, I, H, O, T, P>
+impl<const I: usize, const H: usize, const O: usize, const T: usize, P, C>
+    Buffers<'_, I, H, O, T, P, C>
 where
-    P: Optimizer<I, H, O>,
+    C: Cell<I, H, O>,
+    P: Optimizer<C>,
 {
     /// The step after a forward pass ([`Tape::forward`] of `inputs` on `model`): back-propagates
     /// into `grads` (the first `live_inputs` rows of `dW_xh` and the forward pass's live

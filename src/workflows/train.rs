@@ -3,8 +3,8 @@
 //! per chunk, and keep a smoothed loss.
 
 use crate::Error;
-use crate::model::bptt::{Sequence, Tape, Targets};
-use crate::model::{Classes, Rnn};
+use crate::model::{Cell, Classes, Rnn};
+use crate::model::{Sequence, Tape, Targets};
 use crate::workflows::clip::Clip;
 use crate::workflows::optim::Optimizer;
 use crate::workflows::step::Buffers;
@@ -104,19 +104,28 @@ pub struct ChunkReport {
 /// assert!(trainer.train_chunk(&ids)?.loss < first / 10.0);
 /// # Ok::<(), micrornn::Error>(())
 /// ```
-pub struct Trainer<'a, const I: usize, const H: usize, const O: usize, const T: usize, P> {
+pub struct Trainer<
+    'a,
+    const I: usize,
+    const H: usize,
+    const O: usize,
+    const T: usize,
+    P,
+    C: Cell<I, H, O> = Rnn<I, H, O>,
+> {
     /// The model, gradient, tape and optimizer buffers.
-    pub buffers: Buffers<'a, I, H, O, T, P>,
+    pub buffers: Buffers<'a, I, H, O, T, P, C>,
     /// Settings.
     pub config: TrainConfig,
     /// Position, hidden state, counters, smoothed loss.
     pub state: TrainState<H>,
 }
 
-impl<'a, const I: usize, const H: usize, const O: usize, const T: usize, P>
-    Trainer<'a, I, H, O, T, P>
+impl<'a, const I: usize, const H: usize, const O: usize, const T: usize, P, C>
+    Trainer<'a, I, H, O, T, P, C>
 where
-    P: Optimizer<I, H, O>,
+    C: Cell<I, H, O>,
+    P: Optimizer<C>,
 {
     /// A run from the start of the data.
     ///
@@ -124,9 +133,9 @@ where
     /// [`Error::InvalidSetting`] for `seq_len` outside `1..=T`, `classes` outside `1..=O`, or a
     /// clip limit that is not `> 0`.
     pub fn new(
-        model: &'a mut Rnn<I, H, O>,
-        grads: &'a mut Rnn<I, H, O>,
-        tape: &'a mut Tape<T, H, O>,
+        model: &'a mut C,
+        grads: &'a mut C,
+        tape: &'a mut Tape<T, H, O, C::Record>,
         optimizer: &'a mut P,
         config: TrainConfig,
     ) -> Result<Self, Error> {

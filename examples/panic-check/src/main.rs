@@ -89,7 +89,7 @@ fn sampling(model: &Model) {
 
 /// One training chunk with the optimizer `P`.
 #[inline(never)]
-fn train<P: Optimizer<I, H, O>>(optimizer: &mut P) {
+fn train<P: Optimizer<Rnn<I, H, O>>>(optimizer: &mut P) {
     let mut model = Model::ZERO;
     let mut grads = Model::ZERO;
     let mut tape = Tape::<T, H, O>::ZERO;

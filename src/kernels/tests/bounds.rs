@@ -144,9 +144,13 @@ fn elementwise_lens(arity: usize) -> Vec<Vec<usize>> {
 
 /// Every element-wise kernel but the optimizers on [`elementwise_lens`].
 fn elementwise_kernels_stay_in_bounds(k: &Kernels) {
-    let cases: [(&str, usize, Call); 9] = [
+    let cases: [(&str, usize, Call); 10] = [
         ("tanh", 1, &|k, s| {
             (k.tanh)(s[0]);
+            0.0
+        }),
+        ("sigmoid", 1, &|k, s| {
+            (k.sigmoid)(s[0]);
             0.0
         }),
         ("clip", 1, &|k, s| {

@@ -44,7 +44,7 @@ fn main() -> ! {
     static mut MODEL: Model = Rnn::ZERO;
     static mut GRADS: Model = Rnn::ZERO;
     static mut TAPE: Tape<SEQ_LEN, HIDDEN, IO> = Tape::ZERO;
-    static mut ADAGRAD: Adagrad<IO, HIDDEN, IO> = Adagrad::ZERO;
+    static mut ADAGRAD: Adagrad<Rnn<IO, HIDDEN, IO>> = Adagrad::ZERO;
     static mut IDS: [usize; DATA_LEN] = [0; DATA_LEN];
 
     let mut rng = DefaultRng::seed_from_u64(black_box(3));
@@ -81,7 +81,7 @@ fn run(
     model: &mut Model,
     grads: &mut Model,
     tape: &mut Tape<SEQ_LEN, HIDDEN, IO>,
-    adagrad: &mut Adagrad<IO, HIDDEN, IO>,
+    adagrad: &mut Adagrad<Rnn<IO, HIDDEN, IO>>,
     ids: &[usize; DATA_LEN],
     rng: &mut DefaultRng,
 ) -> Result<usize, Error> {

@@ -56,7 +56,7 @@ fn main() -> ! {
     static mut TAPE: Tape<SEQ_LEN, HIDDEN, VOCAB> = Tape::ZERO;
     // All zero, so it lands in .bss; `Adagrad::new(0.1)` here would put the whole struct in
     // .data, costing its size twice: once in flash and once in RAM. `run` calls `init`.
-    static mut ADAGRAD: Adagrad<VOCAB, HIDDEN, VOCAB> = Adagrad::ZERO;
+    static mut ADAGRAD: Adagrad<Rnn<VOCAB, HIDDEN, VOCAB>> = Adagrad::ZERO;
     static mut IDS: [usize; DATA_LEN] = [0; DATA_LEN];
 
     let result = run(MODEL, GRADS, TAPE, ADAGRAD, IDS);
@@ -76,7 +76,7 @@ fn run(
     model: &mut Model,
     grads: &mut Model,
     tape: &mut Tape<SEQ_LEN, HIDDEN, VOCAB>,
-    adagrad: &mut Adagrad<VOCAB, HIDDEN, VOCAB>,
+    adagrad: &mut Adagrad<Rnn<VOCAB, HIDDEN, VOCAB>>,
     ids: &mut [usize; DATA_LEN],
 ) -> Result<bool, Error> {
     let vocab = CharVocab::<VOCAB>::from_text(TEXT)?;

@@ -169,9 +169,9 @@ impl<const V: usize, const H: usize> Buffers<V, H> {
         let engine = if self.shards.is_empty() {
             // Checks the settings once (the trainer is rebuilt for each chunk).
             Trainer::new(
-                &mut self.model,
-                &mut self.grads,
-                &mut self.tape,
+                &mut *self.model,
+                &mut *self.grads,
+                &mut *self.tape,
                 &mut self.optimizer,
                 config,
             )

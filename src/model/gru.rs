@@ -1,0 +1,304 @@
+//! The gated recurrent unit, with the equations and gate order of PyTorch's `nn.GRU`:
+//!
+//! ```text
+//! r = σ(W_xr·x + b_xr + W_hr·h + b_hr)          reset gate
+//! z = σ(W_xz·x + b_xz + W_hz·h + b_hz)          update gate
+//! n = tanh(W_xn·x + b_xn + r ⊙ (W_hn·h + b_hn))  candidate
+//! h' = (1 - z) ⊙ n + z ⊙ h
+//! y = W_hy·h' + b_y
+//! ```
+//!
+//! Gates are stored in the order r, z, n, as PyTorch's `weight_ih_l0`/`weight_hh_l0` stack
+//! them; `b_hn` sits inside the reset product.
+
+use crate::Error;
+use crate::kernels;
+use crate::model::cell::{Cell, CellKind, Chunk, Params, Rows, Step, TensorSpec};
+use crate::model::{Input, init, through_time};
+use rand_core::Rng;
+
+/// Index of the reset gate in the gate arrays.
+const RESET: usize = 0;
+/// Index of the update gate.
+const UPDATE: usize = 1;
+/// Index of the candidate ("new") gate.
+const NEW: usize = 2;
+
+/// A GRU with `I` inputs, `H` hidden units and `O` outputs.
+///
+/// Inference and training go through [`Cell`] (bring it into scope):
+///
+/// ```
+/// use micrornn::{Cell, Input, model::Gru};
+/// let mut gru = Gru::<4, 8, 4>::ZERO;
+/// gru.b_xh[2] = [0.5; 8]; // the candidate's bias; r = z = σ(0) = 0.5
+/// let mut hidden = [0.0; 8];
+/// gru.step(Input::Token(2), &mut hidden)?;
+/// assert!((hidden[0] - 0.5 * 0.5f32.tanh()).abs() < 1e-6);
+/// assert!(gru.step(Input::Token(4), &mut hidden).is_err());
+/// # Ok::<(), micrornn::Error>(())
+/// ```
+///
+/// Plain `f32` arrays, `#[repr(C)]`, no pointers: it can sit in a `static` ([`Gru::ZERO`]), on
+/// the stack or in a `Box`, like [`Rnn`](crate::Rnn). It holds `4·(3·I·H + 3·H·H + 6·H + O·H +
+/// O)` bytes of parameters ([`Gru::SIZE`] with alignment): about three Elman cells' worth.
+///
+/// Storage: `w_xh[i]` holds input `i`'s weights into the three gates (r, z, n), `H` each, so a
+/// token is one contiguous row lookup; `w_hh[g][j]` is the row of gate `g`'s recurrent weights
+/// into unit `j` (flattened, `w_hh` is PyTorch's `weight_hh_l0`, `3H × H`); `b_xh` and `b_hh` are
+/// PyTorch's `bias_ih_l0` and `bias_hh_l0`.
+#[derive(Clone, Debug, PartialEq)]
+#[repr(C)]
+#[cfg_attr(target_pointer_width = "64", repr(align(64)))]
+pub struct Gru<const I: usize, const H: usize, const O: usize> {
+    /// Input weights, transposed: row `i` is input `i`'s weights into the r, z and n gates.
+    pub w_xh: [[[f32; H]; 3]; I],
+    /// Recurrent weights: `w_hh[g][j]` holds the weights into unit `j` of gate `g` (r, z, n).
+    pub w_hh: [[[f32; H]; H]; 3],
+    /// Input-side gate biases (r, z, n).
+    pub b_xh: [[f32; H]; 3],
+    /// Recurrent-side gate biases (r, z, n); `b_hh[2]` is inside the reset product.
+    pub b_hh: [[f32; H]; 3],
+    /// Hidden-to-output weights: row `o` holds the weights into output `o`.
+    pub w_hy: [[f32; H]; O],
+    /// Output bias.
+    pub b_y: [f32; O],
+}
+
+/// What a GRU step records for its backward pass: the gates `r`, `z`, `n` and the recurrent
+/// candidate term `W_hn·h + b_hn`, in that order.
+pub type GruRecord<const H: usize> = [[f32; H]; 4];
+
+impl<const I: usize, const H: usize, const O: usize> Gru<I, H, O> {
+    /// All parameters zero; a `const`, so a model can be placed in a `static`.
+    pub const ZERO: Self = Self {
+        w_xh: [[[0.0; H]; 3]; I],
+        w_hh: [[[0.0; H]; H]; 3],
+        b_xh: [[0.0; H]; 3],
+        b_hh: [[0.0; H]; 3],
+        w_hy: [[0.0; H]; O],
+        b_y: [0.0; O],
+    };
+
+    /// Size of the struct in bytes.
+    pub const SIZE: usize = core::mem::size_of::<Self>();
+
+    /// Initializes in place as PyTorch does for `nn.GRU`: every weight and gate bias uniform in
+    /// `±1/√H`; the readout's weights uniform in `±1/√H`, its bias zero.
+    pub fn init_uniform<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+        let bound = 1.0 / kernels::math::sqrt(H.max(1) as f32);
+        for index in 0..5 {
+            init::uniform(rng, self.tensor_mut(index), bound);
+        }
+        self.b_y.fill(0.0);
+    }
+
+    /// Initializes in place with each weight `N(0, 1)·scale` and every bias zero (as
+    /// [`Rnn::init_gaussian`](crate::Rnn::init_gaussian)).
+    pub fn init_gaussian<R: Rng + ?Sized>(&mut self, rng: &mut R, scale: f32) {
+        for index in [0, 1, 4] {
+            init::gaussian(rng, self.tensor_mut(index), scale);
+        }
+        for index in [2, 3, 5] {
+            self.tensor_mut(index).fill(0.0);
+        }
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize> Params for Gru<I, H, O> {
+    const TENSORS: &'static [TensorSpec] = &[
+        TensorSpec {
+            name: "w_xh",
+            rows: I,
+            row_len: 3 * H,
+            live_rows: Rows::Inputs,
+        },
+        TensorSpec {
+            name: "w_hh",
+            rows: 3 * H,
+            row_len: H,
+            live_rows: Rows::All,
+        },
+        TensorSpec {
+            name: "b_xh",
+            rows: 3 * H,
+            row_len: 1,
+            live_rows: Rows::All,
+        },
+        TensorSpec {
+            name: "b_hh",
+            rows: 3 * H,
+            row_len: 1,
+            live_rows: Rows::All,
+        },
+        TensorSpec {
+            name: "w_hy",
+            rows: O,
+            row_len: H,
+            live_rows: Rows::Outputs,
+        },
+        TensorSpec {
+            name: "b_y",
+            rows: O,
+            row_len: 1,
+            live_rows: Rows::Outputs,
+        },
+    ];
+    const ZERO: Self = Self::ZERO;
+
+    fn tensor(&self, index: usize) -> &[f32] {
+        match index {
+            0 => self.w_xh.as_flattened().as_flattened(),
+            1 => self.w_hh.as_flattened().as_flattened(),
+            2 => self.b_xh.as_flattened(),
+            3 => self.b_hh.as_flattened(),
+            4 => self.w_hy.as_flattened(),
+            5 => &self.b_y,
+            _ => &[],
+        }
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> &mut [f32] {
+        match index {
+            0 => self.w_xh.as_flattened_mut().as_flattened_mut(),
+            1 => self.w_hh.as_flattened_mut().as_flattened_mut(),
+            2 => self.b_xh.as_flattened_mut(),
+            3 => self.b_hh.as_flattened_mut(),
+            4 => self.w_hy.as_flattened_mut(),
+            5 => &mut self.b_y,
+            _ => &mut [],
+        }
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize> Cell<I, H, O> for Gru<I, H, O> {
+    const KIND: CellKind = CellKind::Gru;
+    type Record = GruRecord<H>;
+
+    fn w_hy(&self) -> &[[f32; H]; O] {
+        &self.w_hy
+    }
+
+    fn b_y(&self) -> &[f32; O] {
+        &self.b_y
+    }
+
+    fn readout_mut(&mut self) -> (&mut [[f32; H]; O], &mut [f32; O]) {
+        (&mut self.w_hy, &mut self.b_y)
+    }
+
+    fn forward(
+        &self,
+        input: Input<'_, I>,
+        h_prev: &[f32; H],
+        h: &mut [f32; H],
+        record: &mut GruRecord<H>,
+    ) -> Result<(), Error> {
+        let k = kernels::active();
+        // Input side: gx = W_x·x + b_x, all three gates at once.
+        let mut gx = self.b_xh;
+        match input {
+            Input::Token(token) => {
+                let row = self
+                    .w_xh
+                    .get(token)
+                    .ok_or(Error::TokenOutOfRange { token, limit: I })?;
+                (k.axpy)(1.0, row.as_flattened(), gx.as_flattened_mut());
+            }
+            Input::Dense(x) => {
+                for (&xi, row) in x.iter().zip(&self.w_xh) {
+                    if xi != 0.0 {
+                        (k.axpy)(xi, row.as_flattened(), gx.as_flattened_mut());
+                    }
+                }
+            }
+        }
+        // Recurrent side: gh = W_h·h_prev + b_h, one product over the 3H rows.
+        let mut gh = [[0.0f32; H]; 3];
+        (k.matvec)(
+            self.w_hh.as_flattened().as_flattened(),
+            h_prev,
+            self.b_hh.as_flattened(),
+            gh.as_flattened_mut(),
+        );
+        let [r, z, n, gh_n] = record;
+        for gate in [RESET, UPDATE] {
+            let out = if gate == RESET { &mut *r } else { &mut *z };
+            for ((o, x), hh) in out.iter_mut().zip(&gx[gate]).zip(&gh[gate]) {
+                *o = x + hh;
+            }
+            (k.sigmoid)(out);
+        }
+        *gh_n = gh[NEW];
+        for (((n, x), r), hh) in n.iter_mut().zip(&gx[NEW]).zip(r.iter()).zip(&gh[NEW]) {
+            *n = x + r * hh;
+        }
+        (k.tanh)(n);
+        for (((h, n), z), p) in h.iter_mut().zip(n.iter()).zip(z.iter()).zip(h_prev) {
+            *h = n + z * (p - n);
+        }
+        Ok(())
+    }
+
+    /// With `a` the gradients of the input-side pre-activations (r, z, n) and `b` those of the
+    /// recurrent side (the same but `b_n = a_n ⊙ r`): `db_x += a`, `dW_x += x·aᵀ`, `db_h += b`,
+    /// `dW_h += b·h_prevᵀ`, and `dh = dh ⊙ z + W_hᵀ·b`.
+    fn backward(
+        &self,
+        step: Step<'_, I, H, GruRecord<H>>,
+        dh: &mut [f32; H],
+        grads: &mut Self,
+        live_inputs: usize,
+    ) {
+        let k = kernels::active();
+        let [r, z, n, gh_n] = step.record;
+        let mut a = [[0.0f32; H]; 3];
+        for j in 0..H {
+            let d_n = dh[j] * (1.0 - z[j]) * (1.0 - n[j] * n[j]);
+            let d_z = dh[j] * (step.h_prev[j] - n[j]) * z[j] * (1.0 - z[j]);
+            a[NEW][j] = d_n;
+            a[UPDATE][j] = d_z;
+            a[RESET][j] = d_n * gh_n[j] * r[j] * (1.0 - r[j]);
+        }
+        let mut b = a;
+        for (b, r) in b[NEW].iter_mut().zip(r) {
+            *b *= r;
+        }
+        (k.axpy)(1.0, a.as_flattened(), grads.b_xh.as_flattened_mut());
+        (k.axpy)(1.0, b.as_flattened(), grads.b_hh.as_flattened_mut());
+        match step.input {
+            Some(Input::Token(id)) => {
+                if let Some(row) = grads.w_xh.get_mut(id).filter(|_| id < live_inputs) {
+                    (k.axpy)(1.0, a.as_flattened(), row.as_flattened_mut());
+                }
+            }
+            Some(Input::Dense(x)) => (k.rank1)(
+                grads.w_xh.as_flattened_mut().as_flattened_mut(),
+                x,
+                a.as_flattened(),
+            ),
+            None => {}
+        }
+        let w_hh = self.w_hh.as_flattened().as_flattened();
+        (k.rank1)(
+            grads.w_hh.as_flattened_mut().as_flattened_mut(),
+            b.as_flattened(),
+            step.h_prev,
+        );
+        for (d, z) in dh.iter_mut().zip(z) {
+            *d *= z;
+        }
+        (k.matvec_t)(w_hh, b.as_flattened(), dh);
+    }
+
+    fn backward_chunk(
+        &self,
+        chunk: Chunk<'_, I, H, GruRecord<H>>,
+        scratch: &mut [[f32; H]],
+        grads: &mut Self,
+        window: Option<usize>,
+        live_inputs: usize,
+    ) {
+        through_time::backward_steps(self, chunk, scratch, grads, window, live_inputs);
+    }
+}

@@ -1,0 +1,53 @@
+//! What a model reads: one step's [`Input`] (a token id or a dense vector), a chunk's
+//! [`Sequence`] of them, and the [`Targets`] a loss compares the outputs against.
+
+/// One input to a step: a token id (a one-hot vector, looked up as a row of `w_xh`) or a dense
+/// vector of `I` features (a sensor sample, say).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Input<'a, const I: usize> {
+    /// A token id in `0..I`.
+    Token(usize),
+    /// A dense input vector.
+    Dense(&'a [f32; I]),
+}
+
+/// The inputs of one chunk: token ids (one-hot) or dense vectors.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Sequence<'a, const I: usize> {
+    /// Token ids, each in `0..I`.
+    Tokens(&'a [usize]),
+    /// Dense input vectors.
+    Dense(&'a [[f32; I]]),
+}
+
+impl<'a, const I: usize> Sequence<'a, I> {
+    /// Number of steps.
+    pub fn len(&self) -> usize {
+        match self {
+            Sequence::Tokens(tokens) => tokens.len(),
+            Sequence::Dense(vectors) => vectors.len(),
+        }
+    }
+
+    /// `true` for a sequence of no steps.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The input of step `t`, if there is one.
+    pub fn get(&self, t: usize) -> Option<Input<'a, I>> {
+        match *self {
+            Sequence::Tokens(tokens) => tokens.get(t).map(|&id| Input::Token(id)),
+            Sequence::Dense(vectors) => vectors.get(t).map(Input::Dense),
+        }
+    }
+}
+
+/// What the loss compares the outputs against.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Targets<'a> {
+    /// A target class after every step (a language model: the next token).
+    Each(&'a [usize]),
+    /// One target class after the last step only (a many-to-one classifier).
+    Last(usize),
+}
