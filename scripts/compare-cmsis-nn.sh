@@ -96,11 +96,11 @@ lstm_symbols='arm_lstm_unidirectional_s8 arm_lstm_unidirectional_s16 arm_nn_lstm
   arm_elementwise_mul_s16_batch_offset arm_nn_activation_s16 sigmoid_table_uint16 memset memcpy step'
 
 hex_awk='function hex(s,  i, v) { v = 0; s = tolower(s); for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }'
-# symbol_bytes ELF "NAMES" -> summed nm sizes (C static functions keep their names)
+# symbol_bytes ELF "NAMES" -> summed nm sizes (gcc's clones such as step.constprop.0 count as step)
 symbol_bytes() {
   arm-none-eabi-nm --size-sort -S "$1" |
     awk -v names="$2" "$hex_awk"' BEGIN { n = split(names, a, /[ \n]+/); for (i = 1; i <= n; i++) want[a[i]] = 1 }
-      want[$4] { sum += hex($2) } END { print sum + 0 }'
+      { name = $4; sub(/\..*/, "", name) } want[name] { sum += hex($2) } END { print sum + 0 }'
 }
 # Rust: QRnn::step and the tanh table (the matvec kernels are inlined into step).
 rust_step_bytes() {
@@ -120,7 +120,7 @@ measure() {
 fmt() { echo "$1" | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-echo '| target, opt | H | micrornn (Rust): instructions / est. cycles per step, cycles per MAC | micrornn in plain C | CMSIS-NN Elman step (s16 kernels) | micrornn ahead by (CMSIS-NN ÷ micrornn: instructions / cycles) | CMSIS-NN LSTM s8 / s16: cycles per MAC | flash bytes of the step: micrornn / micrornn C / CMSIS-NN Elman / CMSIS-NN LSTM |'
+echo '| target, opt | H | micrornn (Rust): instructions / est. cycles per step, cycles per MAC | micrornn in plain C | CMSIS-NN Elman step (s16 kernels) | micrornn ahead by (CMSIS-NN ÷ micrornn: instructions / cycles) | CMSIS-NN LSTM s8 / s16: cycles per MAC | flash bytes of the step: micrornn / micrornn C / CMSIS-NN Elman / CMSIS-NN LSTM s8 |'
 echo '|---|---|---|---|---|---|---|---|'
 failed=0
 for config in $configs; do

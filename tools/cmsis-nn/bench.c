@@ -82,7 +82,8 @@ static uint32_t rng_next(void)
 
 /* ---- the model of footprint_q8.rs ---- */
 static int8_t w_xh[IO][H], w_hh[H][H], w_hy[IO][H];
-static int32_t xh_multiplier[IO], hh_multiplier[H], hy_multiplier[IO], b_h[H], b_y[IO];
+static int32_t xh_multiplier[IO], hh_multiplier[H], hy_multiplier[IO], b_y[IO];
+__attribute__((unused)) static int32_t b_h[H];
 
 static uint64_t isqrt(uint64_t n)
 {
@@ -148,7 +149,7 @@ static void tanh_init(void)
     }
 }
 
-static int16_t tanh_q15(int32_t x)
+__attribute__((unused)) static int16_t tanh_q15(int32_t x)
 {
     uint32_t magnitude = x < 0 ? 0u - (uint32_t)x : (uint32_t)x;
     if (magnitude > (1u << 15)) magnitude = 1u << 15;
@@ -169,14 +170,14 @@ static void matvec_requant(const int8_t *w, const int16_t *x, int cols, const in
 }
 
 /* The token's input contribution x_j in Q12 (qrnn.rs: (w·m + 2^7) >> 8, m clamped). */
-static int32_t xh_multiplier_of(int token)
+__attribute__((unused)) static int32_t xh_multiplier_of(int token)
 {
     int32_t m = xh_multiplier[token];
     return m > XH_MULTIPLIER_LIMIT ? XH_MULTIPLIER_LIMIT : m < -XH_MULTIPLIER_LIMIT ? -XH_MULTIPLIER_LIMIT : m;
 }
 
 /* micrornn's logits + argmax (outside the window: only picks the next token). */
-static int next_token(const int16_t *h)
+__attribute__((unused)) static int next_token(const int16_t *h)
 {
     int32_t acc[IO];
     matvec_requant(&w_hy[0][0], h, H, hy_multiplier, acc, IO);

@@ -13,6 +13,7 @@
 //! with `N % 8 == 0` two groups per pass, 46 per 32). It covers `N % 4 == 0`; other sizes take
 //! the scalar path. Both are bit-identical.
 
+#[cfg(not(micrornn_dsp))]
 use super::packed::{mac4, pair};
 use super::scalar::dot;
 
