@@ -105,7 +105,13 @@ mod tests {
             let y = lo + (((hi - lo) * f + 32) >> 6);
             (if x < 0 { -y } else { y }) as i16
         };
-        let limits = [i32::MIN, i32::MIN + 1, -1 - (1 << 17), (1 << 17) + 1, i32::MAX];
+        let limits = [
+            i32::MIN,
+            i32::MIN + 1,
+            -1 - (1 << 17),
+            (1 << 17) + 1,
+            i32::MAX,
+        ];
         for x in (-(1 << 17)..=(1 << 17)).chain(limits) {
             assert_eq!(tanh_q15(x), former(x), "x = {x}");
         }

@@ -88,7 +88,11 @@ fn recurrent_case<const N: usize>(rng: &mut Lcg, extreme: bool) {
         order.push(j);
         unit(j, acc)
     });
-    assert_eq!(order, (0..N).collect::<Vec<_>>(), "N {N}: f in order, once per unit");
+    assert_eq!(
+        order,
+        (0..N).collect::<Vec<_>>(),
+        "N {N}: f in order, once per unit"
+    );
     for (j, (&got, row)) in want.iter().zip(&rows).enumerate() {
         assert_eq!(got, unit(j, scalar::dot(row, &old)), "N {N} unit {j}");
     }
