@@ -43,7 +43,7 @@ struct Interleaved<const N: usize>([i16; N]);
 #[inline(always)]
 fn interleave<const N: usize>(h: &[i16; N]) -> Interleaved<N> {
     #[cfg(micrornn_dsp)]
-    if N % 4 == 0 && N >= 4 {
+    if N.is_multiple_of(4) && N >= 4 {
         let mut out = core::mem::MaybeUninit::<Interleaved<N>>::uninit();
         // SAFETY: N/4 ≥ 1 passes, each reading 8 bytes of `h` (2N in all) and writing 8 bytes
         // of `out` (2N in all): every element of `out` is written once, so it is initialized
@@ -151,7 +151,7 @@ fn mac_quad<const N: usize>(rows: &[[i8; N]; 4], x: &Interleaved<N>) -> [i32; 4]
                     options(nostack, readonly, preserves_flags)
                 );
             }
-        } else if N % 8 == 0 && N >= 8 {
+        } else if N.is_multiple_of(8) && N >= 8 {
             // SAFETY: the loop runs N/8 ≥ 1 times, each pass reading 16 bytes of `x` (2N bytes
             // in all) and 8 bytes at `p + k·N` for k = 0..4 while `p` advances 8 bytes: the
             // last byte read is at 3N + N − 1 < 4N, inside `rows`. Memory is only read; SMLAD,
@@ -216,7 +216,7 @@ pub fn packed<const N: usize>(
     h: &mut [i16; N],
     mut f: impl FnMut(usize, i32) -> i16,
 ) {
-    if N % 4 != 0 {
+    if !N.is_multiple_of(4) {
         return scalar(w, h, f);
     }
     let x = interleave(h);
