@@ -151,40 +151,28 @@ fn mac_quad<const N: usize>(rows: &[[i8; N]; 4], x: &Interleaved<N>) -> [i32; 4]
                     options(nostack, readonly, preserves_flags)
                 );
             }
-        } else if N.is_multiple_of(8) && N >= 8 {
-            // SAFETY: the loop runs N/8 ≥ 1 times, each pass reading 16 bytes of `x` (2N bytes
-            // in all) and 8 bytes at `p + k·N` for k = 0..4 while `p` advances 8 bytes: the
-            // last byte read is at 3N + N − 1 < 4N, inside `rows`. Memory is only read; SMLAD,
-            // SXTB16 and LDR exist on ARMv7E-M; the counter's flags are clobbered.
-            unsafe {
-                core::arch::asm!(
-                    "2:",
-                    group!(),
-                    group!(),
-                    "subs {n}, {n}, #1",
-                    "bne 2b",
-                    x = inout(reg) x.0.as_ptr() => _,
-                    p = inout(reg) rows.as_ptr().cast::<i8>() => _,
-                    n = inout(reg) N / 8 => _,
-                    s1 = const N, s2 = const 2 * N, s3 = const 3 * N,
-                    a0 = inout(reg) a0, a1 = inout(reg) a1, a2 = inout(reg) a2, a3 = inout(reg) a3,
-                    e = out(reg) _, o = out(reg) _, t1 = out(reg) _, t2 = out(reg) _,
-                    t3 = out(reg) _, u = out(reg) _,
-                    options(nostack, readonly)
-                );
-            }
         } else if N >= 4 {
-            // SAFETY: as above with N/4 ≥ 1 passes of one group (8 bytes of `x`, 4 bytes of
-            // each row per pass).
+            // Two groups per pass when N % 8 == 0, else one.
+            const fn per_pass(n: usize) -> usize {
+                if n.is_multiple_of(8) { 2 } else { 1 }
+            }
+            // SAFETY: the loop runs N/(4·g) ≥ 1 times (g groups per pass), each pass reading
+            // 8·g bytes of `x` (2N bytes in all) and 4·g bytes at `p + k·N` for k = 0..4 while
+            // `p` advances 4·g bytes: the last byte read is at 3N + N − 1 < 4N, inside `rows`.
+            // Memory is only read; SMLAD, SXTB16 and LDR exist on ARMv7E-M; the counter's flags
+            // are clobbered.
             unsafe {
                 core::arch::asm!(
                     "2:",
+                    ".rept {groups}",
                     group!(),
+                    ".endr",
                     "subs {n}, {n}, #1",
                     "bne 2b",
+                    groups = const per_pass(N),
                     x = inout(reg) x.0.as_ptr() => _,
                     p = inout(reg) rows.as_ptr().cast::<i8>() => _,
-                    n = inout(reg) N / 4 => _,
+                    n = inout(reg) N / (4 * per_pass(N)) => _,
                     s1 = const N, s2 = const 2 * N, s3 = const 3 * N,
                     a0 = inout(reg) a0, a1 = inout(reg) a1, a2 = inout(reg) a2, a3 = inout(reg) a3,
                     e = out(reg) _, o = out(reg) _, t1 = out(reg) _, t2 = out(reg) _,
