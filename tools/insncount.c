@@ -80,7 +80,7 @@ static struct insn_info *describe(struct qemu_plugin_insn *insn, uint64_t pc)
     uint8_t bytes[4] = {0};
     size_t size = qemu_plugin_insn_size(insn);
     size_t n = size < sizeof bytes ? size : sizeof bytes;
-#if QEMU_PLUGIN_VERSION >= 2
+#if QEMU_PLUGIN_VERSION >= 3 /* QEMU 9.0: insn_data copies into a buffer */
     qemu_plugin_insn_data(insn, bytes, n);
 #else
     memcpy(bytes, qemu_plugin_insn_data(insn), n);
