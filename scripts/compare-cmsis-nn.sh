@@ -2,7 +2,7 @@
 # micrornn's quantized Elman step side by side with Arm's CMSIS-NN (issue 18), on emulated
 # Cortex-M4F (opt 3 and opt "s") and Cortex-M0 (opt 3), H = 16, 32, 64. Prints a Markdown table.
 #
-#   scripts/compare-cmsis-nn.sh                      # everything: ~4 min on 2 cores
+#   scripts/compare-cmsis-nn.sh                      # everything: 1–2.5 min on 2 loaded cores
 #   COMPARE_HIDDEN=32 COMPARE_CONFIGS=m4f-o3 scripts/compare-cmsis-nn.sh --check   # CI: fails if
 #                                                    # micrornn is not ahead of CMSIS-NN
 #
