@@ -5,6 +5,8 @@
 # of START_SYMBOL to the first instruction of STOP_SYMBOL, summed over every such window, and
 # prints `insncount: total=… window_insns=… windows=…` after the firmware's own output.
 # The QEMU exit status is passed on. From EMBEDDED.md §4a, with the marker symbols as arguments.
+# INSNCOUNT_CORE=m4 or m0 also prints the window's estimated cycles on that core
+# (`cycles: core=… window_estimated=…`, tools/cycle_model.h).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 machine=$1 elf=$2 start_sym=$3 stop_sym=$4
@@ -16,7 +18,7 @@ log=$(mktemp)
 rc=0
 timeout 600 qemu-system-arm -machine "$machine" -nographic \
   -semihosting-config enable=on,target=native -icount shift=0,align=off,sleep=off \
-  -plugin "$here/libinsncount.so,start=$start,stop=$stop" -d plugin -D "$log" \
+  -plugin "$here/libinsncount.so,start=$start,stop=$stop${INSNCOUNT_CORE:+,core=$INSNCOUNT_CORE}" -d plugin -D "$log" \
   -kernel "$elf" "$@" || rc=$?
 cat "$log"
 rm -f "$log"

@@ -20,6 +20,7 @@
 //! it saturate instead of wrapping.
 
 pub mod packed;
+pub mod recurrent;
 pub mod scalar;
 pub mod tanh;
 
@@ -42,6 +43,21 @@ pub fn matvec_requant(w: &[i8], x: &[i16], multipliers: &[i32], out: &mut [i32])
     packed::matvec_requant(w, x, multipliers, out);
     #[cfg(not(micrornn_dsp))]
     scalar::matvec_requant(w, x, multipliers, out);
+}
+
+/// The recurrent update in place: `h[j] = f(j, Σ_k w[j][k]·h[k])` for `j = 0..N` in order, every
+/// sum over the old `h` (see [`recurrent`]). On ARMv7E-M [`recurrent::packed`] (`SMLAD`), elsewhere
+/// [`recurrent::scalar`]; bit-identical.
+#[inline(always)]
+pub fn recurrent_update<const N: usize>(
+    w: &[[i8; N]; N],
+    h: &mut [i16; N],
+    f: impl FnMut(usize, i32) -> i16,
+) {
+    #[cfg(micrornn_dsp)]
+    recurrent::packed(w, h, f);
+    #[cfg(not(micrornn_dsp))]
+    recurrent::scalar(w, h, f);
 }
 
 /// Name of the integer path [`matvec_requant`] uses on this target: `"dsp"` or `"scalar"`.

@@ -21,7 +21,7 @@ use super::scalar::{dot, requantize};
 /// `acc + lo(a)·lo(b) + hi(a)·hi(b)` with signed 16-bit halves (`SMLAD`). Wraps like the
 /// instruction (which only sets the Q flag); no sum of at most `MAX_COLS` terms can.
 #[inline(always)]
-fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+pub(super) fn smlad(a: u32, b: u32, acc: i32) -> i32 {
     #[cfg(micrornn_dsp)]
     {
         let out: i32;
@@ -46,7 +46,7 @@ fn smlad(a: u32, b: u32, acc: i32) -> i32 {
 
 /// Bytes 0 and 2 of `x`, sign-extended to the low and high halfwords (`SXTB16`).
 #[inline(always)]
-fn sxtb16(x: u32) -> u32 {
+pub(super) fn sxtb16(x: u32) -> u32 {
     #[cfg(micrornn_dsp)]
     {
         let out: u32;
@@ -67,7 +67,7 @@ fn sxtb16(x: u32) -> u32 {
 
 /// Bytes 1 and 3 of `x`, sign-extended to the low and high halfwords (`SXTB16 …, ROR #8`).
 #[inline(always)]
-fn sxtb16_ror8(x: u32) -> u32 {
+pub(super) fn sxtb16_ror8(x: u32) -> u32 {
     #[cfg(micrornn_dsp)]
     {
         let out: u32;
@@ -98,20 +98,13 @@ fn weights(w: &[i8]) -> u32 {
 
 /// Two adjacent i16 as one word, the first in the low half.
 #[inline(always)]
-fn pair(lo: i16, hi: i16) -> u32 {
+pub(super) fn pair(lo: i16, hi: i16) -> u32 {
     u32::from(lo as u16) | (u32::from(hi as u16) << 16)
-}
-
-/// `(lo(a), lo(b))` and `(hi(a), hi(b))` as halfword pairs (`PKHBT`, `PKHTB`): the hidden
-/// values `(x0, x1)`, `(x2, x3)` become `(x0, x2)`, `(x1, x3)`.
-#[inline(always)]
-fn interleave(a: u32, b: u32) -> (u32, u32) {
-    ((a & 0xFFFF) | (b << 16), (a >> 16) | (b & 0xFFFF_0000))
 }
 
 /// `acc + Σ` over four weights of one row and the repacked hidden words `(x0, x2)`, `(x1, x3)`.
 #[inline(always)]
-fn mac4(w: &[i8], even: u32, odd: u32, acc: i32) -> i32 {
+pub(super) fn mac4(w: &[i8], even: u32, odd: u32, acc: i32) -> i32 {
     let w = weights(w);
     smlad(sxtb16_ror8(w), odd, smlad(sxtb16(w), even, acc))
 }
@@ -314,13 +307,16 @@ fn dot1(acc: &mut i32, row: &[i8], permuted: &[u32], x_tail: &[i16]) {
 /// 4; the rest is the scalar tail).
 #[inline(always)]
 fn repack(x: &[i16]) -> ([u32; BLOCK / 2], usize) {
-    let mut words = [0u32; BLOCK / 2];
     let body = x.len().min(BLOCK) & !3;
-    for (w, x) in words.chunks_exact_mut(2).zip(x.chunks_exact(4)) {
-        if let ([even, odd], [x0, x1, x2, x3]) = (w, x) {
-            (*even, *odd) = interleave(pair(*x0, *x1), pair(*x2, *x3));
+    // Word i of the buffer is `(x[k], x[k + 2])` with `k = 4·(i / 2) + i % 2`; built in place
+    // (no zeroing pass first), zero past the body.
+    let words = core::array::from_fn(|i| {
+        let k = 4 * (i / 2) + (i & 1);
+        match (x.get(k), x.get(k + 2)) {
+            (Some(&lo), Some(&hi)) if k < body => pair(lo, hi),
+            _ => 0,
         }
-    }
+    });
     (words, body)
 }
 

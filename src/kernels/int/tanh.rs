@@ -66,13 +66,54 @@ const fn table() -> [i16; SEGMENTS + 2] {
 /// for `x > i32::MIN`); monotone.
 #[inline]
 pub fn tanh_q15(x: i32) -> i16 {
-    // Clamped to 8 (index 512, fraction 0: T[512] = 32767, as for any larger input), so both
-    // table reads are in bounds and the path has no branch.
-    let magnitude = x.unsigned_abs().min(1 << 15);
+    // Clamped to [-2^15, 2^15 - 1] (one `SSAT`): |x| ≥ 2^15 - 1 reads T[511] or T[512], both
+    // 32767, as any larger input would; so both table reads are in bounds. The sign is taken
+    // off and put back without a branch (`sign` is 0 or -1).
+    let clamped = x.clamp(-(1 << 15), (1 << 15) - 1);
+    let sign = clamped >> 31;
+    let magnitude = clamped.unsigned_abs();
     let index = (magnitude >> STEP_SHIFT) as usize;
     let f = (magnitude & ((1 << STEP_SHIFT) - 1)) as i32;
     let lo = i32::from(TABLE.get(index).copied().unwrap_or(i16::MAX));
     let hi = i32::from(TABLE.get(index + 1).copied().unwrap_or(i16::MAX));
     let y = lo + (((hi - lo) * f + (1 << (STEP_SHIFT - 1))) >> STEP_SHIFT);
-    (if x < 0 { -y } else { y }) as i16
+    ((y ^ sign) - sign) as i16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SEGMENTS, TABLE, tanh_q15};
+
+    /// The clamp to `2^15 - 1` relies on the last two table entries being equal.
+    #[test]
+    fn the_table_is_flat_where_the_input_is_clamped() {
+        assert_eq!(TABLE[SEGMENTS - 1], i16::MAX);
+        assert_eq!(TABLE[SEGMENTS], i16::MAX);
+        assert_eq!(TABLE[SEGMENTS + 1], i16::MAX);
+    }
+
+    /// The branch-free form against the former one (`min(|x|, 2^15)`, a sign branch), over
+    /// every input in `[-2^17, 2^17]` and at the `i32` limits.
+    #[test]
+    fn the_branch_free_form_equals_the_clamp_of_the_magnitude() {
+        let former = |x: i32| -> i16 {
+            let magnitude = x.unsigned_abs().min(1 << 15);
+            let index = (magnitude >> 6) as usize;
+            let f = (magnitude & 63) as i32;
+            let lo = i32::from(TABLE[index]);
+            let hi = i32::from(TABLE[index + 1]);
+            let y = lo + (((hi - lo) * f + 32) >> 6);
+            (if x < 0 { -y } else { y }) as i16
+        };
+        let limits = [
+            i32::MIN,
+            i32::MIN + 1,
+            -1 - (1 << 17),
+            (1 << 17) + 1,
+            i32::MAX,
+        ];
+        for x in (-(1 << 17)..=(1 << 17)).chain(limits) {
+            assert_eq!(tanh_q15(x), former(x), "x = {x}");
+        }
+    }
 }

@@ -1,7 +1,9 @@
 //! The integer kernels against their specification: the packed (SMLAD) algorithm bit-identical
 //! to the scalar reference, saturation at the limits, the tanh table's error bound.
 
-use super::{MAX_COLS, TANH_MAX_ERROR_LSB, packed, requantize, saturate_i16, scalar, tanh_q15};
+use super::{
+    MAX_COLS, TANH_MAX_ERROR_LSB, packed, recurrent, requantize, saturate_i16, scalar, tanh_q15,
+};
 
 /// xorshift32: deterministic test data without a dependency.
 struct Lcg(u32);
@@ -65,6 +67,61 @@ fn packed_matvec_is_bit_identical_to_scalar_over_odd_shapes() {
                 assert_eq!(active, want);
             }
         }
+    }
+}
+
+/// One square case of the in-place recurrent update: the packed path equals the scalar one, the
+/// scalar one equals a dot product of every row with the OLD state, and `f` sees `j = 0..N` in
+/// order.
+fn recurrent_case<const N: usize>(rng: &mut Lcg, extreme: bool) {
+    let (w, x, m) = random_case(rng, N, N, extreme);
+    let mut rows = [[0i8; N]; N];
+    for (row, w) in rows.iter_mut().zip(w.chunks_exact(N.max(1))) {
+        row.copy_from_slice(w);
+    }
+    let mut old = [0i16; N];
+    old.copy_from_slice(&x);
+    let unit = |j: usize, acc: i32| saturate_i16(requantize(acc, m[j])) ^ (j as i16);
+    let mut order = Vec::new();
+    let mut want = old;
+    recurrent::scalar(&rows, &mut want, |j, acc| {
+        order.push(j);
+        unit(j, acc)
+    });
+    assert_eq!(
+        order,
+        (0..N).collect::<Vec<_>>(),
+        "N {N}: f in order, once per unit"
+    );
+    for (j, (&got, row)) in want.iter().zip(&rows).enumerate() {
+        assert_eq!(got, unit(j, scalar::dot(row, &old)), "N {N} unit {j}");
+    }
+    let mut packed = old;
+    recurrent::packed(&rows, &mut packed, unit);
+    assert_eq!(packed, want, "N {N} extreme {extreme}");
+    let mut active = old;
+    super::recurrent_update(&rows, &mut active, unit);
+    assert_eq!(active, want);
+}
+
+#[test]
+fn recurrent_packed_is_bit_identical_to_scalar_over_sizes() {
+    let mut rng = Lcg(0x9E37_79B9);
+    for extreme in [false, true] {
+        recurrent_case::<0>(&mut rng, extreme);
+        recurrent_case::<1>(&mut rng, extreme);
+        recurrent_case::<3>(&mut rng, extreme);
+        recurrent_case::<4>(&mut rng, extreme);
+        recurrent_case::<5>(&mut rng, extreme);
+        recurrent_case::<8>(&mut rng, extreme);
+        recurrent_case::<12>(&mut rng, extreme);
+        recurrent_case::<16>(&mut rng, extreme);
+        recurrent_case::<30>(&mut rng, extreme);
+        recurrent_case::<32>(&mut rng, extreme);
+        recurrent_case::<64>(&mut rng, extreme);
+        recurrent_case::<68>(&mut rng, extreme);
+        recurrent_case::<72>(&mut rng, extreme);
+        recurrent_case::<MAX_COLS>(&mut rng, extreme);
     }
 }
 

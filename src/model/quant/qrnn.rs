@@ -85,17 +85,16 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
             return Err(Error::TokenOutOfRange { token, limit: I });
         };
         let multiplier = multiplier.clamp(-XH_MULTIPLIER_LIMIT, XH_MULTIPLIER_LIMIT);
-        let mut pre = [0i32; H];
-        int::matvec_requant(
-            self.w_hh.as_flattened(),
-            hidden,
-            &self.hh_multiplier,
-            &mut pre,
-        );
-        for (((h, pre), &b), &w) in hidden.iter_mut().zip(&pre).zip(&self.b_h).zip(row) {
+        int::recurrent_update(&self.w_hh, hidden, |j, acc| {
+            let (Some(&scale), Some(&b), Some(&w)) =
+                (self.hh_multiplier.get(j), self.b_h.get(j), row.get(j))
+            else {
+                return 0;
+            };
             let x = (i32::from(w) * multiplier + (1 << (XH_SHIFT - 1))) >> XH_SHIFT;
-            *h = int::tanh_q15(pre.saturating_add(b).saturating_add(x));
-        }
+            let pre = int::requantize(acc, scale);
+            int::tanh_q15(pre.saturating_add(b).saturating_add(x))
+        });
         Ok(())
     }
 

@@ -41,12 +41,13 @@ fn main() -> ! {
 
     let result = run(MODEL);
     match result {
-        Ok(sum) => hprintln!(
-            "footprint QRnn<{}, {}, {}>: checksum {}, peak stack {} bytes",
+        Ok((sum, states)) => hprintln!(
+            "footprint QRnn<{}, {}, {}>: checksum {}, state checksum {}, peak stack {} bytes",
             IO,
             HIDDEN,
             IO,
             black_box(sum),
+            states,
             common::stack_high_water()
         ),
         Err(_) => {
@@ -57,8 +58,10 @@ fn main() -> ! {
     common::exit(true)
 }
 
-/// Fills the model with random weights, then runs `STEPS` greedy tokens.
-fn run(model: &mut Model) -> Result<usize, Error> {
+/// Fills the model with random weights, then runs `STEPS` greedy tokens. Returns the sum of the
+/// tokens and the state checksum `Σ_steps Σ_j (j + 1)·h[j]` (wrapping `u32`), which
+/// `tools/cmsis-nn/bench.c` prints for the same steps in C (`scripts/compare-cmsis-nn.sh`).
+fn run(model: &mut Model) -> Result<(usize, u32), Error> {
     let mut rng = DefaultRng::seed_from_u64(black_box(5));
     for row in model
         .w_xh
@@ -80,14 +83,18 @@ fn run(model: &mut Model) -> Result<usize, Error> {
     let mut logits = [0i16; IO];
     let mut token = black_box(3);
     let mut sum = 0;
+    let mut states = 0u32;
     for _ in 0..STEPS {
         common::infer_start();
         model.step(token, &mut hidden)?;
         common::step_stop();
+        for (j, &h) in hidden.iter().enumerate() {
+            states = states.wrapping_add((j as u32 + 1).wrapping_mul(i32::from(h) as u32));
+        }
         model.logits(&hidden, &mut logits);
         token = int::argmax_i16(&logits);
         common::infer_stop();
         sum += token;
     }
-    Ok(sum)
+    Ok((sum, states))
 }
