@@ -168,6 +168,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
     let config = ClassifierConfig {
         classes: CLASSES,
         clip: Clip::Value(1.0),
+        readout: micrornn::Readout::Last,
     };
     let mut classifier = Classifier::new(&mut model, &mut grads, &mut tape, &mut sgd, config)?;
 

@@ -146,7 +146,9 @@ pub use error::Error;
 #[cfg(feature = "std")]
 pub use host::boxed::{Zeroable, zeroed as boxed_zeroed};
 pub use model::init;
-pub use model::{Cell, Classes, Gru, Input, Live, Params, QRnn, Rnn, Sequence, Tape, Targets};
+pub use model::{
+    Cell, Classes, Gru, Input, Live, Params, QRnn, Readout, Rnn, Sequence, Tape, Targets,
+};
 pub use workflows::clip::{Clip, global_sum_squares, live_sum_squares};
 pub use workflows::optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
 pub use workflows::sample::{Sampler, Sampling, argmax};

@@ -59,12 +59,13 @@ fn dense_classifier_tells_rising_from_falling_sine_windows() {
 
     let mut model = Rnn::<CHANNELS, 16, 2>::ZERO;
     model.init_uniform(&mut rng);
-    let before = evaluate(&model, &test, 2).unwrap();
+    let before = evaluate(&model, &test, 2, micrornn::Readout::Last).unwrap();
     let (mut grads, mut tape, mut adam) =
         (Rnn::ZERO, Tape::<WINDOW, 16, 2>::ZERO, Adam::new(0.003));
     let config = ClassifierConfig {
         classes: 2,
         clip: Clip::Norm(5.0),
+        readout: micrornn::Readout::Last,
     };
     let mut classifier =
         Classifier::new(&mut model, &mut grads, &mut tape, &mut adam, config).unwrap();
@@ -89,7 +90,8 @@ fn dense_classifier_tells_rising_from_falling_sine_windows() {
     // the evaluation.
     let mut correct = 0;
     for (window, label) in &test_windows {
-        let prediction = predict(&model, Sequence::Dense(window), 2).unwrap();
+        let prediction =
+            predict(&model, Sequence::Dense(window), 2, micrornn::Readout::Last).unwrap();
         assert!((prediction.probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
         correct += usize::from(prediction.class == *label);
     }

@@ -1,125 +1,44 @@
 //! Every gradient of [`Tape::backward`] against central finite differences.
 //!
-//! The finite differences are taken of a float64 evaluation of the loss written here, from the
-//! same f32 parameters (`ε = 1e-5`, so truncation error ~ε² and round-off ~1e-16/ε are both far
-//! below the f32 gradients' own error). That float64 loss is tied to the crate: at the unperturbed
-//! parameters it must equal [`Tape::forward`]'s f32 loss within 1e-5 relative. The f32 forward is
-//! also checked directly, by a directional derivative along a random ±1 direction per tensor
-//! (`ε = 1e-3` on the f32 loss, tolerance 1e-2: a loose check that needs no float64 copy).
-//!
-//! Tolerance of the element-wise check: `|g - fd| ≤ 1e-4 · max(|fd|, 0.1 · max|fd over the
-//! tensor|)`, where `g` is the crate's gradient. The f32 gradients are observed within ~1e-6 of
-//! that scale, so the bound has a wide margin, yet a wrong term (a missing transpose, an
-//! off-by-one step, an ignored window) is off by far more.
-//!
-//! With a BPTT window `k`, the crate's gradient is the exact gradient of a *truncated* loss: each
-//! output `t` is recomputed by running steps `max(0, t-k)..=t` with the parameters, starting from
-//! the hidden state before them frozen at the value recorded by the (unperturbed) forward pass.
-//! [`loss64`] builds that function when given `window`.
+//! The finite differences are taken of a float64 evaluation of the loss (the Elman step below,
+//! the readout, targets, windows and the comparison in `common/finite_differences.rs`, shared
+//! with the GRU's test), from the same f32 parameters. That float64 loss is tied to the crate: at
+//! the unperturbed parameters it must equal [`Tape::forward`]'s f32 loss within 1e-5 relative.
+//! The f32 forward is also checked directly, by a directional derivative along a random ±1
+//! direction per tensor (`ε = 1e-3` on the f32 loss, tolerance 1e-2: a loose check that needs no
+//! float64 copy). The f32 gradients are observed within ~1e-6 of the element-wise bound's scale,
+//! so it has a wide margin, yet a wrong term (a missing transpose, an off-by-one step, an ignored
+//! window) is off by far more.
 
+#[path = "common/finite_differences.rs"]
+mod finite_differences;
+
+use finite_differences::{Problem, check_gradients};
 use micrornn::{Input, Rnn, Sequence, Tape, Targets};
 use rand_xoshiro::Xoshiro128PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
-/// The loss in float64 over flat parameters `[w_xh | w_hh | b_h | w_hy | b_y]` (the order and
-/// layout of `Rnn::tensors`: `w_xh` is I rows of H).
-struct Problem<'a, const I: usize> {
+/// The Elman step in float64 over flat parameters `[w_xh | w_hh | b_h | w_hy | b_y]` (the order
+/// and layout of `Rnn::tensors`: `w_xh` is I rows of H): `h = tanh(W_xh·x + W_hh·h_prev + b_h)`.
+fn elman_step<const I: usize>(
     h: usize,
-    o: usize,
-    inputs: Sequence<'a, I>,
-    targets: Targets<'a>,
-    h_start: Vec<f64>,
-    classes: usize,
-}
-
-impl<const I: usize> Problem<'_, I> {
-    fn offsets(&self) -> [usize; 5] {
-        let (h, o) = (self.h, self.o);
-        let w_hh = I * h;
-        let b_h = w_hh + h * h;
-        let w_hy = b_h + h;
-        let b_y = w_hy + o * h;
-        [0, w_hh, b_h, w_hy, b_y]
-    }
-
-    fn step(&self, p: &[f64], t: usize, h_prev: &[f64]) -> Vec<f64> {
-        let [_, w_hh, b_h, _, _] = self.offsets();
-        let h = self.h;
-        let mut a: Vec<f64> = (0..h)
-            .map(|j| p[b_h + j] + (0..h).map(|k| p[w_hh + j * h + k] * h_prev[k]).sum::<f64>())
-            .collect();
-        match self.inputs.get(t).expect("step in range") {
-            Input::Token(id) => (0..h).for_each(|j| a[j] += p[id * h + j]),
-            Input::Dense(x) => {
-                for (i, &xi) in x.iter().enumerate() {
-                    (0..h).for_each(|j| a[j] += f64::from(xi) * p[i * h + j]);
-                }
+    p: &[f64],
+    input: Input<'_, I>,
+    h_prev: &[f64],
+) -> Vec<f64> {
+    let (w_hh, b_h) = (I * h, I * h + h * h);
+    let mut a: Vec<f64> = (0..h)
+        .map(|j| p[b_h + j] + (0..h).map(|k| p[w_hh + j * h + k] * h_prev[k]).sum::<f64>())
+        .collect();
+    match input {
+        Input::Token(id) => (0..h).for_each(|j| a[j] += p[id * h + j]),
+        Input::Dense(x) => {
+            for (i, &xi) in x.iter().enumerate() {
+                (0..h).for_each(|j| a[j] += f64::from(xi) * p[i * h + j]);
             }
         }
-        a.iter().map(|v| v.tanh()).collect()
     }
-
-    fn output_loss(&self, p: &[f64], h_t: &[f64], target: usize) -> f64 {
-        let [_, _, _, w_hy, b_y] = self.offsets();
-        let y: Vec<f64> = (0..self.classes)
-            .map(|o| {
-                p[b_y + o]
-                    + (0..self.h)
-                        .map(|j| p[w_hy + o * self.h + j] * h_t[j])
-                        .sum::<f64>()
-            })
-            .collect();
-        let max = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        max + y.iter().map(|v| (v - max).exp()).sum::<f64>().ln() - y[target]
-    }
-
-    fn outputs(&self) -> Vec<(usize, usize)> {
-        let n = self.inputs.len();
-        match self.targets {
-            Targets::Each(ts) => ts.iter().copied().enumerate().collect(),
-            Targets::Last(target) => vec![(n - 1, target)],
-        }
-    }
-
-    /// Hidden states after every step.
-    fn forward(&self, p: &[f64]) -> Vec<Vec<f64>> {
-        let mut hs: Vec<Vec<f64>> = Vec::new();
-        for t in 0..self.inputs.len() {
-            let prev = hs.last().unwrap_or(&self.h_start).clone();
-            hs.push(self.step(p, t, &prev));
-        }
-        hs
-    }
-
-    /// The full loss (`window: None`) or the truncated one, with the states before each window
-    /// frozen at `frozen` (the hidden states of the unperturbed forward pass).
-    fn loss64(&self, p: &[f64], window: Option<usize>, frozen: &[Vec<f64>]) -> f64 {
-        match window {
-            None => {
-                let hs = self.forward(p);
-                self.outputs()
-                    .into_iter()
-                    .map(|(t, y)| self.output_loss(p, &hs[t], y))
-                    .sum()
-            }
-            Some(k) => self
-                .outputs()
-                .into_iter()
-                .map(|(t, y)| {
-                    let lo = t.saturating_sub(k);
-                    let mut h = if lo == 0 {
-                        self.h_start.clone()
-                    } else {
-                        frozen[lo - 1].clone()
-                    };
-                    for s in lo..=t {
-                        h = self.step(p, s, &h);
-                    }
-                    self.output_loss(p, &h, y)
-                })
-                .sum(),
-        }
-    }
+    a.iter().map(|v| v.tanh()).collect()
 }
 
 const NAMES: [&str; 5] = ["w_xh", "w_hh", "b_h", "w_hy", "b_y"];
@@ -158,13 +77,17 @@ fn check<const I: usize, const H: usize, const O: usize, const T: usize>(
     let mut grads = Rnn::ZERO;
     tape.backward(model, inputs, &mut grads, window).unwrap();
 
+    let step =
+        |p: &[f64], input: Input<'_, I>, h_prev: &[f64]| elman_step::<I>(H, p, input, h_prev);
     let problem = Problem {
         h: H,
-        o: O,
         inputs,
         targets,
         h_start: h_start.iter().map(|&v| f64::from(v)).collect(),
         classes,
+        w_hy_at: I * H + H * H + H,
+        outputs: O,
+        step: &step,
     };
     let p0: Vec<f64> = model
         .tensors()
@@ -172,47 +95,8 @@ fn check<const I: usize, const H: usize, const O: usize, const T: usize>(
         .into_iter()
         .map(f64::from)
         .collect();
-    let frozen = problem.forward(&p0);
-    let loss0 = problem.loss64(&p0, window, &frozen);
-    assert!(
-        (f64::from(loss) - loss0).abs() <= 1e-5 * loss0.abs(),
-        "{label}: crate loss {loss} vs float64 loss {loss0}"
-    );
-
-    // Element-wise central differences in float64.
-    const EPS: f64 = 1e-5;
-    let offsets = problem.offsets();
-    let mut p = p0.clone();
-    for (n, g) in grads.tensors().into_iter().enumerate() {
-        let fd: Vec<f64> = (0..g.len())
-            .map(|i| {
-                let at = offsets[n] + i;
-                p[at] = p0[at] + EPS;
-                let up = problem.loss64(&p, window, &frozen);
-                p[at] = p0[at] - EPS;
-                let down = problem.loss64(&p, window, &frozen);
-                p[at] = p0[at];
-                (up - down) / (2.0 * EPS)
-            })
-            .collect();
-        let scale = fd.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        assert!(
-            scale > 1e-3,
-            "{label}/{}: gradient too small to test",
-            NAMES[n]
-        );
-        let mut worst = 0.0f64;
-        for (i, (&g, &fd)) in g.iter().zip(&fd).enumerate() {
-            let err = (f64::from(g) - fd).abs() / fd.abs().max(0.1 * scale);
-            assert!(
-                err <= 1e-4,
-                "{label}/{}[{i}]: backward {g} vs finite difference {fd} (error {err:.2e})",
-                NAMES[n]
-            );
-            worst = worst.max(err);
-        }
-        println!("{label}/{}: worst error {worst:.1e}", NAMES[n]);
-    }
+    let tensors: Vec<(&str, &[f32])> = NAMES.iter().copied().zip(grads.tensors()).collect();
+    check_gradients(label, &problem, &p0, window, loss, &tensors);
 
     // Directional derivatives of the crate's own f32 loss (full BPTT only: the crate has no
     // truncated forward).
@@ -335,6 +219,23 @@ fn bptt_window_is_the_gradient_of_the_truncated_loss() {
         5,
         Some(2),
     );
+}
+
+#[test]
+fn mean_readout_with_and_without_a_window() {
+    let model = random_model::<5, 6, 3>(14);
+    let tokens = [4, 0, 2, 2, 1, 3, 0, 1];
+    for window in [None, Some(2)] {
+        check::<5, 6, 3, 8>(
+            &format!("mean, window {window:?}"),
+            &model,
+            Sequence::Tokens(&tokens),
+            Targets::Mean(1),
+            &random_hidden(15),
+            3,
+            window,
+        );
+    }
 }
 
 #[test]

@@ -9,131 +9,53 @@
 //! h' = (1 - z) ⊙ n + z ⊙ h
 //! ```
 //!
-//! The harness is the one `tests/gradients.rs` uses for the Elman cell: float64 central
-//! differences (`ε = 1e-5`) of the loss, tolerance `|g - fd| ≤ 1e-4 · max(|fd|, 0.1 · max|fd|)`,
-//! the float64 loss tied to the crate's f32 loss within 1e-5 relative, and the windowed
-//! gradient checked against the truncated loss (each output recomputed from the state before its
-//! window, frozen at the unperturbed forward pass's value). It also checks that the generic
+//! The harness (`common/finite_differences.rs`) is the one `tests/gradients.rs` uses for the
+//! Elman cell: float64 central differences of the loss, the float64 loss tied to the crate's f32
+//! loss within 1e-5 relative, and windowed gradients checked against the truncated loss. It also checks that the generic
 //! backward pass (`through_time::backward_steps`, written once over `Cell::backward`) gives the
 //! Elman cell the gradients of its own batched backward pass.
 
+#[path = "common/finite_differences.rs"]
+mod finite_differences;
+
+use finite_differences::{Problem, check_gradients};
 use micrornn::model::cell::{Chunk, Params};
 use micrornn::model::{Gru, through_time};
 use micrornn::{Cell, Input, Rnn, Sequence, Tape, Targets};
 use rand_xoshiro::Xoshiro128PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
-/// The loss in float64 over flat parameters in the order and layout of `Gru::tensor`:
-/// `w_xh` (I rows of 3H), `w_hh` (3H rows of H), `b_xh` (3H), `b_hh` (3H), `w_hy` (O rows of
-/// H), `b_y` (O).
-struct Problem<'a, const I: usize> {
-    h: usize,
-    o: usize,
-    inputs: Sequence<'a, I>,
-    targets: Targets<'a>,
-    h_start: Vec<f64>,
-    classes: usize,
-}
-
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-impl<const I: usize> Problem<'_, I> {
-    fn offsets(&self) -> [usize; 6] {
-        let (h, o) = (self.h, self.o);
-        let w_hh = I * 3 * h;
-        let b_xh = w_hh + 3 * h * h;
-        let b_hh = b_xh + 3 * h;
-        let w_hy = b_hh + 3 * h;
-        let b_y = w_hy + o * h;
-        [0, w_hh, b_xh, b_hh, w_hy, b_y]
-    }
-
-    fn step(&self, p: &[f64], t: usize, h_prev: &[f64]) -> Vec<f64> {
-        let [_, w_hh, b_xh, b_hh, _, _] = self.offsets();
-        let h = self.h;
-        // gx[g·h + j] = b_x + W_x·x, gh[g·h + j] = b_h + W_h·h_prev.
-        let mut gx: Vec<f64> = (0..3 * h).map(|c| p[b_xh + c]).collect();
-        match self.inputs.get(t).expect("step in range") {
-            Input::Token(id) => (0..3 * h).for_each(|c| gx[c] += p[id * 3 * h + c]),
-            Input::Dense(x) => {
-                for (i, &xi) in x.iter().enumerate() {
-                    (0..3 * h).for_each(|c| gx[c] += f64::from(xi) * p[i * 3 * h + c]);
-                }
+/// The GRU step in float64 over flat parameters in the order and layout of `Gru::tensor`:
+/// `w_xh` (I rows of 3H), `w_hh` (3H rows of H), `b_xh` (3H), `b_hh` (3H), then the readout.
+fn gru_step<const I: usize>(h: usize, p: &[f64], input: Input<'_, I>, h_prev: &[f64]) -> Vec<f64> {
+    let w_hh = I * 3 * h;
+    let b_xh = w_hh + 3 * h * h;
+    let b_hh = b_xh + 3 * h;
+    // gx[g·h + j] = b_x + W_x·x, gh[g·h + j] = b_h + W_h·h_prev, gates r, z, n.
+    let mut gx: Vec<f64> = (0..3 * h).map(|c| p[b_xh + c]).collect();
+    match input {
+        Input::Token(id) => (0..3 * h).for_each(|c| gx[c] += p[id * 3 * h + c]),
+        Input::Dense(x) => {
+            for (i, &xi) in x.iter().enumerate() {
+                (0..3 * h).for_each(|c| gx[c] += f64::from(xi) * p[i * 3 * h + c]);
             }
         }
-        let gh: Vec<f64> = (0..3 * h)
-            .map(|c| p[b_hh + c] + (0..h).map(|k| p[w_hh + c * h + k] * h_prev[k]).sum::<f64>())
-            .collect();
-        (0..h)
-            .map(|j| {
-                let r = sigmoid(gx[j] + gh[j]);
-                let z = sigmoid(gx[h + j] + gh[h + j]);
-                let n = (gx[2 * h + j] + r * gh[2 * h + j]).tanh();
-                (1.0 - z) * n + z * h_prev[j]
-            })
-            .collect()
     }
-
-    fn output_loss(&self, p: &[f64], h_t: &[f64], target: usize) -> f64 {
-        let [_, _, _, _, w_hy, b_y] = self.offsets();
-        let y: Vec<f64> = (0..self.classes)
-            .map(|o| {
-                p[b_y + o]
-                    + (0..self.h)
-                        .map(|j| p[w_hy + o * self.h + j] * h_t[j])
-                        .sum::<f64>()
-            })
-            .collect();
-        let max = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        max + y.iter().map(|v| (v - max).exp()).sum::<f64>().ln() - y[target]
-    }
-
-    fn outputs(&self) -> Vec<(usize, usize)> {
-        let n = self.inputs.len();
-        match self.targets {
-            Targets::Each(ts) => ts.iter().copied().enumerate().collect(),
-            Targets::Last(target) => vec![(n - 1, target)],
-        }
-    }
-
-    fn forward(&self, p: &[f64]) -> Vec<Vec<f64>> {
-        let mut hs: Vec<Vec<f64>> = Vec::new();
-        for t in 0..self.inputs.len() {
-            let prev = hs.last().unwrap_or(&self.h_start).clone();
-            hs.push(self.step(p, t, &prev));
-        }
-        hs
-    }
-
-    fn loss64(&self, p: &[f64], window: Option<usize>, frozen: &[Vec<f64>]) -> f64 {
-        match window {
-            None => {
-                let hs = self.forward(p);
-                self.outputs()
-                    .into_iter()
-                    .map(|(t, y)| self.output_loss(p, &hs[t], y))
-                    .sum()
-            }
-            Some(k) => self
-                .outputs()
-                .into_iter()
-                .map(|(t, y)| {
-                    let lo = t.saturating_sub(k);
-                    let mut h = if lo == 0 {
-                        self.h_start.clone()
-                    } else {
-                        frozen[lo - 1].clone()
-                    };
-                    for s in lo..=t {
-                        h = self.step(p, s, &h);
-                    }
-                    self.output_loss(p, &h, y)
-                })
-                .sum(),
-        }
-    }
+    let gh: Vec<f64> = (0..3 * h)
+        .map(|c| p[b_hh + c] + (0..h).map(|k| p[w_hh + c * h + k] * h_prev[k]).sum::<f64>())
+        .collect();
+    (0..h)
+        .map(|j| {
+            let r = sigmoid(gx[j] + gh[j]);
+            let z = sigmoid(gx[h + j] + gh[h + j]);
+            let n = (gx[2 * h + j] + r * gh[2 * h + j]).tanh();
+            (1.0 - z) * n + z * h_prev[j]
+        })
+        .collect()
 }
 
 fn uniform(rng: &mut Xoshiro128PlusPlus, scale: f32) -> f32 {
@@ -176,61 +98,28 @@ fn check<const I: usize, const H: usize, const O: usize, const T: usize>(
     let mut grads = Gru::ZERO;
     tape.backward(model, inputs, &mut grads, window).unwrap();
 
+    let step = |p: &[f64], input: Input<'_, I>, h_prev: &[f64]| gru_step::<I>(H, p, input, h_prev);
     let problem = Problem {
         h: H,
-        o: O,
         inputs,
         targets,
         h_start: h_start.iter().map(|&v| f64::from(v)).collect(),
         classes,
+        w_hy_at: 3 * (I * H + H * H + 2 * H),
+        outputs: O,
+        step: &step,
     };
-    let tensors = Gru::<I, H, O>::TENSORS;
-    let p0: Vec<f64> = (0..tensors.len())
+    let specs = Gru::<I, H, O>::TENSORS;
+    let p0: Vec<f64> = (0..specs.len())
         .flat_map(|index| model.tensor(index).to_vec())
         .map(f64::from)
         .collect();
-    let frozen = problem.forward(&p0);
-    let loss0 = problem.loss64(&p0, window, &frozen);
-    assert!(
-        (f64::from(loss) - loss0).abs() <= 1e-5 * loss0.abs(),
-        "{label}: crate loss {loss} vs float64 loss {loss0}"
-    );
-
-    const EPS: f64 = 1e-5;
-    let offsets = problem.offsets();
-    let mut p = p0.clone();
-    for (n, spec) in tensors.iter().enumerate() {
-        let g = grads.tensor(n);
-        assert_eq!(g.len(), spec.len(), "{label}/{}: length", spec.name);
-        let fd: Vec<f64> = (0..g.len())
-            .map(|i| {
-                let at = offsets[n] + i;
-                p[at] = p0[at] + EPS;
-                let up = problem.loss64(&p, window, &frozen);
-                p[at] = p0[at] - EPS;
-                let down = problem.loss64(&p, window, &frozen);
-                p[at] = p0[at];
-                (up - down) / (2.0 * EPS)
-            })
-            .collect();
-        let scale = fd.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        assert!(
-            scale > 1e-3,
-            "{label}/{}: gradient too small to test",
-            spec.name
-        );
-        let mut worst = 0.0f64;
-        for (i, (&g, &fd)) in g.iter().zip(&fd).enumerate() {
-            let err = (f64::from(g) - fd).abs() / fd.abs().max(0.1 * scale);
-            assert!(
-                err <= 1e-4,
-                "{label}/{}[{i}]: backward {g} vs finite difference {fd} (error {err:.2e})",
-                spec.name
-            );
-            worst = worst.max(err);
-        }
-        println!("{label}/{}: worst error {worst:.1e}", spec.name);
-    }
+    let tensors: Vec<(&str, &[f32])> = specs
+        .iter()
+        .enumerate()
+        .map(|(index, spec)| (spec.name, grads.tensor(index)))
+        .collect();
+    check_gradients(label, &problem, &p0, window, loss, &tensors);
     grads
 }
 
@@ -325,6 +214,23 @@ fn bptt_window_is_the_gradient_of_the_truncated_loss() {
     );
 }
 
+#[test]
+fn mean_readout_with_and_without_a_window() {
+    let model = random_gru::<5, 6, 3>(14);
+    let tokens = [4, 0, 2, 2, 1, 3, 0, 1];
+    for window in [None, Some(2)] {
+        check::<5, 6, 3, 8>(
+            &format!("mean, window {window:?}"),
+            &model,
+            Sequence::Tokens(&tokens),
+            Targets::Mean(1),
+            &random_hidden(15),
+            3,
+            window,
+        );
+    }
+}
+
 /// The generic backward pass, written once over `Cell::backward`, gives the Elman cell the
 /// gradients of its own batched backward pass (up to the order of the float additions), with a
 /// window and without, per-step and final targets.
@@ -357,14 +263,14 @@ fn the_generic_backward_pass_matches_the_elman_batched_one() {
         }
         let classes = 5;
         let first_output = match targets {
-            Targets::Each(_) => 0,
             Targets::Last(_) => tokens.len() - 1,
+            _ => 0,
         };
         let mut d_logits = vec![0.0f32; tokens.len() * classes];
         for t in first_output..tokens.len() {
             let target = match targets {
                 Targets::Each(ts) => ts[t],
-                Targets::Last(target) => target,
+                Targets::Last(target) | Targets::Mean(target) => target,
             };
             let mut logits = [0.0f32; 5];
             Cell::logits(&rnn, &hidden[t], &mut logits);

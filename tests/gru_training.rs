@@ -151,6 +151,7 @@ fn a_gru_classifier_remembers_the_first_token_of_a_long_sequence() {
     let config = ClassifierConfig {
         classes: 2,
         clip: Clip::Norm(1.0),
+        readout: micrornn::Readout::Last,
     };
     let mut classifier =
         Classifier::new(&mut model, &mut grads, &mut tape, &mut adam, config).expect("settings");
@@ -166,8 +167,13 @@ fn a_gru_classifier_remembers_the_first_token_of_a_long_sequence() {
     let mut logits = [0.0f32; 2];
     model.logits(&hidden, &mut logits);
     let predicted = usize::from(logits[1] > logits[0]);
-    let expected = micrornn::classify::predict(&model, Sequence::Tokens(&test_seqs[0]), 2)
-        .expect("predict")
-        .class;
+    let expected = micrornn::classify::predict(
+        &model,
+        Sequence::Tokens(&test_seqs[0]),
+        2,
+        micrornn::Readout::Last,
+    )
+    .expect("predict")
+    .class;
     assert_eq!(predicted, expected);
 }

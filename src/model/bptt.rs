@@ -30,6 +30,7 @@ pub struct Tape<const T: usize, const H: usize, const O: usize, R: StepRecord = 
     records: [R; T],
     d_logits: [[f32; O]; T],
     d_pre: [[f32; H]; T],
+    readout_state: [f32; H],
     len: usize,
     first_output: usize,
     classes: usize,
@@ -49,6 +50,7 @@ impl<const T: usize, const H: usize, const O: usize, R: StepRecord> Tape<T, H, O
         records: [R::ZERO; T],
         d_logits: [[0.0; O]; T],
         d_pre: [[0.0; H]; T],
+        readout_state: [0.0; H],
         len: 0,
         first_output: 0,
         classes: 0,
@@ -71,6 +73,12 @@ impl<const T: usize, const H: usize, const O: usize, R: StepRecord> Tape<T, H, O
     /// pass writes); 0 before any.
     pub(crate) fn classes(&self) -> usize {
         self.classes
+    }
+
+    /// The state the readout of the last forward pass read for its last output: the mean of the
+    /// states for [`Targets::Mean`], the last state otherwise (zeros before any pass).
+    pub fn readout_state(&self) -> &[f32; H] {
+        &self.readout_state
     }
 
     /// The hidden state after the last recorded step (the state to carry into the next chunk),
@@ -122,6 +130,7 @@ impl<const T: usize, const H: usize, const O: usize, R: StepRecord> Tape<T, H, O
             }
             Targets::Each(_) => (0, None),
             Targets::Last(target) => (n - 1, Some(target)),
+            Targets::Mean(target) => (0, Some(target)),
         };
         self.h_start = *h_start;
         // The recurrence first, then the output layer over every step: each loop keeps one
@@ -139,6 +148,30 @@ impl<const T: usize, const H: usize, const O: usize, R: StepRecord> Tape<T, H, O
             let h_prev = done.last().unwrap_or(&self.h_start);
             model.forward(input, h_prev, h, record)?;
         }
+        let loss = match targets {
+            Targets::Mean(target) => self.mean_output(model, n, target, classes)?,
+            _ => self.step_outputs(model, targets, last_target, first_output, n, classes)?,
+        };
+        if !loss.is_finite() {
+            return Err(Error::NonFiniteLoss);
+        }
+        self.len = n;
+        self.first_output = first_output;
+        self.classes = classes;
+        Ok(loss)
+    }
+
+    /// The readout of every step from `first_output` on: the summed loss, each step's
+    /// `∂loss/∂logits` in the tape.
+    fn step_outputs<const I: usize, C: Cell<I, H, O, Record = R>>(
+        &mut self,
+        model: &C,
+        targets: Targets<'_>,
+        last_target: Option<usize>,
+        first_output: usize,
+        n: usize,
+        classes: usize,
+    ) -> Result<f32, Error> {
         let mut loss = 0.0f32;
         for t in first_output..n {
             let target = match (targets, last_target) {
@@ -155,12 +188,45 @@ impl<const T: usize, const H: usize, const O: usize, R: StepRecord> Tape<T, H, O
             };
             loss += readout::output_gradient(model.w_hy(), model.b_y(), h, target, d_logits)?;
         }
-        if !loss.is_finite() {
-            return Err(Error::NonFiniteLoss);
+        if let Some(h) = n.checked_sub(1).and_then(|t| self.hidden.get(t)) {
+            self.readout_state = *h;
         }
-        self.len = n;
-        self.first_output = first_output;
-        self.classes = classes;
+        Ok(loss)
+    }
+
+    /// The readout of the mean state: its loss, and `1/n` of its `∂loss/∂logits` recorded as
+    /// every step's (the mean's gradient reaches each state as `W_hyᵀ·dy/n`, and `dW_hy =
+    /// Σ_t (dy/n)·h_tᵀ = dy·meanᵀ`), so the backward passes need no special case.
+    fn mean_output<const I: usize, C: Cell<I, H, O, Record = R>>(
+        &mut self,
+        model: &C,
+        n: usize,
+        target: usize,
+        classes: usize,
+    ) -> Result<f32, Error> {
+        let k = crate::kernels::active();
+        let states = self.hidden.get(..n).unwrap_or_default();
+        let mut mean = [0.0f32; H];
+        for h in states {
+            (k.axpy)(1.0, h, &mut mean);
+        }
+        (k.scale)(&mut mean, 1.0 / n.max(1) as f32);
+        self.readout_state = mean;
+        let rows = self.d_logits.as_flattened_mut();
+        let Some((first, rest)) = rows
+            .get_mut(..n * classes)
+            .and_then(|r| r.split_at_mut_checked(classes))
+        else {
+            return Err(Error::BadLength {
+                len: n,
+                capacity: T,
+            });
+        };
+        let loss = readout::output_gradient(model.w_hy(), model.b_y(), &mean, target, first)?;
+        (k.scale)(first, 1.0 / n.max(1) as f32);
+        for row in rest.chunks_exact_mut(classes.max(1)) {
+            row.copy_from_slice(first);
+        }
         Ok(loss)
     }
 

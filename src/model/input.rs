@@ -43,6 +43,27 @@ impl<'a, const I: usize> Sequence<'a, I> {
     }
 }
 
+/// Which state a many-to-one model reads its class from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Readout {
+    /// The state after the last step (notebook 004).
+    #[default]
+    Last,
+    /// The mean of the states over all steps (see [`Targets::Mean`]).
+    Mean,
+}
+
+impl Readout {
+    /// The targets of one labelled sequence read this way.
+    #[must_use]
+    pub const fn targets(self, label: usize) -> Targets<'static> {
+        match self {
+            Readout::Last => Targets::Last(label),
+            Readout::Mean => Targets::Mean(label),
+        }
+    }
+}
+
 /// What the loss compares the outputs against.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Targets<'a> {
@@ -50,4 +71,9 @@ pub enum Targets<'a> {
     Each(&'a [usize]),
     /// One target class after the last step only (a many-to-one classifier).
     Last(usize),
+    /// One target class for the mean of the states over all steps (a many-to-one classifier
+    /// that reads the whole sequence, not only its end): the readout is `W_hy·mean_t(h_t) +
+    /// b_y`, so every step's state gets `1/n` of the output's gradient. With a BPTT window each
+    /// step's share flows back at most `window` steps.
+    Mean(usize),
 }

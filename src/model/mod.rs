@@ -9,7 +9,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`cell`] | [`Cell`] and [`Params`]: the interface of a cell and its list of parameter tensors |
-//! | [`input`] | [`Input`], [`Sequence`], [`Targets`]: what a model reads and is scored against |
+//! | [`input`] | [`Input`], [`Sequence`], [`Targets`], [`Readout`]: what a model reads and is scored against |
 //! | [`rnn`] | [`Rnn`]: the Elman cell's parameters, [`Rnn::step`], [`Rnn::logits`] |
 //! | [`gru`] | [`Gru`]: the gated recurrent unit of PyTorch's `nn.GRU` |
 //! | [`init`] | random initialization (uniform, Gaussian) written with `libm` |
@@ -38,6 +38,6 @@ pub use bptt::Tape;
 pub use cell::{Cell, CellKind, Live, Params, Rows, TensorSpec};
 pub use classes::Classes;
 pub use gru::Gru;
-pub use input::{Input, Sequence, Targets};
+pub use input::{Input, Readout, Sequence, Targets};
 pub use quant::QRnn;
 pub use rnn::Rnn;

@@ -11,7 +11,7 @@
 //!
 //! ```
 //! use micrornn::classify::{Classifier, ClassifierConfig, Example};
-//! use micrornn::{Clip, DefaultRng, Rnn, Sequence, Sgd, Tape};
+//! use micrornn::{Clip, DefaultRng, Readout, Rnn, Sequence, Sgd, Tape};
 //! use rand_core::SeedableRng;
 //!
 //! // Two tokens; the label says whether token 1 occurs in the sequence.
@@ -27,7 +27,7 @@
 //! let mut model = Rnn::<2, 8, 2>::ZERO;
 //! model.init_gaussian(&mut rng, 0.1);
 //! let (mut grads, mut tape, mut sgd) = (Rnn::ZERO, Tape::<4, 8, 2>::ZERO, Sgd { lr: 0.1 });
-//! let config = ClassifierConfig { classes: 2, clip: Clip::Value(1.0) };
+//! let config = ClassifierConfig { classes: 2, clip: Clip::Value(1.0), readout: Readout::Last };
 //! let mut classifier = Classifier::new(&mut model, &mut grads, &mut tape, &mut sgd, config)?;
 //! classifier.fit(&mut train, &mut rng, 200)?;
 //!
@@ -40,8 +40,8 @@
 
 use crate::Error;
 use crate::kernels;
-use crate::model::{Cell, Classes, Rnn};
-use crate::model::{Sequence, Tape, Targets};
+use crate::model::{Cell, Classes, Readout, Rnn};
+use crate::model::{Sequence, Tape};
 use crate::workflows::clip::Clip;
 use crate::workflows::optim::Optimizer;
 use crate::workflows::sample::argmax;
@@ -160,11 +160,14 @@ pub struct ClassifierConfig {
     pub classes: usize,
     /// Gradient clipping before each update (notebook 004: `Clip::Value(1.0)`).
     pub clip: Clip,
+    /// The state the class is read from: the last one (notebook 004) or the mean over the
+    /// sequence.
+    pub readout: Readout,
 }
 
 /// Trains and runs a many-to-one classifier over borrowed model, gradient, tape and optimizer
-/// [`Buffers`]: one optimizer step per example, with the loss on the output after the last step and
-/// full back-propagation through the sequence.
+/// [`Buffers`]: one optimizer step per example, with the loss on the output read from the last
+/// state (or the mean state, see [`Readout`]) and full back-propagation through the sequence.
 ///
 /// `T` bounds the length of a training sequence; prediction has no bound. See the
 /// [module documentation](self) for an example.
@@ -230,14 +233,14 @@ where
         let loss = buffers.tape.forward(
             buffers.model,
             example.inputs,
-            Targets::Last(example.label),
+            self.config.readout.targets(example.label),
             &[0.0; H],
             classes,
         )?;
         let mut logits = [0.0f32; O];
         buffers
             .model
-            .logits(buffers.tape.last_hidden(), &mut logits);
+            .logits(buffers.tape.readout_state(), &mut logits);
         let class = argmax(logits.get(..classes).unwrap_or(&[]));
         // Every input row is live (the inputs are not classes); the outputs are the classes.
         buffers.step(example.inputs, None, self.config.clip, I)?;
@@ -290,7 +293,12 @@ where
     /// # Errors
     /// As [`predict`].
     pub fn predict(&self, inputs: Sequence<'_, I>) -> Result<Prediction<O>, Error> {
-        predict(self.buffers.model, inputs, self.config.classes)
+        predict(
+            self.buffers.model,
+            inputs,
+            self.config.classes,
+            self.config.readout,
+        )
     }
 
     /// Mean loss and accuracy over `examples`, without training; see [`evaluate`].
@@ -298,12 +306,18 @@ where
     /// # Errors
     /// As [`evaluate`].
     pub fn evaluate(&self, examples: &[Example<'_, I>]) -> Result<Metrics, Error> {
-        evaluate(self.buffers.model, examples, self.config.classes)
+        evaluate(
+            self.buffers.model,
+            examples,
+            self.config.classes,
+            self.config.readout,
+        )
     }
 }
 
 /// Runs `rnn` over `inputs` from a zero hidden state and returns the most likely of the first
-/// `classes` classes with the softmax probabilities of all of them.
+/// `classes` classes, read from the state `readout` names, with the softmax probabilities of all
+/// of them.
 ///
 /// # Errors
 /// - [`Error::InvalidSetting`] for `classes` outside `1..=O`;
@@ -312,10 +326,10 @@ where
 ///
 /// # Examples
 /// ```
-/// use micrornn::{Rnn, Sequence, classify::predict};
+/// use micrornn::{Readout, Rnn, Sequence, classify::predict};
 /// let mut rnn = Rnn::<4, 8, 3>::ZERO;
 /// rnn.b_y = [0.0, 2.0, 9.0]; // class 2 is masked below
-/// let prediction = predict(&rnn, Sequence::Tokens(&[0, 3]), 2)?;
+/// let prediction = predict(&rnn, Sequence::Tokens(&[0, 3]), 2, Readout::Last)?;
 /// assert_eq!(prediction.class, 1);
 /// assert!((prediction.probs[0] + prediction.probs[1] - 1.0).abs() < 1e-6);
 /// assert_eq!(prediction.probs[2], 0.0);
@@ -325,8 +339,9 @@ pub fn predict<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>
     rnn: &C,
     inputs: Sequence<'_, I>,
     classes: usize,
+    readout: Readout,
 ) -> Result<Prediction<O>, Error> {
-    let (prediction, _) = predict_with_loss(rnn, inputs, classes, None)?;
+    let (prediction, _) = predict_with_loss(rnn, inputs, classes, readout, None)?;
     Ok(prediction)
 }
 
@@ -337,11 +352,11 @@ pub fn predict<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>
 ///
 /// # Examples
 /// ```
-/// use micrornn::{Rnn, classify::{Example, evaluate}};
+/// use micrornn::{Readout, Rnn, classify::{Example, evaluate}};
 /// let mut rnn = Rnn::<2, 4, 2>::ZERO;
 /// rnn.b_y = [1.0, 0.0]; // always class 0
 /// let examples = [Example::tokens(&[0], 0), Example::tokens(&[1, 1], 1)];
-/// let metrics = evaluate(&rnn, &examples, 2)?;
+/// let metrics = evaluate(&rnn, &examples, 2, Readout::Last)?;
 /// assert_eq!((metrics.correct, metrics.count), (1, 2));
 /// # Ok::<(), micrornn::Error>(())
 /// ```
@@ -349,11 +364,12 @@ pub fn evaluate<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize
     rnn: &C,
     examples: &[Example<'_, I>],
     classes: usize,
+    readout: Readout,
 ) -> Result<Metrics, Error> {
     let mut metrics = Metrics::default();
     for example in examples {
         let (prediction, loss) =
-            predict_with_loss(rnn, example.inputs, classes, Some(example.label))?;
+            predict_with_loss(rnn, example.inputs, classes, readout, Some(example.label))?;
         metrics.add(loss, prediction.class == example.label);
     }
     Ok(metrics)
@@ -365,6 +381,7 @@ fn predict_with_loss<C: Cell<I, H, O>, const I: usize, const H: usize, const O: 
     rnn: &C,
     inputs: Sequence<'_, I>,
     classes: usize,
+    readout: Readout,
     label: Option<usize>,
 ) -> Result<(Prediction<O>, f32), Error> {
     let live = Classes::<O>::new(classes)?;
@@ -374,17 +391,25 @@ fn predict_with_loss<C: Cell<I, H, O>, const I: usize, const H: usize, const O: 
             capacity: usize::MAX,
         });
     }
-    let mut hidden = [0.0f32; H];
+    let k = kernels::active();
+    let (mut hidden, mut sum) = ([0.0f32; H], [0.0f32; H]);
     for t in 0..inputs.len() {
         if let Some(input) = inputs.get(t) {
             rnn.step(input, &mut hidden)?;
+            if readout == Readout::Mean {
+                (k.axpy)(1.0, &hidden, &mut sum);
+            }
         }
+    }
+    if readout == Readout::Mean {
+        hidden = sum;
+        (k.scale)(&mut hidden, 1.0 / inputs.len() as f32);
     }
     let mut logits = [0.0f32; O];
     rnn.logits(&hidden, &mut logits);
     let mut probs = [0.0f32; O];
     let (live_logits, live_probs) = (live.of(&logits), live.of_mut(&mut probs));
-    let log_sum_exp = (kernels::active().softmax)(live_logits, live_probs);
+    let log_sum_exp = (k.softmax)(live_logits, live_probs);
     let class = argmax(live_probs);
     let loss = match label {
         None => 0.0,
@@ -483,6 +508,7 @@ mod tests {
         let config = ClassifierConfig {
             classes: 2,
             clip: Clip::None,
+            readout: Readout::Last,
         };
         let mut c = Classifier::new(&mut model, &mut grads, &mut tape, &mut sgd, config).unwrap();
         let bad = [
@@ -498,7 +524,7 @@ mod tests {
         assert!(c.evaluate(&bad[3..]).is_err());
         assert!(c.predict(Sequence::Tokens(&[])).is_err());
         assert_eq!(*c.buffers.model, before);
-        assert!(predict(&before, Sequence::Tokens(&[0]), 3).is_err());
+        assert!(predict(&before, Sequence::Tokens(&[0]), 3, Readout::Last).is_err());
         let mut tape = Tape::<2, 4, 2>::ZERO;
         let config = ClassifierConfig {
             classes: 0,
@@ -509,19 +535,31 @@ mod tests {
 
     #[test]
     fn training_metrics_match_evaluation_before_the_update() {
+        for readout in [Readout::Last, Readout::Mean] {
+            let mut model = Rnn::<3, 4, 2>::ZERO;
+            model.init_gaussian(&mut DefaultRng::seed_from_u64(2), 0.5);
+            let example = Example::tokens(&[0, 2, 1], 1);
+            let expected = evaluate(&model, &[example], 2, readout).unwrap();
+            let (mut grads, mut tape, mut sgd) =
+                (Rnn::ZERO, Tape::<3, 4, 2>::ZERO, Sgd { lr: 0.1 });
+            let config = ClassifierConfig {
+                classes: 2,
+                clip: Clip::Value(1.0),
+                readout,
+            };
+            let mut c =
+                Classifier::new(&mut model, &mut grads, &mut tape, &mut sgd, config).unwrap();
+            let trained = c.train_example(&example).unwrap();
+            assert!((f64::from(trained.loss) - expected.total_loss).abs() < 1e-5);
+            assert_eq!(trained.correct, expected.correct == 1);
+            assert!(c.evaluate(&[example]).unwrap().total_loss < expected.total_loss);
+        }
+        // The two readouts read different states.
         let mut model = Rnn::<3, 4, 2>::ZERO;
         model.init_gaussian(&mut DefaultRng::seed_from_u64(2), 0.5);
-        let example = Example::tokens(&[0, 2, 1], 1);
-        let expected = evaluate(&model, &[example], 2).unwrap();
-        let (mut grads, mut tape, mut sgd) = (Rnn::ZERO, Tape::<3, 4, 2>::ZERO, Sgd { lr: 0.1 });
-        let config = ClassifierConfig {
-            classes: 2,
-            clip: Clip::Value(1.0),
-        };
-        let mut c = Classifier::new(&mut model, &mut grads, &mut tape, &mut sgd, config).unwrap();
-        let trained = c.train_example(&example).unwrap();
-        assert!((f64::from(trained.loss) - expected.total_loss).abs() < 1e-5);
-        assert_eq!(trained.correct, expected.correct == 1);
-        assert!(c.evaluate(&[example]).unwrap().total_loss < expected.total_loss);
+        let example = [Example::tokens(&[0, 2, 1], 1)];
+        let last = evaluate(&model, &example, 2, Readout::Last).unwrap();
+        let mean = evaluate(&model, &example, 2, Readout::Mean).unwrap();
+        assert_ne!(last.total_loss, mean.total_loss);
     }
 }

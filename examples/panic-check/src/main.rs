@@ -199,6 +199,7 @@ fn classification() {
     let config = black_box(ClassifierConfig {
         classes: 2,
         clip: Clip::Value(1.0),
+        readout: micrornn::Readout::Last,
     });
     if let Ok(mut classifier) =
         Classifier::new(&mut model, &mut grads, &mut tape, &mut adagrad, config)

@@ -61,8 +61,13 @@ fn predict<const V: usize, const H: usize>(
     if ids.is_empty() {
         return Err("the text has no words".to_string());
     }
-    classify::predict(model, Sequence::Tokens(&ids), decoded.header.classes)
-        .map_err(|e| e.to_string())
+    classify::predict(
+        model,
+        Sequence::Tokens(&ids),
+        decoded.header.classes,
+        micrornn::Readout::Last,
+    )
+    .map_err(|e| e.to_string())
 }
 
 fn classify_text<const V: usize, const H: usize>(
