@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`corpus`] | reading a text corpus (UTF-8, with line numbers in errors), the built-in corpus, the train/validation split |
 //! | [`boxed`] | heap placement of large zeroed structs (models, tapes, optimizer memory) without a stack copy |
+//! | [`bounded`] | reading untrusted files with bounded memory: the head first, never more bytes than the largest thing the reader can hold, zip entries through a limit |
 //! | [`atomic`] | writing a file so that a crash never leaves it half-written (temp file, fsync, rename) |
 //! | [`model_file`] | model files on disk, in the [`crate::format`] encoding |
 //! | [`kernel_choice`] | the kernel table named by the environment variable `MICRORNN_KERNELS`, for comparing tables |
@@ -17,6 +18,7 @@
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
 pub mod atomic;
+pub mod bounded;
 pub mod boxed;
 pub mod checkpoint;
 pub mod corpus;
