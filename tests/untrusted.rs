@@ -24,7 +24,8 @@ const BINARY_BUDGET: micrornn::host::bounded::Budget = weights::budget_for(256, 
 const PEAK_LIMIT: u64 = 64 << 20;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("micrornn-untrusted-{name}-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("micrornn-untrusted-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -87,7 +88,9 @@ fn npz_entries_past_the_total_are_refused_before_inflating() {
     assert!(error.contains("left of the"), "{error}");
     // An entry with more data than its header declares is refused, not cut short.
     let longer = bomb::zip(&[("t.npy", bomb::npy_header("<f4", "(4,)"), 1 << 20)]);
-    let error = weights::import_within(&longer, BINARY_BUDGET).unwrap_err().0;
+    let error = weights::import_within(&longer, BINARY_BUDGET)
+        .unwrap_err()
+        .0;
     assert!(error.contains("more than 16 bytes of data"), "{error}");
     assert_peak_bounded();
 }
@@ -128,11 +131,17 @@ fn a_2gib_file_is_refused_after_its_head_only() {
     bomb::sparse_2gib(&text, b"just some text, then zeros");
     let mut file = BoundedFile::open(&text, limit).unwrap();
     let error = model_file::read_at_most(&mut file).unwrap_err();
-    assert!(matches!(error, ModelFileError::Format(Error::NotAModel)), "{error}");
+    assert!(
+        matches!(error, ModelFileError::Format(Error::NotAModel)),
+        "{error}"
+    );
     assert_eq!(file.bytes_read(), model_file::HEAD_LEN as u64);
     let mut file = BoundedFile::open(&text, checkpoint_limit).unwrap();
     let error = checkpoint::read_at_most(&mut file).unwrap_err();
-    assert!(matches!(error, ReadError::Head(Error::NotAModel)), "{error}");
+    assert!(
+        matches!(error, ReadError::Head(Error::NotAModel)),
+        "{error}"
+    );
     assert_eq!(file.bytes_read(), 8);
 
     let like_a_model = dir.join("model.bin");
@@ -169,4 +178,3 @@ fn a_2gib_file_is_refused_after_its_head_only() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_peak_bounded();
 }
-

@@ -22,7 +22,14 @@ pub(super) fn read(bytes: &[u8], budget: &mut Budget) -> Result<Table, WeightsEr
     for index in 0..archive.len() {
         let mut entry = archive.by_index(index).map_err(|e| bad(e.to_string()))?;
         let name = entry.name().trim_end_matches(".npy").to_string();
-        let raw = read_npy(&mut entry, &name, budget).map_err(|e| bad(format!("{name}: {e}")))?;
+        let header = read_npy_header(&mut entry).map_err(|e| bad(format!("{name}: {e}")))?;
+        budget
+            .take(
+                &format!("tensor {name}: shape {:?} {}", header.shape, header.descr),
+                header.data_bytes as u64,
+            )
+            .map_err(WeightsError)?;
+        let raw = read_npy_data(&mut entry, header).map_err(|e| bad(format!("{name}: {e}")))?;
         table.insert(name, raw);
     }
     Ok(table)
@@ -31,9 +38,17 @@ pub(super) fn read(bytes: &[u8], budget: &mut Budget) -> Result<Table, WeightsEr
 /// Bytes of the `.npy` magic, version and header length (version 2 and 3: a `u32` length).
 const PRELUDE_LEN: u64 = 12;
 
-/// One `.npy` array read from `data`: its header, then (for `<f4` in C order, the only values
-/// used) exactly the bytes its shape declares, once `budget` has them.
-fn read_npy(data: &mut impl Read, name: &str, budget: &mut Budget) -> Result<Raw, String> {
+/// What a `.npy` header declares.
+struct NpyHeader {
+    descr: String,
+    fortran: bool,
+    shape: Vec<usize>,
+    /// Bytes of data the shape and dtype declare.
+    data_bytes: usize,
+}
+
+/// The header of the `.npy` array `data` starts with (at most [`MAX_HEADER_BYTES`] read).
+fn read_npy_header(data: &mut impl Read) -> Result<NpyHeader, String> {
     let io = |e: std::io::Error| e.to_string();
     let mut head = Vec::new();
     data.take(PRELUDE_LEN - 2)
@@ -80,14 +95,28 @@ fn read_npy(data: &mut impl Read, name: &str, budget: &mut Budget) -> Result<Raw
         .trim_start_matches(|c: char| !c.is_ascii_digit())
         .parse::<usize>()
         .unwrap_or(1);
-    let bytes = shape
+    let data_bytes = shape
         .iter()
         .try_fold(item_size, |n, &d| n.checked_mul(d))
         .ok_or_else(|| format!("shape {shape:?} too large"))?;
-    budget.take(
-        &format!("tensor {name}: shape {shape:?} {descr}"),
-        bytes as u64,
-    )?;
+    Ok(NpyHeader {
+        descr: descr.to_string(),
+        fortran,
+        shape,
+        data_bytes,
+    })
+}
+
+/// The array after its header: for `<f4` in C order (the only values used), exactly the bytes
+/// the header declares, read through that limit (more is an error, not a cut); for another
+/// dtype, only its name (nothing is inflated).
+fn read_npy_data(data: &mut impl Read, header: NpyHeader) -> Result<Raw, String> {
+    let NpyHeader {
+        descr,
+        fortran,
+        shape,
+        data_bytes: bytes,
+    } = header;
     let values = if descr == "<f4" && !fortran {
         let mut body = Vec::with_capacity(bytes);
         bounded::read_entry(data, bytes as u64, &mut body).map_err(|e| match e {
@@ -107,7 +136,7 @@ fn read_npy(data: &mut impl Read, name: &str, budget: &mut Budget) -> Result<Raw
     } else {
         None
     };
-    let dtype = match descr {
+    let dtype = match descr.as_str() {
         "<f4" if fortran => "F32 in Fortran order".to_string(),
         "<f4" => "F32".to_string(),
         "<f8" => "F64".to_string(),
@@ -149,9 +178,10 @@ mod tests {
         out
     }
 
-    /// `parse_npy` within a budget far past these small arrays.
-    fn parse_npy(data: &[u8]) -> Result<Raw, String> {
-        read_npy(&mut &data[..], "t", &mut Budget::new(1 << 20, 1 << 20))
+    /// One whole `.npy` array.
+    fn parse_npy(mut data: &[u8]) -> Result<Raw, String> {
+        let header = read_npy_header(&mut data)?;
+        read_npy_data(&mut data, header)
     }
 
     #[test]
