@@ -85,7 +85,7 @@ const MAX_MEMORIES: usize = 2;
 
 /// The longest checkpoint of a model `<I, H, O>` trained with at most `max_batch` streams: the
 /// fixed part, the batch size, the hidden state, the longest model file
-/// ([`super::model_file::max_len`]), [`MAX_MEMORIES`] optimizer memories, every stream's state
+/// ([`super::model_file::max_len`]), two optimizer memories (Adam's), every stream's state
 /// and the checksum.
 pub const fn max_len<const I: usize, const H: usize, const O: usize>(max_batch: usize) -> usize {
     FIXED_LEN
