@@ -3,8 +3,9 @@
 //!
 //! Model files, checkpoints and weights are shared between people, so they are untrusted input:
 //! a 2 GB file that is not a model, or a 3 MB `.npz` of deflated zeros that declares a 3 GB
-//! array, must be refused without the memory it claims. Every reader in [`crate::host`] goes
-//! through this module:
+//! array, must be refused without the memory it claims. Every reader of those in
+//! [`crate::host`] goes through this module (corpora and other texts are the user's data, read
+//! whole; `docs/reliability.md` says what each command holds):
 //!
 //! - [`BoundedFile`]: a file opened with a byte limit the caller derives from the compiled sizes
 //!   (for example [`crate::host::model_file::max_len`]). [`BoundedFile::head`] reads the first
@@ -16,6 +17,19 @@
 //!   [`Read::take`] with a limit; an entry that is longer is an error, never silently cut.
 //! - [`Budget`]: the largest single item (tensor) and the most bytes in all that a reader of many
 //!   items (an `.npz`, a safetensors file) accepts.
+//!
+//! ```
+//! use micrornn::host::bounded::{BoundedFile, ReadError};
+//! let path = std::env::temp_dir().join(format!("bounded-doc-{}", std::process::id()));
+//! std::fs::write(&path, b"MRNN and then far too much")?;
+//! let mut file = BoundedFile::open(&path, 16)?;
+//! let refused = file.checked(4, |head| if head == b"MRNN" { Ok(()) } else { Err("not a model") });
+//! // The magic is right, but the file is longer than the limit: refused after its head.
+//! assert!(matches!(refused, Err(ReadError::TooLarge { size: 26, limit: 16 })));
+//! assert_eq!(file.bytes_read(), 4);
+//! # std::fs::remove_file(&path)?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::fmt;
 use std::fs::File;
@@ -96,7 +110,8 @@ impl BoundedFile {
         self.read
     }
 
-    /// The file's first `n` bytes (fewer if it is shorter), read once and kept.
+    /// The file's first `n` bytes (fewer if it is shorter), read once and kept. `n` is a header's
+    /// length, chosen by the caller; the limit bounds [`BoundedFile::rest`].
     ///
     /// # Errors
     /// An [`io::Error`] reading the file.
