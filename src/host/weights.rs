@@ -22,6 +22,7 @@
 //! the file's `__metadata__` so an import of an export gives back the same model file.
 
 use super::bounded::Budget;
+pub use super::weights_budget::{DEFAULT_BUDGET, MAX_HEADER_BYTES, budget_for};
 use crate::Rnn;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use std::collections::HashMap;
@@ -212,46 +213,6 @@ fn unique<'n>(
         )),
     }
 }
-
-/// Bytes of a weights file besides its tensors that the readers accept: the safetensors JSON
-/// header (names, shapes, and a `__metadata__` that may hold the vocabulary, the initial state
-/// and the training settings) or an `.npz`'s `.npy` headers.
-pub const MAX_HEADER_BYTES: u64 = 1 << 20;
-
-/// What importing the weights of a model of at most `inputs`, `hidden`, `outputs` and an
-/// embedding at most `embedding_width` wide may read: the largest tensor of those roles (module
-/// docs) is the largest item; all tensors of all roles, twice over (room for as many other
-/// entries of a state dict), plus [`MAX_HEADER_BYTES`], the total.
-pub const fn budget_for(inputs: u64, hidden: u64, outputs: u64, embedding_width: u64) -> Budget {
-    let widest_input = if inputs > embedding_width {
-        inputs
-    } else {
-        embedding_width
-    };
-    let roles = [
-        hidden * widest_input,    // weight_ih_l0 / kernel
-        hidden * hidden,          // weight_hh_l0 / recurrent_kernel
-        hidden,                   // bias_ih_l0 / bias
-        hidden,                   // bias_hh_l0
-        inputs * embedding_width, // embedding
-        outputs * hidden,         // linear.weight / dense kernel
-        outputs,                  // linear.bias / dense bias
-    ];
-    let (mut largest, mut sum, mut i) = (0, 0, 0);
-    while i < roles.len() {
-        if roles[i] > largest {
-            largest = roles[i];
-        }
-        sum += roles[i];
-        i += 1;
-    }
-    Budget::new(4 * largest, 2 * 4 * sum + MAX_HEADER_BYTES)
-}
-
-/// The budget of [`import`]: a model of 4096 hidden units, 4096 inputs and outputs and a 4096
-/// wide embedding (64 MiB per tensor), far past anything micrornn runs; callers that know their
-/// sizes pass a tighter one to [`import_within`].
-pub const DEFAULT_BUDGET: Budget = budget_for(4096, 4096, 4096, 4096);
 
 /// Reads the weights of a `safetensors` file or a numpy `.npz` (PyTorch or Keras names, see the
 /// module docs) within [`DEFAULT_BUDGET`].
