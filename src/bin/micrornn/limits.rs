@@ -66,10 +66,11 @@ mod tests {
             "the largest bucket and hidden size give the longest model"
         );
         assert!(model > 4 * 525_056 && model < 4 << 20, "{model}");
-        assert!(
-            checkpoint > 3 * model && checkpoint < 16 << 20,
-            "{checkpoint}"
+        assert_eq!(
+            checkpoint,
+            checkpoint::max_len::<256, 512, 256>(MAX_BATCH) as u64
         );
+        assert!(checkpoint > model && checkpoint < 16 << 20, "{checkpoint}");
         assert_eq!(weights.item_bytes, 4 * 512 * 1024);
         assert!(weights.total_bytes < 16 << 20, "{weights:?}");
     }
