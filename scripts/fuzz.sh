@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the decoders and vocabularies with cargo-fuzz (libFuzzer): the model file decoders (f32
 # versions 1 and 2, and the quantized format), the
-# checkpoint decoder, CharVocab and WordVocab (targets in fuzz/fuzz_targets/).
+# checkpoint decoder, CharVocab and WordVocab, and the weights readers (.npz and safetensors,
+# seeded with bombs) (targets in fuzz/fuzz_targets/). Every target runs with -rss_limit_mb=512
+# (and so -malloc_limit_mb=512): an input that makes a reader hold more memory is a crash.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]      default 60; each target runs that long
 #   FUZZ_RUNS=10000000 scripts/fuzz.sh 0      each target runs that many executions instead
@@ -18,7 +20,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/fuzz"
-targets=${FUZZ_TARGETS:-model_decode checkpoint_decode char_vocab word_vocab}
+targets=${FUZZ_TARGETS:-model_decode checkpoint_decode char_vocab word_vocab npz_import safetensors_import}
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal
@@ -52,11 +54,13 @@ for target in $targets; do
   case $target in
     char_vocab) max_len=1024 ;;
     word_vocab) max_len=512 ;;
+    # The PyTorch and Keras fixtures among the seeds are 9-11 KB.
+    npz_import | safetensors_import) max_len=16384 ;;
     *) max_len=4096 ;;
   esac
   status=0
   cargo +nightly fuzz run -O -s none "$target" "target/corpus/$target" "corpus/$target" -- \
-    "${limit[@]}" -max_len="$max_len" -timeout=20 -print_final_stats=1 \
+    "${limit[@]}" -max_len="$max_len" -timeout=20 -rss_limit_mb=512 -print_final_stats=1 \
     -artifact_prefix="artifacts/$target/" >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)

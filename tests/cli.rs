@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/bomb.rs"]
+mod bomb;
+
 const BIN: &str = env!("CARGO_BIN_EXE_micrornn");
 
 /// A fresh, empty directory for one test.
@@ -97,12 +100,37 @@ fn train_small(dir: &Path) {
     assert_success(&out);
 }
 
+/// Runs the binary in `dir` with at most `mib` MiB of address space (`ulimit -v`): a command that
+/// tried to hold more (a whole 2 GiB file, an inflated bomb) would fail to allocate and abort.
+fn run_within(mib: u64, dir: &Path, args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", mib * 1024))
+        .arg(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh runs the micrornn binary")
+}
+
 /// Runs a command that must be refused: exit code 1, one `error:` line, empty stdout, and no
 /// file in `dir` created, changed or removed.
 #[track_caller]
 fn assert_refused(dir: &Path, args: &[&str], expected: &str) {
+    assert_refused_by(run, dir, args, expected);
+}
+
+/// [`assert_refused`] with the command run by `runner`.
+#[track_caller]
+fn assert_refused_by(
+    runner: impl Fn(&Path, &[&str]) -> Output,
+    dir: &Path,
+    args: &[&str],
+    expected: &str,
+) {
     let before = snapshot(dir);
-    let out = run(dir, args);
+    let out = runner(dir, args);
     let err = stderr(&out);
     assert_eq!(
         out.status.code(),
@@ -947,4 +975,98 @@ fn batched_resume_is_bit_identical_to_one_run() {
         "--batch 16, not 8",
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 20: untrusted files cannot take the machine down. Every command runs with 256 MiB of
+/// address space: the `.npz` bomb (3 GiB declared per entry, 256 MiB of real zeros each), 2 GiB
+/// files that are not models or checkpoints, and 2 GiB files that start like one, are refused
+/// with the usual one-line error naming the file and declared against possible sizes.
+#[test]
+fn untrusted_files_are_refused_with_bounded_memory() {
+    let dir = scratch("untrusted");
+    train_small(&dir);
+    // The 2 GiB files live beside `dir`, so the snapshot of `dir` does not read them.
+    let big = scratch("untrusted-big");
+    let text = big.join("text.bin");
+    bomb::sparse_2gib(&text, b"not a model, then zeros");
+    let model_head = &std::fs::read(dir.join("model.mrnn")).unwrap()[..48];
+    let like_a_model = big.join("model.mrnn");
+    bomb::sparse_2gib(&like_a_model, model_head);
+    let like_a_checkpoint = big.join("model.ckpt");
+    bomb::sparse_2gib(
+        &like_a_checkpoint,
+        &std::fs::read(dir.join("model.ckpt")).unwrap()[..8],
+    );
+    let (text, like_a_model, like_a_checkpoint) = (
+        text.to_str().unwrap(),
+        like_a_model.to_str().unwrap(),
+        like_a_checkpoint.to_str().unwrap(),
+    );
+    let bounded = |dir: &Path, args: &[&str]| run_within(256, dir, args);
+    // The limit leaves room for real work.
+    assert_success(&bounded(
+        &dir,
+        &["sample", "model.mrnn", "--len", "10", "--seed", "1"],
+    ));
+
+    let size = 2u64 << 30;
+    let too_long = format!("{size} bytes, longer than any model this build loads");
+    for args in [
+        vec!["sample", text],
+        vec!["eval", text, "corpus.txt"],
+        vec!["quantize", text, "--out", "q.mrnn"],
+        vec!["export", text, "--out", "x.safetensors"],
+        vec!["classify", text, "a b"],
+    ] {
+        assert_refused_by(bounded, &dir, &args, "not a micrornn model");
+    }
+    for args in [
+        vec!["sample", like_a_model],
+        vec!["quantize", like_a_model, "--out", "q.mrnn"],
+    ] {
+        assert_refused_by(bounded, &dir, &args, &too_long);
+    }
+    let resume = |checkpoint| {
+        vec![
+            "train",
+            "corpus.txt",
+            "--resume",
+            checkpoint,
+            "--iters",
+            "1",
+        ]
+    };
+    assert_refused_by(bounded, &dir, &resume(text), "not a micrornn checkpoint");
+    assert_refused_by(
+        bounded,
+        &dir,
+        &resume(like_a_checkpoint),
+        &format!("{size} bytes, longer than any checkpoint this build resumes"),
+    );
+    assert_refused_by(
+        bounded,
+        &dir,
+        &["import", text, "--out", "x.mrnn"],
+        &format!("{size} bytes, more than the largest this build can use"),
+    );
+
+    std::fs::write(big.join("bomb.npz"), bomb::npz_bomb(256 << 20)).unwrap();
+    std::fs::write(dir.join("vocab.json"), r#"["a", "b"]"#).unwrap();
+    let bomb = big.join("bomb.npz");
+    assert_refused_by(
+        bounded,
+        &dir,
+        &[
+            "import",
+            bomb.to_str().unwrap(),
+            "--vocab",
+            "vocab.json",
+            "--out",
+            "x.mrnn",
+        ],
+        "tensor rnn.weight_ih_l0: shape [805306368] <f4 declares 3221225472 bytes; the largest tensor \
+         this build can import has 2097152",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&big);
 }

@@ -16,6 +16,8 @@
 //! the optimizer memories. The single hidden state is then the last stream's (the one that ends
 //! where the validation text starts).
 
+use super::bounded::{BoundedFile, ReadError};
+use super::model_file::final_from_head;
 use super::optimizer::{AnyOptimizer, OptimizerKind};
 use crate::codec::bytes::{ByteReader, ByteWriter};
 use crate::format::{self, crc32};
@@ -77,6 +79,40 @@ pub struct Progress {
 
 /// Byte offset of the hidden state.
 const FIXED_LEN: usize = 8 + 60 + 52;
+
+/// Optimizer memories a checkpoint holds at most (Adam's `m` and `v`).
+const MAX_MEMORIES: usize = 2;
+
+/// The longest checkpoint of a model `<I, H, O>` trained with at most `max_batch` streams: the
+/// fixed part, the batch size, the hidden state, the longest model file
+/// ([`super::model_file::max_len`]), two optimizer memories (Adam's), every stream's state
+/// and the checksum.
+pub const fn max_len<const I: usize, const H: usize, const O: usize>(max_batch: usize) -> usize {
+    FIXED_LEN
+        + 4
+        + 4 * H
+        + 4
+        + super::model_file::max_len::<I, H, O>()
+        + 4
+        + MAX_MEMORIES * 4 * Rnn::<I, H, O>::PARAMETERS
+        + 4 * max_batch * H
+        + 4
+}
+
+/// Reads a checkpoint file of at most `file`'s limit (derive it with [`max_len`]): its head
+/// first, so a file that is not a checkpoint (wrong magic or version) is refused after 8 bytes,
+/// and a longer one from its length without reading the rest. The bytes are not checked
+/// further ([`read`] does).
+///
+/// # Errors
+/// [`ReadError::Head`] with [`Error::NotAModel`] or [`Error::UnsupportedVersion`],
+/// [`ReadError::TooLarge`] or [`ReadError::Io`].
+pub fn read_at_most(file: &mut BoundedFile) -> Result<Vec<u8>, ReadError<Error>> {
+    file.checked(MAGIC.len() + 4, |head| match read(head) {
+        Err(e) if final_from_head(&e) => Err(e),
+        _ => Ok(()),
+    })
+}
 
 /// Encodes a checkpoint of a run.
 ///

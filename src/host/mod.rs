@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`corpus`] | reading a text corpus (UTF-8, with line numbers in errors), the built-in corpus, the train/validation split |
 //! | [`boxed`] | heap placement of large zeroed structs (models, tapes, optimizer memory) without a stack copy |
+//! | [`bounded`] | reading untrusted files with bounded memory: the head first, never more bytes than the largest thing the reader can hold, zip entries through a limit |
 //! | [`atomic`] | writing a file so that a crash never leaves it half-written (temp file, fsync, rename) |
 //! | [`model_file`] | model files on disk, in the [`crate::format`] encoding |
 //! | [`kernel_choice`] | the kernel table named by the environment variable `MICRORNN_KERNELS`, for comparing tables |
@@ -14,9 +15,11 @@
 //! | [`checkpoint`] | everything needed to resume training bit for bit |
 //! | [`history`] | the loss history as CSV and as an SVG plot |
 //! | [`weights`] | PyTorch `nn.RNN`+`nn.Linear` and Keras `SimpleRNN`+`Dense` weights in and out as safetensors (and in from a numpy `.npz`, module `npz`) |
+//! | `weights_budget` | how much a weights import may read, from the sizes of the model it must fit ([`weights::budget_for`]) |
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
 pub mod atomic;
+pub mod bounded;
 pub mod boxed;
 pub mod checkpoint;
 pub mod corpus;
@@ -27,4 +30,5 @@ mod npz;
 pub mod optimizer;
 pub mod threads;
 pub mod weights;
+mod weights_budget;
 pub mod words;

@@ -21,6 +21,8 @@
 //! `load_state_dict` unchanged; the vocabulary, live classes, initial state and metadata go in
 //! the file's `__metadata__` so an import of an export gives back the same model file.
 
+use super::bounded::Budget;
+pub use super::weights_budget::{DEFAULT_BUDGET, MAX_HEADER_BYTES, budget_for};
 use crate::Rnn;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use std::collections::HashMap;
@@ -139,31 +141,39 @@ fn tensor(file: &Table, name: &str, rank: usize) -> Result<Tensor, WeightsError>
     })
 }
 
-/// The tensors of a safetensors file and its `__metadata__`.
-fn read_safetensors(bytes: &[u8]) -> Result<(Table, HashMap<String, String>), WeightsError> {
+/// The tensors of a safetensors file and its `__metadata__`; every tensor's bytes are taken from
+/// `budget` before it is converted.
+fn read_safetensors(
+    bytes: &[u8],
+    budget: &mut Budget,
+) -> Result<(Table, HashMap<String, String>), WeightsError> {
     let file = SafeTensors::deserialize(bytes)
         .map_err(|e| WeightsError(format!("not a safetensors file ({e})")))?;
     let metadata = SafeTensors::read_metadata(bytes)
         .ok()
         .and_then(|(_, m)| m.metadata().clone())
         .unwrap_or_default();
-    let table = file
-        .iter()
-        .map(|(name, view)| {
-            let values = (view.dtype() == Dtype::F32).then(|| {
-                view.data()
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect()
-            });
-            let raw = Raw {
-                dtype: format!("{:?}", view.dtype()),
-                shape: view.shape().to_vec(),
-                values,
-            };
-            (name.to_string(), raw)
-        })
-        .collect();
+    let mut tensors = file.tensors();
+    tensors.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut table = Table::new();
+    for (name, view) in tensors {
+        let what = format!("tensor {name}: shape {:?} {:?}", view.shape(), view.dtype());
+        budget
+            .take(&what, view.data().len() as u64)
+            .map_err(WeightsError)?;
+        let values = (view.dtype() == Dtype::F32).then(|| {
+            view.data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect()
+        });
+        let raw = Raw {
+            dtype: format!("{:?}", view.dtype()),
+            shape: view.shape().to_vec(),
+            values,
+        };
+        table.insert(name, raw);
+    }
     Ok((table, metadata))
 }
 
@@ -205,19 +215,38 @@ fn unique<'n>(
 }
 
 /// Reads the weights of a `safetensors` file or a numpy `.npz` (PyTorch or Keras names, see the
-/// module docs).
+/// module docs) within [`DEFAULT_BUDGET`].
 ///
 /// # Errors
-/// A [`WeightsError`] naming what was expected: not a safetensors file, a missing tensor, a
-/// wrong dtype or shape, a non-tanh nonlinearity, more than one layer or direction.
+/// As [`import_within`].
 pub fn import(bytes: &[u8]) -> Result<Weights, WeightsError> {
+    import_within(bytes, DEFAULT_BUDGET)
+}
+
+/// Reads the weights of a `safetensors` file or a numpy `.npz` (PyTorch or Keras names, see the
+/// module docs), refusing from its declared shape, before converting or inflating it, any tensor
+/// larger than the budget's largest item or past its total ([`budget_for`]).
+///
+/// # Errors
+/// A [`WeightsError`] naming what was expected: not a safetensors file, a file or tensor larger
+/// than the budget, a missing tensor, a wrong dtype or shape, a non-tanh nonlinearity, more than
+/// one layer or direction.
+pub fn import_within(bytes: &[u8], mut budget: Budget) -> Result<Weights, WeightsError> {
     if bytes.starts_with(&crate::format::MAGIC) {
         return fail("this is a micrornn model file, not safetensors weights");
     }
+    if bytes.len() as u64 > budget.total_bytes {
+        return fail(format!(
+            "{} bytes, more than the weights of the largest model this build can import hold \
+             ({} bytes)",
+            bytes.len(),
+            budget.total_bytes
+        ));
+    }
     let (file, metadata) = if bytes.starts_with(b"PK\x03\x04") {
-        (super::npz::read(bytes)?, HashMap::new())
+        (super::npz::read(bytes, &mut budget)?, HashMap::new())
     } else {
-        read_safetensors(bytes)?
+        read_safetensors(bytes, &mut budget)?
     };
     for key in ["nonlinearity", "activation"] {
         if let Some(value) = metadata.get(key).filter(|v| v.as_str() != "tanh") {

@@ -1,18 +1,22 @@
 //! `micrornn sample` and `micrornn eval`: load a model file, then generate or score text.
 
-use crate::{EvalArgs, Fail, SampleArgs, dispatch, show};
+use crate::{EvalArgs, Fail, SampleArgs, dispatch, limits, show};
 use micrornn::format::{self, Header};
+use micrornn::host::bounded::BoundedFile;
 use micrornn::host::{checkpoint, corpus, model_file};
 use micrornn::{CharVocab, DefaultRng, Rnn, Sampler, Sampling, eval};
 use rand_core::SeedableRng;
 use std::io::Write;
 use std::path::Path;
 
-/// Reads and checks a model file; returns its bytes and header.
+/// Reads and checks a model file (at most [`limits::model_file`] bytes, its head first); returns
+/// its bytes and header.
 pub(crate) fn load(path: &Path) -> Result<(Vec<u8>, Header), Fail> {
-    model_file::read(path).map_err(|e| {
-        let is_checkpoint =
-            std::fs::read(path).is_ok_and(|bytes| bytes.starts_with(&checkpoint::MAGIC));
+    model_file::read(path, limits::model_file()).map_err(|e| {
+        let is_checkpoint = BoundedFile::open(path, 0).is_ok_and(|mut file| {
+            file.head(checkpoint::MAGIC.len())
+                .is_ok_and(|head| head == checkpoint::MAGIC)
+        });
         if is_checkpoint {
             Fail::new(format!(
                 "{} is a training checkpoint, not a model: give the model file (train --out)",

@@ -8,18 +8,18 @@
 //! classes masked); the hidden size must be one of the compiled ones.
 
 use crate::export::{CLASSES_KEY, HIDDEN_KEY, METADATA_KEY, VOCAB_KEY};
-use crate::{Fail, HIDDEN_SIZES, ImportArgs, VOCAB_BUCKETS, dispatch, list, show};
+use crate::{Fail, HIDDEN_SIZES, ImportArgs, VOCAB_BUCKETS, dispatch, limits, list, show};
 use micrornn::Rnn;
 use micrornn::format::Contents;
-use micrornn::host::{model_file, weights};
+use micrornn::host::{bounded, model_file, weights};
 use weights::Weights;
 
 /// Runs `micrornn import`.
 pub fn run(args: &ImportArgs) -> Result<(), Fail> {
-    let bytes =
-        std::fs::read(&args.file).map_err(|e| Fail::new(format!("{}: {e}", show(&args.file))))?;
-    let weights =
-        weights::import(&bytes).map_err(|e| Fail::new(format!("{}: {e}", show(&args.file))))?;
+    let budget = limits::weights();
+    let file_error = |e: &dyn std::fmt::Display| Fail::new(format!("{}: {e}", show(&args.file)));
+    let bytes = bounded::read_file(&args.file, budget.total_bytes).map_err(|e| file_error(&e))?;
+    let weights = weights::import_within(&bytes, budget).map_err(|e| file_error(&e))?;
     let vocab = vocabulary(args, &weights)?;
     let classes = match weights.metadata.get(CLASSES_KEY) {
         Some(text) => text
@@ -71,7 +71,9 @@ pub fn run(args: &ImportArgs) -> Result<(), Fail> {
 fn vocabulary(args: &ImportArgs, weights: &Weights) -> Result<Vec<char>, Fail> {
     let (text, source) = match &args.vocab {
         Some(path) => (
-            std::fs::read_to_string(path)
+            bounded::read_file(path, limits::VOCAB_JSON_BYTES)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| String::from_utf8(bytes).map_err(|e| e.to_string()))
                 .map_err(|e| Fail::new(format!("--vocab {}: {e}", show(path))))?,
             show(path),
         ),

@@ -26,6 +26,7 @@ mod classify;
 mod export;
 mod generate;
 mod import;
+mod limits;
 mod quantize;
 mod train;
 

@@ -1,9 +1,11 @@
 //! `micrornn quantize`: a trained f32 model file to a quantized one (int8 weights, Q15 state;
 //! `micrornn::qformat`), and `sample`/`eval` on quantized files.
 
-use crate::{EvalArgs, Fail, Outcome, SampleArgs, dispatch, show};
+use crate::{EvalArgs, Fail, Outcome, SampleArgs, dispatch, limits, show};
 use clap::Args;
 use micrornn::format::{self, Header};
+use micrornn::host::bounded::BoundedFile;
+use micrornn::host::model_file::{self, ModelFileError};
 use micrornn::host::{atomic, corpus};
 use micrornn::workflows::quantized;
 use micrornn::{CharVocab, DefaultRng, QRnn, Rnn, Sampling, qformat};
@@ -24,9 +26,13 @@ pub struct QuantizeArgs {
     pub calibrate: Option<PathBuf>,
 }
 
-/// Reads a file whole; a message naming it on failure.
+/// Reads a model file (at most [`limits::model_file`] bytes, its head first); a message naming
+/// it on failure.
 fn read(path: &Path) -> Result<Vec<u8>, Fail> {
-    std::fs::read(path).map_err(|e| Fail::new(format!("model {}: {e}", show(path))))
+    BoundedFile::open(path, limits::model_file())
+        .map_err(ModelFileError::Io)
+        .and_then(|mut file| model_file::read_at_most(&mut file))
+        .map_err(|e| Fail::new(format!("model {}: {e}", show(path))))
 }
 
 /// Token ids of a text; a message naming the first character the vocabulary lacks.
@@ -124,16 +130,23 @@ fn decode<const V: usize, const H: usize>(path: &Path, bytes: &[u8]) -> Result<L
     Ok((q, vocab, header.classes))
 }
 
-/// Reads `path`; if it is a quantized model, checks it and returns its bytes and header.
+/// If `path` is a quantized model (from its head), reads it (at most [`limits::model_file`]
+/// bytes), checks it and returns its bytes and header.
 fn quantized_file(path: &Path) -> Option<Result<(Vec<u8>, Header), Fail>> {
-    let bytes = std::fs::read(path).ok()?;
-    if !qformat::is_quantized(&bytes) {
+    let mut file = BoundedFile::open(path, limits::model_file()).ok()?;
+    if !qformat::is_quantized(file.head(qformat::HEADER_LEN).ok()?) {
         return None;
     }
+    let model_error = |e: &dyn std::fmt::Display| Fail::new(format!("model {}: {e}", show(path)));
     Some(
-        qformat::read_header(&bytes)
-            .map_err(|e| Fail::new(format!("model {}: {e}", show(path))))
-            .and_then(|header| check_shape(path, &header).map(|()| (bytes, header))),
+        file.rest()
+            .map_err(|e| model_error(&ModelFileError::from(e.widen())))
+            .and_then(|bytes| {
+                qformat::read_header(&bytes)
+                    .map(|header| (bytes, header))
+                    .map_err(|e| model_error(&e))
+            })
+            .and_then(|(bytes, header)| check_shape(path, &header).map(|()| (bytes, header))),
     )
 }
 

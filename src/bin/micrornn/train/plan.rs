@@ -1,7 +1,8 @@
 //! Everything checked and resolved before a single byte is written: paths, the checkpoint being
 //! resumed, the corpus, every setting and the budget.
 
-use crate::{Fail, MAX_SEQ_LEN, TrainArgs, VOCAB_BUCKETS, list, show};
+use crate::{Fail, MAX_SEQ_LEN, TrainArgs, VOCAB_BUCKETS, limits, list, show};
+use micrornn::host::bounded::{BoundedFile, ReadError};
 use micrornn::host::checkpoint::{self, Settings};
 use micrornn::host::corpus;
 use micrornn::host::optimizer::OptimizerKind;
@@ -104,13 +105,27 @@ pub fn plan(args: TrainArgs) -> Result<Plan, Fail> {
     })
 }
 
-/// Reads `--resume`'s checkpoint: its bytes, settings and iteration.
+/// Reads `--resume`'s checkpoint (at most [`limits::checkpoint`] bytes, its head first): its
+/// bytes, settings and iteration.
 fn read_checkpoint(path: &Path) -> Result<(Resume, Settings), Fail> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Fail::new(format!("--resume {}: {e}", show(path))))?;
+    let not_a_checkpoint = || format!("--resume {}: not a micrornn checkpoint", show(path));
+    let bytes = BoundedFile::open(path, limits::checkpoint())
+        .map_err(ReadError::Io)
+        .and_then(|mut file| checkpoint::read_at_most(&mut file))
+        .map_err(|e| {
+            Fail::new(match e {
+                ReadError::Head(Error::NotAModel) => not_a_checkpoint(),
+                ReadError::TooLarge { size, limit } => format!(
+                    "--resume {}: {size} bytes, longer than any checkpoint this build resumes \
+                     (at most {limit} bytes)",
+                    show(path)
+                ),
+                e => format!("--resume {}: {e}", show(path)),
+            })
+        })?;
     let (settings, progress) = checkpoint::read(&bytes).map_err(|e| {
         Fail::new(match e {
-            Error::NotAModel => format!("--resume {}: not a micrornn checkpoint", show(path)),
+            Error::NotAModel => not_a_checkpoint(),
             Error::ChecksumMismatch | Error::Truncated => format!(
                 "--resume {}: the checkpoint is damaged or truncated ({e})",
                 show(path)
