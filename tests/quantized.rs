@@ -16,7 +16,10 @@ type Rows = [[f32; 29]];
 fn trained() -> (Box<Model>, CharVocab<32>, usize) {
     let mut model = Box::new(Model::ZERO);
     let mut vocab = CharVocab::<32>::new();
-    let header = format::decode(MODEL_BYTES, &mut model, &mut vocab).expect("decodes");
+    // These tests compare f32 and int8 from the same (zero) state.
+    let mut stored_state = [0.0f32; 32];
+    let header =
+        format::decode(MODEL_BYTES, &mut model, &mut vocab, &mut stored_state).expect("decodes");
     (model, vocab, header.classes)
 }
 

@@ -60,7 +60,8 @@ fn check<const I: usize, const H: usize, const O: usize, const N: usize>(
     let plain = {
         let mut rnn = Box::new(Rnn::<I, H, O>::ZERO);
         let mut vocab = CharVocab::<N>::new();
-        format::decode(bytes, &mut rnn, &mut vocab).map(|h| (h, bits(&rnn), vocab))
+        let mut state = [0.0f32; H];
+        format::decode(bytes, &mut rnn, &mut vocab, &mut state).map(|h| (h, bits(&rnn), vocab))
     };
     let Ok(decoded) = format::decode_contents(bytes, &mut rnn, &mut vocab, &mut hidden) else {
         // A refused file leaves the destination untouched.

@@ -25,9 +25,23 @@ pub fn cross_entropy<const I: usize, const H: usize, const O: usize>(
     tokens: &[usize],
     classes: usize,
 ) -> Result<Loss, Error> {
+    cross_entropy_from(q, &[0; H], tokens, classes)
+}
+
+/// As [`cross_entropy`], starting from `hidden` (a quantized file's stored state, say) instead
+/// of zeros, as [`crate::eval::cross_entropy_from`] does for `Rnn`.
+///
+/// # Errors
+/// As [`cross_entropy`].
+pub fn cross_entropy_from<const I: usize, const H: usize, const O: usize>(
+    q: &QRnn<I, H, O>,
+    hidden: &[i16; H],
+    tokens: &[usize],
+    classes: usize,
+) -> Result<Loss, Error> {
     crate::model::Classes::<O>::new(classes)?;
     let k = kernels::active();
-    let mut hidden = [0i16; H];
+    let mut hidden = *hidden;
     let mut logits_q = [0i16; O];
     let mut probs = [0.0f32; O];
     let mut loss = Loss::default();
