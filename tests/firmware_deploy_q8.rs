@@ -21,17 +21,24 @@ const FLOAT_TEXT: &str = include_str!("../examples/firmware/models/poem-h32.txt"
 
 type Model = QRnn<32, 32, 32>;
 
-fn load() -> (Box<Model>, CharVocab<32>, usize) {
+fn load() -> (Box<Model>, CharVocab<32>, usize, [i16; 32]) {
     let mut model = Box::new(Model::ZERO);
     let mut vocab = CharVocab::<32>::new();
-    let header = qformat::decode(MODEL_BYTES, &mut model, &mut vocab).expect("the model decodes");
+    let mut start = [0i16; 32];
+    let header = qformat::decode(MODEL_BYTES, &mut model, &mut vocab, &mut start)
+        .expect("the model decodes");
     assert_eq!((header.inputs, header.hidden, header.outputs), (32, 32, 32));
-    (model, vocab, header.classes)
+    assert_eq!(header.version, qformat::VERSION);
+    (model, vocab, header.classes, start)
 }
 
 /// Greedy text of `len` characters starting with `first`, as the firmware generates it.
-fn greedy(model: &Model, vocab: &CharVocab<32>, classes: usize, first: char, len: usize) -> String {
-    let mut hidden = [0i16; 32];
+fn greedy(
+    (model, vocab, classes, start): &(Box<Model>, CharVocab<32>, usize, [i16; 32]),
+    first: char,
+    len: usize,
+) -> String {
+    let (classes, mut hidden) = (*classes, *start);
     let mut text = String::from(first);
     let token = vocab.encode(first).expect("first char in vocabulary");
     model
@@ -44,9 +51,8 @@ fn greedy(model: &Model, vocab: &CharVocab<32>, classes: usize, first: char, len
 
 #[test]
 fn deployed_quantized_model_generates_the_firmware_text_on_the_host() {
-    let (model, vocab, classes) = load();
     let first = EXPECTED.chars().next().expect("non-empty expected text");
-    let text = greedy(&model, &vocab, classes, first, EXPECTED.chars().count());
+    let text = greedy(&load(), first, EXPECTED.chars().count());
     assert_eq!(text, EXPECTED);
 }
 
@@ -58,16 +64,15 @@ fn the_quantized_text_is_the_float_models_text() {
 #[test]
 fn weights_take_one_byte_in_the_file() {
     // 36 header + 4·32 vocabulary + 4·(32 + 2·32 + 2·32) multipliers and biases + 32·96
-    // weights + 4 checksum, against 4 bytes per parameter in the f32 file.
-    assert_eq!(MODEL_BYTES.len(), 36 + 128 + 640 + 3072 + 4);
+    // weights + 2·32 initial state + 4 checksum, against 4 bytes per parameter in the f32 file.
+    assert_eq!(MODEL_BYTES.len(), 36 + 128 + 640 + 3072 + 64 + 4);
 }
 
 /// Rewrites the expected text from the committed model.
 #[test]
 #[ignore = "rewrites a committed file"]
 fn write_expected_text() {
-    let (model, vocab, classes) = load();
-    let text = greedy(&model, &vocab, classes, 'H', FLOAT_TEXT.chars().count());
+    let text = greedy(&load(), 'H', FLOAT_TEXT.chars().count());
     let root = env!("CARGO_MANIFEST_DIR");
     std::fs::write(format!("{root}/{TEXT_FILE}"), &text).expect("write text");
 }
