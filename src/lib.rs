@@ -146,10 +146,10 @@ pub use error::Error;
 #[cfg(feature = "std")]
 pub use host::boxed::{Zeroable, zeroed as boxed_zeroed};
 pub use model::init;
-pub use model::{Classes, Input, Live, QRnn, Rnn, Sequence, Tape, Targets};
+pub use model::{Classes, Infer, Input, Live, QRnn, Rnn, Sequence, Tape, Targets};
 pub use workflows::clip::{Clip, global_sum_squares, live_sum_squares};
 pub use workflows::optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
-pub use workflows::sample::{Sampler, Sampling, argmax};
+pub use workflows::sample::{Generator, Sampler, Sampling, argmax};
 pub use workflows::train::{ChunkReport, TrainConfig, TrainState, Trainer};
 pub use workflows::{classify, eval};
 

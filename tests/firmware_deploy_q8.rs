@@ -11,7 +11,7 @@
 //! cargo test --release --test firmware_deploy_q8 -- --ignored write_expected_text
 //! ```
 
-use micrornn::{CharVocab, QRnn, qformat};
+use micrornn::{CharVocab, Generator, QRnn, Sampling, qformat};
 
 const TEXT_FILE: &str = "examples/firmware/models/poem-h32.q8.txt";
 const MODEL_BYTES: &[u8] = include_bytes!("../examples/firmware/models/poem-h32.q8");
@@ -32,20 +32,22 @@ fn load() -> (Box<Model>, CharVocab<32>, usize, [i16; 32]) {
     (model, vocab, header.classes, start)
 }
 
-/// Greedy text of `len` characters starting with `first`, as the firmware generates it.
+/// Greedy text of `len` characters starting with `first`, as the firmware generates it: from
+/// the file's stored state, with the same generator as the f32 model.
 fn greedy(
     (model, vocab, classes, start): &(Box<Model>, CharVocab<32>, usize, [i16; 32]),
     first: char,
     len: usize,
 ) -> String {
-    let (classes, mut hidden) = (*classes, *start);
+    let mut generator = Generator::new(&**model, *classes, Sampling::GREEDY).expect("classes");
+    generator.set_hidden(*start);
     let mut text = String::from(first);
-    let token = vocab.encode(first).expect("first char in vocabulary");
-    model
-        .generate_greedy(token, &mut hidden, classes, len - 1, |id| {
-            text.extend(vocab.decode(id))
-        })
-        .expect("generate");
+    generator
+        .feed(vocab.encode(first).expect("first char in vocabulary"))
+        .expect("feed");
+    for _ in 1..len {
+        text.extend(vocab.decode(generator.greedy_next().expect("generate")));
+    }
     text
 }
 

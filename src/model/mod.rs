@@ -9,6 +9,7 @@
 //! |---|---|
 //! | [`rnn`] | [`Rnn`]: the parameters, [`Rnn::step`], [`Rnn::logits`] |
 //! | [`init`] | random initialization (uniform, Gaussian) written with `libm` |
+//! | [`infer`] | [`Infer`]: hidden state, step, logits — the inference interface of `Rnn` and `QRnn` that generation uses |
 //! | [`classes`] | [`Classes`]: a number of live output classes, checked once to be in `1..=O` |
 //! | [`bptt`] | [`Tape`]: truncated back-propagation through time over one chunk |
 //! | [`batch`] | [`batch::BatchTape`]: BPTT over `B` streams at once, as matrix–matrix products |
@@ -17,11 +18,13 @@
 pub mod batch;
 pub mod bptt;
 pub mod classes;
+pub mod infer;
 pub mod init;
 pub mod quant;
 pub mod rnn;
 
 pub use bptt::{Sequence, Tape, Targets};
 pub use classes::Classes;
+pub use infer::Infer;
 pub use quant::QRnn;
 pub use rnn::{Input, Live, Rnn};

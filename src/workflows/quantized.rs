@@ -5,8 +5,6 @@ use crate::Error;
 use crate::kernels;
 use crate::model::QRnn;
 use crate::workflows::eval::Loss;
-use crate::workflows::sample::Sampling;
-use rand_core::Rng;
 
 /// The float logits of integer logits: `logits[o] = logits_q[o] · scale`.
 pub fn dequantized_logits<const O: usize>(logits_q: &[i16; O], scale: f32) -> [f32; O] {
@@ -62,24 +60,4 @@ pub fn cross_entropy_from<const I: usize, const H: usize, const O: usize>(
         loss.count += 1;
     }
     Ok(loss)
-}
-
-/// One generated token: steps on `token`, then picks the next token from the first `classes`
-/// dequantized logits with `sampling` (greedy is exactly [`QRnn::next_greedy`]).
-///
-/// # Errors
-/// As [`QRnn::step`] and [`Sampling::pick`].
-pub fn next_token<const I: usize, const H: usize, const O: usize, R: Rng + ?Sized>(
-    q: &QRnn<I, H, O>,
-    hidden: &mut [i16; H],
-    token: usize,
-    classes: usize,
-    sampling: &Sampling,
-    rng: &mut R,
-) -> Result<usize, Error> {
-    q.step(token, hidden)?;
-    let mut logits_q = [0i16; O];
-    q.logits(hidden, &mut logits_q);
-    let logits = dequantized_logits(&logits_q, q.logit_scale);
-    sampling.pick(&logits, classes, rng)
 }

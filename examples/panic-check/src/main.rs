@@ -12,7 +12,7 @@
 //! by norm, each optimizer's update); model decoding from bytes (`format::decode`,
 //! `format::decode_contents` for versions 1 and 2, `decode_const` and `decode_texts`, and the
 //! borrowed words, class names and metadata); the character vocabulary; the quantized model
-//! (`QRnn::step`, `logits`, `next_greedy`, `qformat::decode`, `decode_const`, `decode_vocab`
+//! (`QRnn::step`, `logits`, the shared `Generator`, `qformat::decode`, `decode_const`, `decode_vocab`
 //! and `read_header`, the integer kernels). Beyond those: the
 //! many-to-one classifier (`classify`: one training
 //! example, prediction) and `eval::cross_entropy`.
@@ -25,8 +25,8 @@
 use core::hint::black_box;
 use micrornn::classify::{Classifier, ClassifierConfig, Example};
 use micrornn::{
-    Adagrad, Adam, CharVocab, Clip, DefaultRng, Input, Momentum, Optimizer, QRnn, Rnn, Sampler,
-    Sampling, Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval, format, qformat,
+    Adagrad, Adam, CharVocab, Clip, DefaultRng, Generator, Input, Momentum, Optimizer, QRnn, Rnn,
+    Sampler, Sampling, Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval, format, qformat,
 };
 use rand_xoshiro::rand_core::SeedableRng;
 
@@ -160,13 +160,21 @@ fn quantized() {
     let mut logits = [0i16; O];
     model.logits(&hidden, &mut logits);
     black_box(&logits);
-    black_box(model.next_greedy(black_box(4), &mut hidden, black_box(O))).ok();
-    black_box(
-        model.generate_greedy(black_box(1), &mut hidden, black_box(O), black_box(5), |t| {
+    // The generator every model shares: greedy, and sampled with temperature and top-k.
+    let sampling = black_box(Sampling {
+        temperature: 0.7,
+        top_k: 3,
+    });
+    if let Ok(mut generator) = Generator::new(&model, black_box(O), sampling) {
+        generator.set_hidden(hidden);
+        black_box(generator.prime(black_box(&[1, 2][..]))).ok();
+        black_box(generator.greedy_next()).ok();
+        let mut rng = DefaultRng::seed_from_u64(black_box(3));
+        black_box(generator.generate(&mut rng, black_box(5), |t| {
             black_box(t);
-        }),
-    )
-    .ok();
+        }))
+        .ok();
+    }
     let w = black_box([1i8; 40]);
     let x = black_box([2i16; 9]);
     let mut out = [0i32; 5];

@@ -6,7 +6,7 @@ use clap::Args;
 use micrornn::format::{self, Header};
 use micrornn::host::{atomic, corpus};
 use micrornn::workflows::quantized;
-use micrornn::{CharVocab, DefaultRng, QRnn, Rnn, Sampling, qformat};
+use micrornn::{CharVocab, DefaultRng, Generator, QRnn, Rnn, Sampling, qformat};
 use rand_core::SeedableRng;
 use std::path::{Path, PathBuf};
 
@@ -176,7 +176,7 @@ fn sample_model<const V: usize, const H: usize>(
         q,
         vocab,
         classes,
-        mut hidden,
+        hidden,
     } = decode::<V, H>(&args.model, bytes, args.zero_state)?;
     let prime = args.prime.clone().unwrap_or_default();
     let mut ids = Vec::new();
@@ -201,17 +201,14 @@ fn sample_model<const V: usize, const H: usize>(
         top_k: args.top_k,
     };
     let fail = |e: micrornn::Error| Fail::new(e.to_string());
-    let (last, primed) = ids.split_last().map_or((0, &[][..]), |(l, p)| (*l, p));
-    for &id in primed {
-        q.step(id, &mut hidden).map_err(fail)?;
-    }
+    // The same generator as the f32 path (generate.rs): the stored state, the prime, then picks.
+    let mut generator = Generator::new(&*q, classes, sampling).map_err(fail)?;
+    generator.set_hidden(hidden);
+    generator.prime(&ids).map_err(fail)?;
     let mut text = prime;
-    let mut token = last;
-    for _ in 0..args.len {
-        token = quantized::next_token(&*q, &mut hidden, token, classes, &sampling, &mut rng)
-            .map_err(fail)?;
-        text.extend(vocab.decode(token));
-    }
+    generator
+        .generate(&mut rng, args.len, |token| text.extend(vocab.decode(token)))
+        .map_err(fail)?;
     println!("{text}");
     Ok(())
 }

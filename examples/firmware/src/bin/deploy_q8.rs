@@ -118,7 +118,7 @@ fn run() -> Result<bool, Error> {
         if i > 0 {
             matched &= expected.next() == Some(c);
         }
-        // One generated token: step, logits, argmax of the live classes (`next_greedy`, with
+        // One generated token: step, logits, argmax of the live classes (`Generator::greedy_next`, with
         // the step's end marked for the instruction count).
         common::infer_start();
         let stepped = model.step(token, &mut hidden);
