@@ -60,6 +60,7 @@ unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Adagrad
 // SAFETY: as above.
 unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Adam<I, H, O> {}
 
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
     /// A zeroed model on the heap, built in place: even a multi-megabyte model never passes
     /// through the stack.

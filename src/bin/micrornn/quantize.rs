@@ -113,6 +113,7 @@ fn quantize_model<const V: usize, const H: usize>(
         )),
         show(&args.out)
     );
+    println!("{}", crate::rust_type("QRnn", V, H, header.vocab_len));
     Ok(())
 }
 
