@@ -4,7 +4,7 @@
 # tools/build-insncount-plugin.sh). It counts the instructions executed from the first instruction
 # of START_SYMBOL to the first instruction of STOP_SYMBOL, summed over every such window, and
 # prints `insncount: total=… window_insns=… windows=…` after the firmware's own output.
-# The QEMU exit status is passed on. From EMBEDDED.md §4a, with the marker symbols as arguments.
+# The QEMU exit status is passed on. The marker symbols are arguments.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 machine=$1 elf=$2 start_sym=$3 stop_sym=$4

@@ -15,6 +15,7 @@
 //! | [`clip`] | gradient clipping |
 //! | [`sample`] | temperature, top-k and greedy sampling; one categorical draw |
 //! | [`classify`] | many-to-one fit / predict / evaluate |
+//! | [`footprint`] | the RAM of inference, int8 inference and training with each optimizer, as `const fn`s |
 //! | [`eval`] | the cross-entropy of a model on a token sequence |
 //! | [`quantized`] | the cross-entropy of, and sampling from, a quantized [`QRnn`](crate::QRnn) |
 
@@ -22,6 +23,7 @@ pub mod batch_train;
 pub mod classify;
 pub mod clip;
 pub mod eval;
+pub mod footprint;
 pub mod optim;
 pub mod quantized;
 pub mod sample;

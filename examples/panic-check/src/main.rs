@@ -18,7 +18,7 @@
 //! example, prediction) and `eval::cross_entropy`.
 //!
 //! To find a panicking call: `cargo build --release --features locate`, then list the callers of
-//! `core::panicking` with `arm-none-eabi-objdump -d -C` (EMBEDDED.md §6).
+//! `core::panicking` with `arm-none-eabi-objdump -d -C` (docs/microcontrollers.md).
 #![no_std]
 #![no_main]
 
