@@ -59,9 +59,9 @@
 //!
 //! // A damaged byte is refused, and the wrong shape too.
 //! bytes[100] ^= 1;
-//! assert_eq!(format::decode(&bytes, &mut loaded, &mut loaded_vocab), Err(micrornn::Error::ChecksumMismatch));
+//! assert_eq!(format::decode(&bytes, &mut loaded, &mut loaded_vocab, &mut start), Err(micrornn::Error::ChecksumMismatch));
 //! let mut other = Rnn::<8, 32, 8>::ZERO;
-//! assert!(format::decode(&bytes, &mut other, &mut loaded_vocab).is_err());
+//! assert!(format::decode(&bytes, &mut other, &mut loaded_vocab, &mut [0.0; 32]).is_err());
 //! # Ok::<(), micrornn::Error>(())
 //! ```
 
