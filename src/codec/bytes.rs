@@ -63,6 +63,21 @@ pub const fn size_at(bytes: &[u8], at: usize) -> Option<usize> {
     }
 }
 
+/// The `K` consecutive sizes ([`size_at`]) starting at offset `at`, if they are all there (a
+/// header's shape fields).
+pub const fn sizes_at<const K: usize>(bytes: &[u8], at: usize) -> Option<[usize; K]> {
+    let mut sizes = [0usize; K];
+    let mut i = 0;
+    while i < K {
+        let Some(size) = size_at(bytes, at + 4 * i) else {
+            return None;
+        };
+        sizes[i] = size;
+        i += 1;
+    }
+    Some(sizes)
+}
+
 /// Fills `values` with the consecutive little-endian `f32`s at the start of `raw`; `false`
 /// (and `values` partly written) if `raw` is too short. Callers check the length first.
 pub const fn f32s_from(mut raw: &[u8], values: &mut [f32]) -> bool {

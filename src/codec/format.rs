@@ -66,7 +66,7 @@
 //! ```
 
 use crate::Error;
-use crate::codec::bytes::{ByteReader, ByteWriter, array_at, f32s_from, size_at, u16_at, u32_at};
+use crate::codec::bytes::{ByteReader, ByteWriter, array_at, f32s_from, sizes_at, u16_at, u32_at};
 use crate::codec::vocab::CharVocab;
 use crate::model::Rnn;
 
@@ -263,20 +263,11 @@ impl Header {
         ) else {
             return Err(Error::Truncated);
         };
-        let (Some(inputs), Some(hidden), Some(outputs), Some(classes), Some(vocab_len)) = (
-            size_at(header, 8),
-            size_at(header, 12),
-            size_at(header, 16),
-            size_at(header, 20),
-            size_at(header, 24),
-        ) else {
-            return Err(Error::Truncated);
-        };
-        let (Some(vocab_bytes), Some(class_names_bytes), Some(metadata_bytes)) = (
-            size_at(header, 32),
-            size_at(header, 36),
-            size_at(header, 40),
-        ) else {
+        let (
+            Some([inputs, hidden, outputs, classes, vocab_len]),
+            Some([vocab_bytes, class_names_bytes, metadata_bytes]),
+        ) = (sizes_at::<5>(header, 8), sizes_at::<3>(header, 32))
+        else {
             return Err(Error::Truncated);
         };
         if flags != 0 || reserved != 0 {
@@ -303,8 +294,8 @@ impl Header {
         })
     }
 
-    /// `ShapeMismatch` unless the file holds an `Rnn<I, H, O>`.
-    const fn expect_shape<const I: usize, const H: usize, const O: usize>(
+    /// `ShapeMismatch` unless the file holds a model of shape `(I, H, O)`.
+    pub(crate) const fn expect_shape<const I: usize, const H: usize, const O: usize>(
         &self,
     ) -> Result<(), Error> {
         let found = (self.inputs, self.hidden, self.outputs);

@@ -49,7 +49,7 @@
 //! ```
 
 use crate::Error;
-use crate::codec::bytes::{size_at, u16_at, u32_at};
+use crate::codec::bytes::{sizes_at, u16_at, u32_at};
 use crate::codec::format::{Header, MAGIC, Task, VocabKind, check_magic, checked_header, crc32};
 
 /// The version field of a quantized model file this build writes (distinct from every f32
@@ -101,14 +101,9 @@ const fn parse(bytes: &[u8]) -> Result<(Header, f32), Error> {
     if !matches!(u16_at(header, 6), Some(0)) {
         return Err(Error::CorruptModel("reserved flags are not 0"));
     }
-    let (Some(inputs), Some(hidden), Some(outputs), Some(classes), Some(vocab_len), Some(scale)) = (
-        size_at(header, 8),
-        size_at(header, 12),
-        size_at(header, 16),
-        size_at(header, 20),
-        size_at(header, 24),
-        u32_at(header, 28),
-    ) else {
+    let (Some([inputs, hidden, outputs, classes, vocab_len]), Some(scale)) =
+        (sizes_at::<5>(header, 8), u32_at(header, 28))
+    else {
         return Err(Error::Truncated);
     };
     let header = Header {

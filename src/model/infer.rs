@@ -178,10 +178,7 @@ impl<const I: usize, const H: usize, const O: usize> Infer<I> for Rnn<I, H, O> {
     ) -> Result<(), Error> {
         match input {
             Input::Token(token) => {
-                let row = self
-                    .w_xh
-                    .get(token)
-                    .ok_or(Error::TokenOutOfRange { token, limit: I })?;
+                let row = self.input_row(token)?;
                 *hidden = carry.pre;
                 (kernels::active().add_tanh)(row, hidden);
             }

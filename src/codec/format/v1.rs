@@ -14,7 +14,7 @@
 
 use super::{Header, Task, VocabKind, checked_header};
 use crate::Error;
-use crate::codec::bytes::{ByteReader, size_at};
+use crate::codec::bytes::{ByteReader, sizes_at};
 
 /// The version number of this layout.
 pub(super) const VERSION: u16 = 1;
@@ -25,13 +25,7 @@ pub(super) const HEADER_LEN: usize = 32;
 /// Parses a version-1 header (magic and version already checked).
 pub(super) const fn parse_header(bytes: &[u8]) -> Result<Header, Error> {
     let header = ok!(checked_header(bytes, HEADER_LEN));
-    let (Some(inputs), Some(hidden), Some(outputs), Some(classes), Some(vocab_len)) = (
-        size_at(header, 8),
-        size_at(header, 12),
-        size_at(header, 16),
-        size_at(header, 20),
-        size_at(header, 24),
-    ) else {
+    let Some([inputs, hidden, outputs, classes, vocab_len]) = sizes_at::<5>(header, 8) else {
         return Err(Error::Truncated);
     };
     Ok(Header {

@@ -206,24 +206,10 @@ pub fn decode<const I: usize, const H: usize, const O: usize, const N: usize>(
     initial_hidden: &mut [i16; H],
 ) -> Result<Header, Error> {
     let (header, logit_scale) = parse(bytes)?;
-    expect_shape::<I, H, O>(&header)?;
+    header.expect_shape::<I, H, O>()?;
     let layout = verify(&header, logit_scale, bytes)?;
     let decoded_vocab = stored_vocab::<N>(bytes, header.vocab_len)?;
     read_numbers(bytes, &layout, logit_scale, q, initial_hidden);
     *vocab = decoded_vocab;
     Ok(header)
-}
-
-/// `ShapeMismatch` unless the file holds a `QRnn<I, H, O>`.
-pub(super) const fn expect_shape<const I: usize, const H: usize, const O: usize>(
-    header: &Header,
-) -> Result<(), Error> {
-    let found = (header.inputs, header.hidden, header.outputs);
-    if found.0 != I || found.1 != H || found.2 != O {
-        return Err(Error::ShapeMismatch {
-            found,
-            expected: (I, H, O),
-        });
-    }
-    Ok(())
 }

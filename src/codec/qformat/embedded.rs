@@ -15,7 +15,7 @@
 //! assert_eq!(MODEL.header.classes, 22);
 //! # Ok::<(), micrornn::Error>(())
 //! ```
-use super::coding::{expect_shape, read_numbers};
+use super::coding::read_numbers;
 use super::{parse, verify};
 use crate::Error;
 use crate::codec::format::Header;
@@ -44,7 +44,7 @@ pub const fn decode_const<const I: usize, const H: usize, const O: usize>(
     bytes: &[u8],
 ) -> Result<Embedded<I, H, O>, Error> {
     let (header, logit_scale) = ok!(parse(bytes));
-    ok!(expect_shape::<I, H, O>(&header));
+    ok!(header.expect_shape::<I, H, O>());
     let layout = ok!(verify(&header, logit_scale, bytes));
     let mut model = Embedded {
         qrnn: QRnn::ZERO,
