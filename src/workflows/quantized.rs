@@ -1,4 +1,4 @@
-//! Evaluating and sampling a quantized model ([`QRnn`]): its integer logits times
+//! Evaluating a quantized model ([`QRnn`]; it generates through [`crate::Generator`]): its integer logits times
 //! `logit_scale` are the float logits the float workflows use.
 
 use crate::Error;
