@@ -196,3 +196,70 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    /// One of each variant.
+    const ALL: [Error; 16] = [
+        Error::UnknownChar('x'),
+        Error::UnknownWord { index: 3 },
+        Error::VocabularyFull { capacity: 4 },
+        Error::TokenOutOfRange { token: 9, limit: 4 },
+        Error::BadLength {
+            len: 0,
+            capacity: 5,
+        },
+        Error::TargetsMismatch {
+            inputs: 2,
+            targets: 3,
+        },
+        Error::InvalidSetting("lr must be positive"),
+        Error::NonFiniteLoss,
+        Error::CorpusTooShort { len: 3, needed: 26 },
+        Error::NotAModel,
+        Error::UnsupportedVersion(7),
+        Error::ShapeMismatch {
+            found: (1, 2, 3),
+            expected: (4, 5, 6),
+        },
+        Error::Truncated,
+        Error::ChecksumMismatch,
+        Error::BufferTooSmall { needed: 10 },
+        Error::CorruptModel("vocabulary is not sorted"),
+    ];
+
+    /// Evaluated by the compiler: both are usable where firmware reports an error from a
+    /// `const` (a model checked at compile time).
+    const CODE_OF_TRUNCATED: u16 = Error::Truncated.code();
+    const TEXT_OF_TRUNCATED: &str = Error::Truncated.as_str();
+
+    #[test]
+    fn every_kind_has_its_own_code_and_a_sentence() {
+        let mut codes: Vec<u16> = ALL.iter().map(Error::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(
+            codes,
+            (1..=16).collect::<Vec<_>>(),
+            "distinct, stable 1..=16"
+        );
+        for error in ALL {
+            assert!(!error.as_str().is_empty(), "{error:?}");
+            // The fields are not part of the code or the sentence.
+            assert!(
+                !error.as_str().contains(|c: char| c.is_ascii_digit()),
+                "{error:?}"
+            );
+        }
+        assert_eq!(
+            Error::CorruptModel("vocabulary is not sorted").as_str(),
+            "vocabulary is not sorted"
+        );
+        assert_eq!(
+            (CODE_OF_TRUNCATED, TEXT_OF_TRUNCATED),
+            (13, "the model data is truncated")
+        );
+    }
+}
