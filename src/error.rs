@@ -114,10 +114,10 @@ impl Error {
     ///
     /// On a microcontroller this is the cheap way to report an error: it costs the strings and
     /// a `match`, while `{}` ([`core::fmt::Display`]) pulls in `core::fmt`'s integer and
-    /// `char` formatting (about 7.5 KB of flash on a Cortex-M4F at `opt-level = 3`) and `{:?}`
-    /// (`Debug`) the derived debug printers too (about 13 KB). A `const fn`, so a model file
-    /// checked at compile time ([`crate::format::decode_const`]) names its problem in the
-    /// compile error.
+    /// `char` formatting (+7.0 KB of flash in the minimal firmware of
+    /// `docs/microcontrollers.md`, Cortex-M4F, opt 3) and `{:?}` (`Debug`) the derived debug
+    /// printers too (+10.3 KB). A `const fn`, so a model file checked at compile time
+    /// ([`crate::format::decode_const`]) names its problem in the compile error.
     ///
     /// ```
     /// use micrornn::Error;
