@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures micrornn on emulated microcontrollers for the README's "On a microcontroller" section:
 # flash and RAM from the ELF, peak stack by stack painting, and exact instruction counts from a
-# QEMU TCG plugin (EMBEDDED.md §4a). Prints Markdown tables on stdout.
+# QEMU TCG plugin (tools/qemu-insncount.sh). Prints Markdown tables on stdout.
 #
 #   scripts/embedded-report.sh            # all of it: a few minutes on 2 cores
 #

@@ -79,6 +79,72 @@ pub enum Error {
     CorruptModel(&'static str),
 }
 
+impl Error {
+    /// A stable number for each kind of error (the variant; never its fields), for a log line,
+    /// an exit code or an LED pattern: a `const fn` of a `match`, a few bytes of flash.
+    ///
+    /// ```
+    /// use micrornn::Error;
+    /// assert_eq!(Error::ChecksumMismatch.code(), 14);
+    /// assert_eq!(Error::CorruptModel("anything").code(), 16);
+    /// ```
+    pub const fn code(&self) -> u16 {
+        match self {
+            Error::UnknownChar(_) => 1,
+            Error::UnknownWord { .. } => 2,
+            Error::VocabularyFull { .. } => 3,
+            Error::TokenOutOfRange { .. } => 4,
+            Error::BadLength { .. } => 5,
+            Error::TargetsMismatch { .. } => 6,
+            Error::InvalidSetting(_) => 7,
+            Error::NonFiniteLoss => 8,
+            Error::CorpusTooShort { .. } => 9,
+            Error::NotAModel => 10,
+            Error::UnsupportedVersion(_) => 11,
+            Error::ShapeMismatch { .. } => 12,
+            Error::Truncated => 13,
+            Error::ChecksumMismatch => 14,
+            Error::BufferTooSmall { .. } => 15,
+            Error::CorruptModel(_) => 16,
+        }
+    }
+
+    /// A fixed English sentence for the error, without its numbers (the `&'static str` of
+    /// [`Error::InvalidSetting`] and [`Error::CorruptModel`] is returned as it is).
+    ///
+    /// On a microcontroller this is the cheap way to report an error: it costs the strings and
+    /// a `match`, while `{}` ([`core::fmt::Display`]) pulls in `core::fmt`'s integer and
+    /// `char` formatting (+7.0 KB of flash in the minimal firmware of
+    /// `docs/microcontrollers.md`, Cortex-M4F, opt 3) and `{:?}` (`Debug`) the derived debug
+    /// printers too (+10.3 KB). A `const fn`, so a model file checked at compile time
+    /// ([`crate::format::decode_const`]) names its problem in the compile error.
+    ///
+    /// ```
+    /// use micrornn::Error;
+    /// assert_eq!(Error::Truncated.as_str(), "the model data is truncated");
+    /// assert_eq!(Error::InvalidSetting("lr must be > 0").as_str(), "lr must be > 0");
+    /// ```
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Error::UnknownChar(_) => "a character is not in the model's vocabulary",
+            Error::UnknownWord { .. } => "a word of the text is not in the vocabulary",
+            Error::VocabularyFull { .. } => "more distinct symbols than the vocabulary holds",
+            Error::TokenOutOfRange { .. } => "a token id is out of range",
+            Error::BadLength { .. } => "a sequence is empty or longer than its buffer",
+            Error::TargetsMismatch { .. } => "inputs and targets differ in length",
+            Error::InvalidSetting(what) | Error::CorruptModel(what) => what,
+            Error::NonFiniteLoss => "the loss is NaN or infinite: training diverged",
+            Error::CorpusTooShort { .. } => "the text is too short for one training chunk",
+            Error::NotAModel => "not a micrornn model (bad magic bytes)",
+            Error::UnsupportedVersion(_) => "unsupported model format version",
+            Error::ShapeMismatch { .. } => "the model file holds a model of another shape",
+            Error::Truncated => "the model data is truncated",
+            Error::ChecksumMismatch => "checksum mismatch: the model data is damaged",
+            Error::BufferTooSmall { .. } => "buffer too small",
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -130,3 +196,70 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    /// One of each variant.
+    const ALL: [Error; 16] = [
+        Error::UnknownChar('x'),
+        Error::UnknownWord { index: 3 },
+        Error::VocabularyFull { capacity: 4 },
+        Error::TokenOutOfRange { token: 9, limit: 4 },
+        Error::BadLength {
+            len: 0,
+            capacity: 5,
+        },
+        Error::TargetsMismatch {
+            inputs: 2,
+            targets: 3,
+        },
+        Error::InvalidSetting("lr must be positive"),
+        Error::NonFiniteLoss,
+        Error::CorpusTooShort { len: 3, needed: 26 },
+        Error::NotAModel,
+        Error::UnsupportedVersion(7),
+        Error::ShapeMismatch {
+            found: (1, 2, 3),
+            expected: (4, 5, 6),
+        },
+        Error::Truncated,
+        Error::ChecksumMismatch,
+        Error::BufferTooSmall { needed: 10 },
+        Error::CorruptModel("vocabulary is not sorted"),
+    ];
+
+    /// Evaluated by the compiler: both are usable where firmware reports an error from a
+    /// `const` (a model checked at compile time).
+    const CODE_OF_TRUNCATED: u16 = Error::Truncated.code();
+    const TEXT_OF_TRUNCATED: &str = Error::Truncated.as_str();
+
+    #[test]
+    fn every_kind_has_its_own_code_and_a_sentence() {
+        let mut codes: Vec<u16> = ALL.iter().map(Error::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(
+            codes,
+            (1..=16).collect::<Vec<_>>(),
+            "distinct, stable 1..=16"
+        );
+        for error in ALL {
+            assert!(!error.as_str().is_empty(), "{error:?}");
+            // The fields are not part of the code or the sentence.
+            assert!(
+                !error.as_str().contains(|c: char| c.is_ascii_digit()),
+                "{error:?}"
+            );
+        }
+        assert_eq!(
+            Error::CorruptModel("vocabulary is not sorted").as_str(),
+            "vocabulary is not sorted"
+        );
+        assert_eq!(
+            (CODE_OF_TRUNCATED, TEXT_OF_TRUNCATED),
+            (13, "the model data is truncated")
+        );
+    }
+}

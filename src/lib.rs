@@ -61,7 +61,7 @@
 //!
 //! | layer | items |
 //! |---|---|
-//! | [`host`] | corpora, atomic files, model files, checkpoints, the loss history, [`host::words::WordVocab`] |
+//! | `host` (feature `std`) | corpora, atomic files, model files, checkpoints, the loss history, `host::words::WordVocab` |
 //! | [`codec`] | [`format`](mod@format): the model file format, encoded and decoded without `std`; [`CharVocab`] |
 //! | [`workflows`] | [`Trainer`], [`Sampler`], [`classify::Classifier`], [`eval::cross_entropy`], [`Clip`], optimizers ([`Sgd`], [`Momentum`], [`Adagrad`], [`Adam`]) |
 //! | [`model`] | [`Rnn`] (parameters, init, [`Rnn::step`]), [`Tape`] (BPTT) |
@@ -73,7 +73,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `std` | yes | heap placement of large models ([`Rnn::boxed_zero`]), run-time CPU feature detection, the [`host`] layer (corpora, model files, checkpoints, loss history) and the `micrornn` binary |
+//! | `std` | yes | heap placement of large models (`Rnn::boxed_zero`), run-time CPU feature detection, the `host` layer (corpora, model files, checkpoints, loss history) and the `micrornn` binary |
 //! | `force-scalar` | no | uses the scalar reference kernels everywhere (to test the fallback) |
 //!
 //! ## Memory
@@ -127,6 +127,8 @@
 //! Measured speed and memory on x86_64 and on microcontrollers, with the commands that measure
 //! them, are in the README.
 #![cfg_attr(not(feature = "std"), no_std)]
+// docs.rs (and `RUSTDOCFLAGS="--cfg docsrs"` on nightly) marks the std-only items.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -134,6 +136,7 @@
 pub mod codec;
 mod error;
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod host;
 pub mod kernels;
 pub mod model;
@@ -144,14 +147,15 @@ pub use codec::qformat;
 pub use codec::vocab::CharVocab;
 pub use error::Error;
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use host::boxed::{Zeroable, zeroed as boxed_zeroed};
 pub use model::init;
 pub use model::{
-    Cell, Classes, Gru, Input, Live, Params, QRnn, Readout, Rnn, Sequence, Tape, Targets,
+    Cell, Classes, Gru, Infer, Input, Live, Params, QRnn, Readout, Rnn, Sequence, Tape, Targets,
 };
 pub use workflows::clip::{Clip, global_sum_squares, live_sum_squares};
 pub use workflows::optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
-pub use workflows::sample::{Sampler, Sampling, argmax};
+pub use workflows::sample::{Generator, Sampler, Sampling, argmax};
 pub use workflows::train::{ChunkReport, TrainConfig, TrainState, Trainer};
 pub use workflows::{classify, eval};
 
@@ -162,6 +166,12 @@ pub mod batch {
         BatchState, BatchTrainer, Parallel, Sequential, Shard,
     };
 }
+
+/// The random-number traits ([`rand_core::Rng`], [`rand_core::SeedableRng`]) of the version
+/// this crate uses, so that seeding [`DefaultRng`] or passing your own generator to
+/// [`Sampler::generate`] needs no second dependency to keep in step:
+/// `use micrornn::rand_core::SeedableRng;`.
+pub use rand_core;
 
 /// The random number generator of the examples and the binary: small, fast, 32-bit friendly, and
 /// reproducible from a `u64` seed on every target.

@@ -1070,3 +1070,48 @@ fn untrusted_files_are_refused_with_bounded_memory() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&big);
 }
+
+/// Issue 21, findings 4 and 6: a text shorter than two chunks trains on its first chunk only,
+/// and the run says so; every run names the Rust type a firmware declares for its model.
+#[test]
+fn a_short_text_warns_what_is_trained_and_the_firmware_type_is_printed() {
+    let dir = scratch("short");
+    // 45 characters, seq-len 25: one chunk (26 characters) per pass, 19 never trained.
+    let line = "hope is the thing with feathers, it perches.\n";
+    assert_eq!(line.len(), 45);
+    std::fs::write(dir.join("line.txt"), line).unwrap();
+    let args = [
+        "train",
+        "line.txt",
+        "--hidden",
+        "32",
+        "--iters",
+        "5",
+        "--val-fraction",
+        "0",
+        "--sample-every",
+        "0",
+    ];
+    let out = run(&dir, &args);
+    assert_success(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: each pass trains on the first 26 of the 45 training characters")
+            && err.contains("the last 19 are never trained"),
+        "{err}"
+    );
+    assert!(
+        err.contains("firmware type: Rnn<32, 32, 32> (18 symbols padded to the bucket of 32"),
+        "{err}"
+    );
+    // The same line four times over: 175 of 179 targets trained, no warning.
+    std::fs::write(dir.join("line.txt"), line.repeat(4)).unwrap();
+    let out = run(&dir, &args);
+    assert_success(&out);
+    assert!(
+        !stderr(&out).contains("warning: each pass"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

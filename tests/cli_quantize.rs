@@ -53,7 +53,7 @@ fn quantize_writes_the_committed_deploy_file_and_sample_eval_read_it() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let float_bytes = std::fs::metadata(float_model()).expect("float model").len();
     assert!(
-        text(&out.stdout).contains(&format!("{float_bytes} -> 3880 bytes")),
+        text(&out.stdout).contains(&format!("{float_bytes} -> 3944 bytes")),
         "{}",
         text(&out.stdout)
     );
@@ -156,4 +156,70 @@ fn bad_inputs_fail_cleanly_and_write_nothing() {
     let out = run(&dir, &["eval", "flip.q8", "notes.txt"]);
     assert_fails_cleanly(&out, "checksum");
     assert!(!dir.join("x.q8").exists());
+}
+
+/// A model whose next character is decided by its hidden state alone: zero state → 'a', the
+/// stored state (kept alive by `W_hh = 2·I`) → 'b'. Encoded as `micrornn train` writes it
+/// (bucket 32, hidden 32), with that state stored.
+fn state_driven_model(dir: &Path) -> PathBuf {
+    use micrornn::{CharVocab, Rnn, format};
+    let vocab = CharVocab::<32>::from_text("ab").expect("vocab");
+    let mut rnn = Box::new(Rnn::<32, 32, 32>::ZERO);
+    for (j, row) in rnn.w_hh.iter_mut().enumerate() {
+        row[j] = 2.0;
+    }
+    rnn.b_y[0] = 1.0; // 'a' from the zero state
+    rnn.w_hy[1] = [0.25; 32]; // 'b' once the state is warm (logit 0.25·32·0.95 ≈ 7.6)
+    let state = [0.9f32; 32];
+    let contents = format::Contents {
+        initial_hidden: Some(&state),
+        ..format::Contents::language_model(vocab.chars(), vocab.len())
+    };
+    let mut bytes = vec![0u8; format::encoded_len::<32, 32, 32>(&contents)];
+    format::encode_contents(&rnn, &contents, &mut bytes).expect("encodes");
+    let path = dir.join("state.mrnn");
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
+
+/// Issue 21, finding 3: the `.q8` file keeps the f32 file's initial state, so both start from
+/// the same state, and `--zero-state` means the same on both.
+#[test]
+fn the_quantized_file_keeps_the_initial_state_and_zero_state_works_on_it() {
+    let dir = scratch("state");
+    let mrnn = state_driven_model(&dir);
+    let out = run(
+        &dir,
+        &[
+            "quantize",
+            mrnn.to_str().expect("utf-8"),
+            "--out",
+            "state.q8",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for model in ["state.mrnn", "state.q8"] {
+        let sample = |extra: &[&str]| {
+            let mut args = vec![
+                "sample",
+                model,
+                "--temperature",
+                "0",
+                "--prime",
+                "a",
+                "--len",
+                "4",
+            ];
+            args.extend_from_slice(extra);
+            let out = run(&dir, &args);
+            assert!(out.status.success(), "{model}: {}", text(&out.stderr));
+            text(&out.stdout).trim_end().to_string()
+        };
+        assert_eq!(sample(&[]), "abbbb", "{model} starts from its stored state");
+        assert_eq!(
+            sample(&["--zero-state"]),
+            "aaaaa",
+            "{model} with --zero-state"
+        );
+    }
 }

@@ -11,7 +11,7 @@
 //! cargo test --release --test firmware_deploy_q8 -- --ignored write_expected_text
 //! ```
 
-use micrornn::{CharVocab, QRnn, qformat};
+use micrornn::{CharVocab, Generator, QRnn, Sampling, qformat};
 
 const TEXT_FILE: &str = "examples/firmware/models/poem-h32.q8.txt";
 const MODEL_BYTES: &[u8] = include_bytes!("../examples/firmware/models/poem-h32.q8");
@@ -21,32 +21,40 @@ const FLOAT_TEXT: &str = include_str!("../examples/firmware/models/poem-h32.txt"
 
 type Model = QRnn<32, 32, 32>;
 
-fn load() -> (Box<Model>, CharVocab<32>, usize) {
+fn load() -> (Box<Model>, CharVocab<32>, usize, [i16; 32]) {
     let mut model = Box::new(Model::ZERO);
     let mut vocab = CharVocab::<32>::new();
-    let header = qformat::decode(MODEL_BYTES, &mut model, &mut vocab).expect("the model decodes");
+    let mut start = [0i16; 32];
+    let header = qformat::decode(MODEL_BYTES, &mut model, &mut vocab, &mut start)
+        .expect("the model decodes");
     assert_eq!((header.inputs, header.hidden, header.outputs), (32, 32, 32));
-    (model, vocab, header.classes)
+    assert_eq!(header.version, qformat::VERSION);
+    (model, vocab, header.classes, start)
 }
 
-/// Greedy text of `len` characters starting with `first`, as the firmware generates it.
-fn greedy(model: &Model, vocab: &CharVocab<32>, classes: usize, first: char, len: usize) -> String {
-    let mut hidden = [0i16; 32];
+/// Greedy text of `len` characters starting with `first`, as the firmware generates it: from
+/// the file's stored state, with the same generator as the f32 model.
+fn greedy(
+    (model, vocab, classes, start): &(Box<Model>, CharVocab<32>, usize, [i16; 32]),
+    first: char,
+    len: usize,
+) -> String {
+    let mut generator = Generator::new(&**model, *classes, Sampling::GREEDY).expect("classes");
+    generator.set_hidden(*start);
     let mut text = String::from(first);
-    let token = vocab.encode(first).expect("first char in vocabulary");
-    model
-        .generate_greedy(token, &mut hidden, classes, len - 1, |id| {
-            text.extend(vocab.decode(id))
-        })
-        .expect("generate");
+    generator
+        .feed(vocab.encode(first).expect("first char in vocabulary"))
+        .expect("feed");
+    for _ in 1..len {
+        text.extend(vocab.decode(generator.greedy_next().expect("generate")));
+    }
     text
 }
 
 #[test]
 fn deployed_quantized_model_generates_the_firmware_text_on_the_host() {
-    let (model, vocab, classes) = load();
     let first = EXPECTED.chars().next().expect("non-empty expected text");
-    let text = greedy(&model, &vocab, classes, first, EXPECTED.chars().count());
+    let text = greedy(&load(), first, EXPECTED.chars().count());
     assert_eq!(text, EXPECTED);
 }
 
@@ -58,16 +66,15 @@ fn the_quantized_text_is_the_float_models_text() {
 #[test]
 fn weights_take_one_byte_in_the_file() {
     // 36 header + 4·32 vocabulary + 4·(32 + 2·32 + 2·32) multipliers and biases + 32·96
-    // weights + 4 checksum, against 4 bytes per parameter in the f32 file.
-    assert_eq!(MODEL_BYTES.len(), 36 + 128 + 640 + 3072 + 4);
+    // weights + 2·32 initial state + 4 checksum, against 4 bytes per parameter in the f32 file.
+    assert_eq!(MODEL_BYTES.len(), 36 + 128 + 640 + 3072 + 64 + 4);
 }
 
 /// Rewrites the expected text from the committed model.
 #[test]
 #[ignore = "rewrites a committed file"]
 fn write_expected_text() {
-    let (model, vocab, classes) = load();
-    let text = greedy(&model, &vocab, classes, 'H', FLOAT_TEXT.chars().count());
+    let text = greedy(&load(), 'H', FLOAT_TEXT.chars().count());
     let root = env!("CARGO_MANIFEST_DIR");
     std::fs::write(format!("{root}/{TEXT_FILE}"), &text).expect("write text");
 }

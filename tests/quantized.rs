@@ -2,7 +2,7 @@
 //! saturation at the integer limits, and the quantized model against the float one it came from
 //! (the trained model that the firmware deploys).
 
-use micrornn::{CharVocab, DefaultRng, Error, Input, QRnn, Rnn, format};
+use micrornn::{CharVocab, DefaultRng, Error, Generator, Input, QRnn, Rnn, Sampling, format};
 use rand_xoshiro::rand_core::SeedableRng;
 
 const MODEL_BYTES: &[u8] = include_bytes!("../examples/firmware/models/poem-h32.mrnn");
@@ -16,7 +16,10 @@ type Rows = [[f32; 29]];
 fn trained() -> (Box<Model>, CharVocab<32>, usize) {
     let mut model = Box::new(Model::ZERO);
     let mut vocab = CharVocab::<32>::new();
-    let header = format::decode(MODEL_BYTES, &mut model, &mut vocab).expect("decodes");
+    // These tests compare f32 and int8 from the same (zero) state.
+    let mut stored_state = [0.0f32; 32];
+    let header =
+        format::decode(MODEL_BYTES, &mut model, &mut vocab, &mut stored_state).expect("decodes");
     (model, vocab, header.classes)
 }
 
@@ -130,8 +133,18 @@ fn a_token_out_of_range_is_an_error_and_leaves_the_state() {
         })
     );
     assert_eq!(hidden, [5; 29]);
-    assert!(q.next_greedy(0, &mut hidden, 0).is_err());
-    assert!(q.next_greedy(0, &mut hidden, 12).is_err());
+    assert!(Generator::new(&q, 0, Sampling::GREEDY).is_err());
+    assert!(Generator::new(&q, 12, Sampling::GREEDY).is_err());
+    let mut generator = Generator::new(&q, 11, Sampling::GREEDY).expect("classes");
+    generator.set_hidden(hidden);
+    assert!(generator.feed(13).is_err());
+    assert_eq!(generator.hidden(), &[5; 29]);
+    assert_eq!(
+        generator.step(Input::Dense(&[0.0; 13])),
+        Err(Error::InvalidSetting(
+            "a quantized model takes token inputs only"
+        ))
+    );
 }
 
 /// Largest logit errors over the poem (all three models fed the same text): (float vs its
@@ -194,12 +207,23 @@ fn quantized_logits_follow_the_trained_float_model() {
 fn quantized_greedy_text_equals_the_float_greedy_text() {
     let (model, vocab, classes) = trained();
     let q = QRnn::quantize(&model, None).expect("quantizes");
-    let first = vocab.encode('H').expect("H");
-    let mut hidden = [0i16; 32];
     let mut text = String::from("H");
-    q.generate_greedy(first, &mut hidden, classes, 2 * POEM.len() - 1, |id| {
-        text.extend(vocab.decode(id))
-    })
-    .expect("generates");
+    let mut generator = Generator::new(&q, classes, Sampling::GREEDY).expect("classes");
+    generator
+        .feed(vocab.encode('H').expect("H"))
+        .expect("feeds");
+    for _ in 1..2 * POEM.len() {
+        text.extend(vocab.decode(generator.greedy_next().expect("generates")));
+    }
     assert_eq!(text, POEM.repeat(2));
+    // The f32 model through the same generator calls gives the same text.
+    let mut float_text = String::from("H");
+    let mut sampler = Generator::new(&*model, classes, Sampling::GREEDY).expect("classes");
+    sampler
+        .prime(&[vocab.encode('H').expect("H")])
+        .expect("feeds");
+    for _ in 1..2 * POEM.len() {
+        float_text.extend(vocab.decode(sampler.greedy_next().expect("generates")));
+    }
+    assert_eq!(float_text, text);
 }

@@ -117,7 +117,15 @@ fn model_round_trip<const I: usize, const H: usize, const O: usize>(
     let written = format::encode(rnn, vocab, classes, &mut plain).expect("valid arguments");
     let mut decoded = Box::new(Rnn::<I, H, O>::ZERO);
     let mut decoded_vocab = CharVocab::<I>::new();
-    let header = format::decode(&plain[..written], &mut decoded, &mut decoded_vocab).expect("own");
+    let mut state = [1.0f32; H];
+    let header = format::decode(
+        &plain[..written],
+        &mut decoded,
+        &mut decoded_vocab,
+        &mut state,
+    )
+    .expect("own");
+    prop_assert_eq!(state, [0.0; H]);
     prop_assert_eq!(header.classes, classes);
     prop_assert_eq!(bits(&decoded), bits(rnn));
     Ok(())
@@ -303,7 +311,7 @@ proptest! {
         let mut bytes = vec![0u8; format::max_char_model_len::<256, 1, 256>(0)];
         format::encode(&rnn, &vocab, vocab.len().max(1), &mut bytes).expect("valid arguments");
         let mut decoded = Box::new(Rnn::<256, 1, 256>::ZERO);
-        format::decode(&bytes, &mut decoded, &mut stored).expect("own encoding");
+        format::decode(&bytes, &mut decoded, &mut stored, &mut [0.0; 1]).expect("own encoding");
         prop_assert_eq!(stored, vocab);
     }
 

@@ -4,7 +4,7 @@
 # tools/build-insncount-plugin.sh). It counts the instructions executed from the first instruction
 # of START_SYMBOL to the first instruction of STOP_SYMBOL, summed over every such window, and
 # prints `insncount: total=… window_insns=… windows=…` after the firmware's own output.
-# The QEMU exit status is passed on. From EMBEDDED.md §4a, with the marker symbols as arguments.
+# The QEMU exit status is passed on. The marker symbols are arguments.
 # INSNCOUNT_CORE=m4 or m0 also prints the window's estimated cycles on that core
 # (`cycles: core=… window_estimated=…`, tools/cycle_model.h).
 set -euo pipefail

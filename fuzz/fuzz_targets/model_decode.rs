@@ -60,7 +60,8 @@ fn check<const I: usize, const H: usize, const O: usize, const N: usize>(
     let plain = {
         let mut rnn = Box::new(Rnn::<I, H, O>::ZERO);
         let mut vocab = CharVocab::<N>::new();
-        format::decode(bytes, &mut rnn, &mut vocab).map(|h| (h, bits(&rnn), vocab))
+        let mut state = [0.0f32; H];
+        format::decode(bytes, &mut rnn, &mut vocab, &mut state).map(|h| (h, bits(&rnn), vocab))
     };
     let Ok(decoded) = format::decode_contents(bytes, &mut rnn, &mut vocab, &mut hidden) else {
         // A refused file leaves the destination untouched.
@@ -76,6 +77,13 @@ fn check<const I: usize, const H: usize, const O: usize, const N: usize>(
     let h = decoded.header;
     assert_eq!(header, Ok(h), "decode accepted what Header::read refused");
     assert_eq!(plain, Ok((h, bits(&rnn), vocab.clone())));
+    // The compile-time decoder reads the same numbers (it leaves the texts to decode_texts).
+    let embedded = format::decode_const::<I, H, O>(bytes).expect("decode_const agrees");
+    assert_eq!(bits(&embedded.rnn), bits(&rnn));
+    assert_eq!(
+        embedded.initial_hidden.map(f32::to_bits),
+        hidden.map(f32::to_bits)
+    );
     assert_eq!((h.inputs, h.hidden, h.outputs), (I, H, O));
     assert!(h.classes >= 1 && h.classes <= O);
     assert!(hidden.iter().all(|v| (-1.0..=1.0).contains(v)));
@@ -152,12 +160,14 @@ fn check_quantized<const I: usize, const H: usize, const O: usize, const N: usiz
 ) {
     let mut q = Box::new(QRnn::<I, H, O>::ZERO);
     let mut vocab = CharVocab::<N>::new();
-    let Ok(decoded) = qformat::decode(bytes, &mut q, &mut vocab) else {
+    let mut state = [0i16; H];
+    let Ok(decoded) = qformat::decode(bytes, &mut q, &mut vocab, &mut state) else {
         assert!(
             *q == QRnn::<I, H, O>::ZERO,
             "a refused file changed the model"
         );
         assert!(vocab.is_empty());
+        assert_eq!(state, [0; H], "a refused file changed the state");
         return;
     };
     assert_eq!(
@@ -169,16 +179,25 @@ fn check_quantized<const I: usize, const H: usize, const O: usize, const N: usiz
     assert!(decoded.classes >= 1 && decoded.classes <= O);
     assert_eq!(vocab.len(), decoded.vocab_len);
     let mut again = vec![0u8; qformat::encoded_len::<I, H, O>()];
-    let written = qformat::encode(&q, &vocab, decoded.classes, &mut again).expect("re-encode");
+    let written =
+        qformat::encode(&q, &vocab, decoded.classes, &state, &mut again).expect("re-encode");
     assert_eq!(written, again.len());
-    assert_eq!(
-        again[..],
-        bytes[..written],
-        "a quantized file re-encodes to its own bytes"
-    );
+    if decoded.version == qformat::VERSION {
+        assert_eq!(
+            again[..],
+            bytes[..written],
+            "a quantized file re-encodes to its own bytes"
+        );
+    }
     let mut q2 = Box::new(QRnn::<I, H, O>::ZERO);
     let mut vocab2 = CharVocab::<N>::new();
-    assert_eq!(qformat::decode(&again, &mut q2, &mut vocab2), Ok(decoded));
+    let mut state2 = [1i16; H];
+    let again_decoded = qformat::decode(&again, &mut q2, &mut vocab2, &mut state2);
+    assert_eq!(again_decoded.map(|h| h.classes), Ok(decoded.classes));
     assert_eq!(vocab2, vocab);
+    assert_eq!(state2, state);
     assert!(*q2 == *q);
+    // The compile-time decoder accepts exactly what the run-time one does, with the same result.
+    let embedded = qformat::decode_const::<I, H, O>(bytes).expect("decode_const agrees");
+    assert!(embedded.qrnn == *q && embedded.initial_hidden == state);
 }

@@ -25,6 +25,74 @@
 
 use crate::Error;
 
+/// The `K` bytes of `bytes` at offset `at`, if there are that many (a `const fn`: the
+/// compile-time decoders read with it, and so do the run-time ones, so both read the same way).
+pub const fn array_at<const K: usize>(bytes: &[u8], at: usize) -> Option<[u8; K]> {
+    match bytes.split_at_checked(at) {
+        Some((_, rest)) => match rest.first_chunk::<K>() {
+            Some(array) => Some(*array),
+            None => None,
+        },
+        None => None,
+    }
+}
+
+/// The little-endian `u16` at offset `at` of `bytes`, if it is there.
+pub const fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
+    match array_at(bytes, at) {
+        Some(b) => Some(u16::from_le_bytes(b)),
+        None => None,
+    }
+}
+
+/// The little-endian `u32` at offset `at` of `bytes`, if it is there.
+pub const fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    match array_at(bytes, at) {
+        Some(b) => Some(u32::from_le_bytes(b)),
+        None => None,
+    }
+}
+
+/// The little-endian `u32` at offset `at` as a `usize` (saturating where `usize` is narrower,
+/// so the size check that follows fails cleanly), if it is there.
+pub const fn size_at(bytes: &[u8], at: usize) -> Option<usize> {
+    match u32_at(bytes, at) {
+        Some(v) if v as u64 > usize::MAX as u64 => Some(usize::MAX),
+        Some(v) => Some(v as usize),
+        None => None,
+    }
+}
+
+/// The `K` consecutive sizes ([`size_at`]) starting at offset `at`, if they are all there (a
+/// header's shape fields).
+pub const fn sizes_at<const K: usize>(bytes: &[u8], at: usize) -> Option<[usize; K]> {
+    let mut sizes = [0usize; K];
+    let mut i = 0;
+    while i < K {
+        let Some(size) = size_at(bytes, at + 4 * i) else {
+            return None;
+        };
+        sizes[i] = size;
+        i += 1;
+    }
+    Some(sizes)
+}
+
+/// Fills `values` with the consecutive little-endian `f32`s at the start of `raw`; `false`
+/// (and `values` partly written) if `raw` is too short. Callers check the length first.
+pub const fn f32s_from(mut raw: &[u8], values: &mut [f32]) -> bool {
+    let mut i = 0;
+    while i < values.len() {
+        let Some((word, rest)) = raw.split_first_chunk::<4>() else {
+            return false;
+        };
+        values[i] = f32::from_le_bytes(*word);
+        raw = rest;
+        i += 1;
+    }
+    true
+}
+
 /// Sequential little-endian reads from a byte slice.
 #[derive(Clone, Debug)]
 pub struct ByteReader<'a> {

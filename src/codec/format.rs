@@ -59,24 +59,26 @@
 //!
 //! // A damaged byte is refused, and the wrong shape too.
 //! bytes[100] ^= 1;
-//! assert_eq!(format::decode(&bytes, &mut loaded, &mut loaded_vocab), Err(micrornn::Error::ChecksumMismatch));
+//! assert_eq!(format::decode(&bytes, &mut loaded, &mut loaded_vocab, &mut start), Err(micrornn::Error::ChecksumMismatch));
 //! let mut other = Rnn::<8, 32, 8>::ZERO;
-//! assert!(format::decode(&bytes, &mut other, &mut loaded_vocab).is_err());
+//! assert!(format::decode(&bytes, &mut other, &mut loaded_vocab, &mut [0.0; 32]).is_err());
 //! # Ok::<(), micrornn::Error>(())
 //! ```
 
 use crate::Error;
-use crate::codec::bytes::{ByteReader, ByteWriter};
+use crate::codec::bytes::{ByteReader, ByteWriter, array_at, f32s_from, sizes_at, u16_at, u32_at};
 use crate::codec::vocab::CharVocab;
 use crate::model::Rnn;
 
 mod crc;
+mod embedded;
 #[cfg(test)]
 mod tests;
 mod text;
 mod v1;
 
 pub use crc::{crc32, crc32_update};
+pub use embedded::{Embedded, decode_const};
 pub use text::{Metadata, TextList};
 
 /// The first four bytes of every model file.
@@ -205,30 +207,33 @@ impl Header {
     }
 
     /// Parameters of a model of this shape.
-    fn parameters(&self) -> Option<usize> {
-        self.inputs
-            .checked_mul(self.hidden)?
-            .checked_add(self.hidden.checked_mul(self.hidden)?)?
-            .checked_add(self.hidden)?
-            .checked_add(self.outputs.checked_mul(self.hidden)?)?
-            .checked_add(self.outputs)
+    const fn parameters(&self) -> Option<usize> {
+        let (i, h, o) = (self.inputs, self.hidden, self.outputs);
+        let w_xh = some!(i.checked_mul(h));
+        let w_hh = some!(h.checked_mul(h));
+        let w_hy = some!(o.checked_mul(h));
+        let weights = some!(some!(w_xh.checked_add(w_hh)).checked_add(w_hy));
+        some!(weights.checked_add(h)).checked_add(o)
     }
 
     /// Offsets of the parts, in either version.
-    fn layout(&self) -> Option<Layout> {
-        let parameter_bytes = self.parameters()?.checked_mul(4)?;
+    const fn layout(&self) -> Option<Layout> {
+        let parameter_bytes = some!(some!(self.parameters()).checked_mul(4));
         let (hidden_at, parameters_at) = if self.version == v1::VERSION {
-            (None, v1::parameters_at(self)?)
+            (None, some!(v1::parameters_at(self)))
         } else {
-            let hidden_bytes = self.hidden.checked_mul(4)?;
-            (Some(HEADER_LEN), HEADER_LEN.checked_add(hidden_bytes)?)
+            let hidden_bytes = some!(self.hidden.checked_mul(4));
+            (
+                Some(HEADER_LEN),
+                some!(HEADER_LEN.checked_add(hidden_bytes)),
+            )
         };
-        let texts_at = parameters_at.checked_add(parameter_bytes)?;
-        let len = texts_at
-            .checked_add(self.vocab_bytes)?
-            .checked_add(self.class_names_bytes)?
-            .checked_add(self.metadata_bytes)?
-            .checked_add(4)?;
+        let texts_at = some!(parameters_at.checked_add(parameter_bytes));
+        let texts = some!(
+            some!(self.vocab_bytes.checked_add(self.class_names_bytes))
+                .checked_add(self.metadata_bytes)
+        );
+        let len = some!(some!(texts_at.checked_add(texts)).checked_add(4));
         Some(Layout {
             hidden_at,
             parameters_at,
@@ -238,56 +243,87 @@ impl Header {
     }
 
     /// Magic, version, header length and header checksum; then the fields.
-    fn parse(bytes: &[u8]) -> Result<Self, Error> {
-        match bytes.get(..MAGIC.len()) {
-            Some(magic) if magic == MAGIC => {}
-            // A prefix of the magic (including no bytes at all) is a model cut short.
-            None if MAGIC.starts_with(bytes) => return Err(Error::Truncated),
-            _ => return Err(Error::NotAModel),
-        }
-        match ByteReader::at(bytes, MAGIC.len()).u16()? {
-            VERSION => Self::parse_v2(bytes),
-            v1::VERSION => v1::parse_header(bytes),
-            other => Err(Error::UnsupportedVersion(other)),
+    const fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        ok!(check_magic(bytes));
+        match u16_at(bytes, MAGIC.len()) {
+            Some(VERSION) => Self::parse_v2(bytes),
+            Some(v1::VERSION) => v1::parse_header(bytes),
+            Some(other) => Err(Error::UnsupportedVersion(other)),
+            None => Err(Error::Truncated),
         }
     }
 
     /// The fields of a version-2 header.
-    fn parse_v2(bytes: &[u8]) -> Result<Self, Error> {
-        let header = checked_header(bytes, HEADER_LEN)?;
-        let mut fields = ByteReader::at(header, 6);
-        let flags = fields.u16()?;
-        let [inputs, hidden, outputs, classes, vocab_len] = [(); 5].map(|()| fields.size());
-        let (task, vocab_kind, reserved) = (fields.u8()?, fields.u8()?, fields.u16()?);
-        let [vocab_bytes, class_names_bytes, metadata_bytes] = [(); 3].map(|()| fields.size());
+    const fn parse_v2(bytes: &[u8]) -> Result<Self, Error> {
+        let header = ok!(checked_header(bytes, HEADER_LEN));
+        let (Some(flags), Some(codes), Some(reserved)) = (
+            u16_at(header, 6),
+            array_at::<2>(header, 28),
+            u16_at(header, 30),
+        ) else {
+            return Err(Error::Truncated);
+        };
+        let (
+            Some([inputs, hidden, outputs, classes, vocab_len]),
+            Some([vocab_bytes, class_names_bytes, metadata_bytes]),
+        ) = (sizes_at::<5>(header, 8), sizes_at::<3>(header, 32))
+        else {
+            return Err(Error::Truncated);
+        };
         if flags != 0 || reserved != 0 {
             return Err(Error::CorruptModel("reserved header bits are set"));
         }
+        let Some(task) = Task::from_code(codes[0]) else {
+            return Err(Error::CorruptModel("unknown task"));
+        };
+        let Some(vocab_kind) = VocabKind::from_code(codes[1]) else {
+            return Err(Error::CorruptModel("unknown vocabulary kind"));
+        };
         Ok(Self {
             version: VERSION,
-            inputs: inputs?,
-            hidden: hidden?,
-            outputs: outputs?,
-            classes: classes?,
-            vocab_len: vocab_len?,
-            task: Task::from_code(task).ok_or(Error::CorruptModel("unknown task"))?,
-            vocab_kind: VocabKind::from_code(vocab_kind)
-                .ok_or(Error::CorruptModel("unknown vocabulary kind"))?,
-            vocab_bytes: vocab_bytes?,
-            class_names_bytes: class_names_bytes?,
-            metadata_bytes: metadata_bytes?,
+            inputs,
+            hidden,
+            outputs,
+            classes,
+            vocab_len,
+            task,
+            vocab_kind,
+            vocab_bytes,
+            class_names_bytes,
+            metadata_bytes,
         })
     }
 
-    /// Total length and whole-file checksum; then the content.
-    fn verify<'b>(&self, bytes: &'b [u8]) -> Result<Sections<'b>, Error> {
-        let layout = self
-            .layout()
-            .ok_or(Error::CorruptModel("sizes too large"))?;
-        let body = bytes.get(..layout.len).ok_or(Error::Truncated)?;
-        let end = layout.len - 4;
-        if crc32(body.get(..end).unwrap_or_default()) != ByteReader::at(body, end).u32()? {
-            return Err(Error::ChecksumMismatch);
+    /// `ShapeMismatch` unless the file holds a model of shape `(I, H, O)`.
+    pub(crate) const fn expect_shape<const I: usize, const H: usize, const O: usize>(
+        &self,
+    ) -> Result<(), Error> {
+        let found = (self.inputs, self.hidden, self.outputs);
+        if found.0 != I || found.1 != H || found.2 != O {
+            return Err(Error::ShapeMismatch {
+                found,
+                expected: (I, H, O),
+            });
+        }
+        Ok(())
+    }
+
+    /// What a compile-time decode needs checked: total length, whole-file checksum, live
+    /// classes, vocabulary length, finite parameters and an initial state in `[-1, 1]`.
+    const fn verify_numbers(&self, bytes: &[u8]) -> Result<Layout, Error> {
+        let Some(layout) = self.layout() else {
+            return Err(Error::CorruptModel("sizes too large"));
+        };
+        let Some((body, _)) = bytes.split_at_checked(layout.len) else {
+            return Err(Error::Truncated);
+        };
+        let Some((covered, stored)) = body.split_at_checked(layout.len - 4) else {
+            return Err(Error::Truncated);
+        };
+        match u32_at(stored, 0) {
+            Some(crc) if crc == crc32(covered) => {}
+            Some(_) => return Err(Error::ChecksumMismatch),
+            None => return Err(Error::Truncated),
         }
         if self.classes == 0 || self.classes > self.outputs {
             return Err(Error::CorruptModel("live classes must be in 1..=outputs"));
@@ -295,11 +331,18 @@ impl Header {
         if self.vocab_len > self.inputs {
             return Err(Error::CorruptModel("vocabulary longer than the inputs"));
         }
+        ok!(check_floats(body, self, &layout));
+        Ok(layout)
+    }
+
+    /// Total length and whole-file checksum; then the content.
+    fn verify<'b>(&self, bytes: &'b [u8]) -> Result<Sections<'b>, Error> {
+        let layout = self.verify_numbers(bytes)?;
+        let body = bytes.get(..layout.len).ok_or(Error::Truncated)?;
         let sections = self.sections(body, layout)?;
         if self.vocab_kind == VocabKind::Chars {
             self.visit_chars(body, sections.vocab_text, |_| Ok(()))?;
         }
-        check_floats(body, self, &sections.layout)?;
         Ok(sections)
     }
 
@@ -362,34 +405,114 @@ impl Header {
     }
 }
 
-/// The first `len` bytes of `bytes` if their last four are the CRC-32 of the others.
-fn checked_header(bytes: &[u8], len: usize) -> Result<&[u8], Error> {
-    let header = bytes.get(..len).ok_or(Error::Truncated)?;
-    let crc_at = len - 4;
-    if crc32(header.get(..crc_at).unwrap_or_default()) != ByteReader::at(header, crc_at).u32()? {
-        return Err(Error::ChecksumMismatch);
+/// Magic: `NotAModel`, or `Truncated` for a prefix of the magic (no bytes at all included).
+pub(crate) const fn check_magic(bytes: &[u8]) -> Result<(), Error> {
+    let mut i = 0;
+    while i < MAGIC.len() {
+        if i == bytes.len() {
+            return Err(Error::Truncated);
+        }
+        if bytes[i] != MAGIC[i] {
+            return Err(Error::NotAModel);
+        }
+        i += 1;
     }
-    Ok(header)
+    Ok(())
+}
+
+/// The first `len` (≥ 4) bytes of `bytes` if their last four are the CRC-32 of the others.
+pub(crate) const fn checked_header(bytes: &[u8], len: usize) -> Result<&[u8], Error> {
+    let Some((header, _)) = bytes.split_at_checked(len) else {
+        return Err(Error::Truncated);
+    };
+    let Some((covered, stored)) = header.split_at_checked(len.saturating_sub(4)) else {
+        return Err(Error::Truncated);
+    };
+    match u32_at(stored, 0) {
+        Some(crc) if crc == crc32(covered) => Ok(header),
+        Some(_) => Err(Error::ChecksumMismatch),
+        None => Err(Error::Truncated),
+    }
+}
+
+/// The `n` little-endian `f32`s at offset `at` of `body`, as raw bytes.
+const fn f32_bytes(body: &[u8], at: usize, n: usize) -> Result<&[u8], Error> {
+    let Some(len) = n.checked_mul(4) else {
+        return Err(Error::Truncated);
+    };
+    match body.split_at_checked(at) {
+        Some((_, rest)) => match rest.split_at_checked(len) {
+            Some((raw, _)) => Ok(raw),
+            None => Err(Error::Truncated),
+        },
+        None => Err(Error::Truncated),
+    }
 }
 
 /// Every parameter is finite and every initial hidden value in `[-1, 1]` (a tanh's range).
-fn check_floats(body: &[u8], header: &Header, layout: &Layout) -> Result<(), Error> {
-    let floats = |at: usize, n: usize| -> Result<_, Error> {
-        let raw = ByteReader::at(body, at).take(n.checked_mul(4).ok_or(Error::Truncated)?)?;
-        Ok(raw.chunks_exact(4).map(|b| {
-            let mut word = [0u8; 4];
-            word.copy_from_slice(b);
-            f32::from_le_bytes(word)
-        }))
-    };
-    if let Some(at) = layout.hidden_at
-        && floats(at, header.hidden)?.any(|h| !(-1.0..=1.0).contains(&h))
-    {
-        return Err(Error::CorruptModel("initial hidden state outside [-1, 1]"));
+const fn check_floats(body: &[u8], header: &Header, layout: &Layout) -> Result<(), Error> {
+    if let Some(at) = layout.hidden_at {
+        let mut raw = ok!(f32_bytes(body, at, header.hidden));
+        while let Some((word, rest)) = raw.split_first_chunk::<4>() {
+            let h = f32::from_le_bytes(*word);
+            if !(h >= -1.0 && h <= 1.0) {
+                return Err(Error::CorruptModel("initial hidden state outside [-1, 1]"));
+            }
+            raw = rest;
+        }
     }
-    let parameters = header.parameters().ok_or(Error::Truncated)?;
-    if floats(layout.parameters_at, parameters)?.any(|p| !p.is_finite()) {
-        return Err(Error::CorruptModel("a parameter is not finite"));
+    let Some(parameters) = header.parameters() else {
+        return Err(Error::Truncated);
+    };
+    let mut raw = ok!(f32_bytes(body, layout.parameters_at, parameters));
+    while let Some((word, rest)) = raw.split_first_chunk::<4>() {
+        if !f32::from_le_bytes(*word).is_finite() {
+            return Err(Error::CorruptModel("a parameter is not finite"));
+        }
+        raw = rest;
+    }
+    Ok(())
+}
+
+/// Copies the checked parameters and initial state (zeros in version 1) of `bytes` into `rnn`
+/// and `initial_hidden`: the one reader of the numbers, at compile time ([`decode_const`]) and
+/// at run time ([`decode_contents`]). Writes nothing on error.
+const fn read_numbers<const I: usize, const H: usize, const O: usize>(
+    bytes: &[u8],
+    layout: &Layout,
+    rnn: &mut Rnn<I, H, O>,
+    initial_hidden: &mut [f32; H],
+) -> Result<(), Error> {
+    let hidden = match layout.hidden_at {
+        Some(at) => Some(ok!(f32_bytes(bytes, at, H))),
+        None => None,
+    };
+    let mut raw = ok!(f32_bytes(
+        bytes,
+        layout.parameters_at,
+        Rnn::<I, H, O>::PARAMETERS
+    ));
+    match hidden {
+        Some(raw) => _ = f32s_from(raw, initial_hidden),
+        None => *initial_hidden = [0.0; H],
+    }
+    // The tensors in file order ([`Rnn::tensors`]), each cut from the front of `raw`.
+    let tensors: [&mut [f32]; 5] = [
+        rnn.w_xh.as_flattened_mut(),
+        rnn.w_hh.as_flattened_mut(),
+        &mut rnn.b_h,
+        rnn.w_hy.as_flattened_mut(),
+        &mut rnn.b_y,
+    ];
+    let mut t = 0;
+    while t < tensors.len() {
+        let tensor = &mut *tensors[t];
+        let Some((values, rest)) = raw.split_at_checked(4 * tensor.len()) else {
+            return Err(Error::Truncated);
+        };
+        _ = f32s_from(values, tensor);
+        raw = rest;
+        t += 1;
     }
     Ok(())
 }
@@ -598,9 +721,10 @@ pub struct Decoded<'b> {
 }
 
 /// Decodes a character model written by [`encode`] or [`encode_contents`] (either format
-/// version) into the caller's `rnn` and `vocab`, without its initial state; returns the header,
-/// whose `classes` the caller passes on to [`crate::Sampler`] and
-/// [`crate::workflows::eval::cross_entropy`].
+/// version) into the caller's `rnn`, `vocab` and `initial_hidden` (the state stored at the end
+/// of training; zeros for a version-1 file: start from it to reproduce the binary's text);
+/// returns the header, whose `classes` the caller passes on to [`crate::Sampler`] and
+/// [`crate::workflows::eval::cross_entropy`]. [`decode_contents`] also returns the texts.
 ///
 /// # Errors
 /// As [`decode_contents`].
@@ -608,9 +732,9 @@ pub fn decode<const I: usize, const H: usize, const O: usize, const N: usize>(
     bytes: &[u8],
     rnn: &mut Rnn<I, H, O>,
     vocab: &mut CharVocab<N>,
+    initial_hidden: &mut [f32; H],
 ) -> Result<Header, Error> {
-    let mut hidden = [0.0f32; H];
-    decode_contents(bytes, rnn, vocab, &mut hidden).map(|decoded| decoded.header)
+    decode_contents(bytes, rnn, vocab, initial_hidden).map(|decoded| decoded.header)
 }
 
 /// Decodes a model into the caller's `rnn`, character vocabulary `chars` (left empty for a word
@@ -636,13 +760,33 @@ pub fn decode_contents<'b, const I: usize, const H: usize, const O: usize, const
     initial_hidden: &mut [f32; H],
 ) -> Result<Decoded<'b>, Error> {
     let header = Header::parse(bytes)?;
-    let found = (header.inputs, header.hidden, header.outputs);
-    if found != (I, H, O) {
-        return Err(Error::ShapeMismatch {
-            found,
-            expected: (I, H, O),
-        });
-    }
+    header.expect_shape::<I, H, O>()?;
+    let (decoded, layout, decoded_chars) = read_texts(header, bytes)?;
+    read_numbers(bytes, &layout, rnn, initial_hidden)?;
+    *chars = decoded_chars;
+    Ok(decoded)
+}
+
+/// Checks a whole model file and decodes what [`decode_const`] leaves in the bytes: the
+/// character vocabulary into `chars` (unchanged on error) and the texts. Firmware whose
+/// parameters are a `static` from [`decode_const`] reads its vocabulary with this.
+///
+/// # Errors
+/// As [`decode_contents`], without [`Error::ShapeMismatch`].
+pub fn decode_texts<'b, const N: usize>(
+    bytes: &'b [u8],
+    chars: &mut CharVocab<N>,
+) -> Result<Decoded<'b>, Error> {
+    let (decoded, _, decoded_chars) = read_texts(Header::parse(bytes)?, bytes)?;
+    *chars = decoded_chars;
+    Ok(decoded)
+}
+
+/// Verifies the file of `header` and reads its texts and character vocabulary.
+fn read_texts<const N: usize>(
+    header: Header,
+    bytes: &[u8],
+) -> Result<(Decoded<'_>, Layout, CharVocab<N>), Error> {
     let sections = header.verify(bytes)?;
     let mut decoded_chars = CharVocab::<N>::new();
     if header.vocab_kind == VocabKind::Chars {
@@ -650,26 +794,11 @@ pub fn decode_contents<'b, const I: usize, const H: usize, const O: usize, const
             decoded_chars.insert(c).map(drop)
         })?;
     }
-    // Take every slice before writing anything, so nothing is written unless all are there.
-    let hidden = match sections.layout.hidden_at {
-        Some(at) => Some(ByteReader::at(bytes, at).take(4 * H)?),
-        None => None,
-    };
-    let parameters = ByteReader::at(bytes, sections.layout.parameters_at)
-        .take(4 * Rnn::<I, H, O>::PARAMETERS)?;
-    match hidden {
-        Some(raw) => ByteReader::new(raw).f32s_into(initial_hidden)?,
-        None => *initial_hidden = [0.0; H],
-    }
-    let mut values = ByteReader::new(parameters);
-    for tensor in rnn.tensors_mut() {
-        values.f32s_into(tensor)?;
-    }
-    *chars = decoded_chars;
-    Ok(Decoded {
+    let decoded = Decoded {
         header,
         words: sections.words,
         class_names: sections.class_names,
         metadata: sections.metadata,
-    })
+    };
+    Ok((decoded, sections.layout, decoded_chars))
 }

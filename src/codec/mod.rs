@@ -11,6 +11,29 @@
 //! | [`qformat`] | the quantized model file ([`QRnn`](crate::QRnn)): same magic and CRC-32, its own version |
 //! | [`vocab`] | [`CharVocab<N>`](vocab::CharVocab): the sorted characters of a text |
 
+// The decoders' checks are `const fn`s (a model in flash is checked by the compiler), where
+// `?` is not allowed; these two macros stand in for it.
+
+/// `?` for `Option`s in a `const fn` (where `?` is not allowed): the value, or returns `None`.
+macro_rules! some {
+    ($option:expr) => {
+        match $option {
+            Some(value) => value,
+            None => return None,
+        }
+    };
+}
+
+/// `?` for `Result`s in a `const fn`: the value, or returns the error.
+macro_rules! ok {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(error) => return Err(error),
+        }
+    };
+}
+
 pub mod bytes;
 pub mod format;
 pub mod qformat;

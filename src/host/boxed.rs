@@ -70,6 +70,7 @@ unsafe impl<M: Zeroable> Zeroable for Adagrad<M> {}
 // SAFETY: as above.
 unsafe impl<M: Zeroable> Zeroable for Adam<M> {}
 
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
     /// A zeroed model on the heap, built in place: even a multi-megabyte model never passes
     /// through the stack.

@@ -310,7 +310,9 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
     let mut hidden = [0.0f32; H];
     r.f32s_into(&mut hidden)?;
     let model_len = r.size()?;
-    let header = format::decode(r.take(model_len)?, model, vocab)?;
+    // Training resumes from the carried state read above, not the model file's stored one.
+    let mut file_state = [0.0f32; H];
+    let header = format::decode(r.take(model_len)?, model, vocab, &mut file_state)?;
     let memories = r.size()?;
     let mut slots = optimizer.memory_mut();
     if memories != slots.len() {

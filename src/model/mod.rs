@@ -13,6 +13,7 @@
 //! | [`rnn`] | [`Rnn`]: the Elman cell's parameters, [`Rnn::step`], [`Rnn::logits`] |
 //! | [`gru`] | [`Gru`]: the gated recurrent unit of PyTorch's `nn.GRU` |
 //! | [`init`] | random initialization (uniform, Gaussian) written with `libm` |
+//! | [`infer`] | [`Infer`]: hidden state, step, logits — the inference interface of `Rnn` and `QRnn` that generation uses |
 //! | [`classes`] | [`Classes`]: a number of live output classes, checked once to be in `1..=O` |
 //! | [`bptt`] | [`Tape`]: truncated back-propagation through time over one chunk, for any cell |
 //! | [`readout`] | the output layer `y = W_hy·h + b_y` every cell shares: loss and its gradients |
@@ -27,6 +28,7 @@ pub mod cell;
 pub mod classes;
 pub mod elman_backward;
 pub mod gru;
+pub mod infer;
 pub mod init;
 pub mod input;
 pub mod quant;
@@ -38,6 +40,7 @@ pub use bptt::Tape;
 pub use cell::{Cell, CellKind, Live, Params, Rows, TensorSpec};
 pub use classes::Classes;
 pub use gru::Gru;
+pub use infer::Infer;
 pub use input::{Input, Readout, Sequence, Targets};
 pub use quant::QRnn;
 pub use rnn::Rnn;

@@ -178,10 +178,7 @@ impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
         let k = kernels::active();
         match input {
             Input::Token(token) => {
-                let row = self
-                    .w_xh
-                    .get(token)
-                    .ok_or(Error::TokenOutOfRange { token, limit: I })?;
+                let row = self.input_row(token)?;
                 (k.matvec)(self.w_hh.as_flattened(), h_prev, &self.b_h, h);
                 (k.add_tanh)(row, h);
             }
@@ -202,11 +199,7 @@ impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
     ) -> Result<(), Error> {
         let k = kernels::active();
         let row = match input {
-            Input::Token(token) => Some(
-                self.w_xh
-                    .get(token)
-                    .ok_or(Error::TokenOutOfRange { token, limit: I })?,
-            ),
+            Input::Token(token) => Some(self.input_row(token)?),
             Input::Dense(_) => None,
         };
         (k.matvec)(self.w_hh.as_flattened(), h_prev, &self.b_h, pre);
@@ -222,6 +215,16 @@ impl<const I: usize, const H: usize, const O: usize> Rnn<I, H, O> {
             (None, Input::Token(_)) => {}
         }
         Ok(())
+    }
+
+    /// The row of `w_xh` of a token (its embedding).
+    ///
+    /// # Errors
+    /// [`Error::TokenOutOfRange`] for a token `≥ I`.
+    pub(crate) fn input_row(&self, token: usize) -> Result<&[f32; H], Error> {
+        self.w_xh
+            .get(token)
+            .ok_or(Error::TokenOutOfRange { token, limit: I })
     }
 
     /// Output logits for a hidden state: `logits = W_hy·hidden + b_y`.

@@ -2,7 +2,7 @@
 //! it, evaluate it.
 //!
 //! Owns the training loop ([`Trainer`](train::Trainer)), gradient clipping, the optimizers,
-//! sampling ([`Sampler`](sample::Sampler)), many-to-one classification and evaluation. It uses
+//! generation ([`Generator`](sample::Generator), [`Sampler`](sample::Sampler) for `Rnn`), many-to-one classification and evaluation. It uses
 //! the [`model`](crate::model) and [`kernels`](crate::kernels) layers below it; it works on token
 //! ids and knows nothing of vocabularies, file formats or the operating system.
 //!
@@ -13,15 +13,17 @@
 //! | [`step`] | [`Buffers`](step::Buffers): the buffers both training workflows borrow, and their one optimizer step |
 //! | [`optim`] | SGD, momentum, Adagrad, Adam, written once over the parameter tensors |
 //! | [`clip`] | gradient clipping |
-//! | [`sample`] | temperature, top-k and greedy sampling; one categorical draw |
+//! | [`sample`] | [`Generator`](sample::Generator): priming, greedy and sampled generation (temperature, top-k) from any [`Infer`](crate::Infer) model, f32 or int8; one categorical draw |
 //! | [`classify`] | many-to-one fit / predict / evaluate |
+//! | [`footprint`] | the RAM of inference, int8 inference and training with each optimizer, as `const fn`s |
 //! | [`eval`] | the cross-entropy of a model on a token sequence |
-//! | [`quantized`] | the cross-entropy of, and sampling from, a quantized [`QRnn`](crate::QRnn) |
+//! | [`quantized`] | the cross-entropy of a quantized [`QRnn`](crate::QRnn) (it generates through [`Generator`](sample::Generator)) |
 
 pub mod batch_train;
 pub mod classify;
 pub mod clip;
 pub mod eval;
+pub mod footprint;
 pub mod optim;
 pub mod quantized;
 pub mod sample;

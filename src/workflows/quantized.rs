@@ -1,12 +1,10 @@
-//! Evaluating and sampling a quantized model ([`QRnn`]): its integer logits times
+//! Evaluating a quantized model ([`QRnn`]; it generates through [`crate::Generator`]): its integer logits times
 //! `logit_scale` are the float logits the float workflows use.
 
 use crate::Error;
 use crate::kernels;
 use crate::model::QRnn;
 use crate::workflows::eval::Loss;
-use crate::workflows::sample::Sampling;
-use rand_core::Rng;
 
 /// The float logits of integer logits: `logits[o] = logits_q[o] · scale`.
 pub fn dequantized_logits<const O: usize>(logits_q: &[i16; O], scale: f32) -> [f32; O] {
@@ -25,9 +23,23 @@ pub fn cross_entropy<const I: usize, const H: usize, const O: usize>(
     tokens: &[usize],
     classes: usize,
 ) -> Result<Loss, Error> {
+    cross_entropy_from(q, &[0; H], tokens, classes)
+}
+
+/// As [`cross_entropy`], starting from `hidden` (a quantized file's stored state, say) instead
+/// of zeros, as [`crate::eval::cross_entropy_from`] does for `Rnn`.
+///
+/// # Errors
+/// As [`cross_entropy`].
+pub fn cross_entropy_from<const I: usize, const H: usize, const O: usize>(
+    q: &QRnn<I, H, O>,
+    hidden: &[i16; H],
+    tokens: &[usize],
+    classes: usize,
+) -> Result<Loss, Error> {
     crate::model::Classes::<O>::new(classes)?;
     let k = kernels::active();
-    let mut hidden = [0i16; H];
+    let mut hidden = *hidden;
     let mut logits_q = [0i16; O];
     let mut probs = [0.0f32; O];
     let mut loss = Loss::default();
@@ -48,24 +60,4 @@ pub fn cross_entropy<const I: usize, const H: usize, const O: usize>(
         loss.count += 1;
     }
     Ok(loss)
-}
-
-/// One generated token: steps on `token`, then picks the next token from the first `classes`
-/// dequantized logits with `sampling` (greedy is exactly [`QRnn::next_greedy`]).
-///
-/// # Errors
-/// As [`QRnn::step`] and [`Sampling::pick`].
-pub fn next_token<const I: usize, const H: usize, const O: usize, R: Rng + ?Sized>(
-    q: &QRnn<I, H, O>,
-    hidden: &mut [i16; H],
-    token: usize,
-    classes: usize,
-    sampling: &Sampling,
-    rng: &mut R,
-) -> Result<usize, Error> {
-    q.step(token, hidden)?;
-    let mut logits_q = [0i16; O];
-    q.logits(hidden, &mut logits_q);
-    let logits = dequantized_logits(&logits_q, q.logit_scale);
-    sampling.pick(&logits, classes, rng)
 }

@@ -4,7 +4,7 @@
 use crate::Error;
 use crate::kernels;
 use crate::model::init::unit;
-use crate::model::{Classes, Rnn};
+use crate::model::{Infer, Input, Rnn};
 use rand_core::Rng;
 
 /// How to turn logits into the next token.
@@ -195,23 +195,16 @@ fn lanes(values: &[f32], init: f32, op: impl Fn(f32, f32) -> f32) -> f32 {
     acc.into_iter().fold(init, op)
 }
 
-/// Index of the largest value (the first one on ties; 0 for an empty slice).
-pub fn argmax(values: &[f32]) -> usize {
-    let mut best = 0;
-    let mut best_value = f32::NEG_INFINITY;
-    for (i, &v) in values.iter().enumerate() {
-        if v > best_value {
-            best = i;
-            best_value = v;
-        }
-    }
-    best
-}
+pub use crate::kernels::scalar::argmax;
 
-/// Generates tokens from a model: feed a token, pick the next, feed it back.
+/// Generates tokens from any model that implements [`Infer`] — the f32 [`Rnn`] and the int8
+/// [`QRnn`](crate::QRnn) alike, with the same calls: feed a token, pick the next (greedy, or
+/// sampled with temperature and top-k), feed it back.
+///
+/// [`Sampler`] is the name of a generator over an [`Rnn`].
 ///
 /// ```
-/// use micrornn::{Rnn, Sampler, Sampling};
+/// use micrornn::{Generator, QRnn, Rnn, Sampler, Sampling};
 /// use rand_xoshiro::{rand_core::SeedableRng, Xoshiro128PlusPlus};
 /// let mut rnn = Rnn::<3, 4, 3>::ZERO;
 /// rnn.b_y = [0.0, 5.0, 0.0]; // the model always predicts token 1
@@ -219,134 +212,129 @@ pub fn argmax(values: &[f32]) -> usize {
 /// let mut rng = Xoshiro128PlusPlus::seed_from_u64(7);
 /// sampler.feed(0)?;
 /// assert_eq!(sampler.pick(&mut rng)?, 1);
+///
+/// // The quantized model, with the same calls (and temperature sampling too).
+/// let q = QRnn::quantize(&rnn, None)?;
+/// let mut generator = Generator::new(&q, 3, Sampling { temperature: 0.5, top_k: 2 })?;
+/// generator.prime(&[2, 0])?;
+/// assert_eq!(generator.next(&mut rng)?, 1);
+/// assert_eq!(generator.greedy_next()?, 1);
 /// # Ok::<(), micrornn::Error>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct Sampler<'m, const I: usize, const H: usize, const O: usize> {
-    rnn: &'m Rnn<I, H, O>,
+pub struct Generator<'m, M: Infer<I>, const I: usize> {
+    model: &'m M,
     /// The hidden state after the last fed token.
-    hidden: [f32; H],
-    /// `W_hh·hidden + b_h`: the next step's pre-activation before its input row.
-    pre: [f32; H],
-    /// `W_hy·hidden + b_y`.
-    logits: [f32; O],
-    /// Walk the weight matrices backwards in the next [`Sampler::feed`].
-    backwards: bool,
+    hidden: M::Hidden,
+    /// What the model precomputes for the next step.
+    carry: M::Carry,
+    /// The logits of the next token.
+    logits: M::Logits,
     classes: usize,
     /// How the next token is chosen.
     pub sampling: Sampling,
 }
 
-/// Rows per kernel call when [`Sampler::feed`] walks a weight matrix: the unit of its
-/// back-and-forth traversal.
-const ROW_BLOCK: usize = 32;
+/// A [`Generator`] over the f32 [`Rnn`] (its name before the generator served every model).
+pub type Sampler<'m, const I: usize, const H: usize, const O: usize> =
+    Generator<'m, Rnn<I, H, O>, I>;
 
-/// `y = W·x + b`, [`ROW_BLOCK`] rows per kernel call, the last block first with `backwards`.
-/// Every row's result is the same in either order.
-fn matvec_blocks(w: &[f32], x: &[f32], b: &[f32], y: &mut [f32], backwards: bool) {
-    let matvec = kernels::active().matvec;
-    let cols = x.len();
-    let blocks = w
-        .chunks(ROW_BLOCK * cols.max(1))
-        .zip(b.chunks(ROW_BLOCK))
-        .zip(y.chunks_mut(ROW_BLOCK));
-    if backwards {
-        blocks.rev().for_each(|((w, b), y)| matvec(w, x, b, y));
-    } else {
-        blocks.for_each(|((w, b), y)| matvec(w, x, b, y));
-    }
-}
-
-impl<'m, const I: usize, const H: usize, const O: usize> Sampler<'m, I, H, O> {
-    /// A sampler from a zero hidden state over the first `classes` outputs.
+impl<'m, M: Infer<I>, const I: usize> Generator<'m, M, I> {
+    /// A generator from the zero hidden state over the first `classes` outputs. To start from a
+    /// model file's stored state, [`Generator::set_hidden`] it.
     ///
     /// # Errors
-    /// [`Error::InvalidSetting`] if `classes` is 0 or above `O`.
-    pub fn new(rnn: &'m Rnn<I, H, O>, classes: usize, sampling: Sampling) -> Result<Self, Error> {
-        let classes = Classes::<O>::new(classes)?.get();
-        let mut sampler = Self {
-            rnn,
-            hidden: [0.0; H],
-            pre: [0.0; H],
-            logits: [0.0; O],
-            backwards: false,
+    /// [`Error::InvalidSetting`] if `classes` is 0 or above the model's outputs.
+    pub fn new(model: &'m M, classes: usize, sampling: Sampling) -> Result<Self, Error> {
+        if classes == 0 || classes > M::OUTPUTS {
+            return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
+        }
+        let mut generator = Self {
+            model,
+            hidden: M::ZERO_HIDDEN,
+            carry: M::ZERO_CARRY,
+            logits: M::ZERO_LOGITS,
             classes,
             sampling,
         };
-        sampler.set_hidden([0.0; H]);
-        Ok(sampler)
+        generator.set_hidden(M::ZERO_HIDDEN);
+        Ok(generator)
     }
 
     /// The hidden state after the last fed token.
-    pub fn hidden(&self) -> &[f32; H] {
+    pub fn hidden(&self) -> &M::Hidden {
         &self.hidden
     }
 
-    /// Continues from `hidden` (for example a trainer's carried state), as if it had been
-    /// reached by feeding tokens.
-    pub fn set_hidden(&mut self, hidden: [f32; H]) {
+    /// Continues from `hidden` (a model file's stored state, a trainer's carried state), as if
+    /// it had been reached by feeding tokens.
+    pub fn set_hidden(&mut self, hidden: M::Hidden) {
         self.hidden = hidden;
-        self.update_outputs();
+        self.model
+            .restart(&self.hidden, &mut self.carry, &mut self.logits);
     }
 
-    /// The logits of the next token (`W_hy·hidden + b_y`; padded classes included).
-    pub fn logits(&self) -> &[f32; O] {
+    /// The logits of the next token (padded classes included), in the model's arithmetic.
+    pub fn logits(&self) -> &M::Logits {
         &self.logits
     }
 
-    /// Advances the hidden state by one token and computes the logits for the next.
+    /// Advances the hidden state by one input and computes the logits of the next token.
     ///
-    /// Both products with the new state (the logits and the next step's `W_hh·h`) are taken
-    /// here, and each call walks the two matrices in the opposite order of the last, so the
-    /// rows read last, still in the L1 cache, are read first (the README has what this buys).
+    /// # Errors
+    /// As [`Infer::step`]; the state is then unchanged.
+    pub fn step(&mut self, input: Input<'_, I>) -> Result<(), Error> {
+        self.model
+            .advance(input, &mut self.hidden, &mut self.carry, &mut self.logits)
+    }
+
+    /// Advances the hidden state by one token: [`Generator::step`] with [`Input::Token`].
     ///
     /// # Errors
     /// [`Error::TokenOutOfRange`] for an id `≥ I`; the state is then unchanged.
     pub fn feed(&mut self, token: usize) -> Result<(), Error> {
-        let row = self
-            .rnn
-            .w_xh
-            .get(token)
-            .ok_or(Error::TokenOutOfRange { token, limit: I })?;
-        self.hidden = self.pre;
-        (kernels::active().add_tanh)(row, &mut self.hidden);
-        self.update_outputs();
-        Ok(())
+        self.step(Input::Token(token))
     }
 
-    /// Recomputes `logits` and `pre` from `hidden`, walking the matrices back and forth.
-    fn update_outputs(&mut self) {
-        let rnn = self.rnn;
-        let (w_hh, w_hy) = (rnn.w_hh.as_flattened(), rnn.w_hy.as_flattened());
-        if self.backwards {
-            matvec_blocks(w_hh, &self.hidden, &rnn.b_h, &mut self.pre, true);
-            matvec_blocks(w_hy, &self.hidden, &rnn.b_y, &mut self.logits, true);
-        } else {
-            matvec_blocks(w_hy, &self.hidden, &rnn.b_y, &mut self.logits, false);
-            matvec_blocks(w_hh, &self.hidden, &rnn.b_h, &mut self.pre, false);
-        }
-        self.backwards = !self.backwards;
-    }
-
-    /// Feeds every token of a prefix (priming), in order.
+    /// Feeds every token of a prefix (priming), in order: afterwards [`Generator::pick`] gives
+    /// the token that follows the whole prefix.
     ///
     /// # Errors
-    /// As [`Sampler::feed`]; tokens before the bad one stay fed.
+    /// As [`Generator::feed`]; tokens before the bad one stay fed.
     pub fn prime(&mut self, tokens: &[usize]) -> Result<(), Error> {
         tokens.iter().try_for_each(|&t| self.feed(t))
     }
 
-    /// Chooses the next token from the current logits (without feeding it).
+    /// Chooses the next token from the current logits with [`Generator::sampling`] (without
+    /// feeding it). Greedy ([`Sampling::GREEDY`]) compares the logits in the model's own
+    /// arithmetic (integers for `QRnn`, as firmware does); otherwise the softmax of the real
+    /// logits is sampled ([`Sampling::pick`]).
     ///
     /// # Errors
-    /// [`Error::InvalidSetting`] for a negative temperature.
+    /// [`Error::InvalidSetting`] for a negative or NaN temperature.
     pub fn pick<R: Rng + ?Sized>(&self, rng: &mut R) -> Result<usize, Error> {
-        self.sampling.pick(&self.logits, self.classes, rng)
+        if self.sampling.temperature == 0.0 {
+            return Ok(self.model.argmax(&self.logits, self.classes));
+        }
+        let mut buffer = M::ZERO_REAL_LOGITS;
+        let real = self.model.real_logits(&self.logits, &mut buffer);
+        self.sampling.pick(real, self.classes, rng)
+    }
+
+    /// Picks the next token ([`Generator::pick`]), feeds it, and returns it.
+    ///
+    /// # Errors
+    /// As [`Generator::pick`] and [`Generator::feed`].
+    pub fn next<R: Rng + ?Sized>(&mut self, rng: &mut R) -> Result<usize, Error> {
+        let token = self.pick(rng)?;
+        self.feed(token)?;
+        Ok(token)
     }
 
     /// One greedy inference step, with no random number generator: picks the most likely next
     /// token (the argmax of the live logits, the lowest id on ties), feeds it, and returns it —
-    /// what `pick` does with [`Sampling::GREEDY`], then [`Sampler::feed`].
+    /// what [`Generator::next`] does with [`Sampling::GREEDY`], whatever
+    /// [`Generator::sampling`] is.
     ///
     /// # Errors
     /// [`Error::TokenOutOfRange`] if the picked class has no input row (a model with more
@@ -364,18 +352,19 @@ impl<'m, const I: usize, const H: usize, const O: usize> Sampler<'m, I, H, O> {
     /// # Ok::<(), micrornn::Error>(())
     /// ```
     pub fn greedy_next(&mut self) -> Result<usize, Error> {
-        let token = argmax(Classes::<O>::new(self.classes)?.of(&self.logits));
+        let token = self.model.argmax(&self.logits, self.classes);
         self.feed(token)?;
         Ok(token)
     }
 
-    /// The softmax probabilities of the next token over the live classes (padded ones are 0).
-    pub fn probabilities(&self, probs: &mut [f32; O]) {
+    /// The softmax probabilities of the next token over the live classes, into the first
+    /// `classes` values of `probs` (padded ones and any beyond are 0; a shorter `probs` gets
+    /// nothing).
+    pub fn probabilities(&self, probs: &mut [f32]) {
+        let mut buffer = M::ZERO_REAL_LOGITS;
+        let real = self.model.real_logits(&self.logits, &mut buffer);
         probs.fill(0.0);
-        if let (Some(p), Some(z)) = (
-            probs.get_mut(..self.classes),
-            self.logits.get(..self.classes),
-        ) {
+        if let (Some(p), Some(z)) = (probs.get_mut(..self.classes), real.get(..self.classes)) {
             (kernels::active().softmax)(z, p);
         }
     }
@@ -383,7 +372,7 @@ impl<'m, const I: usize, const H: usize, const O: usize> Sampler<'m, I, H, O> {
     /// Picks and feeds `n` tokens, calling `emit` with each.
     ///
     /// # Errors
-    /// As [`Sampler::pick`].
+    /// As [`Generator::next`].
     pub fn generate<R: Rng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -391,9 +380,7 @@ impl<'m, const I: usize, const H: usize, const O: usize> Sampler<'m, I, H, O> {
         mut emit: impl FnMut(usize),
     ) -> Result<(), Error> {
         for _ in 0..n {
-            let token = self.pick(rng)?;
-            emit(token);
-            self.feed(token)?;
+            emit(self.next(rng)?);
         }
         Ok(())
     }

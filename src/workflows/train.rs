@@ -25,7 +25,54 @@ pub struct TrainConfig {
     pub classes: usize,
 }
 
+/// What one pass of [`Trainer::train_chunk`] over a text trains: chunks start at `0, seq_len,
+/// 2·seq_len, …` and a chunk that does not fit before the end is not taken (the pass wraps to
+/// the start), so the last `skipped` targets of every pass are never trained. For a short text
+/// that is most of it: a 45-character line with `seq_len` 25 trains on its first 26 characters
+/// only. [`TrainConfig::coverage`] says so before training.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Coverage {
+    /// Chunks per pass.
+    pub chunks: usize,
+    /// Targets (predicted tokens) trained per pass: `chunks · seq_len`.
+    pub trained: usize,
+    /// Targets at the end of the text that no chunk covers: `len − 1 − trained`.
+    pub skipped: usize,
+}
+
 impl TrainConfig {
+    /// What a pass over `len` tokens trains with this `seq_len` (see [`Coverage`]).
+    ///
+    /// ```
+    /// use micrornn::{TrainConfig, workflows::train::Coverage};
+    /// let config = TrainConfig::min_char_rnn(20); // seq_len 25
+    /// assert_eq!(config.coverage(45)?, Coverage { chunks: 1, trained: 25, skipped: 19 });
+    /// assert_eq!(config.coverage(51)?.skipped, 0);
+    /// assert!(config.coverage(25).is_err()); // not even one chunk
+    /// # Ok::<(), micrornn::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::CorpusTooShort`] if `len < seq_len + 1` (what [`Trainer::train_chunk`] refuses);
+    /// [`Error::InvalidSetting`] for `seq_len` 0.
+    pub fn coverage(&self, len: usize) -> Result<Coverage, Error> {
+        let seq_len = self.seq_len;
+        if seq_len == 0 {
+            return Err(Error::InvalidSetting("seq_len must be in 1..=T"));
+        }
+        let needed = seq_len.saturating_add(1);
+        if len < needed {
+            return Err(Error::CorpusTooShort { len, needed });
+        }
+        let chunks = (len - 1) / seq_len;
+        let trained = chunks * seq_len;
+        Ok(Coverage {
+            chunks,
+            trained,
+            skipped: len - 1 - trained,
+        })
+    }
+
     /// min-char-rnn's settings: seq 25, clip ±5, full BPTT, carried hidden state.
     pub const fn min_char_rnn(classes: usize) -> Self {
         Self {

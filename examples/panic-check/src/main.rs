@@ -10,22 +10,23 @@
 //! `pick` greedy and with temperature and top-k, `generate`); one training chunk
 //! (`Trainer::train_chunk`: forward, backward with and without a window, clipping by value and
 //! by norm, each optimizer's update); model decoding from bytes (`format::decode`,
-//! `format::decode_contents` for versions 1 and 2, and the borrowed words, class names and
-//! metadata); the character vocabulary; the quantized model (`QRnn::step`, `logits`,
-//! `next_greedy`, `qformat::decode` and `read_header`, the integer kernels). Beyond those: the
+//! `format::decode_contents` for versions 1 and 2, `decode_const` and `decode_texts`, and the
+//! borrowed words, class names and metadata); the character vocabulary; the quantized model
+//! (`QRnn::step`, `logits`, the shared `Generator`, `qformat::decode`, `decode_const`, `decode_vocab`
+//! and `read_header`, the integer kernels). Beyond those: the
 //! many-to-one classifier (`classify`: one training
 //! example, prediction) and `eval::cross_entropy`.
 //!
 //! To find a panicking call: `cargo build --release --features locate`, then list the callers of
-//! `core::panicking` with `arm-none-eabi-objdump -d -C` (EMBEDDED.md §6).
+//! `core::panicking` with `arm-none-eabi-objdump -d -C` (docs/microcontrollers.md).
 #![no_std]
 #![no_main]
 
 use core::hint::black_box;
 use micrornn::classify::{Classifier, ClassifierConfig, Example};
 use micrornn::{
-    Adagrad, Adam, CharVocab, Clip, DefaultRng, Input, Momentum, Optimizer, QRnn, Rnn, Sampler,
-    Sampling, Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval, format, qformat,
+    Adagrad, Adam, CharVocab, Clip, DefaultRng, Generator, Input, Momentum, Optimizer, QRnn, Rnn,
+    Sampler, Sampling, Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval, format, qformat,
 };
 use rand_xoshiro::rand_core::SeedableRng;
 
@@ -123,8 +124,11 @@ fn decoding() {
     let mut model = Model::ZERO;
     let mut vocab = CharVocab::<I>::new();
     let mut hidden = [0.0f32; H];
-    black_box(format::decode(bytes, &mut model, &mut vocab)).ok();
+    black_box(format::decode(bytes, &mut model, &mut vocab, &mut hidden)).ok();
     black_box(format::Header::read(bytes)).ok();
+    // The compile-time decoder called at run time (same checks), and the texts it leaves.
+    black_box(format::decode_const::<I, H, O>(bytes).map(|m| m.initial_hidden)).ok();
+    black_box(format::decode_texts(bytes, &mut vocab)).ok();
     // Version 2 with its borrowed texts: words, class names and metadata looked up.
     if let Ok(decoded) = format::decode_contents(bytes, &mut model, &mut vocab, &mut hidden) {
         black_box(decoded.words.id(black_box("good")));
@@ -145,21 +149,32 @@ fn quantized() {
     let bytes: &[u8] = black_box(&bytes[..]);
     let mut model = QRnn::<I, H, O>::ZERO;
     let mut vocab = CharVocab::<I>::new();
-    black_box(qformat::decode(bytes, &mut model, &mut vocab)).ok();
+    let mut hidden = [0i16; H];
+    black_box(qformat::decode(bytes, &mut model, &mut vocab, &mut hidden)).ok();
     black_box(qformat::read_header(bytes)).ok();
+    black_box(qformat::decode_const::<I, H, O>(bytes).map(|m| m.initial_hidden)).ok();
+    black_box(qformat::decode_vocab::<I>(bytes)).ok();
     black_box(&mut model);
-    let mut hidden = black_box([0i16; H]);
+    let mut hidden = black_box(hidden);
     black_box(model.step(black_box(3), &mut hidden)).ok();
     let mut logits = [0i16; O];
     model.logits(&hidden, &mut logits);
     black_box(&logits);
-    black_box(model.next_greedy(black_box(4), &mut hidden, black_box(O))).ok();
-    black_box(
-        model.generate_greedy(black_box(1), &mut hidden, black_box(O), black_box(5), |t| {
+    // The generator every model shares: greedy, and sampled with temperature and top-k.
+    let sampling = black_box(Sampling {
+        temperature: 0.7,
+        top_k: 3,
+    });
+    if let Ok(mut generator) = Generator::new(&model, black_box(O), sampling) {
+        generator.set_hidden(hidden);
+        black_box(generator.prime(black_box(&[1, 2][..]))).ok();
+        black_box(generator.greedy_next()).ok();
+        let mut rng = DefaultRng::seed_from_u64(black_box(3));
+        black_box(generator.generate(&mut rng, black_box(5), |t| {
             black_box(t);
-        }),
-    )
-    .ok();
+        }))
+        .ok();
+    }
     let w = black_box([1i8; 40]);
     let x = black_box([2i16; 9]);
     let mut out = [0i32; 5];

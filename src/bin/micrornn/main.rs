@@ -310,6 +310,25 @@ pub fn list(values: &[usize]) -> String {
         .join(", ")
 }
 
+/// The Rust type a firmware declares for a model of this binary (`type_name` `Rnn` or `QRnn`,
+/// bucket, hidden size), and why its vocabulary is a bucket rather than the exact size: the
+/// sizes are const generics, so the binary compiles one copy of the code per bucket.
+pub fn rust_type(type_name: &str, bucket: usize, hidden: usize, symbols: usize) -> String {
+    let mut line = format!("firmware type: {type_name}<{bucket}, {hidden}, {bucket}>");
+    if symbols < bucket {
+        let padded = bucket - symbols;
+        let bytes_per_value = if type_name == "QRnn" { 1 } else { 4 };
+        line += &format!(
+            " ({symbols} symbols padded to the bucket of {bucket}: the binary compiles the \
+             buckets {buckets:?}, not every size; the {padded} padded input and output rows \
+             are zeros and never trained, {} bytes of weights)",
+            bytes_per_value * 2 * padded * hidden,
+            buckets = VOCAB_BUCKETS,
+        );
+    }
+    line
+}
+
 /// A path for messages.
 pub fn show(path: &Path) -> String {
     path.display().to_string()

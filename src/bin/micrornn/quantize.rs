@@ -8,7 +8,7 @@ use micrornn::host::bounded::BoundedFile;
 use micrornn::host::model_file::{self, ModelFileError};
 use micrornn::host::{atomic, corpus};
 use micrornn::workflows::quantized;
-use micrornn::{CharVocab, DefaultRng, QRnn, Rnn, Sampling, qformat};
+use micrornn::{CharVocab, DefaultRng, Generator, QRnn, Rnn, Sampling, qformat};
 use rand_core::SeedableRng;
 use std::path::{Path, PathBuf};
 
@@ -92,7 +92,9 @@ fn quantize_model<const V: usize, const H: usize>(
     let model_error = |e: micrornn::Error| Fail::new(format!("model {}: {e}", show(&args.model)));
     let mut model = Rnn::<V, H, V>::boxed_zero();
     let mut vocab = CharVocab::<V>::new();
-    let header = format::decode(bytes, &mut model, &mut vocab).map_err(model_error)?;
+    let mut stored_state = [0.0f32; H];
+    let header =
+        format::decode(bytes, &mut model, &mut vocab, &mut stored_state).map_err(model_error)?;
     let calibration = match &args.calibrate {
         Some(path) => Some(encode_text(&vocab, path)?),
         None => None,
@@ -101,7 +103,8 @@ fn quantize_model<const V: usize, const H: usize>(
     q.quantize_from(&model, calibration.as_deref())
         .map_err(model_error)?;
     let mut out = vec![0u8; qformat::encoded_len::<V, H, V>()];
-    qformat::encode(&q, &vocab, header.classes, &mut out).map_err(model_error)?;
+    let state = QRnn::<V, H, V>::quantize_state(&stored_state);
+    qformat::encode(&q, &vocab, header.classes, &state, &mut out).map_err(model_error)?;
     atomic::write(&args.out, &out).map_err(|e| Fail::new(format!("{}: {e}", show(&args.out))))?;
     println!(
         "quantized {} (hidden {H}, {} classes): {} -> {} bytes, logit scale {:e}{}; wrote {}",
@@ -116,18 +119,39 @@ fn quantize_model<const V: usize, const H: usize>(
         )),
         show(&args.out)
     );
+    println!("{}", crate::rust_type("QRnn", V, H, header.vocab_len));
     Ok(())
 }
 
-/// A quantized model decoded from `bytes`, on the heap, with its vocabulary and classes.
-type Loaded<const V: usize, const H: usize> = (Box<QRnn<V, H, V>>, CharVocab<V>, usize);
+/// A quantized model decoded from `bytes`, on the heap, with its vocabulary, classes and the
+/// state to start from.
+struct Loaded<const V: usize, const H: usize> {
+    q: Box<QRnn<V, H, V>>,
+    vocab: CharVocab<V>,
+    classes: usize,
+    /// The file's stored state, or zeros with `--zero-state` (or a version-1 file).
+    hidden: [i16; H],
+}
 
-fn decode<const V: usize, const H: usize>(path: &Path, bytes: &[u8]) -> Result<Loaded<V, H>, Fail> {
+fn decode<const V: usize, const H: usize>(
+    path: &Path,
+    bytes: &[u8],
+    zero_state: bool,
+) -> Result<Loaded<V, H>, Fail> {
     let mut q = micrornn::boxed_zeroed::<QRnn<V, H, V>>();
     let mut vocab = CharVocab::<V>::new();
-    let header = qformat::decode(bytes, &mut q, &mut vocab)
+    let mut hidden = [0i16; H];
+    let header = qformat::decode(bytes, &mut q, &mut vocab, &mut hidden)
         .map_err(|e| Fail::new(format!("model {}: {e}", show(path))))?;
-    Ok((q, vocab, header.classes))
+    if zero_state {
+        hidden = [0; H];
+    }
+    Ok(Loaded {
+        q,
+        vocab,
+        classes: header.classes,
+        hidden,
+    })
 }
 
 /// If `path` is a quantized model (from its head), reads it (at most [`limits::model_file`]
@@ -162,7 +186,12 @@ fn sample_model<const V: usize, const H: usize>(
     args: &SampleArgs,
     bytes: &[u8],
 ) -> Result<(), Fail> {
-    let (q, vocab, classes) = decode::<V, H>(&args.model, bytes)?;
+    let Loaded {
+        q,
+        vocab,
+        classes,
+        hidden,
+    } = decode::<V, H>(&args.model, bytes, args.zero_state)?;
     let prime = args.prime.clone().unwrap_or_default();
     let mut ids = Vec::new();
     for c in prime.chars() {
@@ -186,18 +215,14 @@ fn sample_model<const V: usize, const H: usize>(
         top_k: args.top_k,
     };
     let fail = |e: micrornn::Error| Fail::new(e.to_string());
-    let mut hidden = [0i16; H];
-    let (last, primed) = ids.split_last().map_or((0, &[][..]), |(l, p)| (*l, p));
-    for &id in primed {
-        q.step(id, &mut hidden).map_err(fail)?;
-    }
+    // The same generator as the f32 path (generate.rs): the stored state, the prime, then picks.
+    let mut generator = Generator::new(&*q, classes, sampling).map_err(fail)?;
+    generator.set_hidden(hidden);
+    generator.prime(&ids).map_err(fail)?;
     let mut text = prime;
-    let mut token = last;
-    for _ in 0..args.len {
-        token = quantized::next_token(&*q, &mut hidden, token, classes, &sampling, &mut rng)
-            .map_err(fail)?;
-        text.extend(vocab.decode(token));
-    }
+    generator
+        .generate(&mut rng, args.len, |token| text.extend(vocab.decode(token)))
+        .map_err(fail)?;
     println!("{text}");
     Ok(())
 }
@@ -211,7 +236,12 @@ pub fn eval_if_quantized(args: &EvalArgs) -> Option<Result<(), Fail>> {
 }
 
 fn eval_model<const V: usize, const H: usize>(args: &EvalArgs, bytes: &[u8]) -> Result<(), Fail> {
-    let (q, vocab, classes) = decode::<V, H>(&args.model, bytes)?;
+    let Loaded {
+        q,
+        vocab,
+        classes,
+        hidden,
+    } = decode::<V, H>(&args.model, bytes, args.zero_state)?;
     let ids = encode_text(&vocab, &args.file)?;
     if ids.len() < 2 {
         return Err(Fail::new(format!(
@@ -219,7 +249,7 @@ fn eval_model<const V: usize, const H: usize>(args: &EvalArgs, bytes: &[u8]) -> 
             show(&args.file)
         )));
     }
-    let loss = quantized::cross_entropy(&*q, &ids, classes)
+    let loss = quantized::cross_entropy_from(&*q, &hidden, &ids, classes)
         .map_err(|e| Fail::new(format!("eval: {e}")))?;
     if args.json {
         println!(

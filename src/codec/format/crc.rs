@@ -5,16 +5,21 @@
 /// ```
 /// assert_eq!(micrornn::format::crc32(b"123456789"), 0xCBF4_3926);
 /// ```
-pub fn crc32(bytes: &[u8]) -> u32 {
+pub const fn crc32(bytes: &[u8]) -> u32 {
     crc32_update(0, bytes)
 }
 
 /// Continues a CRC-32 over more bytes: `crc32_update(crc32(a), b) == crc32(a ++ b)`.
-pub fn crc32_update(crc: u32, bytes: &[u8]) -> u32 {
+///
+/// A `const fn`, so a model embedded with `include_bytes!` is checked at compile time
+/// ([`crate::format::decode_const`]).
+pub const fn crc32_update(crc: u32, bytes: &[u8]) -> u32 {
     let mut crc = !crc;
-    for &byte in bytes {
-        let index = ((crc ^ u32::from(byte)) & 0xFF) as usize;
-        crc = (crc >> 8) ^ CRC_TABLE.get(index).copied().unwrap_or(0);
+    let mut i = 0;
+    while i < bytes.len() {
+        // `& 0xFF` keeps the index below 256: the table lookup cannot fail.
+        crc = (crc >> 8) ^ CRC_TABLE[((crc ^ bytes[i] as u32) & 0xFF) as usize];
+        i += 1;
     }
     !crc
 }

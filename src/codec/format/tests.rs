@@ -393,3 +393,45 @@ fn encode_checks_its_arguments() {
     assert_eq!(try_decode(&out).unwrap().0, rnn);
     assert!(max_char_model_len::<6, 5, 6>(0) >= needed);
 }
+
+/// A model checked and decoded by the compiler: the same parameters and state as
+/// `decode_contents`', the same vocabulary and texts from `decode_texts`.
+#[test]
+fn decode_const_equals_decode_contents_and_runs_at_compile_time() {
+    const FILE: &[u8] = include_bytes!("../../../examples/firmware/models/poem-h32.mrnn");
+    static MODEL: super::Embedded<32, 32, 32> = match super::decode_const(FILE) {
+        Ok(model) => model,
+        Err(error) => panic!("{}", error.as_str()),
+    };
+    let mut rnn = Box::new(Rnn::<32, 32, 32>::ZERO);
+    let mut vocab = CharVocab::<32>::new();
+    let mut state = [2.0f32; 32];
+    let decoded = decode_contents(FILE, &mut rnn, &mut vocab, &mut state).expect("decodes");
+    assert_eq!(
+        (&MODEL.rnn, MODEL.initial_hidden, MODEL.header),
+        (&*rnn, state, decoded.header)
+    );
+    // A warm stored state comes through too.
+    let (_, _, hidden, bytes) = sample();
+    assert_eq!(
+        super::decode_const::<6, 5, 6>(&bytes).map(|m| m.initial_hidden),
+        Ok(hidden)
+    );
+    let mut texts_vocab = CharVocab::<32>::new();
+    assert_eq!(super::decode_texts(FILE, &mut texts_vocab), Ok(decoded));
+    assert_eq!(texts_vocab, vocab);
+
+    let mut damaged = FILE.to_vec();
+    for at in [0, 5, 20, 47, 48, 400, FILE.len() - 1] {
+        damaged[at] ^= 0x04;
+        assert!(
+            super::decode_const::<32, 32, 32>(&damaged).is_err(),
+            "flip at {at}"
+        );
+        damaged[at] ^= 0x04;
+    }
+    assert!(matches!(
+        super::decode_const::<32, 16, 32>(FILE),
+        Err(Error::ShapeMismatch { .. })
+    ));
+}

@@ -14,7 +14,7 @@
 
 use super::{Header, Task, VocabKind, checked_header};
 use crate::Error;
-use crate::codec::bytes::ByteReader;
+use crate::codec::bytes::{ByteReader, sizes_at};
 
 /// The version number of this layout.
 pub(super) const VERSION: u16 = 1;
@@ -23,16 +23,18 @@ pub(super) const VERSION: u16 = 1;
 pub(super) const HEADER_LEN: usize = 32;
 
 /// Parses a version-1 header (magic and version already checked).
-pub(super) fn parse_header(bytes: &[u8]) -> Result<Header, Error> {
-    let header = checked_header(bytes, HEADER_LEN)?;
-    let mut fields = ByteReader::at(header, 8);
+pub(super) const fn parse_header(bytes: &[u8]) -> Result<Header, Error> {
+    let header = ok!(checked_header(bytes, HEADER_LEN));
+    let Some([inputs, hidden, outputs, classes, vocab_len]) = sizes_at::<5>(header, 8) else {
+        return Err(Error::Truncated);
+    };
     Ok(Header {
         version: VERSION,
-        inputs: fields.size()?,
-        hidden: fields.size()?,
-        outputs: fields.size()?,
-        classes: fields.size()?,
-        vocab_len: fields.size()?,
+        inputs,
+        hidden,
+        outputs,
+        classes,
+        vocab_len,
         task: Task::LanguageModel,
         vocab_kind: VocabKind::Chars,
         vocab_bytes: 0,
@@ -42,8 +44,8 @@ pub(super) fn parse_header(bytes: &[u8]) -> Result<Header, Error> {
 }
 
 /// Offset of the parameters: after the header and one vocabulary slot per input.
-pub(super) fn parameters_at(header: &Header) -> Option<usize> {
-    header.inputs.checked_mul(4)?.checked_add(HEADER_LEN)
+pub(super) const fn parameters_at(header: &Header) -> Option<usize> {
+    some!(header.inputs.checked_mul(4)).checked_add(HEADER_LEN)
 }
 
 /// Calls `visit` with each stored character, in order (slots past `vocab_len` are unused).

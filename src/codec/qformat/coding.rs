@@ -1,7 +1,8 @@
 //! Encoding and decoding of the quantized file (layout in the parent module's docs).
 
-use super::{HEADER_CRC_AT, HEADER_LEN, Header, VERSION, array_at, encoded_len, parse, verify};
+use super::{HEADER_CRC_AT, HEADER_LEN, Header, Layout, VERSION, encoded_len, parse, verify};
 use crate::Error;
+use crate::codec::bytes::u32_at;
 use crate::codec::format::{MAGIC, crc32};
 use crate::codec::vocab::CharVocab;
 use crate::model::QRnn;
@@ -21,8 +22,9 @@ impl Writer<'_> {
     }
 }
 
-/// Encodes `q`, its vocabulary and its number of live output `classes` into the start of `out`;
-/// returns the bytes written, [`encoded_len::<I, H, O>()`](encoded_len).
+/// Encodes `q`, its vocabulary, its number of live output `classes` and the Q15 state to start
+/// from ([`QRnn::quantize_state`] of the f32 model's stored state; zeros for none) into the
+/// start of `out`; returns the bytes written, [`encoded_len::<I, H, O>()`](encoded_len).
 ///
 /// # Errors
 /// [`Error::BufferTooSmall`] if `out` is too short, [`Error::InvalidSetting`] if `classes` is
@@ -32,6 +34,7 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     q: &QRnn<I, H, O>,
     vocab: &CharVocab<N>,
     classes: usize,
+    initial_hidden: &[i16; H],
     out: &mut [u8],
 ) -> Result<usize, Error> {
     let len = encoded_len::<I, H, O>();
@@ -71,6 +74,9 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
             w.put(&[value as u8]);
         }
     }
+    for value in initial_hidden {
+        w.put(&value.to_le_bytes());
+    }
     let crc = crc32(w.out.get(..len - 4).unwrap_or_default());
     w.put(&crc.to_le_bytes());
     Ok(w.at)
@@ -96,29 +102,97 @@ fn weights<const I: usize, const H: usize, const O: usize>(q: &QRnn<I, H, O>) ->
     ]
 }
 
-/// The stored vocabulary: `vocab_len` sorted, distinct chars.
-fn decode_vocab<const N: usize>(raw: &[u8], len: usize) -> Result<CharVocab<N>, Error> {
+/// Checks a whole quantized file and decodes its vocabulary: what [`super::decode_const`]
+/// leaves in the bytes (firmware reads its vocabulary with this).
+///
+/// # Errors
+/// As [`decode`], without [`Error::ShapeMismatch`].
+pub fn decode_vocab<const N: usize>(bytes: &[u8]) -> Result<CharVocab<N>, Error> {
+    let (header, logit_scale) = parse(bytes)?;
+    verify(&header, logit_scale, bytes)?;
+    stored_vocab(bytes, header.vocab_len)
+}
+
+/// The stored vocabulary (checked by `verify`): `len` chars.
+fn stored_vocab<const N: usize>(bytes: &[u8], len: usize) -> Result<CharVocab<N>, Error> {
     let mut vocab = CharVocab::<N>::new();
-    let mut previous = None;
-    for code in raw.chunks_exact(4).take(len) {
-        let code = u32::from_le_bytes(array_at(code, 0).ok_or(Error::Truncated)?);
-        let c = char::from_u32(code).ok_or(Error::CorruptModel("vocabulary holds a non-char"))?;
-        if previous.is_some_and(|p| p >= c) {
-            return Err(Error::CorruptModel("vocabulary is not sorted"));
-        }
-        previous = Some(c);
-        vocab.insert(c)?;
-    }
-    // Slots past the vocabulary are 0 (what `encode` writes), so a file decodes to one model
-    // and re-encodes to its own bytes (found by fuzzing: junk there was accepted and dropped).
-    if raw.chunks_exact(4).skip(len).any(|slot| slot != [0; 4]) {
-        return Err(Error::CorruptModel("an unused vocabulary slot is not 0"));
+    for slot in 0..len {
+        let code = u32_at(bytes, HEADER_LEN + 4 * slot).ok_or(Error::Truncated)?;
+        vocab.insert(
+            char::from_u32(code).ok_or(Error::CorruptModel("vocabulary holds a non-char"))?,
+        )?;
     }
     Ok(vocab)
 }
 
-/// Decodes a file written by [`encode`] into the caller's `q` and `vocab` (no allocation).
-/// Returns the header (`classes` for [`QRnn::next_greedy`]). On error both are unchanged.
+/// The little-endian `i32`s at the front of `raw` into `values`; returns the rest of `raw`.
+const fn i32s_from<'b>(mut raw: &'b [u8], values: &mut [i32]) -> &'b [u8] {
+    let mut i = 0;
+    while i < values.len() {
+        let Some((word, rest)) = raw.split_first_chunk::<4>() else {
+            return raw;
+        };
+        values[i] = i32::from_le_bytes(*word);
+        raw = rest;
+        i += 1;
+    }
+    raw
+}
+
+/// The bytes at the front of `raw` as `i8`s into `values`; returns the rest of `raw`.
+const fn i8s_from<'b>(mut raw: &'b [u8], values: &mut [i8]) -> &'b [u8] {
+    let mut i = 0;
+    while i < values.len() {
+        let Some((&byte, rest)) = raw.split_first() else {
+            return raw;
+        };
+        values[i] = byte as i8;
+        raw = rest;
+        i += 1;
+    }
+    raw
+}
+
+/// Copies the checked numbers of a file (`verify` passed, shape `(I, H, O)`) into `q` and
+/// `initial_hidden` (zeros for a version-1 file): the one reader, at compile time
+/// ([`super::decode_const`]) and at run time ([`decode`]).
+pub(super) const fn read_numbers<const I: usize, const H: usize, const O: usize>(
+    bytes: &[u8],
+    layout: &Layout,
+    logit_scale: f32,
+    q: &mut QRnn<I, H, O>,
+    initial_hidden: &mut [i16; H],
+) {
+    let mut raw = match bytes.split_at_checked(layout.words_at) {
+        Some((_, rest)) => rest,
+        None => &[],
+    };
+    raw = i32s_from(raw, &mut q.xh_multiplier);
+    raw = i32s_from(raw, &mut q.hh_multiplier);
+    raw = i32s_from(raw, &mut q.hy_multiplier);
+    raw = i32s_from(raw, &mut q.b_h);
+    raw = i32s_from(raw, &mut q.b_y);
+    raw = i8s_from(raw, q.w_xh.as_flattened_mut());
+    raw = i8s_from(raw, q.w_hh.as_flattened_mut());
+    raw = i8s_from(raw, q.w_hy.as_flattened_mut());
+    q.logit_scale = logit_scale;
+    *initial_hidden = [0; H];
+    if layout.state_at.is_some() {
+        let mut i = 0;
+        while i < H {
+            let Some((word, rest)) = raw.split_first_chunk::<2>() else {
+                return;
+            };
+            initial_hidden[i] = i16::from_le_bytes(*word);
+            raw = rest;
+            i += 1;
+        }
+    }
+}
+
+/// Decodes a file written by [`encode`] (or a version-1 file) into the caller's `q`, `vocab`
+/// and `initial_hidden` (the stored state; zeros for version 1) without allocation. Returns
+/// the header (`classes` for generation). On error all three are unchanged.
 ///
 /// # Errors
 /// [`Error::NotAModel`], [`Error::UnsupportedVersion`] (an f32 model file, or another
@@ -129,66 +203,13 @@ pub fn decode<const I: usize, const H: usize, const O: usize, const N: usize>(
     bytes: &[u8],
     q: &mut QRnn<I, H, O>,
     vocab: &mut CharVocab<N>,
+    initial_hidden: &mut [i16; H],
 ) -> Result<Header, Error> {
     let (header, logit_scale) = parse(bytes)?;
-    let found = (header.inputs, header.hidden, header.outputs);
-    if found != (I, H, O) {
-        return Err(Error::ShapeMismatch {
-            found,
-            expected: (I, H, O),
-        });
-    }
-    verify(&header, bytes)?;
-    if !(logit_scale.is_finite() && logit_scale > 0.0) {
-        return Err(Error::CorruptModel(
-            "logit scale is not finite and positive",
-        ));
-    }
-    let vocab_end = HEADER_LEN + 4 * I;
-    let raw_vocab = bytes.get(HEADER_LEN..vocab_end).ok_or(Error::Truncated)?;
-    let decoded_vocab = decode_vocab::<N>(raw_vocab, header.vocab_len)?;
-    let words_end = vocab_end + 4 * (I + 2 * H + 2 * O);
-    let mut raw_words = bytes
-        .get(vocab_end..words_end)
-        .ok_or(Error::Truncated)?
-        .chunks_exact(4);
-    let raw_weights = bytes
-        .get(words_end..encoded_len::<I, H, O>() - 4)
-        .ok_or(Error::Truncated)?;
-    if raw_weights.contains(&0x80) {
-        // the integer kernels are exact for weights in -127..=127 (see kernels::int::MAX_COLS)
-        return Err(Error::CorruptModel(
-            "a weight is -128 (quantized weights are in -127..=127)",
-        ));
-    }
-    let mut raw_weights = raw_weights.iter();
-    let mut next_word = || {
-        raw_words
-            .next()
-            .and_then(|b| array_at(b, 0))
-            .map(i32::from_le_bytes)
-    };
-    for tensor in [
-        &mut q.xh_multiplier[..],
-        &mut q.hh_multiplier[..],
-        &mut q.hy_multiplier[..],
-        &mut q.b_h[..],
-        &mut q.b_y[..],
-    ] {
-        for slot in tensor {
-            *slot = next_word().ok_or(Error::Truncated)?;
-        }
-    }
-    for tensor in [
-        q.w_xh.as_flattened_mut(),
-        q.w_hh.as_flattened_mut(),
-        q.w_hy.as_flattened_mut(),
-    ] {
-        for slot in tensor {
-            *slot = *raw_weights.next().ok_or(Error::Truncated)? as i8;
-        }
-    }
-    q.logit_scale = logit_scale;
+    header.expect_shape::<I, H, O>()?;
+    let layout = verify(&header, logit_scale, bytes)?;
+    let decoded_vocab = stored_vocab::<N>(bytes, header.vocab_len)?;
+    read_numbers(bytes, &layout, logit_scale, q, initial_hidden);
     *vocab = decoded_vocab;
     Ok(header)
 }

@@ -114,44 +114,4 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
             *logit = int::saturate_i16(acc.saturating_add(b));
         }
     }
-
-    /// One greedy token: steps on `token`, then returns the most likely of the first `classes`
-    /// outputs (the first of equal logits), as [`crate::Sampling::GREEDY`] does for `Rnn`.
-    ///
-    /// # Errors
-    /// [`Error::TokenOutOfRange`] for a token `≥ I`, [`Error::InvalidSetting`] for `classes`
-    /// outside `1..=O`.
-    pub fn next_greedy(
-        &self,
-        token: usize,
-        hidden: &mut [i16; H],
-        classes: usize,
-    ) -> Result<usize, Error> {
-        crate::model::Classes::<O>::new(classes)?;
-        self.step(token, hidden)?;
-        let mut logits = [0i16; O];
-        self.logits(hidden, &mut logits);
-        Ok(int::argmax_i16(logits.get(..classes).unwrap_or(&logits)))
-    }
-
-    /// Greedy generation: feeds `first`, then `count` times passes the most likely next token
-    /// to `emit` and feeds it back. Starts from `hidden` and leaves the last state there.
-    ///
-    /// # Errors
-    /// As [`QRnn::next_greedy`].
-    pub fn generate_greedy(
-        &self,
-        first: usize,
-        hidden: &mut [i16; H],
-        classes: usize,
-        count: usize,
-        mut emit: impl FnMut(usize),
-    ) -> Result<(), Error> {
-        let mut token = first;
-        for _ in 0..count {
-            token = self.next_greedy(token, hidden, classes)?;
-            emit(token);
-        }
-        Ok(())
-    }
 }

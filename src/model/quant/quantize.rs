@@ -106,6 +106,24 @@ fn logit_scale<const I: usize, const H: usize, const O: usize>(
 }
 
 impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
+    /// The Q15 hidden state of an f32 one: each value rounded to the nearest `1 / 2^15` and
+    /// saturated to `±32767` (NaN to 0). `micrornn quantize` stores a model's initial state so.
+    ///
+    /// ```
+    /// use micrornn::QRnn;
+    /// assert_eq!(QRnn::<1, 3, 1>::quantize_state(&[0.5, -1.0, 1e-6]), [16384, -32767, 0]);
+    /// ```
+    pub fn quantize_state(hidden: &[f32; H]) -> [i16; H] {
+        hidden.map(|h| {
+            let q = libm::round(f64::from(h) * 32768.0);
+            if q.is_nan() {
+                0
+            } else {
+                q.clamp(-32767.0, 32767.0) as i16
+            }
+        })
+    }
+
     /// Post-training quantization of a trained model; with `calibration` (token ids) the logit
     /// scale is fitted to the logits the model produces on it (see the module docs).
     ///

@@ -1,5 +1,6 @@
-//! Deploying a model trained on the host: the model file is embedded with `include_bytes!`,
-//! decoded without allocation into a `static`, and generates text greedily.
+//! Deploying a model trained on the host: the model file is embedded with `include_bytes!` and
+//! decoded by the compiler (`format::decode_const`) into a `static` that stays in flash — no RAM
+//! for the parameters, and a damaged file is a compile error — then generates text greedily.
 //!
 //! ```text
 //! cd examples/firmware
@@ -21,10 +22,15 @@ mod common;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
-use micrornn::{CharVocab, Error, Input, Rnn, argmax, format};
+use micrornn::{CharVocab, Error, Input, argmax, format};
 
 /// The model file, in flash.
 static MODEL_BYTES: &[u8] = include_bytes!("../../models/poem-h32.mrnn");
+/// Its parameters and initial state, decoded at compile time: in flash (`.rodata`), not RAM.
+static MODEL: format::Embedded<O, 32, O> = match format::decode_const(MODEL_BYTES) {
+    Ok(model) => model,
+    Err(error) => panic!("{}", error.as_str()),
+};
 /// What the host generates from it, starting with its first character.
 const EXPECTED: &str = include_str!("../../models/poem-h32.txt");
 /// Characters to generate (the expected text is ASCII).
@@ -32,30 +38,26 @@ const LEN: usize = EXPECTED.len();
 
 /// Inputs and outputs of the model: the binary's vocabulary bucket of 32 (22 live classes).
 const O: usize = 32;
-type Model = Rnn<O, 32, O>;
 
 #[entry]
 fn main() -> ! {
-    // cortex-m-rt turns this into a `&'static mut` reference, handed out once: no `unsafe`.
-    // 12,544 bytes of .bss: the decoded parameters.
-    static mut MODEL: Model = Rnn::ZERO;
-
-    let result = run(MODEL);
+    let result = run();
     hprintln!("peak stack: {} bytes", common::stack_high_water());
     match result {
         Ok(ok) => common::exit(ok),
         Err(error) => {
-            hprintln!("error: {}", error);
+            hprintln!("error {}: {}", error.code(), error.as_str());
             common::exit(false)
         }
     }
 }
 
 /// Decodes the model and generates; `Ok(true)` if the text is the host's.
-fn run(model: &mut Model) -> Result<bool, Error> {
+fn run() -> Result<bool, Error> {
+    // The vocabulary and the metadata (checked here) stay in the file's bytes; only the
+    // characters are copied (into 132 bytes of stack).
     let mut vocab = CharVocab::<O>::new();
-    let mut hidden = [0.0f32; 32];
-    let decoded = format::decode_contents(MODEL_BYTES, model, &mut vocab, &mut hidden)?;
+    let decoded = format::decode_texts(MODEL_BYTES, &mut vocab)?;
     let header = decoded.header;
     hprintln!(
         "decoded a Rnn<{}, {}, {}> ({} classes, format version {}) from {} bytes of flash",
@@ -70,10 +72,11 @@ fn run(model: &mut Model) -> Result<bool, Error> {
         hprintln!("  {} = {}", key, value);
     }
 
-    let model: &Model = model;
+    let model = &MODEL.rnn;
+    let mut hidden = MODEL.initial_hidden;
     // Greedy generation with the model's own calls: `step` (the hidden state), `logits`, and the
     // most likely of the live classes (what `Sampler` with `Sampling::GREEDY` does).
-    // The hidden state starts from the one stored in the file.
+    // The hidden state starts from the one stored in the file (copied into RAM above).
     let classes = header.classes.min(O);
     let mut logits = [0.0f32; O];
     let mut text = [b'?'; LEN];

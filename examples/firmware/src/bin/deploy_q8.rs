@@ -1,6 +1,7 @@
 //! The quantized deploy example: `models/poem-h32.q8` (made from `models/poem-h32.mrnn` by
-//! `micrornn quantize`) embedded with `include_bytes!`, decoded without allocation into a
-//! `static` `QRnn`, generating text greedily in integers only.
+//! `micrornn quantize`) embedded with `include_bytes!`, decoded by the compiler
+//! (`qformat::decode_const`) into a `static` that stays in flash, generating text greedily in
+//! integers only.
 //!
 //! ```text
 //! cd examples/firmware
@@ -21,10 +22,15 @@ mod common;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use micrornn::kernels::int::{self, packed, scalar};
-use micrornn::{CharVocab, Error, QRnn, qformat};
+use micrornn::{Error, qformat};
 
 /// The quantized model file, in flash.
 static MODEL_BYTES: &[u8] = include_bytes!("../../models/poem-h32.q8");
+/// Its parameters and initial state, decoded at compile time: in flash (`.rodata`), not RAM.
+static MODEL: qformat::Embedded<O, 32, O> = match qformat::decode_const(MODEL_BYTES) {
+    Ok(model) => model,
+    Err(error) => panic!("{}", error.as_str()),
+};
 /// What the host generates from it, starting with its first character.
 const EXPECTED: &str = include_str!("../../models/poem-h32.q8.txt");
 /// Characters to generate (the expected text is ASCII).
@@ -32,13 +38,9 @@ const LEN: usize = EXPECTED.len();
 
 /// Inputs and outputs: the binary's vocabulary bucket of 32 (22 live classes).
 const O: usize = 32;
-type Model = QRnn<O, 32, O>;
 
 #[entry]
 fn main() -> ! {
-    // 3,716 bytes of .bss: the decoded parameters (`&'static mut` from cortex-m-rt, no unsafe).
-    static mut MODEL: Model = QRnn::ZERO;
-
     let kernels_ok = kernel_matches_reference();
     hprintln!(
         "integer kernel ({}) vs scalar reference: {}",
@@ -49,12 +51,12 @@ fn main() -> ! {
             "DIFFERENT"
         }
     );
-    let result = run(MODEL);
+    let result = run();
     hprintln!("peak stack: {} bytes", common::stack_high_water());
     match result {
         Ok(ok) => common::exit(ok && kernels_ok),
         Err(error) => {
-            hprintln!("error: {}", error);
+            hprintln!("error {}: {}", error.code(), error.as_str());
             common::exit(false)
         }
     }
@@ -91,9 +93,9 @@ fn kernel_matches_reference() -> bool {
 }
 
 /// Decodes the model and generates; `Ok(true)` if the text is the host's.
-fn run(model: &mut Model) -> Result<bool, Error> {
-    let mut vocab = CharVocab::<O>::new();
-    let header = qformat::decode(MODEL_BYTES, model, &mut vocab)?;
+fn run() -> Result<bool, Error> {
+    let vocab = qformat::decode_vocab::<O>(MODEL_BYTES)?;
+    let header = MODEL.header;
     hprintln!(
         "decoded a QRnn<{}, {}, {}> ({} classes) from {} bytes of flash",
         header.inputs,
@@ -102,9 +104,9 @@ fn run(model: &mut Model) -> Result<bool, Error> {
         header.classes,
         MODEL_BYTES.len()
     );
-    let model: &Model = model;
+    let model = &MODEL.qrnn;
     let classes = header.classes.min(O);
-    let mut hidden = [0i16; 32];
+    let mut hidden = MODEL.initial_hidden;
     let mut logits = [0i16; O];
     let mut text = [b'?'; LEN];
     let mut expected = EXPECTED.chars();
@@ -116,7 +118,7 @@ fn run(model: &mut Model) -> Result<bool, Error> {
         if i > 0 {
             matched &= expected.next() == Some(c);
         }
-        // One generated token: step, logits, argmax of the live classes (`next_greedy`, with
+        // One generated token: step, logits, argmax of the live classes (`Generator::greedy_next`, with
         // the step's end marked for the instruction count).
         common::infer_start();
         let stepped = model.step(token, &mut hidden);

@@ -180,6 +180,29 @@ fn announce<const V: usize, const H: usize>(plan: &Plan) {
         s.lr,
         s.seq_len
     );
+    eprintln!("{}", crate::rust_type("Rnn", V, H, plan.vocab.len()));
+    // Issue 21: a short text trains on its first chunks only; say so (the library's coverage).
+    let config = micrornn::TrainConfig {
+        seq_len: s.seq_len,
+        ..micrornn::TrainConfig::min_char_rnn(plan.vocab.len())
+    };
+    if s.batch == 1
+        && let Ok(c) = config.coverage(train_ids.len())
+        && c.skipped > 0
+        && c.skipped * 20 >= train_ids.len()
+    {
+        eprintln!(
+            "warning: each pass trains on the first {} of the {} training characters only ({} \
+             chunk(s) of --seq-len {}; a chunk never crosses the end); the last {} are never \
+             trained. Repeat the text, or use a --seq-len that divides {}",
+            c.trained + 1,
+            train_ids.len(),
+            c.chunks,
+            s.seq_len,
+            c.skipped,
+            train_ids.len() - 1
+        );
+    }
 }
 
 /// The smoothed loss per character.
