@@ -225,7 +225,7 @@ impl<const T: usize, const H: usize, const O: usize, R: StepRecord> Tape<T, H, O
         let loss = readout::output_gradient(model.w_hy(), model.b_y(), &mean, target, first)?;
         (k.scale)(first, 1.0 / n.max(1) as f32);
         for row in rest.chunks_exact_mut(classes.max(1)) {
-            row.copy_from_slice(first);
+            row.iter_mut().zip(first.iter()).for_each(|(d, s)| *d = *s);
         }
         Ok(loss)
     }

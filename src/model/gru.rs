@@ -17,13 +17,6 @@ use crate::model::cell::{Cell, CellKind, Chunk, Params, Rows, Step, TensorSpec};
 use crate::model::{Input, init, through_time};
 use rand_core::Rng;
 
-/// Index of the reset gate in the gate arrays.
-const RESET: usize = 0;
-/// Index of the update gate.
-const UPDATE: usize = 1;
-/// Index of the candidate ("new") gate.
-const NEW: usize = 2;
-
 /// A GRU with `I` inputs, `H` hidden units and `O` outputs.
 ///
 /// Inference and training go through [`Cell`] (bring it into scope):
@@ -222,15 +215,15 @@ impl<const I: usize, const H: usize, const O: usize> Cell<I, H, O> for Gru<I, H,
             gh.as_flattened_mut(),
         );
         let [r, z, n, gh_n] = record;
-        for gate in [RESET, UPDATE] {
-            let out = if gate == RESET { &mut *r } else { &mut *z };
-            for ((o, x), hh) in out.iter_mut().zip(&gx[gate]).zip(&gh[gate]) {
+        let ([x_r, x_z, x_n], [h_r, h_z, h_n]) = (&gx, &gh);
+        for (out, (x, hh)) in [(&mut *r, (x_r, h_r)), (&mut *z, (x_z, h_z))] {
+            for ((o, x), hh) in out.iter_mut().zip(x).zip(hh) {
                 *o = x + hh;
             }
             (k.sigmoid)(out);
         }
-        *gh_n = gh[NEW];
-        for (((n, x), r), hh) in n.iter_mut().zip(&gx[NEW]).zip(r.iter()).zip(&gh[NEW]) {
+        *gh_n = *h_n;
+        for (((n, x), r), hh) in n.iter_mut().zip(x_n).zip(r.iter()).zip(h_n) {
             *n = x + r * hh;
         }
         (k.tanh)(n);
@@ -253,15 +246,20 @@ impl<const I: usize, const H: usize, const O: usize> Cell<I, H, O> for Gru<I, H,
         let k = kernels::active();
         let [r, z, n, gh_n] = step.record;
         let mut a = [[0.0f32; H]; 3];
-        for j in 0..H {
-            let d_n = dh[j] * (1.0 - z[j]) * (1.0 - n[j] * n[j]);
-            let d_z = dh[j] * (step.h_prev[j] - n[j]) * z[j] * (1.0 - z[j]);
-            a[NEW][j] = d_n;
-            a[UPDATE][j] = d_z;
-            a[RESET][j] = d_n * gh_n[j] * r[j] * (1.0 - r[j]);
+        let [a_r, a_z, a_n] = &mut a;
+        let gates = r.iter().zip(z).zip(n).zip(gh_n);
+        let grads_in = a_r.iter_mut().zip(a_z.iter_mut()).zip(a_n.iter_mut());
+        for (((a_r, a_z), a_n), ((((r, z), n), gh_n), (dh, h_prev))) in
+            grads_in.zip(gates.zip(dh.iter().zip(step.h_prev)))
+        {
+            let d_n = dh * (1.0 - z) * (1.0 - n * n);
+            *a_n = d_n;
+            *a_z = dh * (h_prev - n) * z * (1.0 - z);
+            *a_r = d_n * gh_n * r * (1.0 - r);
         }
         let mut b = a;
-        for (b, r) in b[NEW].iter_mut().zip(r) {
+        let [_, _, b_n] = &mut b;
+        for (b, r) in b_n.iter_mut().zip(r) {
             *b *= r;
         }
         (k.axpy)(1.0, a.as_flattened(), grads.b_xh.as_flattened_mut());

@@ -15,7 +15,8 @@
 //! (`QRnn::step`, `logits`, the shared `Generator`, `qformat::decode`, `decode_const`, `decode_vocab`
 //! and `read_header`, the integer kernels). Beyond those: the
 //! many-to-one classifier (`classify`: one training
-//! example, prediction) and `eval::cross_entropy`.
+//! example, prediction, last and mean readouts) and `eval::cross_entropy`. The GRU: its step
+//! (token and dense), logits, a training chunk with SGD, Adagrad and Adam, and the classifier.
 //!
 //! To find a panicking call: `cargo build --release --features locate`, then list the callers of
 //! `core::panicking` with `arm-none-eabi-objdump -d -C` (docs/microcontrollers.md).
@@ -25,8 +26,9 @@
 use core::hint::black_box;
 use micrornn::classify::{Classifier, ClassifierConfig, Example};
 use micrornn::{
-    Adagrad, Adam, CharVocab, Clip, DefaultRng, Generator, Input, Momentum, Optimizer, QRnn, Rnn,
-    Sampler, Sampling, Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval, format, qformat,
+    Adagrad, Adam, Cell, CharVocab, Clip, DefaultRng, Generator, Gru, Input, Momentum, Optimizer,
+    QRnn, Rnn, Sampler, Sampling, Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval,
+    format, qformat,
 };
 use rand_xoshiro::rand_core::SeedableRng;
 
@@ -88,12 +90,12 @@ fn sampling(model: &Model) {
     .ok();
 }
 
-/// One training chunk with the optimizer `P`.
+/// One training chunk of the cell `C` with the optimizer `P`.
 #[inline(never)]
-fn train<P: Optimizer<Rnn<I, H, O>>>(optimizer: &mut P) {
-    let mut model = Model::ZERO;
-    let mut grads = Model::ZERO;
-    let mut tape = Tape::<T, H, O>::ZERO;
+fn train<C: Cell<I, H, O>, P: Optimizer<C>>(optimizer: &mut P) {
+    let mut model = C::ZERO;
+    let mut grads = C::ZERO;
+    let mut tape = Tape::<T, H, O, C::Record>::ZERO;
     black_box(&mut model);
     let config = black_box(TrainConfig {
         seq_len: 25,
@@ -112,6 +114,39 @@ fn train<P: Optimizer<Rnn<I, H, O>>>(optimizer: &mut P) {
         black_box(trainer.train_chunk(data)).ok();
     }
     black_box(&model);
+}
+
+/// The GRU's inference step (token and dense inputs) and logits, and a many-to-one classifier
+/// over it reading the mean state.
+#[inline(never)]
+fn gru() {
+    let model = black_box(Gru::<I, H, O>::ZERO);
+    let mut hidden = [0.0f32; H];
+    black_box(model.step(Input::Token(black_box(3)), &mut hidden)).ok();
+    let dense = black_box([0.5f32; I]);
+    black_box(model.step(Input::Dense(&dense), &mut hidden)).ok();
+    let mut logits = [0.0f32; O];
+    model.logits(&hidden, &mut logits);
+    black_box(&logits);
+    let mut model = model;
+    let (mut grads, mut tape, mut adam) = (
+        Gru::<I, H, O>::ZERO,
+        Tape::<T, H, O, _>::ZERO,
+        Adam::new(0.01),
+    );
+    let windows = black_box([[0.25f32; I]; 12]);
+    let example = Example::dense(black_box(&windows[..]), black_box(1));
+    let config = black_box(ClassifierConfig {
+        classes: 2,
+        clip: Clip::Norm(1.0),
+        readout: micrornn::Readout::Mean,
+    });
+    if let Ok(mut classifier) =
+        Classifier::new(&mut model, &mut grads, &mut tape, &mut adam, config)
+    {
+        black_box(classifier.train_example(&example)).ok();
+        black_box(classifier.predict(example.inputs)).ok();
+    }
 }
 
 /// Model decoding (format versions 1 and 2) from bytes whose content and length the optimizer
@@ -214,7 +249,7 @@ fn classification() {
     let config = black_box(ClassifierConfig {
         classes: 2,
         clip: Clip::Value(1.0),
-        readout: micrornn::Readout::Last,
+        readout: black_box(micrornn::Readout::Last),
     });
     if let Ok(mut classifier) =
         Classifier::new(&mut model, &mut grads, &mut tape, &mut adagrad, config)
@@ -226,6 +261,7 @@ fn classification() {
         &model,
         Sequence::Tokens(ids),
         black_box(2),
+        black_box(micrornn::Readout::Mean),
     ))
     .ok();
     black_box(eval::cross_entropy(
@@ -255,10 +291,14 @@ pub extern "C" fn _start() -> ! {
     black_box(&mut model);
     inference(&model);
     sampling(&model);
-    train(&mut black_box(Sgd { lr: 0.1 }));
-    train(&mut black_box(Momentum::new(0.1, 0.9)));
-    train(&mut black_box(Adagrad::new(0.1)));
-    train(&mut black_box(Adam::new(0.01)));
+    train::<Model, _>(&mut black_box(Sgd { lr: 0.1 }));
+    train::<Model, _>(&mut black_box(Momentum::new(0.1, 0.9)));
+    train::<Model, _>(&mut black_box(Adagrad::new(0.1)));
+    train::<Model, _>(&mut black_box(Adam::new(0.01)));
+    train::<Gru<I, H, O>, _>(&mut black_box(Sgd { lr: 0.1 }));
+    train::<Gru<I, H, O>, _>(&mut black_box(Adagrad::new(0.1)));
+    train::<Gru<I, H, O>, _>(&mut black_box(Adam::new(0.01)));
+    gru();
     vocabulary();
     decoding();
     quantized();
