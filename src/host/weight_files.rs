@@ -1,0 +1,139 @@
+//! Which kind of file a weights file is, told from its first bytes (and, for a zip, its entry
+//! names): safetensors, a numpy `.npz`, a PyTorch zip `.pt`/`.pth` are read; the formats people
+//! also save by default (a legacy `.pt`, a TorchScript archive, Keras `.weights.h5`/`.h5` and
+//! `.keras`) are refused with an error that names the format and gives the one line to run
+//! instead.
+
+use super::weights::{Table, WeightsError};
+use super::{npz, torch_zip};
+use std::collections::HashMap;
+use std::io::Cursor;
+
+/// The formats `import` reads, for errors.
+const READ: &str = "safetensors, numpy .npz, PyTorch .pt/.pth (zip)";
+
+/// The largest zip entry read (a tensor storage or a pickle), in bytes: the largest tensor of the
+/// compiled sizes (hidden 512 × vocabulary 256, or an embedding of 256 rows up to 4096 wide)
+/// in `f32`. One parameter, so a general reading limit can replace it.
+pub const MAX_ENTRY_BYTES: u64 = 256 * 4096 * 4;
+
+/// The one-line conversion to safetensors of a PyTorch `torch.load`-able file `path`.
+fn torch_conversion(path: &str) -> String {
+    format!(
+        "python3 -c \"import torch; from safetensors.torch import save_file; \
+         save_file(torch.load('{path}', map_location='cpu'), 'weights.safetensors')\""
+    )
+}
+
+/// The one-line conversion of a Keras model (or its `.weights.h5`, given the model) to an
+/// `.npz` that `import` reads.
+const KERAS_CONVERSION: &str = "python3 -c \"import keras, numpy as np; \
+     np.savez('weights.npz', *keras.saving.load_model('model.keras').get_weights())\"";
+
+/// The tensors and `__metadata__` of a weights file in a format `import` reads.
+///
+/// # Errors
+/// A [`WeightsError`] naming the format for everything refused, with the conversion to run.
+pub(super) fn read(bytes: &[u8]) -> Result<(Table, HashMap<String, String>), WeightsError> {
+    if bytes.starts_with(&crate::format::MAGIC) {
+        return fail("this is a micrornn model file, not weights to import");
+    }
+    if bytes.starts_with(b"\x89HDF\r\n\x1a\n") {
+        return fail(format!(
+            "this is an HDF5 file (Keras model.save_weights(\"m.weights.h5\") or a legacy .h5), \
+             which is not read; save the weights as an .npz instead: in the script that has the \
+             model, np.savez(\"weights.npz\", *model.get_weights()), or from a saved model: {KERAS_CONVERSION}"
+        ));
+    }
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return read_zip(bytes);
+    }
+    if is_legacy_torch(bytes) {
+        return fail(format!(
+            "this is a legacy (pre-1.6, non-zip) PyTorch file, which is not read; convert it \
+             with: {}",
+            torch_conversion("m.pt")
+        ));
+    }
+    if looks_like_safetensors(bytes) {
+        return read_safetensors(bytes);
+    }
+    fail(format!(
+        "not a weights file micrornn reads ({READ}); the first bytes are {:?}",
+        String::from_utf8_lossy(&bytes[..bytes.len().min(8)])
+    ))
+}
+
+fn fail<T>(message: impl Into<String>) -> Result<T, WeightsError> {
+    Err(WeightsError(message.into()))
+}
+
+/// A pickle (protocol 2+) that starts with torch's legacy magic number
+/// `0x1950a86a20f9469cfc6c`, or any protocol 2+ pickle (a `torch.save` with
+/// `_use_new_zipfile_serialization=False`).
+fn is_legacy_torch(bytes: &[u8]) -> bool {
+    bytes.len() > 2 && bytes[0] == 0x80 && (2..=5).contains(&bytes[1])
+}
+
+/// Eight bytes of header length and a JSON object.
+fn looks_like_safetensors(bytes: &[u8]) -> bool {
+    bytes.len() >= 9 && bytes[8] == b'{'
+}
+
+/// A zip: a PyTorch checkpoint, a TorchScript archive, a `.keras` archive or an `.npz`.
+fn read_zip(bytes: &[u8]) -> Result<(Table, HashMap<String, String>), WeightsError> {
+    let archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| WeightsError(format!("a damaged zip file ({e})")))?;
+    let names: Vec<&str> = archive.file_names().collect();
+    let has = |suffix: &str| names.iter().any(|n| n.ends_with(suffix));
+    if has("constants.pkl") || names.iter().any(|n| n.contains("/code/")) {
+        return fail(format!(
+            "this is a TorchScript archive (torch.jit.save), which is not read; save the state \
+             dict instead: torch.save(model.state_dict(), \"m.pt\"), or convert it with: {}",
+            torch_conversion("m.pt").replace("torch.load", "torch.jit.load").replace(
+                "map_location='cpu')",
+                "map_location='cpu').state_dict()"
+            )
+        ));
+    }
+    if has("model.weights.h5") && has("config.json") {
+        return fail(format!(
+            "this is a Keras .keras archive (model.save), which is not read; convert it with: \
+             {KERAS_CONVERSION}"
+        ));
+    }
+    if let Some(folder) = torch_zip::archive_folder(&names) {
+        let table = torch_zip::read(bytes, &folder, MAX_ENTRY_BYTES)?;
+        return Ok((table, HashMap::new()));
+    }
+    Ok((npz::read(bytes)?, HashMap::new()))
+}
+
+/// The tensors of a safetensors file and its `__metadata__`.
+fn read_safetensors(bytes: &[u8]) -> Result<(Table, HashMap<String, String>), WeightsError> {
+    use safetensors::{Dtype, SafeTensors};
+    let file = SafeTensors::deserialize(bytes)
+        .map_err(|e| WeightsError(format!("not a valid safetensors file ({e})")))?;
+    let metadata = SafeTensors::read_metadata(bytes)
+        .ok()
+        .and_then(|(_, m)| m.metadata().clone())
+        .unwrap_or_default();
+    let table = file
+        .iter()
+        .map(|(name, view)| {
+            let values = (view.dtype() == Dtype::F32).then(|| {
+                view.data()
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect()
+            });
+            let raw = super::weights::Raw {
+                dtype: format!("{:?}", view.dtype()),
+                shape: view.shape().to_vec(),
+                values,
+            };
+            (name.to_string(), raw)
+        })
+        .collect();
+    Ok((table, metadata))
+}
