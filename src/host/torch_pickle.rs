@@ -369,6 +369,12 @@ impl<'p> Machine<'p> {
                     let value = reduce(callable, args)?;
                     self.stack.push(value);
                 }
+                0x81 => {
+                    // NEWOBJ: `cls.__new__(cls, *args)`, a Python object (a pickled module).
+                    let _args = self.pop()?;
+                    let class = self.pop()?;
+                    return fail(not_a_state_dict(&class));
+                }
                 b'b' => {
                     // BUILD: the state of a dict (its `_metadata`) or of a tensor (none) is not
                     // needed; anything else is not a state dict.
@@ -470,11 +476,20 @@ fn reduce(callable: Value, args: Value) -> Result<Value, PickleError> {
                 _ => fail(format!("{name} without a tensor")),
             }
         }
-        _ => fail(format!(
-            "the pickle builds a {name} object: not a plain state dict of tensors (save \
-             model.state_dict(), not the model)"
-        )),
+        _ => fail(not_a_state_dict(&Value::Global(name))),
     }
+}
+
+/// The error for a pickle that builds an object of `class`.
+fn not_a_state_dict(class: &Value) -> String {
+    let name = match class {
+        Value::Global(name) => name.as_str(),
+        other => other.kind(),
+    };
+    format!(
+        "the pickle builds a {name} object: not a plain state dict of tensors (save \
+         model.state_dict(), not the model)"
+    )
 }
 
 /// The `(name, tensor)` entries of a state dict pickle, in file order.
