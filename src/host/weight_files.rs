@@ -83,7 +83,7 @@ fn looks_like_safetensors(bytes: &[u8]) -> bool {
 /// A zip: a PyTorch checkpoint, a TorchScript archive, a `.keras` archive or an `.npz`.
 fn read_zip(bytes: &[u8]) -> Result<(Table, HashMap<String, String>), WeightsError> {
     let archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| WeightsError(format!("a damaged zip file ({e})")))?;
+        .map_err(|e| WeightsError(format!("a damaged zip archive (.npz or .pt): {e}")))?;
     let names: Vec<&str> = archive.file_names().collect();
     let has = |suffix: &str| names.iter().any(|n| n.ends_with(suffix));
     if has("constants.pkl") || names.iter().any(|n| n.contains("/code/")) {
