@@ -524,3 +524,72 @@ pub(super) fn state_dict(bytes: &[u8]) -> Result<Vec<(String, TensorRef)>, Pickl
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// The `data.pkl` of the `.pt` fixture torch 2.15 wrote.
+    fn fixture_pickle() -> Vec<u8> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/interop/torch_onehot.pt");
+        let bytes = std::fs::read(path).expect("fixture present");
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut entry = archive.by_name("torch_onehot/data.pkl").unwrap();
+        let mut pickle = Vec::new();
+        entry.read_to_end(&mut pickle).unwrap();
+        pickle
+    }
+
+    #[test]
+    fn reads_the_state_dict_torch_writes() {
+        let entries = state_dict(&fixture_pickle()).unwrap();
+        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "rnn.weight_ih_l0",
+                "rnn.weight_hh_l0",
+                "rnn.bias_ih_l0",
+                "rnn.bias_hh_l0",
+                "linear.weight",
+                "linear.bias"
+            ]
+        );
+        let (_, w_ih) = &entries[0];
+        assert_eq!(
+            (w_ih.storage.as_str(), w_ih.storage_type.as_str()),
+            ("0", "FloatStorage")
+        );
+        assert_eq!((w_ih.shape.clone(), w_ih.stride.clone()), (vec![32, 31], vec![31, 1]));
+        assert_eq!((w_ih.offset, w_ih.storage_len), (0, 32 * 31));
+    }
+
+    #[test]
+    fn every_truncation_and_byte_change_is_an_error_or_a_state_dict_never_a_panic() {
+        let pickle = fixture_pickle();
+        for cut in 0..pickle.len() {
+            assert!(state_dict(&pickle[..cut]).is_err(), "cut at {cut}");
+        }
+        for at in 0..pickle.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut bad = pickle.clone();
+                bad[at] ^= flip;
+                let _ = state_dict(&bad);
+            }
+        }
+    }
+
+    #[test]
+    fn memo_copies_cannot_blow_up() {
+        // t = (); repeat { t = (t, t) } 64 times: 2^64 nodes if copies were free.
+        let mut pickle = b"\x80\x02)q\x00".to_vec();
+        for i in 0..64u8 {
+            pickle.extend_from_slice(&[b'h', i, b'h', i, 0x86, b'q', i + 1]);
+        }
+        pickle.push(b'.');
+        let error = state_dict(&pickle).unwrap_err();
+        assert!(error.0.contains("too many memo copies"), "{error}");
+        assert!(state_dict(b"\x80\x02c__main__\nNet\n)R.").unwrap_err().0.contains("__main__.Net"));
+    }
+}
