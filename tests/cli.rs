@@ -781,16 +781,30 @@ fn import_export_round_trip_keeps_the_model_and_bad_weights_are_refused() {
     let again = safetensors::SafeTensors::deserialize(&again).unwrap();
     for (name, tensor) in file.tensors() {
         let other = again.tensor(&name).unwrap();
-        assert_eq!((other.shape(), other.data()), (tensor.shape(), tensor.data()), "{name}");
+        assert_eq!(
+            (other.shape(), other.data()),
+            (tensor.shape(), tensor.data()),
+            "{name}"
+        );
     }
 
     // A .pt state dict with first-appearance ids and no recorded nonlinearity: the framework's
     // loss (tests/fixtures/interop/expected.json) once --nonlinearity tanh is given.
     let interop = format!("{FIXTURES}interop/");
-    let (pt, order) = (format!("{interop}torch_onehot.pt"), format!("{interop}vocab.json"));
+    let (pt, order) = (
+        format!("{interop}torch_onehot.pt"),
+        format!("{interop}vocab.json"),
+    );
     let text = format!("{interop}text.txt");
     let import_pt = |extra: &[&str]| {
-        let mut args = vec!["import", pt.as_str(), "--vocab", order.as_str(), "--out", "pt.mrnn"];
+        let mut args = vec![
+            "import",
+            pt.as_str(),
+            "--vocab",
+            order.as_str(),
+            "--out",
+            "pt.mrnn",
+        ];
         args.extend_from_slice(extra);
         run(&dir, &args)
     };
@@ -801,10 +815,13 @@ fn import_export_round_trip_keeps_the_model_and_bad_weights_are_refused() {
     );
     let out = import_pt(&["--nonlinearity", "tanh"]);
     assert_success(&out);
-    assert!(stderr(&out).contains("renumbered from the model's order"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("renumbered from the model's order"),
+        "{}",
+        stderr(&out)
+    );
     let expected: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(format!("{interop}expected.json")).unwrap())
-            .unwrap();
+        serde_json::from_slice(&std::fs::read(format!("{interop}expected.json")).unwrap()).unwrap();
     let want = expected["torch_onehot"]["loss"].as_f64().unwrap();
     let got = eval_nats(&dir, "pt.mrnn", &text, &[]);
     assert!((got - want).abs() <= 1e-5, "{got} vs PyTorch's {want}");
@@ -813,7 +830,14 @@ fn import_export_round_trip_keeps_the_model_and_bad_weights_are_refused() {
         (None, "does not record the RNN's nonlinearity"),
         (Some("relu"), "cannot run a relu RNN"),
     ] {
-        let mut args = vec!["import", relu.as_str(), "--vocab", order.as_str(), "--out", "r.mrnn"];
+        let mut args = vec![
+            "import",
+            relu.as_str(),
+            "--vocab",
+            order.as_str(),
+            "--out",
+            "r.mrnn",
+        ];
         args.extend(extra.map(|e| ["--nonlinearity", e]).into_iter().flatten());
         assert_refused(&dir, &args, expected);
     }
@@ -858,7 +882,10 @@ fn import_export_round_trip_keeps_the_model_and_bad_weights_are_refused() {
     };
     for (args, expected) in [
         (torch("words.json"), "is not one character"),
-        (torch("unsorted.json"), "one output per character can be renumbered"),
+        (
+            torch("unsorted.json"),
+            "one output per character can be renumbered",
+        ),
         (torch("short.json"), "does not fit a model of 20 inputs"),
         (torch("missing.json"), "--vocab missing.json"),
         (

@@ -5,9 +5,9 @@
 //! sizes and imports back to the same loss; a relu model is never run as tanh; every format
 //! that is not read names itself.
 
+use micrornn::Rnn;
 use micrornn::eval::cross_entropy;
 use micrornn::host::weights::{self, Framework, Nonlinearity, Weights};
-use micrornn::Rnn;
 use safetensors::SafeTensors;
 use std::collections::HashMap;
 
@@ -83,8 +83,15 @@ fn every_framework_model_scores_the_frameworks_own_loss_within_1e5() {
     assert_eq!(models.len(), 5);
     for (name, file, framework, embedding, want) in models {
         let (model, vocab, weights) = import(&read(&file));
-        assert_eq!((weights.framework, weights.embedding), (framework, embedding), "{name}");
-        assert_eq!((weights.inputs, weights.hidden, weights.outputs), (31, 32, 31));
+        assert_eq!(
+            (weights.framework, weights.embedding),
+            (framework, embedding),
+            "{name}"
+        );
+        assert_eq!(
+            (weights.inputs, weights.hidden, weights.outputs),
+            (31, 32, 31)
+        );
         let got = loss(&model, &vocab);
         println!("{name}: micrornn {got:.7} vs {framework:?}'s {want:.7} nats/char");
         assert!((got - want).abs() <= 1e-5, "{name}: {got} vs {want}");
@@ -173,7 +180,11 @@ fn a_relu_model_is_never_run_as_tanh() {
     // Keras .npz files record nothing either.
     let keras = weights::import(&read("keras_onehot.npz")).unwrap();
     assert!(keras.establish_nonlinearity(None).is_err());
-    assert!(keras.establish_nonlinearity(Some(Nonlinearity::Tanh)).is_ok());
+    assert!(
+        keras
+            .establish_nonlinearity(Some(Nonlinearity::Tanh))
+            .is_ok()
+    );
 }
 
 #[track_caller]
@@ -189,7 +200,11 @@ fn refused(bytes: &[u8], expected: &[&str]) {
 fn formats_that_are_not_read_name_themselves_and_the_conversion() {
     refused(
         &read("refused/model.weights.h5"),
-        &["HDF5 file", "save_weights", "np.savez(\"weights.npz\", *model.get_weights())"],
+        &[
+            "HDF5 file",
+            "save_weights",
+            "np.savez(\"weights.npz\", *model.get_weights())",
+        ],
     );
     refused(
         &read("refused/model.keras"),
@@ -197,7 +212,11 @@ fn formats_that_are_not_read_name_themselves_and_the_conversion() {
     );
     refused(
         &read("refused/legacy.pt"),
-        &["legacy (pre-1.6, non-zip) PyTorch file", "python3 -c", "save_file(torch.load("],
+        &[
+            "legacy (pre-1.6, non-zip) PyTorch file",
+            "python3 -c",
+            "save_file(torch.load(",
+        ],
     );
     refused(
         &read("refused/torchscript.pt"),
@@ -205,17 +224,26 @@ fn formats_that_are_not_read_name_themselves_and_the_conversion() {
     );
     refused(
         &read("refused/whole_module.pt"),
-        &["PyTorch .pt file", "not a plain state dict", "save model.state_dict()"],
+        &[
+            "PyTorch .pt file",
+            "not a plain state dict",
+            "save model.state_dict()",
+        ],
     );
     refused(
         b"a text file, not weights\n",
-        &["not a weights file micrornn reads", "safetensors, numpy .npz, PyTorch .pt"],
+        &[
+            "not a weights file micrornn reads",
+            "safetensors, numpy .npz, PyTorch .pt",
+        ],
     );
     refused(b"", &["not a weights file micrornn reads"]);
     // A .pt cut short, and one whose storage is missing: clean errors.
     let pt = read("torch_onehot.pt");
     for cut in [pt.len() / 2, pt.len() - 30] {
-        let error = weights::import(&pt[..cut]).expect_err("truncated").to_string();
+        let error = weights::import(&pt[..cut])
+            .expect_err("truncated")
+            .to_string();
         assert!(!error.contains('\n') && !error.is_empty(), "{error}");
     }
 }

@@ -153,7 +153,12 @@ fn refused(bytes: &[u8], expected: &str) {
 /// The tensors of a PyTorch model under `names` (embedding, rnn prefix, output), plus `extra`.
 fn named(embedding: Option<&str>, rnn: &str, output: &str, extra: &[(&str, &[usize])]) -> Vec<u8> {
     let w = |suffix: &str| format!("{rnn}{suffix}");
-    let (ih, hh, bih, bhh) = (w("weight_ih_l0"), w("weight_hh_l0"), w("bias_ih_l0"), w("bias_hh_l0"));
+    let (ih, hh, bih, bhh) = (
+        w("weight_ih_l0"),
+        w("weight_hh_l0"),
+        w("bias_ih_l0"),
+        w("bias_hh_l0"),
+    );
     let (out_w, out_b) = (format!("{output}weight"), format!("{output}bias"));
     let emb = embedding.map(|e| format!("{e}weight"));
     let ih_shape = [32, if embedding.is_some() { 8 } else { 20 }];
@@ -176,7 +181,11 @@ fn named(embedding: Option<&str>, rnn: &str, output: &str, extra: &[(&str, &[usi
 fn tensors_are_found_by_role_under_any_names_and_ambiguity_is_listed() {
     for (embedding, rnn, output) in [
         (Some("encoder."), "rnn.", "decoder."),
-        (Some("_orig_mod.encoder."), "_orig_mod.rnn.", "_orig_mod.decoder."),
+        (
+            Some("_orig_mod.encoder."),
+            "_orig_mod.rnn.",
+            "_orig_mod.decoder.",
+        ),
         (Some("module.embed."), "module.rnn.", "module.head."),
         (Some("model.tok_emb."), "model.core.cell.", "model.lm_head."),
         (None, "module._orig_mod.rnn.", "module._orig_mod.fc."),
@@ -192,7 +201,12 @@ fn tensors_are_found_by_role_under_any_names_and_ambiguity_is_listed() {
     let tied = named(Some("encoder."), "rnn.", "decoder.", &[]);
     assert!(weights::import(&tied).unwrap().embedding);
     refused(
-        &named(None, "rnn.", "decoder.", &[("head.weight", &[20, 32]), ("head.bias", &[20])]),
+        &named(
+            None,
+            "rnn.",
+            "decoder.",
+            &[("head.weight", &[20, 32]), ("head.bias", &[20])],
+        ),
         "several tensors could be the output layer: decoder.weight, head.weight",
     );
     refused(
@@ -295,7 +309,10 @@ fn bad_files_are_clean_errors_naming_what_was_expected() {
     );
     // Foreign bytes.
     refused(b"", "not a weights file micrornn reads");
-    refused(b"hello world, not weights", "not a weights file micrornn reads");
+    refused(
+        b"hello world, not weights",
+        "not a weights file micrornn reads",
+    );
     refused(
         &fixture("poem-h32-v1.mrnn"),
         "micrornn model file, not weights to import",

@@ -282,7 +282,11 @@ impl<'p> Machine<'p> {
                         return fail(format!("a {n}-byte integer"));
                     }
                     let b = self.take(n)?;
-                    let mut full = [if b.last().is_some_and(|&x| x >= 0x80) { 0xff } else { 0 }; 8];
+                    let mut full = [if b.last().is_some_and(|&x| x >= 0x80) {
+                        0xff
+                    } else {
+                        0
+                    }; 8];
                     full[..n].copy_from_slice(b);
                     self.stack.push(Value::Int(i64::from_le_bytes(full)));
                 }
@@ -424,12 +428,17 @@ fn persistent_storage(id: Value) -> Result<Value, PickleError> {
 
 fn dims(value: &Value, what: &str) -> Result<Vec<usize>, PickleError> {
     let Value::Tuple(items) = value else {
-        return fail(format!("tensor {what} is a {}, expected a tuple", value.kind()));
+        return fail(format!(
+            "tensor {what} is a {}, expected a tuple",
+            value.kind()
+        ));
     };
     items
         .iter()
         .map(|v| match v {
-            Value::Int(n) => usize::try_from(*n).map_err(|_| PickleError(format!("tensor {what} {n}"))),
+            Value::Int(n) => {
+                usize::try_from(*n).map_err(|_| PickleError(format!("tensor {what} {n}")))
+            }
             other => fail(format!("tensor {what} holds a {}", other.kind())),
         })
         .collect()
@@ -532,7 +541,10 @@ mod tests {
 
     /// The `data.pkl` of the `.pt` fixture torch 2.15 wrote.
     fn fixture_pickle() -> Vec<u8> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/interop/torch_onehot.pt");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/interop/torch_onehot.pt"
+        );
         let bytes = std::fs::read(path).expect("fixture present");
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         let mut entry = archive.by_name("torch_onehot/data.pkl").unwrap();
@@ -561,7 +573,10 @@ mod tests {
             (w_ih.storage.as_str(), w_ih.storage_type.as_str()),
             ("0", "FloatStorage")
         );
-        assert_eq!((w_ih.shape.clone(), w_ih.stride.clone()), (vec![32, 31], vec![31, 1]));
+        assert_eq!(
+            (w_ih.shape.clone(), w_ih.stride.clone()),
+            (vec![32, 31], vec![31, 1])
+        );
         assert_eq!((w_ih.offset, w_ih.storage_len), (0, 32 * 31));
     }
 
@@ -590,6 +605,11 @@ mod tests {
         pickle.push(b'.');
         let error = state_dict(&pickle).unwrap_err();
         assert!(error.0.contains("too many memo copies"), "{error}");
-        assert!(state_dict(b"\x80\x02c__main__\nNet\n)R.").unwrap_err().0.contains("__main__.Net"));
+        assert!(
+            state_dict(b"\x80\x02c__main__\nNet\n)R.")
+                .unwrap_err()
+                .0
+                .contains("__main__.Net")
+        );
     }
 }

@@ -12,7 +12,9 @@ pub(super) fn archive_folder(names: &[&str]) -> Option<String> {
     names
         .iter()
         .filter_map(|n| n.strip_suffix("data.pkl"))
-        .find(|folder| folder.is_empty() || folder.matches('/').count() == 1 && folder.ends_with('/'))
+        .find(|folder| {
+            folder.is_empty() || folder.matches('/').count() == 1 && folder.ends_with('/')
+        })
         .map(str::to_string)
 }
 

@@ -90,10 +90,9 @@ fn read_zip(bytes: &[u8]) -> Result<(Table, HashMap<String, String>), WeightsErr
         return fail(format!(
             "this is a TorchScript archive (torch.jit.save), which is not read; save the state \
              dict instead: torch.save(model.state_dict(), \"m.pt\"), or convert it with: {}",
-            torch_conversion("m.pt").replace("torch.load", "torch.jit.load").replace(
-                "map_location='cpu')",
-                "map_location='cpu').state_dict()"
-            )
+            torch_conversion("m.pt")
+                .replace("torch.load", "torch.jit.load")
+                .replace("map_location='cpu')", "map_location='cpu').state_dict()")
         ));
     }
     if has("model.weights.h5") && has("config.json") {

@@ -1,25 +1,33 @@
-//! PyTorch and Keras weights in and out (`safetensors`; `.npz` in, parsed in `src/host/npz.rs`): an `nn.RNN` (tanh, one layer) followed
-//! by an `nn.Linear`, or a Keras `SimpleRNN` followed by a `Dense`, each with or without an
-//! embedding in front.
+//! PyTorch and Keras weights in and out: an `nn.RNN` (tanh, one layer) followed by an
+//! `nn.Linear`, or a Keras `SimpleRNN` followed by a `Dense`, each with or without an embedding
+//! in front. The user's guide is `docs/interop.md`.
+//!
+//! In: [`import`] reads safetensors, a numpy `.npz` (`npz`) or a PyTorch `.pt` zip
+//! (`torch_zip`, `torch_pickle`), tells the formats apart and refuses the others by name
+//! (`weight_files`), and finds the tensors by role under any names (`weight_roles`):
 //!
 //! | framework | tensors (shapes; `D` = embedding width, `V` = vocabulary, `O` = outputs) | becomes |
 //! |---|---|---|
-//! | PyTorch | `[P]weight_ih_l0` (H × V, or H × D after an embedding) | `w_xh = weight_ih_l0ᵀ` (or `embedding.weight · weight_ih_l0ᵀ`) |
+//! | PyTorch | `[P]weight_ih_l0` (H × V, or H × D after an embedding) | `w_xh = weight_ih_l0ᵀ` (or `embedding · weight_ih_l0ᵀ`) |
 //! | | `[P]weight_hh_l0` (H × H) | `w_hh` |
 //! | | `[P]bias_ih_l0`, `[P]bias_hh_l0` (H) | `b_h` = their sum |
-//! | | `embedding.weight` (V × D), optional | folded into `w_xh` |
-//! | | one more `weight` (O × H) and `bias` (O): the `nn.Linear` (e.g. `linear.weight`) | `w_hy`, `b_y` |
+//! | | an embedding table (V × D) with no bias, optional | folded into `w_xh` |
+//! | | one more `X.weight` (O × H) with `X.bias` (O): the `nn.Linear` | `w_hy`, `b_y` |
 //! | Keras | `[P]kernel` (V × H or D × H), `[P]recurrent_kernel` (H × H), `[P]bias` (H) of the `SimpleRNN` | `w_xh`, `w_hh = recurrent_kernelᵀ`, `b_h` |
-//! | | `[Q]embeddings` (V × D), optional | folded into `w_xh` |
-//! | | one more `kernel` (H × O) and `bias` (O): the `Dense` | `w_hy = kernelᵀ`, `b_y` |
+//! | | an embedding table (V × D), optional | folded into `w_xh` |
+//! | | one more `X/kernel` (H × O) with `X/bias` (O): the `Dense` | `w_hy = kernelᵀ`, `b_y` |
 //!
 //! Every tensor must be `F32`. A `nonlinearity` (PyTorch) or `activation` (Keras) entry in the
 //! file's metadata other than `tanh` is refused; a second layer (`_l1`) or direction
-//! (`_reverse`) too. [`export`] writes `rnn.weight_ih_l0`, `rnn.weight_hh_l0`, `rnn.bias_ih_l0`
-//! (the bias), `rnn.bias_hh_l0` (zeros), `linear.weight` and `linear.bias`, the state dict of
-//! a module with fields `rnn = nn.RNN(I, H)` and `linear = nn.Linear(H, O)`, so it loads with
-//! `load_state_dict` unchanged; the vocabulary, live classes, initial state and metadata go in
-//! the file's `__metadata__` so an import of an export gives back the same model file.
+//! (`_reverse`) too. Where the file records no nonlinearity, [`Weights::establish_nonlinearity`]
+//! needs the user's word that it is tanh. [`Weights::reorder_vocabulary`] renumbers the
+//! vocabulary from the model's id order to micrornn's.
+//!
+//! Out: [`export`] writes `rnn.weight_ih_l0`, `rnn.weight_hh_l0`, `rnn.bias_ih_l0` (the bias),
+//! `rnn.bias_hh_l0` (zeros), `linear.weight` and `linear.bias` at the live sizes, the state dict
+//! of a module with fields `rnn = nn.RNN(V, H)` and `linear = nn.Linear(H, classes)`, so it loads
+//! with `load_state_dict(strict=True)` unchanged; the vocabulary, classes, initial state and
+//! metadata go in the file's `__metadata__` so an import of an export gives back the same model.
 
 use crate::Rnn;
 use safetensors::{Dtype, tensor::TensorView};

@@ -43,7 +43,10 @@ fn export_model<const V: usize, const H: usize>(
             serde_json::json!(symbols).to_string(),
         ),
         (CLASSES_KEY.to_string(), decoded.header.classes.to_string()),
-        (HIDDEN_KEY.to_string(), serde_json::json!(hidden.as_slice()).to_string()),
+        (
+            HIDDEN_KEY.to_string(),
+            serde_json::json!(hidden.as_slice()).to_string(),
+        ),
         (
             METADATA_KEY.to_string(),
             decoded.metadata.as_str().to_string(),

@@ -26,9 +26,7 @@ pub fn run(args: &ImportArgs) -> Result<(), Fail> {
         .establish_nonlinearity(args.nonlinearity.map(Into::into))
         .map_err(in_file)?;
     let model_order = vocabulary(args, &weights)?;
-    let vocab = weights
-        .reorder_vocabulary(&model_order)
-        .map_err(in_file)?;
+    let vocab = weights.reorder_vocabulary(&model_order).map_err(in_file)?;
     eprintln!("nonlinearity: {nonlinearity}");
     if vocab != model_order {
         eprintln!(
@@ -127,7 +125,9 @@ fn initial_hidden<const H: usize>(weights: &Weights) -> Result<[f32; H], Fail> {
     if let Some(text) = weights.metadata.get(HIDDEN_KEY) {
         let values: Vec<f32> = if text.trim_start().starts_with('[') {
             serde_json::from_str(text).map_err(|e| {
-                Fail::new(format!("{HIDDEN_KEY}: expected a JSON array of {H} numbers ({e})"))
+                Fail::new(format!(
+                    "{HIDDEN_KEY}: expected a JSON array of {H} numbers ({e})"
+                ))
             })?
         } else {
             text.split_whitespace()
