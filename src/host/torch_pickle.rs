@@ -219,7 +219,7 @@ impl<'p> Machine<'p> {
     }
 
     fn set_items(&mut self, items: Vec<Value>) -> Result<(), PickleError> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return fail("SETITEMS with an odd number of items");
         }
         let Value::Dict(dict) = self.top()? else {
