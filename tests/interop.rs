@@ -238,7 +238,20 @@ fn formats_that_are_not_read_name_themselves_and_the_conversion() {
         ],
     );
     refused(b"", &["not a weights file micrornn reads"]);
-    // A .pt cut short, and one whose storage is missing: clean errors.
+    refused(
+        b"\x80\x04}\x94.",
+        &["a Python pickle", "torch.save(model.state_dict()"],
+    );
+    refused(
+        b"\x93NUMPY\x01\x00\x10\x00{'descr': '<f4'}",
+        &["single numpy .npy array", "np.savez"],
+    );
+    // Found by fuzz/fuzz_targets/weights_import.rs: a zip entry named with a newline.
+    refused(
+        &read("refused/entry_name_with_newline.zip"),
+        &["PyTorch .pt file"],
+    );
+    // A .pt cut short: clean errors.
     let pt = read("torch_onehot.pt");
     for cut in [pt.len() / 2, pt.len() - 30] {
         let error = weights::import(&pt[..cut])

@@ -55,6 +55,18 @@ pub(super) fn read(bytes: &[u8]) -> Result<(Table, HashMap<String, String>), Wei
             torch_conversion("m.pt")
         ));
     }
+    if bytes.len() > 2 && bytes[0] == 0x80 && (2..=5).contains(&bytes[1]) {
+        return fail(
+            "this is a Python pickle, which is not read (unpickling runs code); save the state \
+             dict with torch.save(model.state_dict(), \"m.pt\") or the arrays with np.savez",
+        );
+    }
+    if bytes.starts_with(b"\x93NUMPY") {
+        return fail(
+            "this is a single numpy .npy array (np.save); save all the weights in one file with \
+             np.savez(\"weights.npz\", *model.get_weights())",
+        );
+    }
     if looks_like_safetensors(bytes) {
         return read_safetensors(bytes);
     }
@@ -68,11 +80,13 @@ fn fail<T>(message: impl Into<String>) -> Result<T, WeightsError> {
     Err(WeightsError(message.into()))
 }
 
-/// A pickle (protocol 2+) that starts with torch's legacy magic number
-/// `0x1950a86a20f9469cfc6c`, or any protocol 2+ pickle (a `torch.save` with
-/// `_use_new_zipfile_serialization=False`).
+/// A pickle that starts with torch's legacy magic number `0x1950a86a20f9469cfc6c` (what
+/// `torch.save` writes with `_use_new_zipfile_serialization=False`): `LONG1` of 10 bytes.
 fn is_legacy_torch(bytes: &[u8]) -> bool {
-    bytes.len() > 2 && bytes[0] == 0x80 && (2..=5).contains(&bytes[1])
+    const MAGIC: [u8; 12] = [
+        0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19,
+    ];
+    bytes.len() > 2 && bytes[0] == 0x80 && bytes[2..].starts_with(&MAGIC)
 }
 
 /// Eight bytes of header length and a JSON object.

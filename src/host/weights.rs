@@ -115,6 +115,14 @@ pub(super) type Table = HashMap<String, Raw>;
 /// to run), a missing or ambiguous tensor (listing what was found), a wrong dtype or shape, a
 /// non-tanh nonlinearity stated in the metadata, more than one layer or direction.
 pub fn import(bytes: &[u8]) -> Result<Weights, WeightsError> {
+    read_weights(bytes).map_err(|e| {
+        // Names come from the file (zip entries, tensor names): keep the error on one line.
+        let text = e.0.chars().map(|c| if c.is_control() { ' ' } else { c });
+        WeightsError(text.collect())
+    })
+}
+
+fn read_weights(bytes: &[u8]) -> Result<Weights, WeightsError> {
     let (file, metadata) = super::weight_files::read(bytes)?;
     for key in ["nonlinearity", "activation"] {
         if let Some(value) = metadata.get(key).filter(|v| v.as_str() != "tanh") {
