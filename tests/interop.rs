@@ -93,7 +93,10 @@ fn every_framework_model_scores_the_frameworks_own_loss_within_1e5() {
             (31, 32, 31)
         );
         let got = loss(&model, &vocab);
-        println!("{name}: micrornn {got:.7} vs {framework:?}'s {want:.7} nats/char");
+        let diff = (got - want).abs();
+        println!(
+            "{name}: micrornn {got:.7} vs {framework:?}'s {want:.7} nats/char, |diff| {diff:.1e}"
+        );
         assert!((got - want).abs() <= 1e-5, "{name}: {got} vs {want}");
     }
 }
