@@ -28,7 +28,7 @@ fn torch_conversion(path: &str) -> String {
 /// The one-line conversion of a Keras model (or its `.weights.h5`, given the model) to an
 /// `.npz` that `import` reads.
 const KERAS_CONVERSION: &str = "python3 -c \"import keras, numpy as np; \
-     np.savez('weights.npz', *keras.saving.load_model('model.keras').get_weights())\"";
+     np.savez('weights.npz', *keras.saving.load_model('FILE.keras').get_weights())\"";
 
 /// The tensors and `__metadata__` of a weights file in a format `import` reads.
 ///
@@ -52,7 +52,7 @@ pub(super) fn read(bytes: &[u8]) -> Result<(Table, HashMap<String, String>), Wei
         return fail(format!(
             "this is a legacy (pre-1.6, non-zip) PyTorch file, which is not read; convert it \
              with: {}",
-            torch_conversion("m.pt")
+            torch_conversion("FILE.pt")
         ));
     }
     if bytes.len() > 2 && bytes[0] == 0x80 && (2..=5).contains(&bytes[1]) {
@@ -104,7 +104,7 @@ fn read_zip(bytes: &[u8]) -> Result<(Table, HashMap<String, String>), WeightsErr
         return fail(format!(
             "this is a TorchScript archive (torch.jit.save), which is not read; save the state \
              dict instead: torch.save(model.state_dict(), \"m.pt\"), or convert it with: {}",
-            torch_conversion("m.pt")
+            torch_conversion("FILE.pt")
                 .replace("torch.load", "torch.jit.load")
                 .replace("map_location='cpu')", "map_location='cpu').state_dict()")
         ));
