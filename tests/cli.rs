@@ -768,22 +768,107 @@ fn the_model_file_stores_the_carried_state_and_eval_reproduces_the_validation_lo
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
 
 #[test]
-fn import_export_round_trip_is_bit_identical_and_bad_weights_are_refused() {
+fn import_export_round_trip_keeps_the_model_and_bad_weights_are_refused() {
     let dir = scratch("import-export");
     train_small(&dir);
     assert_success(&run(
         &dir,
         &["export", "model.mrnn", "--out", "model.safetensors"],
     ));
+    // The live sizes: nn.RNN(len(vocab), 32) and nn.Linear(32, len(vocab)).
+    let exported = std::fs::read(dir.join("model.safetensors")).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&exported).unwrap();
+    let (_, metadata) = safetensors::SafeTensors::read_metadata(&exported).unwrap();
+    let metadata = metadata.metadata().clone().unwrap();
+    let vocab: Vec<String> = serde_json::from_str(&metadata["micrornn_vocab"]).unwrap();
+    let v = vocab.len();
+    assert!(v < 32, "a corpus smaller than its bucket");
+    assert_eq!(file.tensor("rnn.weight_ih_l0").unwrap().shape(), [32, v]);
+    assert_eq!(file.tensor("linear.weight").unwrap().shape(), [v, 32]);
+    assert_eq!(metadata["micrornn_classes"], v.to_string());
+    let hidden: Vec<f32> = serde_json::from_str(&metadata["micrornn_initial_hidden"]).unwrap();
+    assert_eq!(hidden.len(), 32);
+    assert_eq!(metadata["nonlinearity"], "tanh");
     assert_success(&run(
         &dir,
         &["import", "model.safetensors", "--out", "again.mrnn"],
     ));
+    // The same model (its padded rows, which no input or class reaches, are now zeros): the
+    // same loss, from the same stored initial state, to the last bit printed.
     assert_eq!(
-        std::fs::read(dir.join("again.mrnn")).unwrap(),
-        std::fs::read(dir.join("model.mrnn")).unwrap(),
-        "export then import gives back the same model file"
+        eval_nats(&dir, "again.mrnn", "corpus.txt", &[]),
+        eval_nats(&dir, "model.mrnn", "corpus.txt", &[])
     );
+    assert_success(&run(
+        &dir,
+        &["export", "again.mrnn", "--out", "again.safetensors"],
+    ));
+    let again = std::fs::read(dir.join("again.safetensors")).unwrap();
+    let (_, again_metadata) = safetensors::SafeTensors::read_metadata(&again).unwrap();
+    assert_eq!(again_metadata.metadata().clone().unwrap(), metadata);
+    let again = safetensors::SafeTensors::deserialize(&again).unwrap();
+    for (name, tensor) in file.tensors() {
+        let other = again.tensor(&name).unwrap();
+        assert_eq!(
+            (other.shape(), other.data()),
+            (tensor.shape(), tensor.data()),
+            "{name}"
+        );
+    }
+
+    // A .pt state dict with first-appearance ids and no recorded nonlinearity: the framework's
+    // loss (tests/fixtures/interop/expected.json) once --nonlinearity tanh is given.
+    let interop = format!("{FIXTURES}interop/");
+    let (pt, order) = (
+        format!("{interop}torch_onehot.pt"),
+        format!("{interop}vocab.json"),
+    );
+    let text = format!("{interop}text.txt");
+    let import_pt = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            pt.as_str(),
+            "--vocab",
+            order.as_str(),
+            "--out",
+            "pt.mrnn",
+        ];
+        args.extend_from_slice(extra);
+        run(&dir, &args)
+    };
+    assert_refused(
+        &dir,
+        &["import", &pt, "--vocab", &order, "--out", "pt.mrnn"],
+        "pass --nonlinearity tanh",
+    );
+    let out = import_pt(&["--nonlinearity", "tanh"]);
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("renumbered from the model's order"),
+        "{}",
+        stderr(&out)
+    );
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(format!("{interop}expected.json")).unwrap()).unwrap();
+    let want = expected["torch_onehot"]["loss"].as_f64().unwrap();
+    let got = eval_nats(&dir, "pt.mrnn", &text, &[]);
+    assert!((got - want).abs() <= 1e-5, "{got} vs PyTorch's {want}");
+    let relu = format!("{interop}torch_relu.safetensors");
+    for (extra, expected) in [
+        (None, "does not record the RNN's nonlinearity"),
+        (Some("relu"), "cannot run a relu RNN"),
+    ] {
+        let mut args = vec![
+            "import",
+            relu.as_str(),
+            "--vocab",
+            order.as_str(),
+            "--out",
+            "r.mrnn",
+        ];
+        args.extend(extra.map(|e| ["--nonlinearity", e]).into_iter().flatten());
+        assert_refused(&dir, &args, expected);
+    }
 
     // A PyTorch fixture imports, samples and evaluates like any model.
     let weights = format!("{FIXTURES}torch_rnn.safetensors");
@@ -825,7 +910,10 @@ fn import_export_round_trip_is_bit_identical_and_bad_weights_are_refused() {
     };
     for (args, expected) in [
         (torch("words.json"), "is not one character"),
-        (torch("unsorted.json"), "sorted by code point"),
+        (
+            torch("unsorted.json"),
+            "one output per character can be renumbered",
+        ),
         (torch("short.json"), "does not fit a model of 20 inputs"),
         (torch("missing.json"), "--vocab missing.json"),
         (
@@ -844,7 +932,7 @@ fn import_export_round_trip_is_bit_identical_and_bad_weights_are_refused() {
                 "--out".into(),
                 "x.mrnn".into(),
             ],
-            "not a safetensors file",
+            "not a weights file micrornn reads",
         ),
         (
             vec![
@@ -853,7 +941,7 @@ fn import_export_round_trip_is_bit_identical_and_bad_weights_are_refused() {
                 "--out".into(),
                 "x.mrnn".into(),
             ],
-            "micrornn model file, not safetensors",
+            "micrornn model file, not weights to import",
         ),
         (
             vec![

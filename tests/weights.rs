@@ -74,14 +74,14 @@ fn keras_weights_saved_by_numpy_savez_import_as_the_safetensors_ones() {
     // A damaged archive is a clean error.
     let mut damaged = fixture("keras_rnn.npz");
     damaged.truncate(damaged.len() / 2);
-    refused(&damaged, "not a valid .npz file");
+    refused(&damaged, "a damaged zip archive (.npz or .pt)");
 }
 
 #[test]
 fn export_then_import_is_bit_identical() {
     let (model, _) = import("torch_rnn.safetensors");
     let metadata = HashMap::from([("k".to_string(), "v".to_string())]);
-    let bytes = weights::export(&*model, metadata).unwrap();
+    let bytes = weights::export(&*model, 32, 32, metadata).unwrap();
     let again = weights::import(&bytes).unwrap();
     assert_eq!((again.inputs, again.hidden, again.outputs), (32, 32, 32));
     assert_eq!(again.metadata.get("k").map(String::as_str), Some("v"));
@@ -150,6 +150,84 @@ fn refused(bytes: &[u8], expected: &str) {
     );
 }
 
+/// The tensors of a PyTorch model under `names` (embedding, rnn prefix, output), plus `extra`.
+fn named(embedding: Option<&str>, rnn: &str, output: &str, extra: &[(&str, &[usize])]) -> Vec<u8> {
+    let w = |suffix: &str| format!("{rnn}{suffix}");
+    let (ih, hh, bih, bhh) = (
+        w("weight_ih_l0"),
+        w("weight_hh_l0"),
+        w("bias_ih_l0"),
+        w("bias_hh_l0"),
+    );
+    let (out_w, out_b) = (format!("{output}weight"), format!("{output}bias"));
+    let emb = embedding.map(|e| format!("{e}weight"));
+    let ih_shape = [32, if embedding.is_some() { 8 } else { 20 }];
+    let mut tensors: Vec<(&str, Dtype, &[usize])> = vec![
+        (&ih, Dtype::F32, &ih_shape),
+        (&hh, Dtype::F32, &[32, 32]),
+        (&bih, Dtype::F32, &[32]),
+        (&bhh, Dtype::F32, &[32]),
+        (&out_w, Dtype::F32, &[20, 32]),
+        (&out_b, Dtype::F32, &[20]),
+    ];
+    if let Some(e) = &emb {
+        tensors.push((e, Dtype::F32, &[20, 8]));
+    }
+    tensors.extend(extra.iter().map(|(n, s)| (*n, Dtype::F32, *s)));
+    file(&tensors, &[])
+}
+
+#[test]
+fn tensors_are_found_by_role_under_any_names_and_ambiguity_is_listed() {
+    for (embedding, rnn, output) in [
+        (Some("encoder."), "rnn.", "decoder."),
+        (
+            Some("_orig_mod.encoder."),
+            "_orig_mod.rnn.",
+            "_orig_mod.decoder.",
+        ),
+        (Some("module.embed."), "module.rnn.", "module.head."),
+        (Some("model.tok_emb."), "model.core.cell.", "model.lm_head."),
+        (None, "module._orig_mod.rnn.", "module._orig_mod.fc."),
+    ] {
+        let weights = weights::import(&named(embedding, rnn, output, &[])).unwrap();
+        assert_eq!(
+            (weights.inputs, weights.outputs, weights.embedding),
+            (20, 20, embedding.is_some()),
+            "{rnn}"
+        );
+    }
+    // A tied embedding of the output's shape has no bias: still told apart.
+    let tied = named(Some("encoder."), "rnn.", "decoder.", &[]);
+    assert!(weights::import(&tied).unwrap().embedding);
+    refused(
+        &named(
+            None,
+            "rnn.",
+            "decoder.",
+            &[("head.weight", &[20, 32]), ("head.bias", &[20])],
+        ),
+        "several tensors could be the output layer: decoder.weight, head.weight",
+    );
+    refused(
+        &named(Some("a."), "rnn.", "out.", &[("b.weight", &[20, 8])]),
+        "several tensors could be the embedding: a.weight, b.weight",
+    );
+    refused(
+        &named(None, "rnn.", "out.", &[("norm.weight", &[32])]),
+        "tensors with no role in an Elman RNN language model: norm.weight [32]",
+    );
+    refused(
+        &named(None, "a.rnn.", "out.", &[("b.rnn.weight_ih_l0", &[32, 20])]),
+        "several recurrent layers (a.rnn.weight_ih_l0, b.rnn.weight_ih_l0)",
+    );
+    // A GRU's weights say what they are.
+    refused(
+        &torch_like(|t| t[1].2 = vec![96, 32]),
+        "a GRU's; only an Elman RNN is read",
+    );
+}
+
 #[test]
 fn bad_files_are_clean_errors_naming_what_was_expected() {
     assert!(weights::import(&torch_like(|_| {})).is_ok());
@@ -163,7 +241,8 @@ fn bad_files_are_clean_errors_naming_what_was_expected() {
     );
     refused(
         &torch_like(|t| t[4].2 = vec![20, 16]),
-        "linear.weight: shape [20, 16], expected [O, H]",
+        "missing the output layer: a [O, H] weight (H = 32) with its [O] bias beside it; other \
+         tensors: linear.bias [20], linear.weight [20, 16]",
     );
     refused(
         &torch_like(|t| t[1].1 = Dtype::F64),
@@ -181,14 +260,14 @@ fn bad_files_are_clean_errors_naming_what_was_expected() {
         &torch_like(|t| {
             t.remove(5);
         }),
-        "linear.bias is missing",
+        "its [O] bias beside it; other tensors: linear.weight [20, 32]",
     );
     refused(
         &torch_like(|t| {
             t.remove(4);
             t.remove(4);
         }),
-        "expected the nn.Linear",
+        "missing the output layer: a [O, H] weight (H = 32) with its [O] bias",
     );
     refused(
         &torch_like(|t| t.push(("rnn.weight_ih_l1", Dtype::F32, vec![32, 32]))),
@@ -200,7 +279,7 @@ fn bad_files_are_clean_errors_naming_what_was_expected() {
     );
     refused(
         &torch_like(|t| t.retain(|(n, ..)| !n.starts_with("rnn"))),
-        "expected PyTorch nn.RNN tensors",
+        "no recurrent layer: expected PyTorch nn.RNN tensors",
     );
     let relu = file(
         &[("rnn.weight_ih_l0", Dtype::F32, &[32, 20])],
@@ -224,17 +303,23 @@ fn bad_files_are_clean_errors_naming_what_was_expected() {
         &file(&gru, &[]),
         "simple_rnn/recurrent_kernel: shape [32, 96], expected [H, H]",
     );
-    refused(&file(&keras[..3], &[]), "expected the Dense");
+    refused(
+        &file(&keras[..3], &[]),
+        "found the recurrent layer simple_rnn/* (H = 32); missing the output layer: a [H, O]",
+    );
     // Foreign bytes.
-    refused(b"", "not a safetensors file");
-    refused(b"hello world, not weights", "not a safetensors file");
+    refused(b"", "not a weights file micrornn reads");
+    refused(
+        b"hello world, not weights",
+        "not a weights file micrornn reads",
+    );
     refused(
         &fixture("poem-h32-v1.mrnn"),
-        "micrornn model file, not safetensors",
+        "micrornn model file, not weights to import",
     );
     let mut truncated = fixture("torch_rnn.safetensors");
     truncated.truncate(truncated.len() - 10);
-    refused(&truncated, "not a safetensors file");
+    refused(&truncated, "not a valid safetensors file");
     // Shapes that do not fit the destination.
     let weights = weights::import(&fixture("torch_rnn.safetensors")).unwrap();
     let mut small = Box::new(Rnn::<16, 32, 16>::ZERO);

@@ -14,7 +14,7 @@
 //! | [`threads`] | [`threads::Threads`]: a batch's shards on several threads, deterministic |
 //! | [`checkpoint`] | everything needed to resume training bit for bit |
 //! | [`history`] | the loss history as CSV and as an SVG plot |
-//! | [`weights`] | PyTorch `nn.RNN`+`nn.Linear` and Keras `SimpleRNN`+`Dense` weights in and out as safetensors (and in from a numpy `.npz`, module `npz`) |
+//! | [`weights`] | PyTorch `nn.RNN`+`nn.Linear` and Keras `SimpleRNN`+`Dense` weights in and out as safetensors (in also from a numpy `.npz`, module `npz`, and a PyTorch `.pt` zip, modules `torch_zip` and `torch_pickle`; formats told apart in `weight_files`, tensors found by role in `weight_roles`) |
 //! | `weights_budget` | how much a weights import may read, from the sizes of the model it must fit ([`weights::budget_for`]) |
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
@@ -29,6 +29,10 @@ pub mod model_file;
 mod npz;
 pub mod optimizer;
 pub mod threads;
+mod torch_pickle;
+mod torch_zip;
+mod weight_files;
+mod weight_roles;
 pub mod weights;
 mod weights_budget;
 pub mod words;

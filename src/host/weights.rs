@@ -1,30 +1,38 @@
-//! PyTorch and Keras weights in and out (`safetensors`; `.npz` in, parsed in `src/host/npz.rs`): an `nn.RNN` (tanh, one layer) followed
-//! by an `nn.Linear`, or a Keras `SimpleRNN` followed by a `Dense`, each with or without an
-//! embedding in front.
+//! PyTorch and Keras weights in and out: an `nn.RNN` (tanh, one layer) followed by an
+//! `nn.Linear`, or a Keras `SimpleRNN` followed by a `Dense`, each with or without an embedding
+//! in front. The user's guide is `docs/interop.md`.
+//!
+//! In: [`import`] reads safetensors, a numpy `.npz` (`npz`) or a PyTorch `.pt` zip
+//! (`torch_zip`, `torch_pickle`), tells the formats apart and refuses the others by name
+//! (`weight_files`), and finds the tensors by role under any names (`weight_roles`):
 //!
 //! | framework | tensors (shapes; `D` = embedding width, `V` = vocabulary, `O` = outputs) | becomes |
 //! |---|---|---|
-//! | PyTorch | `[P]weight_ih_l0` (H × V, or H × D after an embedding) | `w_xh = weight_ih_l0ᵀ` (or `embedding.weight · weight_ih_l0ᵀ`) |
+//! | PyTorch | `[P]weight_ih_l0` (H × V, or H × D after an embedding) | `w_xh = weight_ih_l0ᵀ` (or `embedding · weight_ih_l0ᵀ`) |
 //! | | `[P]weight_hh_l0` (H × H) | `w_hh` |
 //! | | `[P]bias_ih_l0`, `[P]bias_hh_l0` (H) | `b_h` = their sum |
-//! | | `embedding.weight` (V × D), optional | folded into `w_xh` |
-//! | | one more `weight` (O × H) and `bias` (O): the `nn.Linear` (e.g. `linear.weight`) | `w_hy`, `b_y` |
+//! | | an embedding table (V × D) with no bias, optional | folded into `w_xh` |
+//! | | one more `X.weight` (O × H) with `X.bias` (O): the `nn.Linear` | `w_hy`, `b_y` |
 //! | Keras | `[P]kernel` (V × H or D × H), `[P]recurrent_kernel` (H × H), `[P]bias` (H) of the `SimpleRNN` | `w_xh`, `w_hh = recurrent_kernelᵀ`, `b_h` |
-//! | | `[Q]embeddings` (V × D), optional | folded into `w_xh` |
-//! | | one more `kernel` (H × O) and `bias` (O): the `Dense` | `w_hy = kernelᵀ`, `b_y` |
+//! | | an embedding table (V × D), optional | folded into `w_xh` |
+//! | | one more `X/kernel` (H × O) with `X/bias` (O): the `Dense` | `w_hy = kernelᵀ`, `b_y` |
 //!
 //! Every tensor must be `F32`. A `nonlinearity` (PyTorch) or `activation` (Keras) entry in the
 //! file's metadata other than `tanh` is refused; a second layer (`_l1`) or direction
-//! (`_reverse`) too. [`export`] writes `rnn.weight_ih_l0`, `rnn.weight_hh_l0`, `rnn.bias_ih_l0`
-//! (the bias), `rnn.bias_hh_l0` (zeros), `linear.weight` and `linear.bias`, the state dict of
-//! a module with fields `rnn = nn.RNN(I, H)` and `linear = nn.Linear(H, O)`, so it loads with
-//! `load_state_dict` unchanged; the vocabulary, live classes, initial state and metadata go in
-//! the file's `__metadata__` so an import of an export gives back the same model file.
+//! (`_reverse`) too. Where the file records no nonlinearity, [`Weights::establish_nonlinearity`]
+//! needs the user's word that it is tanh. [`Weights::reorder_vocabulary`] renumbers the
+//! vocabulary from the model's id order to micrornn's.
+//!
+//! Out: [`export`] writes `rnn.weight_ih_l0`, `rnn.weight_hh_l0`, `rnn.bias_ih_l0` (the bias),
+//! `rnn.bias_hh_l0` (zeros), `linear.weight` and `linear.bias` at the live sizes, the state dict
+//! of a module with fields `rnn = nn.RNN(V, H)` and `linear = nn.Linear(H, classes)`, so it loads
+//! with `load_state_dict(strict=True)` unchanged; the vocabulary, classes, initial state and
+//! metadata go in the file's `__metadata__` so an import of an export gives back the same model.
 
 use super::bounded::Budget;
 pub use super::weights_budget::{DEFAULT_BUDGET, MAX_HEADER_BYTES, budget_for};
 use crate::Rnn;
-use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use safetensors::{Dtype, tensor::TensorView};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -43,6 +51,15 @@ impl std::error::Error for WeightsError {}
 /// A failure with this message.
 fn fail<T>(message: impl Into<String>) -> Result<T, WeightsError> {
     Err(WeightsError(message.into()))
+}
+
+/// The nonlinearity of an Elman RNN, as a user states it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nonlinearity {
+    /// `tanh`: PyTorch `nn.RNN`'s and Keras `SimpleRNN`'s default, micrornn's cell.
+    Tanh,
+    /// `relu`: not supported; stating it is refused rather than run as tanh.
+    Relu,
 }
 
 /// Which layout a file was read as.
@@ -81,36 +98,6 @@ pub struct Weights {
     pub metadata: HashMap<String, String>,
 }
 
-/// A 2-D (or 1-D) `F32` tensor of a file.
-struct Tensor {
-    shape: Vec<usize>,
-    values: Vec<f32>,
-}
-
-impl Tensor {
-    fn rows(&self) -> usize {
-        self.shape.first().copied().unwrap_or(0)
-    }
-
-    fn cols(&self) -> usize {
-        self.shape.get(1).copied().unwrap_or(1)
-    }
-
-    /// Entry `(r, c)` of a 2-D tensor.
-    fn at(&self, r: usize, c: usize) -> f32 {
-        self.values[r * self.cols() + c]
-    }
-
-    /// The transpose, as a row-major `Vec`.
-    fn transposed(&self) -> Vec<f32> {
-        let (rows, cols) = (self.rows(), self.cols());
-        (0..cols)
-            .flat_map(|c| (0..rows).map(move |r| (r, c)))
-            .map(|(r, c)| self.at(r, c))
-            .collect()
-    }
-}
-
 /// A tensor as stored: its dtype's name, its shape, and its values if it is `F32`.
 pub(super) struct Raw {
     pub(super) dtype: String,
@@ -121,101 +108,9 @@ pub(super) struct Raw {
 /// A file's tensors by name, whichever container they came in.
 pub(super) type Table = HashMap<String, Raw>;
 
-/// The file's tensor `name`, which must be `F32` of `rank` dimensions.
-fn tensor(file: &Table, name: &str, rank: usize) -> Result<Tensor, WeightsError> {
-    let raw = file
-        .get(name)
-        .ok_or_else(|| WeightsError(format!("tensor {name} is missing")))?;
-    let Some(values) = &raw.values else {
-        return fail(format!("tensor {name}: dtype {}, expected F32", raw.dtype));
-    };
-    if raw.shape.len() != rank {
-        return fail(format!(
-            "tensor {name}: shape {:?}, expected {rank} dimensions",
-            raw.shape
-        ));
-    }
-    Ok(Tensor {
-        shape: raw.shape.clone(),
-        values: values.clone(),
-    })
-}
-
-/// The tensors of a safetensors file and its `__metadata__`; every tensor's bytes are taken from
-/// `budget` before it is converted.
-fn read_safetensors(
-    bytes: &[u8],
-    budget: &mut Budget,
-) -> Result<(Table, HashMap<String, String>), WeightsError> {
-    let file = SafeTensors::deserialize(bytes)
-        .map_err(|e| WeightsError(format!("not a safetensors file ({e})")))?;
-    let metadata = SafeTensors::read_metadata(bytes)
-        .ok()
-        .and_then(|(_, m)| m.metadata().clone())
-        .unwrap_or_default();
-    let mut tensors = file.tensors();
-    tensors.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut table = Table::new();
-    for (name, view) in tensors {
-        let what = format!("tensor {name}: shape {:?} {:?}", view.shape(), view.dtype());
-        budget
-            .take(&what, view.data().len() as u64)
-            .map_err(WeightsError)?;
-        let values = (view.dtype() == Dtype::F32).then(|| {
-            view.data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect()
-        });
-        let raw = Raw {
-            dtype: format!("{:?}", view.dtype()),
-            shape: view.shape().to_vec(),
-            values,
-        };
-        table.insert(name, raw);
-    }
-    Ok((table, metadata))
-}
-
-/// Refuses a tensor whose shape is not `expected` (written as `what`).
-fn expect_shape(
-    name: &str,
-    t: &Tensor,
-    expected: &[usize],
-    what: &str,
-) -> Result<(), WeightsError> {
-    if t.shape != expected {
-        return fail(format!(
-            "tensor {name}: shape {:?}, expected {what} = {expected:?}",
-            t.shape
-        ));
-    }
-    Ok(())
-}
-
-/// The one name ending in `suffix`, if there is exactly one.
-fn unique<'n>(
-    names: &[&'n str],
-    suffix: &str,
-    exclude: &[&str],
-) -> Result<Option<&'n str>, WeightsError> {
-    let found: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|n| n.ends_with(suffix) && !exclude.contains(n))
-        .collect();
-    match found.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some(one)),
-        many => fail(format!(
-            "several tensors end in {suffix}: {}",
-            many.join(", ")
-        )),
-    }
-}
-
-/// Reads the weights of a `safetensors` file or a numpy `.npz` (PyTorch or Keras names, see the
-/// module docs) within [`DEFAULT_BUDGET`].
+/// Reads the weights of a safetensors file, a numpy `.npz` or a PyTorch `.pt`/`.pth` zip
+/// (tensors found by role, see `weight_roles`) within [`DEFAULT_BUDGET`]; other formats are
+/// refused by name (see `weight_files`).
 ///
 /// # Errors
 /// As [`import_within`].
@@ -223,19 +118,24 @@ pub fn import(bytes: &[u8]) -> Result<Weights, WeightsError> {
     import_within(bytes, DEFAULT_BUDGET)
 }
 
-/// Reads the weights of a `safetensors` file or a numpy `.npz` (PyTorch or Keras names, see the
-/// module docs), refusing from its declared shape, before converting or inflating it, any tensor
+/// [`import`], refusing from its declared shape, before converting or inflating it, any tensor
 /// larger than the budget's largest item or past its total ([`budget_for`]).
 ///
 /// # Errors
-/// A [`WeightsError`] naming what was expected: not a safetensors file, a file or tensor larger
-/// than the budget, a missing tensor, a wrong dtype or shape, a non-tanh nonlinearity, more than
-/// one layer or direction.
+/// A [`WeightsError`] naming what was expected: a format that is not read (with the conversion
+/// to run), a file or tensor larger than the budget, a missing or ambiguous tensor (listing
+/// what was found), a wrong dtype or shape, a non-tanh nonlinearity stated in the metadata,
+/// more than one layer or direction.
 pub fn import_within(bytes: &[u8], mut budget: Budget) -> Result<Weights, WeightsError> {
-    if bytes.starts_with(&crate::format::MAGIC) {
-        return fail("this is a micrornn model file, not safetensors weights");
-    }
-    if bytes.len() as u64 > budget.total_bytes {
+    read_weights(bytes, &mut budget).map_err(|e| {
+        // Names come from the file (zip entries, tensor names): keep the error on one line.
+        let text = e.0.chars().map(|c| if c.is_control() { ' ' } else { c });
+        WeightsError(text.collect())
+    })
+}
+
+fn read_weights(bytes: &[u8], budget: &mut Budget) -> Result<Weights, WeightsError> {
+    if bytes.len() as u64 > budget.total_bytes && !bytes.starts_with(&crate::format::MAGIC) {
         return fail(format!(
             "{} bytes, more than the weights of the largest model this build can import hold \
              ({} bytes)",
@@ -243,11 +143,7 @@ pub fn import_within(bytes: &[u8], mut budget: Budget) -> Result<Weights, Weight
             budget.total_bytes
         ));
     }
-    let (file, metadata) = if bytes.starts_with(b"PK\x03\x04") {
-        (super::npz::read(bytes, &mut budget)?, HashMap::new())
-    } else {
-        read_safetensors(bytes, &mut budget)?
-    };
+    let (file, metadata) = super::weight_files::read(bytes, budget)?;
     for key in ["nonlinearity", "activation"] {
         if let Some(value) = metadata.get(key).filter(|v| v.as_str() != "tanh") {
             return fail(format!(
@@ -255,176 +151,96 @@ pub fn import_within(bytes: &[u8], mut budget: Budget) -> Result<Weights, Weight
             ));
         }
     }
-    let mut names: Vec<&str> = file.keys().map(String::as_str).collect();
-    names.sort_unstable();
-    if let Some(bad) = names
-        .iter()
-        .find(|n| n.contains("_l1") || n.contains("_reverse"))
-    {
-        return fail(format!(
-            "tensor {bad}: one layer in one direction expected (only *_l0 tensors)"
-        ));
-    }
-    let mut weights = if unique(&names, "weight_ih_l0", &[])?.is_some() {
-        pytorch(&file, &names)?
-    } else if unique(&names, "recurrent_kernel", &[])?.is_some() {
-        keras(&file, &names)?
-    } else {
-        return fail(format!(
-            "expected PyTorch nn.RNN tensors (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0) \
-             or Keras SimpleRNN tensors (kernel, recurrent_kernel, bias); found {}",
-            names.join(", ")
-        ));
-    };
+    let file = super::weight_roles::named(file)?;
+    let mut weights = super::weight_roles::find(&file)?;
     weights.metadata = metadata;
     Ok(weights)
 }
 
-/// `nn.Embedding`? + `nn.RNN` + `nn.Linear`.
-fn pytorch(file: &Table, names: &[&str]) -> Result<Weights, WeightsError> {
-    let ih_name = unique(names, "weight_ih_l0", &[])?.unwrap_or_default();
-    let prefix = ih_name.trim_end_matches("weight_ih_l0");
-    let name = |n: &str| format!("{prefix}{n}");
-    let w_ih = tensor(file, ih_name, 2)?;
-    let hidden = w_ih.rows();
-    let w_hh = tensor(file, &name("weight_hh_l0"), 2)?;
-    expect_shape(&name("weight_hh_l0"), &w_hh, &[hidden, hidden], "[H, H]")?;
-    let b_ih = tensor(file, &name("bias_ih_l0"), 1)?;
-    let b_hh = tensor(file, &name("bias_hh_l0"), 1)?;
-    expect_shape(&name("bias_ih_l0"), &b_ih, &[hidden], "[H]")?;
-    expect_shape(&name("bias_hh_l0"), &b_hh, &[hidden], "[H]")?;
-    // b_h = b_ih + b_hh; a zero b_hh leaves b_ih's bits (and the sign of a zero) alone.
-    let b_h = b_ih
-        .values
-        .iter()
-        .zip(&b_hh.values)
-        .map(|(&a, &b)| if b == 0.0 { a } else { a + b })
-        .collect();
-    let embedding_name = names.iter().copied().find(|n| *n == "embedding.weight");
-    let (w_xh, inputs) = match embedding_name {
-        Some(e) => {
-            let table = tensor(file, e, 2)?;
-            expect_shape(
-                ih_name,
-                &w_ih,
-                &[hidden, table.cols()],
-                "[H, embedding width]",
-            )?;
-            (
-                fold_embedding(
-                    &table,
-                    &Tensor {
-                        shape: vec![w_ih.cols(), hidden],
-                        values: w_ih.transposed(),
-                    },
-                ),
-                table.rows(),
-            )
-        }
-        None => (w_ih.transposed(), w_ih.cols()),
-    };
-    let rnn_names: Vec<String> = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
-        .map(name)
-        .to_vec();
-    let mut exclude: Vec<&str> = rnn_names.iter().map(String::as_str).collect();
-    exclude.extend(embedding_name);
-    let linear = unique(names, "weight", &exclude)?.ok_or_else(|| {
-        WeightsError("expected the nn.Linear after the RNN: a tensor named weight (e.g. linear.weight) and its bias".into())
-    })?;
-    let bias_name = format!("{}bias", linear.trim_end_matches("weight"));
-    let w_hy = tensor(file, linear, 2)?;
-    let outputs = w_hy.rows();
-    expect_shape(linear, &w_hy, &[outputs, hidden], "[O, H]")?;
-    let b_y = tensor(file, &bias_name, 1)?;
-    expect_shape(&bias_name, &b_y, &[outputs], "[O]")?;
-    Ok(Weights {
-        inputs,
-        hidden,
-        outputs,
-        w_xh,
-        w_hh: w_hh.values,
-        b_h,
-        w_hy: w_hy.values,
-        b_y: b_y.values,
-        framework: Framework::PyTorch,
-        embedding: embedding_name.is_some(),
-        metadata: HashMap::new(),
-    })
-}
-
-/// `Embedding`? + `SimpleRNN` + `Dense`.
-fn keras(file: &Table, names: &[&str]) -> Result<Weights, WeightsError> {
-    let recurrent_name = unique(names, "recurrent_kernel", &[])?.unwrap_or_default();
-    let prefix = recurrent_name.trim_end_matches("recurrent_kernel");
-    let (kernel_name, bias_name) = (format!("{prefix}kernel"), format!("{prefix}bias"));
-    let recurrent = tensor(file, recurrent_name, 2)?;
-    let hidden = recurrent.rows();
-    expect_shape(recurrent_name, &recurrent, &[hidden, hidden], "[H, H]")?;
-    let kernel = tensor(file, &kernel_name, 2)?;
-    expect_shape(
-        &kernel_name,
-        &kernel,
-        &[kernel.rows(), hidden],
-        "[inputs, H]",
-    )?;
-    let bias = tensor(file, &bias_name, 1)?;
-    expect_shape(&bias_name, &bias, &[hidden], "[H]")?;
-    let embedding_name = unique(names, "embeddings", &[])?;
-    let (w_xh, inputs) = match embedding_name {
-        Some(e) => {
-            let table = tensor(file, e, 2)?;
-            expect_shape(
-                &kernel_name,
-                &kernel,
-                &[table.cols(), hidden],
-                "[embedding width, H]",
-            )?;
-            (fold_embedding(&table, &kernel), table.rows())
-        }
-        None => (kernel.values.clone(), kernel.rows()),
-    };
-    let exclude = [kernel_name.as_str(), recurrent_name];
-    let dense = unique(names, "kernel", &exclude)?.ok_or_else(|| {
-        WeightsError("expected the Dense after the SimpleRNN: a tensor named kernel (e.g. dense/kernel) and its bias".into())
-    })?;
-    let dense_bias = format!("{}bias", dense.trim_end_matches("kernel"));
-    let w_hy = tensor(file, dense, 2)?;
-    let outputs = w_hy.cols();
-    expect_shape(dense, &w_hy, &[hidden, outputs], "[H, O]")?;
-    let b_y = tensor(file, &dense_bias, 1)?;
-    expect_shape(&dense_bias, &b_y, &[outputs], "[O]")?;
-    Ok(Weights {
-        inputs,
-        hidden,
-        outputs,
-        w_xh,
-        w_hh: recurrent.transposed(),
-        b_h: bias.values,
-        w_hy: w_hy.transposed(),
-        b_y: b_y.values,
-        framework: Framework::Keras,
-        embedding: embedding_name.is_some(),
-        metadata: HashMap::new(),
-    })
-}
-
-/// `table · kernel`: (V × D) · (D × H), the input rows an embedding followed by a dense input
-/// layer amounts to.
-fn fold_embedding(table: &Tensor, kernel: &Tensor) -> Vec<f32> {
-    let (v, d, h) = (table.rows(), table.cols(), kernel.cols());
-    let mut out = vec![0.0f32; v * h];
-    for (row, out_row) in out.chunks_exact_mut(h.max(1)).enumerate().take(v) {
-        for k in 0..d {
-            let e = table.at(row, k);
-            for (o, &w) in out_row.iter_mut().zip(&kernel.values[k * h..(k + 1) * h]) {
-                *o += e * w;
+impl Weights {
+    /// Checks that these weights may run as micrornn's tanh cell: the file states `tanh` (its
+    /// `nonlinearity`/`activation` metadata), or it states nothing (a plain state dict, an
+    /// `.npz`) and the user `stated` tanh. Returns where the nonlinearity came from, to tell
+    /// the user.
+    ///
+    /// # Errors
+    /// A [`WeightsError`] when nothing establishes the nonlinearity, or relu is stated: a relu
+    /// model evaluated as tanh would be a different, silently wrong model.
+    pub fn establish_nonlinearity(
+        &self,
+        stated: Option<Nonlinearity>,
+    ) -> Result<&'static str, WeightsError> {
+        let in_file = ["nonlinearity", "activation"]
+            .iter()
+            .find_map(|k| self.metadata.get(*k));
+        match (in_file, stated) {
+            (_, Some(Nonlinearity::Relu)) => fail(
+                "--nonlinearity relu: micrornn's cell is tanh and cannot run a relu RNN \
+                 (nn.RNN(nonlinearity='relu'), SimpleRNN(activation='relu')) without giving \
+                 wrong results; retrain with tanh",
+            ),
+            (Some(_), _) => Ok("tanh, as the file's metadata states"),
+            (None, Some(Nonlinearity::Tanh)) => {
+                Ok("tanh, as --nonlinearity states (the file does not record it)")
             }
+            (None, None) => fail(
+                "the file does not record the RNN's nonlinearity (a plain state dict or .npz \
+                 never does): pass --nonlinearity tanh if the model used tanh (nn.RNN's and \
+                 SimpleRNN's default); relu models are not supported",
+            ),
         }
     }
-    out
-}
 
-impl Weights {
+    /// Renumbers inputs and outputs from the model's ids (`model_order[i]` is the character of
+    /// id `i`, in any order, e.g. first appearance) to micrornn's (characters sorted by code
+    /// point), moving the rows of `w_xh`, `w_hy` and `b_y` with them. Returns the characters in
+    /// micrornn's order.
+    ///
+    /// # Errors
+    /// A [`WeightsError`] for a repeated character, more characters than inputs, or a
+    /// reordering of a model whose outputs are not one per character.
+    pub fn reorder_vocabulary(&mut self, model_order: &[char]) -> Result<Vec<char>, WeightsError> {
+        let mut sorted: Vec<(char, usize)> = model_order.iter().copied().zip(0..).collect();
+        sorted.sort_unstable();
+        if let Some(pair) = sorted.windows(2).find(|w| w[0].0 == w[1].0) {
+            return fail(format!(
+                "character {:?} appears twice in the vocabulary (ids {} and {})",
+                pair[0].0, pair[0].1, pair[1].1
+            ));
+        }
+        if model_order.len() > self.inputs {
+            return fail(format!(
+                "a vocabulary of {} characters does not fit a model of {} inputs",
+                model_order.len(),
+                self.inputs
+            ));
+        }
+        let old_ids: Vec<usize> = sorted.iter().map(|&(_, id)| id).collect();
+        let identity = old_ids.iter().enumerate().all(|(new, &old)| new == old);
+        if !identity {
+            if self.outputs != model_order.len() {
+                return fail(format!(
+                    "the vocabulary is not sorted and the model has {} outputs for {} \
+                     characters: only a model with one output per character can be renumbered",
+                    self.outputs,
+                    model_order.len()
+                ));
+            }
+            let h = self.hidden;
+            let permute = |rows: &mut Vec<f32>, width: usize| {
+                let old = rows.clone();
+                for (new, &from) in old_ids.iter().enumerate() {
+                    rows[new * width..(new + 1) * width]
+                        .copy_from_slice(&old[from * width..(from + 1) * width]);
+                }
+            };
+            permute(&mut self.w_xh, h);
+            permute(&mut self.w_hy, h);
+            permute(&mut self.b_y, 1);
+        }
+        Ok(sorted.into_iter().map(|(c, _)| c).collect())
+    }
+
     /// Copies the weights into `rnn`, padding inputs and outputs with zeros.
     ///
     /// # Errors
@@ -456,26 +272,37 @@ impl Weights {
     }
 }
 
-/// The PyTorch tensors of `rnn` (names in the module docs) with `metadata` as the file's
-/// `__metadata__` (plus `nonlinearity=tanh`).
+/// The PyTorch tensors of `rnn`'s live part (names in the module docs): the first `inputs`
+/// input rows and the first `outputs` outputs, so the file loads into `nn.RNN(inputs, H)` and
+/// `nn.Linear(H, outputs)`; `metadata` becomes the file's `__metadata__` (plus
+/// `nonlinearity=tanh`).
 ///
 /// # Errors
-/// A [`WeightsError`] if `safetensors` refuses to serialize (it does not for these shapes).
+/// A [`WeightsError`] if `inputs` or `outputs` is 0 or more than the model has.
 pub fn export<const I: usize, const H: usize, const O: usize>(
     rnn: &Rnn<I, H, O>,
+    inputs: usize,
+    outputs: usize,
     mut metadata: HashMap<String, String>,
 ) -> Result<Vec<u8>, WeightsError> {
+    if !(1..=I).contains(&inputs) || !(1..=O).contains(&outputs) {
+        return fail(format!(
+            "{inputs} live inputs and {outputs} live outputs do not fit a model of {I} inputs \
+             and {O} outputs"
+        ));
+    }
     let bytes = |values: &[f32]| {
         values
             .iter()
             .flat_map(|v| v.to_le_bytes())
             .collect::<Vec<u8>>()
     };
+    let live_rows = &rnn.w_xh[..inputs];
     let w_ih: Vec<f32> = (0..H)
-        .flat_map(|h| rnn.w_xh.iter().map(move |row| row[h]))
+        .flat_map(|h| live_rows.iter().map(move |row| row[h]))
         .collect();
     let tensors: [(&str, Vec<usize>, Vec<u8>); 6] = [
-        ("rnn.weight_ih_l0", vec![H, I], bytes(&w_ih)),
+        ("rnn.weight_ih_l0", vec![H, inputs], bytes(&w_ih)),
         (
             "rnn.weight_hh_l0",
             vec![H, H],
@@ -483,8 +310,12 @@ pub fn export<const I: usize, const H: usize, const O: usize>(
         ),
         ("rnn.bias_ih_l0", vec![H], bytes(&rnn.b_h)),
         ("rnn.bias_hh_l0", vec![H], bytes(&[0.0; H])),
-        ("linear.weight", vec![O, H], bytes(rnn.w_hy.as_flattened())),
-        ("linear.bias", vec![O], bytes(&rnn.b_y)),
+        (
+            "linear.weight",
+            vec![outputs, H],
+            bytes(rnn.w_hy[..outputs].as_flattened()),
+        ),
+        ("linear.bias", vec![outputs], bytes(&rnn.b_y[..outputs])),
     ];
     let views = tensors
         .iter()

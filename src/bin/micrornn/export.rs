@@ -1,6 +1,8 @@
 //! `micrornn export MODEL --out FILE.safetensors`: a character language model as the state dict
-//! of a PyTorch `nn.RNN` + `nn.Linear` (names in `micrornn::host::weights`), with the
-//! vocabulary, live classes, initial state and metadata in the file's `__metadata__`.
+//! of a PyTorch `nn.RNN(len(vocab), H)` + `nn.Linear(H, classes)` (names in
+//! `micrornn::host::weights`; the live sizes, not the padded bucket), with the vocabulary, live
+//! classes, initial state and metadata in the file's `__metadata__` (keys below, documented in
+//! `docs/interop.md`).
 
 use crate::generate::{check_language_model, check_shape, load};
 use crate::{ExportArgs, Fail, dispatch, show};
@@ -12,7 +14,7 @@ use std::collections::HashMap;
 pub const VOCAB_KEY: &str = "micrornn_vocab";
 /// Live classes.
 pub const CLASSES_KEY: &str = "micrornn_classes";
-/// Initial hidden state, as the hexadecimal bit patterns of its `f32`s (bit-exact).
+/// Initial hidden state, as a JSON array of numbers (shortest round-trip decimals: bit-exact).
 pub const HIDDEN_KEY: &str = "micrornn_initial_hidden";
 /// The model file's `key=value` metadata.
 pub const METADATA_KEY: &str = "micrornn_metadata";
@@ -35,31 +37,31 @@ fn export_model<const V: usize, const H: usize>(
     let decoded = format::decode_contents(bytes, &mut model, &mut vocab, &mut hidden)
         .map_err(|e| Fail::new(format!("model {}: {e}", show(&args.model))))?;
     let symbols: Vec<String> = vocab.chars().iter().map(char::to_string).collect();
-    let bits: Vec<String> = hidden
-        .iter()
-        .map(|h| format!("{:08x}", h.to_bits()))
-        .collect();
     let metadata = HashMap::from([
         (
             VOCAB_KEY.to_string(),
             serde_json::json!(symbols).to_string(),
         ),
         (CLASSES_KEY.to_string(), decoded.header.classes.to_string()),
-        (HIDDEN_KEY.to_string(), bits.join(" ")),
+        (
+            HIDDEN_KEY.to_string(),
+            serde_json::json!(hidden.as_slice()).to_string(),
+        ),
         (
             METADATA_KEY.to_string(),
             decoded.metadata.as_str().to_string(),
         ),
     ]);
-    let out = weights::export(&*model, metadata).map_err(|e| Fail::new(format!("export: {e}")))?;
+    let (inputs, classes) = (symbols.len(), decoded.header.classes);
+    let out = weights::export(&*model, inputs, classes, metadata)
+        .map_err(|e| Fail::new(format!("export: {e}")))?;
     atomic::write(&args.out, &out)
         .map_err(|e| Fail::new(format!("--out {}: {e}", show(&args.out))))?;
     eprintln!(
-        "exported {} (inputs {V}, hidden {H}, outputs {V}, {} live classes) to {} as \
+        "exported {} to {} as nn.RNN({inputs}, {H}) + nn.Linear({H}, {classes}): \
          rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0, linear.weight, \
          linear.bias",
         show(&args.model),
-        decoded.header.classes,
         show(&args.out)
     );
     Ok(())

@@ -1,9 +1,11 @@
-//! `micrornn import FILE.safetensors [--vocab VOCAB.json] --out MODEL.mrnn`: PyTorch or Keras
-//! RNN weights (see `micrornn::host::weights`) as a micrornn character language model.
+//! `micrornn import FILE [--vocab VOCAB.json] [--nonlinearity tanh] --out MODEL.mrnn`: PyTorch
+//! or Keras RNN weights (safetensors, `.npz`, `.pt`; see `micrornn::host::weights`) as a
+//! micrornn character language model.
 //!
-//! The vocabulary is a JSON array of the model's characters in id order (one-character strings,
-//! sorted by code point, as micrornn numbers them); without `--vocab` it comes from the file's
-//! `__metadata__` (a file written by `micrornn export`). The model is padded to the binary's
+//! The vocabulary is a JSON array of the model's characters in the model's id order (any
+//! order: the weights are renumbered to micrornn's code-point order); without `--vocab` it
+//! comes from the file's `__metadata__` (a file written by `micrornn export`). A file that does
+//! not record its nonlinearity needs `--nonlinearity tanh`. The model is padded to the binary's
 //! compiled sizes: inputs and outputs to the smallest vocabulary bucket that holds them (padded
 //! classes masked); the hidden size must be one of the compiled ones.
 
@@ -19,8 +21,20 @@ pub fn run(args: &ImportArgs) -> Result<(), Fail> {
     let budget = limits::weights();
     let file_error = |e: &dyn std::fmt::Display| Fail::new(format!("{}: {e}", show(&args.file)));
     let bytes = bounded::read_file(&args.file, budget.total_bytes).map_err(|e| file_error(&e))?;
-    let weights = weights::import_within(&bytes, budget).map_err(|e| file_error(&e))?;
-    let vocab = vocabulary(args, &weights)?;
+    let in_file = |e: weights::WeightsError| Fail::new(format!("{}: {e}", show(&args.file)));
+    let mut weights = weights::import_within(&bytes, budget).map_err(in_file)?;
+    let nonlinearity = weights
+        .establish_nonlinearity(args.nonlinearity.map(Into::into))
+        .map_err(in_file)?;
+    let model_order = vocabulary(args, &weights)?;
+    let vocab = weights.reorder_vocabulary(&model_order).map_err(in_file)?;
+    eprintln!("nonlinearity: {nonlinearity}");
+    if vocab != model_order {
+        eprintln!(
+            "vocabulary: {} characters renumbered from the model's order to code-point order",
+            vocab.len()
+        );
+    }
     let classes = match weights.metadata.get(CLASSES_KEY) {
         Some(text) => text
             .parse::<usize>()
@@ -67,7 +81,7 @@ pub fn run(args: &ImportArgs) -> Result<(), Fail> {
     )
 }
 
-/// The characters, in id order, from `--vocab` or the file's metadata.
+/// The characters, in the model's id order, from `--vocab` or the file's metadata.
 fn vocabulary(args: &ImportArgs, weights: &Weights) -> Result<Vec<char>, Fail> {
     let (text, source) = match &args.vocab {
         Some(path) => (
@@ -104,36 +118,37 @@ fn vocabulary(args: &ImportArgs, weights: &Weights) -> Result<Vec<char>, Fail> {
             }
         }
     }
-    if chars.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(Fail::new(format!(
-            "{source}: the characters must be distinct and sorted by code point (micrornn's ids)"
-        )));
-    }
     Ok(chars)
 }
 
-/// The initial hidden state stored by `micrornn export`, or zeros.
+/// The initial hidden state stored by `micrornn export` (a JSON array of numbers; files of
+/// earlier versions hold hexadecimal bit patterns), or zeros.
 fn initial_hidden<const H: usize>(weights: &Weights) -> Result<[f32; H], Fail> {
     let mut hidden = [0.0f32; H];
     if let Some(text) = weights.metadata.get(HIDDEN_KEY) {
-        let bits: Vec<u32> = text
-            .split_whitespace()
-            .map(|w| u32::from_str_radix(w, 16))
-            .collect::<Result<_, _>>()
-            .map_err(|_| {
+        let values: Vec<f32> = if text.trim_start().starts_with('[') {
+            serde_json::from_str(text).map_err(|e| {
                 Fail::new(format!(
-                    "{HIDDEN_KEY}: expected {H} hexadecimal f32 bit patterns"
+                    "{HIDDEN_KEY}: expected a JSON array of {H} numbers ({e})"
                 ))
-            })?;
-        if bits.len() != H {
+            })?
+        } else {
+            text.split_whitespace()
+                .map(|w| u32::from_str_radix(w, 16).map(f32::from_bits))
+                .collect::<Result<_, _>>()
+                .map_err(|_| {
+                    Fail::new(format!(
+                        "{HIDDEN_KEY}: expected a JSON array of {H} numbers"
+                    ))
+                })?
+        };
+        if values.len() != H {
             return Err(Fail::new(format!(
                 "{HIDDEN_KEY}: {} values, expected {H}",
-                bits.len()
+                values.len()
             )));
         }
-        for (h, b) in hidden.iter_mut().zip(bits) {
-            *h = f32::from_bits(b);
-        }
+        hidden.copy_from_slice(&values);
     }
     Ok(hidden)
 }

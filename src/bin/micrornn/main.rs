@@ -6,7 +6,7 @@
 //! micrornn eval MODEL FILE [--json] [--zero-state]
 //! micrornn quantize MODEL --out MODEL.q8 [--calibrate FILE]
 //! micrornn classify MODEL TEXT
-//! micrornn import FILE.safetensors [--vocab VOCAB.json] --out MODEL
+//! micrornn import FILE [--vocab VOCAB.json] [--nonlinearity tanh] --out MODEL
 //! micrornn export MODEL --out FILE.safetensors
 //! ```
 //!
@@ -107,7 +107,7 @@ enum Command {
     /// probability).
     Classify(ClassifyArgs),
     /// Make a model file from PyTorch (nn.RNN + nn.Linear) or Keras (SimpleRNN + Dense)
-    /// weights saved as safetensors.
+    /// weights saved as safetensors, a numpy .npz or a PyTorch .pt state dict.
     Import(ImportArgs),
     /// Write a model's weights as a PyTorch nn.RNN + nn.Linear state dict (safetensors).
     Export(ExportArgs),
@@ -125,12 +125,16 @@ pub struct ClassifyArgs {
 /// `micrornn import`.
 #[derive(Args)]
 pub struct ImportArgs {
-    /// The weights: a .safetensors file (or, for Keras, a numpy .npz).
+    /// The weights: safetensors, a numpy .npz, or a PyTorch .pt/.pth state dict.
     pub file: PathBuf,
-    /// The characters in id order, as a JSON array of one-character strings [default: from
-    /// the file's metadata, as `micrornn export` writes it].
+    /// The characters in the model's id order (any order), as a JSON array of one-character
+    /// strings [default: from the file's metadata, as `micrornn export` writes it].
     #[arg(long, value_name = "VOCAB")]
     pub vocab: Option<PathBuf>,
+    /// The RNN's nonlinearity, needed when the file does not record it (a plain state dict or
+    /// .npz); only tanh can run.
+    #[arg(long, value_enum)]
+    pub nonlinearity: Option<NonlinearityArg>,
     /// Where to write the model file.
     #[arg(long, value_name = "MODEL")]
     pub out: PathBuf,
@@ -144,6 +148,24 @@ pub struct ExportArgs {
     /// Where to write the safetensors file.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+/// Nonlinearities on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NonlinearityArg {
+    /// tanh (nn.RNN's and SimpleRNN's default).
+    Tanh,
+    /// relu (refused: micrornn's cell is tanh).
+    Relu,
+}
+
+impl From<NonlinearityArg> for micrornn::host::weights::Nonlinearity {
+    fn from(arg: NonlinearityArg) -> Self {
+        match arg {
+            NonlinearityArg::Tanh => Self::Tanh,
+            NonlinearityArg::Relu => Self::Relu,
+        }
+    }
 }
 
 /// Optimizers on the command line.

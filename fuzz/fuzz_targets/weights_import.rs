@@ -1,0 +1,30 @@
+//! `micrornn import`'s reader: `weights::import` on arbitrary bytes (safetensors, `.npz`, a
+//! PyTorch `.pt` zip and its pickle, the refused formats), then, for what imports,
+//! `establish_nonlinearity`, `reorder_vocabulary` with a reversed vocabulary and `copy_into`.
+//!
+//! Checks: no panic; an error is one line; what imports has tensors of the sizes it reports.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use micrornn::Rnn;
+use micrornn::host::weights::{self, Nonlinearity};
+
+fuzz_target!(|data: &[u8]| {
+    let mut weights = match weights::import(data) {
+        Ok(weights) => weights,
+        Err(e) => {
+            assert!(!e.to_string().contains('\n'), "one line: {e}");
+            return;
+        }
+    };
+    assert_eq!(weights.w_xh.len(), weights.inputs * weights.hidden);
+    assert_eq!(weights.w_hh.len(), weights.hidden * weights.hidden);
+    assert_eq!(weights.b_h.len(), weights.hidden);
+    assert_eq!(weights.w_hy.len(), weights.outputs * weights.hidden);
+    assert_eq!(weights.b_y.len(), weights.outputs);
+    let _ = weights.establish_nonlinearity(Some(Nonlinearity::Tanh));
+    let vocab: Vec<char> = ('a'..='z').rev().take(weights.inputs.min(26)).collect();
+    let _ = weights.reorder_vocabulary(&vocab);
+    let mut model = Box::new(Rnn::<32, 32, 32>::ZERO);
+    let _ = weights.copy_into(&mut *model);
+});
