@@ -4,8 +4,8 @@
 //! `.keras`) are refused with an error that names the format and gives the one line to run
 //! instead.
 
-use super::weights::{Table, WeightsError};
 use super::bounded::Budget;
+use super::weights::{Table, WeightsError};
 use super::{npz, torch_zip};
 use std::collections::HashMap;
 use std::io::Cursor;

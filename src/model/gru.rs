@@ -14,6 +14,7 @@
 use crate::Error;
 use crate::kernels;
 use crate::model::cell::{Cell, CellKind, Chunk, Params, Rows, Step, TensorSpec};
+use crate::model::infer::Infer;
 use crate::model::{Input, init, through_time};
 use rand_core::Rng;
 
@@ -298,5 +299,36 @@ impl<const I: usize, const H: usize, const O: usize> Cell<I, H, O> for Gru<I, H,
         live_inputs: usize,
     ) {
         through_time::backward_steps(self, chunk, scratch, grads, window, live_inputs);
+    }
+}
+
+/// Generation from a GRU: the cell's own step and readout, nothing carried between steps, so the
+/// one [`Generator`](crate::Generator) primes, steps and samples a GRU as it does the Elman
+/// cells.
+impl<const I: usize, const H: usize, const O: usize> Infer<I> for Gru<I, H, O> {
+    type Hidden = [f32; H];
+    type Logits = [f32; O];
+    type Carry = ();
+    type RealLogits = [f32; 0];
+    const ZERO_HIDDEN: [f32; H] = [0.0; H];
+    const ZERO_LOGITS: [f32; O] = [0.0; O];
+    const ZERO_CARRY: () = ();
+    const ZERO_REAL_LOGITS: [f32; 0] = [];
+    const OUTPUTS: usize = O;
+
+    fn step(&self, input: Input<'_, I>, hidden: &mut [f32; H]) -> Result<(), Error> {
+        Cell::step(self, input, hidden)
+    }
+
+    fn logits(&self, hidden: &[f32; H], logits: &mut [f32; O]) {
+        Cell::logits(self, hidden, logits);
+    }
+
+    fn argmax(&self, logits: &[f32; O], classes: usize) -> usize {
+        kernels::scalar::argmax(logits.get(..classes).unwrap_or(logits))
+    }
+
+    fn real_logits<'a>(&self, logits: &'a [f32; O], _: &'a mut [f32; 0]) -> &'a [f32] {
+        logits
     }
 }
