@@ -65,6 +65,14 @@ pub enum Error {
         /// What the type expects.
         expected: (usize, usize, usize),
     },
+    /// A model file holding another recurrent cell than the type it is decoded into (an Elman
+    /// file into a GRU, say).
+    CellMismatch {
+        /// The file's cell (`"elman"`, `"gru"`).
+        found: &'static str,
+        /// The type's cell.
+        expected: &'static str,
+    },
     /// Bytes that end before the data they announce.
     Truncated,
     /// The checksum does not match: the bytes were damaged.
@@ -106,6 +114,7 @@ impl Error {
             Error::ChecksumMismatch => 14,
             Error::BufferTooSmall { .. } => 15,
             Error::CorruptModel(_) => 16,
+            Error::CellMismatch { .. } => 17,
         }
     }
 
@@ -138,6 +147,7 @@ impl Error {
             Error::NotAModel => "not a micrornn model (bad magic bytes)",
             Error::UnsupportedVersion(_) => "unsupported model format version",
             Error::ShapeMismatch { .. } => "the model file holds a model of another shape",
+            Error::CellMismatch { .. } => "the model file holds another recurrent cell",
             Error::Truncated => "the model data is truncated",
             Error::ChecksumMismatch => "checksum mismatch: the model data is damaged",
             Error::BufferTooSmall { .. } => "buffer too small",
@@ -185,6 +195,10 @@ impl fmt::Display for Error {
                 f,
                 "model shape (inputs, hidden, outputs) is {found:?}, expected {expected:?}"
             ),
+            Error::CellMismatch { found, expected } => write!(
+                f,
+                "the model file holds a {found} cell, expected {expected}"
+            ),
             Error::Truncated => write!(f, "the model data is truncated"),
             Error::ChecksumMismatch => write!(f, "checksum mismatch: the model data is damaged"),
             Error::BufferTooSmall { needed } => {
@@ -202,7 +216,7 @@ mod tests {
     use super::Error;
 
     /// One of each variant.
-    const ALL: [Error; 16] = [
+    const ALL: [Error; 17] = [
         Error::UnknownChar('x'),
         Error::UnknownWord { index: 3 },
         Error::VocabularyFull { capacity: 4 },
@@ -228,6 +242,10 @@ mod tests {
         Error::ChecksumMismatch,
         Error::BufferTooSmall { needed: 10 },
         Error::CorruptModel("vocabulary is not sorted"),
+        Error::CellMismatch {
+            found: "elman",
+            expected: "gru",
+        },
     ];
 
     /// Evaluated by the compiler: both are usable where firmware reports an error from a
@@ -242,8 +260,8 @@ mod tests {
         codes.dedup();
         assert_eq!(
             codes,
-            (1..=16).collect::<Vec<_>>(),
-            "distinct, stable 1..=16"
+            (1..=17).collect::<Vec<_>>(),
+            "distinct, stable 1..=17"
         );
         for error in ALL {
             assert!(!error.as_str().is_empty(), "{error:?}");

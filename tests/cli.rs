@@ -721,7 +721,7 @@ fn the_model_file_stores_the_carried_state_and_eval_reproduces_the_validation_lo
     let mut vocab = micrornn::CharVocab::<32>::new();
     let mut hidden = [0.0f32; 32];
     let decoded =
-        micrornn::format::decode_contents(&bytes, &mut model, &mut vocab, &mut hidden).unwrap();
+        micrornn::format::decode_contents(&bytes, &mut *model, &mut vocab, &mut hidden).unwrap();
     assert_eq!(decoded.header.version, 2);
     assert!(
         hidden.iter().any(|&h| h != 0.0),
@@ -1201,5 +1201,35 @@ fn a_short_text_warns_what_is_trained_and_the_firmware_type_is_printed() {
         "{}",
         stderr(&out)
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The binary runs Elman models; a GRU model file (written by the library) is refused by
+/// `sample` and `eval` with a one-line error that names both cells, never decoded as an Elman
+/// model of the same shape.
+#[test]
+fn a_gru_model_file_is_refused_by_name() {
+    use rand_xoshiro::rand_core::SeedableRng;
+    let dir = scratch("gru-file");
+    let mut gru = micrornn::Gru::<32, 32, 32>::ZERO;
+    gru.init_uniform(&mut micrornn::DefaultRng::seed_from_u64(1));
+    let vocab = micrornn::CharVocab::<32>::from_text("ab").unwrap();
+    let contents = micrornn::format::Contents::language_model(vocab.chars(), 2);
+    let bytes = micrornn::host::model_file::contents_to_bytes(&gru, &contents).unwrap();
+    std::fs::write(dir.join("gru.mrnn"), bytes).unwrap();
+    std::fs::write(dir.join("text.txt"), "abababab").unwrap();
+    for args in [
+        vec!["sample", "gru.mrnn", "--len", "5"],
+        vec!["eval", "gru.mrnn", "text.txt"],
+    ] {
+        let out = run(&dir, &args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let err = stderr(&out);
+        assert!(
+            err.contains("the model file holds a gru cell, expected elman"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

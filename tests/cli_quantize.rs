@@ -175,8 +175,8 @@ fn state_driven_model(dir: &Path) -> PathBuf {
         initial_hidden: Some(&state),
         ..format::Contents::language_model(vocab.chars(), vocab.len())
     };
-    let mut bytes = vec![0u8; format::encoded_len::<32, 32, 32>(&contents)];
-    format::encode_contents(&rnn, &contents, &mut bytes).expect("encodes");
+    let mut bytes = vec![0u8; format::encoded_len::<Rnn<32, 32, 32>, _>(&contents)];
+    format::encode_contents(&*rnn, &contents, &mut bytes).expect("encodes");
     let path = dir.join("state.mrnn");
     std::fs::write(&path, bytes).expect("write");
     path

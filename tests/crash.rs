@@ -95,7 +95,7 @@ fn stderr_of(child: &mut Child) -> String {
 fn decode_model(bytes: &[u8]) -> Result<Vec<u32>, micrornn::Error> {
     let mut rnn = Box::new(Rnn::<V, H, V>::ZERO);
     let mut vocab = CharVocab::<V>::new();
-    format::decode(bytes, &mut rnn, &mut vocab, &mut [0.0; H])?;
+    format::decode(bytes, &mut *rnn, &mut vocab, &mut [0.0; H])?;
     Ok(bits(&rnn))
 }
 

@@ -39,7 +39,7 @@ fn decode(bytes: &[u8]) -> Loaded {
     let mut model = Box::new(Model::ZERO);
     let mut vocab = CharVocab::<32>::new();
     let mut hidden = [0.0f32; 32];
-    let decoded = format::decode_contents(bytes, &mut model, &mut vocab, &mut hidden)
+    let decoded = format::decode_contents(bytes, &mut *model, &mut vocab, &mut hidden)
         .expect("the model decodes");
     let header = decoded.header;
     assert_eq!((header.inputs, header.hidden, header.outputs), (32, 32, 32));
@@ -96,7 +96,7 @@ fn deployed_model_is_format_version_2_with_its_settings() {
     let (mut model, mut vocab, mut hidden) =
         (Box::new(Model::ZERO), CharVocab::<32>::new(), [0.0; 32]);
     let decoded =
-        format::decode_contents(MODEL_BYTES, &mut model, &mut vocab, &mut hidden).unwrap();
+        format::decode_contents(MODEL_BYTES, &mut *model, &mut vocab, &mut hidden).unwrap();
     assert_eq!(decoded.metadata.get("hidden"), Some("32"));
 }
 

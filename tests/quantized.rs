@@ -19,7 +19,7 @@ fn trained() -> (Box<Model>, CharVocab<32>, usize) {
     // These tests compare f32 and int8 from the same (zero) state.
     let mut stored_state = [0.0f32; 32];
     let header =
-        format::decode(MODEL_BYTES, &mut model, &mut vocab, &mut stored_state).expect("decodes");
+        format::decode(MODEL_BYTES, &mut *model, &mut vocab, &mut stored_state).expect("decodes");
     (model, vocab, header.classes)
 }
 

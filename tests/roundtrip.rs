@@ -79,7 +79,7 @@ fn model_round_trip<const I: usize, const H: usize, const O: usize>(
         metadata: &metadata,
         ..format::Contents::language_model(vocab.chars(), classes)
     };
-    let mut bytes = vec![0u8; format::encoded_len::<I, H, O>(&contents)];
+    let mut bytes = vec![0u8; format::encoded_len::<Rnn<I, H, O>, H>(&contents)];
     let written = format::encode_contents(rnn, &contents, &mut bytes).expect("valid arguments");
     prop_assert_eq!(written, bytes.len());
     let header = format::Header::read(&bytes).expect("own encoding");
@@ -88,7 +88,7 @@ fn model_round_trip<const I: usize, const H: usize, const O: usize>(
     let mut decoded_hidden = [0.0f32; H];
     let read = format::decode_contents(
         &bytes,
-        &mut decoded,
+        &mut *decoded,
         &mut decoded_vocab,
         &mut decoded_hidden,
     )
@@ -110,7 +110,7 @@ fn model_round_trip<const I: usize, const H: usize, const O: usize>(
         ..format::Contents::language_model(decoded_vocab.chars(), classes)
     };
     let mut again = vec![0u8; bytes.len()];
-    format::encode_contents(&decoded, &again_contents, &mut again).expect("valid arguments");
+    format::encode_contents(&*decoded, &again_contents, &mut again).expect("valid arguments");
     prop_assert_eq!(again, bytes);
     // The plain encoding (zero state, no metadata) decodes through `format::decode`.
     let mut plain = vec![0u8; format::max_char_model_len::<I, H, O>(0)];
@@ -120,7 +120,7 @@ fn model_round_trip<const I: usize, const H: usize, const O: usize>(
     let mut state = [1.0f32; H];
     let header = format::decode(
         &plain[..written],
-        &mut decoded,
+        &mut *decoded,
         &mut decoded_vocab,
         &mut state,
     )
@@ -311,7 +311,7 @@ proptest! {
         let mut bytes = vec![0u8; format::max_char_model_len::<256, 1, 256>(0)];
         format::encode(&rnn, &vocab, vocab.len().max(1), &mut bytes).expect("valid arguments");
         let mut decoded = Box::new(Rnn::<256, 1, 256>::ZERO);
-        format::decode(&bytes, &mut decoded, &mut stored, &mut [0.0; 1]).expect("own encoding");
+        format::decode(&bytes, &mut *decoded, &mut stored, &mut [0.0; 1]).expect("own encoding");
         prop_assert_eq!(stored, vocab);
     }
 

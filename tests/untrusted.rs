@@ -70,6 +70,54 @@ fn the_npz_bomb_is_refused_from_its_header_with_bounded_memory() {
     assert_peak_bounded();
 }
 
+/// The `.pt` zip of a small PyTorch model (the interop fixture) rebuilt with one tensor storage
+/// that inflates to 256 MiB behind the real pickle: the storage is taken from the budget at the
+/// size the pickle declares (3,968 bytes) and read through exactly that, so the file is refused
+/// having inflated a few KB. The same rebuild without the bomb imports (the test can fail).
+#[test]
+fn a_pt_storage_inflating_past_its_declared_size_is_refused_with_bounded_memory() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/interop/torch_onehot.pt"
+    );
+    let fixture = std::fs::read(path).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&fixture[..])).unwrap();
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).unwrap();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data).unwrap();
+        entries.push((entry.name().to_string(), data));
+    }
+    let rebuild = |bomb_zeros: u64| {
+        let parts: Vec<(&str, Vec<u8>, u64)> = entries
+            .iter()
+            .map(
+                |(name, data)| match name.ends_with("/data/0") && bomb_zeros > 0 {
+                    true => (name.as_str(), Vec::new(), bomb_zeros),
+                    false => (name.as_str(), data.clone(), 0),
+                },
+            )
+            .collect();
+        bomb::zip(&parts)
+    };
+    assert!(
+        weights::import(&rebuild(0)).is_ok(),
+        "the rebuilt .pt imports"
+    );
+    let bytes = rebuild(256 << 20);
+    assert!(bytes.len() < 4 << 20, "{} bytes on disk", bytes.len());
+    for budget in [weights::DEFAULT_BUDGET, BINARY_BUDGET] {
+        let error = weights::import_within(&bytes, budget).unwrap_err().0;
+        assert!(
+            error.starts_with("PyTorch .pt file:") && error.contains("data/0"),
+            "{error}"
+        );
+        assert!(error.contains("3968"), "{error}");
+    }
+    assert_peak_bounded();
+}
+
 /// Tensors each within the largest item but more than all a model can hold together: refused
 /// when the sum passes the total, before the entry past it is inflated.
 #[test]

@@ -97,7 +97,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut grads = Box::new(Rnn::<V, H, V>::ZERO);
     let mut tape = Box::new(Tape::<T, H, V>::ZERO);
-    let Ok(mut trainer) = Trainer::new(&mut model, &mut grads, &mut tape, &mut optimizer, config)
+    let Ok(mut trainer) =
+        Trainer::new(&mut *model, &mut *grads, &mut *tape, &mut optimizer, config)
     else {
         return;
     };

@@ -10,7 +10,8 @@
 //! refused file leaves the destination untouched; what decodes re-encodes (the `Contents` built
 //! from the decoded task, words or characters, class names, initial state and metadata) to bytes
 //! that decode to the same bits and texts (encode ∘ decode is a fixed point); a version-2 file
-//! re-encodes to exactly its own bytes.
+//! re-encodes to exactly its own bytes. The same for a GRU (`Gru<4, 3, 4>`): it decodes exactly
+//! the files whose header reads as a GRU of its shape.
 #![no_main]
 
 #[path = "reseal.rs"]
@@ -18,7 +19,8 @@ mod reseal;
 
 use libfuzzer_sys::fuzz_target;
 use micrornn::format::{self, Contents, Vocabulary};
-use micrornn::{CharVocab, QRnn, Rnn, qformat};
+use micrornn::model::CellKind;
+use micrornn::{CharVocab, Gru, QRnn, Rnn, qformat};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, file)) = data.split_first() else {
@@ -38,8 +40,57 @@ fuzz_target!(|data: &[u8]| {
         check::<4, 3, 4, 4>(&bytes, header);
         check::<4, 3, 4, 2>(&bytes, header);
         check::<32, 32, 32, 32>(&bytes, header);
+        check_gru::<4, 3, 4>(&bytes, header);
     }
 });
+
+/// Decodes into a `Gru<I, H, O>`: it succeeds exactly when the header reads as a GRU of that
+/// shape, and a refused file leaves the model untouched; what decodes re-encodes to the same
+/// bytes (a GRU file is version 2).
+fn check_gru<const I: usize, const H: usize, const O: usize>(
+    bytes: &[u8],
+    header: Result<format::Header, micrornn::Error>,
+) {
+    let mut gru = Box::new(Gru::<I, H, O>::ZERO);
+    let (mut vocab, mut hidden) = (CharVocab::<I>::new(), [0.0f32; H]);
+    let decoded = format::decode_contents(bytes, &mut *gru, &mut vocab, &mut hidden);
+    let fits = header
+        .as_ref()
+        .is_ok_and(|h| h.cell == CellKind::Gru && (h.inputs, h.hidden, h.outputs) == (I, H, O));
+    let Ok(decoded) = decoded else {
+        assert_eq!(*gru, Gru::ZERO, "a refused file wrote the model");
+        assert!(!fits, "a GRU file of this shape was refused");
+        return;
+    };
+    assert!(
+        fits,
+        "decoded a file whose header is not a GRU of this shape"
+    );
+    let h = decoded.header;
+    let chars: Vec<char> = vocab.chars().to_vec();
+    let (words, names): (Vec<&str>, Vec<&str>) = (
+        decoded.words.iter().collect(),
+        decoded.class_names.iter().collect(),
+    );
+    let contents = Contents {
+        task: h.task,
+        vocab: match h.vocab_kind {
+            format::VocabKind::Chars => Vocabulary::Chars(&chars),
+            format::VocabKind::Words => Vocabulary::Words(&words),
+        },
+        classes: h.classes,
+        class_names: &names,
+        initial_hidden: Some(&hidden),
+        metadata: decoded.metadata.as_str(),
+    };
+    let mut again = vec![0u8; format::encoded_len::<Gru<I, H, O>, H>(&contents)];
+    format::encode_contents(&*gru, &contents, &mut again).expect("re-encode");
+    assert_eq!(
+        again,
+        bytes[..again.len()],
+        "a GRU file re-encodes to its own bytes"
+    );
+}
 
 fn bits<const I: usize, const H: usize, const O: usize>(r: &Rnn<I, H, O>) -> Vec<u32> {
     r.tensors()
@@ -61,9 +112,9 @@ fn check<const I: usize, const H: usize, const O: usize, const N: usize>(
         let mut rnn = Box::new(Rnn::<I, H, O>::ZERO);
         let mut vocab = CharVocab::<N>::new();
         let mut state = [0.0f32; H];
-        format::decode(bytes, &mut rnn, &mut vocab, &mut state).map(|h| (h, bits(&rnn), vocab))
+        format::decode(bytes, &mut *rnn, &mut vocab, &mut state).map(|h| (h, bits(&rnn), vocab))
     };
-    let Ok(decoded) = format::decode_contents(bytes, &mut rnn, &mut vocab, &mut hidden) else {
+    let Ok(decoded) = format::decode_contents(bytes, &mut *rnn, &mut vocab, &mut hidden) else {
         // A refused file leaves the destination untouched.
         assert!(bits(&rnn).iter().all(|&b| b == 0));
         assert!(hidden.iter().all(|v| v.to_bits() == 0));
@@ -118,9 +169,9 @@ fn check<const I: usize, const H: usize, const O: usize, const N: usize>(
         initial_hidden: Some(&hidden),
         metadata: decoded.metadata.as_str(),
     };
-    let len = format::encoded_len::<I, H, O>(&contents);
+    let len = format::encoded_len::<Rnn<I, H, O>, H>(&contents);
     let mut again = vec![0u8; len];
-    let written = format::encode_contents(&rnn, &contents, &mut again).expect("re-encode");
+    let written = format::encode_contents(&*rnn, &contents, &mut again).expect("re-encode");
     assert_eq!(written, len);
     if h.version == 2 {
         assert_eq!(h.encoded_len(), Some(len));
@@ -133,7 +184,7 @@ fn check<const I: usize, const H: usize, const O: usize, const N: usize>(
     let mut rnn2 = Box::new(Rnn::<I, H, O>::ZERO);
     let mut vocab2 = CharVocab::<N>::new();
     let mut hidden2 = [0.0f32; H];
-    let decoded2 = format::decode_contents(&again, &mut rnn2, &mut vocab2, &mut hidden2)
+    let decoded2 = format::decode_contents(&again, &mut *rnn2, &mut vocab2, &mut hidden2)
         .expect("decode a re-encoded model");
     assert_eq!(decoded2.header.version, format::VERSION);
     assert_eq!(

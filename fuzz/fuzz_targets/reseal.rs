@@ -1,6 +1,7 @@
 //! Rewrites the checksums of fuzzed bytes, so that mutations reach the checks behind them (the
 //! CRC-32s would otherwise refuse nearly every input). Knows the model format's version 2
-//! (header CRC at 44 over `0..44`, whole-file CRC at the end of the announced length), version 1
+//! (header CRC at 44 over `0..44`, whole-file CRC at the end of the announced length, Elman or
+//! GRU parameters by header byte 30), version 1
 //! (header CRC at 28), the quantized format (header CRC at 32) and the checkpoint layout (its
 //! embedded model, batched or not, and the CRC of the whole). Other versions are left as they
 //! are (the decoders are then fuzzed through their raw path).
@@ -17,13 +18,18 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<usize> {
     Some(u32::from_le_bytes(bytes.get(at..at.checked_add(4)?)?.try_into().ok()?) as usize)
 }
 
-/// Parameters of an `(I, H, O)` model.
-fn parameters(i: usize, h: usize, o: usize) -> Option<usize> {
-    i.checked_mul(h)?
+/// Parameters of an `(I, H, O)` model of the cell with header code `cell` (0 Elman, 1 GRU: three
+/// gates and a second bias).
+fn parameters(i: usize, h: usize, o: usize, cell: u8) -> Option<usize> {
+    let elman = i
+        .checked_mul(h)?
         .checked_add(h.checked_mul(h)?)?
-        .checked_add(h)?
-        .checked_add(o.checked_mul(h)?)?
-        .checked_add(o)
+        .checked_add(h)?;
+    let recurrent = match cell {
+        1 => elman.checked_add(h)?.checked_mul(3)?,
+        _ => elman,
+    };
+    recurrent.checked_add(o.checked_mul(h)?)?.checked_add(o)
 }
 
 /// Offset of the header checksum and the announced file length, from the raw fields.
@@ -39,7 +45,7 @@ fn layout(bytes: &[u8]) -> Option<(usize, Option<usize>)> {
             let len = (|| {
                 32usize
                     .checked_add(i.checked_mul(4)?)?
-                    .checked_add(parameters(i, h, o)?.checked_mul(4)?)?
+                    .checked_add(parameters(i, h, o, 0)?.checked_mul(4)?)?
                     .checked_add(4)
             })();
             Some((28, len))
@@ -48,7 +54,7 @@ fn layout(bytes: &[u8]) -> Option<(usize, Option<usize>)> {
             let len = (|| {
                 format::HEADER_LEN
                     .checked_add(h.checked_mul(4)?)?
-                    .checked_add(parameters(i, h, o)?.checked_mul(4)?)?
+                    .checked_add(parameters(i, h, o, *bytes.get(30)?)?.checked_mul(4)?)?
                     .checked_add(u32_at(bytes, 32)?)?
                     .checked_add(u32_at(bytes, 36)?)?
                     .checked_add(u32_at(bytes, 40)?)?

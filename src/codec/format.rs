@@ -13,11 +13,12 @@
 //! | 8 | 4 × 5 | `inputs` I, `hidden` H, `outputs` O, live `classes` (`1..=O`), vocabulary entries (`0..=I`), `u32` each |
 //! | 28 | 1 | task ([`Task`]): 0 language model, 1 many-to-one classifier |
 //! | 29 | 1 | vocabulary kind ([`VocabKind`]): 0 characters, 1 words |
-//! | 30 | 2 | reserved, 0 |
+//! | 30 | 1 | cell ([`CellKind`]): 0 Elman ([`Rnn`]), 1 GRU ([`Gru`](crate::Gru)); files written before the GRU have 0 here |
+//! | 31 | 1 | reserved, 0 |
 //! | 32 | 4 × 3 | bytes of the vocabulary, class-name and metadata texts, `u32` each |
 //! | 44 | 4 | CRC-32 of bytes `0..44` (so a damaged size is caught before it is trusted) |
 //! | 48 | 4 × H | initial hidden state, `f32` (the carried state at the end of training; zeros for none) |
-//! | 48 + 4·H | 4 × [`Rnn::PARAMETERS`] | `f32` tensors in the order of [`Rnn::tensors`]: `w_xh` (I rows of H), `w_hh` (H × H), `b_h`, `w_hy` (O rows of H), `b_y` |
+//! | 48 + 4·H | 4 × parameters | `f32` tensors in the order of the cell's [`Params::TENSORS`]: for Elman `w_xh` (I rows of H), `w_hh` (H × H), `b_h`, `w_hy` (O rows of H), `b_y`; for a GRU `w_xh` (I rows of 3H), `w_hh` (3H × H), `b_xh` (3H), `b_hh` (3H), `w_hy`, `b_y` |
 //! | … | vocabulary bytes | UTF-8: the characters, sorted, one after the other; or the words, sorted, separated by `\n` (a symbol's id is its index) |
 //! | … | class-name bytes | UTF-8, `\n`-separated: one name per class for a classifier; empty for a language model |
 //! | … | metadata bytes | UTF-8 `key=value` lines separated by `\n` (the training settings), free-form |
@@ -49,7 +50,7 @@
 //!
 //! let mut bytes = [0u8; 4096];
 //! let written = format::encode_contents(&model, &contents, &mut bytes)?;
-//! assert_eq!(written, format::encoded_len::<8, 16, 8>(&contents));
+//! assert_eq!(written, format::encoded_len::<Rnn<8, 16, 8>, _>(&contents));
 //!
 //! let (mut loaded, mut loaded_vocab, mut start) = (Rnn::<8, 16, 8>::ZERO, CharVocab::<8>::new(), [0.0; 16]);
 //! let decoded = format::decode_contents(&bytes, &mut loaded, &mut loaded_vocab, &mut start)?;
@@ -68,7 +69,7 @@
 use crate::Error;
 use crate::codec::bytes::{ByteReader, ByteWriter, array_at, f32s_from, sizes_at, u16_at, u32_at};
 use crate::codec::vocab::CharVocab;
-use crate::model::Rnn;
+use crate::model::{Cell, CellKind, Params, Rnn};
 
 mod crc;
 mod embedded;
@@ -163,6 +164,8 @@ pub struct Header {
     pub task: Task,
     /// Characters or words.
     pub vocab_kind: VocabKind,
+    /// The recurrent cell (Elman for every file written before the GRU).
+    pub cell: CellKind,
     /// Bytes of the vocabulary text (0 in version 1, whose vocabulary is in fixed slots).
     pub vocab_bytes: usize,
     /// Bytes of the class names.
@@ -206,14 +209,19 @@ impl Header {
         self.layout().map(|layout| layout.len)
     }
 
-    /// Parameters of a model of this shape.
+    /// Parameters of a model of this shape and cell: the cell's `I·H + H² + H` (three times
+    /// that plus `3H` for a GRU's second bias) and the readout's `O·H + O`.
     const fn parameters(&self) -> Option<usize> {
         let (i, h, o) = (self.inputs, self.hidden, self.outputs);
         let w_xh = some!(i.checked_mul(h));
         let w_hh = some!(h.checked_mul(h));
-        let w_hy = some!(o.checked_mul(h));
-        let weights = some!(some!(w_xh.checked_add(w_hh)).checked_add(w_hy));
-        some!(weights.checked_add(h)).checked_add(o)
+        let elman = some!(some!(w_xh.checked_add(w_hh)).checked_add(h));
+        let cell = match self.cell {
+            CellKind::Elman => elman,
+            CellKind::Gru => some!(some!(elman.checked_add(h)).checked_mul(3)),
+        };
+        let readout = some!(some!(o.checked_mul(h)).checked_add(o));
+        cell.checked_add(readout)
     }
 
     /// Offsets of the parts, in either version.
@@ -256,11 +264,9 @@ impl Header {
     /// The fields of a version-2 header.
     const fn parse_v2(bytes: &[u8]) -> Result<Self, Error> {
         let header = ok!(checked_header(bytes, HEADER_LEN));
-        let (Some(flags), Some(codes), Some(reserved)) = (
-            u16_at(header, 6),
-            array_at::<2>(header, 28),
-            u16_at(header, 30),
-        ) else {
+        let (Some(flags), Some([task, vocab_kind, cell, reserved])) =
+            (u16_at(header, 6), array_at::<4>(header, 28))
+        else {
             return Err(Error::Truncated);
         };
         let (
@@ -273,11 +279,14 @@ impl Header {
         if flags != 0 || reserved != 0 {
             return Err(Error::CorruptModel("reserved header bits are set"));
         }
-        let Some(task) = Task::from_code(codes[0]) else {
+        let Some(task) = Task::from_code(task) else {
             return Err(Error::CorruptModel("unknown task"));
         };
-        let Some(vocab_kind) = VocabKind::from_code(codes[1]) else {
+        let Some(vocab_kind) = VocabKind::from_code(vocab_kind) else {
             return Err(Error::CorruptModel("unknown vocabulary kind"));
+        };
+        let Some(cell) = cell_from_code(cell) else {
+            return Err(Error::CorruptModel("unknown cell"));
         };
         Ok(Self {
             version: VERSION,
@@ -288,10 +297,22 @@ impl Header {
             vocab_len,
             task,
             vocab_kind,
+            cell,
             vocab_bytes,
             class_names_bytes,
             metadata_bytes,
         })
+    }
+
+    /// `CellMismatch` unless the file holds a model of the cell `kind`.
+    pub(crate) const fn expect_cell(&self, kind: CellKind) -> Result<(), Error> {
+        if cell_code(self.cell) != cell_code(kind) {
+            return Err(Error::CellMismatch {
+                found: self.cell.name(),
+                expected: kind.name(),
+            });
+        }
+        Ok(())
     }
 
     /// `ShapeMismatch` unless the file holds a model of shape `(I, H, O)`.
@@ -432,6 +453,23 @@ pub(crate) const fn checked_header(bytes: &[u8], len: usize) -> Result<&[u8], Er
         Some(crc) if crc == crc32(covered) => Ok(header),
         Some(_) => Err(Error::ChecksumMismatch),
         None => Err(Error::Truncated),
+    }
+}
+
+/// The code of a cell in byte 30 of the header.
+const fn cell_code(kind: CellKind) -> u8 {
+    match kind {
+        CellKind::Elman => 0,
+        CellKind::Gru => 1,
+    }
+}
+
+/// The cell of a header code.
+const fn cell_from_code(code: u8) -> Option<CellKind> {
+    match code {
+        0 => Some(CellKind::Elman),
+        1 => Some(CellKind::Gru),
+        _ => None,
     }
 }
 
@@ -583,13 +621,12 @@ fn joined_len(entries: &[&str]) -> usize {
     entries.iter().map(|e| e.len()).sum::<usize>() + entries.len().saturating_sub(1)
 }
 
-/// Bytes of the encoding of an `Rnn<I, H, O>` with these contents.
-pub fn encoded_len<const I: usize, const H: usize, const O: usize>(
-    contents: &Contents<'_, H>,
-) -> usize {
+/// Bytes of the encoding of a model `M` (an [`Rnn`], a [`Gru`](crate::Gru), …) with these
+/// contents: `encoded_len::<Rnn<8, 16, 8>, _>(&contents)`.
+pub fn encoded_len<M: Params, const H: usize>(contents: &Contents<'_, H>) -> usize {
     HEADER_LEN
         + 4 * H
-        + 4 * Rnn::<I, H, O>::PARAMETERS
+        + 4 * M::PARAMETER_COUNT
         + contents.vocab_text_len().1
         + joined_len(contents.class_names)
         + contents.metadata.len()
@@ -619,8 +656,8 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     encode_contents(rnn, &Contents::language_model(vocab.chars(), classes), out)
 }
 
-/// Encodes `rnn` and `contents` into the start of `out`; returns the number of bytes written,
-/// [`encoded_len`]. The written bytes are decoded back before this returns, so a file this
+/// Encodes `model` (any [`Cell`]: its kind goes in the header) and `contents` into the start of
+/// `out`; returns the number of bytes written, [`encoded_len`]. The written bytes are decoded back before this returns, so a file this
 /// writes is one [`decode_contents`] reads.
 ///
 /// # Errors
@@ -631,12 +668,12 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
 /// - [`Error::VocabularyFull`] if the vocabulary has more than `I` symbols.
 ///
 /// On error the bytes of `out` are unspecified.
-pub fn encode_contents<const I: usize, const H: usize, const O: usize>(
-    rnn: &Rnn<I, H, O>,
+pub fn encode_contents<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>(
+    model: &C,
     contents: &Contents<'_, H>,
     out: &mut [u8],
 ) -> Result<usize, Error> {
-    let len = encoded_len::<I, H, O>(contents);
+    let len = encoded_len::<C, H>(contents);
     let out = out
         .get_mut(..len)
         .ok_or(Error::BufferTooSmall { needed: len })?;
@@ -658,15 +695,16 @@ pub fn encode_contents<const I: usize, const H: usize, const O: usize>(
     };
     w.put_u8(contents.task.code())?;
     w.put_u8(kind.code())?;
-    w.put_u16(0)?;
+    w.put_u8(cell_code(C::KIND))?;
+    w.put_u8(0)?;
     let names_bytes = joined_len(contents.class_names);
     for size in [vocab_bytes, names_bytes, contents.metadata.len()] {
         w.put_size(size)?;
     }
     w.put_u32(crc32(w.written()))?;
     w.put_f32s(contents.initial_hidden.unwrap_or(&[0.0; H]))?;
-    for tensor in rnn.tensors() {
-        w.put_f32s(tensor)?;
+    for index in 0..C::TENSORS.len() {
+        w.put_f32s(model.tensor(index))?;
     }
     put_texts(&mut w, contents)?;
     w.put_u32(crc32(w.written()))?;
@@ -728,13 +766,13 @@ pub struct Decoded<'b> {
 ///
 /// # Errors
 /// As [`decode_contents`].
-pub fn decode<const I: usize, const H: usize, const O: usize, const N: usize>(
+pub fn decode<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize, const N: usize>(
     bytes: &[u8],
-    rnn: &mut Rnn<I, H, O>,
+    model: &mut C,
     vocab: &mut CharVocab<N>,
     initial_hidden: &mut [f32; H],
 ) -> Result<Header, Error> {
-    decode_contents(bytes, rnn, vocab, initial_hidden).map(|decoded| decoded.header)
+    decode_contents(bytes, model, vocab, initial_hidden).map(|decoded| decoded.header)
 }
 
 /// Decodes a model into the caller's `rnn`, character vocabulary `chars` (left empty for a word
@@ -753,18 +791,52 @@ pub fn decode<const I: usize, const H: usize, const O: usize, const N: usize>(
 /// - [`Error::VocabularyFull`]: the characters do not fit a `CharVocab<N>`;
 /// - [`Error::CorruptModel`]: checksums match but a value is impossible (see the module docs) —
 ///   a file written by another tool.
-pub fn decode_contents<'b, const I: usize, const H: usize, const O: usize, const N: usize>(
+pub fn decode_contents<
+    'b,
+    C: Cell<I, H, O>,
+    const I: usize,
+    const H: usize,
+    const O: usize,
+    const N: usize,
+>(
     bytes: &'b [u8],
-    rnn: &mut Rnn<I, H, O>,
+    model: &mut C,
     chars: &mut CharVocab<N>,
     initial_hidden: &mut [f32; H],
 ) -> Result<Decoded<'b>, Error> {
     let header = Header::parse(bytes)?;
+    header.expect_cell(C::KIND)?;
     header.expect_shape::<I, H, O>()?;
     let (decoded, layout, decoded_chars) = read_texts(header, bytes)?;
-    read_numbers(bytes, &layout, rnn, initial_hidden)?;
+    read_tensors(bytes, &layout, model, initial_hidden)?;
     *chars = decoded_chars;
     Ok(decoded)
+}
+
+/// Copies the checked parameters and initial state of `bytes` into any cell's tensors, in the
+/// order of its [`Params::TENSORS`] (the run-time reader; the Elman cell's compile-time one is
+/// `read_numbers`, which reads the same bytes the same way). Nothing is written unless the
+/// bytes hold every tensor.
+fn read_tensors<C: Params, const H: usize>(
+    bytes: &[u8],
+    layout: &Layout,
+    model: &mut C,
+    initial_hidden: &mut [f32; H],
+) -> Result<(), Error> {
+    let mut raw = f32_bytes(bytes, layout.parameters_at, C::PARAMETER_COUNT)?;
+    match layout.hidden_at {
+        Some(at) => _ = f32s_from(f32_bytes(bytes, at, H)?, initial_hidden),
+        None => *initial_hidden = [0.0; H],
+    }
+    for index in 0..C::TENSORS.len() {
+        let tensor = model.tensor_mut(index);
+        let (values, rest) = raw
+            .split_at_checked(4 * tensor.len())
+            .ok_or(Error::Truncated)?;
+        _ = f32s_from(values, tensor);
+        raw = rest;
+    }
+    Ok(())
 }
 
 /// Checks a whole model file and decodes what [`decode_const`] leaves in the bytes: the

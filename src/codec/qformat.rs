@@ -115,6 +115,7 @@ const fn parse(bytes: &[u8]) -> Result<(Header, f32), Error> {
         vocab_len,
         task: Task::LanguageModel,
         vocab_kind: VocabKind::Chars,
+        cell: crate::model::CellKind::Elman,
         vocab_bytes: 0,
         class_names_bytes: 0,
         metadata_bytes: 0,

@@ -3,7 +3,7 @@
 
 use super::bounded::{BoundedFile, ReadError};
 use crate::format::{self, Contents, Header};
-use crate::{CharVocab, Error, Rnn, qformat};
+use crate::{Cell, CharVocab, Error, Rnn, qformat};
 use std::fmt;
 use std::path::Path;
 
@@ -97,16 +97,17 @@ pub fn to_bytes<const I: usize, const H: usize, const O: usize, const N: usize>(
     contents_to_bytes(rnn, &Contents::language_model(vocab.chars(), classes))
 }
 
-/// The model file's bytes for any [`Contents`].
+/// The model file's bytes of any cell (an [`Rnn`], a [`Gru`](crate::Gru), …) with any
+/// [`Contents`].
 ///
 /// # Errors
 /// As [`crate::format::encode_contents`].
-pub fn contents_to_bytes<const I: usize, const H: usize, const O: usize>(
-    rnn: &Rnn<I, H, O>,
+pub fn contents_to_bytes<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>(
+    model: &C,
     contents: &Contents<'_, H>,
 ) -> Result<Vec<u8>, Error> {
-    let mut bytes = vec![0u8; format::encoded_len::<I, H, O>(contents)];
-    format::encode_contents(rnn, contents, &mut bytes)?;
+    let mut bytes = vec![0u8; format::encoded_len::<C, H>(contents)];
+    format::encode_contents(model, contents, &mut bytes)?;
     Ok(bytes)
 }
 

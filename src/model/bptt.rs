@@ -18,8 +18,9 @@ use crate::model::{Classes, Sequence, Targets};
 /// to the live logits of each step (packed: `classes` floats a step, so a padded model's
 /// backward pass never reads its padded classes), and room for the backward pass's gradient of each step's
 /// pre-activation; for cells other than Elman, each step's [`Cell::Record`] `R` too (the
-/// default `R = ()` is the Elman cell's). Takes [`Tape::SIZE`] bytes ≈ `4·(T·(2·H + O) + H) + 16`
-/// plus `T` records; for min-char-rnn (T = 25, H = 100, O = 65): 26,944 bytes on a 64-bit target
+/// default `R = ()` is the Elman cell's), and the state its readout read last (the mean for
+/// [`Targets::Mean`]). Takes [`Tape::SIZE`] bytes ≈ `4·(T·(2·H + O) + 2·H) + 24` plus `T`
+/// records; for min-char-rnn (T = 25, H = 100, O = 65): 27,328 bytes on a 64-bit target
 /// (aligned to 64 bytes there, as [`Rnn`](crate::Rnn) is). A `Gru`'s record is 4 `H`-vectors a
 /// step.
 #[derive(Clone, Debug)]

@@ -11,8 +11,8 @@
 //! use micrornn::{Adagrad, QRnn, Rnn, Tape};
 //! // Training Rnn<32, 32, 32> on chunks of 25 with Adagrad: model, gradients, Adagrad's memory
 //! // and the tape.
-//! let bytes = footprint::training::<32, 32, 32, 25, Adagrad<32, 32, 32>>();
-//! assert_eq!(bytes, 2 * Rnn::<32, 32, 32>::SIZE + size_of::<Adagrad<32, 32, 32>>() + Tape::<25, 32, 32>::SIZE);
+//! let bytes = footprint::training::<32, 32, 32, 25, Adagrad<Rnn<32, 32, 32>>>();
+//! assert_eq!(bytes, 2 * Rnn::<32, 32, 32>::SIZE + size_of::<Adagrad<Rnn<32, 32, 32>>>() + Tape::<25, 32, 32>::SIZE);
 //! // Inference from a model kept in flash (`format::decode_const`): the state and the logits.
 //! assert_eq!(footprint::inference_state::<32, 32>(), 4 * (32 + 32));
 //! assert_eq!(footprint::quantized_inference_state::<32, 32>(), 2 * (32 + 32));

@@ -35,7 +35,7 @@ fn decode<'b, const V: usize, const H: usize>(
     let mut model = Rnn::<V, H, V>::boxed_zero();
     let mut chars = CharVocab::<0>::new();
     let mut hidden = [0.0f32; H];
-    let decoded = format::decode_contents(bytes, &mut model, &mut chars, &mut hidden)
+    let decoded = format::decode_contents(bytes, &mut *model, &mut chars, &mut hidden)
         .map_err(|e| Fail::new(format!("model {}: {e}", show(path))))?;
     Ok((model, decoded))
 }

@@ -34,7 +34,7 @@ fn export_model<const V: usize, const H: usize>(
     let mut model = Rnn::<V, H, V>::boxed_zero();
     let mut vocab = CharVocab::<V>::new();
     let mut hidden = [0.0f32; H];
-    let decoded = format::decode_contents(bytes, &mut model, &mut vocab, &mut hidden)
+    let decoded = format::decode_contents(bytes, &mut *model, &mut vocab, &mut hidden)
         .map_err(|e| Fail::new(format!("model {}: {e}", show(&args.model))))?;
     let symbols: Vec<String> = vocab.chars().iter().map(char::to_string).collect();
     let metadata = HashMap::from([

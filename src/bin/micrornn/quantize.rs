@@ -94,7 +94,7 @@ fn quantize_model<const V: usize, const H: usize>(
     let mut vocab = CharVocab::<V>::new();
     let mut stored_state = [0.0f32; H];
     let header =
-        format::decode(bytes, &mut model, &mut vocab, &mut stored_state).map_err(model_error)?;
+        format::decode(bytes, &mut *model, &mut vocab, &mut stored_state).map_err(model_error)?;
     let calibration = match &args.calibrate {
         Some(path) => Some(encode_text(&vocab, path)?),
         None => None,

@@ -21,7 +21,7 @@
 //! ```
 use super::{Header, read_numbers};
 use crate::Error;
-use crate::model::Rnn;
+use crate::model::{CellKind, Rnn};
 
 /// What [`decode_const`] reads from a model file: the parameters, the state to start from, and
 /// the header (`header.classes` is the number of live outputs to pick from). The vocabulary and
@@ -53,6 +53,7 @@ pub const fn decode_const<const I: usize, const H: usize, const O: usize>(
     bytes: &[u8],
 ) -> Result<Embedded<I, H, O>, Error> {
     let header = ok!(Header::parse(bytes));
+    ok!(header.expect_cell(CellKind::Elman));
     ok!(header.expect_shape::<I, H, O>());
     let layout = ok!(header.verify_numbers(bytes));
     let mut model = Embedded {

@@ -18,7 +18,7 @@ fn sample() -> (Model, CharVocab<8>, [f32; 5], Vec<u8>) {
         metadata: "lr=0.1\nseed=3",
         ..Contents::language_model(vocab.chars(), 4)
     };
-    let mut bytes = vec![0u8; encoded_len::<6, 5, 6>(&contents)];
+    let mut bytes = vec![0u8; encoded_len::<Rnn<6, 5, 6>, _>(&contents)];
     assert_eq!(
         encode_contents(&rnn, &contents, &mut bytes),
         Ok(bytes.len())
@@ -31,7 +31,7 @@ fn classifier() -> (Model, Vec<u8>) {
     let mut rnn = Model::ZERO;
     rnn.init_gaussian(&mut crate::DefaultRng::seed_from_u64(4), 0.5);
     let contents = Contents::<5>::classifier(&["bad", "good", "not"], &["negative", "positive"]);
-    let mut bytes = vec![0u8; encoded_len::<6, 5, 6>(&contents)];
+    let mut bytes = vec![0u8; encoded_len::<Rnn<6, 5, 6>, _>(&contents)];
     encode_contents(&rnn, &contents, &mut bytes).unwrap();
     (rnn, bytes)
 }
@@ -283,14 +283,15 @@ fn impossible_values_with_valid_checksums_are_corrupt() {
     let (_, words) = classifier();
     let texts = HEADER_LEN + 4 * 5 + 4 * Model::PARAMETERS;
     let nan = f32::NAN.to_le_bytes();
-    let cases: [(&str, Vec<u8>); 15] = [
+    let cases: [(&str, Vec<u8>); 16] = [
         ("classes 0", edited(&lm, |b| b[20] = 0)),
         ("classes > outputs", edited(&lm, |b| b[20] = 7)),
         ("vocabulary > inputs", edited(&lm, |b| b[24] = 7)),
         ("vocabulary count", edited(&lm, |b| b[24] = 3)),
         ("unknown task", edited(&lm, |b| b[28] = 2)),
         ("unknown vocabulary kind", edited(&lm, |b| b[29] = 9)),
-        ("reserved", edited(&lm, |b| b[30] = 1)),
+        ("reserved", edited(&lm, |b| b[31] = 1)),
+        ("unknown cell", edited(&lm, |b| b[30] = 2)),
         ("flags", edited(&lm, |b| b[6] = 1)),
         ("unsorted chars", edited(&lm, |b| b.swap(texts, texts + 1))),
         ("not UTF-8", edited(&lm, |b| b[texts + 3] = 0xFF)),
@@ -348,7 +349,7 @@ fn vocabulary_must_fit_the_destination() {
 fn encode_checks_its_arguments() {
     let (rnn, vocab, _, bytes) = sample();
     let mut out = vec![0u8; bytes.len() + 64];
-    let needed = encoded_len::<6, 5, 6>(&Contents::language_model(vocab.chars(), 4));
+    let needed = encoded_len::<Rnn<6, 5, 6>, 5>(&Contents::language_model(vocab.chars(), 4));
     assert_eq!(
         encode(&rnn, &vocab, 4, &mut out[..needed - 1]),
         Err(Error::BufferTooSmall { needed })
@@ -406,7 +407,7 @@ fn decode_const_equals_decode_contents_and_runs_at_compile_time() {
     let mut rnn = Box::new(Rnn::<32, 32, 32>::ZERO);
     let mut vocab = CharVocab::<32>::new();
     let mut state = [2.0f32; 32];
-    let decoded = decode_contents(FILE, &mut rnn, &mut vocab, &mut state).expect("decodes");
+    let decoded = decode_contents(FILE, &mut *rnn, &mut vocab, &mut state).expect("decodes");
     assert_eq!(
         (&MODEL.rnn, MODEL.initial_hidden, MODEL.header),
         (&*rnn, state, decoded.header)
@@ -434,4 +435,70 @@ fn decode_const_equals_decode_contents_and_runs_at_compile_time() {
         super::decode_const::<32, 16, 32>(FILE),
         Err(Error::ShapeMismatch { .. })
     ));
+}
+
+/// A GRU model file: the cell in header byte 30, the GRU's six tensors; it round-trips with its
+/// state and metadata, and a decoder of the other cell refuses it (and an Elman file into a
+/// GRU) with `CellMismatch`, writing nothing.
+#[test]
+fn a_gru_round_trips_and_the_cell_is_checked() {
+    use crate::model::Gru;
+    let mut gru = Gru::<6, 5, 6>::ZERO;
+    gru.init_uniform(&mut crate::DefaultRng::seed_from_u64(8));
+    let vocab = CharVocab::<8>::from_text("ab—\n").unwrap();
+    let hidden = [0.5, -0.25, 1.0, -1.0, 0.0];
+    let contents = Contents {
+        initial_hidden: Some(&hidden),
+        metadata: "cell=gru",
+        ..Contents::language_model(vocab.chars(), 4)
+    };
+    let mut bytes = vec![0u8; encoded_len::<Gru<6, 5, 6>, _>(&contents)];
+    assert_eq!(
+        encode_contents(&gru, &contents, &mut bytes),
+        Ok(bytes.len())
+    );
+    assert_eq!(bytes[30], 1, "the cell code");
+    let header = Header::read(&bytes).unwrap();
+    assert_eq!(header.cell, CellKind::Gru);
+    assert_eq!(header.encoded_len(), Some(bytes.len()));
+
+    let (mut loaded, mut loaded_vocab, mut state) =
+        (Gru::<6, 5, 6>::ZERO, CharVocab::<8>::new(), [0.0f32; 5]);
+    let decoded = decode_contents(&bytes, &mut loaded, &mut loaded_vocab, &mut state).unwrap();
+    assert_eq!((&loaded, &loaded_vocab, state), (&gru, &vocab, hidden));
+    assert_eq!(decoded.metadata.get("cell"), Some("gru"));
+
+    // The other cell's decoders refuse it and write nothing.
+    let mut rnn = Model::ZERO;
+    let mut chars = CharVocab::<8>::new();
+    let mut untouched = [0.25f32; 5];
+    assert_eq!(
+        decode(&bytes, &mut rnn, &mut chars, &mut untouched),
+        Err(Error::CellMismatch {
+            found: "gru",
+            expected: "elman"
+        })
+    );
+    assert_eq!((rnn, chars.len(), untouched), (Model::ZERO, 0, [0.25; 5]));
+    assert!(matches!(
+        decode_const::<6, 5, 6>(&bytes),
+        Err(Error::CellMismatch { .. })
+    ));
+    let (_, _, _, elman) = sample();
+    let mut into_gru = Gru::<6, 5, 6>::ZERO;
+    assert_eq!(
+        decode(
+            &elman,
+            &mut into_gru,
+            &mut CharVocab::<8>::new(),
+            &mut [0.0; 5]
+        ),
+        Err(Error::CellMismatch {
+            found: "elman",
+            expected: "gru"
+        })
+    );
+    assert_eq!(into_gru, Gru::ZERO);
+    // An Elman file of the same shape is shorter: the cell decides the parameter count.
+    assert!(elman.len() < bytes.len());
 }

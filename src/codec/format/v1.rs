@@ -15,6 +15,7 @@
 use super::{Header, Task, VocabKind, checked_header};
 use crate::Error;
 use crate::codec::bytes::{ByteReader, sizes_at};
+use crate::model::CellKind;
 
 /// The version number of this layout.
 pub(super) const VERSION: u16 = 1;
@@ -37,6 +38,7 @@ pub(super) const fn parse_header(bytes: &[u8]) -> Result<Header, Error> {
         vocab_len,
         task: Task::LanguageModel,
         vocab_kind: VocabKind::Chars,
+        cell: CellKind::Elman,
         vocab_bytes: 0,
         class_names_bytes: 0,
         metadata_bytes: 0,
