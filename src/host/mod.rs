@@ -14,6 +14,7 @@
 //! | [`checkpoint`] | everything needed to resume training bit for bit |
 //! | [`history`] | the loss history as CSV and as an SVG plot |
 //! | [`weights`] | PyTorch `nn.RNN`+`nn.Linear` and Keras `SimpleRNN`+`Dense` weights in and out as safetensors (and in from a numpy `.npz`, module `npz`) |
+//! | [`series`] | labelled sensor series from `.ts` (UCR/UEA archive) and CSV files, with errors naming file and line |
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
 pub mod atomic;
@@ -25,6 +26,7 @@ pub mod kernel_choice;
 pub mod model_file;
 mod npz;
 pub mod optimizer;
+pub mod series;
 pub mod threads;
 pub mod weights;
 pub mod words;
