@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the decoders and vocabularies with cargo-fuzz (libFuzzer): the model file decoders (f32
 # versions 1 and 2, and the quantized format), the
-# checkpoint decoder, CharVocab and WordVocab (targets in fuzz/fuzz_targets/).
+# checkpoint decoder, CharVocab and WordVocab, and the sensor series parser (targets in
+# fuzz/fuzz_targets/).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]      default 60; each target runs that long
 #   FUZZ_RUNS=10000000 scripts/fuzz.sh 0      each target runs that many executions instead
@@ -18,7 +19,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/fuzz"
-targets=${FUZZ_TARGETS:-model_decode checkpoint_decode char_vocab word_vocab}
+targets=${FUZZ_TARGETS:-model_decode checkpoint_decode char_vocab word_vocab series_parse}
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal
@@ -52,6 +53,7 @@ for target in $targets; do
   case $target in
     char_vocab) max_len=1024 ;;
     word_vocab) max_len=512 ;;
+    series_parse) max_len=2048 ;;
     *) max_len=4096 ;;
   esac
   status=0
