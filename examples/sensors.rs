@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release --example sensors -- TRAIN.ts TEST.ts [--cell elman|gru] [--hidden 32|64]
-//!     [--epochs N] [--lr LR] [--clip NORM] [--seed S] [--readout last|each] [--report-every N]
+//!     [--epochs N] [--lr LR] [--clip NORM] [--seed S] [--readout last|mean] [--report-every N]
 //! ```
 //!
 //! Each series is normalized per channel with the mean and standard deviation of the training
@@ -14,19 +14,20 @@
 //! 0, no gradient) and series up to 512 steps. Training: Adam, gradient norm clipped, one update
 //! per series, the training set shuffled every epoch.
 //!
-//! `--readout each` is an experiment beside it, built from the public tape and step API (the
-//! [`Classifier`] is unchanged): the label is the target after *every* step (the summed
-//! cross-entropy of all steps), and the prediction is the class of the mean of the step
-//! logits, which is the linear readout of the mean hidden state over the steps.
+//! `--readout mean` is an experiment beside it, built on the public [`Cell`] interface (the
+//! [`Classifier`] and the [`Tape`] are unchanged): the class is read from the mean hidden
+//! state over the steps, `softmax(W_hy·h̄ + b_y)`, trained on that loss
+//! ([`mean_readout_gradient`]), with the same clip and Adam update.
 //!
 //! The last line printed is one `result …` line of `key=value` fields, for scripts.
 
-use micrornn::classify::{Classifier, ClassifierConfig, Example, Metrics};
+use micrornn::classify::{Classifier, ClassifierConfig, Example, Metrics, Trained};
 use micrornn::host::series::{self, Limits, SeriesSet};
+use micrornn::model::cell::{Chunk, StepRecord};
 use micrornn::model::normalize::Normalization;
 use micrornn::{
-    Adam, Cell, Classes, Clip, DefaultRng, Gru, Rnn, Sequence, Tape, Targets, Zeroable, argmax,
-    boxed_zeroed,
+    Adam, Cell, Classes, Clip, DefaultRng, Gru, Live, Optimizer, Rnn, Sequence, Tape, Zeroable,
+    argmax, boxed_zeroed, live_sum_squares,
 };
 use rand_core::SeedableRng;
 use std::error::Error;
@@ -65,8 +66,8 @@ pub enum CellChoice {
 pub enum Readout {
     /// The output after the last step (the [`Classifier`]).
     Last,
-    /// Trained on the label after every step; predicted from the mean of the step logits.
-    Each,
+    /// The readout of the mean hidden state over the steps (= the mean of the step logits).
+    Mean,
 }
 
 /// What to run.
@@ -267,11 +268,12 @@ where
     let mut examples = train.examples();
     let test_examples = test.examples();
     let mut seconds = 0.0;
+    let mut work = MeanWork::default();
     for epoch in 1..=options.epochs {
         let started = Instant::now();
         let epoch_metrics = match options.readout {
             Readout::Last => classifier.fit_epoch(&mut examples, &mut rng)?,
-            Readout::Each => fit_epoch_each(&mut classifier, &mut examples, &mut rng)?,
+            Readout::Mean => fit_epoch_mean(&mut classifier, &mut examples, &mut work, &mut rng)?,
         };
         seconds += started.elapsed().as_secs_f64();
         if options.report_every > 0 && epoch % options.report_every == 0 {
@@ -293,32 +295,147 @@ where
     })
 }
 
-/// One shuffled epoch of the `each` readout: every step's output is scored against the label.
-/// The returned metrics hold the mean per-step loss and no accuracy.
-fn fit_epoch_each<C, const H: usize>(
+/// The buffers of the mean readout's forward and backward pass, one entry a step.
+pub struct MeanWork<R, const H: usize> {
+    hidden: Vec<[f32; H]>,
+    records: Vec<R>,
+    d_logits: Vec<f32>,
+    scratch: Vec<[f32; H]>,
+}
+
+impl<R, const H: usize> Default for MeanWork<R, H> {
+    fn default() -> Self {
+        Self {
+            hidden: Vec::new(),
+            records: Vec::new(),
+            d_logits: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+}
+
+/// The mean readout's loss on one example, `−ln softmax(W_hy·h̄ + b_y)[label]` with `h̄` the
+/// mean hidden state over the steps, and its gradient written to `grads` (live rows).
+///
+/// The readout is linear, so `W_hy·h̄ + b_y` is the mean of the step logits; its gradient is the
+/// gradient `(p − onehot(label)) / n` at every step's logits, which [`Cell::backward_chunk`]
+/// back-propagates as it does a language model's per-step outputs.
+///
+/// # Errors
+/// An empty sequence, an input the cell refuses, a label `≥ classes`, a non-finite loss.
+pub fn mean_readout_gradient<C, const H: usize>(
+    model: &C,
+    example: &Example<'_, INPUTS>,
+    classes: usize,
+    work: &mut MeanWork<C::Record, H>,
+    grads: &mut C,
+) -> Result<Trained, Box<dyn Error>>
+where
+    C: Cell<INPUTS, H, OUTPUTS>,
+{
+    let inputs = example.inputs;
+    let steps = inputs.len();
+    if steps == 0 {
+        return Err("an empty series".into());
+    }
+    let live = Classes::<OUTPUTS>::new(classes)?;
+    work.hidden.clear();
+    work.records.clear();
+    let mut h_prev = [0.0f32; H];
+    let mut h_sum = [0.0f32; H];
+    for t in 0..steps {
+        let input = inputs.get(t).ok_or("a step without input")?;
+        let (mut h, mut record) = ([0.0f32; H], C::Record::ZERO);
+        model.forward(input, &h_prev, &mut h, &mut record)?;
+        h_sum.iter_mut().zip(&h).for_each(|(s, x)| *s += x);
+        work.hidden.push(h);
+        work.records.push(record);
+        h_prev = h;
+    }
+    let h_mean = h_sum.map(|s| s / steps as f32);
+    let mut logits = [0.0f32; OUTPUTS];
+    model.logits(&h_mean, &mut logits);
+    let mut probs = [0.0f32; OUTPUTS];
+    let log_sum_exp = softmax(live.of(&logits), live.of_mut(&mut probs));
+    let label_logit = *live
+        .of(&logits)
+        .get(example.label)
+        .ok_or("a label outside the classes")?;
+    let loss = log_sum_exp - label_logit;
+    if !loss.is_finite() {
+        return Err(micrornn::Error::NonFiniteLoss.into());
+    }
+    let mut d_step = [0.0f32; OUTPUTS];
+    for (c, (d, p)) in live
+        .of_mut(&mut d_step)
+        .iter_mut()
+        .zip(live.of(&probs))
+        .enumerate()
+    {
+        *d = (p - f32::from(u8::from(c == example.label))) / steps as f32;
+    }
+    work.d_logits.clear();
+    for _ in 0..steps {
+        work.d_logits.extend_from_slice(live.of(&d_step));
+    }
+    work.scratch.resize(steps, [0.0; H]);
+    let chunk = Chunk {
+        inputs,
+        h_start: &[0.0; H],
+        hidden: &work.hidden,
+        records: &work.records,
+        d_logits: &work.d_logits,
+        first_output: 0,
+        classes,
+    };
+    model.backward_chunk(chunk, &mut work.scratch, grads, None, INPUTS);
+    Ok(Trained {
+        loss,
+        correct: argmax(live.of(&probs)) == example.label,
+    })
+}
+
+/// Softmax of `logits` into `probs`; returns `ln Σ exp(logits)`.
+fn softmax(logits: &[f32], probs: &mut [f32]) -> f32 {
+    let max = logits.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    let mut sum = 0.0f32;
+    for (p, &z) in probs.iter_mut().zip(logits) {
+        *p = (z - max).exp();
+        sum += *p;
+    }
+    probs.iter_mut().for_each(|p| *p /= sum);
+    max + sum.ln()
+}
+
+/// One shuffled epoch of the mean readout: for each series, [`mean_readout_gradient`], then
+/// the classifier's clip and Adam update.
+fn fit_epoch_mean<C, const H: usize>(
     classifier: &mut Classifier<'_, INPUTS, H, OUTPUTS, MAX_STEPS, Adam<C>, C>,
     examples: &mut [Example<'_, INPUTS>],
+    work: &mut MeanWork<C::Record, H>,
     rng: &mut DefaultRng,
 ) -> Result<Metrics, Box<dyn Error>>
 where
     C: Cell<INPUTS, H, OUTPUTS>,
 {
     micrornn::classify::shuffle(examples, rng);
+    let (classes, clip) = (classifier.config.classes, classifier.config.clip);
+    let live = Live {
+        inputs: INPUTS,
+        outputs: classes,
+    };
+    let buffers = &mut classifier.buffers;
     let mut metrics = Metrics::default();
-    let mut targets = Vec::new();
     for example in examples.iter() {
-        targets.clear();
-        targets.resize(example.inputs.len(), example.label);
-        let buffers = &mut classifier.buffers;
-        let loss = buffers.tape.forward(
-            buffers.model,
-            example.inputs,
-            Targets::Each(&targets),
-            &[0.0; H],
-            classifier.config.classes,
-        )?;
-        buffers.step(example.inputs, None, classifier.config.clip, INPUTS)?;
-        metrics.total_loss += f64::from(loss) / targets.len().max(1) as f64;
+        let trained = mean_readout_gradient(buffers.model, example, classes, work, buffers.grads)?;
+        if !live_sum_squares(buffers.grads, live).is_finite() {
+            return Err(micrornn::Error::NonFiniteLoss.into());
+        }
+        buffers
+            .optimizer
+            .clip_and_update_live(buffers.model, buffers.grads, clip, live);
+        metrics.total_loss += f64::from(trained.loss);
+        metrics.correct += usize::from(trained.correct);
         metrics.count += 1;
     }
     Ok(metrics)
@@ -341,13 +458,14 @@ where
     let mut metrics = Metrics::default();
     for example in examples {
         let logits = mean_logits(model, example.inputs)?;
-        let live_logits = live.of(&logits);
-        let class = argmax(live_logits);
-        let max = live_logits.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-        let sum: f32 = live_logits.iter().map(|&z| (z - max).exp()).sum();
-        let label_logit = live_logits.get(example.label).copied().unwrap_or(max);
-        metrics.total_loss += f64::from(max + sum.ln() - label_logit);
-        metrics.correct += usize::from(class == example.label);
+        let mut probs = [0.0f32; OUTPUTS];
+        let log_sum_exp = softmax(live.of(&logits), live.of_mut(&mut probs));
+        let label_logit = *live
+            .of(&logits)
+            .get(example.label)
+            .ok_or("a label outside the classes")?;
+        metrics.total_loss += f64::from(log_sum_exp - label_logit);
+        metrics.correct += usize::from(argmax(live.of(&probs)) == example.label);
         metrics.count += 1;
     }
     Ok(metrics)
@@ -377,7 +495,7 @@ where
 
 fn main() -> Result<(), Box<dyn Error>> {
     const USAGE: &str = "usage: sensors TRAIN.ts TEST.ts [--cell elman|gru] [--hidden 32|64] \
-                         [--epochs N] [--lr LR] [--clip NORM] [--seed S] [--readout last|each] \
+                         [--epochs N] [--lr LR] [--clip NORM] [--seed S] [--readout last|mean] \
                          [--report-every N]";
     let mut files = Vec::new();
     let mut options = Options::new(PathBuf::new(), PathBuf::new());
@@ -399,8 +517,8 @@ fn main() -> Result<(), Box<dyn Error>> {
                 "--readout" => {
                     options.readout = match o.parse::<String>()?.as_str() {
                         "last" => Readout::Last,
-                        "each" => Readout::Each,
-                        _ => return Err("--readout must be last or each".into()),
+                        "mean" => Readout::Mean,
+                        _ => return Err("--readout must be last or mean".into()),
                     }
                 }
                 "--hidden" => options.hidden = o.parse()?,

@@ -62,7 +62,7 @@ fn the_sensors_example_learns_the_repository_set() {
     for (cell, readout) in [
         (sensors::CellChoice::Gru, sensors::Readout::Last),
         (sensors::CellChoice::Elman, sensors::Readout::Last),
-        (sensors::CellChoice::Elman, sensors::Readout::Each),
+        (sensors::CellChoice::Elman, sensors::Readout::Mean),
     ] {
         let options = sensors::Options {
             cell,
@@ -160,4 +160,57 @@ fn basic_motions_has_the_published_shape() {
     for class in 0..4 {
         assert_eq!(set.series.iter().filter(|s| s.label == class).count(), 10);
     }
+}
+
+/// The mean readout's gradient against central finite differences of its loss, for every
+/// tensor of both cells.
+#[test]
+fn mean_readout_gradient_matches_finite_differences() {
+    fn check<C: micrornn::Cell<16, 4, 16> + Clone>(mut model: C) {
+        let window: Vec<[f32; 16]> = (0..5)
+            .map(|t| {
+                let mut x = [0.0; 16];
+                (x[0], x[1]) = ((t as f32 * 0.7).sin(), 0.3 * t as f32 - 0.5);
+                x
+            })
+            .collect();
+        let example = micrornn::classify::Example::dense(&window, 2);
+        let mut work = sensors::MeanWork::default();
+        let mut grads = model.clone();
+        grads.fill_zero();
+        sensors::mean_readout_gradient(&model, &example, 3, &mut work, &mut grads).unwrap();
+        let mut scratch = model.clone();
+        let mut loss = |m: &C| {
+            sensors::mean_readout_gradient(m, &example, 3, &mut work, &mut scratch)
+                .unwrap()
+                .loss
+        };
+        let eps = 1e-2;
+        let mut nonzero = 0;
+        for index in 0..C::TENSORS.len() {
+            for i in 0..model.tensor(index).len() {
+                let original = model.tensor(index)[i];
+                model.tensor_mut(index)[i] = original + eps;
+                let up = loss(&model);
+                model.tensor_mut(index)[i] = original - eps;
+                let down = loss(&model);
+                model.tensor_mut(index)[i] = original;
+                let numeric = (up - down) / (2.0 * eps);
+                let analytic = grads.tensor(index)[i];
+                nonzero += usize::from(analytic.abs() > 1e-3);
+                assert!(
+                    (numeric - analytic).abs() <= 2e-3 + 2e-2 * analytic.abs(),
+                    "tensor {index} entry {i}: analytic {analytic}, numeric {numeric}"
+                );
+            }
+        }
+        assert!(nonzero > 20, "only {nonzero} gradients checked are not ~0");
+    }
+    let mut rng = <micrornn::DefaultRng as rand_core::SeedableRng>::seed_from_u64(5);
+    let mut elman = micrornn::Rnn::<16, 4, 16>::ZERO;
+    elman.init_gaussian(&mut rng, 0.5);
+    check(elman);
+    let mut gru = micrornn::Gru::<16, 4, 16>::ZERO;
+    gru.init_gaussian(&mut rng, 0.5);
+    check(gru);
 }
