@@ -124,6 +124,18 @@ pub struct Outcome {
     pub train_seconds: f64,
 }
 
+/// The Elman cell in the example's buckets.
+type Elman<const H: usize> = Rnn<INPUTS, H, OUTPUTS>;
+/// The GRU in the example's buckets.
+type GruCell<const H: usize> = Gru<INPUTS, H, OUTPUTS>;
+
+/// Both sets, prepared, and the number of classes.
+struct Data {
+    train: Prepared,
+    test: Prepared,
+    classes: usize,
+}
+
 /// A set as normalized input vectors, with its labels.
 struct Prepared {
     vectors: Vec<Vec<[f32; INPUTS]>>,
@@ -183,40 +195,24 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
         train_set.class_names.len(),
         train_set.longest().max(test_set.longest())
     )?;
-    let classes = train_set.class_names.len();
+    let data = Data {
+        train,
+        test,
+        classes: train_set.class_names.len(),
+    };
     let outcome = match (options.cell, options.hidden) {
-        (CellChoice::Elman, 32) => train_cell::<Rnn<INPUTS, 32, OUTPUTS>, 32>(
-            options,
-            &train,
-            &test,
-            classes,
-            out,
-            Rnn::init_uniform,
-        )?,
-        (CellChoice::Elman, 64) => train_cell::<Rnn<INPUTS, 64, OUTPUTS>, 64>(
-            options,
-            &train,
-            &test,
-            classes,
-            out,
-            Rnn::init_uniform,
-        )?,
-        (CellChoice::Gru, 32) => train_cell::<Gru<INPUTS, 32, OUTPUTS>, 32>(
-            options,
-            &train,
-            &test,
-            classes,
-            out,
-            Gru::init_uniform,
-        )?,
-        (CellChoice::Gru, 64) => train_cell::<Gru<INPUTS, 64, OUTPUTS>, 64>(
-            options,
-            &train,
-            &test,
-            classes,
-            out,
-            Gru::init_uniform,
-        )?,
+        (CellChoice::Elman, 32) => {
+            train_cell::<Elman<32>, 32>(options, &data, out, Rnn::init_uniform)?
+        }
+        (CellChoice::Elman, 64) => {
+            train_cell::<Elman<64>, 64>(options, &data, out, Rnn::init_uniform)?
+        }
+        (CellChoice::Gru, 32) => {
+            train_cell::<GruCell<32>, 32>(options, &data, out, Gru::init_uniform)?
+        }
+        (CellChoice::Gru, 64) => {
+            train_cell::<GruCell<64>, 64>(options, &data, out, Gru::init_uniform)?
+        }
         (_, hidden) => return Err(format!("--hidden {hidden}: 32 or 64 are compiled").into()),
     };
     writeln!(
@@ -239,12 +235,10 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
     Ok(outcome)
 }
 
-/// Trains a model of cell `C` with `H` hidden units, initialized by `init`.
+/// Trains a model of cell `C` with `H` hidden units, initialized by `init`, on `data`.
 fn train_cell<C, const H: usize>(
     options: &Options,
-    train: &Prepared,
-    test: &Prepared,
-    classes: usize,
+    data: &Data,
     out: &mut dyn Write,
     init: fn(&mut C, &mut DefaultRng),
 ) -> Result<Outcome, Box<dyn Error>>
@@ -261,12 +255,12 @@ where
     let mut adam = boxed_zeroed::<Adam<C>>();
     adam.init(options.lr);
     let config = ClassifierConfig {
-        classes,
+        classes: data.classes,
         clip: Clip::Norm(options.clip),
     };
     let mut classifier = Classifier::new(&mut *model, &mut *grads, &mut *tape, &mut *adam, config)?;
-    let mut examples = train.examples();
-    let test_examples = test.examples();
+    let mut examples = data.train.examples();
+    let test_examples = data.test.examples();
     let mut seconds = 0.0;
     let mut work = MeanWork::default();
     for epoch in 1..=options.epochs {
@@ -355,13 +349,7 @@ where
     let h_mean = h_sum.map(|s| s / steps as f32);
     let mut logits = [0.0f32; OUTPUTS];
     model.logits(&h_mean, &mut logits);
-    let mut probs = [0.0f32; OUTPUTS];
-    let log_sum_exp = softmax(live.of(&logits), live.of_mut(&mut probs));
-    let label_logit = *live
-        .of(&logits)
-        .get(example.label)
-        .ok_or("a label outside the classes")?;
-    let loss = log_sum_exp - label_logit;
+    let (loss, probs) = score(live, &logits, example.label)?;
     if !loss.is_finite() {
         return Err(micrornn::Error::NonFiniteLoss.into());
     }
@@ -395,16 +383,24 @@ where
     })
 }
 
-/// Softmax of `logits` into `probs`; returns `ln Σ exp(logits)`.
-fn softmax(logits: &[f32], probs: &mut [f32]) -> f32 {
+/// The cross-entropy `−ln p(label)` of `logits` under a softmax over the `live` classes, and the
+/// probabilities (0 past the live classes).
+fn score(
+    live: Classes<OUTPUTS>,
+    logits: &[f32; OUTPUTS],
+    label: usize,
+) -> Result<(f32, [f32; OUTPUTS]), Box<dyn Error>> {
+    let logits = live.of(logits);
+    let label_logit = *logits.get(label).ok_or("a label outside the classes")?;
     let max = logits.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    let mut probs = [0.0f32; OUTPUTS];
     let mut sum = 0.0f32;
-    for (p, &z) in probs.iter_mut().zip(logits) {
+    for (p, &z) in live.of_mut(&mut probs).iter_mut().zip(logits) {
         *p = (z - max).exp();
         sum += *p;
     }
     probs.iter_mut().for_each(|p| *p /= sum);
-    max + sum.ln()
+    Ok((max + sum.ln() - label_logit, probs))
 }
 
 /// One shuffled epoch of the mean readout: for each series, [`mean_readout_gradient`], then
@@ -458,13 +454,8 @@ where
     let mut metrics = Metrics::default();
     for example in examples {
         let logits = mean_logits(model, example.inputs)?;
-        let mut probs = [0.0f32; OUTPUTS];
-        let log_sum_exp = softmax(live.of(&logits), live.of_mut(&mut probs));
-        let label_logit = *live
-            .of(&logits)
-            .get(example.label)
-            .ok_or("a label outside the classes")?;
-        metrics.total_loss += f64::from(log_sum_exp - label_logit);
+        let (loss, probs) = score(live, &logits, example.label)?;
+        metrics.total_loss += f64::from(loss);
         metrics.correct += usize::from(argmax(live.of(&probs)) == example.label);
         metrics.count += 1;
     }

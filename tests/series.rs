@@ -11,8 +11,11 @@
 #[path = "../examples/sensors.rs"]
 mod sensors;
 
+#[path = "common/shared_data.rs"]
+mod shared_data;
+
 use micrornn::host::series::{self, Limits};
-use std::io::Write;
+use shared_data::data_file;
 use std::path::{Path, PathBuf};
 
 fn repo_file(name: &str) -> PathBuf {
@@ -122,31 +125,9 @@ fn the_sensors_example_reports_bad_files() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// `../shared/data/uea/<name>` if it exists; `None` (after saying so) if not, outside CI.
-fn uea_file(name: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/uea")
-        .join(name);
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{} is missing; CI must have it",
-        path.display()
-    );
-    // Written past the test harness's output capture, so the skip is visible.
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED: {} not found; this test needs it",
-        path.display()
-    );
-    None
-}
-
 #[test]
 fn basic_motions_has_the_published_shape() {
-    let Some(path) = uea_file("BasicMotions_TRAIN.ts") else {
+    let Some(path) = data_file("uea/BasicMotions_TRAIN.ts") else {
         return;
     };
     let set = series::read(&path, &Limits::DEFAULT).unwrap();
