@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release --example sensors -- TRAIN.ts TEST.ts [--cell elman|gru] [--hidden 32|64]
-//!     [--epochs N] [--lr LR] [--clip NORM] [--seed S] [--readout last|mean] [--report-every N]
+//!     [--epochs N] [--lr LR] [--clip NORM] [--seed S] [--readout last|mean|mix] [--report-every N]
 //! ```
 //!
 //! Each series is normalized per channel with the mean and standard deviation of the training
@@ -17,7 +17,8 @@
 //! `--readout mean` is an experiment beside it, built on the public [`Cell`] interface (the
 //! [`Classifier`] and the [`Tape`] are unchanged): the class is read from the mean hidden
 //! state over the steps, `softmax(W_hy·h̄ + b_y)`, trained on that loss
-//! ([`mean_readout_gradient`]), with the same clip and Adam update.
+//! ([`pooled_readout_gradient`]), with the same clip and Adam update. `--readout mix` reads it
+//! from the average of the last state and the mean state, `(h_n + h̄)/2`, the same way.
 //!
 //! The last line printed is one `result …` line of `key=value` fields, for scripts.
 
@@ -68,6 +69,21 @@ pub enum Readout {
     Last,
     /// The readout of the mean hidden state over the steps (= the mean of the step logits).
     Mean,
+    /// The readout of the average of the last state and the mean state.
+    Mix,
+}
+
+impl Readout {
+    /// The weight of step `t` of `n` in the state the class is read from (they sum to 1).
+    pub fn weight(self, t: usize, n: usize) -> f32 {
+        let mean = 1.0 / n.max(1) as f32;
+        let last = if t + 1 == n { 1.0 } else { 0.0 };
+        match self {
+            Readout::Last => last,
+            Readout::Mean => mean,
+            Readout::Mix => 0.5 * (mean + last),
+        }
+    }
 }
 
 /// What to run.
@@ -262,12 +278,15 @@ where
     let mut examples = data.train.examples();
     let test_examples = data.test.examples();
     let mut seconds = 0.0;
-    let mut work = MeanWork::default();
+    let mut work = PoolWork::default();
     for epoch in 1..=options.epochs {
         let started = Instant::now();
         let epoch_metrics = match options.readout {
             Readout::Last => classifier.fit_epoch(&mut examples, &mut rng)?,
-            Readout::Mean => fit_epoch_mean(&mut classifier, &mut examples, &mut work, &mut rng)?,
+            Readout::Mean | Readout::Mix => {
+                let readout = options.readout;
+                fit_epoch_pooled(&mut classifier, &mut examples, readout, &mut work, &mut rng)?
+            }
         };
         seconds += started.elapsed().as_secs_f64();
         if options.report_every > 0 && epoch % options.report_every == 0 {
@@ -289,15 +308,15 @@ where
     })
 }
 
-/// The buffers of the mean readout's forward and backward pass, one entry a step.
-pub struct MeanWork<R, const H: usize> {
+/// The buffers of a pooled readout's forward and backward pass, one entry a step.
+pub struct PoolWork<R, const H: usize> {
     hidden: Vec<[f32; H]>,
     records: Vec<R>,
     d_logits: Vec<f32>,
     scratch: Vec<[f32; H]>,
 }
 
-impl<R, const H: usize> Default for MeanWork<R, H> {
+impl<R, const H: usize> Default for PoolWork<R, H> {
     fn default() -> Self {
         Self {
             hidden: Vec::new(),
@@ -308,20 +327,22 @@ impl<R, const H: usize> Default for MeanWork<R, H> {
     }
 }
 
-/// The mean readout's loss on one example, `−ln softmax(W_hy·h̄ + b_y)[label]` with `h̄` the
-/// mean hidden state over the steps, and its gradient written to `grads` (live rows).
+/// A pooled readout's loss on one example, `−ln softmax(W_hy·h̄ + b_y)[label]` with
+/// `h̄ = Σ_t w_t·h_t` the states weighted by [`Readout::weight`] (the mean: `w_t = 1/n`), and
+/// its gradient written to `grads` (live rows).
 ///
-/// The readout is linear, so `W_hy·h̄ + b_y` is the mean of the step logits; its gradient is the
-/// gradient `(p − onehot(label)) / n` at every step's logits, which [`Cell::backward_chunk`]
-/// back-propagates as it does a language model's per-step outputs.
+/// The readout is linear and the weights sum to 1, so `W_hy·h̄ + b_y = Σ_t w_t·(W_hy·h_t + b_y)`;
+/// its gradient is `w_t·(p − onehot(label))` at each step's logits, which
+/// [`Cell::backward_chunk`] back-propagates as it does a language model's per-step outputs.
 ///
 /// # Errors
 /// An empty sequence, an input the cell refuses, a label `≥ classes`, a non-finite loss.
-pub fn mean_readout_gradient<C, const H: usize>(
+pub fn pooled_readout_gradient<C, const H: usize>(
     model: &C,
     example: &Example<'_, INPUTS>,
     classes: usize,
-    work: &mut MeanWork<C::Record, H>,
+    readout: Readout,
+    work: &mut PoolWork<C::Record, H>,
     grads: &mut C,
 ) -> Result<Trained, Box<dyn Error>>
 where
@@ -336,35 +357,30 @@ where
     work.hidden.clear();
     work.records.clear();
     let mut h_prev = [0.0f32; H];
-    let mut h_sum = [0.0f32; H];
+    let mut h_pooled = [0.0f32; H];
     for t in 0..steps {
         let input = inputs.get(t).ok_or("a step without input")?;
         let (mut h, mut record) = ([0.0f32; H], C::Record::ZERO);
         model.forward(input, &h_prev, &mut h, &mut record)?;
-        h_sum.iter_mut().zip(&h).for_each(|(s, x)| *s += x);
+        let w = readout.weight(t, steps);
+        h_pooled.iter_mut().zip(&h).for_each(|(s, x)| *s += w * x);
         work.hidden.push(h);
         work.records.push(record);
         h_prev = h;
     }
-    let h_mean = h_sum.map(|s| s / steps as f32);
     let mut logits = [0.0f32; OUTPUTS];
-    model.logits(&h_mean, &mut logits);
+    model.logits(&h_pooled, &mut logits);
     let (loss, probs) = score(live, &logits, example.label)?;
     if !loss.is_finite() {
         return Err(micrornn::Error::NonFiniteLoss.into());
     }
-    let mut d_step = [0.0f32; OUTPUTS];
-    for (c, (d, p)) in live
-        .of_mut(&mut d_step)
-        .iter_mut()
-        .zip(live.of(&probs))
-        .enumerate()
-    {
-        *d = (p - f32::from(u8::from(c == example.label))) / steps as f32;
-    }
     work.d_logits.clear();
-    for _ in 0..steps {
-        work.d_logits.extend_from_slice(live.of(&d_step));
+    for t in 0..steps {
+        let w = readout.weight(t, steps);
+        for (c, p) in live.of(&probs).iter().enumerate() {
+            let target = f32::from(u8::from(c == example.label));
+            work.d_logits.push(w * (p - target));
+        }
     }
     work.scratch.resize(steps, [0.0; H]);
     let chunk = Chunk {
@@ -403,12 +419,13 @@ fn score(
     Ok((max + sum.ln() - label_logit, probs))
 }
 
-/// One shuffled epoch of the mean readout: for each series, [`mean_readout_gradient`], then
+/// One shuffled epoch of a pooled readout: for each series, [`pooled_readout_gradient`], then
 /// the classifier's clip and Adam update.
-fn fit_epoch_mean<C, const H: usize>(
+fn fit_epoch_pooled<C, const H: usize>(
     classifier: &mut Classifier<'_, INPUTS, H, OUTPUTS, MAX_STEPS, Adam<C>, C>,
     examples: &mut [Example<'_, INPUTS>],
-    work: &mut MeanWork<C::Record, H>,
+    readout: Readout,
+    work: &mut PoolWork<C::Record, H>,
     rng: &mut DefaultRng,
 ) -> Result<Metrics, Box<dyn Error>>
 where
@@ -423,7 +440,14 @@ where
     let buffers = &mut classifier.buffers;
     let mut metrics = Metrics::default();
     for example in examples.iter() {
-        let trained = mean_readout_gradient(buffers.model, example, classes, work, buffers.grads)?;
+        let trained = pooled_readout_gradient(
+            buffers.model,
+            example,
+            classes,
+            readout,
+            work,
+            buffers.grads,
+        )?;
         if !live_sum_squares(buffers.grads, live).is_finite() {
             return Err(micrornn::Error::NonFiniteLoss.into());
         }
@@ -453,7 +477,7 @@ where
     let live = Classes::<OUTPUTS>::new(classifier.config.classes)?;
     let mut metrics = Metrics::default();
     for example in examples {
-        let logits = mean_logits(model, example.inputs)?;
+        let logits = pooled_logits(model, example.inputs, readout)?;
         let (loss, probs) = score(live, &logits, example.label)?;
         metrics.total_loss += f64::from(loss);
         metrics.correct += usize::from(argmax(live.of(&probs)) == example.label);
@@ -462,31 +486,37 @@ where
     Ok(metrics)
 }
 
-/// The mean over the steps of `inputs` of the model's logits, from a zero hidden state.
-fn mean_logits<C, const H: usize>(
+/// The logits of the pooled state `Σ_t w_t·h_t` of `inputs` ([`Readout::weight`]), from a zero
+/// hidden state.
+fn pooled_logits<C, const H: usize>(
     model: &C,
     inputs: Sequence<'_, INPUTS>,
+    readout: Readout,
 ) -> Result<[f32; OUTPUTS], Box<dyn Error>>
 where
     C: Cell<INPUTS, H, OUTPUTS>,
 {
     let mut hidden = [0.0f32; H];
-    let mut sum = [0.0f32; OUTPUTS];
-    let mut logits = [0.0f32; OUTPUTS];
-    for t in 0..inputs.len() {
+    let mut pooled = [0.0f32; H];
+    let steps = inputs.len();
+    for t in 0..steps {
         if let Some(input) = inputs.get(t) {
             model.step(input, &mut hidden)?;
-            model.logits(&hidden, &mut logits);
-            sum.iter_mut().zip(&logits).for_each(|(s, z)| *s += z);
+            let w = readout.weight(t, steps);
+            pooled
+                .iter_mut()
+                .zip(&hidden)
+                .for_each(|(s, h)| *s += w * h);
         }
     }
-    let steps = inputs.len().max(1) as f32;
-    Ok(sum.map(|s| s / steps))
+    let mut logits = [0.0f32; OUTPUTS];
+    model.logits(&pooled, &mut logits);
+    Ok(logits)
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
     const USAGE: &str = "usage: sensors TRAIN.ts TEST.ts [--cell elman|gru] [--hidden 32|64] \
-                         [--epochs N] [--lr LR] [--clip NORM] [--seed S] [--readout last|mean] \
+                         [--epochs N] [--lr LR] [--clip NORM] [--seed S] [--readout last|mean|mix] \
                          [--report-every N]";
     let mut files = Vec::new();
     let mut options = Options::new(PathBuf::new(), PathBuf::new());
@@ -509,7 +539,8 @@ fn main() -> Result<(), Box<dyn Error>> {
                     options.readout = match o.parse::<String>()?.as_str() {
                         "last" => Readout::Last,
                         "mean" => Readout::Mean,
-                        _ => return Err("--readout must be last or mean".into()),
+                        "mix" => Readout::Mix,
+                        _ => return Err("--readout must be last, mean or mix".into()),
                     }
                 }
                 "--hidden" => options.hidden = o.parse()?,

@@ -66,6 +66,7 @@ fn the_sensors_example_learns_the_repository_set() {
         (sensors::CellChoice::Gru, sensors::Readout::Last),
         (sensors::CellChoice::Elman, sensors::Readout::Last),
         (sensors::CellChoice::Elman, sensors::Readout::Mean),
+        (sensors::CellChoice::Gru, sensors::Readout::Mix),
     ] {
         let options = sensors::Options {
             cell,
@@ -143,11 +144,11 @@ fn basic_motions_has_the_published_shape() {
     }
 }
 
-/// The mean readout's gradient against central finite differences of its loss, for every
+/// The pooled readouts' gradients against central finite differences of their loss, for every
 /// tensor of both cells.
 #[test]
-fn mean_readout_gradient_matches_finite_differences() {
-    fn check<C: micrornn::Cell<16, 4, 16> + Clone>(mut model: C) {
+fn pooled_readout_gradient_matches_finite_differences() {
+    fn check<C: micrornn::Cell<16, 4, 16> + Clone>(mut model: C, readout: sensors::Readout) {
         let window: Vec<[f32; 16]> = (0..5)
             .map(|t| {
                 let mut x = [0.0; 16];
@@ -156,13 +157,14 @@ fn mean_readout_gradient_matches_finite_differences() {
             })
             .collect();
         let example = micrornn::classify::Example::dense(&window, 2);
-        let mut work = sensors::MeanWork::default();
+        let mut work = sensors::PoolWork::default();
         let mut grads = model.clone();
         grads.fill_zero();
-        sensors::mean_readout_gradient(&model, &example, 3, &mut work, &mut grads).unwrap();
+        sensors::pooled_readout_gradient(&model, &example, 3, readout, &mut work, &mut grads)
+            .unwrap();
         let mut scratch = model.clone();
         let mut loss = |m: &C| {
-            sensors::mean_readout_gradient(m, &example, 3, &mut work, &mut scratch)
+            sensors::pooled_readout_gradient(m, &example, 3, readout, &mut work, &mut scratch)
                 .unwrap()
                 .loss
         };
@@ -190,8 +192,20 @@ fn mean_readout_gradient_matches_finite_differences() {
     let mut rng = <micrornn::DefaultRng as rand_core::SeedableRng>::seed_from_u64(5);
     let mut elman = micrornn::Rnn::<16, 4, 16>::ZERO;
     elman.init_gaussian(&mut rng, 0.5);
-    check(elman);
+    for readout in [
+        sensors::Readout::Mean,
+        sensors::Readout::Mix,
+        sensors::Readout::Last,
+    ] {
+        check(elman.clone(), readout);
+    }
     let mut gru = micrornn::Gru::<16, 4, 16>::ZERO;
     gru.init_gaussian(&mut rng, 0.5);
-    check(gru);
+    for readout in [
+        sensors::Readout::Mean,
+        sensors::Readout::Mix,
+        sensors::Readout::Last,
+    ] {
+        check(gru.clone(), readout);
+    }
 }
