@@ -192,20 +192,11 @@ fn pooled_readout_gradient_matches_finite_differences() {
     let mut rng = <micrornn::DefaultRng as rand_core::SeedableRng>::seed_from_u64(5);
     let mut elman = micrornn::Rnn::<16, 4, 16>::ZERO;
     elman.init_gaussian(&mut rng, 0.5);
-    for readout in [
-        sensors::Readout::Mean,
-        sensors::Readout::Mix,
-        sensors::Readout::Last,
-    ] {
-        check(elman.clone(), readout);
-    }
     let mut gru = micrornn::Gru::<16, 4, 16>::ZERO;
     gru.init_gaussian(&mut rng, 0.5);
-    for readout in [
-        sensors::Readout::Mean,
-        sensors::Readout::Mix,
-        sensors::Readout::Last,
-    ] {
+    use sensors::Readout::{Last, Mean, Mix};
+    for readout in [Mean, Mix, Last] {
+        check(elman.clone(), readout);
         check(gru.clone(), readout);
     }
 }
