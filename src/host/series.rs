@@ -37,17 +37,17 @@
 //! sit-1,sitting,0.00,1.00,0.00
 //! ```
 //!
-//! The first two columns are the series id and its class label (any text without a comma; the
-//! header names them `series` and `label`), the others are the channels (the header names
-//! them). Every row of a series has the same label. A series id that comes back after another
+//! The first two columns are the series id and its class label (any text without a comma;
+//! `series` and `label` in the header by convention, the names are not checked), the others are
+//! the channels (the header names them; it sets the channel count). Every row of a series has the same label. A series id that comes back after another
 //! series is an error (the rows would not be contiguous). The class names are the distinct
 //! labels, sorted; [`SeriesSet::with_classes`] maps a test file onto the training file's classes.
 //!
 //! ## Errors
 //!
 //! Every problem is a [`SeriesError`] naming the file and the 1-based line:
-//! `data/walk.ts:14: channel 2 of 3: "1.5x" is not a number`. Nothing here panics on any input
-//! (the fuzz target `series_parse` checks it), and [`read`] reads at most [`Limits::bytes`].
+//! `data/walk.ts:14: "1.5x" is not a number`. No input may make anything here panic (the fuzz
+//! target `series_parse` searches for one), and [`read`] reads at most [`Limits::bytes`].
 
 use crate::model::normalize::{Moments, Normalization};
 use std::fmt;
@@ -92,7 +92,8 @@ impl Series {
         self.values.len().checked_div(channels).unwrap_or(0)
     }
 
-    /// The samples as input vectors of `I ≥ channels` entries, channels past `channels` 0, each
+    /// The samples as input vectors of `I ≥ channels` entries (a smaller `I` would drop the last
+    /// channels; [`Limits::channels`] keeps files within it), channels past `channels` 0, each
     /// sample normalized by `normalization`: what [`Sequence::Dense`](crate::Sequence::Dense)
     /// takes.
     ///
