@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Fuzzes the decoders and vocabularies with cargo-fuzz (libFuzzer): the model file decoders (f32
 # versions 1 and 2, and the quantized format), the
-# checkpoint decoder, CharVocab and WordVocab, and the weights readers (.npz and safetensors,
-# seeded with bombs) (targets in fuzz/fuzz_targets/). Every target runs with -rss_limit_mb=512
-# (and so -malloc_limit_mb=512): an input that makes a reader hold more memory is a crash.
+# checkpoint decoder, CharVocab and WordVocab, the weights readers (.npz and safetensors, seeded
+# with bombs) and the sensor series parser (targets in fuzz/fuzz_targets/). Every target runs
+# with -rss_limit_mb=512 (and so -malloc_limit_mb=512): an input that makes a reader hold more
+# memory is a crash.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]      default 60; each target runs that long
 #   FUZZ_RUNS=10000000 scripts/fuzz.sh 0      each target runs that many executions instead
@@ -20,7 +21,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/fuzz"
-targets=${FUZZ_TARGETS:-model_decode checkpoint_decode char_vocab word_vocab npz_import safetensors_import}
+targets=${FUZZ_TARGETS:-model_decode checkpoint_decode char_vocab word_vocab npz_import safetensors_import series_parse}
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal
@@ -56,6 +57,7 @@ for target in $targets; do
     word_vocab) max_len=512 ;;
     # The PyTorch and Keras fixtures among the seeds are 9-11 KB.
     npz_import | safetensors_import) max_len=16384 ;;
+    series_parse) max_len=2048 ;;
     *) max_len=4096 ;;
   esac
   status=0

@@ -16,6 +16,7 @@
 //! | [`history`] | the loss history as CSV and as an SVG plot |
 //! | [`weights`] | PyTorch `nn.RNN`+`nn.Linear` and Keras `SimpleRNN`+`Dense` weights in and out as safetensors (in also from a numpy `.npz`, module `npz`, and a PyTorch `.pt` zip, modules `torch_zip` and `torch_pickle`; formats told apart in `weight_files`, tensors found by role in `weight_roles`) |
 //! | `weights_budget` | how much a weights import may read, from the sizes of the model it must fit ([`weights::budget_for`]) |
+//! | [`series`] | labelled sensor series from `.ts` (UCR/UEA archive) and CSV files, with errors naming file and line |
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
 pub mod atomic;
@@ -28,6 +29,7 @@ pub mod kernel_choice;
 pub mod model_file;
 mod npz;
 pub mod optimizer;
+pub mod series;
 pub mod threads;
 mod torch_pickle;
 mod torch_zip;

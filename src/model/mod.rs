@@ -14,6 +14,7 @@
 //! | [`gru`] | [`Gru`]: the gated recurrent unit of PyTorch's `nn.GRU` |
 //! | [`init`] | random initialization (uniform, Gaussian) written with `libm` |
 //! | [`infer`] | [`Infer`]: hidden state, step, logits — the inference interface of `Rnn` and `QRnn` that generation uses |
+//! | [`normalize`] | [`normalize::Normalization`]: per-channel mean and standard deviation of dense inputs, from the training set |
 //! | [`classes`] | [`Classes`]: a number of live output classes, checked once to be in `1..=O` |
 //! | [`bptt`] | [`Tape`]: truncated back-propagation through time over one chunk, for any cell |
 //! | [`readout`] | the output layer `y = W_hy·h + b_y` every cell shares: loss and its gradients |
@@ -31,6 +32,7 @@ pub mod gru;
 pub mod infer;
 pub mod init;
 pub mod input;
+pub mod normalize;
 pub mod quant;
 pub mod readout;
 pub mod rnn;
