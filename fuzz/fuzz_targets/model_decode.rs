@@ -67,6 +67,12 @@ fn check_gru<const I: usize, const H: usize, const O: usize>(
         "decoded a file whose header is not a GRU of this shape"
     );
     let h = decoded.header;
+    // The compile-time decoder reads the same numbers.
+    let embedded = format::decode_gru_const::<I, H, O>(bytes).expect("decode_gru_const agrees");
+    assert_eq!(
+        (&embedded.gru, embedded.initial_hidden, embedded.header),
+        (&*gru, hidden, h)
+    );
     let chars: Vec<char> = vocab.chars().to_vec();
     let (words, names): (Vec<&str>, Vec<&str>) = (
         decoded.words.iter().collect(),

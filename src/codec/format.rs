@@ -79,7 +79,7 @@ mod text;
 mod v1;
 
 pub use crc::{crc32, crc32_update};
-pub use embedded::{Embedded, decode_const};
+pub use embedded::{Embedded, EmbeddedGru, decode_const, decode_gru_const};
 pub use text::{Metadata, TextList};
 
 /// The first four bytes of every model file.
@@ -512,36 +512,31 @@ const fn check_floats(body: &[u8], header: &Header, layout: &Layout) -> Result<(
     Ok(())
 }
 
-/// Copies the checked parameters and initial state (zeros in version 1) of `bytes` into `rnn`
-/// and `initial_hidden`: the one reader of the numbers, at compile time ([`decode_const`]) and
-/// at run time ([`decode_contents`]). Writes nothing on error.
-const fn read_numbers<const I: usize, const H: usize, const O: usize>(
+/// Copies the checked parameters and initial state (zeros in version 1) of `bytes` into
+/// `tensors` (a cell's tensors in file order, each filled from the front of the parameters) and
+/// `initial_hidden`: the compile-time reader of every cell ([`decode_const`],
+/// [`decode_gru_const`]). Writes nothing unless the bytes hold every tensor.
+const fn read_numbers<const H: usize>(
     bytes: &[u8],
     layout: &Layout,
-    rnn: &mut Rnn<I, H, O>,
+    tensors: &mut [&mut [f32]],
     initial_hidden: &mut [f32; H],
 ) -> Result<(), Error> {
     let hidden = match layout.hidden_at {
         Some(at) => Some(ok!(f32_bytes(bytes, at, H))),
         None => None,
     };
-    let mut raw = ok!(f32_bytes(
-        bytes,
-        layout.parameters_at,
-        Rnn::<I, H, O>::PARAMETERS
-    ));
+    let mut parameters = 0;
+    let mut t = 0;
+    while t < tensors.len() {
+        parameters += tensors[t].len();
+        t += 1;
+    }
+    let mut raw = ok!(f32_bytes(bytes, layout.parameters_at, parameters));
     match hidden {
         Some(raw) => _ = f32s_from(raw, initial_hidden),
         None => *initial_hidden = [0.0; H],
     }
-    // The tensors in file order ([`Rnn::tensors`]), each cut from the front of `raw`.
-    let tensors: [&mut [f32]; 5] = [
-        rnn.w_xh.as_flattened_mut(),
-        rnn.w_hh.as_flattened_mut(),
-        &mut rnn.b_h,
-        rnn.w_hy.as_flattened_mut(),
-        &mut rnn.b_y,
-    ];
     let mut t = 0;
     while t < tensors.len() {
         let tensor = &mut *tensors[t];

@@ -10,7 +10,8 @@
 //! `pick` greedy and with temperature and top-k, `generate`); one training chunk
 //! (`Trainer::train_chunk`: forward, backward with and without a window, clipping by value and
 //! by norm, each optimizer's update); model decoding from bytes (`format::decode`,
-//! `format::decode_contents` for versions 1 and 2, `decode_const` and `decode_texts`, and the
+//! `format::decode_contents` for versions 1 and 2, `decode_const`, `decode_gru_const` and
+//! `decode_texts`, and the
 //! borrowed words, class names and metadata); the character vocabulary; the quantized model
 //! (`QRnn::step`, `logits`, the shared `Generator`, `qformat::decode`, `decode_const`, `decode_vocab`
 //! and `read_header`, the integer kernels). Beyond those: the
@@ -163,6 +164,7 @@ fn decoding() {
     black_box(format::Header::read(bytes)).ok();
     // The compile-time decoder called at run time (same checks), and the texts it leaves.
     black_box(format::decode_const::<I, H, O>(bytes).map(|m| m.initial_hidden)).ok();
+    black_box(format::decode_gru_const::<I, H, O>(bytes).map(|m| m.initial_hidden)).ok();
     black_box(format::decode_texts(bytes, &mut vocab)).ok();
     // Version 2 with its borrowed texts: words, class names and metadata looked up.
     if let Ok(decoded) = format::decode_contents(bytes, &mut model, &mut vocab, &mut hidden) {

@@ -467,6 +467,12 @@ fn a_gru_round_trips_and_the_cell_is_checked() {
     let decoded = decode_contents(&bytes, &mut loaded, &mut loaded_vocab, &mut state).unwrap();
     assert_eq!((&loaded, &loaded_vocab, state), (&gru, &vocab, hidden));
     assert_eq!(decoded.metadata.get("cell"), Some("gru"));
+    // The compile-time decoder reads the same numbers (weights in flash).
+    let embedded = decode_gru_const::<6, 5, 6>(&bytes).unwrap();
+    assert_eq!(
+        (&embedded.gru, embedded.initial_hidden, embedded.header),
+        (&gru, hidden, header)
+    );
 
     // The other cell's decoders refuse it and write nothing.
     let mut rnn = Model::ZERO;
@@ -499,6 +505,19 @@ fn a_gru_round_trips_and_the_cell_is_checked() {
         })
     );
     assert_eq!(into_gru, Gru::ZERO);
+    assert!(matches!(
+        decode_gru_const::<6, 5, 6>(&elman),
+        Err(Error::CellMismatch {
+            found: "elman",
+            expected: "gru"
+        })
+    ));
+    let mut damaged = bytes.clone();
+    damaged[100] ^= 1;
+    assert_eq!(
+        decode_gru_const::<6, 5, 6>(&damaged).map(|_| ()),
+        Err(Error::ChecksumMismatch)
+    );
     // An Elman file of the same shape is shorter: the cell decides the parameter count.
     assert!(elman.len() < bytes.len());
 }
