@@ -13,7 +13,7 @@
 #[path = "common/finite_differences.rs"]
 mod finite_differences;
 
-use finite_differences::{Problem, check_gradients};
+use finite_differences::check_cell;
 use micrornn::{Input, Rnn, Sequence, Tape, Targets};
 use rand_xoshiro::Xoshiro128PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
@@ -70,33 +70,12 @@ fn check<const I: usize, const H: usize, const O: usize, const T: usize>(
     classes: usize,
     window: Option<usize>,
 ) -> Rnn<I, H, O> {
-    let mut tape = Tape::<T, H, O>::ZERO;
-    let loss = tape
-        .forward(model, inputs, targets, h_start, classes)
-        .unwrap();
-    let mut grads = Rnn::ZERO;
-    tape.backward(model, inputs, &mut grads, window).unwrap();
-
     let step =
         |p: &[f64], input: Input<'_, I>, h_prev: &[f64]| elman_step::<I>(H, p, input, h_prev);
-    let problem = Problem {
-        h: H,
-        inputs,
-        targets,
-        h_start: h_start.iter().map(|&v| f64::from(v)).collect(),
-        classes,
-        w_hy_at: I * H + H * H + H,
-        outputs: O,
-        step: &step,
-    };
-    let p0: Vec<f64> = model
-        .tensors()
-        .concat()
-        .into_iter()
-        .map(f64::from)
-        .collect();
-    let tensors: Vec<(&str, &[f32])> = NAMES.iter().copied().zip(grads.tensors()).collect();
-    check_gradients(label, &problem, &p0, window, loss, &tensors);
+    let (grads, _) = check_cell::<_, I, H, O, T>(
+        label, model, inputs, targets, h_start, classes, window, &step,
+    );
+    let mut tape = Tape::<T, H, O>::ZERO;
 
     // Directional derivatives of the crate's own f32 loss (full BPTT only: the crate has no
     // truncated forward).

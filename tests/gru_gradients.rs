@@ -18,7 +18,7 @@
 #[path = "common/finite_differences.rs"]
 mod finite_differences;
 
-use finite_differences::{Problem, check_gradients};
+use finite_differences::check_cell;
 use micrornn::model::cell::{Chunk, Params};
 use micrornn::model::{Gru, through_time};
 use micrornn::{Cell, Input, Rnn, Sequence, Tape, Targets};
@@ -91,35 +91,10 @@ fn check<const I: usize, const H: usize, const O: usize, const T: usize>(
     classes: usize,
     window: Option<usize>,
 ) -> Gru<I, H, O> {
-    let mut tape = Tape::<T, H, O, _>::ZERO;
-    let loss = tape
-        .forward(model, inputs, targets, h_start, classes)
-        .unwrap();
-    let mut grads = Gru::ZERO;
-    tape.backward(model, inputs, &mut grads, window).unwrap();
-
     let step = |p: &[f64], input: Input<'_, I>, h_prev: &[f64]| gru_step::<I>(H, p, input, h_prev);
-    let problem = Problem {
-        h: H,
-        inputs,
-        targets,
-        h_start: h_start.iter().map(|&v| f64::from(v)).collect(),
-        classes,
-        w_hy_at: 3 * (I * H + H * H + 2 * H),
-        outputs: O,
-        step: &step,
-    };
-    let specs = Gru::<I, H, O>::TENSORS;
-    let p0: Vec<f64> = (0..specs.len())
-        .flat_map(|index| model.tensor(index).to_vec())
-        .map(f64::from)
-        .collect();
-    let tensors: Vec<(&str, &[f32])> = specs
-        .iter()
-        .enumerate()
-        .map(|(index, spec)| (spec.name, grads.tensor(index)))
-        .collect();
-    check_gradients(label, &problem, &p0, window, loss, &tensors);
+    let (grads, _) = check_cell::<_, I, H, O, T>(
+        label, model, inputs, targets, h_start, classes, window, &step,
+    );
     grads
 }
 

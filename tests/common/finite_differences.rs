@@ -13,7 +13,7 @@
 //! tensor|)`, where `g` is the crate's gradient (`ε = 1e-5`: truncation ~ε², round-off
 //! ~1e-16/ε, both far below the f32 gradients' own error).
 
-use micrornn::{Input, Sequence, Targets};
+use micrornn::{Cell, Input, Sequence, Tape, Targets};
 
 /// One step of a cell in float64: `(parameters, input, h_prev) -> h`.
 pub type Step64<'a, const I: usize> = &'a dyn Fn(&[f64], Input<'_, I>, &[f64]) -> Vec<f64>;
@@ -158,4 +158,52 @@ pub fn check_gradients<const I: usize>(
         println!("{label}/{name}: worst error {worst:.1e}");
     }
     assert_eq!(at, p0.len(), "{label}: the tensors cover the parameters");
+}
+
+/// One chunk through any cell `C`: the crate's forward and backward passes (a tape of `T`
+/// steps), then [`check_gradients`] against the float64 loss built with the cell's `step`.
+/// Returns the crate's gradients and loss.
+#[allow(clippy::too_many_arguments)]
+pub fn check_cell<C, const I: usize, const H: usize, const O: usize, const T: usize>(
+    label: &str,
+    model: &C,
+    inputs: Sequence<'_, I>,
+    targets: Targets<'_>,
+    h_start: &[f32; H],
+    classes: usize,
+    window: Option<usize>,
+    step: Step64<'_, I>,
+) -> (C, f32)
+where
+    C: Cell<I, H, O>,
+{
+    let mut tape = Tape::<T, H, O, C::Record>::ZERO;
+    let loss = tape
+        .forward(model, inputs, targets, h_start, classes)
+        .unwrap();
+    let mut grads = C::ZERO;
+    tape.backward(model, inputs, &mut grads, window).unwrap();
+    let specs = C::TENSORS;
+    let p0: Vec<f64> = (0..specs.len())
+        .flat_map(|index| model.tensor(index).to_vec())
+        .map(f64::from)
+        .collect();
+    let problem = Problem {
+        h: H,
+        inputs,
+        targets,
+        h_start: h_start.iter().map(|&v| f64::from(v)).collect(),
+        classes,
+        // The readout (`w_hy`, `b_y`) is the last two tensors of every cell.
+        w_hy_at: p0.len() - O * H - O,
+        outputs: O,
+        step,
+    };
+    let tensors: Vec<(&str, &[f32])> = specs
+        .iter()
+        .enumerate()
+        .map(|(index, spec)| (spec.name, grads.tensor(index)))
+        .collect();
+    check_gradients(label, &problem, &p0, window, loss, &tensors);
+    (grads, loss)
 }
