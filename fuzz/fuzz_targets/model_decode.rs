@@ -73,16 +73,30 @@ fn check_gru<const I: usize, const H: usize, const O: usize>(
         (&embedded.gru, embedded.initial_hidden, embedded.header),
         (&*gru, hidden, h)
     );
+    assert_eq!(
+        embedded.normalization,
+        decoded
+            .normalization::<I>()
+            .unwrap_or(micrornn::model::normalize::Normalization::IDENTITY)
+    );
     let chars: Vec<char> = vocab.chars().to_vec();
     let (words, names): (Vec<&str>, Vec<&str>) = (
         decoded.words.iter().collect(),
         decoded.class_names.iter().collect(),
     );
+    let channels: Vec<&str> = decoded.channels.iter().collect();
+    let normalization = decoded.normalization::<I>();
+    let (mean, std) = live_normalization(&normalization, channels.len());
     let contents = Contents {
         task: h.task,
         vocab: match h.vocab_kind {
             format::VocabKind::Chars => Vocabulary::Chars(&chars),
             format::VocabKind::Words => Vocabulary::Words(&words),
+            format::VocabKind::Dense => Vocabulary::Dense {
+                channels: &channels,
+                mean,
+                std,
+            },
         },
         classes: h.classes,
         class_names: &names,
@@ -96,6 +110,18 @@ fn check_gru<const I: usize, const H: usize, const O: usize>(
         bytes[..again.len()],
         "a GRU file re-encodes to its own bytes"
     );
+}
+
+/// The live channels' means and standard deviations of a dense model's normalization (empty
+/// slices for a model of symbols).
+fn live_normalization<const I: usize>(
+    normalization: &Option<micrornn::model::normalize::Normalization<I>>,
+    channels: usize,
+) -> (&[f32], &[f32]) {
+    match normalization {
+        Some(n) => (&n.mean[..channels], &n.std[..channels]),
+        None => (&[], &[]),
+    }
 }
 
 fn bits<const I: usize, const H: usize, const O: usize>(r: &Rnn<I, H, O>) -> Vec<u32> {
@@ -158,7 +184,17 @@ fn check<const I: usize, const H: usize, const O: usize, const N: usize>(
             assert!(words.windows(2).all(|w| w[0] < w[1]));
             words.len()
         }
+        format::VocabKind::Dense => {
+            assert!(vocab.is_empty() && words.is_empty());
+            let normalization = decoded.normalization::<I>().expect("a dense file's normalization");
+            assert!(normalization.std.iter().all(|s| *s > 0.0 && s.is_finite()));
+            assert_eq!(embedded.normalization, normalization);
+            decoded.channels.len()
+        }
     };
+    let channels: Vec<&str> = decoded.channels.iter().collect();
+    let normalization = decoded.normalization::<I>();
+    let (mean, std) = live_normalization(&normalization, channels.len());
     assert_eq!(vocab_entries, h.vocab_len);
     for (key, value) in decoded.metadata.iter() {
         assert_eq!(decoded.metadata.get(key).is_some(), true, "{key}={value}");
@@ -169,6 +205,11 @@ fn check<const I: usize, const H: usize, const O: usize, const N: usize>(
         vocab: match h.vocab_kind {
             format::VocabKind::Chars => Vocabulary::Chars(vocab.chars()),
             format::VocabKind::Words => Vocabulary::Words(&words),
+            format::VocabKind::Dense => Vocabulary::Dense {
+                channels: &channels,
+                mean,
+                std,
+            },
         },
         classes: h.classes,
         class_names: &class_names,

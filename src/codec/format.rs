@@ -12,14 +12,15 @@
 //! | 6 | 2 | flags, `u16`, 0 (reserved) |
 //! | 8 | 4 × 5 | `inputs` I, `hidden` H, `outputs` O, live `classes` (`1..=O`), vocabulary entries (`0..=I`), `u32` each |
 //! | 28 | 1 | task ([`Task`]): 0 language model, 1 many-to-one classifier |
-//! | 29 | 1 | vocabulary kind ([`VocabKind`]): 0 characters, 1 words |
+//! | 29 | 1 | vocabulary kind ([`VocabKind`]): 0 characters, 1 words, 2 dense input channels (sensor samples) |
 //! | 30 | 1 | cell ([`CellKind`]): 0 Elman ([`Rnn`]), 1 GRU ([`Gru`](crate::Gru)); files written before the GRU have 0 here |
 //! | 31 | 1 | reserved, 0 |
 //! | 32 | 4 × 3 | bytes of the vocabulary, class-name and metadata texts, `u32` each |
 //! | 44 | 4 | CRC-32 of bytes `0..44` (so a damaged size is caught before it is trusted) |
 //! | 48 | 4 × H | initial hidden state, `f32` (the carried state at the end of training; zeros for none) |
 //! | 48 + 4·H | 4 × parameters | `f32` tensors in the order of the cell's [`Params::TENSORS`]: for Elman `w_xh` (I rows of H), `w_hh` (H × H), `b_h`, `w_hy` (O rows of H), `b_y`; for a GRU `w_xh` (I rows of 3H), `w_hh` (3H × H), `b_xh` (3H), `b_hh` (3H), `w_hy`, `b_y` |
-//! | … | vocabulary bytes | UTF-8: the characters, sorted, one after the other; or the words, sorted, separated by `\n` (a symbol's id is its index) |
+//! | … | 8 × I | dense inputs only ([`VocabKind::Dense`]): the input [`Normalization`], `f32` mean of each input then its standard deviation (inputs past the channels: 0 and 1) |
+//! | … | vocabulary bytes | UTF-8: the characters, sorted, one after the other; or the words, sorted, separated by `\n` (a symbol's id is its index); or the channel names, in input order, separated by `\n` |
 //! | … | class-name bytes | UTF-8, `\n`-separated: one name per class for a classifier; empty for a language model |
 //! | … | metadata bytes | UTF-8 `key=value` lines separated by `\n` (the training settings), free-form |
 //! | end − 4 | 4 | CRC-32 (IEEE 802.3, as zlib's `crc32`) of every byte before it |
@@ -32,7 +33,8 @@
 //! [`Error::ChecksumMismatch`]), shape ([`Error::ShapeMismatch`]), total length
 //! ([`Error::Truncated`]), checksum ([`Error::ChecksumMismatch`]) and finally the content
 //! ([`Error::CorruptModel`]: codes, sizes, UTF-8, sorted vocabulary, one name per class,
-//! `key=value` metadata, finite parameters, a hidden state in `[-1, 1]`). Nothing is written to
+//! `key=value` metadata, finite parameters, a hidden state in `[-1, 1]`, a finite normalization
+//! with positive standard deviations). Nothing is written to
 //! the caller's buffers unless every check passes. Bytes after the announced length are ignored,
 //! so a model can be decoded from a larger buffer (a flash region, say).
 //!
@@ -69,6 +71,7 @@
 use crate::Error;
 use crate::codec::bytes::{ByteReader, ByteWriter, array_at, f32s_from, sizes_at, u16_at, u32_at};
 use crate::codec::vocab::CharVocab;
+use crate::model::normalize::Normalization;
 use crate::model::{Cell, CellKind, Params, Rnn};
 
 mod crc;
@@ -125,6 +128,10 @@ pub enum VocabKind {
     Chars,
     /// Whitespace-free words (read as a [`TextList`] borrowed from the bytes).
     Words,
+    /// Dense input vectors, one value per channel (sensor samples): the vocabulary is the
+    /// channel names, and the file stores the inputs' [`Normalization`]
+    /// ([`Decoded::normalization`]).
+    Dense,
 }
 
 impl VocabKind {
@@ -132,6 +139,7 @@ impl VocabKind {
         match self {
             VocabKind::Chars => 0,
             VocabKind::Words => 1,
+            VocabKind::Dense => 2,
         }
     }
 
@@ -139,6 +147,7 @@ impl VocabKind {
         match code {
             0 => Some(VocabKind::Chars),
             1 => Some(VocabKind::Words),
+            2 => Some(VocabKind::Dense),
             _ => None,
         }
     }
@@ -158,7 +167,7 @@ pub struct Header {
     pub outputs: usize,
     /// Live output classes; outputs `classes..O` are padding and masked.
     pub classes: usize,
-    /// Symbols (characters or words) in the stored vocabulary.
+    /// Symbols (characters or words) in the stored vocabulary; for dense inputs, the channels.
     pub vocab_len: usize,
     /// Language model or classifier.
     pub task: Task,
@@ -178,6 +187,7 @@ pub struct Header {
 struct Layout {
     hidden_at: Option<usize>,
     parameters_at: usize,
+    normalization_at: Option<usize>,
     texts_at: usize,
     len: usize,
 }
@@ -187,6 +197,7 @@ struct Sections<'b> {
     layout: Layout,
     vocab_text: &'b str,
     words: TextList<'b>,
+    channels: TextList<'b>,
     class_names: TextList<'b>,
     metadata: Metadata<'b>,
 }
@@ -236,7 +247,14 @@ impl Header {
                 some!(HEADER_LEN.checked_add(hidden_bytes)),
             )
         };
-        let texts_at = some!(parameters_at.checked_add(parameter_bytes));
+        let normalization_at = some!(parameters_at.checked_add(parameter_bytes));
+        let (normalization_at, texts_at) = match self.vocab_kind {
+            VocabKind::Dense => (
+                Some(normalization_at),
+                some!(normalization_at.checked_add(some!(self.inputs.checked_mul(8)))),
+            ),
+            VocabKind::Chars | VocabKind::Words => (None, normalization_at),
+        };
         let texts = some!(
             some!(self.vocab_bytes.checked_add(self.class_names_bytes))
                 .checked_add(self.metadata_bytes)
@@ -245,6 +263,7 @@ impl Header {
         Some(Layout {
             hidden_at,
             parameters_at,
+            normalization_at,
             texts_at,
             len,
         })
@@ -377,9 +396,16 @@ impl Header {
         let vocab_text = text(self.vocab_bytes)?;
         let names_text = text(self.class_names_bytes)?;
         let metadata = Metadata::new(text(self.metadata_bytes)?)?;
-        let words = match self.vocab_kind {
-            VocabKind::Words => TextList::words(vocab_text, self.vocab_len)?,
-            VocabKind::Chars => TextList::EMPTY,
+        let (words, channels) = match self.vocab_kind {
+            VocabKind::Words => (
+                TextList::words(vocab_text, self.vocab_len)?,
+                TextList::EMPTY,
+            ),
+            VocabKind::Dense => (
+                TextList::EMPTY,
+                TextList::names(vocab_text, self.vocab_len)?,
+            ),
+            VocabKind::Chars => (TextList::EMPTY, TextList::EMPTY),
         };
         let names = match self.task {
             Task::Classifier => self.classes,
@@ -389,6 +415,7 @@ impl Header {
             layout,
             vocab_text,
             words,
+            channels,
             class_names: TextList::names(names_text, names)?,
             metadata,
         })
@@ -509,7 +536,43 @@ const fn check_floats(body: &[u8], header: &Header, layout: &Layout) -> Result<(
         }
         raw = rest;
     }
+    if let Some(at) = layout.normalization_at {
+        let raw = ok!(f32_bytes(body, at, 2 * header.inputs));
+        let (mut means, mut stds) = raw.split_at(4 * header.inputs);
+        let mut input = 0;
+        while let (Some((mean, more_means)), Some((std, more_stds))) = (
+            means.split_first_chunk::<4>(),
+            stds.split_first_chunk::<4>(),
+        ) {
+            let (mean, std) = (f32::from_le_bytes(*mean), f32::from_le_bytes(*std));
+            if !(mean.is_finite() && std > 0.0 && std.is_finite()) {
+                return Err(Error::CorruptModel(
+                    "a normalization mean is not finite or a standard deviation not positive",
+                ));
+            }
+            if input >= header.vocab_len && (mean != 0.0 || std != 1.0) {
+                return Err(Error::CorruptModel(
+                    "the normalization of an input past the channels is not mean 0, std 1",
+                ));
+            }
+            (means, stds) = (more_means, more_stds);
+            input += 1;
+        }
+    }
     Ok(())
+}
+
+/// The input normalization stored at `layout` (identity where there is none), once checked.
+const fn read_normalization<const I: usize>(bytes: &[u8], layout: &Layout) -> Normalization<I> {
+    let mut normalization = Normalization::IDENTITY;
+    if let Some(at) = layout.normalization_at
+        && let Ok(raw) = f32_bytes(bytes, at, 2 * I)
+    {
+        let (means, stds) = raw.split_at(4 * I);
+        _ = f32s_from(means, &mut normalization.mean);
+        _ = f32s_from(stds, &mut normalization.std);
+    }
+    normalization
 }
 
 /// Copies the checked parameters and initial state (zeros in version 1) of `bytes` into
@@ -557,6 +620,17 @@ pub enum Vocabulary<'a> {
     Chars(&'a [char]),
     /// Words, sorted, distinct, non-empty and without whitespace.
     Words(&'a [&'a str]),
+    /// Dense input channels (sensor samples): a name per channel (non-empty, no `\n`) and the
+    /// per-channel normalization of the inputs, one mean and one standard deviation (finite,
+    /// positive) per channel; inputs past the channels are stored as mean 0, standard deviation 1.
+    Dense {
+        /// One name per channel, in input order.
+        channels: &'a [&'a str],
+        /// Mean of each channel.
+        mean: &'a [f32],
+        /// Standard deviation of each channel.
+        std: &'a [f32],
+    },
 }
 
 /// Everything a model file holds besides the parameters, for [`encode_contents`].
@@ -602,11 +676,43 @@ impl<'a, const H: usize> Contents<'a, H> {
         }
     }
 
+    /// A many-to-one classifier of dense sensor samples: a name per input channel and per
+    /// class, and the inputs' normalization (`mean`/`std`: one value per channel), starting from
+    /// zeros, without metadata.
+    pub const fn sensor_classifier(
+        channels: &'a [&'a str],
+        mean: &'a [f32],
+        std: &'a [f32],
+        class_names: &'a [&'a str],
+    ) -> Self {
+        Self {
+            task: Task::Classifier,
+            vocab: Vocabulary::Dense {
+                channels,
+                mean,
+                std,
+            },
+            classes: class_names.len(),
+            class_names,
+            initial_hidden: None,
+            metadata: "",
+        }
+    }
+
     /// Entries and bytes of the vocabulary text.
     fn vocab_text_len(&self) -> (usize, usize) {
         match self.vocab {
             Vocabulary::Chars(chars) => (chars.len(), chars.iter().map(|c| c.len_utf8()).sum()),
             Vocabulary::Words(words) => (words.len(), joined_len(words)),
+            Vocabulary::Dense { channels, .. } => (channels.len(), joined_len(channels)),
+        }
+    }
+
+    /// Bytes of the normalization section of a model with `inputs` inputs.
+    const fn normalization_len(&self, inputs: usize) -> usize {
+        match self.vocab {
+            Vocabulary::Dense { .. } => 8 * inputs,
+            Vocabulary::Chars(_) | Vocabulary::Words(_) => 0,
         }
     }
 }
@@ -619,9 +725,12 @@ fn joined_len(entries: &[&str]) -> usize {
 /// Bytes of the encoding of a model `M` (an [`Rnn`], a [`Gru`](crate::Gru), …) with these
 /// contents: `encoded_len::<Rnn<8, 16, 8>, _>(&contents)`.
 pub fn encoded_len<M: Params, const H: usize>(contents: &Contents<'_, H>) -> usize {
+    // The first tensor of every cell is `w_xh`, one row per input.
+    let inputs = M::TENSORS.first().map_or(0, |w_xh| w_xh.rows);
     HEADER_LEN
         + 4 * H
         + 4 * M::PARAMETER_COUNT
+        + contents.normalization_len(inputs)
         + contents.vocab_text_len().1
         + joined_len(contents.class_names)
         + contents.metadata.len()
@@ -687,6 +796,7 @@ pub fn encode_contents<C: Cell<I, H, O>, const I: usize, const H: usize, const O
     let kind = match contents.vocab {
         Vocabulary::Chars(_) => VocabKind::Chars,
         Vocabulary::Words(_) => VocabKind::Words,
+        Vocabulary::Dense { .. } => VocabKind::Dense,
     };
     w.put_u8(contents.task.code())?;
     w.put_u8(kind.code())?;
@@ -700,6 +810,17 @@ pub fn encode_contents<C: Cell<I, H, O>, const I: usize, const H: usize, const O
     w.put_f32s(contents.initial_hidden.unwrap_or(&[0.0; H]))?;
     for index in 0..C::TENSORS.len() {
         w.put_f32s(model.tensor(index))?;
+    }
+    if let Vocabulary::Dense { mean, std, .. } = contents.vocab {
+        if mean.len() != vocab_len || std.len() != vocab_len {
+            return Err(Error::InvalidSetting(
+                "the normalization needs one mean and one standard deviation per channel",
+            ));
+        }
+        for (values, padding) in [(mean, 0.0), (std, 1.0)] {
+            w.put_f32s(values)?;
+            w.put_f32s(&[padding; I][vocab_len..])?;
+        }
     }
     put_texts(&mut w, contents)?;
     w.put_u32(crc32(w.written()))?;
@@ -722,7 +843,10 @@ fn put_texts<const H: usize>(
                 w.put(c.encode_utf8(&mut [0u8; 4]).as_bytes())?;
             }
         }
-        Vocabulary::Words(words) => put_joined(w, words)?,
+        Vocabulary::Words(words)
+        | Vocabulary::Dense {
+            channels: words, ..
+        } => put_joined(w, words)?,
     }
     put_joined(w, contents.class_names)?;
     w.put(contents.metadata.as_bytes())
@@ -747,10 +871,30 @@ pub struct Decoded<'b> {
     pub header: Header,
     /// The words of a word vocabulary ([`VocabKind::Words`]); empty for characters.
     pub words: TextList<'b>,
+    /// The names of the input channels of a dense model ([`VocabKind::Dense`]); empty otherwise.
+    pub channels: TextList<'b>,
     /// One name per class of a classifier; empty for a language model.
     pub class_names: TextList<'b>,
     /// The `key=value` metadata.
     pub metadata: Metadata<'b>,
+    /// The checked bytes of the input normalization ([`VocabKind::Dense`]); empty otherwise.
+    normalization: &'b [u8],
+}
+
+impl Decoded<'_> {
+    /// The per-channel normalization of a dense model's inputs, `I` of them (the model's
+    /// inputs; channels past the file's are mean 0, standard deviation 1). `None` for a model
+    /// of symbols, or if `I` is not the file's input count.
+    pub fn normalization<const I: usize>(&self) -> Option<Normalization<I>> {
+        if self.header.vocab_kind != VocabKind::Dense || self.header.inputs != I {
+            return None;
+        }
+        let (means, stds) = self.normalization.split_at_checked(4 * I)?;
+        let mut normalization = Normalization::IDENTITY;
+        let complete =
+            f32s_from(means, &mut normalization.mean) && f32s_from(stds, &mut normalization.std);
+        complete.then_some(normalization)
+    }
 }
 
 /// Decodes a character model written by [`encode`] or [`encode_contents`] (either format
@@ -861,11 +1005,17 @@ fn read_texts<const N: usize>(
             decoded_chars.insert(c).map(drop)
         })?;
     }
+    let normalization = match sections.layout.normalization_at {
+        Some(at) => f32_bytes(bytes, at, 2 * header.inputs)?,
+        None => &[],
+    };
     let decoded = Decoded {
         header,
         words: sections.words,
+        channels: sections.channels,
         class_names: sections.class_names,
         metadata: sections.metadata,
+        normalization,
     };
     Ok((decoded, sections.layout, decoded_chars))
 }

@@ -21,8 +21,9 @@
 //! assert_eq!(MODEL.header.classes, 22);
 //! # Ok::<(), micrornn::Error>(())
 //! ```
-use super::{Header, read_numbers};
+use super::{Header, read_normalization, read_numbers};
 use crate::Error;
+use crate::model::normalize::Normalization;
 use crate::model::{CellKind, Gru, Rnn};
 
 /// What [`decode_const`] reads from a model file: the parameters, the state to start from, and
@@ -32,6 +33,9 @@ use crate::model::{CellKind, Gru, Rnn};
 pub struct Embedded<const I: usize, const H: usize, const O: usize> {
     /// The parameters.
     pub rnn: Rnn<I, H, O>,
+    /// The normalization of a dense model's inputs ([`super::VocabKind::Dense`]), to apply to
+    /// each sample before the step; the identity for a model of symbols.
+    pub normalization: Normalization<I>,
     /// The hidden state stored in the file (zeros for a version-1 file).
     pub initial_hidden: [f32; H],
     /// The sizes and codes of the file.
@@ -57,6 +61,7 @@ pub const fn decode_const<const I: usize, const H: usize, const O: usize>(
     let (header, layout) = ok!(checked::<I, H, O>(bytes, CellKind::Elman));
     let mut model = Embedded {
         rnn: Rnn::ZERO,
+        normalization: read_normalization(bytes, &layout),
         initial_hidden: [0.0; H],
         header,
     };
@@ -83,6 +88,9 @@ pub const fn decode_const<const I: usize, const H: usize, const O: usize>(
 pub struct EmbeddedGru<const I: usize, const H: usize, const O: usize> {
     /// The parameters.
     pub gru: Gru<I, H, O>,
+    /// The normalization of a dense model's inputs ([`super::VocabKind::Dense`]), to apply to
+    /// each sample before the step; the identity for a model of symbols.
+    pub normalization: Normalization<I>,
     /// The hidden state stored in the file.
     pub initial_hidden: [f32; H],
     /// The sizes and codes of the file.
@@ -116,6 +124,7 @@ pub const fn decode_gru_const<const I: usize, const H: usize, const O: usize>(
     let (header, layout) = ok!(checked::<I, H, O>(bytes, CellKind::Gru));
     let mut model = EmbeddedGru {
         gru: Gru::ZERO,
+        normalization: read_normalization(bytes, &layout),
         initial_hidden: [0.0; H],
         header,
     };

@@ -521,3 +521,138 @@ fn a_gru_round_trips_and_the_cell_is_checked() {
     // An Elman file of the same shape is shorter: the cell decides the parameter count.
     assert!(elman.len() < bytes.len());
 }
+
+/// A GRU sensor classifier with 2 live channels of 6 inputs, and its file.
+fn sensor_classifier() -> (crate::model::Gru<6, 5, 6>, Vec<u8>) {
+    let mut gru = crate::model::Gru::<6, 5, 6>::ZERO;
+    gru.init_uniform(&mut crate::DefaultRng::seed_from_u64(9));
+    let contents = Contents {
+        metadata: "epochs=100",
+        ..Contents::sensor_classifier(
+            &["ax", "gyro z"],
+            &[0.5, -3.0],
+            &[2.0, 0.125],
+            &["walking", "running", "sitting"],
+        )
+    };
+    let mut bytes = vec![0u8; encoded_len::<crate::model::Gru<6, 5, 6>, _>(&contents)];
+    assert_eq!(
+        encode_contents(&gru, &contents, &mut bytes),
+        Ok(bytes.len())
+    );
+    (gru, bytes)
+}
+
+#[test]
+fn a_sensor_classifier_keeps_its_channels_classes_and_normalization() {
+    use crate::model::Gru;
+    use crate::model::normalize::Normalization;
+    let (gru, bytes) = sensor_classifier();
+    let header = Header::read(&bytes).unwrap();
+    assert_eq!(
+        (
+            header.task,
+            header.vocab_kind,
+            header.vocab_len,
+            header.classes
+        ),
+        (Task::Classifier, VocabKind::Dense, 2, 3)
+    );
+    assert_eq!(bytes[29], 2, "the vocabulary kind code");
+    let (mut loaded, mut chars, mut state) =
+        (Gru::<6, 5, 6>::ZERO, CharVocab::<8>::new(), [1.0; 5]);
+    let decoded = decode_contents(&bytes, &mut loaded, &mut chars, &mut state).unwrap();
+    assert_eq!((&loaded, chars.len(), state), (&gru, 0, [0.0; 5]));
+    assert_eq!(
+        decoded.channels.iter().collect::<Vec<_>>(),
+        ["ax", "gyro z"]
+    );
+    assert!(decoded.words.is_empty());
+    assert_eq!(decoded.class_names.get(2), Some("sitting"));
+    let expected = Normalization::<6> {
+        mean: [0.5, -3.0, 0.0, 0.0, 0.0, 0.0],
+        std: [2.0, 0.125, 1.0, 1.0, 1.0, 1.0],
+    };
+    assert_eq!(decoded.normalization::<6>(), Some(expected));
+    assert_eq!(decoded.normalization::<5>(), None, "another input count");
+    // The compile-time decoder reads the same normalization (identity for symbol models).
+    let embedded = decode_gru_const::<6, 5, 6>(&bytes).unwrap();
+    assert_eq!((&embedded.gru, embedded.normalization), (&gru, expected));
+    let (_, _, _, chars_file) = sample();
+    assert_eq!(
+        decode_const::<6, 5, 6>(&chars_file).unwrap().normalization,
+        Normalization::IDENTITY
+    );
+    let (mut rnn, mut vocab, mut h) = (Model::ZERO, CharVocab::<8>::new(), [0.0; 5]);
+    assert_eq!(
+        decode_contents(&chars_file, &mut rnn, &mut vocab, &mut h)
+            .unwrap()
+            .normalization::<6>(),
+        None
+    );
+    // Every length short of the whole file is refused.
+    for len in 0..bytes.len() {
+        assert!(Header::read(&bytes[..len]).is_err(), "length {len}");
+    }
+}
+
+#[test]
+fn a_bad_normalization_is_refused_on_both_sides() {
+    use crate::model::Gru;
+    let (_, bytes) = sensor_classifier();
+    // Where the normalization starts: after the header, the state and the parameters.
+    let at = HEADER_LEN + 4 * 5 + 4 * Gru::<6, 5, 6>::PARAMETER_COUNT;
+    assert_eq!(&bytes[at..at + 4], &0.5f32.to_le_bytes());
+    // A NaN mean, a zero and a negative standard deviation, an infinite one, and padding inputs
+    // (past the 2 channels) that are not mean 0, standard deviation 1.
+    for (offset, value) in [
+        (0, f32::NAN),
+        (4 * 6, 0.0),
+        (4 * 7, -1.0),
+        (4 * 11, f32::INFINITY),
+        (4 * 2, 0.5),
+        (4 * 8, 2.0),
+    ] {
+        let bad = edited(&bytes, |b| {
+            b[at + offset..at + offset + 4].copy_from_slice(&value.to_le_bytes())
+        });
+        assert!(
+            matches!(Header::read(&bad), Err(Error::CorruptModel(_))),
+            "{value} at {offset}"
+        );
+        assert!(decode_gru_const::<6, 5, 6>(&bad).is_err());
+        let mut untouched = Gru::<6, 5, 6>::ZERO;
+        assert!(
+            decode_contents(
+                &bad,
+                &mut untouched,
+                &mut CharVocab::<8>::new(),
+                &mut [0.0; 5]
+            )
+            .is_err()
+        );
+        assert_eq!(untouched, Gru::ZERO);
+    }
+    let gru = Gru::<6, 5, 6>::ZERO;
+    let mut out = vec![0u8; 4096];
+    let encode = |mean: &[f32], std: &[f32], out: &mut [u8]| {
+        encode_contents(
+            &gru,
+            &Contents::sensor_classifier(&["a", "b"], mean, std, &["x", "y"]),
+            out,
+        )
+    };
+    assert!(encode(&[0.0, 0.0], &[1.0, 1.0], &mut out).is_ok());
+    assert!(matches!(
+        encode(&[0.0], &[1.0, 1.0], &mut out),
+        Err(Error::InvalidSetting(_))
+    ));
+    assert!(matches!(
+        encode(&[0.0, 0.0], &[1.0, 0.0], &mut out),
+        Err(Error::InvalidSetting(_))
+    ));
+    assert!(matches!(
+        encode(&[f32::NAN, 0.0], &[1.0, 1.0], &mut out),
+        Err(Error::InvalidSetting(_))
+    ));
+}
