@@ -19,11 +19,13 @@
 //! (With a hand-set weight of -128 the sums wrap, identically on every path; nothing panics.) Requantization ([`requantize`]) and every sum the model forms after
 //! it saturate instead of wrapping.
 
+pub mod elman;
 pub mod packed;
 pub mod recurrent;
 pub mod scalar;
 pub mod tanh;
 
+pub use elman::ElmanUnits;
 pub use scalar::{argmax_i16, dot, requantize, saturate_i16};
 pub use tanh::{TANH_MAX_ERROR_LSB, tanh_q15};
 
@@ -58,6 +60,18 @@ pub fn recurrent_update<const N: usize>(
     recurrent::packed(w, h, f);
     #[cfg(not(micrornn_dsp))]
     recurrent::scalar(w, h, f);
+}
+
+/// The quantized Elman update in place (what [`QRnn::step`](crate::QRnn::step) runs): `h[j] =
+/// tanh_q15(requantize(Σ_k w[j][k]·h[k]) + bias + input)` with every sum over the old `h`, per
+/// unit saturating (see [`elman`]). On ARMv7E-M [`elman::packed`] (`SMLAD` sums, one `asm!` per
+/// four units), elsewhere [`elman::scalar`]; bit-identical.
+#[inline(always)]
+pub fn elman_update<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'_, N>) {
+    #[cfg(micrornn_dsp)]
+    elman::packed(w, h, units);
+    #[cfg(not(micrornn_dsp))]
+    elman::scalar(w, h, units);
 }
 
 /// Name of the integer path [`matvec_requant`] uses on this target: `"dsp"` or `"scalar"`.

@@ -38,10 +38,10 @@ pub const UNROLLED_COLS: usize = 64;
 /// The hidden vector in SMLAD order, 4-byte aligned: each four `x0 x1 x2 x3` stored as
 /// `x0 x2 x1 x3`, so the words are `(x0, x2)`, `(x1, x3)` (little-endian halfwords).
 #[repr(C, align(4))]
-struct Interleaved<const N: usize>([i16; N]);
+pub(super) struct Interleaved<const N: usize>([i16; N]);
 
 #[inline(always)]
-fn interleave<const N: usize>(h: &[i16; N]) -> Interleaved<N> {
+pub(super) fn interleave<const N: usize>(h: &[i16; N]) -> Interleaved<N> {
     #[cfg(micrornn_dsp)]
     if N.is_multiple_of(4) && N >= 4 {
         let mut out = core::mem::MaybeUninit::<Interleaved<N>>::uninit();
@@ -49,22 +49,40 @@ fn interleave<const N: usize>(h: &[i16; N]) -> Interleaved<N> {
         // of `out` (2N in all): every element of `out` is written once, so it is initialized
         // after the loop. LDR may be unaligned on ARMv7-M (`h` is 2-byte aligned); STRD
         // needs 4-byte alignment, which `Interleaved` has. PKHBT/PKHTB exist on ARMv7E-M.
+        // (Up to UNROLLED_COLS the passes are unrolled: no counter, no branch.)
         unsafe {
-            core::arch::asm!(
-                "2:",
-                "ldr {a}, [{h}], #4",
-                "ldr {b}, [{h}], #4",
-                "pkhbt {e}, {a}, {b}, lsl #16",
-                "pkhtb {o}, {b}, {a}, asr #16",
-                "strd {e}, {o}, [{d}], #8",
-                "subs {n}, {n}, #1",
-                "bne 2b",
-                h = inout(reg) h.as_ptr() => _,
-                d = inout(reg) out.as_mut_ptr().cast::<u32>() => _,
-                n = inout(reg) N / 4 => _,
-                a = out(reg) _, b = out(reg) _, e = out(reg) _, o = out(reg) _,
-                options(nostack)
-            );
+            if N <= UNROLLED_COLS {
+                core::arch::asm!(
+                    ".rept {passes}",
+                    "ldr {a}, [{h}], #4",
+                    "ldr {b}, [{h}], #4",
+                    "pkhbt {e}, {a}, {b}, lsl #16",
+                    "pkhtb {o}, {b}, {a}, asr #16",
+                    "strd {e}, {o}, [{d}], #8",
+                    ".endr",
+                    passes = const N / 4,
+                    h = inout(reg) h.as_ptr() => _,
+                    d = inout(reg) out.as_mut_ptr().cast::<u32>() => _,
+                    a = out(reg) _, b = out(reg) _, e = out(reg) _, o = out(reg) _,
+                    options(nostack, preserves_flags)
+                );
+            } else {
+                core::arch::asm!(
+                    "2:",
+                    "ldr {a}, [{h}], #4",
+                    "ldr {b}, [{h}], #4",
+                    "pkhbt {e}, {a}, {b}, lsl #16",
+                    "pkhtb {o}, {b}, {a}, asr #16",
+                    "strd {e}, {o}, [{d}], #8",
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    h = inout(reg) h.as_ptr() => _,
+                    d = inout(reg) out.as_mut_ptr().cast::<u32>() => _,
+                    n = inout(reg) N / 4 => _,
+                    a = out(reg) _, b = out(reg) _, e = out(reg) _, o = out(reg) _,
+                    options(nostack)
+                );
+            }
             return out.assume_init();
         }
     }
@@ -76,7 +94,7 @@ fn interleave<const N: usize>(h: &[i16; N]) -> Interleaved<N> {
 
 /// `Σ_c rows[k][c]·x[c]` for the four rows `k = 0..4`, over all `N` columns (`N % 4 == 0`).
 #[inline(always)]
-fn mac_quad<const N: usize>(rows: &[[i8; N]; 4], x: &Interleaved<N>) -> [i32; 4] {
+pub(super) fn mac_quad<const N: usize>(rows: &[[i8; N]; 4], x: &Interleaved<N>) -> [i32; 4] {
     #[cfg(micrornn_dsp)]
     {
         let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
@@ -116,8 +134,30 @@ fn mac_quad<const N: usize>(rows: &[[i8; N]; 4], x: &Interleaved<N>) -> [i32; 4]
             // read is at 3N + N − 1 < 4N, inside `rows`. LDRD needs 4-byte alignment, which
             // `Interleaved` has. Memory is only read; SMLAD, SXTB16, LDR and LDRD exist on
             // ARMv7E-M; no flag is written.
+            // The first group starts the sums with SMUAD (no zeroed accumulators).
             unsafe {
                 core::arch::asm!(
+                    "ldrd {e}, {o}, [{x}], #8",
+                    "ldr {t1}, [{p}, #{s1}]",
+                    "ldr {t2}, [{p}, #{s2}]",
+                    "ldr {t3}, [{p}, #{s3}]",
+                    "ldr {t0}, [{p}], #4",
+                    "sxtb16 {u}, {t0}",
+                    "sxtb16 {t0}, {t0}, ror #8",
+                    "smuad {a0}, {u}, {e}",
+                    "smlad {a0}, {t0}, {o}, {a0}",
+                    "sxtb16 {u}, {t1}",
+                    "sxtb16 {t1}, {t1}, ror #8",
+                    "smuad {a1}, {u}, {e}",
+                    "smlad {a1}, {t1}, {o}, {a1}",
+                    "sxtb16 {u}, {t2}",
+                    "sxtb16 {t2}, {t2}, ror #8",
+                    "smuad {a2}, {u}, {e}",
+                    "smlad {a2}, {t2}, {o}, {a2}",
+                    "sxtb16 {u}, {t3}",
+                    "sxtb16 {t3}, {t3}, ror #8",
+                    "smuad {a3}, {u}, {e}",
+                    "smlad {a3}, {t3}, {o}, {a3}",
                     ".rept {groups}",
                     "ldrd {e}, {o}, [{x}], #8",
                     "ldr {t1}, [{p}, #{s1}]",
@@ -141,11 +181,11 @@ fn mac_quad<const N: usize>(rows: &[[i8; N]; 4], x: &Interleaved<N>) -> [i32; 4]
                     "smlad {a3}, {u}, {e}, {a3}",
                     "smlad {a3}, {t3}, {o}, {a3}",
                     ".endr",
-                    groups = const N / 4,
+                    groups = const N.saturating_sub(4) / 4,
                     x = inout(reg) x.0.as_ptr() => _,
                     p = inout(reg) rows.as_ptr().cast::<i8>() => _,
                     s1 = const N, s2 = const 2 * N, s3 = const 3 * N,
-                    a0 = inout(reg) a0, a1 = inout(reg) a1, a2 = inout(reg) a2, a3 = inout(reg) a3,
+                    a0 = out(reg) a0, a1 = out(reg) a1, a2 = out(reg) a2, a3 = out(reg) a3,
                     e = out(reg) _, o = out(reg) _, t0 = out(reg) _, t1 = out(reg) _,
                     t2 = out(reg) _, t3 = out(reg) _, u = out(reg) _,
                     options(nostack, readonly, preserves_flags)

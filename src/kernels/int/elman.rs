@@ -1,0 +1,486 @@
+//! The quantized Elman update in place, every unit's work fused into the kernel:
+//!
+//! ```text
+//! h[j] = tanh_q15(sat(sat(requantize(Σ_k w[j][k]·h_old[k], multipliers[j]) + biases[j]) + x_j))
+//!  x_j = (input_row[j]·input_multiplier + 2^7) >> 8        (exact, in i64)
+//! ```
+//!
+//! what [`QRnn::step`](crate::QRnn::step) computes. [`scalar`] is the specification: the
+//! closure of [`super::recurrent::scalar`] with [`unit`]. [`packed`] (ARMv7E-M) runs the
+//! `SMLAD` sums of [`super::recurrent`] and then, per four units, one `asm!` block in place of
+//! the closure: requantization by `SMMULR`, the bias and the input row by `QADD` (the input
+//! weight as `w << 24` times the multiplier by `SMMULR`, which rounds exactly as `+2^7 >> 8`;
+//! the four weights from one word), the clamp by `SSAT`, and the tanh from the pair table
+//! ([`super::tanh`]'s `PAIRS`: one word load and one `SMLAD` instead of two halfword loads, a
+//! subtraction and a multiply). About 21 cycles per unit against 42 for the closure at H = 64
+//! (docs/microcontrollers-cmsis.md). Bit-identical to [`scalar`]: on the host through the same
+//! formulas in Rust, on the M4F by the state checksum of `scripts/compare-cmsis-nn.sh`.
+
+use super::recurrent;
+use super::scalar::requantize;
+use super::tanh::tanh_q15;
+
+/// Right shift of the input row's product: `x_j = (w·m + 2^7) >> INPUT_SHIFT`.
+pub const INPUT_SHIFT: u32 = 8;
+
+/// The per-unit parameters of an Elman update besides the recurrent weights.
+#[derive(Clone, Copy, Debug)]
+pub struct ElmanUnits<'a, const N: usize> {
+    /// Requantization multiplier of each row of the recurrent weights ([`requantize`]).
+    pub multipliers: &'a [i32; N],
+    /// Bias of each unit, Q12.
+    pub biases: &'a [i32; N],
+    /// This step's input weights (the token's row), one per unit.
+    pub input_row: &'a [i8; N],
+    /// The input row's multiplier: `x_j = (input_row[j]·input_multiplier + 2^7) >> 8`.
+    pub input_multiplier: i32,
+}
+
+/// One unit's new state from its recurrent sum `acc`: the specification of the fused update.
+#[inline(always)]
+pub fn unit(acc: i32, multiplier: i32, bias: i32, input_weight: i8, input_multiplier: i32) -> i16 {
+    let x = (i64::from(input_weight) * i64::from(input_multiplier) + (1 << (INPUT_SHIFT - 1)))
+        >> INPUT_SHIFT;
+    // |x| ≤ 128·2^31 / 2^8 = 2^30: the cast is exact.
+    tanh_q15(
+        requantize(acc, multiplier)
+            .saturating_add(bias)
+            .saturating_add(x as i32),
+    )
+}
+
+/// `h[j] = unit(Σ_k w[j][k]·h_old[k], …)` for every unit: the specification.
+#[inline(always)]
+pub fn scalar<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'_, N>) {
+    recurrent::scalar(w, h, |j, acc| per_unit(&units, j, acc));
+}
+
+#[inline(always)]
+fn per_unit<const N: usize>(units: &ElmanUnits<'_, N>, j: usize, acc: i32) -> i16 {
+    match (
+        units.multipliers.get(j),
+        units.biases.get(j),
+        units.input_row.get(j),
+    ) {
+        (Some(&m), Some(&b), Some(&w)) => unit(acc, m, b, w, units.input_multiplier),
+        _ => 0,
+    }
+}
+
+/// As [`scalar`], bit for bit: the `SMLAD` sums for `N % 4 == 0` and, on ARMv7E-M, the fused
+/// per-unit `asm!` (on other targets its formulas in Rust, so the host tests cover them).
+#[inline(always)]
+pub fn packed<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'_, N>) {
+    if !N.is_multiple_of(4) || N == 0 {
+        return scalar(w, h, units);
+    }
+    #[cfg(micrornn_dsp)]
+    if N <= recurrent::UNROLLED_COLS {
+        return fused(w, h, units);
+    }
+    let x = recurrent::interleave(h);
+    let quads = w
+        .chunks_exact(4)
+        .zip(h.chunks_exact_mut(4))
+        .zip(units.multipliers.chunks_exact(4))
+        .zip(units.biases.chunks_exact(4))
+        .zip(units.input_row.chunks_exact(4))
+        .take(opaque(N / 4));
+    for ((((rows, out), multipliers), biases), input) in quads {
+        let (Ok(rows), Ok(out), Ok(multipliers), Ok(biases), Ok(input)) = (
+            <&[[i8; N]; 4]>::try_from(rows),
+            <&mut [i16; 4]>::try_from(out),
+            <&[i32; 4]>::try_from(multipliers),
+            <&[i32; 4]>::try_from(biases),
+            <&[i8; 4]>::try_from(input),
+        ) else {
+            continue;
+        };
+        let sums = recurrent::mac_quad(rows, &x);
+        quad(
+            sums,
+            multipliers,
+            biases,
+            input,
+            units.input_multiplier,
+            out,
+        );
+    }
+}
+
+/// `n`, hidden from the optimizer: with a known trip count LLVM unrolls the loop over the quads
+/// completely (it counts an `asm!` block as one instruction), 16 copies of the quad at H = 64
+/// (27 KB of code for 1 % fewer cycles).
+#[inline(always)]
+fn opaque(n: usize) -> usize {
+    #[cfg(target_arch = "arm")]
+    {
+        let mut n = n;
+        // SAFETY: an empty template: `n` is returned unchanged.
+        unsafe {
+            core::arch::asm!("/* {n} */", n = inout(reg) n, options(pure, nomem, nostack, preserves_flags));
+        }
+        n
+    }
+    #[cfg(not(target_arch = "arm"))]
+    n
+}
+
+/// One group of the `SMLAD` sums: four columns of four rows, `p` at row 0's next word, rows
+/// 1..3 at `N`, `2N`, `3N` bytes further; the interleaved hidden words from `x`. All six loads
+/// in one pipelined run. `$first` starts the sums (`smuad`) or adds to them (`smlad`).
+#[cfg(micrornn_dsp)]
+macro_rules! group {
+    (start) => {
+        group!(@ "smuad {a0}, {u}, {e}\n", "smuad {a1}, {u}, {e}\n",
+               "smuad {a2}, {u}, {e}\n", "smuad {a3}, {u}, {e}\n")
+    };
+    (add) => {
+        group!(@ "smlad {a0}, {u}, {e}, {a0}\n", "smlad {a1}, {u}, {e}, {a1}\n",
+               "smlad {a2}, {u}, {e}, {a2}\n", "smlad {a3}, {u}, {e}, {a3}\n")
+    };
+    (@ $f0:literal, $f1:literal, $f2:literal, $f3:literal) => {
+        concat!(
+            "ldr {o}, [{x}, #4]\n",
+            "ldr {e}, [{x}], #8\n",
+            "ldr {t1}, [{p}, #{s1}]\n",
+            "ldr {t2}, [{p}, #{s2}]\n",
+            "ldr {t3}, [{p}, #{s3}]\n",
+            "ldr {t0}, [{p}], #4\n",
+            "sxtb16 {u}, {t0}\n",
+            "sxtb16 {t0}, {t0}, ror #8\n",
+            $f0,
+            "smlad {a0}, {t0}, {o}, {a0}\n",
+            "sxtb16 {u}, {t1}\n",
+            "sxtb16 {t1}, {t1}, ror #8\n",
+            $f1,
+            "smlad {a1}, {t1}, {o}, {a1}\n",
+            "sxtb16 {u}, {t2}\n",
+            "sxtb16 {t2}, {t2}, ror #8\n",
+            $f2,
+            "smlad {a2}, {t2}, {o}, {a2}\n",
+            "sxtb16 {u}, {t3}\n",
+            "sxtb16 {t3}, {t3}, ror #8\n",
+            $f3,
+            "smlad {a3}, {t3}, {o}, {a3}\n",
+        )
+    };
+}
+
+/// Half of the tanh of four units in registers `{a*}` (clamped pre-activations): units `$p`
+/// and `$q`, stored at `{u} + $off`, `+ $off2`. `{t3}` holds the table's address, `{e}`
+/// `64 << 16` (its low bits take `f`), `{o}` 32; `{t0}`, `{t1}`, `{t2}`, `{x}` are scratch.
+#[cfg(micrornn_dsp)]
+macro_rules! tanh_pair {
+    ($p:literal, $q:literal, $off:literal, $off2:literal) => {
+        concat!(
+            "eor {t0}, {",
+            $p,
+            "}, {",
+            $p,
+            "}, asr #31\n",
+            "eor {t1}, {",
+            $q,
+            "}, {",
+            $q,
+            "}, asr #31\n",
+            "sub {t0}, {t0}, {",
+            $p,
+            "}, asr #31\n",
+            "sub {t1}, {t1}, {",
+            $q,
+            "}, asr #31\n",
+            "lsr {t2}, {t0}, #6\n",
+            "lsr {x}, {t1}, #6\n",
+            "ldr {t2}, [{t3}, {t2}, lsl #2]\n",
+            "ldr {x}, [{t3}, {x}, lsl #2]\n",
+            "bfi {e}, {t0}, #0, #6\n",
+            "smlad {t2}, {t2}, {e}, {o}\n",
+            "bfi {e}, {t1}, #0, #6\n",
+            "smlad {x}, {x}, {e}, {o}\n",
+            "asr {t2}, {t2}, #6\n",
+            "asr {x}, {x}, #6\n",
+            "eor {t2}, {t2}, {",
+            $p,
+            "}, asr #31\n",
+            "eor {x}, {x}, {",
+            $q,
+            "}, asr #31\n",
+            "sub {t2}, {t2}, {",
+            $p,
+            "}, asr #31\n",
+            "sub {x}, {x}, {",
+            $q,
+            "}, asr #31\n",
+            "strh {t2}, [{u}, #",
+            $off,
+            "]\n",
+            "strh {x}, [{u}, #",
+            $off2,
+            "]\n",
+        )
+    };
+}
+
+/// The whole update in one `asm!` for `4 ≤ N ≤ UNROLLED_COLS`, `N % 4 == 0`: the hidden state
+/// interleaved into the block's own stack frame, then per four units the `SMLAD` sums (all
+/// columns unrolled) and the per-unit work of [`quad`], the loop's state in the frame. No
+/// value crosses between Rust and assembly inside the loop, so nothing is spilled.
+#[cfg(micrornn_dsp)]
+#[inline(always)]
+fn fused<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'_, N>) {
+    if N < 4 || !N.is_multiple_of(4) {
+        return scalar(w, h, units);
+    }
+    // SAFETY: the frame is `FRAME + 2N` bytes below `sp` (8-aligned), popped at the end; `sp`
+    // is not otherwise moved. Reads: `h` (2N bytes, LDR may be unaligned on ARMv7-M), the
+    // N·N weights (per quad rows `p + k·N` for k = 0..4, 4 bytes per group while `p` advances
+    // N: the last byte read is the matrix's last), 4N bytes of `multipliers` and of `biases`,
+    // N of `input_row`, one word of PAIRS per unit at an index `|s| >> 6 ≤ 512` (s clamped by
+    // SSAT; PAIRS has 513 entries). Writes: the frame, and 2 bytes per unit at `h` (N/4 quads,
+    // 8 bytes each). The sums read the interleaved copy, so writing `h` in place is sound.
+    // SXTB16, SMUAD, SMLAD, SMMULR, QADD, SSAT, PKHBT/PKHTB, BFI exist on ARMv7E-M; QADD/SSAT
+    // may set the sticky Q flag and CMP sets NZCV: flags are not preserved.
+    unsafe {
+        core::arch::asm!(
+            "sub sp, sp, #{frame_all}",
+            "str {e}, [sp, #0]",
+            "str {o}, [sp, #4]",
+            "str {t0}, [sp, #8]",
+            "str {t1}, [sp, #12]",
+            "str {t2}, [sp, #16]",
+            "str {t3}, [sp, #20]",
+            "add {t3}, {t3}, #{h_bytes}",
+            "str {t3}, [sp, #24]",
+            // interleave h into the frame: (x0, x2), (x1, x3) per four
+            "ldr {t3}, [sp, #20]",
+            "add {x}, sp, #{frame}",
+            ".rept {quads}",
+            "ldr {t0}, [{t3}], #4",
+            "ldr {t1}, [{t3}], #4",
+            "pkhbt {e}, {t0}, {t1}, lsl #16",
+            "pkhtb {o}, {t1}, {t0}, asr #16",
+            "strd {e}, {o}, [{x}], #8",
+            ".endr",
+            "2:",
+            "add {x}, sp, #{frame}",
+            group!(start),
+            ".rept {quads} - 1",
+            group!(add),
+            ".endr",
+            "add {p}, {p}, #{s3}",
+            // requantize, + bias, + input row (saturating), clamp: S = e, B = o, W = t3, M = u
+            "ldr {e}, [sp, #0]",
+            "ldr {o}, [sp, #4]",
+            "ldr {t3}, [sp, #8]",
+            "ldr {u}, [sp, #12]",
+            "ldr {t0}, [{e}], #16",
+            "ldr {t1}, [{e}, #-12]",
+            "ldr {t2}, [{e}, #-8]",
+            "ldr {x}, [{e}, #-4]",
+            "smmulr {a0}, {a0}, {t0}",
+            "smmulr {a1}, {a1}, {t1}",
+            "smmulr {a2}, {a2}, {t2}",
+            "smmulr {a3}, {a3}, {x}",
+            "ldr {t0}, [{o}], #16",
+            "ldr {t1}, [{o}, #-12]",
+            "ldr {t2}, [{o}, #-8]",
+            "ldr {x}, [{o}, #-4]",
+            "qadd {a0}, {a0}, {t0}",
+            "qadd {a1}, {a1}, {t1}",
+            "qadd {a2}, {a2}, {t2}",
+            "qadd {a3}, {a3}, {x}",
+            "ldr {t2}, [{t3}], #4",
+            "str {e}, [sp, #0]",
+            "str {o}, [sp, #4]",
+            "str {t3}, [sp, #8]",
+            "lsl {t0}, {t2}, #24",
+            "lsl {t1}, {t2}, #16",
+            "smmulr {t0}, {t0}, {u}",
+            "and {t1}, {t1}, #0xff000000",
+            "smmulr {t1}, {t1}, {u}",
+            "qadd {a0}, {a0}, {t0}",
+            "qadd {a1}, {a1}, {t1}",
+            "lsl {x}, {t2}, #8",
+            "and {t2}, {t2}, #0xff000000",
+            "and {x}, {x}, #0xff000000",
+            "smmulr {t2}, {t2}, {u}",
+            "smmulr {x}, {x}, {u}",
+            "qadd {a3}, {a3}, {t2}",
+            "qadd {a2}, {a2}, {x}",
+            "ssat {a0}, #16, {a0}",
+            "ssat {a1}, #16, {a1}",
+            "ssat {a2}, #16, {a2}",
+            "ssat {a3}, #16, {a3}",
+            // tanh from the pair table: T = t3, OUT = u, K = e, C = o
+            "ldr {t3}, [sp, #16]",
+            "ldr {u}, [sp, #20]",
+            "mov {e}, #0x400000",
+            "mov {o}, #32",
+            tanh_pair!("a0", "a1", "0", "2"),
+            tanh_pair!("a2", "a3", "4", "6"),
+            "add {u}, {u}, #8",
+            "str {u}, [sp, #20]",
+            "ldr {t0}, [sp, #24]",
+            "cmp {u}, {t0}",
+            "bne 2b",
+            "add sp, sp, #{frame_all}",
+            frame = const 32,
+            frame_all = const 32 + 2 * N,
+            h_bytes = const 2 * N,
+            quads = const N / 4,
+            s1 = const N, s2 = const 2 * N, s3 = const 3 * N,
+            x = out(reg) _,
+            p = inout(reg) w.as_ptr().cast::<i8>() => _,
+            e = inout(reg) units.multipliers.as_ptr() => _,
+            o = inout(reg) units.biases.as_ptr() => _,
+            t0 = inout(reg) units.input_row.as_ptr() => _,
+            t1 = inout(reg) units.input_multiplier => _,
+            t2 = inout(reg) super::tanh::PAIRS.as_ptr() => _,
+            t3 = inout(reg) h.as_mut_ptr() => _,
+            u = out(reg) _,
+            a0 = out(reg) _, a1 = out(reg) _, a2 = out(reg) _, a3 = out(reg) _,
+        );
+    }
+}
+
+/// The four units of one quad from their sums (the `asm!` of the module docs).
+#[cfg(micrornn_dsp)]
+#[inline(always)]
+fn quad(
+    sums: [i32; 4],
+    multipliers: &[i32; 4],
+    biases: &[i32; 4],
+    input: &[i8; 4],
+    input_multiplier: i32,
+    out: &mut [i16; 4],
+) {
+    let [a0, a1, a2, a3] = sums;
+    // SAFETY: reads 16 bytes at `multipliers` and at `biases`, 4 at `input` (LDR may be
+    // unaligned on ARMv7-M), one word of `PAIRS` at an index `|s| >> 6 ≤ 512` (`s` is clamped
+    // to [-2^15, 2^15 - 1] by SSAT first; PAIRS has 513 entries), and writes 8 bytes at `out`;
+    // all within the references' arrays. SMMULR, QADD, SSAT, BFI, SMLAD exist on ARMv7E-M.
+    // QADD/SSAT may set the sticky Q flag, so the flags are not declared preserved.
+    unsafe {
+        core::arch::asm!(
+            // requantize, + bias (saturating)
+            "ldr {t0}, [{s}]",
+            "ldr {t1}, [{s}, #4]",
+            "ldr {t2}, [{s}, #8]",
+            "smmulr {a0}, {a0}, {t0}",
+            "smmulr {a1}, {a1}, {t1}",
+            "smmulr {a2}, {a2}, {t2}",
+            "ldr {t0}, [{s}, #12]",
+            "ldr {t1}, [{b}]",
+            "ldr {t2}, [{b}, #4]",
+            "smmulr {a3}, {a3}, {t0}",
+            "qadd {a0}, {a0}, {t1}",
+            "qadd {a1}, {a1}, {t2}",
+            "ldr {t0}, [{b}, #8]",
+            "ldr {t1}, [{b}, #12]",
+            "ldr {t2}, [{w}]",
+            "qadd {a2}, {a2}, {t0}",
+            "qadd {a3}, {a3}, {t1}",
+            // + the input row: byte k as (w << 24), SMMULR by m = (w·m + 2^7) >> 8
+            "lsl {t0}, {t2}, #24",
+            "lsl {t1}, {t2}, #16",
+            "smmulr {t0}, {t0}, {m}",
+            "and {t1}, {t1}, #0xff000000",
+            "smmulr {t1}, {t1}, {m}",
+            "qadd {a0}, {a0}, {t0}",
+            "qadd {a1}, {a1}, {t1}",
+            "lsl {t0}, {t2}, #8",
+            "and {t1}, {t2}, #0xff000000",
+            "and {t0}, {t0}, #0xff000000",
+            "smmulr {t1}, {t1}, {m}",
+            "smmulr {t0}, {t0}, {m}",
+            "qadd {a3}, {a3}, {t1}",
+            "qadd {a2}, {a2}, {t0}",
+            // clamp to [-2^15, 2^15 - 1]
+            "ssat {a0}, #16, {a0}",
+            "ssat {a1}, #16, {a1}",
+            "ssat {a2}, #16, {a2}",
+            "ssat {a3}, #16, {a3}",
+            // tanh: |s| = 64·i + f; y = (SMLAD(PAIRS[i], (64 << 16) | f) + 32) >> 6, signed
+            "mov {s}, #0x400000",
+            "mov {b}, #32",
+            "eor {t0}, {a0}, {a0}, asr #31",
+            "eor {t1}, {a1}, {a1}, asr #31",
+            "sub {t0}, {t0}, {a0}, asr #31",
+            "sub {t1}, {t1}, {a1}, asr #31",
+            "lsr {t2}, {t0}, #6",
+            "lsr {m}, {t1}, #6",
+            "ldr {t2}, [{table}, {t2}, lsl #2]",
+            "ldr {m}, [{table}, {m}, lsl #2]",
+            "bfi {s}, {t0}, #0, #6",
+            "smlad {t2}, {t2}, {s}, {b}",
+            "bfi {s}, {t1}, #0, #6",
+            "smlad {m}, {m}, {s}, {b}",
+            "asr {t2}, {t2}, #6",
+            "asr {m}, {m}, #6",
+            "eor {t2}, {t2}, {a0}, asr #31",
+            "eor {m}, {m}, {a1}, asr #31",
+            "sub {t2}, {t2}, {a0}, asr #31",
+            "sub {m}, {m}, {a1}, asr #31",
+            "strh {t2}, [{out}]",
+            "strh {m}, [{out}, #2]",
+            "eor {t0}, {a2}, {a2}, asr #31",
+            "eor {t1}, {a3}, {a3}, asr #31",
+            "sub {t0}, {t0}, {a2}, asr #31",
+            "sub {t1}, {t1}, {a3}, asr #31",
+            "lsr {t2}, {t0}, #6",
+            "lsr {m}, {t1}, #6",
+            "ldr {t2}, [{table}, {t2}, lsl #2]",
+            "ldr {m}, [{table}, {m}, lsl #2]",
+            "bfi {s}, {t0}, #0, #6",
+            "smlad {t2}, {t2}, {s}, {b}",
+            "bfi {s}, {t1}, #0, #6",
+            "smlad {m}, {m}, {s}, {b}",
+            "asr {t2}, {t2}, #6",
+            "asr {m}, {m}, #6",
+            "eor {t2}, {t2}, {a2}, asr #31",
+            "eor {m}, {m}, {a3}, asr #31",
+            "sub {t2}, {t2}, {a2}, asr #31",
+            "sub {m}, {m}, {a3}, asr #31",
+            "strh {t2}, [{out}, #4]",
+            "strh {m}, [{out}, #6]",
+            a0 = inout(reg) a0 => _,
+            a1 = inout(reg) a1 => _,
+            a2 = inout(reg) a2 => _,
+            a3 = inout(reg) a3 => _,
+            s = inout(reg) multipliers.as_ptr() => _,
+            b = inout(reg) biases.as_ptr() => _,
+            w = in(reg) input.as_ptr(),
+            m = inout(reg) input_multiplier => _,
+            table = in(reg) super::tanh::PAIRS.as_ptr(),
+            out = in(reg) out.as_mut_ptr(),
+            t0 = out(reg) _,
+            t1 = out(reg) _,
+            t2 = out(reg) _,
+            options(nostack)
+        );
+    }
+}
+
+/// The four units of one quad from their sums: the `asm!`'s formulas in Rust.
+#[cfg(not(micrornn_dsp))]
+#[inline(always)]
+fn quad(
+    sums: [i32; 4],
+    multipliers: &[i32; 4],
+    biases: &[i32; 4],
+    input: &[i8; 4],
+    input_multiplier: i32,
+    out: &mut [i16; 4],
+) {
+    for k in 0..4 {
+        // SMMULR of (w << 24) and m: round(w·m·2^24 / 2^32).
+        let x = ((i64::from(i32::from(input[k]) << 24) * i64::from(input_multiplier) + (1 << 31))
+            >> 32) as i32;
+        let s = requantize(sums[k], multipliers[k])
+            .saturating_add(biases[k])
+            .saturating_add(x)
+            .clamp(-(1 << 15), (1 << 15) - 1);
+        out[k] = super::tanh::tanh_q15_pairs(s);
+    }
+}
