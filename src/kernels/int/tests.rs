@@ -2,7 +2,8 @@
 //! to the scalar reference, saturation at the limits, the tanh table's error bound.
 
 use super::{
-    MAX_COLS, TANH_MAX_ERROR_LSB, packed, recurrent, requantize, saturate_i16, scalar, tanh_q15,
+    MAX_COLS, TANH_MAX_ERROR_LSB, elman, packed, recurrent, requantize, saturate_i16, scalar,
+    tanh_q15,
 };
 
 /// xorshift32: deterministic test data without a dependency.
@@ -196,4 +197,87 @@ fn argmax_takes_the_first_of_equals() {
     assert_eq!(scalar::argmax_i16(&[]), 0);
     assert_eq!(scalar::argmax_i16(&[i16::MIN, i16::MIN]), 0);
     assert_eq!(scalar::argmax_i16(&[1, 5, 5, -2]), 1);
+}
+
+/// One case of the fused Elman update: [`elman::packed`] (and the active path) equal
+/// [`elman::scalar`], and the scalar one equals [`elman::unit`] on the dot product with the OLD
+/// state. Random biases and multipliers over the whole `i32` range exercise every saturation.
+fn elman_case<const N: usize>(rng: &mut Lcg, extreme: bool) {
+    let (w, x, m) = random_case(rng, N, N, extreme);
+    let mut rows = [[0i8; N]; N];
+    for (row, w) in rows.iter_mut().zip(w.chunks_exact(N.max(1))) {
+        row.copy_from_slice(w);
+    }
+    let mut old = [0i16; N];
+    old.copy_from_slice(&x);
+    let multipliers: [i32; N] = core::array::from_fn(|j| m[j] >> if j % 5 == 0 { 0 } else { 10 });
+    let biases: [i32; N] = core::array::from_fn(|_| match rng.next() % 4 {
+        0 => rng.next() as i32,
+        _ => (rng.next() as i32) >> 16,
+    });
+    let input_row: [i8; N] = core::array::from_fn(|_| rng.next() as i8);
+    // Mostly in tanh's live range, sometimes saturating.
+    let input_multiplier = match rng.next() % 4 {
+        0 => rng.next() as i32,
+        _ => (rng.next() as i32) >> 18,
+    };
+    let units = elman::ElmanUnits {
+        multipliers: &multipliers,
+        biases: &biases,
+        input_row: &input_row,
+        input_multiplier,
+    };
+    let mut want = old;
+    elman::scalar(&rows, &mut want, units);
+    for (j, (&got, row)) in want.iter().zip(&rows).enumerate() {
+        let unit = elman::unit(
+            scalar::dot(row, &old),
+            multipliers[j],
+            biases[j],
+            input_row[j],
+            input_multiplier,
+        );
+        assert_eq!(got, unit, "N {N} unit {j}");
+    }
+    let mut packed = old;
+    elman::packed(&rows, &mut packed, units);
+    assert_eq!(packed, want, "N {N} extreme {extreme}");
+    let mut active = old;
+    super::elman_update(&rows, &mut active, units);
+    assert_eq!(active, want);
+}
+
+#[test]
+fn elman_packed_is_bit_identical_to_scalar_over_sizes() {
+    let mut rng = Lcg(0x2545_F491);
+    for _ in 0..20 {
+        for extreme in [false, true] {
+            elman_case::<0>(&mut rng, extreme);
+            elman_case::<1>(&mut rng, extreme);
+            elman_case::<3>(&mut rng, extreme);
+            elman_case::<4>(&mut rng, extreme);
+            elman_case::<8>(&mut rng, extreme);
+            elman_case::<12>(&mut rng, extreme);
+            elman_case::<32>(&mut rng, extreme);
+            elman_case::<64>(&mut rng, extreme);
+            elman_case::<68>(&mut rng, extreme);
+        }
+    }
+    elman_case::<MAX_COLS>(&mut rng, false);
+}
+
+/// The input row's term is `(w·m + 2^7) >> 8` exactly, also where `w·m` overflows `i32`.
+#[test]
+fn elman_input_term_is_exact_for_any_multiplier() {
+    for (w, m) in [
+        (-128i8, i32::MIN),
+        (127, i32::MAX),
+        (-1, 1),
+        (1, 127),
+        (3, -43),
+    ] {
+        let want = (i64::from(w) * i64::from(m) + 128) >> 8;
+        let pre = want.clamp(-(1 << 15), (1 << 15) - 1) as i32;
+        assert_eq!(elman::unit(0, 0, 0, w, m), tanh_q15(pre), "w {w} m {m}");
+    }
 }
