@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! h[j] = tanh_q15(sat(sat(requantize(Σ_k w[j][k]·h_old[k], multipliers[j]) + biases[j]) + x_j))
-//!  x_j = (input_row[j]·input_multiplier + 2^7) >> 8        (exact, in i64)
+//!  x_j = (input_row[j]·m + 2^7) >> 8,  m = input_multiplier clamped to ±INPUT_MULTIPLIER_LIMIT
 //! ```
 //!
 //! what [`QRnn::step`](crate::QRnn::step) computes. [`scalar`] is the specification: the
@@ -23,6 +23,10 @@ use super::tanh::tanh_q15;
 /// Right shift of the input row's product: `x_j = (w·m + 2^7) >> INPUT_SHIFT`.
 pub const INPUT_SHIFT: u32 = 8;
 
+/// The largest `|input_multiplier|` used (larger ones are clamped, once per update), so `w·m`
+/// fits an `i32` and costs one 32-bit multiply on every core.
+pub const INPUT_MULTIPLIER_LIMIT: i32 = (1 << 23) - 1;
+
 /// The per-unit parameters of an Elman update besides the recurrent weights.
 #[derive(Clone, Copy, Debug)]
 pub struct ElmanUnits<'a, const N: usize> {
@@ -32,39 +36,51 @@ pub struct ElmanUnits<'a, const N: usize> {
     pub biases: &'a [i32; N],
     /// This step's input weights (the token's row), one per unit.
     pub input_row: &'a [i8; N],
-    /// The input row's multiplier: `x_j = (input_row[j]·input_multiplier + 2^7) >> 8`.
+    /// The input row's multiplier: `x_j = (input_row[j]·m + 2^7) >> 8` with `m` this clamped
+    /// to ±[`INPUT_MULTIPLIER_LIMIT`].
     pub input_multiplier: i32,
 }
 
-/// One unit's new state from its recurrent sum `acc`: the specification of the fused update.
+impl<const N: usize> ElmanUnits<'_, N> {
+    /// The input multiplier as the update uses it: clamped to ±[`INPUT_MULTIPLIER_LIMIT`].
+    #[inline(always)]
+    pub fn clamped_input_multiplier(&self) -> i32 {
+        self.input_multiplier
+            .clamp(-INPUT_MULTIPLIER_LIMIT, INPUT_MULTIPLIER_LIMIT)
+    }
+}
+
+/// One unit's new state from its recurrent sum `acc`: the specification of the fused update,
+/// for `|input_multiplier| ≤` [`INPUT_MULTIPLIER_LIMIT`] (the kernels clamp it before; a larger
+/// one wraps, it cannot panic).
 #[inline(always)]
 pub fn unit(acc: i32, multiplier: i32, bias: i32, input_weight: i8, input_multiplier: i32) -> i16 {
-    let x = (i64::from(input_weight) * i64::from(input_multiplier) + (1 << (INPUT_SHIFT - 1)))
+    // |w·m| ≤ 128·(2^23 − 1) < 2^30: exact.
+    let x = i32::from(input_weight)
+        .wrapping_mul(input_multiplier)
+        .wrapping_add(1 << (INPUT_SHIFT - 1))
         >> INPUT_SHIFT;
-    // |x| ≤ 128·2^31 / 2^8 = 2^30: the cast is exact.
     tanh_q15(
         requantize(acc, multiplier)
             .saturating_add(bias)
-            .saturating_add(x as i32),
+            .saturating_add(x),
     )
 }
 
 /// `h[j] = unit(Σ_k w[j][k]·h_old[k], …)` for every unit: the specification.
 #[inline(always)]
 pub fn scalar<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'_, N>) {
-    recurrent::scalar(w, h, |j, acc| per_unit(&units, j, acc));
-}
-
-#[inline(always)]
-fn per_unit<const N: usize>(units: &ElmanUnits<'_, N>, j: usize, acc: i32) -> i16 {
-    match (
-        units.multipliers.get(j),
-        units.biases.get(j),
-        units.input_row.get(j),
-    ) {
-        (Some(&m), Some(&b), Some(&w)) => unit(acc, m, b, w, units.input_multiplier),
-        _ => 0,
-    }
+    let input_multiplier = units.clamped_input_multiplier();
+    recurrent::scalar(w, h, |j, acc| {
+        match (
+            units.multipliers.get(j),
+            units.biases.get(j),
+            units.input_row.get(j),
+        ) {
+            (Some(&m), Some(&b), Some(&w)) => unit(acc, m, b, w, input_multiplier),
+            _ => 0,
+        }
+    });
 }
 
 /// As [`scalar`], bit for bit: the `SMLAD` sums for `N % 4 == 0` and, on ARMv7E-M, the fused
@@ -78,6 +94,7 @@ pub fn packed<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUn
     if N <= recurrent::UNROLLED_COLS {
         return fused(w, h, units);
     }
+    let input_multiplier = units.clamped_input_multiplier();
     let x = recurrent::interleave(h);
     let quads = w
         .chunks_exact(4)
@@ -97,14 +114,7 @@ pub fn packed<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUn
             continue;
         };
         let sums = recurrent::mac_quad(rows, &x);
-        quad(
-            sums,
-            multipliers,
-            biases,
-            input,
-            units.input_multiplier,
-            out,
-        );
+        quad(sums, multipliers, biases, input, input_multiplier, out);
     }
 }
 
@@ -255,13 +265,15 @@ fn fused<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'
             // interleave h into the frame: (x0, x2), (x1, x3) per four
             "ldr {t3}, [sp, #20]",
             "add {x}, sp, #{frame}",
-            ".rept {quads}",
+            "mov {a0}, #{quads}",
+            "3:",
             "ldr {t0}, [{t3}], #4",
             "ldr {t1}, [{t3}], #4",
             "pkhbt {e}, {t0}, {t1}, lsl #16",
             "pkhtb {o}, {t1}, {t0}, asr #16",
             "strd {e}, {o}, [{x}], #8",
-            ".endr",
+            "subs {a0}, {a0}, #1",
+            "bne 3b",
             "2:",
             "add {x}, sp, #{frame}",
             group!(start),
@@ -335,7 +347,7 @@ fn fused<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'
             e = inout(reg) units.multipliers.as_ptr() => _,
             o = inout(reg) units.biases.as_ptr() => _,
             t0 = inout(reg) units.input_row.as_ptr() => _,
-            t1 = inout(reg) units.input_multiplier => _,
+            t1 = inout(reg) units.clamped_input_multiplier() => _,
             t2 = inout(reg) super::tanh::PAIRS.as_ptr() => _,
             t3 = inout(reg) h.as_mut_ptr() => _,
             u = out(reg) _,

@@ -49,40 +49,22 @@ pub(super) fn interleave<const N: usize>(h: &[i16; N]) -> Interleaved<N> {
         // of `out` (2N in all): every element of `out` is written once, so it is initialized
         // after the loop. LDR may be unaligned on ARMv7-M (`h` is 2-byte aligned); STRD
         // needs 4-byte alignment, which `Interleaved` has. PKHBT/PKHTB exist on ARMv7E-M.
-        // (Up to UNROLLED_COLS the passes are unrolled: no counter, no branch.)
         unsafe {
-            if N <= UNROLLED_COLS {
-                core::arch::asm!(
-                    ".rept {passes}",
-                    "ldr {a}, [{h}], #4",
-                    "ldr {b}, [{h}], #4",
-                    "pkhbt {e}, {a}, {b}, lsl #16",
-                    "pkhtb {o}, {b}, {a}, asr #16",
-                    "strd {e}, {o}, [{d}], #8",
-                    ".endr",
-                    passes = const N / 4,
-                    h = inout(reg) h.as_ptr() => _,
-                    d = inout(reg) out.as_mut_ptr().cast::<u32>() => _,
-                    a = out(reg) _, b = out(reg) _, e = out(reg) _, o = out(reg) _,
-                    options(nostack, preserves_flags)
-                );
-            } else {
-                core::arch::asm!(
-                    "2:",
-                    "ldr {a}, [{h}], #4",
-                    "ldr {b}, [{h}], #4",
-                    "pkhbt {e}, {a}, {b}, lsl #16",
-                    "pkhtb {o}, {b}, {a}, asr #16",
-                    "strd {e}, {o}, [{d}], #8",
-                    "subs {n}, {n}, #1",
-                    "bne 2b",
-                    h = inout(reg) h.as_ptr() => _,
-                    d = inout(reg) out.as_mut_ptr().cast::<u32>() => _,
-                    n = inout(reg) N / 4 => _,
-                    a = out(reg) _, b = out(reg) _, e = out(reg) _, o = out(reg) _,
-                    options(nostack)
-                );
-            }
+            core::arch::asm!(
+                "2:",
+                "ldr {a}, [{h}], #4",
+                "ldr {b}, [{h}], #4",
+                "pkhbt {e}, {a}, {b}, lsl #16",
+                "pkhtb {o}, {b}, {a}, asr #16",
+                "strd {e}, {o}, [{d}], #8",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                h = inout(reg) h.as_ptr() => _,
+                d = inout(reg) out.as_mut_ptr().cast::<u32>() => _,
+                n = inout(reg) N / 4 => _,
+                a = out(reg) _, b = out(reg) _, e = out(reg) _, o = out(reg) _,
+                options(nostack)
+            );
             return out.assume_init();
         }
     }
@@ -134,30 +116,8 @@ pub(super) fn mac_quad<const N: usize>(rows: &[[i8; N]; 4], x: &Interleaved<N>) 
             // read is at 3N + N − 1 < 4N, inside `rows`. LDRD needs 4-byte alignment, which
             // `Interleaved` has. Memory is only read; SMLAD, SXTB16, LDR and LDRD exist on
             // ARMv7E-M; no flag is written.
-            // The first group starts the sums with SMUAD (no zeroed accumulators).
             unsafe {
                 core::arch::asm!(
-                    "ldrd {e}, {o}, [{x}], #8",
-                    "ldr {t1}, [{p}, #{s1}]",
-                    "ldr {t2}, [{p}, #{s2}]",
-                    "ldr {t3}, [{p}, #{s3}]",
-                    "ldr {t0}, [{p}], #4",
-                    "sxtb16 {u}, {t0}",
-                    "sxtb16 {t0}, {t0}, ror #8",
-                    "smuad {a0}, {u}, {e}",
-                    "smlad {a0}, {t0}, {o}, {a0}",
-                    "sxtb16 {u}, {t1}",
-                    "sxtb16 {t1}, {t1}, ror #8",
-                    "smuad {a1}, {u}, {e}",
-                    "smlad {a1}, {t1}, {o}, {a1}",
-                    "sxtb16 {u}, {t2}",
-                    "sxtb16 {t2}, {t2}, ror #8",
-                    "smuad {a2}, {u}, {e}",
-                    "smlad {a2}, {t2}, {o}, {a2}",
-                    "sxtb16 {u}, {t3}",
-                    "sxtb16 {t3}, {t3}, ror #8",
-                    "smuad {a3}, {u}, {e}",
-                    "smlad {a3}, {t3}, {o}, {a3}",
                     ".rept {groups}",
                     "ldrd {e}, {o}, [{x}], #8",
                     "ldr {t1}, [{p}, #{s1}]",
@@ -181,11 +141,11 @@ pub(super) fn mac_quad<const N: usize>(rows: &[[i8; N]; 4], x: &Interleaved<N>) 
                     "smlad {a3}, {u}, {e}, {a3}",
                     "smlad {a3}, {t3}, {o}, {a3}",
                     ".endr",
-                    groups = const N.saturating_sub(4) / 4,
+                    groups = const N / 4,
                     x = inout(reg) x.0.as_ptr() => _,
                     p = inout(reg) rows.as_ptr().cast::<i8>() => _,
                     s1 = const N, s2 = const 2 * N, s3 = const 3 * N,
-                    a0 = out(reg) a0, a1 = out(reg) a1, a2 = out(reg) a2, a3 = out(reg) a3,
+                    a0 = inout(reg) a0, a1 = inout(reg) a1, a2 = inout(reg) a2, a3 = inout(reg) a3,
                     e = out(reg) _, o = out(reg) _, t0 = out(reg) _, t1 = out(reg) _,
                     t2 = out(reg) _, t3 = out(reg) _, u = out(reg) _,
                     options(nostack, readonly, preserves_flags)

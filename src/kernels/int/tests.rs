@@ -235,7 +235,7 @@ fn elman_case<const N: usize>(rng: &mut Lcg, extreme: bool) {
             multipliers[j],
             biases[j],
             input_row[j],
-            input_multiplier,
+            units.clamped_input_multiplier(),
         );
         assert_eq!(got, unit, "N {N} unit {j}");
     }
@@ -266,18 +266,34 @@ fn elman_packed_is_bit_identical_to_scalar_over_sizes() {
     elman_case::<MAX_COLS>(&mut rng, false);
 }
 
-/// The input row's term is `(w·m + 2^7) >> 8` exactly, also where `w·m` overflows `i32`.
+/// The input row's term is `(w·m + 2^7) >> 8` exactly, with the multiplier clamped to
+/// ±INPUT_MULTIPLIER_LIMIT; the asm's form (`SMMULR` of `w << 24`) agrees.
 #[test]
-fn elman_input_term_is_exact_for_any_multiplier() {
-    for (w, m) in [
-        (-128i8, i32::MIN),
-        (127, i32::MAX),
-        (-1, 1),
-        (1, 127),
-        (3, -43),
+fn elman_input_term_is_exact_and_clamped() {
+    let limit = elman::INPUT_MULTIPLIER_LIMIT;
+    for (w, m, used) in [
+        (-128i8, i32::MIN, -limit),
+        (127, i32::MAX, limit),
+        (-128, limit, limit),
+        (-1, 1, 1),
+        (1, 127, 127),
+        (3, -43, -43),
     ] {
-        let want = (i64::from(w) * i64::from(m) + 128) >> 8;
+        let want = (i64::from(w) * i64::from(used) + 128) >> 8;
+        let smmulr = (i64::from(i32::from(w) << 24) * i64::from(used) + (1 << 31)) >> 32;
+        assert_eq!(want, smmulr);
         let pre = want.clamp(-(1 << 15), (1 << 15) - 1) as i32;
-        assert_eq!(elman::unit(0, 0, 0, w, m), tanh_q15(pre), "w {w} m {m}");
+        let row = [w; 4];
+        let units = elman::ElmanUnits {
+            multipliers: &[0; 4],
+            biases: &[0; 4],
+            input_row: &row,
+            input_multiplier: m,
+        };
+        let mut h = [0i16; 4];
+        elman::scalar(&[[0; 4]; 4], &mut h, units);
+        assert_eq!(h, [tanh_q15(pre); 4], "w {w} m {m}");
+        elman::packed(&[[0; 4]; 4], &mut h, units);
+        assert_eq!(h, [tanh_q15(pre); 4], "w {w} m {m}");
     }
 }
