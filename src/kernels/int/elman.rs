@@ -83,8 +83,9 @@ pub fn scalar<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUn
     });
 }
 
-/// As [`scalar`], bit for bit: the `SMLAD` sums for `N % 4 == 0` and, on ARMv7E-M, the fused
-/// per-unit `asm!` (on other targets its formulas in Rust, so the host tests cover them).
+/// As [`scalar`], bit for bit: on ARMv7E-M for `N % 4 == 0`, `N ≤ 64` the one `asm!` block of
+/// [`fused`]; otherwise (`N % 4 == 0`) the `SMLAD` sums of [`recurrent`] and the same per-unit
+/// formulas in Rust ([`quad`]).
 #[inline(always)]
 pub fn packed<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'_, N>) {
     if !N.is_multiple_of(4) || N == 0 {
@@ -356,126 +357,8 @@ fn fused<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'
     }
 }
 
-/// The four units of one quad from their sums (the `asm!` of the module docs).
-#[cfg(micrornn_dsp)]
-#[inline(always)]
-fn quad(
-    sums: [i32; 4],
-    multipliers: &[i32; 4],
-    biases: &[i32; 4],
-    input: &[i8; 4],
-    input_multiplier: i32,
-    out: &mut [i16; 4],
-) {
-    let [a0, a1, a2, a3] = sums;
-    // SAFETY: reads 16 bytes at `multipliers` and at `biases`, 4 at `input` (LDR may be
-    // unaligned on ARMv7-M), one word of `PAIRS` at an index `|s| >> 6 ≤ 512` (`s` is clamped
-    // to [-2^15, 2^15 - 1] by SSAT first; PAIRS has 513 entries), and writes 8 bytes at `out`;
-    // all within the references' arrays. SMMULR, QADD, SSAT, BFI, SMLAD exist on ARMv7E-M.
-    // QADD/SSAT may set the sticky Q flag, so the flags are not declared preserved.
-    unsafe {
-        core::arch::asm!(
-            // requantize, + bias (saturating)
-            "ldr {t0}, [{s}]",
-            "ldr {t1}, [{s}, #4]",
-            "ldr {t2}, [{s}, #8]",
-            "smmulr {a0}, {a0}, {t0}",
-            "smmulr {a1}, {a1}, {t1}",
-            "smmulr {a2}, {a2}, {t2}",
-            "ldr {t0}, [{s}, #12]",
-            "ldr {t1}, [{b}]",
-            "ldr {t2}, [{b}, #4]",
-            "smmulr {a3}, {a3}, {t0}",
-            "qadd {a0}, {a0}, {t1}",
-            "qadd {a1}, {a1}, {t2}",
-            "ldr {t0}, [{b}, #8]",
-            "ldr {t1}, [{b}, #12]",
-            "ldr {t2}, [{w}]",
-            "qadd {a2}, {a2}, {t0}",
-            "qadd {a3}, {a3}, {t1}",
-            // + the input row: byte k as (w << 24), SMMULR by m = (w·m + 2^7) >> 8
-            "lsl {t0}, {t2}, #24",
-            "lsl {t1}, {t2}, #16",
-            "smmulr {t0}, {t0}, {m}",
-            "and {t1}, {t1}, #0xff000000",
-            "smmulr {t1}, {t1}, {m}",
-            "qadd {a0}, {a0}, {t0}",
-            "qadd {a1}, {a1}, {t1}",
-            "lsl {t0}, {t2}, #8",
-            "and {t1}, {t2}, #0xff000000",
-            "and {t0}, {t0}, #0xff000000",
-            "smmulr {t1}, {t1}, {m}",
-            "smmulr {t0}, {t0}, {m}",
-            "qadd {a3}, {a3}, {t1}",
-            "qadd {a2}, {a2}, {t0}",
-            // clamp to [-2^15, 2^15 - 1]
-            "ssat {a0}, #16, {a0}",
-            "ssat {a1}, #16, {a1}",
-            "ssat {a2}, #16, {a2}",
-            "ssat {a3}, #16, {a3}",
-            // tanh: |s| = 64·i + f; y = (SMLAD(PAIRS[i], (64 << 16) | f) + 32) >> 6, signed
-            "mov {s}, #0x400000",
-            "mov {b}, #32",
-            "eor {t0}, {a0}, {a0}, asr #31",
-            "eor {t1}, {a1}, {a1}, asr #31",
-            "sub {t0}, {t0}, {a0}, asr #31",
-            "sub {t1}, {t1}, {a1}, asr #31",
-            "lsr {t2}, {t0}, #6",
-            "lsr {m}, {t1}, #6",
-            "ldr {t2}, [{table}, {t2}, lsl #2]",
-            "ldr {m}, [{table}, {m}, lsl #2]",
-            "bfi {s}, {t0}, #0, #6",
-            "smlad {t2}, {t2}, {s}, {b}",
-            "bfi {s}, {t1}, #0, #6",
-            "smlad {m}, {m}, {s}, {b}",
-            "asr {t2}, {t2}, #6",
-            "asr {m}, {m}, #6",
-            "eor {t2}, {t2}, {a0}, asr #31",
-            "eor {m}, {m}, {a1}, asr #31",
-            "sub {t2}, {t2}, {a0}, asr #31",
-            "sub {m}, {m}, {a1}, asr #31",
-            "strh {t2}, [{out}]",
-            "strh {m}, [{out}, #2]",
-            "eor {t0}, {a2}, {a2}, asr #31",
-            "eor {t1}, {a3}, {a3}, asr #31",
-            "sub {t0}, {t0}, {a2}, asr #31",
-            "sub {t1}, {t1}, {a3}, asr #31",
-            "lsr {t2}, {t0}, #6",
-            "lsr {m}, {t1}, #6",
-            "ldr {t2}, [{table}, {t2}, lsl #2]",
-            "ldr {m}, [{table}, {m}, lsl #2]",
-            "bfi {s}, {t0}, #0, #6",
-            "smlad {t2}, {t2}, {s}, {b}",
-            "bfi {s}, {t1}, #0, #6",
-            "smlad {m}, {m}, {s}, {b}",
-            "asr {t2}, {t2}, #6",
-            "asr {m}, {m}, #6",
-            "eor {t2}, {t2}, {a2}, asr #31",
-            "eor {m}, {m}, {a3}, asr #31",
-            "sub {t2}, {t2}, {a2}, asr #31",
-            "sub {m}, {m}, {a3}, asr #31",
-            "strh {t2}, [{out}, #4]",
-            "strh {m}, [{out}, #6]",
-            a0 = inout(reg) a0 => _,
-            a1 = inout(reg) a1 => _,
-            a2 = inout(reg) a2 => _,
-            a3 = inout(reg) a3 => _,
-            s = inout(reg) multipliers.as_ptr() => _,
-            b = inout(reg) biases.as_ptr() => _,
-            w = in(reg) input.as_ptr(),
-            m = inout(reg) input_multiplier => _,
-            table = in(reg) super::tanh::PAIRS.as_ptr(),
-            out = in(reg) out.as_mut_ptr(),
-            t0 = out(reg) _,
-            t1 = out(reg) _,
-            t2 = out(reg) _,
-            options(nostack)
-        );
-    }
-}
-
-/// The four units of one quad from their sums: the `asm!`'s formulas in Rust.
-#[cfg(not(micrornn_dsp))]
+/// The four units of one quad from their sums: the formulas of [`fused`]'s `asm!` in Rust (for
+/// `N > 64` on ARMv7E-M, and on the host so that its tests cover them).
 #[inline(always)]
 fn quad(
     sums: [i32; 4],
