@@ -6,15 +6,18 @@
 //! ```
 //!
 //! what [`QRnn::step`](crate::QRnn::step) computes. [`scalar`] is the specification: the
-//! closure of [`super::recurrent::scalar`] with [`unit`]. [`packed`] (ARMv7E-M) runs the
-//! `SMLAD` sums of [`super::recurrent`] and then, per four units, one `asm!` block in place of
-//! the closure: requantization by `SMMULR`, the bias and the input row by `QADD` (the input
-//! weight as `w << 24` times the multiplier by `SMMULR`, which rounds exactly as `+2^7 >> 8`;
-//! the four weights from one word), the clamp by `SSAT`, and the tanh from the pair table
-//! ([`super::tanh`]'s `PAIRS`: one word load and one `SMLAD` instead of two halfword loads, a
-//! subtraction and a multiply). About 21 cycles per unit against 42 for the closure at H = 64
+//! closure of [`super::recurrent::scalar`] with [`unit()`]. [`packed`] on ARMv7E-M, for
+//! `N % 4 == 0` and `N ≤ 64`, is one `asm!` block: the hidden state interleaved into its own
+//! stack frame, then per four units the `SMLAD` sums (all columns unrolled), requantization by
+//! `SMMULR`, the bias and the input row by `QADD` (the input weight as `w << 24` times the
+//! multiplier by `SMMULR`, which rounds exactly as `+2^7 >> 8`; four weights from one word), the
+//! clamp by `SSAT`, and the tanh from the pair table (`tanh::PAIRS`: one word load and one
+//! `SMLAD` instead of two halfword loads, a subtraction and a multiply); the loop's state lives
+//! in the frame, so nothing crosses between Rust and assembly inside it. About 25 estimated
+//! cycles per unit besides the sums, against 42 for a Rust closure at H = 64
 //! (docs/microcontrollers-cmsis.md). Bit-identical to [`scalar`]: on the host through the same
-//! formulas in Rust, on the M4F by the state checksum of `scripts/compare-cmsis-nn.sh`.
+//! formulas in Rust, on the M4F by `deploy_q8`'s check and the state checksum of
+//! `scripts/compare-cmsis-nn.sh`.
 
 use super::recurrent;
 use super::scalar::requantize;
@@ -84,8 +87,8 @@ pub fn scalar<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUn
 }
 
 /// As [`scalar`], bit for bit: on ARMv7E-M for `N % 4 == 0`, `N ≤ 64` the one `asm!` block of
-/// [`fused`]; otherwise (`N % 4 == 0`) the `SMLAD` sums of [`recurrent`] and the same per-unit
-/// formulas in Rust ([`quad`]).
+/// the module docs; otherwise (`N % 4 == 0`) the `SMLAD` sums of [`recurrent`] and the same
+/// per-unit formulas in Rust.
 #[inline(always)]
 pub fn packed<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'_, N>) {
     if !N.is_multiple_of(4) || N == 0 {

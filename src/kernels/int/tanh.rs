@@ -7,6 +7,10 @@
 //! with the sign of `x` (tanh is odd, and so is this). Past `|x| ≥ 8` (`2^15` in Q12) the output
 //! is 32767 (`tanh(8)·2^15` = 32767.99).
 //!
+//! On ARMv7E-M the same table is stored as pairs (`T[i]`, `T[i+1] − T[i]`) in one word per
+//! segment (2,052 bytes instead of 1,028), for an interpolation by one load and one `SMLAD`
+//! (`kernels::int::elman`); the outputs are the same for every input (tested).
+//!
 //! Max error, over every Q12 input: [`TANH_MAX_ERROR_LSB`] units of `2^-15` against `tanh` in
 //! `f64` (the interpolation's `f''·h²/8` ≈ 0.77 LSB plus the table's and the interpolation's
 //! rounding), tested exhaustively over `[-2^16, 2^16]` and at the `i32` limits.
