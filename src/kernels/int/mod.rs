@@ -66,6 +66,21 @@ pub fn recurrent_update<const N: usize>(
 /// tanh_q15(requantize(Σ_k w[j][k]·h[k]) + bias + input)` with every sum over the old `h`, per
 /// unit saturating (see [`elman`]). On ARMv7E-M [`elman::packed`] (`SMLAD` sums, one `asm!` per
 /// four units), elsewhere [`elman::scalar`]; bit-identical.
+///
+/// # Examples
+/// ```
+/// use micrornn::kernels::int::{self, ElmanUnits};
+/// let w_hh = [[0i8; 4]; 4];
+/// let mut h = [0i16; 4];
+/// let units = ElmanUnits {
+///     multipliers: &[1 << 29; 4],
+///     biases: &[4096; 4], // 1.0 in Q12
+///     input_row: &[0; 4],
+///     input_multiplier: 0,
+/// };
+/// int::elman_update(&w_hh, &mut h, units);
+/// assert_eq!(h, [int::tanh_q15(4096); 4]); // tanh(1) in Q15
+/// ```
 #[inline(always)]
 pub fn elman_update<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'_, N>) {
     #[cfg(micrornn_dsp)]
