@@ -71,10 +71,8 @@ fn packed_matvec_is_bit_identical_to_scalar_over_odd_shapes() {
     }
 }
 
-/// One square case of the in-place recurrent update: the packed path equals the scalar one, the
-/// scalar one equals a dot product of every row with the OLD state, and `f` sees `j = 0..N` in
-/// order.
-fn recurrent_case<const N: usize>(rng: &mut Lcg, extreme: bool) {
+/// `random_case` for an N × N matrix, as arrays: rows, a state, N multipliers.
+fn square_case<const N: usize>(rng: &mut Lcg, extreme: bool) -> ([[i8; N]; N], [i16; N], Vec<i32>) {
     let (w, x, m) = random_case(rng, N, N, extreme);
     let mut rows = [[0i8; N]; N];
     for (row, w) in rows.iter_mut().zip(w.chunks_exact(N.max(1))) {
@@ -82,6 +80,14 @@ fn recurrent_case<const N: usize>(rng: &mut Lcg, extreme: bool) {
     }
     let mut old = [0i16; N];
     old.copy_from_slice(&x);
+    (rows, old, m)
+}
+
+/// One square case of the in-place recurrent update: the packed path equals the scalar one, the
+/// scalar one equals a dot product of every row with the OLD state, and `f` sees `j = 0..N` in
+/// order.
+fn recurrent_case<const N: usize>(rng: &mut Lcg, extreme: bool) {
+    let (rows, old, m) = square_case::<N>(rng, extreme);
     let unit = |j: usize, acc: i32| saturate_i16(requantize(acc, m[j])) ^ (j as i16);
     let mut order = Vec::new();
     let mut want = old;
@@ -212,13 +218,7 @@ fn argmax_takes_the_first_of_equals() {
 /// [`elman::scalar`], and the scalar one equals [`elman::unit`] on the dot product with the OLD
 /// state. Random biases and multipliers over the whole `i32` range exercise every saturation.
 fn elman_case<const N: usize>(rng: &mut Lcg, extreme: bool) {
-    let (w, x, m) = random_case(rng, N, N, extreme);
-    let mut rows = [[0i8; N]; N];
-    for (row, w) in rows.iter_mut().zip(w.chunks_exact(N.max(1))) {
-        row.copy_from_slice(w);
-    }
-    let mut old = [0i16; N];
-    old.copy_from_slice(&x);
+    let (rows, old, m) = square_case::<N>(rng, extreme);
     let multipliers: [i32; N] = core::array::from_fn(|j| m[j] >> if j % 5 == 0 { 0 } else { 10 });
     let biases: [i32; N] = core::array::from_fn(|_| match rng.next() % 4 {
         0 => rng.next() as i32,
