@@ -11,10 +11,10 @@
 //! stack frame, then per four units the `SMLAD` sums (all columns unrolled), requantization by
 //! `SMMULR`, the bias and the input row by `QADD` (the input weight as `w << 24` times the
 //! multiplier by `SMMULR`, which rounds exactly as `+2^7 >> 8`; four weights from one word), the
-//! clamp by `SSAT`, and the tanh from the pair table (`tanh::PAIRS`: one word load and one
-//! `SMLAD` instead of two halfword loads, a subtraction and a multiply); the loop's state lives
-//! in the frame, so nothing crosses between Rust and assembly inside it. About 25 estimated
-//! cycles per unit besides the sums, against 42 for a Rust closure at H = 64
+//! clamp by `SSAT`, and the interpolated tanh from [`tanh_q15`]'s own table (the difference
+//! times the fraction plus the rounding in one `SMLABB`); the loop's state lives in the frame,
+//! so nothing crosses between Rust and assembly inside it. About 29 estimated cycles per unit
+//! besides the sums, against 42 for a Rust closure at H = 64
 //! (docs/microcontrollers-cmsis.md). Bit-identical to [`scalar`]: on the host through the same
 //! formulas in Rust, on the M4F by `deploy_q8`'s check and the state checksum of
 //! `scripts/compare-cmsis-nn.sh`.
@@ -181,56 +181,38 @@ macro_rules! group {
     };
 }
 
-/// Half of the tanh of four units in registers `{a*}` (clamped pre-activations): units `$p`
-/// and `$q`, stored at `{u} + $off`, `+ $off2`. `{t3}` holds the table's address, `{e}`
-/// `64 << 16` (its low bits take `f`), `{o}` 32; `{t0}`, `{t1}`, `{t2}`, `{x}` are scratch.
+/// The tanh of the unit in register `$p` (its clamped pre-activation `s`), stored at
+/// `{u} + $off`: `|s| = 64·i + f`, `y = T[i] + ((T[i+1] − T[i])·f + 32 >> 6)` with one
+/// `SMLABB`, the sign put back. `{t3}` holds the `i16` table's address, `{o}` 32; `{t0}`,
+/// `{t1}`, `{t2}` are scratch.
 #[cfg(micrornn_dsp)]
-macro_rules! tanh_pair {
-    ($p:literal, $q:literal, $off:literal, $off2:literal) => {
+macro_rules! tanh_unit {
+    ($p:literal, $off:literal) => {
         concat!(
             "eor {t0}, {",
             $p,
             "}, {",
             $p,
             "}, asr #31\n",
-            "eor {t1}, {",
-            $q,
-            "}, {",
-            $q,
-            "}, asr #31\n",
             "sub {t0}, {t0}, {",
             $p,
             "}, asr #31\n",
-            "sub {t1}, {t1}, {",
-            $q,
-            "}, asr #31\n",
-            "lsr {t2}, {t0}, #6\n",
-            "lsr {x}, {t1}, #6\n",
-            "ldr {t2}, [{t3}, {t2}, lsl #2]\n",
-            "ldr {x}, [{t3}, {x}, lsl #2]\n",
-            "bfi {e}, {t0}, #0, #6\n",
-            "smlad {t2}, {t2}, {e}, {o}\n",
-            "bfi {e}, {t1}, #0, #6\n",
-            "smlad {x}, {x}, {e}, {o}\n",
-            "asr {t2}, {t2}, #6\n",
-            "asr {x}, {x}, #6\n",
+            "lsr {t1}, {t0}, #6\n",
+            "and {t0}, {t0}, #63\n",
+            "add {t1}, {t3}, {t1}, lsl #1\n",
+            "ldrsh {t2}, [{t1}]\n",
+            "ldrsh {t1}, [{t1}, #2]\n",
+            "sub {t1}, {t1}, {t2}\n",
+            "smlabb {t1}, {t1}, {t0}, {o}\n",
+            "add {t2}, {t2}, {t1}, asr #6\n",
             "eor {t2}, {t2}, {",
             $p,
-            "}, asr #31\n",
-            "eor {x}, {x}, {",
-            $q,
             "}, asr #31\n",
             "sub {t2}, {t2}, {",
             $p,
             "}, asr #31\n",
-            "sub {x}, {x}, {",
-            $q,
-            "}, asr #31\n",
             "strh {t2}, [{u}, #",
             $off,
-            "]\n",
-            "strh {x}, [{u}, #",
-            $off2,
             "]\n",
         )
     };
@@ -250,10 +232,10 @@ fn fused<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'
     // is not otherwise moved. Reads: `h` (2N bytes, LDR may be unaligned on ARMv7-M), the
     // N·N weights (per quad rows `p + k·N` for k = 0..4, 4 bytes per group while `p` advances
     // N: the last byte read is the matrix's last), 4N bytes of `multipliers` and of `biases`,
-    // N of `input_row`, one word of PAIRS per unit at an index `|s| >> 6 ≤ 512` (s clamped by
-    // SSAT; PAIRS has 513 entries). Writes: the frame, and 2 bytes per unit at `h` (N/4 quads,
+    // N of `input_row`, two halfwords of the tanh table per unit at indices `|s| >> 6 ≤ 512`
+    // and one more (s clamped by SSAT; the table has 514 entries). Writes: the frame, and 2 bytes per unit at `h` (N/4 quads,
     // 8 bytes each). The sums read the interleaved copy, so writing `h` in place is sound.
-    // SXTB16, SMUAD, SMLAD, SMMULR, QADD, SSAT, PKHBT/PKHTB, BFI exist on ARMv7E-M; QADD/SSAT
+    // SXTB16, SMUAD, SMLAD, SMMULR, QADD, SSAT, SMLABB, PKHBT/PKHTB exist on ARMv7E-M; QADD/SSAT
     // may set the sticky Q flag and CMP sets NZCV: flags are not preserved.
     unsafe {
         core::arch::asm!(
@@ -328,13 +310,14 @@ fn fused<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'
             "ssat {a1}, #16, {a1}",
             "ssat {a2}, #16, {a2}",
             "ssat {a3}, #16, {a3}",
-            // tanh from the pair table: T = t3, OUT = u, K = e, C = o
+            // tanh from the i16 table: T = t3, OUT = u, C = o
             "ldr {t3}, [sp, #16]",
             "ldr {u}, [sp, #20]",
-            "mov {e}, #0x400000",
             "mov {o}, #32",
-            tanh_pair!("a0", "a1", "0", "2"),
-            tanh_pair!("a2", "a3", "4", "6"),
+            tanh_unit!("a0", "0"),
+            tanh_unit!("a1", "2"),
+            tanh_unit!("a2", "4"),
+            tanh_unit!("a3", "6"),
             "add {u}, {u}, #8",
             "str {u}, [sp, #20]",
             "ldr {t0}, [sp, #24]",
@@ -352,7 +335,7 @@ fn fused<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'
             o = inout(reg) units.biases.as_ptr() => _,
             t0 = inout(reg) units.input_row.as_ptr() => _,
             t1 = inout(reg) units.clamped_input_multiplier() => _,
-            t2 = inout(reg) super::tanh::PAIRS.as_ptr() => _,
+            t2 = inout(reg) super::tanh::TABLE.as_ptr() => _,
             t3 = inout(reg) h.as_mut_ptr() => _,
             u = out(reg) _,
             a0 = out(reg) _, a1 = out(reg) _, a2 = out(reg) _, a3 = out(reg) _,
@@ -379,6 +362,6 @@ fn quad(
             .saturating_add(biases[k])
             .saturating_add(x)
             .clamp(-(1 << 15), (1 << 15) - 1);
-        out[k] = super::tanh::tanh_q15_pairs(s);
+        out[k] = tanh_q15(s);
     }
 }

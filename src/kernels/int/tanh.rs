@@ -7,10 +7,6 @@
 //! with the sign of `x` (tanh is odd, and so is this). Past `|x| ≥ 8` (`2^15` in Q12) the output
 //! is 32767 (`tanh(8)·2^15` = 32767.99).
 //!
-//! On ARMv7E-M the same table is stored as pairs (`T[i]`, `T[i+1] − T[i]`) in one word per
-//! segment (2,052 bytes instead of 1,028), for an interpolation by one load and one `SMLAD`
-//! (`kernels::int::elman`); the outputs are the same for every input (tested).
-//!
 //! Max error, over every Q12 input: [`TANH_MAX_ERROR_LSB`] units of `2^-15` against `tanh` in
 //! `f64` (the interpolation's `f''·h²/8` ≈ 0.77 LSB plus the table's and the interpolation's
 //! rounding), tested exhaustively over `[-2^16, 2^16]` and at the `i32` limits.
@@ -28,7 +24,7 @@ const SEGMENTS: usize = 512;
 
 /// `round(2^15 · tanh(i / 64))`, clamped to `i16::MAX` (one entry past 8, 32767, so the
 /// interpolation at 8 reads no further than the table).
-static TABLE: [i16; SEGMENTS + 2] = table();
+pub(super) static TABLE: [i16; SEGMENTS + 2] = table();
 
 /// `e^x` for `0 ≤ x ≤ 16`, in `f64`: `(Taylor series of e^(x/16))^16`, relative error < 1e-15.
 const fn exp_f64(x: f64) -> f64 {
@@ -65,45 +61,6 @@ const fn table() -> [i16; SEGMENTS + 2] {
     t
 }
 
-/// The table as pairs for the DSP path: entry `i` is `T[i]` in the top halfword and
-/// `T[i+1] − T[i]` in the bottom one, for `i = 0..=512`, so one word load and one `SMLAD` with
-/// `(64 << 16) | f` give `64·T[i] + (T[i+1] − T[i])·f` (2,052 bytes of flash; the `i16`
-/// table is then not linked on ARMv7E-M).
-pub(super) static PAIRS: [u32; SEGMENTS + 1] = pairs();
-
-const fn pairs() -> [u32; SEGMENTS + 1] {
-    let t = table();
-    let mut p = [0u32; SEGMENTS + 1];
-    let mut i = 0;
-    while i <= SEGMENTS {
-        let lo = t[i] as i32;
-        let d = t[i + 1] as i32 - lo;
-        p[i] = ((lo as u32) << 16) | (d as u16 as u32);
-        i += 1;
-    }
-    p
-}
-
-/// [`tanh_q15`] on a clamped input `s` in `[-2^15, 2^15 - 1]` with the [`PAIRS`] table, the
-/// form of the `SMLAD` kernel (`kernels::int::elman`): `|s| = 64·i + f`, `y = (SMLAD(P[i],
-/// (64 << 16) | f) + 32) >> 6`, the sign put back. Equal to [`tanh_q15`] for every input
-/// (`64·T[i] + d·f + 32 >> 6 = T[i] + (d·f + 32 >> 6)`, tested).
-#[inline]
-pub(super) fn tanh_q15_pairs(s: i32) -> i16 {
-    let sign = s >> 31;
-    let magnitude = (s ^ sign).wrapping_sub(sign) as u32;
-    let pair = PAIRS
-        .get((magnitude >> STEP_SHIFT) as usize)
-        .copied()
-        .unwrap_or(0x7fff_0000);
-    let f = (magnitude & ((1 << STEP_SHIFT) - 1)) as i32;
-    let y = (i32::from((pair >> 16) as i16) * STEPS_PER_UNIT
-        + i32::from(pair as i16) * f
-        + (1 << (STEP_SHIFT - 1)))
-        >> STEP_SHIFT;
-    ((y ^ sign) - sign) as i16
-}
-
 /// `2^15 · tanh(x / 2^12)`, rounded, in `[-32767, 32767]`: the Q15 activation of a Q12
 /// pre-activation. Exact to within [`TANH_MAX_ERROR_LSB`]; odd (`tanh_q15(-x) = -tanh_q15(x)`
 /// for `x > i32::MIN`); monotone.
@@ -113,19 +70,8 @@ pub fn tanh_q15(x: i32) -> i16 {
     // 32767, as any larger input would; so both table reads are in bounds. The sign is taken
     // off and put back without a branch (`sign` is 0 or -1).
     let clamped = x.clamp(-(1 << 15), (1 << 15) - 1);
-    if cfg!(micrornn_dsp) {
-        tanh_q15_pairs(clamped)
-    } else {
-        tanh_q15_halfwords(clamped)
-    }
-}
-
-/// [`tanh_q15`] on a clamped input `s` in `[-2^15, 2^15 - 1]` with the `i16` table: the
-/// specification's form.
-#[inline]
-fn tanh_q15_halfwords(s: i32) -> i16 {
-    let sign = s >> 31;
-    let magnitude = s.unsigned_abs();
+    let sign = clamped >> 31;
+    let magnitude = clamped.unsigned_abs();
     let index = (magnitude >> STEP_SHIFT) as usize;
     let f = (magnitude & ((1 << STEP_SHIFT) - 1)) as i32;
     let lo = i32::from(TABLE.get(index).copied().unwrap_or(i16::MAX));
@@ -136,7 +82,7 @@ fn tanh_q15_halfwords(s: i32) -> i16 {
 
 #[cfg(test)]
 mod tests {
-    use super::{SEGMENTS, TABLE, tanh_q15, tanh_q15_halfwords, tanh_q15_pairs};
+    use super::{SEGMENTS, TABLE, tanh_q15};
 
     /// The clamp to `2^15 - 1` relies on the last two table entries being equal.
     #[test]
@@ -144,14 +90,6 @@ mod tests {
         assert_eq!(TABLE[SEGMENTS - 1], i16::MAX);
         assert_eq!(TABLE[SEGMENTS], i16::MAX);
         assert_eq!(TABLE[SEGMENTS + 1], i16::MAX);
-    }
-
-    /// The pair table's `SMLAD` form equals the halfword table's form for every clamped input.
-    #[test]
-    fn the_pair_table_form_equals_the_halfword_form() {
-        for s in -(1 << 15)..(1 << 15) {
-            assert_eq!(tanh_q15_pairs(s), tanh_q15_halfwords(s), "s = {s}");
-        }
     }
 
     /// The branch-free form against the former one (`min(|x|, 2^15)`, a sign branch), over
