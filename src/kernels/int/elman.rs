@@ -13,8 +13,8 @@
 //! multiplier by `SMMULR`, which rounds exactly as `+2^7 >> 8`; four weights from one word), the
 //! clamp by `SSAT`, and the interpolated tanh from [`tanh_q15`]'s own table (the difference
 //! times the fraction plus the rounding in one `SMLABB`); the loop's state lives in the frame,
-//! so nothing crosses between Rust and assembly inside it. About 29 estimated cycles per unit
-//! besides the sums, against 42 for a Rust closure at H = 64
+//! so nothing crosses between Rust and assembly inside it. About 33 estimated cycles per unit
+//! besides the sums, against 45 with a Rust closure, at H = 64
 //! (docs/microcontrollers-cmsis.md). Bit-identical to [`scalar`]: on the host through the same
 //! formulas in Rust, on the M4F by `deploy_q8`'s check and the state checksum of
 //! `scripts/compare-cmsis-nn.sh`.
