@@ -94,15 +94,15 @@ fn import_as<C: Cell<32, 32, 32> + Zeroable>(bytes: &[u8]) -> (Box<C>, Vec<char>
     (model, vocab, weights)
 }
 
-#[test]
-fn every_framework_model_scores_the_frameworks_own_loss_within_1e5() {
-    let models = models();
-    assert_eq!(models.len(), 5);
-    for (name, file, framework, embedding, want) in models {
-        let (model, vocab, weights) = import(&read(&file));
+/// Imports every model of `cell` into `C` as the CLI does and checks that micrornn's loss is the
+/// framework's own within 1e-5 nats/char; returns `(name, framework, micrornn's loss)` of each.
+fn scores_within_1e5<C: Cell<32, 32, 32> + Zeroable>(cell: &str) -> Vec<(String, Framework, f64)> {
+    let mut scores = Vec::new();
+    for (name, file, framework, embedding, want) in models_of(cell) {
+        let (model, vocab, weights) = import_as::<C>(&read(&file));
         assert_eq!(
-            (weights.framework, weights.embedding),
-            (framework, embedding),
+            (weights.cell, weights.framework, weights.embedding),
+            (C::KIND, framework, embedding),
             "{name}"
         );
         assert_eq!(
@@ -114,8 +114,15 @@ fn every_framework_model_scores_the_frameworks_own_loss_within_1e5() {
         println!(
             "{name}: micrornn {got:.7} vs {framework:?}'s {want:.7} nats/char, |diff| {diff:.1e}"
         );
-        assert!((got - want).abs() <= 1e-5, "{name}: {got} vs {want}");
+        assert!(diff <= 1e-5, "{name}: {got} vs {want}");
+        scores.push((name, framework, got));
     }
+    scores
+}
+
+#[test]
+fn every_framework_model_scores_the_frameworks_own_loss_within_1e5() {
+    assert_eq!(scores_within_1e5::<Model>("elman").len(), 5);
 }
 
 #[test]
@@ -290,25 +297,9 @@ fn reference_f64(name: &str) -> f64 {
 
 #[test]
 fn every_framework_gru_scores_the_frameworks_own_loss_within_1e5() {
-    let models = models_of("gru");
-    assert_eq!(models.len(), 4, "two PyTorch nn.GRU, two Keras GRU");
-    for (name, file, framework, embedding, want) in models {
-        let (model, vocab, weights) = import_as::<GruModel>(&read(&file));
-        assert_eq!(
-            (weights.cell, weights.framework, weights.embedding),
-            (CellKind::Gru, framework, embedding),
-            "{name}"
-        );
-        assert_eq!(
-            (weights.inputs, weights.hidden, weights.outputs),
-            (31, 32, 31)
-        );
-        let got = loss(&*model, &vocab);
-        let diff = (got - want).abs();
-        println!(
-            "{name}: micrornn {got:.7} vs {framework:?}'s {want:.7} nats/char, |diff| {diff:.1e}"
-        );
-        assert!(diff <= 1e-5, "{name}: {got} vs {want}");
+    let scores = scores_within_1e5::<GruModel>("gru");
+    assert_eq!(scores.len(), 4, "two PyTorch nn.GRU, two Keras GRU");
+    for (name, framework, got) in scores {
         if framework == Framework::Keras {
             // Keras' equations in float64 (gates z, r, h), not Keras itself: the same loss.
             let reference = reference_f64(&name);

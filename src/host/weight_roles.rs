@@ -451,9 +451,6 @@ fn keras(file: &Table, names: &[&str], recurrent_name: &str) -> Result<Weights, 
         &[kernel.rows(), gates * hidden],
         &format!("[inputs, {columns}]"),
     )?;
-    let raw_bias = file
-        .get(&bias_name)
-        .ok_or_else(|| WeightsError(format!("tensor {bias_name} is missing")))?;
     let layer = match cell {
         CellKind::Elman => {
             let bias = tensor(file, &bias_name, 1)?;
@@ -468,6 +465,9 @@ fn keras(file: &Table, names: &[&str], recurrent_name: &str) -> Result<Weights, 
             }
         }
         CellKind::Gru => {
+            let raw_bias = file
+                .get(&bias_name)
+                .ok_or_else(|| WeightsError(format!("tensor {bias_name} is missing")))?;
             if raw_bias.shape == [3 * hidden] {
                 return fail(format!(
                     "tensor {bias_name}: shape {:?}: a Keras GRU with reset_after=False, whose \

@@ -175,8 +175,7 @@ fn read_weights(bytes: &[u8], budget: &mut Budget) -> Result<Weights, WeightsErr
 }
 
 /// Gate blocks of a cell's recurrent weights: 1 for the Elman cell, 3 (r, z, n) for a GRU.
-#[must_use]
-pub const fn gates(cell: CellKind) -> usize {
+const fn gates(cell: CellKind) -> usize {
     match cell {
         CellKind::Elman => 1,
         CellKind::Gru => 3,
@@ -184,7 +183,8 @@ pub const fn gates(cell: CellKind) -> usize {
 }
 
 impl Weights {
-    /// Gate blocks of these weights ([`gates`] of [`Weights::cell`]).
+    /// Gate blocks of these weights' recurrent layer: 1 for an Elman RNN, 3 (r, z, n) for a
+    /// GRU.
     #[must_use]
     pub const fn gates(&self) -> usize {
         gates(self.cell)

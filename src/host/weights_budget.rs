@@ -16,7 +16,7 @@ const MAX_GATES: u64 = 3;
 
 /// What importing the weights of a model of at most `inputs`, `hidden`, `outputs` and an
 /// embedding at most `embedding_width` wide may read: the largest tensor of those roles (module
-/// docs; the recurrent layer's at a GRU's [`MAX_GATES`] blocks) is the largest item; all tensors
+/// docs; the recurrent layer's at a GRU's three gate blocks) is the largest item; all tensors
 /// of all roles, twice over (room for as many other entries of a state dict), plus
 /// [`MAX_HEADER_BYTES`], the total.
 pub const fn budget_for(inputs: u64, hidden: u64, outputs: u64, embedding_width: u64) -> Budget {
