@@ -1153,7 +1153,7 @@ fn untrusted_files_are_refused_with_bounded_memory() {
             "x.mrnn",
         ],
         "tensor rnn.weight_ih_l0: shape [805306368] <f4 declares 3221225472 bytes; the largest tensor \
-         this build can import has 2097152",
+         this build can import has 6291456",
     );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&big);

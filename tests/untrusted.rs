@@ -146,14 +146,15 @@ fn npz_entries_past_the_total_are_refused_before_inflating() {
 /// A safetensors tensor larger than any the binary can use is refused from its declared shape.
 #[test]
 fn a_safetensors_tensor_past_the_budget_is_refused() {
-    let data = vec![0u8; 4 << 20];
+    // 8 MiB: past the 6 MiB of a GRU's input weights (3 × 512 hidden, 1024 wide).
+    let data = vec![0u8; 8 << 20];
     let view =
-        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![1024, 1024], &data)
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![2048, 1024], &data)
             .unwrap();
     let bytes = safetensors::serialize([("rnn.weight_ih_l0", view)], None).unwrap();
     let error = weights::import_within(&bytes, BINARY_BUDGET).unwrap_err().0;
     assert!(
-        error.contains("tensor rnn.weight_ih_l0: shape [1024, 1024] F32 declares 4194304 bytes"),
+        error.contains("tensor rnn.weight_ih_l0: shape [2048, 1024] F32 declares 8388608 bytes"),
         "{error}"
     );
     // A header that declares more data than the file has is refused by the safetensors reader.

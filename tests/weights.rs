@@ -3,6 +3,7 @@
 //! tokens; every bad file is a clean one-line error naming what was expected.
 
 use micrornn::host::weights::{self, Framework};
+use micrornn::model::{CellKind, Gru};
 use micrornn::{Input, Rnn};
 use safetensors::{Dtype, tensor::TensorView};
 use std::collections::HashMap;
@@ -221,11 +222,126 @@ fn tensors_are_found_by_role_under_any_names_and_ambiguity_is_listed() {
         &named(None, "a.rnn.", "out.", &[("b.rnn.weight_ih_l0", &[32, 20])]),
         "several recurrent layers (a.rnn.weight_ih_l0, b.rnn.weight_ih_l0)",
     );
-    // A GRU's weights say what they are.
+    // A GRU is told by its stacked recurrent weights; the rest must be stacked alike.
     refused(
         &torch_like(|t| t[1].2 = vec![96, 32]),
-        "a GRU's; only an Elman RNN is read",
+        "rnn.weight_ih_l0: shape [32, 20], expected [3H, inputs] = [96, 20]",
     );
+    // An LSTM's say what they are.
+    refused(
+        &torch_like(|t| t[1].2 = vec![128, 32]),
+        "rnn.weight_hh_l0: shape [128, 32] stacks 4 gates: an LSTM",
+    );
+}
+
+/// The tensors of an nn.GRU(20, 32) + nn.Linear(32, 20), with `change` applied.
+fn gru_like(change: impl Fn(&mut Vec<(&'static str, Dtype, Vec<usize>)>)) -> Vec<u8> {
+    torch_like(|t| {
+        for (_, _, shape) in t.iter_mut().take(4) {
+            shape[0] *= 3;
+        }
+        change(t);
+    })
+}
+
+/// A Keras GRU(32) + Dense(20) on 20 inputs, as `np.savez(f, **{w.path: …})` names it, with
+/// `change` applied.
+fn keras_gru_like(change: impl Fn(&mut Vec<(&'static str, Dtype, Vec<usize>)>)) -> Vec<u8> {
+    let mut tensors = vec![
+        ("gru/gru_cell/kernel", Dtype::F32, vec![20, 96]),
+        ("gru/gru_cell/recurrent_kernel", Dtype::F32, vec![32, 96]),
+        ("gru/gru_cell/bias", Dtype::F32, vec![2, 96]),
+        ("dense/kernel", Dtype::F32, vec![32, 20]),
+        ("dense/bias", Dtype::F32, vec![20]),
+    ];
+    change(&mut tensors);
+    let refs: Vec<(&str, Dtype, &[usize])> = tensors
+        .iter()
+        .map(|(n, d, s)| (*n, *d, s.as_slice()))
+        .collect();
+    file(&refs, &[])
+}
+
+#[test]
+fn gru_shape_mismatches_are_listed_against_the_grus_shapes() {
+    let gru = weights::import(&gru_like(|_| {})).unwrap();
+    assert_eq!(
+        (gru.cell, gru.inputs, gru.hidden, gru.outputs),
+        (CellKind::Gru, 20, 32, 20)
+    );
+    assert_eq!((gru.w_xh.len(), gru.w_hh.len()), (20 * 96, 96 * 32));
+    assert_eq!((gru.b_h.len(), gru.b_hh.len()), (96, 96));
+    for (file, expected) in [
+        (
+            gru_like(|t| t[0].2 = vec![32, 20]),
+            "rnn.weight_ih_l0: shape [32, 20], expected [3H, inputs] = [96, 20]",
+        ),
+        (
+            gru_like(|t| t[3].2 = vec![32]),
+            "rnn.bias_hh_l0: shape [32], expected [3H] = [96]",
+        ),
+        (
+            gru_like(|t| t[1].2 = vec![96, 31]),
+            "rnn.weight_hh_l0: shape [96, 31], expected [H, H] (nn.RNN) or [3H, H] (nn.GRU)",
+        ),
+        (
+            gru_like(|t| t[1].2 = vec![0, 0]),
+            "rnn.weight_hh_l0: shape [0, 0], expected [H, H] (nn.RNN) or [3H, H] (nn.GRU) with \
+             H > 0",
+        ),
+        (
+            gru_like(|t| t.push(("ln.weight", Dtype::F32, vec![32]))),
+            "found the recurrent layer rnn.*_l0 (a GRU, H = 32), the output layer linear.weight; \
+             tensors with no role in a GRU language model: ln.weight [32]",
+        ),
+        (
+            gru_like(|t| t[4].2 = vec![20, 96]),
+            "missing the output layer: a [O, H] weight (H = 32)",
+        ),
+        (
+            keras_gru_like(|t| t[2].2 = vec![96]),
+            "gru/gru_cell/bias: shape [96]: a Keras GRU with reset_after=False",
+        ),
+        (
+            keras_gru_like(|t| t[2].2 = vec![3, 96]),
+            "gru/gru_cell/bias: shape [3, 96], expected [2, 3H] (reset_after=True) = [2, 96]",
+        ),
+        (
+            keras_gru_like(|t| t[0].2 = vec![20, 32]),
+            "gru/gru_cell/kernel: shape [20, 32], expected [inputs, 3H] = [20, 96]",
+        ),
+        (
+            keras_gru_like(|t| t[1].2 = vec![32, 128]),
+            "gru/gru_cell/recurrent_kernel: shape [32, 128] stacks 4 gates: an LSTM",
+        ),
+    ] {
+        refused(&file, expected);
+    }
+    // An embedding folds into a GRU's input weights as into an Elman RNN's.
+    let embedded = gru_like(|t| {
+        t[0].2 = vec![96, 8];
+        t.push(("embedding.weight", Dtype::F32, vec![20, 8]));
+    });
+    let embedded = weights::import(&embedded).unwrap();
+    assert_eq!((embedded.inputs, embedded.embedding), (20, true));
+    assert_eq!(embedded.w_xh.len(), 20 * 96);
+
+    let keras = weights::import(&keras_gru_like(|_| {})).unwrap();
+    assert_eq!(
+        (keras.cell, keras.framework, keras.inputs, keras.hidden),
+        (CellKind::Gru, Framework::Keras, 20, 32)
+    );
+    // A GRU's weights go into a GRU only.
+    let mut elman = Box::new(Model::ZERO);
+    let error = gru.copy_into(&mut *elman).unwrap_err().to_string();
+    assert!(
+        error.contains("weights of the gru cell do not fit a model of the elman cell"),
+        "{error}"
+    );
+    let mut small = Box::new(Gru::<16, 32, 16>::ZERO);
+    assert!(gru.copy_into(&mut *small).is_err());
+    let mut fits = Box::new(Gru::<32, 32, 32>::ZERO);
+    gru.copy_into(&mut *fits).unwrap();
 }
 
 #[test]
@@ -233,7 +349,7 @@ fn bad_files_are_clean_errors_naming_what_was_expected() {
     assert!(weights::import(&torch_like(|_| {})).is_ok());
     refused(
         &torch_like(|t| t[1].2 = vec![32, 31]),
-        "weight_hh_l0: shape [32, 31], expected [H, H] = [32, 32]",
+        "weight_hh_l0: shape [32, 31], expected [H, H] (nn.RNN) or [3H, H] (nn.GRU)",
     );
     refused(
         &torch_like(|t| t[2].2 = vec![31]),
@@ -279,7 +395,7 @@ fn bad_files_are_clean_errors_naming_what_was_expected() {
     );
     refused(
         &torch_like(|t| t.retain(|(n, ..)| !n.starts_with("rnn"))),
-        "no recurrent layer: expected PyTorch nn.RNN tensors",
+        "no recurrent layer: expected PyTorch nn.RNN or nn.GRU tensors",
     );
     let relu = file(
         &[("rnn.weight_ih_l0", Dtype::F32, &[32, 20])],
@@ -296,16 +412,16 @@ fn bad_files_are_clean_errors_naming_what_was_expected() {
         ("dense/bias", Dtype::F32, &[20][..]),
     ];
     assert!(weights::import(&file(&keras, &[])).is_ok());
-    // A GRU's recurrent kernel is H × 3H.
+    // A GRU's recurrent kernel is H × 3H, and its kernel must be too.
     let mut gru = keras;
     gru[1].2 = &[32, 96];
     refused(
         &file(&gru, &[]),
-        "simple_rnn/recurrent_kernel: shape [32, 96], expected [H, H]",
+        "simple_rnn/kernel: shape [20, 32], expected [inputs, 3H] = [20, 96]",
     );
     refused(
         &file(&keras[..3], &[]),
-        "found the recurrent layer simple_rnn/* (H = 32); missing the output layer: a [H, O]",
+        "found the recurrent layer simple_rnn/* (an Elman RNN, H = 32); missing the output layer: a [H, O]",
     );
     // Foreign bytes.
     refused(b"", "not a weights file micrornn reads");

@@ -1,9 +1,15 @@
-//! Finding the tensors of an Elman RNN language model by their roles and shapes, under any
-//! module names and prefixes (`module.` from `DataParallel`, `_orig_mod.` from `torch.compile`,
-//! word_language_model's `encoder`/`rnn`/`decoder`, `embed`/`head`, Keras layer names):
+//! Finding the tensors of an Elman RNN or GRU language model by their roles and shapes, under
+//! any module names and prefixes (`module.` from `DataParallel`, `_orig_mod.` from
+//! `torch.compile`, word_language_model's `encoder`/`rnn`/`decoder`, `embed`/`head`, Keras layer
+//! names):
 //!
 //! - the recurrent layer by its suffixes: PyTorch `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`,
 //!   `bias_hh_l0`; Keras `kernel`, `recurrent_kernel`, `bias` under one prefix;
+//! - the cell by the recurrent weights' shape: `H` rows of `weight_hh_l0` (`H` columns of
+//!   `recurrent_kernel`) are an Elman RNN, `3H` a GRU, `4H` an LSTM (refused by name); a Keras
+//!   GRU's bias is `[2, 3H]` (`reset_after=True`, Keras 3's default and PyTorch's equations),
+//!   `[3H]` is `reset_after=False` (refused by name), and its gates z, r, h become PyTorch's
+//!   r, z, n;
 //! - the output layer as the one remaining 2-D weight of `H` inputs that has a bias beside it
 //!   (`X.weight` + `X.bias`, Keras `X/kernel` + `X/bias`);
 //! - the embedding as the one remaining 2-D table whose width is the recurrent layer's input
@@ -15,6 +21,7 @@
 //! `model.parameters()` order when two 1-D biases follow the recurrent weights).
 
 use super::weights::{Framework, Table, Weights, WeightsError};
+use crate::model::CellKind;
 use std::collections::HashMap;
 
 /// A 2-D (or 1-D) `F32` tensor of a file.
@@ -80,10 +87,10 @@ fn expect_shape(
 ) -> Result<(), WeightsError> {
     if t.shape != expected {
         let hint = match (t.shape.as_slice(), expected) {
-            ([r, c], [_, _]) if *r == 3 * c => " (a GRU's; only an Elman RNN is read)",
-            ([r, c], [_, _]) if *r == 4 * c => " (an LSTM's; only an Elman RNN is read)",
-            ([r, c], [_, _]) if *c == 3 * r => " (a Keras GRU's; only a SimpleRNN is read)",
-            ([r, c], [_, _]) if *c == 4 * r => " (a Keras LSTM's; only a SimpleRNN is read)",
+            ([r, c], [_, _]) if *r == 4 * c => " (an LSTM's; only an Elman RNN or a GRU is read)",
+            ([r, c], [_, _]) if *c == 4 * r => {
+                " (a Keras LSTM's; only a SimpleRNN or a GRU is read)"
+            }
             _ => "",
         };
         return fail(format!(
@@ -131,13 +138,15 @@ pub(super) fn named(file: Table) -> Result<Table, WeightsError> {
     let names: &[&str] = match ranks.as_slice() {
         [2, 2, 1, 2, 1] => &KERAS_ORDER[1..],
         [2, 2, 2, 1, 2, 1] => &KERAS_ORDER,
+        [2, 2, 2, 2, 1] => &KERAS_GRU_ORDER[1..],
+        [2, 2, 2, 2, 2, 1] => &KERAS_GRU_ORDER,
         [2, 2, 1, 1, 2, 1] => &TORCH_ORDER[1..],
         [2, 2, 2, 1, 1, 2, 1] => &TORCH_ORDER,
         _ => {
             return fail(format!(
                 "arrays arr_0..arr_{} of ranks {ranks:?} (np.savez of positional arrays): \
                  expected Keras get_weights() order (embedding?, kernel, recurrent kernel, bias, \
-                 dense kernel, dense bias) or PyTorch parameters() order",
+                 dense kernel, dense bias; a GRU's bias is 2-D) or PyTorch parameters() order",
                 ranks.len().saturating_sub(1)
             ));
         }
@@ -159,7 +168,18 @@ const KERAS_ORDER: [&str; 6] = [
     "dense/bias",
 ];
 
-/// PyTorch `parameters()` of `nn.Embedding` + `nn.RNN` + `nn.Linear`.
+/// Keras `get_weights()` of `Embedding` + `GRU` (`reset_after=True`: a `[2, 3H]` bias) +
+/// `Dense`, as named here.
+const KERAS_GRU_ORDER: [&str; 6] = [
+    "embedding/embeddings",
+    "gru/gru_cell/kernel",
+    "gru/gru_cell/recurrent_kernel",
+    "gru/gru_cell/bias",
+    "dense/kernel",
+    "dense/bias",
+];
+
+/// PyTorch `parameters()` of `nn.Embedding` + `nn.RNN` (or `nn.GRU`) + `nn.Linear`.
 const TORCH_ORDER: [&str; 7] = [
     "embedding.weight",
     "rnn.weight_ih_l0",
@@ -188,34 +208,64 @@ pub(super) fn find(file: &Table) -> Result<Weights, WeightsError> {
         keras(file, &names, recurrent)
     } else {
         fail(format!(
-            "no recurrent layer: expected PyTorch nn.RNN tensors (weight_ih_l0, weight_hh_l0, \
-             bias_ih_l0, bias_hh_l0) or Keras SimpleRNN tensors (kernel, recurrent_kernel, \
-             bias); found {}",
+            "no recurrent layer: expected PyTorch nn.RNN or nn.GRU tensors (weight_ih_l0, \
+             weight_hh_l0, bias_ih_l0, bias_hh_l0) or Keras SimpleRNN or GRU tensors (kernel, \
+             recurrent_kernel, bias); found {}",
             names.join(", ")
         ))
     }
 }
 
-/// The recurrent layer as micrornn holds it.
+/// The recurrent layer as micrornn holds it (gates in PyTorch's order).
 struct Recurrent {
-    /// `[X, H]`: one row per input (or embedding column).
+    cell: CellKind,
+    hidden: usize,
+    /// `[X, gates·H]`: one row per input (or embedding column).
     w_xh: Tensor,
+    /// `gates·H` rows of `H`.
     w_hh: Vec<f32>,
+    /// Elman: `b_ih + b_hh`; GRU: `b_ih` (`gates·H`).
     b_h: Vec<f32>,
+    /// GRU: `b_hh` (`gates·H`); Elman: empty.
+    b_hh: Vec<f32>,
 }
 
-/// The output and embedding layers among `rest`, for a recurrent layer of `hidden` units fed
-/// `input_width` values. `output_weight(name)` gives the bias name of a weight name (or `None`
-/// when it cannot be an output weight); `h_first` says the output weight is `[H, O]` (Keras).
+/// The cell of a recurrent layer whose recurrent weights stack `gates` blocks of `H` (PyTorch's
+/// `weight_hh_l0` rows, Keras' `recurrent_kernel` columns); `layer` names it in errors.
+fn cell_of(gates: usize, layer: &str, shape: &[usize]) -> Result<CellKind, WeightsError> {
+    match gates {
+        1 => Ok(CellKind::Elman),
+        3 => Ok(CellKind::Gru),
+        4 => fail(format!(
+            "tensor {layer}: shape {shape:?} stacks 4 gates: an LSTM, which micrornn does not \
+             run (it reads an Elman RNN or a GRU: 1 or 3 blocks of H)"
+        )),
+        _ => fail(format!(
+            "tensor {layer}: shape {shape:?} is not 1 (an Elman RNN) or 3 (a GRU) blocks of H"
+        )),
+    }
+}
+
+/// The cell, with its article, in errors.
+fn cell_name(cell: CellKind) -> &'static str {
+    match cell {
+        CellKind::Elman => "an Elman RNN",
+        CellKind::Gru => "a GRU",
+    }
+}
+
+/// The output and embedding layers among `rest`, for the recurrent `layer` (found as `found`).
+/// `bias_of(name)` gives the bias name of a weight name (or `None` when it cannot be an output
+/// weight); `h_first` says the output weight is `[H, O]` (Keras).
 fn output_and_embedding<'n>(
     file: &Table,
     rest: &[&'n str],
-    hidden: usize,
-    input_width: usize,
+    layer: &Recurrent,
     bias_of: impl Fn(&str) -> Option<String>,
     h_first: bool,
     found: &str,
 ) -> Result<(&'n str, String, Option<&'n str>), WeightsError> {
+    let (hidden, input_width) = (layer.hidden, layer.w_xh.rows());
     let shape = |n: &str| file.get(n).map(|raw| raw.shape.clone()).unwrap_or_default();
     let outputs: Vec<(&str, String)> = rest
         .iter()
@@ -230,12 +280,12 @@ fn output_and_embedding<'n>(
             fits.then_some((n, bias))
         })
         .collect();
-    let layer = if h_first { "[H, O]" } else { "[O, H]" };
+    let orientation = if h_first { "[H, O]" } else { "[O, H]" };
     let (output, bias) = match outputs.as_slice() {
         [one] => one.clone(),
         [] => {
             return fail(format!(
-                "found {found}; missing the output layer: a {layer} weight (H = {hidden}) with \
+                "found {found}; missing the output layer: a {orientation} weight (H = {hidden}) with \
                  its [O] bias beside it; other tensors: {}",
                 listed(rest, &shape)
             ));
@@ -276,9 +326,10 @@ fn output_and_embedding<'n>(
         .collect();
     if !unexplained.is_empty() {
         return fail(format!(
-            "found {found}, the output layer {output}{}; tensors with no role in an Elman RNN \
+            "found {found}, the output layer {output}{}; tensors with no role in {} \
              language model: {}",
             embedding.map_or(String::new(), |e| format!(" and the embedding {e}")),
+            cell_name(layer.cell),
             listed(&unexplained, &shape)
         ));
     }
@@ -297,48 +348,79 @@ fn listed(names: &[&str], shape: &impl Fn(&str) -> Vec<usize>) -> String {
         .join(", ")
 }
 
-/// `nn.Embedding`? + `nn.RNN` + `nn.Linear`, under any names.
+/// `nn.Embedding`? + `nn.RNN` or `nn.GRU` + `nn.Linear`, under any names.
 fn pytorch(file: &Table, names: &[&str], ih_name: &str) -> Result<Weights, WeightsError> {
     let prefix = ih_name.trim_end_matches("weight_ih_l0");
     let name = |n: &str| format!("{prefix}{n}");
-    let w_ih = tensor(file, ih_name, 2)?;
-    let hidden = w_ih.rows();
     let w_hh = tensor(file, &name("weight_hh_l0"), 2)?;
-    expect_shape(&name("weight_hh_l0"), &w_hh, &[hidden, hidden], "[H, H]")?;
+    let hidden = w_hh.cols();
+    if hidden == 0 || w_hh.rows() % hidden != 0 {
+        return fail(format!(
+            "tensor {}: shape {:?}, expected [H, H] (nn.RNN) or [3H, H] (nn.GRU) with H > 0",
+            name("weight_hh_l0"),
+            w_hh.shape
+        ));
+    }
+    let cell = cell_of(w_hh.rows() / hidden, &name("weight_hh_l0"), &w_hh.shape)?;
+    let (rows, gates) = match cell {
+        CellKind::Elman => ("H", 1),
+        CellKind::Gru => ("3H", 3),
+    };
+    let w_ih = tensor(file, ih_name, 2)?;
+    let width = w_ih.cols();
+    expect_shape(
+        ih_name,
+        &w_ih,
+        &[gates * hidden, width],
+        &format!("[{rows}, inputs]"),
+    )?;
     let b_ih = tensor(file, &name("bias_ih_l0"), 1)?;
     let b_hh = tensor(file, &name("bias_hh_l0"), 1)?;
-    expect_shape(&name("bias_ih_l0"), &b_ih, &[hidden], "[H]")?;
-    expect_shape(&name("bias_hh_l0"), &b_hh, &[hidden], "[H]")?;
-    // b_h = b_ih + b_hh; a zero b_hh leaves b_ih's bits (and the sign of a zero) alone.
-    let b_h = b_ih
-        .values
-        .iter()
-        .zip(&b_hh.values)
-        .map(|(&a, &b)| if b == 0.0 { a } else { a + b })
-        .collect();
+    let bias_shape = format!("[{rows}]");
+    expect_shape(&name("bias_ih_l0"), &b_ih, &[gates * hidden], &bias_shape)?;
+    expect_shape(&name("bias_hh_l0"), &b_hh, &[gates * hidden], &bias_shape)?;
+    let (b_h, b_hh) = match cell {
+        // b_h = b_ih + b_hh; a zero b_hh leaves b_ih's bits (and the sign of a zero) alone.
+        CellKind::Elman => (
+            b_ih.values
+                .iter()
+                .zip(&b_hh.values)
+                .map(|(&a, &b)| if b == 0.0 { a } else { a + b })
+                .collect(),
+            Vec::new(),
+        ),
+        // b_hn sits inside the reset product: the two biases stay apart.
+        CellKind::Gru => (b_ih.values, b_hh.values),
+    };
+    let layer = Recurrent {
+        cell,
+        hidden,
+        w_xh: Tensor {
+            shape: vec![width, gates * hidden],
+            values: w_ih.transposed(),
+        },
+        w_hh: w_hh.values,
+        b_h,
+        b_hh,
+    };
     let rnn_names = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"].map(name);
     let rest: Vec<&str> = names
         .iter()
         .copied()
         .filter(|n| !rnn_names.iter().any(|r| r == n))
         .collect();
-    let found = format!("the recurrent layer {prefix}*_l0 (H = {hidden})");
+    let found = format!(
+        "the recurrent layer {prefix}*_l0 ({}, H = {hidden})",
+        cell_name(cell)
+    );
     let bias_of = |n: &str| n.strip_suffix("weight").map(|p| format!("{p}bias"));
     let (output, bias, embedding) =
-        output_and_embedding(file, &rest, hidden, w_ih.cols(), bias_of, false, &found)?;
-    let recurrent = Recurrent {
-        w_xh: Tensor {
-            shape: vec![w_ih.cols(), hidden],
-            values: w_ih.transposed(),
-        },
-        w_hh: w_hh.values,
-        b_h,
-    };
+        output_and_embedding(file, &rest, &layer, bias_of, false, &found)?;
     let w_hy = tensor(file, output, 2)?;
     let b_y = tensor(file, &bias, 1)?;
     let embedding = embedding.map(|e| tensor(file, e, 2)).transpose()?;
     Ok(assemble(
-        recurrent,
+        layer,
         embedding,
         w_hy.values,
         b_y.values,
@@ -346,39 +428,91 @@ fn pytorch(file: &Table, names: &[&str], ih_name: &str) -> Result<Weights, Weigh
     ))
 }
 
-/// `Embedding`? + `SimpleRNN` + `Dense`, under any names.
+/// `Embedding`? + `SimpleRNN` or `GRU` + `Dense`, under any names.
 fn keras(file: &Table, names: &[&str], recurrent_name: &str) -> Result<Weights, WeightsError> {
     let prefix = recurrent_name.trim_end_matches("recurrent_kernel");
     let (kernel_name, bias_name) = (format!("{prefix}kernel"), format!("{prefix}bias"));
     let recurrent = tensor(file, recurrent_name, 2)?;
     let hidden = recurrent.rows();
-    expect_shape(recurrent_name, &recurrent, &[hidden, hidden], "[H, H]")?;
+    if hidden == 0 || recurrent.cols() % hidden != 0 {
+        return fail(format!(
+            "tensor {recurrent_name}: shape {:?}, expected [H, H] (SimpleRNN) or [H, 3H] (GRU) \
+             with H > 0",
+            recurrent.shape
+        ));
+    }
+    let cell = cell_of(recurrent.cols() / hidden, recurrent_name, &recurrent.shape)?;
+    let gates = recurrent.cols() / hidden;
     let kernel = tensor(file, &kernel_name, 2)?;
+    let columns = if gates == 1 { "H" } else { "3H" };
     expect_shape(
         &kernel_name,
         &kernel,
-        &[kernel.rows(), hidden],
-        "[inputs, H]",
+        &[kernel.rows(), gates * hidden],
+        &format!("[inputs, {columns}]"),
     )?;
-    let bias = tensor(file, &bias_name, 1)?;
-    expect_shape(&bias_name, &bias, &[hidden], "[H]")?;
+    let layer = match cell {
+        CellKind::Elman => {
+            let bias = tensor(file, &bias_name, 1)?;
+            expect_shape(&bias_name, &bias, &[hidden], "[H]")?;
+            Recurrent {
+                cell,
+                hidden,
+                w_xh: kernel,
+                w_hh: recurrent.transposed(),
+                b_h: bias.values,
+                b_hh: Vec::new(),
+            }
+        }
+        CellKind::Gru => {
+            let raw_bias = file
+                .get(&bias_name)
+                .ok_or_else(|| WeightsError(format!("tensor {bias_name} is missing")))?;
+            if raw_bias.shape == [3 * hidden] {
+                return fail(format!(
+                    "tensor {bias_name}: shape {:?}: a Keras GRU with reset_after=False, whose \
+                     candidate resets the state before the recurrent product; micrornn runs \
+                     PyTorch's GRU, which is Keras' reset_after=True (the default since \
+                     TensorFlow 2): retrain with GRU(units) or GRU(units, reset_after=True)",
+                    raw_bias.shape
+                ));
+            }
+            let bias = tensor(file, &bias_name, 2)?;
+            expect_shape(
+                &bias_name,
+                &bias,
+                &[2, 3 * hidden],
+                "[2, 3H] (reset_after=True)",
+            )?;
+            let (input_bias, recurrent_bias) = bias.values.split_at(3 * hidden);
+            Recurrent {
+                cell,
+                hidden,
+                w_xh: Tensor {
+                    values: keras_gates_to_pytorch(&kernel.values, hidden),
+                    shape: kernel.shape,
+                },
+                w_hh: keras_gates_to_pytorch(&recurrent.transposed(), hidden * hidden),
+                b_h: keras_gates_to_pytorch(input_bias, hidden),
+                b_hh: keras_gates_to_pytorch(recurrent_bias, hidden),
+            }
+        }
+    };
     let rest: Vec<&str> = names
         .iter()
         .copied()
         .filter(|&n| n != kernel_name && n != bias_name && n != recurrent_name)
         .collect();
-    let found = format!("the recurrent layer {prefix}* (H = {hidden})");
+    let found = format!(
+        "the recurrent layer {prefix}* ({}, H = {hidden})",
+        cell_name(cell)
+    );
     let bias_of = |n: &str| n.strip_suffix("kernel").map(|p| format!("{p}bias"));
     let (output, dense_bias, embedding) =
-        output_and_embedding(file, &rest, hidden, kernel.rows(), bias_of, true, &found)?;
+        output_and_embedding(file, &rest, &layer, bias_of, true, &found)?;
     let w_hy = tensor(file, output, 2)?;
     let b_y = tensor(file, &dense_bias, 1)?;
     let embedding = embedding.map(|e| tensor(file, e, 2)).transpose()?;
-    let layer = Recurrent {
-        w_xh: kernel,
-        w_hh: recurrent.transposed(),
-        b_h: bias.values,
-    };
     Ok(assemble(
         layer,
         embedding,
@@ -386,6 +520,20 @@ fn keras(file: &Table, names: &[&str], recurrent_name: &str) -> Result<Weights, 
         b_y.values,
         Framework::Keras,
     ))
+}
+
+/// Keras' GRU gate order (z, r, h) as PyTorch's (r, z, n): in every run of three `block`-long
+/// blocks of `values`, the first two swap places. A kernel row has blocks of `H`, the
+/// transposed recurrent kernel one run of blocks of `H·H`, a bias blocks of `H`.
+fn keras_gates_to_pytorch(values: &[f32], block: usize) -> Vec<f32> {
+    let mut out = values.to_vec();
+    if block > 0 {
+        for run in out.chunks_exact_mut(3 * block) {
+            let (z, r) = run.split_at_mut(block);
+            z.swap_with_slice(&mut r[..block]);
+        }
+    }
+    out
 }
 
 /// The weights, with `embedding` (V × D) folded into the input rows.
@@ -396,18 +544,20 @@ fn assemble(
     b_y: Vec<f32>,
     framework: Framework,
 ) -> Weights {
-    let (hidden, rows) = (recurrent.w_xh.cols(), recurrent.w_xh.rows());
+    let rows = recurrent.w_xh.rows();
     let (w_xh, inputs) = match &embedding {
         Some(table) => (fold_embedding(table, &recurrent.w_xh), table.rows()),
         None => (recurrent.w_xh.values, rows),
     };
     Weights {
+        cell: recurrent.cell,
         inputs,
-        hidden,
+        hidden: recurrent.hidden,
         outputs: b_y.len(),
         w_xh,
         w_hh: recurrent.w_hh,
         b_h: recurrent.b_h,
+        b_hh: recurrent.b_hh,
         w_hy,
         b_y,
         framework,

@@ -1,6 +1,6 @@
-//! PyTorch and Keras weights in and out: an `nn.RNN` (tanh, one layer) followed by an
-//! `nn.Linear`, or a Keras `SimpleRNN` followed by a `Dense`, each with or without an embedding
-//! in front. The user's guide is `docs/interop.md`.
+//! PyTorch and Keras weights in and out: an `nn.RNN` (tanh, one layer) or an `nn.GRU` followed
+//! by an `nn.Linear`, or a Keras `SimpleRNN` or `GRU` followed by a `Dense`, each with or
+//! without an embedding in front. The user's guide is `docs/interop.md`.
 //!
 //! In: [`import`] reads safetensors, a numpy `.npz` (`npz`) or a PyTorch `.pt` zip
 //! (`torch_zip`, `torch_pickle`), tells the formats apart and refuses the others by name
@@ -17,6 +17,14 @@
 //! | | an embedding table (V × D), optional | folded into `w_xh` |
 //! | | one more `X/kernel` (H × O) with `X/bias` (O): the `Dense` | `w_hy = kernelᵀ`, `b_y` |
 //!
+//! A GRU ([`Weights::cell`] = [`CellKind::Gru`], told by its `3H` stacked gates) maps the same
+//! way, gates in PyTorch's order r, z, n: `weight_ih_l0` (3H × V) → `w_xh` (V rows of 3H),
+//! `weight_hh_l0` (3H × H) → `w_hh`, `bias_ih_l0` → `b_h`, `bias_hh_l0` → `b_hh` (kept apart:
+//! `b_hn` sits inside the reset product). A Keras `GRU(reset_after=True)` (its default) has
+//! `kernel` (V × 3H), `recurrent_kernel` (H × 3H) and `bias` (2 × 3H: input side, recurrent
+//! side) with gates z, r, h: the first two blocks swap places, `recurrent_kernel` is transposed.
+//! `reset_after=False` (a `[3H]` bias) and an LSTM (`4H`) are refused by name.
+//!
 //! Every tensor must be `F32`. A `nonlinearity` (PyTorch) or `activation` (Keras) entry in the
 //! file's metadata other than `tanh` is refused; a second layer (`_l1`) or direction
 //! (`_reverse`) too. Where the file records no nonlinearity, [`Weights::establish_nonlinearity`]
@@ -26,12 +34,13 @@
 //! Out: [`export`] writes `rnn.weight_ih_l0`, `rnn.weight_hh_l0`, `rnn.bias_ih_l0` (the bias),
 //! `rnn.bias_hh_l0` (zeros), `linear.weight` and `linear.bias` at the live sizes, the state dict
 //! of a module with fields `rnn = nn.RNN(V, H)` and `linear = nn.Linear(H, classes)`, so it loads
-//! with `load_state_dict(strict=True)` unchanged; the vocabulary, classes, initial state and
-//! metadata go in the file's `__metadata__` so an import of an export gives back the same model.
+//! with `load_state_dict(strict=True)` unchanged; a GRU the same names and `nn.GRU(V, H)`'s
+//! shapes (`bias_hh_l0` its own); the vocabulary, classes, initial state and metadata go in the
+//! file's `__metadata__` so an import of an export gives back the same model.
 
 use super::bounded::Budget;
 pub use super::weights_budget::{DEFAULT_BUDGET, MAX_HEADER_BYTES, budget_for};
-use crate::Rnn;
+use crate::model::{Cell, CellKind, Live};
 use safetensors::{Dtype, tensor::TensorView};
 use std::collections::HashMap;
 use std::fmt;
@@ -71,21 +80,29 @@ pub enum Framework {
     Keras,
 }
 
-/// Weights of any shape, in micrornn's orientation (row-major, rows as in [`Rnn`]).
+/// Weights of any shape, in micrornn's orientation (row-major, rows as in
+/// [`Rnn`](crate::Rnn) and [`Gru`](crate::model::Gru); `gates` is 1 for an Elman RNN, 3 for a
+/// GRU: [`Weights::gates`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Weights {
+    /// The cell: an Elman RNN or a GRU, told from the recurrent weights' shape.
+    pub cell: CellKind,
     /// Inputs (vocabulary size).
     pub inputs: usize,
     /// Hidden units.
     pub hidden: usize,
     /// Outputs.
     pub outputs: usize,
-    /// `inputs` rows of `hidden`.
+    /// `inputs` rows of `gates · hidden`: input `i`'s weights into each gate (GRU: r, z, n).
     pub w_xh: Vec<f32>,
-    /// `hidden` rows of `hidden` (row `j`: into unit `j`).
+    /// `gates · hidden` rows of `hidden` (row `g·H + j`: into unit `j` of gate `g`).
     pub w_hh: Vec<f32>,
-    /// `hidden`.
+    /// `gates · hidden` input-side biases: an Elman RNN's one bias (PyTorch's two summed); a
+    /// GRU's `bias_ih_l0`.
     pub b_h: Vec<f32>,
+    /// A GRU's recurrent-side biases `bias_hh_l0` (`3 · hidden`; `b_hn` sits inside the reset
+    /// product, so they cannot be summed into `b_h`); empty for an Elman RNN.
+    pub b_hh: Vec<f32>,
     /// `outputs` rows of `hidden`.
     pub w_hy: Vec<f32>,
     /// `outputs`.
@@ -157,10 +174,28 @@ fn read_weights(bytes: &[u8], budget: &mut Budget) -> Result<Weights, WeightsErr
     Ok(weights)
 }
 
+/// Gate blocks of a cell's recurrent weights: 1 for the Elman cell, 3 (r, z, n) for a GRU.
+const fn gates(cell: CellKind) -> usize {
+    match cell {
+        CellKind::Elman => 1,
+        CellKind::Gru => 3,
+    }
+}
+
 impl Weights {
-    /// Checks that these weights may run as micrornn's tanh cell: the file states `tanh` (its
-    /// `nonlinearity`/`activation` metadata), or it states nothing (a plain state dict, an
-    /// `.npz`) and the user `stated` tanh. Returns where the nonlinearity came from, to tell
+    /// Gate blocks of these weights' recurrent layer: 1 for an Elman RNN, 3 (r, z, n) for a
+    /// GRU.
+    #[must_use]
+    pub const fn gates(&self) -> usize {
+        gates(self.cell)
+    }
+
+    /// Checks that these weights may run as micrornn's cell. An Elman RNN must be tanh: the
+    /// file states `tanh` (its `nonlinearity`/`activation` metadata), or it states nothing (a
+    /// plain state dict, an `.npz`) and the user `stated` tanh. A PyTorch `nn.GRU` has no
+    /// choice to make (σ gates, tanh candidate); a Keras `GRU`'s `activation` is not in an
+    /// `.npz` either, so it needs `stated` tanh too (Keras' defaults, `activation='tanh'`,
+    /// `recurrent_activation='sigmoid'`). Returns where the nonlinearity came from, to tell
     /// the user.
     ///
     /// # Errors
@@ -170,6 +205,15 @@ impl Weights {
         &self,
         stated: Option<Nonlinearity>,
     ) -> Result<&'static str, WeightsError> {
+        if self.cell == CellKind::Gru && self.framework == Framework::PyTorch {
+            return match stated {
+                Some(Nonlinearity::Relu) => fail(
+                    "--nonlinearity relu: this is an nn.GRU, whose candidate is always tanh; \
+                     leave the option out",
+                ),
+                _ => Ok("none needed: an nn.GRU (σ gates, tanh candidate)"),
+            };
+        }
         let in_file = ["nonlinearity", "activation"]
             .iter()
             .find_map(|k| self.metadata.get(*k));
@@ -183,6 +227,11 @@ impl Weights {
             (None, Some(Nonlinearity::Tanh)) => {
                 Ok("tanh, as --nonlinearity states (the file does not record it)")
             }
+            (None, None) if self.cell == CellKind::Gru => fail(
+                "the .npz does not record the Keras GRU's activations: pass --nonlinearity tanh \
+                 if the model used Keras' defaults (activation='tanh', \
+                 recurrent_activation='sigmoid'); other activations are not supported",
+            ),
             (None, None) => fail(
                 "the file does not record the RNN's nonlinearity (a plain state dict or .npz \
                  never does): pass --nonlinearity tanh if the model used tanh (nn.RNN's and \
@@ -226,7 +275,7 @@ impl Weights {
                     model_order.len()
                 ));
             }
-            let h = self.hidden;
+            let (h, gh) = (self.hidden, self.gates() * self.hidden);
             let permute = |rows: &mut Vec<f32>, width: usize| {
                 let old = rows.clone();
                 for (new, &from) in old_ids.iter().enumerate() {
@@ -234,53 +283,89 @@ impl Weights {
                         .copy_from_slice(&old[from * width..(from + 1) * width]);
                 }
             };
-            permute(&mut self.w_xh, h);
+            permute(&mut self.w_xh, gh);
             permute(&mut self.w_hy, h);
             permute(&mut self.b_y, 1);
         }
         Ok(sorted.into_iter().map(|(c, _)| c).collect())
     }
 
-    /// Copies the weights into `rnn`, padding inputs and outputs with zeros.
+    /// The weights of tensor `name` of a cell (its [`TensorSpec`](crate::model::TensorSpec)
+    /// name), at the live sizes.
+    fn tensor(&self, name: &str) -> Option<&[f32]> {
+        match name {
+            "w_xh" => Some(&self.w_xh),
+            "w_hh" => Some(&self.w_hh),
+            "b_h" | "b_xh" => Some(&self.b_h),
+            "b_hh" => Some(&self.b_hh),
+            "w_hy" => Some(&self.w_hy),
+            "b_y" => Some(&self.b_y),
+            _ => None,
+        }
+    }
+
+    /// Copies the weights into `model`, an [`Rnn`](crate::Rnn) or a
+    /// [`Gru`](crate::model::Gru) as [`Weights::cell`] says, padding inputs and outputs with
+    /// zeros.
     ///
     /// # Errors
-    /// A [`WeightsError`] if `H` differs from the weights' hidden size or they have more inputs
-    /// or outputs than `I` or `O`.
-    pub fn copy_into<const I: usize, const H: usize, const O: usize>(
+    /// A [`WeightsError`] if the model is another cell, `H` differs from the weights' hidden
+    /// size or they have more inputs or outputs than `I` or `O`.
+    pub fn copy_into<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>(
         &self,
-        rnn: &mut Rnn<I, H, O>,
+        model: &mut C,
     ) -> Result<(), WeightsError> {
+        if C::KIND != self.cell {
+            return fail(format!(
+                "weights of the {} cell do not fit a model of the {} cell",
+                self.cell.name(),
+                C::KIND.name()
+            ));
+        }
         if self.hidden != H || self.inputs > I || self.outputs > O {
             return fail(format!(
                 "weights of {} inputs, {} hidden, {} outputs do not fit a model of {I}, {H}, {O}",
                 self.inputs, self.hidden, self.outputs
             ));
         }
-        rnn.fill_zero();
-        for (row, src) in rnn.w_xh.iter_mut().zip(self.w_xh.chunks_exact(H)) {
-            row.copy_from_slice(src);
+        let live = Live {
+            inputs: self.inputs,
+            outputs: self.outputs,
+        };
+        // Check every tensor before writing any, so a failure leaves `model` as it was.
+        let mut sources = Vec::with_capacity(C::TENSORS.len());
+        for spec in C::TENSORS {
+            match self.tensor(spec.name) {
+                Some(values) if values.len() == spec.live_len(live) => sources.push(values),
+                found => {
+                    return fail(format!(
+                        "tensor {} of the {}: {} values, expected {}",
+                        spec.name,
+                        self.cell.name(),
+                        found.map_or(0, <[f32]>::len),
+                        spec.live_len(live)
+                    ));
+                }
+            }
         }
-        for (row, src) in rnn.w_hh.iter_mut().zip(self.w_hh.chunks_exact(H)) {
-            row.copy_from_slice(src);
+        model.fill_zero();
+        for (index, values) in sources.into_iter().enumerate() {
+            model.tensor_mut(index)[..values.len()].copy_from_slice(values);
         }
-        rnn.b_h.copy_from_slice(&self.b_h);
-        for (row, src) in rnn.w_hy.iter_mut().zip(self.w_hy.chunks_exact(H)) {
-            row.copy_from_slice(src);
-        }
-        rnn.b_y[..self.outputs].copy_from_slice(&self.b_y);
         Ok(())
     }
 }
 
-/// The PyTorch tensors of `rnn`'s live part (names in the module docs): the first `inputs`
-/// input rows and the first `outputs` outputs, so the file loads into `nn.RNN(inputs, H)` and
+/// The PyTorch tensors of `model`'s live part (names in the module docs): the first `inputs`
+/// input rows and the first `outputs` outputs, so the file loads into `nn.RNN(inputs, H)` (an
+/// [`Rnn`](crate::Rnn)) or `nn.GRU(inputs, H)` (a [`Gru`](crate::model::Gru)) and
 /// `nn.Linear(H, outputs)`; `metadata` becomes the file's `__metadata__` (plus
-/// `nonlinearity=tanh`).
+/// `nonlinearity=tanh` for an Elman RNN).
 ///
 /// # Errors
 /// A [`WeightsError`] if `inputs` or `outputs` is 0 or more than the model has.
-pub fn export<const I: usize, const H: usize, const O: usize>(
-    rnn: &Rnn<I, H, O>,
+pub fn export<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>(
+    model: &C,
     inputs: usize,
     outputs: usize,
     mut metadata: HashMap<String, String>,
@@ -297,25 +382,34 @@ pub fn export<const I: usize, const H: usize, const O: usize>(
             .flat_map(|v| v.to_le_bytes())
             .collect::<Vec<u8>>()
     };
-    let live_rows = &rnn.w_xh[..inputs];
-    let w_ih: Vec<f32> = (0..H)
-        .flat_map(|h| live_rows.iter().map(move |row| row[h]))
+    let tensor = |name: &str| {
+        C::TENSORS
+            .iter()
+            .position(|spec| spec.name == name)
+            .map_or(&[][..], |index| model.tensor(index))
+    };
+    let gh = gates(C::KIND) * H;
+    // w_xh's live rows (`inputs` of `gh`), transposed to PyTorch's [gh, inputs].
+    let live_rows = &tensor("w_xh")[..inputs * gh];
+    let w_ih: Vec<f32> = (0..gh)
+        .flat_map(|g| live_rows.chunks_exact(gh).map(move |row| row[g]))
         .collect();
+    let (b_ih, b_hh) = match C::KIND {
+        // The Elman cell's one bias; nn.RNN's second is zero.
+        CellKind::Elman => (bytes(tensor("b_h")), bytes(&[0.0; H])),
+        CellKind::Gru => (bytes(tensor("b_xh")), bytes(tensor("b_hh"))),
+    };
     let tensors: [(&str, Vec<usize>, Vec<u8>); 6] = [
-        ("rnn.weight_ih_l0", vec![H, inputs], bytes(&w_ih)),
-        (
-            "rnn.weight_hh_l0",
-            vec![H, H],
-            bytes(rnn.w_hh.as_flattened()),
-        ),
-        ("rnn.bias_ih_l0", vec![H], bytes(&rnn.b_h)),
-        ("rnn.bias_hh_l0", vec![H], bytes(&[0.0; H])),
+        ("rnn.weight_ih_l0", vec![gh, inputs], bytes(&w_ih)),
+        ("rnn.weight_hh_l0", vec![gh, H], bytes(tensor("w_hh"))),
+        ("rnn.bias_ih_l0", vec![gh], b_ih),
+        ("rnn.bias_hh_l0", vec![gh], b_hh),
         (
             "linear.weight",
             vec![outputs, H],
-            bytes(rnn.w_hy[..outputs].as_flattened()),
+            bytes(model.w_hy()[..outputs].as_flattened()),
         ),
-        ("linear.bias", vec![outputs], bytes(&rnn.b_y[..outputs])),
+        ("linear.bias", vec![outputs], bytes(&model.b_y()[..outputs])),
     ];
     let views = tensors
         .iter()
@@ -324,7 +418,9 @@ pub fn export<const I: usize, const H: usize, const O: usize>(
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| WeightsError(format!("safetensors: {e}")))?;
-    metadata.insert("nonlinearity".into(), "tanh".into());
+    if C::KIND == CellKind::Elman {
+        metadata.insert("nonlinearity".into(), "tanh".into());
+    }
     safetensors::serialize(views, Some(metadata))
         .map_err(|e| WeightsError(format!("safetensors: {e}")))
 }

@@ -1,13 +1,14 @@
 //! `micrornn export MODEL --out FILE.safetensors`: a character language model as the state dict
-//! of a PyTorch `nn.RNN(len(vocab), H)` + `nn.Linear(H, classes)` (names in
-//! `micrornn::host::weights`; the live sizes, not the padded bucket), with the vocabulary, live
-//! classes, initial state and metadata in the file's `__metadata__` (keys below, documented in
-//! `docs/interop.md`).
+//! of a PyTorch `nn.RNN(len(vocab), H)` (or, for a GRU model, `nn.GRU(len(vocab), H)`) +
+//! `nn.Linear(H, classes)` (names in `micrornn::host::weights`; the live sizes, not the padded
+//! bucket), with the vocabulary, live classes, initial state and metadata in the file's
+//! `__metadata__` (keys below, documented in `docs/interop.md`).
 
 use crate::generate::{check_language_model, check_shape, load};
 use crate::{ExportArgs, Fail, dispatch, show};
 use micrornn::host::{atomic, weights};
-use micrornn::{CharVocab, Rnn, format};
+use micrornn::model::{Cell, CellKind, Gru};
+use micrornn::{CharVocab, Rnn, Zeroable, format};
 use std::collections::HashMap;
 
 /// `__metadata__` keys `micrornn import` reads back.
@@ -24,14 +25,35 @@ pub fn run(args: &ExportArgs) -> Result<(), Fail> {
     let (bytes, header) = load(&args.model)?;
     check_language_model(&args.model, &header)?;
     check_shape(&args.model, &header)?;
-    dispatch!(header.hidden, header.inputs, export_model(args, &bytes))
+    match header.cell {
+        CellKind::Elman => dispatch!(header.hidden, header.inputs, export_elman(args, &bytes)),
+        CellKind::Gru => dispatch!(header.hidden, header.inputs, export_gru(args, &bytes)),
+        other => Err(Fail::new(format!(
+            "model {}: a {} model cannot be exported by this build",
+            show(&args.model),
+            other.name()
+        ))),
+    }
 }
 
-fn export_model<const V: usize, const H: usize>(
+fn export_elman<const V: usize, const H: usize>(
     args: &ExportArgs,
     bytes: &[u8],
 ) -> Result<(), Fail> {
-    let mut model = Rnn::<V, H, V>::boxed_zero();
+    export_model::<Rnn<V, H, V>, V, H>(args, bytes, "RNN")
+}
+
+fn export_gru<const V: usize, const H: usize>(args: &ExportArgs, bytes: &[u8]) -> Result<(), Fail> {
+    export_model::<Gru<V, H, V>, V, H>(args, bytes, "GRU")
+}
+
+/// Exports a model file of the cell `C`, which PyTorch calls `nn.{module}`.
+fn export_model<C: Cell<V, H, V> + Zeroable, const V: usize, const H: usize>(
+    args: &ExportArgs,
+    bytes: &[u8],
+    module: &str,
+) -> Result<(), Fail> {
+    let mut model: Box<C> = micrornn::boxed_zeroed();
     let mut vocab = CharVocab::<V>::new();
     let mut hidden = [0.0f32; H];
     let decoded = format::decode_contents(bytes, &mut *model, &mut vocab, &mut hidden)
@@ -58,7 +80,7 @@ fn export_model<const V: usize, const H: usize>(
     atomic::write(&args.out, &out)
         .map_err(|e| Fail::new(format!("--out {}: {e}", show(&args.out))))?;
     eprintln!(
-        "exported {} to {} as nn.RNN({inputs}, {H}) + nn.Linear({H}, {classes}): \
+        "exported {} to {} as nn.{module}({inputs}, {H}) + nn.Linear({H}, {classes}): \
          rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0, linear.weight, \
          linear.bias",
         show(&args.model),

@@ -1,6 +1,6 @@
 //! `micrornn import FILE [--vocab VOCAB.json] [--nonlinearity tanh] --out MODEL.mrnn`: PyTorch
-//! or Keras RNN weights (safetensors, `.npz`, `.pt`; see `micrornn::host::weights`) as a
-//! micrornn character language model.
+//! or Keras RNN or GRU weights (safetensors, `.npz`, `.pt`; see `micrornn::host::weights`) as a
+//! micrornn character language model of that cell (the model file's header records it).
 //!
 //! The vocabulary is a JSON array of the model's characters in the model's id order (any
 //! order: the weights are renumbered to micrornn's code-point order); without `--vocab` it
@@ -11,9 +11,10 @@
 
 use crate::export::{CLASSES_KEY, HIDDEN_KEY, METADATA_KEY, VOCAB_KEY};
 use crate::{Fail, HIDDEN_SIZES, ImportArgs, VOCAB_BUCKETS, dispatch, limits, list, show};
-use micrornn::Rnn;
 use micrornn::format::Contents;
-use micrornn::host::{bounded, model_file, weights};
+use micrornn::host::{atomic, bounded, model_file, weights};
+use micrornn::model::{Cell, CellKind, Gru};
+use micrornn::{Rnn, Zeroable};
 use weights::Weights;
 
 /// Runs `micrornn import`.
@@ -74,11 +75,23 @@ pub fn run(args: &ImportArgs) -> Result<(), Fail> {
                 list(&VOCAB_BUCKETS)
             ))
         })?;
-    dispatch!(
-        weights.hidden,
-        bucket,
-        save(args, &weights, &vocab, classes)
-    )
+    match weights.cell {
+        CellKind::Gru => dispatch!(
+            weights.hidden,
+            bucket,
+            save_gru(args, &weights, &vocab, classes)
+        ),
+        CellKind::Elman => dispatch!(
+            weights.hidden,
+            bucket,
+            save_elman(args, &weights, &vocab, classes)
+        ),
+        other => Err(Fail::new(format!(
+            "{}: a {} model cannot be written by this build",
+            show(&args.file),
+            other.name()
+        ))),
+    }
 }
 
 /// The characters, in the model's id order, from `--vocab` or the file's metadata.
@@ -153,13 +166,32 @@ fn initial_hidden<const H: usize>(weights: &Weights) -> Result<[f32; H], Fail> {
     Ok(hidden)
 }
 
-fn save<const V: usize, const H: usize>(
+fn save_elman<const V: usize, const H: usize>(
     args: &ImportArgs,
     weights: &Weights,
     vocab: &[char],
     classes: usize,
 ) -> Result<(), Fail> {
-    let mut model = Rnn::<V, H, V>::boxed_zero();
+    save::<Rnn<V, H, V>, V, H>(args, weights, vocab, classes)
+}
+
+fn save_gru<const V: usize, const H: usize>(
+    args: &ImportArgs,
+    weights: &Weights,
+    vocab: &[char],
+    classes: usize,
+) -> Result<(), Fail> {
+    save::<Gru<V, H, V>, V, H>(args, weights, vocab, classes)
+}
+
+/// Writes `weights` as a model file of the cell `C`.
+fn save<C: Cell<V, H, V> + Zeroable, const V: usize, const H: usize>(
+    args: &ImportArgs,
+    weights: &Weights,
+    vocab: &[char],
+    classes: usize,
+) -> Result<(), Fail> {
+    let mut model: Box<C> = micrornn::boxed_zeroed();
     weights
         .copy_into(&mut *model)
         .map_err(|e| Fail::new(format!("{}: {e}", show(&args.file))))?;
@@ -170,9 +202,10 @@ fn save<const V: usize, const H: usize>(
         .cloned()
         .unwrap_or_else(|| {
             format!(
-                "imported_from={}\nframework={:?}\nembedding_folded={}",
+                "imported_from={}\nframework={:?}\ncell={}\nembedding_folded={}",
                 args.file.display().to_string().replace('\n', " "),
                 weights.framework,
+                weights.cell.name(),
                 weights.embedding
             )
         });
@@ -181,12 +214,14 @@ fn save<const V: usize, const H: usize>(
         metadata: &metadata,
         ..Contents::language_model(vocab, classes)
     };
-    model_file::save_contents(&args.out, &*model, &contents)
-        .map_err(|e| Fail::new(format!("--out {}: {e}", show(&args.out))))?;
+    let out = |e: &dyn std::fmt::Display| Fail::new(format!("--out {}: {e}", show(&args.out)));
+    let bytes = model_file::contents_to_bytes(&*model, &contents).map_err(|e| out(&e))?;
+    atomic::write(&args.out, &bytes).map_err(|e| out(&e))?;
     eprintln!(
-        "imported {} ({:?}{}, {} inputs, hidden {H}, {} outputs) as {} (vocabulary bucket {V})",
+        "imported {} ({:?} {}{}, {} inputs, hidden {H}, {} outputs) as {} (vocabulary bucket {V})",
         show(&args.file),
         weights.framework,
+        C::KIND.name(),
         if weights.embedding {
             " with an embedding"
         } else {
