@@ -175,6 +175,12 @@ impl CellKind {
     }
 }
 
+impl core::fmt::Display for CellKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A recurrent cell with `I` inputs, `H` hidden units and `O` outputs, followed by the readout
 /// `y = W_hy·h + b_y` that every cell shares.
 ///

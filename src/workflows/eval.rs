@@ -2,7 +2,7 @@
 
 use crate::Error;
 use crate::kernels;
-use crate::model::{Classes, Input, Rnn};
+use crate::model::{Cell, Classes, Input, Rnn};
 
 /// Total cross-entropy over a sequence.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -57,8 +57,8 @@ pub fn cross_entropy<const I: usize, const H: usize, const O: usize>(
 ///
 /// # Errors
 /// As [`cross_entropy`].
-pub fn cross_entropy_from<const I: usize, const H: usize, const O: usize>(
-    rnn: &Rnn<I, H, O>,
+pub fn cross_entropy_from<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>(
+    rnn: &C,
     hidden: &[f32; H],
     tokens: &[usize],
     classes: usize,
