@@ -9,10 +9,10 @@
 //! Layout (little-endian): magic `MRCK`, version `u16`, flags `u16`, the [`Settings`], the
 //! [`Progress`], the hidden state (`hidden` × `f32`), the model file's length (`u32`) and bytes,
 //! the number of optimizer memories (`u32`) and each as `f32`s in the cell's
-//! [`Params::TENSORS`] order, then a CRC-32 of everything before it.
+//! [`Params::TENSORS`](crate::Params::TENSORS) order, then a CRC-32 of everything before it.
 //!
 //! Any cell: bit 1 of the flags is set for a [`Gru`](crate::model::Gru) (clear for the Elman
-//! [`Rnn`], as in every checkpoint written before the GRU, which therefore still resumes), and
+//! [`Rnn`](crate::Rnn), as in every checkpoint written before the GRU, which therefore still resumes), and
 //! the embedded model file records the cell too (its header byte 30).
 //!
 //! A mini-batch run (`batch > 1`) sets bit 0 of the flags; its batch size (`u32`) then follows
@@ -490,6 +490,114 @@ mod tests {
         )
         .unwrap();
         assert_eq!((state3, &streams[..]), (state, &states[..]));
+    }
+
+    /// A GRU checkpoint records its cell (flag bit 1) and restores parameters and Adagrad
+    /// memory of the GRU's tensors; restoring it into an Elman model (or an Elman checkpoint
+    /// into a GRU) is refused by name.
+    #[test]
+    fn a_gru_checkpoint_round_trips_and_refuses_another_cell() {
+        use crate::model::Gru;
+        let vocab = CharVocab::<8>::from_text("abc").unwrap();
+        let mut rng = DefaultRng::seed_from_u64(3);
+        let mut model = Gru::<8, 4, 8>::ZERO;
+        model.init_uniform(&mut rng);
+        let mut optimizer = AnyOptimizer::<8, 4, 8, Gru<8, 4, 8>>::new(OptimizerKind::Adagrad, 0.1);
+        if let AnyOptimizer::Adagrad(a) = &mut optimizer {
+            a.memory.w_hh[2][3][1] = 0.75;
+            a.memory.b_hh[1][0] = 0.5;
+        }
+        let mut state = TrainState::<4>::start(&TrainConfig::min_char_rnn(3));
+        state.hidden[1] = 0.25;
+        state.iteration = 9;
+        let settings = Settings {
+            hidden: 4,
+            vocab_bucket: 8,
+            seq_len: 10,
+            optimizer: OptimizerKind::Adagrad,
+            lr: 0.1,
+            clip: 5.0,
+            lr_decay: 1.0,
+            window: None,
+            val_fraction: 0.1,
+            seed: 3,
+            corpus_chars: 40,
+            corpus_hash: 5,
+            batch: 1,
+            cell: CellKind::Gru,
+        };
+        let bytes = encode(&settings, &state, &rng, &model, &vocab, 3, &optimizer, &[]).unwrap();
+        assert_eq!(read(&bytes).unwrap().0, settings);
+        let mut model2 = Gru::<8, 4, 8>::ZERO;
+        let mut vocab2 = CharVocab::<8>::new();
+        let mut optimizer2 =
+            AnyOptimizer::<8, 4, 8, Gru<8, 4, 8>>::new(OptimizerKind::Adagrad, 0.1);
+        let mut streams = Vec::new();
+        let (state2, _) = restore(
+            &bytes,
+            &mut model2,
+            &mut vocab2,
+            &mut optimizer2,
+            &mut streams,
+        )
+        .unwrap();
+        assert_eq!((&model2, &vocab2, &state2), (&model, &vocab, &state));
+        let (AnyOptimizer::Adagrad(a), AnyOptimizer::Adagrad(b)) = (&optimizer, &optimizer2) else {
+            panic!("not adagrad");
+        };
+        assert_eq!(a, b);
+
+        let gru_into_elman = Error::CellMismatch {
+            found: "gru",
+            expected: "elman",
+        };
+        let mut elman = Rnn::<8, 4, 8>::ZERO;
+        let mut elman_optimizer = AnyOptimizer::<8, 4, 8>::new(OptimizerKind::Adagrad, 0.1);
+        let restored = restore(
+            &bytes,
+            &mut elman,
+            &mut vocab2,
+            &mut elman_optimizer,
+            &mut streams,
+        );
+        assert_eq!(restored.err(), Some(gru_into_elman));
+        let elman_settings = Settings {
+            cell: CellKind::Elman,
+            ..settings
+        };
+        let elman_bytes = encode(
+            &elman_settings,
+            &state,
+            &rng,
+            &elman,
+            &vocab,
+            3,
+            &elman_optimizer,
+            &[],
+        )
+        .unwrap();
+        let restored = restore(
+            &elman_bytes,
+            &mut model2,
+            &mut vocab2,
+            &mut optimizer2,
+            &mut streams,
+        );
+        assert!(matches!(restored, Err(Error::CellMismatch { .. })));
+        // Settings that name another cell than the model are refused when encoding too.
+        assert!(
+            encode(
+                &settings,
+                &state,
+                &rng,
+                &elman,
+                &vocab,
+                3,
+                &elman_optimizer,
+                &[]
+            )
+            .is_err()
+        );
     }
 
     /// A small SGD checkpoint with `batch` streams holding `streams`.

@@ -2,7 +2,7 @@
 //! step's gate gradients are kept in the scratch, and `dW_hh = Σ_t b_t·h_{t-1}ᵀ` (3H × H) is
 //! formed once per chunk as one matrix–matrix product, so each row of `dW_hh` is loaded and
 //! stored once per chunk instead of once per step. The readout's `dW_hy` is one `Aᵀ·B` product
-//! too ([`readout::backward_outputs`]). The generic
+//! too (`readout::backward_outputs`). The generic
 //! [`backward_steps`](crate::model::through_time::backward_steps) gives the same gradients (up
 //! to the order of the float additions) one step at a time; with a BPTT window the GRU uses it.
 
