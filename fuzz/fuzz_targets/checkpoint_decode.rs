@@ -34,9 +34,13 @@ fuzz_target!(|data: &[u8]| {
     let mut vocab = CharVocab::<V>::new();
     let mut optimizer = AnyOptimizer::<V, H, V>::new(settings.optimizer, settings.lr);
     let mut streams: Vec<[f32; H]> = Vec::new();
-    let Ok((state, rng)) =
-        checkpoint::restore(&bytes, &mut *model, &mut vocab, &mut optimizer, &mut streams)
-    else {
+    let Ok((state, rng)) = checkpoint::restore(
+        &bytes,
+        &mut *model,
+        &mut vocab,
+        &mut optimizer,
+        &mut streams,
+    ) else {
         return;
     };
     if settings.batch > 1 {

@@ -513,18 +513,9 @@ mod tests {
         let settings = Settings {
             hidden: 4,
             vocab_bucket: 8,
-            seq_len: 10,
             optimizer: OptimizerKind::Adagrad,
-            lr: 0.1,
-            clip: 5.0,
-            lr_decay: 1.0,
-            window: None,
-            val_fraction: 0.1,
-            seed: 3,
-            corpus_chars: 40,
-            corpus_hash: 5,
-            batch: 1,
             cell: CellKind::Gru,
+            ..small_settings(1)
         };
         let bytes = encode(&settings, &state, &rng, &model, &vocab, 3, &optimizer, &[]).unwrap();
         assert_eq!(read(&bytes).unwrap().0, settings);
@@ -600,13 +591,9 @@ mod tests {
         );
     }
 
-    /// A small SGD checkpoint with `batch` streams holding `streams`.
-    fn small_checkpoint(batch: usize, streams: &[[f32; 3]]) -> Vec<u8> {
-        let vocab = CharVocab::<4>::from_text("ab").unwrap();
-        let model = Rnn::<4, 3, 4>::ZERO;
-        let optimizer = AnyOptimizer::<4, 3, 4>::new(OptimizerKind::Sgd, 0.1);
-        let state = TrainState::<3>::start(&TrainConfig::min_char_rnn(2));
-        let settings = Settings {
+    /// The settings of a small Elman SGD run of `batch` streams.
+    fn small_settings(batch: usize) -> Settings {
+        Settings {
             hidden: 3,
             vocab_bucket: 4,
             seq_len: 4,
@@ -621,7 +608,16 @@ mod tests {
             corpus_hash: 2,
             batch,
             cell: CellKind::Elman,
-        };
+        }
+    }
+
+    /// A small SGD checkpoint with `batch` streams holding `streams`.
+    fn small_checkpoint(batch: usize, streams: &[[f32; 3]]) -> Vec<u8> {
+        let vocab = CharVocab::<4>::from_text("ab").unwrap();
+        let model = Rnn::<4, 3, 4>::ZERO;
+        let optimizer = AnyOptimizer::<4, 3, 4>::new(OptimizerKind::Sgd, 0.1);
+        let state = TrainState::<3>::start(&TrainConfig::min_char_rnn(2));
+        let settings = small_settings(batch);
         let rng = DefaultRng::seed_from_u64(1);
         encode(
             &settings, &state, &rng, &model, &vocab, 2, &optimizer, streams,
