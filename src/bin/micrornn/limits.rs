@@ -57,7 +57,8 @@ mod tests {
 
     /// The limits are a few MB: far below what would take a machine down, above every file of a
     /// compiled shape of either cell (the GRU's, three Elman cells' worth of parameters, sets
-    /// them: a `Gru<256, 512, 256>` is 5.3 MB, its Adam checkpoint about 16.3 MB).
+    /// them: a `Gru<256, 512, 256>` is 5.3 MB, 6.3 MB with the metadata allowance, its Adam
+    /// checkpoint about 17.4 MB).
     #[test]
     fn the_limits_hold_the_largest_compiled_shape_and_stay_small() {
         let (model, checkpoint, weights) = (model_file(), checkpoint(), weights());
@@ -67,7 +68,7 @@ mod tests {
             "the largest bucket and hidden size give the longest model"
         );
         let largest_gru = 3 * (256 * 512 + 512 * 512 + 2 * 512) + 256 * 512 + 256;
-        assert!(model > 4 * largest_gru && model < 6 << 20, "{model}");
+        assert!(model > 4 * largest_gru && model < 8 << 20, "{model}");
         assert_eq!(
             checkpoint,
             checkpoint::max_len::<256, 512, 256>(MAX_BATCH) as u64
