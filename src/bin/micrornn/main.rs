@@ -1,7 +1,7 @@
-//! `micrornn`: train a character-level Elman RNN on a text, sample from it, evaluate it.
+//! `micrornn`: train a character-level RNN (Elman or GRU) on a text, sample from it, evaluate it.
 //!
 //! ```text
-//! micrornn train [CORPUS] [--hidden N] [--seq-len T] [--lr F] [--optimizer adagrad|sgd|adam] …
+//! micrornn train [CORPUS] [--cell elman|gru] [--hidden N] [--seq-len T] [--lr F] [--optimizer adagrad|sgd|adam] …
 //! micrornn sample MODEL [--len N] [--temperature F] [--top-k K] [--prime TEXT] [--seed N] [--zero-state]
 //! micrornn eval MODEL FILE [--json] [--zero-state]
 //! micrornn quantize MODEL --out MODEL.q8 [--calibrate FILE]
