@@ -113,7 +113,7 @@ fn decode_checkpoint(bytes: &[u8]) -> Result<(u64, Vec<u32>), micrornn::Error> {
     let mut vocab = CharVocab::<V>::new();
     let mut optimizer = AnyOptimizer::<V, H, V>::new(settings.optimizer, settings.lr);
     let mut streams = Vec::new();
-    checkpoint::restore(bytes, &mut rnn, &mut vocab, &mut optimizer, &mut streams)?;
+    checkpoint::restore(bytes, &mut *rnn, &mut vocab, &mut optimizer, &mut streams)?;
     Ok((progress.iteration, bits(&rnn)))
 }
 

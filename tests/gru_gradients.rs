@@ -19,7 +19,7 @@
 mod finite_differences;
 
 use finite_differences::check_cell;
-use micrornn::model::cell::{Chunk, Params};
+use micrornn::model::cell::{Chunk, Params, StepRecord};
 use micrornn::model::{Gru, through_time};
 use micrornn::{Cell, Input, Rnn, Sequence, Tape, Targets};
 use rand_xoshiro::Xoshiro128PlusPlus;
@@ -206,6 +206,80 @@ fn mean_readout_with_and_without_a_window() {
     }
 }
 
+/// A cell's own `backward_chunk` (through the tape) gives the gradients of the generic backward
+/// pass written once over `Cell::backward` (up to the order of the float additions), for each
+/// of `cases` (targets, window), with every tensor receiving a gradient.
+fn assert_chunk_backward_matches_generic<C, const I: usize, const H: usize, const O: usize>(
+    cell: &C,
+    inputs: Sequence<'_, I>,
+    h_start: &[f32; H],
+    cases: &[(Targets<'_>, Option<usize>)],
+) where
+    C: Cell<I, H, O>,
+{
+    const T: usize = 12;
+    let n = inputs.len();
+    for &(targets, window) in cases {
+        let mut tape = Tape::<T, H, O, C::Record>::ZERO;
+        tape.forward(cell, inputs, targets, h_start, O).unwrap();
+        let mut batched = C::ZERO;
+        tape.backward(cell, inputs, &mut batched, window).unwrap();
+
+        // The same chunk through the generic pass: rebuild the record from the model.
+        let mut hidden = vec![[0.0f32; H]; n];
+        let mut records = vec![C::Record::ZERO; n];
+        let mut h = *h_start;
+        for t in 0..n {
+            cell.forward(inputs.get(t).unwrap(), &h, &mut hidden[t], &mut records[t])
+                .unwrap();
+            h = hidden[t];
+        }
+        let first_output = match targets {
+            Targets::Last(_) => n - 1,
+            _ => 0,
+        };
+        let mut d_logits = vec![0.0f32; n * O];
+        for t in first_output..n {
+            let target = match targets {
+                Targets::Each(ts) => ts[t],
+                Targets::Last(target) | Targets::Mean(target) => target,
+            };
+            let mut logits = [0.0f32; O];
+            cell.logits(&hidden[t], &mut logits);
+            let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let total: f32 = logits.iter().map(|z| (z - max).exp()).sum();
+            for (o, z) in logits.iter().enumerate() {
+                d_logits[t * O + o] = (z - max).exp() / total - if o == target { 1.0 } else { 0.0 };
+            }
+        }
+        let chunk = Chunk {
+            inputs,
+            h_start,
+            hidden: &hidden,
+            records: &records,
+            d_logits: &d_logits,
+            first_output,
+            classes: O,
+        };
+        let mut generic = C::ZERO;
+        let mut scratch = vec![[0.0f32; H]; n];
+        through_time::backward_steps(cell, chunk, &mut scratch, &mut generic, window, I);
+        for (index, spec) in C::TENSORS.iter().enumerate() {
+            let (a, b) = (generic.tensor(index), batched.tensor(index));
+            let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert!(scale > 0.0, "{}: no gradient", spec.name);
+            for (x, y) in a.iter().zip(b) {
+                assert!(
+                    (x - y).abs() <= 1e-5 * scale,
+                    "{:?} {targets:?} window {window:?}, {}: generic {x} vs batched {y}",
+                    C::KIND,
+                    spec.name
+                );
+            }
+        }
+    }
+}
+
 /// The generic backward pass, written once over `Cell::backward`, gives the Elman cell the
 /// gradients of its own batched backward pass (up to the order of the float additions), with a
 /// window and without, per-step and final targets.
@@ -217,69 +291,36 @@ fn the_generic_backward_pass_matches_the_elman_batched_one() {
     rnn.b_h.iter_mut().for_each(|b| *b = uniform(&mut rng, 0.3));
     let tokens = [1, 4, 0, 0, 3, 2, 4, 1, 2];
     let targets = [4, 0, 0, 3, 2, 4, 1, 2, 3];
-    let h_start = random_hidden::<6>(13);
-    for (targets, window) in [
-        (Targets::Each(&targets), None),
-        (Targets::Each(&targets), Some(2)),
-        (Targets::Last(1), None),
-    ] {
-        let inputs = Sequence::Tokens(&tokens);
-        let mut tape = Tape::<9, 6, 5>::ZERO;
-        tape.forward(&rnn, inputs, targets, &h_start, 5).unwrap();
-        let mut batched = Rnn::ZERO;
-        tape.backward(&rnn, inputs, &mut batched, window).unwrap();
+    assert_chunk_backward_matches_generic(
+        &rnn,
+        Sequence::Tokens(&tokens),
+        &random_hidden::<6>(13),
+        &[
+            (Targets::Each(&targets), None),
+            (Targets::Each(&targets), Some(2)),
+            (Targets::Last(1), None),
+        ],
+    );
+}
 
-        // The same chunk through the generic pass: rebuild the record from the model.
-        let mut hidden = [[0.0f32; 6]; 9];
-        let mut h = h_start;
-        for (t, &id) in tokens.iter().enumerate() {
-            rnn.step(Input::Token(id), &mut h).unwrap();
-            hidden[t] = h;
-        }
-        let classes = 5;
-        let first_output = match targets {
-            Targets::Last(_) => tokens.len() - 1,
-            _ => 0,
-        };
-        let mut d_logits = vec![0.0f32; tokens.len() * classes];
-        for t in first_output..tokens.len() {
-            let target = match targets {
-                Targets::Each(ts) => ts[t],
-                Targets::Last(target) | Targets::Mean(target) => target,
-            };
-            let mut logits = [0.0f32; 5];
-            Cell::logits(&rnn, &hidden[t], &mut logits);
-            let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let total: f32 = logits.iter().map(|z| (z - max).exp()).sum();
-            for (o, z) in logits.iter().enumerate() {
-                d_logits[t * classes + o] =
-                    (z - max).exp() / total - if o == target { 1.0 } else { 0.0 };
-            }
-        }
-        let chunk = Chunk {
-            inputs,
-            h_start: &h_start,
-            hidden: &hidden,
-            records: &[(); 9],
-            d_logits: &d_logits,
-            first_output,
-            classes,
-        };
-        let mut generic = Rnn::ZERO;
-        let mut scratch = [[0.0f32; 6]; 9];
-        through_time::backward_steps(&rnn, chunk, &mut scratch, &mut generic, window, 5);
-        for (n, spec) in Rnn::<5, 6, 5>::TENSORS.iter().enumerate() {
-            let (a, b) = (generic.tensor(n), batched.tensor(n));
-            let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            assert!(scale > 0.0, "{}: no gradient", spec.name);
-            for (x, y) in a.iter().zip(b) {
-                assert!(
-                    (x - y).abs() <= 1e-5 * scale,
-                    "{:?} window {window:?}, {}: generic {x} vs batched {y}",
-                    targets,
-                    spec.name
-                );
-            }
-        }
-    }
+/// The GRU's own chunk backward (`gru_backward.rs`: gate gradients kept per step, `dW_hh` as one
+/// product over the chunk) gives the gradients of the generic per-step pass: token and dense
+/// inputs, per-step and final targets, with a window and without.
+#[test]
+fn the_generic_backward_pass_matches_the_gru_batched_one() {
+    let mut rng = Xoshiro128PlusPlus::seed_from_u64(21);
+    let gru = random_gru::<5, 7, 5>(21);
+    let tokens = [1, 4, 0, 0, 3, 2, 4, 1, 2, 0, 3];
+    let targets = [4, 0, 0, 3, 2, 4, 1, 2, 3, 1, 1];
+    let cases = [
+        (Targets::Each(&targets[..]), None),
+        (Targets::Each(&targets[..]), Some(3)),
+        (Targets::Last(2), None),
+    ];
+    let h_start = random_hidden::<7>(22);
+    assert_chunk_backward_matches_generic(&gru, Sequence::Tokens(&tokens), &h_start, &cases);
+    let dense: Vec<[f32; 5]> = (0..tokens.len())
+        .map(|_| core::array::from_fn(|_| uniform(&mut rng, 1.0)))
+        .collect();
+    assert_chunk_backward_matches_generic(&gru, Sequence::Dense(&dense), &h_start, &cases);
 }

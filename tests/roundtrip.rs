@@ -206,6 +206,7 @@ prop_compose! {
         Settings {
             hidden: H, vocab_bucket: V, seq_len, optimizer, lr, clip, lr_decay, window,
             val_fraction, seed, corpus_chars, corpus_hash, batch,
+            cell: micrornn::model::CellKind::Elman,
         }
     }
 }
@@ -251,7 +252,7 @@ proptest! {
             .map(|b| state.hidden.map(|x| if b % 2 == 1 { -x } else { x }))
             .collect();
         let bytes = checkpoint::encode(
-            &settings, &state, &rng, &model, &vocab, classes, &optimizer, &streams,
+            &settings, &state, &rng, &*model, &vocab, classes, &optimizer, &streams,
         )
         .expect("valid arguments");
         let (read_settings, progress) = checkpoint::read(&bytes).expect("own encoding");
@@ -273,7 +274,7 @@ proptest! {
         let mut optimizer2 = AnyOptimizer::<V, H, V>::new(settings.optimizer, 1.0);
         let mut streams2 = Vec::new();
         let (state2, rng2) = checkpoint::restore(
-            &bytes, &mut model2, &mut vocab2, &mut optimizer2, &mut streams2,
+            &bytes, &mut *model2, &mut vocab2, &mut optimizer2, &mut streams2,
         )
         .expect("own encoding");
         let stream_bits = |s: &[[f32; H]]| -> Vec<[u32; H]> {

@@ -34,9 +34,13 @@ fuzz_target!(|data: &[u8]| {
     let mut vocab = CharVocab::<V>::new();
     let mut optimizer = AnyOptimizer::<V, H, V>::new(settings.optimizer, settings.lr);
     let mut streams: Vec<[f32; H]> = Vec::new();
-    let Ok((state, rng)) =
-        checkpoint::restore(&bytes, &mut model, &mut vocab, &mut optimizer, &mut streams)
-    else {
+    let Ok((state, rng)) = checkpoint::restore(
+        &bytes,
+        &mut *model,
+        &mut vocab,
+        &mut optimizer,
+        &mut streams,
+    ) else {
         return;
     };
     if settings.batch > 1 {
@@ -58,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
     // Re-encoding what was restored gives a checkpoint that reads and restores to the same.
     let classes = vocab.len().max(1);
     let again = checkpoint::encode(
-        &settings, &state, &rng, &model, &vocab, classes, &optimizer, &streams,
+        &settings, &state, &rng, &*model, &vocab, classes, &optimizer, &streams,
     )
     .expect("re-encode a restored checkpoint");
     let (settings2, progress2) = checkpoint::read(&again).expect("read a re-encoded checkpoint");
@@ -70,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
     let mut streams2: Vec<[f32; H]> = Vec::new();
     let (state2, _) = checkpoint::restore(
         &again,
-        &mut model2,
+        &mut *model2,
         &mut vocab2,
         &mut optimizer2,
         &mut streams2,

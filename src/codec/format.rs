@@ -742,7 +742,16 @@ pub fn encoded_len<M: Params, const H: usize>(contents: &Contents<'_, H>) -> usi
 pub const fn max_char_model_len<const I: usize, const H: usize, const O: usize>(
     metadata_bytes: usize,
 ) -> usize {
-    HEADER_LEN + 4 * H + 4 * Rnn::<I, H, O>::PARAMETERS + 4 * I + metadata_bytes + 4
+    HEADER_LEN + 4 * H + 4 * max_parameters::<I, H, O>() + 4 * I + metadata_bytes + 4
+}
+
+/// The most parameters a model `<I, H, O>` of any cell holds (the GRU's, about three Elman
+/// cells'): the size that bounds a model file or a checkpoint before its cell is known.
+#[must_use]
+pub const fn max_parameters<const I: usize, const H: usize, const O: usize>() -> usize {
+    let elman = <Rnn<I, H, O> as Params>::PARAMETER_COUNT;
+    let gru = <crate::model::Gru<I, H, O> as Params>::PARAMETER_COUNT;
+    if gru > elman { gru } else { elman }
 }
 
 /// Encodes a character language model starting from the zero state, without metadata: `rnn`,

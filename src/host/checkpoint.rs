@@ -8,8 +8,12 @@
 //!
 //! Layout (little-endian): magic `MRCK`, version `u16`, flags `u16`, the [`Settings`], the
 //! [`Progress`], the hidden state (`hidden` × `f32`), the model file's length (`u32`) and bytes,
-//! the number of optimizer memories (`u32`) and each as `f32`s in [`crate::Rnn::tensors`] order,
-//! then a CRC-32 of everything before it.
+//! the number of optimizer memories (`u32`) and each as `f32`s in the cell's
+//! [`Params::TENSORS`](crate::Params::TENSORS) order, then a CRC-32 of everything before it.
+//!
+//! Any cell: bit 1 of the flags is set for a [`Gru`](crate::model::Gru) (clear for the Elman
+//! [`Rnn`](crate::Rnn), as in every checkpoint written before the GRU, which therefore still resumes), and
+//! the embedded model file records the cell too (its header byte 30).
 //!
 //! A mini-batch run (`batch > 1`) sets bit 0 of the flags; its batch size (`u32`) then follows
 //! the progress, and every stream's hidden state (`batch × hidden × f32`, stream order) follows
@@ -17,11 +21,18 @@
 //! where the validation text starts).
 
 use super::bounded::{BoundedFile, ReadError};
+use super::boxed::Zeroable;
 use super::model_file::final_from_head;
 use super::optimizer::{AnyOptimizer, OptimizerKind};
 use crate::codec::bytes::{ByteReader, ByteWriter};
 use crate::format::{self, crc32};
-use crate::{CharVocab, Error, Rnn, TrainState};
+use crate::model::{Cell, CellKind};
+use crate::{CharVocab, Error, TrainState};
+
+/// Flag bit: a mini-batch run (its batch size and streams follow).
+const FLAG_BATCHED: u16 = 1;
+/// Flag bit: the cell is a GRU (clear: the Elman cell).
+const FLAG_GRU: u16 = 2;
 
 /// The first four bytes of a checkpoint.
 pub const MAGIC: [u8; 4] = *b"MRCK";
@@ -58,6 +69,8 @@ pub struct Settings {
     pub corpus_hash: u64,
     /// Streams trained together (1: min-char-rnn's single sequence).
     pub batch: usize,
+    /// The recurrent cell.
+    pub cell: CellKind,
 }
 
 /// Where the run stands (besides parameters, optimizer memory and hidden state).
@@ -94,7 +107,7 @@ pub const fn max_len<const I: usize, const H: usize, const O: usize>(max_batch: 
         + 4
         + super::model_file::max_len::<I, H, O>()
         + 4
-        + MAX_MEMORIES * 4 * Rnn::<I, H, O>::PARAMETERS
+        + MAX_MEMORIES * 4 * format::max_parameters::<I, H, O>()
         + 4 * max_batch * H
         + 4
 }
@@ -114,22 +127,27 @@ pub fn read_at_most(file: &mut BoundedFile) -> Result<Vec<u8>, ReadError<Error>>
     })
 }
 
-/// Encodes a checkpoint of a run.
+/// Encodes a checkpoint of a run of any cell (`settings.cell` must be `C`'s).
 ///
 /// # Errors
-/// As [`crate::format::encode`].
+/// As [`crate::format::encode`]; [`Error::CellMismatch`] if `settings.cell` is not `C`'s.
 #[allow(clippy::too_many_arguments)]
-pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
+pub fn encode<C, const I: usize, const H: usize, const O: usize, const N: usize>(
     settings: &Settings,
     state: &TrainState<H>,
     rng: &crate::DefaultRng,
-    model: &Rnn<I, H, O>,
+    model: &C,
     vocab: &CharVocab<N>,
     classes: usize,
-    optimizer: &AnyOptimizer<I, H, O>,
+    optimizer: &AnyOptimizer<I, H, O, C>,
     streams: &[[f32; H]],
-) -> Result<Vec<u8>, Error> {
-    let model_bytes = super::model_file::to_bytes(model, vocab, classes)?;
+) -> Result<Vec<u8>, Error>
+where
+    C: Cell<I, H, O> + Zeroable,
+{
+    check_cell::<C, I, H, O>(settings.cell)?;
+    let contents = format::Contents::language_model(vocab.chars(), classes);
+    let model_bytes = super::model_file::contents_to_bytes(model, &contents)?;
     let memories = optimizer.memory();
     let batched = settings.batch > 1;
     let len = FIXED_LEN
@@ -137,7 +155,7 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
         + 4
         + model_bytes.len()
         + 4
-        + memories.len() * 4 * Rnn::<I, H, O>::PARAMETERS
+        + memories.len() * 4 * C::PARAMETER_COUNT
         + if batched {
             4 + 4 * settings.batch * H
         } else {
@@ -148,7 +166,12 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     let mut w = ByteWriter::new(&mut out);
     w.put(&MAGIC)?;
     w.put_u16(VERSION)?;
-    w.put_u16(u16::from(batched))?;
+    let gru = if settings.cell == CellKind::Gru {
+        FLAG_GRU
+    } else {
+        0
+    };
+    w.put_u16(if batched { FLAG_BATCHED } else { 0 } | gru)?;
     for v in [settings.hidden, settings.vocab_bucket, settings.seq_len] {
         w.put_size(v)?;
     }
@@ -176,8 +199,8 @@ pub fn encode<const I: usize, const H: usize, const O: usize, const N: usize>(
     w.put(&model_bytes)?;
     w.put_size(memories.len())?;
     for memory in memories {
-        for tensor in memory.tensors() {
-            w.put_f32s(tensor)?;
+        for index in 0..C::TENSORS.len() {
+            w.put_f32s(memory.tensor(index))?;
         }
     }
     if batched {
@@ -246,6 +269,11 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         corpus_chars: r.u64()?,
         corpus_hash: r.u64()?,
         batch: 1,
+        cell: if flags & FLAG_GRU != 0 {
+            CellKind::Gru
+        } else {
+            CellKind::Elman
+        },
     };
     let iteration = r.u64()?;
     let epoch = r.u64()?;
@@ -265,10 +293,14 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         rng,
         optimizer_steps: r.u64()?,
     };
-    let batch = if flags & 1 == 1 { r.size()? } else { 1 };
+    if flags & !(FLAG_BATCHED | FLAG_GRU) != 0 {
+        return Err(Error::CorruptModel("unknown checkpoint flags"));
+    }
+    let batched = flags & FLAG_BATCHED != 0;
+    let batch = if batched { r.size()? } else { 1 };
     // A batched checkpoint has at least 2 streams (`encode` sets the flag only then); with 0 or
     // 1 its layout would be read as an unbatched one (found by fuzzing).
-    if batch < 2 && flags & 1 == 1 {
+    if batch < 2 && batched {
         return Err(Error::CorruptModel(
             "batched checkpoint with fewer than 2 streams",
         ));
@@ -276,22 +308,41 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
     Ok((Settings { batch, ..settings }, progress))
 }
 
+/// [`Error::CellMismatch`] unless `cell` is `C`'s.
+fn check_cell<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>(
+    cell: CellKind,
+) -> Result<(), Error> {
+    if cell == C::KIND {
+        Ok(())
+    } else {
+        Err(Error::CellMismatch {
+            found: cell.name(),
+            expected: C::KIND.name(),
+        })
+    }
+}
+
 /// Restores a checkpoint's parameters, vocabulary, optimizer memory and training state into the
-/// caller's buffers. `optimizer` must be of the checkpoint's kind (build it from the
-/// [`Settings`] returned by [`read`]).
+/// caller's buffers, for a model of any cell. `optimizer` must be of the checkpoint's kind
+/// (build it from the [`Settings`] returned by [`read`]).
 ///
 /// # Errors
-/// As [`read`], plus [`Error::ShapeMismatch`] if the buffers have another shape than the
-/// checkpoint and [`Error::CorruptModel`] if its parts are inconsistent.
-pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
+/// As [`read`], plus [`Error::CellMismatch`] if the checkpoint holds another cell than `C`,
+/// [`Error::ShapeMismatch`] if the buffers have another shape than the checkpoint and
+/// [`Error::CorruptModel`] if its parts are inconsistent.
+pub fn restore<C, const I: usize, const H: usize, const O: usize, const N: usize>(
     bytes: &[u8],
-    model: &mut Rnn<I, H, O>,
+    model: &mut C,
     vocab: &mut CharVocab<N>,
-    optimizer: &mut AnyOptimizer<I, H, O>,
+    optimizer: &mut AnyOptimizer<I, H, O, C>,
     streams: &mut Vec<[f32; H]>,
-) -> Result<(TrainState<H>, crate::DefaultRng), Error> {
+) -> Result<(TrainState<H>, crate::DefaultRng), Error>
+where
+    C: Cell<I, H, O> + Zeroable,
+{
     use rand_core::SeedableRng;
     let (settings, progress) = read(bytes)?;
+    check_cell::<C, I, H, O>(settings.cell)?;
     if (settings.vocab_bucket, settings.hidden) != (I, H) || I != O {
         return Err(Error::ShapeMismatch {
             found: (
@@ -319,8 +370,8 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
         return Err(Error::CorruptModel("optimizer memory count differs"));
     }
     for memory in &mut slots {
-        for tensor in memory.tensors_mut() {
-            r.f32s_into(tensor)?;
+        for index in 0..C::TENSORS.len() {
+            r.f32s_into(memory.tensor_mut(index))?;
         }
     }
     streams.clear();
@@ -347,7 +398,7 @@ pub fn restore<const I: usize, const H: usize, const O: usize, const N: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{DefaultRng, TrainConfig};
+    use crate::{DefaultRng, Rnn, TrainConfig};
     use rand_core::{Rng, SeedableRng};
 
     #[test]
@@ -380,6 +431,7 @@ mod tests {
             corpus_chars: 100,
             corpus_hash: 77,
             batch: 1,
+            cell: CellKind::Elman,
         };
         let bytes = encode(&settings, &state, &rng, &model, &vocab, 3, &optimizer, &[]).unwrap();
         let (read_settings, progress) = read(&bytes).unwrap();
@@ -440,13 +492,108 @@ mod tests {
         assert_eq!((state3, &streams[..]), (state, &states[..]));
     }
 
-    /// A small SGD checkpoint with `batch` streams holding `streams`.
-    fn small_checkpoint(batch: usize, streams: &[[f32; 3]]) -> Vec<u8> {
-        let vocab = CharVocab::<4>::from_text("ab").unwrap();
-        let model = Rnn::<4, 3, 4>::ZERO;
-        let optimizer = AnyOptimizer::<4, 3, 4>::new(OptimizerKind::Sgd, 0.1);
-        let state = TrainState::<3>::start(&TrainConfig::min_char_rnn(2));
+    /// A GRU checkpoint records its cell (flag bit 1) and restores parameters and Adagrad
+    /// memory of the GRU's tensors; restoring it into an Elman model (or an Elman checkpoint
+    /// into a GRU) is refused by name.
+    #[test]
+    fn a_gru_checkpoint_round_trips_and_refuses_another_cell() {
+        use crate::model::Gru;
+        let vocab = CharVocab::<8>::from_text("abc").unwrap();
+        let mut rng = DefaultRng::seed_from_u64(3);
+        let mut model = Gru::<8, 4, 8>::ZERO;
+        model.init_uniform(&mut rng);
+        let mut optimizer = AnyOptimizer::<8, 4, 8, Gru<8, 4, 8>>::new(OptimizerKind::Adagrad, 0.1);
+        if let AnyOptimizer::Adagrad(a) = &mut optimizer {
+            a.memory.w_hh[2][3][1] = 0.75;
+            a.memory.b_hh[1][0] = 0.5;
+        }
+        let mut state = TrainState::<4>::start(&TrainConfig::min_char_rnn(3));
+        state.hidden[1] = 0.25;
+        state.iteration = 9;
         let settings = Settings {
+            hidden: 4,
+            vocab_bucket: 8,
+            optimizer: OptimizerKind::Adagrad,
+            cell: CellKind::Gru,
+            ..small_settings(1)
+        };
+        let bytes = encode(&settings, &state, &rng, &model, &vocab, 3, &optimizer, &[]).unwrap();
+        assert_eq!(read(&bytes).unwrap().0, settings);
+        let mut model2 = Gru::<8, 4, 8>::ZERO;
+        let mut vocab2 = CharVocab::<8>::new();
+        let mut optimizer2 =
+            AnyOptimizer::<8, 4, 8, Gru<8, 4, 8>>::new(OptimizerKind::Adagrad, 0.1);
+        let mut streams = Vec::new();
+        let (state2, _) = restore(
+            &bytes,
+            &mut model2,
+            &mut vocab2,
+            &mut optimizer2,
+            &mut streams,
+        )
+        .unwrap();
+        assert_eq!((&model2, &vocab2, &state2), (&model, &vocab, &state));
+        let (AnyOptimizer::Adagrad(a), AnyOptimizer::Adagrad(b)) = (&optimizer, &optimizer2) else {
+            panic!("not adagrad");
+        };
+        assert_eq!(a, b);
+
+        let gru_into_elman = Error::CellMismatch {
+            found: "gru",
+            expected: "elman",
+        };
+        let mut elman = Rnn::<8, 4, 8>::ZERO;
+        let mut elman_optimizer = AnyOptimizer::<8, 4, 8>::new(OptimizerKind::Adagrad, 0.1);
+        let restored = restore(
+            &bytes,
+            &mut elman,
+            &mut vocab2,
+            &mut elman_optimizer,
+            &mut streams,
+        );
+        assert_eq!(restored.err(), Some(gru_into_elman));
+        let elman_settings = Settings {
+            cell: CellKind::Elman,
+            ..settings
+        };
+        let elman_bytes = encode(
+            &elman_settings,
+            &state,
+            &rng,
+            &elman,
+            &vocab,
+            3,
+            &elman_optimizer,
+            &[],
+        )
+        .unwrap();
+        let restored = restore(
+            &elman_bytes,
+            &mut model2,
+            &mut vocab2,
+            &mut optimizer2,
+            &mut streams,
+        );
+        assert!(matches!(restored, Err(Error::CellMismatch { .. })));
+        // Settings that name another cell than the model are refused when encoding too.
+        assert!(
+            encode(
+                &settings,
+                &state,
+                &rng,
+                &elman,
+                &vocab,
+                3,
+                &elman_optimizer,
+                &[]
+            )
+            .is_err()
+        );
+    }
+
+    /// The settings of a small Elman SGD run of `batch` streams.
+    fn small_settings(batch: usize) -> Settings {
+        Settings {
             hidden: 3,
             vocab_bucket: 4,
             seq_len: 4,
@@ -460,7 +607,17 @@ mod tests {
             corpus_chars: 10,
             corpus_hash: 2,
             batch,
-        };
+            cell: CellKind::Elman,
+        }
+    }
+
+    /// A small SGD checkpoint with `batch` streams holding `streams`.
+    fn small_checkpoint(batch: usize, streams: &[[f32; 3]]) -> Vec<u8> {
+        let vocab = CharVocab::<4>::from_text("ab").unwrap();
+        let model = Rnn::<4, 3, 4>::ZERO;
+        let optimizer = AnyOptimizer::<4, 3, 4>::new(OptimizerKind::Sgd, 0.1);
+        let state = TrainState::<3>::start(&TrainConfig::min_char_rnn(2));
+        let settings = small_settings(batch);
         let rng = DefaultRng::seed_from_u64(1);
         encode(
             &settings, &state, &rng, &model, &vocab, 2, &optimizer, streams,

@@ -126,15 +126,15 @@ pub fn save<const I: usize, const H: usize, const O: usize, const N: usize>(
     save_contents(path, rnn, &Contents::language_model(vocab.chars(), classes))
 }
 
-/// Saves a model and its [`Contents`] (initial state, vocabulary of any kind, task, metadata) to
+/// Saves a model of any cell and its [`Contents`] (initial state, vocabulary of any kind, task, metadata) to
 /// `path`, atomically.
 ///
 /// # Errors
 /// [`ModelFileError::Format`] for contents [`crate::format::encode_contents`] refuses,
 /// [`ModelFileError::Io`] if the file cannot be written (the old file is then intact).
-pub fn save_contents<const I: usize, const H: usize, const O: usize>(
+pub fn save_contents<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>(
     path: &Path,
-    rnn: &Rnn<I, H, O>,
+    rnn: &C,
     contents: &Contents<'_, H>,
 ) -> Result<(), ModelFileError> {
     let bytes = contents_to_bytes(rnn, contents)?;

@@ -1,6 +1,7 @@
 //! An optimizer chosen at run time, with its memory on the heap.
 
-use crate::{Adagrad, Adam, Clip, Live, Optimizer, Rnn, Sgd};
+use super::boxed::Zeroable;
+use crate::{Adagrad, Adam, Clip, Live, Optimizer, Params, Rnn, Sgd};
 use std::boxed::Box;
 use std::fmt;
 
@@ -59,18 +60,22 @@ impl fmt::Display for OptimizerKind {
     }
 }
 
-/// One of the crate's optimizers, chosen at run time; the `Rnn`-shaped memory of Adagrad and
-/// Adam lives on the heap, zeroed in place (a 512-unit model's never passes through the stack).
-pub enum AnyOptimizer<const I: usize, const H: usize, const O: usize> {
+/// One of the crate's optimizers, chosen at run time, for the parameters `C` of any cell (the
+/// Elman `Rnn<I, H, O>` by default, a [`Gru`](crate::model::Gru)); the memory of Adagrad and
+/// Adam (shaped like the model) lives on the heap, zeroed in place (a 512-unit model's never
+/// passes through the stack).
+pub enum AnyOptimizer<const I: usize, const H: usize, const O: usize, C = Rnn<I, H, O>> {
     /// Plain SGD.
     Sgd(Sgd),
     /// Adagrad.
-    Adagrad(Box<Adagrad<Rnn<I, H, O>>>),
+    Adagrad(Box<Adagrad<C>>),
     /// Adam.
-    Adam(Box<Adam<Rnn<I, H, O>>>),
+    Adam(Box<Adam<C>>),
 }
 
-impl<const I: usize, const H: usize, const O: usize> AnyOptimizer<I, H, O> {
+impl<const I: usize, const H: usize, const O: usize, C: Params + Zeroable>
+    AnyOptimizer<I, H, O, C>
+{
     /// A fresh optimizer of `kind` with learning rate `lr` and the crate's default
     /// hyper-parameters (exactly those of `Adagrad::new` and `Adam::new`).
     pub fn new(kind: OptimizerKind, lr: f32) -> Self {
@@ -78,14 +83,14 @@ impl<const I: usize, const H: usize, const O: usize> AnyOptimizer<I, H, O> {
             OptimizerKind::Sgd => Self::Sgd(Sgd { lr }),
             OptimizerKind::Adagrad => {
                 let defaults = Adagrad::<Rnn<0, 0, 0>>::new(lr);
-                let mut opt: Box<Adagrad<Rnn<I, H, O>>> = crate::boxed_zeroed();
+                let mut opt: Box<Adagrad<C>> = crate::boxed_zeroed();
                 opt.lr = defaults.lr;
                 opt.eps = defaults.eps;
                 Self::Adagrad(opt)
             }
             OptimizerKind::Adam => {
                 let defaults = Adam::<Rnn<0, 0, 0>>::new(lr);
-                let mut opt: Box<Adam<Rnn<I, H, O>>> = crate::boxed_zeroed();
+                let mut opt: Box<Adam<C>> = crate::boxed_zeroed();
                 opt.lr = defaults.lr;
                 opt.beta1 = defaults.beta1;
                 opt.beta2 = defaults.beta2;
@@ -105,8 +110,8 @@ impl<const I: usize, const H: usize, const O: usize> AnyOptimizer<I, H, O> {
         }
     }
 
-    /// The `Rnn`-shaped memory: none for SGD, one for Adagrad, `m` then `v` for Adam.
-    pub fn memory(&self) -> Vec<&Rnn<I, H, O>> {
+    /// The model-shaped memory: none for SGD, one for Adagrad, `m` then `v` for Adam.
+    pub fn memory(&self) -> Vec<&C> {
         match self {
             Self::Sgd(_) => Vec::new(),
             Self::Adagrad(a) => vec![&a.memory],
@@ -115,7 +120,7 @@ impl<const I: usize, const H: usize, const O: usize> AnyOptimizer<I, H, O> {
     }
 
     /// The memory, mutable, in the order of [`AnyOptimizer::memory`].
-    pub fn memory_mut(&mut self) -> Vec<&mut Rnn<I, H, O>> {
+    pub fn memory_mut(&mut self) -> Vec<&mut C> {
         match self {
             Self::Sgd(_) => Vec::new(),
             Self::Adagrad(a) => vec![&mut a.memory],
@@ -148,10 +153,10 @@ impl<const I: usize, const H: usize, const O: usize> AnyOptimizer<I, H, O> {
     }
 }
 
-impl<const I: usize, const H: usize, const O: usize> Optimizer<Rnn<I, H, O>>
-    for AnyOptimizer<I, H, O>
+impl<const I: usize, const H: usize, const O: usize, C: Params> Optimizer<C>
+    for AnyOptimizer<I, H, O, C>
 {
-    fn update_live(&mut self, params: &mut Rnn<I, H, O>, grads: &Rnn<I, H, O>, live: Live) {
+    fn update_live(&mut self, params: &mut C, grads: &C, live: Live) {
         match self {
             Self::Sgd(o) => o.update_live(params, grads, live),
             Self::Adagrad(o) => o.update_live(params, grads, live),
@@ -159,13 +164,7 @@ impl<const I: usize, const H: usize, const O: usize> Optimizer<Rnn<I, H, O>>
         }
     }
 
-    fn clip_and_update_live(
-        &mut self,
-        params: &mut Rnn<I, H, O>,
-        grads: &mut Rnn<I, H, O>,
-        clip: Clip,
-        live: Live,
-    ) {
+    fn clip_and_update_live(&mut self, params: &mut C, grads: &mut C, clip: Clip, live: Live) {
         match self {
             Self::Sgd(o) => o.clip_and_update_live(params, grads, clip, live),
             Self::Adagrad(o) => o.clip_and_update_live(params, grads, clip, live),

@@ -22,7 +22,8 @@ use crate::model::{Classes, Sequence, Targets};
 /// [`Targets::Mean`]). Takes [`Tape::SIZE`] bytes ≈ `4·(T·(2·H + O) + 2·H) + 24` plus `T`
 /// records; for min-char-rnn (T = 25, H = 100, O = 65): 27,328 bytes on a 64-bit target
 /// (aligned to 64 bytes there, as [`Rnn`](crate::Rnn) is). A `Gru`'s record is 4 `H`-vectors a
-/// step.
+/// step, held twice: the forward pass's and the backward pass's scratch of the same shape (its
+/// gate gradients).
 #[derive(Clone, Debug)]
 #[cfg_attr(target_pointer_width = "64", repr(align(64)))]
 pub struct Tape<const T: usize, const H: usize, const O: usize, R: StepRecord = ()> {
@@ -31,6 +32,7 @@ pub struct Tape<const T: usize, const H: usize, const O: usize, R: StepRecord = 
     records: [R; T],
     d_logits: [[f32; O]; T],
     d_pre: [[f32; H]; T],
+    d_records: [R; T],
     readout_state: [f32; H],
     len: usize,
     first_output: usize,
@@ -51,6 +53,7 @@ impl<const T: usize, const H: usize, const O: usize, R: StepRecord> Tape<T, H, O
         records: [R::ZERO; T],
         d_logits: [[0.0; O]; T],
         d_pre: [[0.0; H]; T],
+        d_records: [R::ZERO; T],
         readout_state: [0.0; H],
         len: 0,
         first_output: 0,
@@ -294,7 +297,14 @@ impl<const T: usize, const H: usize, const O: usize, R: StepRecord> Tape<T, H, O
             first_output: self.first_output,
             classes: self.classes,
         };
-        model.backward_chunk(chunk, &mut self.d_pre, grads, window, live_inputs);
+        model.backward_chunk(
+            chunk,
+            &mut self.d_pre,
+            &mut self.d_records,
+            grads,
+            window,
+            live_inputs,
+        );
         Ok(())
     }
 }

@@ -175,6 +175,12 @@ impl CellKind {
     }
 }
 
+impl core::fmt::Display for CellKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A recurrent cell with `I` inputs, `H` hidden units and `O` outputs, followed by the readout
 /// `y = W_hy·h + b_y` that every cell shares.
 ///
@@ -242,17 +248,18 @@ pub trait Cell<const I: usize, const H: usize, const O: usize>: Params {
     /// The backward pass over a recorded chunk: overwrites the live rows of `grads` (the first
     /// `live_inputs` rows of input tensors, the chunk's live classes of output tensors) with the
     /// gradient of the chunk's loss; the other rows keep what they held. `scratch` holds one
-    /// `H`-vector a step (at least the chunk's length; contents unspecified on entry and exit).
-    /// With `window: Some(k)`
+    /// `H`-vector a step and `records` one record-sized scratch a step (each at least the
+    /// chunk's length; contents unspecified on entry and exit). With `window: Some(k)`
     /// each output's gradient flows back through at most `k` earlier steps.
     ///
     /// Cells implement it by calling [`backward_steps`](crate::model::through_time::backward_steps),
     /// which is written once over [`Cell::backward`]; a cell may instead batch its weight
-    /// gradients over the chunk (the Elman cell does).
+    /// gradients over the chunk (both cells do: `elman_backward.rs`, `gru_backward.rs`).
     fn backward_chunk(
         &self,
         chunk: Chunk<'_, I, H, Self::Record>,
         scratch: &mut [[f32; H]],
+        records: &mut [Self::Record],
         grads: &mut Self,
         window: Option<usize>,
         live_inputs: usize,

@@ -15,7 +15,7 @@ use crate::Error;
 use crate::kernels;
 use crate::model::cell::{Cell, CellKind, Chunk, Params, Rows, Step, TensorSpec};
 use crate::model::infer::Infer;
-use crate::model::{Input, init, through_time};
+use crate::model::{Input, gru_backward, init};
 use rand_core::Rng;
 
 /// A GRU with `I` inputs, `H` hidden units and `O` outputs.
@@ -245,60 +245,91 @@ impl<const I: usize, const H: usize, const O: usize> Cell<I, H, O> for Gru<I, H,
         live_inputs: usize,
     ) {
         let k = kernels::active();
-        let [r, z, n, gh_n] = step.record;
-        let mut a = [[0.0f32; H]; 3];
-        let [a_r, a_z, a_n] = &mut a;
-        let gates = r.iter().zip(z).zip(n).zip(gh_n);
-        let grads_in = a_r.iter_mut().zip(a_z.iter_mut()).zip(a_n.iter_mut());
-        for (((a_r, a_z), a_n), ((((r, z), n), gh_n), (dh, h_prev))) in
-            grads_in.zip(gates.zip(dh.iter().zip(step.h_prev)))
-        {
-            let d_n = dh * (1.0 - z) * (1.0 - n * n);
-            *a_n = d_n;
-            *a_z = dh * (h_prev - n) * z * (1.0 - z);
-            *a_r = d_n * gh_n * r * (1.0 - r);
-        }
-        let mut b = a;
-        let [_, _, b_n] = &mut b;
-        for (b, r) in b_n.iter_mut().zip(r) {
-            *b *= r;
-        }
-        (k.axpy)(1.0, a.as_flattened(), grads.b_xh.as_flattened_mut());
-        (k.axpy)(1.0, b.as_flattened(), grads.b_hh.as_flattened_mut());
-        match step.input {
-            Some(Input::Token(id)) => {
-                if let Some(row) = grads.w_xh.get_mut(id).filter(|_| id < live_inputs) {
-                    (k.axpy)(1.0, a.as_flattened(), row.as_flattened_mut());
-                }
-            }
-            Some(Input::Dense(x)) => (k.rank1)(
-                grads.w_xh.as_flattened_mut().as_flattened_mut(),
-                x,
-                a.as_flattened(),
-            ),
-            None => {}
-        }
-        let w_hh = self.w_hh.as_flattened().as_flattened();
+        let mut gates = [[0.0f32; H]; 4];
+        gate_gradients(step.record, dh, step.h_prev, &mut gates);
+        let b = gates_b(&gates);
+        add_bias_and_input_gradients(grads, step.input, &gates, live_inputs);
         (k.rank1)(
             grads.w_hh.as_flattened_mut().as_flattened_mut(),
-            b.as_flattened(),
+            b,
             step.h_prev,
         );
-        for (d, z) in dh.iter_mut().zip(z) {
+        for (d, z) in dh.iter_mut().zip(&step.record[1]) {
             *d *= z;
         }
-        (k.matvec_t)(w_hh, b.as_flattened(), dh);
+        (k.matvec_t)(self.w_hh.as_flattened().as_flattened(), b, dh);
     }
 
     fn backward_chunk(
         &self,
         chunk: Chunk<'_, I, H, GruRecord<H>>,
         scratch: &mut [[f32; H]],
+        records: &mut [GruRecord<H>],
         grads: &mut Self,
         window: Option<usize>,
         live_inputs: usize,
     ) {
-        through_time::backward_steps(self, chunk, scratch, grads, window, live_inputs);
+        gru_backward::backward_chunk(self, chunk, scratch, records, grads, window, live_inputs);
+    }
+}
+
+/// One step's gate gradients, given `dh = ∂L/∂h` after it: `gates = [b_r, b_z, b_n, a_n]`, with
+/// `a` the gradients of the input-side pre-activations (r, z, n) and `b` those of the recurrent
+/// side (`b_r = a_r`, `b_z = a_z`, `b_n = a_n ⊙ r`). Packed so `b` is contiguous (`dW_hh`'s
+/// product reads it) and the whole fits a [`GruRecord`].
+pub(crate) fn gate_gradients<const H: usize>(
+    record: &GruRecord<H>,
+    dh: &[f32; H],
+    h_prev: &[f32; H],
+    gates: &mut GruRecord<H>,
+) {
+    let [r, z, n, gh_n] = record;
+    let [b_r, b_z, b_n, a_n] = gates;
+    let outputs = b_r
+        .iter_mut()
+        .zip(b_z.iter_mut())
+        .zip(b_n.iter_mut().zip(a_n));
+    let inputs = r.iter().zip(z).zip(n).zip(gh_n).zip(dh.iter().zip(h_prev));
+    for (((b_r, b_z), (b_n, a_n)), ((((r, z), n), gh_n), (dh, h_prev))) in outputs.zip(inputs) {
+        let d_n = dh * (1.0 - z) * (1.0 - n * n);
+        *a_n = d_n;
+        *b_n = d_n * r;
+        *b_z = dh * (h_prev - n) * z * (1.0 - z);
+        *b_r = d_n * gh_n * r * (1.0 - r);
+    }
+}
+
+/// The recurrent-side gradient `b = [b_r, b_z, b_n]` of packed [`gate_gradients`].
+pub(crate) fn gates_b<const H: usize>(gates: &GruRecord<H>) -> &[f32] {
+    let packed = gates.as_flattened();
+    packed.get(..3 * H).unwrap_or(packed)
+}
+
+/// A step's share of the bias and input-weight gradients from its packed [`gate_gradients`]:
+/// `db_h += b`, `db_x += a`, and `dW_x += x·aᵀ` (a row for a token below `live_inputs`).
+pub(crate) fn add_bias_and_input_gradients<const I: usize, const H: usize, const O: usize>(
+    grads: &mut Gru<I, H, O>,
+    input: Option<Input<'_, I>>,
+    gates: &GruRecord<H>,
+    live_inputs: usize,
+) {
+    let k = kernels::active();
+    let [b_r, b_z, _, a_n] = gates;
+    let a = [*b_r, *b_z, *a_n];
+    (k.axpy)(1.0, gates_b(gates), grads.b_hh.as_flattened_mut());
+    (k.axpy)(1.0, a.as_flattened(), grads.b_xh.as_flattened_mut());
+    match input {
+        Some(Input::Token(id)) => {
+            if let Some(row) = grads.w_xh.get_mut(id).filter(|_| id < live_inputs) {
+                (k.axpy)(1.0, a.as_flattened(), row.as_flattened_mut());
+            }
+        }
+        Some(Input::Dense(x)) => (k.rank1)(
+            grads.w_xh.as_flattened_mut().as_flattened_mut(),
+            x,
+            a.as_flattened(),
+        ),
+        None => {}
     }
 }
 

@@ -20,6 +20,7 @@
 //! | [`readout`] | the output layer `y = W_hy·h + b_y` every cell shares: loss and its gradients |
 //! | [`through_time`] | the backward pass over a chunk written once over [`Cell::backward`] |
 //! | [`elman_backward`] | the Elman cell's backward pass with its weight gradients batched over the chunk |
+//! | [`gru_backward`] | the GRU's backward pass with its recurrent weight gradient batched over the chunk |
 //! | [`batch`] | [`batch::BatchTape`]: Elman BPTT over `B` streams at once, as matrix–matrix products |
 //! | [`quant`] | [`QRnn`]: the quantized model (int8 weights, Q15 state) and post-training quantization |
 
@@ -29,6 +30,7 @@ pub mod cell;
 pub mod classes;
 pub mod elman_backward;
 pub mod gru;
+pub mod gru_backward;
 pub mod infer;
 pub mod init;
 pub mod input;

@@ -1,10 +1,11 @@
 //! `micrornn sample` and `micrornn eval`: load a model file, then generate or score text.
 
+use crate::cells::LmCell;
 use crate::{EvalArgs, Fail, SampleArgs, dispatch, limits, show};
 use micrornn::format::{self, Header};
 use micrornn::host::bounded::BoundedFile;
 use micrornn::host::{checkpoint, corpus, model_file};
-use micrornn::{CharVocab, DefaultRng, Rnn, Sampler, Sampling, eval};
+use micrornn::{CharVocab, DefaultRng, Generator, Sampling, eval};
 use rand_core::SeedableRng;
 use std::io::Write;
 use std::path::Path;
@@ -48,22 +49,23 @@ pub(crate) fn check_shape(path: &Path, header: &Header) -> Result<(), Fail> {
     Ok(())
 }
 
-/// A character language model decoded from checked bytes, on the heap.
-struct Decoded<const V: usize, const H: usize> {
-    model: Box<Rnn<V, H, V>>,
+/// A character language model of the cell `C` decoded from checked bytes, on the heap.
+struct Decoded<const V: usize, const H: usize, C> {
+    model: Box<C>,
     vocab: CharVocab<V>,
     classes: usize,
     /// The state to start from: the file's, or zeros with `--zero-state` (or a version-1 file).
     hidden: [f32; H],
 }
 
-/// Decodes a character language model; `zero_state` ignores the stored initial state.
-fn decode<const V: usize, const H: usize>(
+/// Decodes a character language model of the cell `C` (the file's, which the caller dispatched
+/// on); `zero_state` ignores the stored initial state.
+fn decode<const V: usize, const H: usize, C: LmCell<V, H>>(
     path: &Path,
     bytes: &[u8],
     zero_state: bool,
-) -> Result<Decoded<V, H>, Fail> {
-    let mut model = Rnn::<V, H, V>::boxed_zero();
+) -> Result<Decoded<V, H, C>, Fail> {
+    let mut model: Box<C> = micrornn::boxed_zeroed();
     let mut vocab = CharVocab::<V>::new();
     let mut hidden = [0.0f32; H];
     let decoded = format::decode_contents(bytes, &mut *model, &mut vocab, &mut hidden)
@@ -104,10 +106,10 @@ pub fn sample(args: &SampleArgs) -> Result<(), Fail> {
     let (bytes, header) = load(&args.model)?;
     check_language_model(&args.model, &header)?;
     check_shape(&args.model, &header)?;
-    dispatch!(header.hidden, header.inputs, sample_model(args, &bytes))
+    dispatch!(cell header.cell, header.hidden, header.inputs, sample_model(args, &bytes))
 }
 
-fn sample_model<const V: usize, const H: usize>(
+fn sample_model<const V: usize, const H: usize, C: LmCell<V, H>>(
     args: &SampleArgs,
     bytes: &[u8],
 ) -> Result<(), Fail> {
@@ -116,7 +118,7 @@ fn sample_model<const V: usize, const H: usize>(
         vocab,
         classes,
         hidden,
-    } = decode::<V, H>(&args.model, bytes, args.zero_state)?;
+    } = decode::<V, H, C>(&args.model, bytes, args.zero_state)?;
     let prime = args.prime.clone().unwrap_or_default();
     let mut prime_ids = Vec::new();
     for c in prime.chars() {
@@ -139,7 +141,7 @@ fn sample_model<const V: usize, const H: usize>(
         temperature: args.temperature,
         top_k: args.top_k,
     };
-    let mut sampler = Sampler::new(&*model, classes, sampling)
+    let mut sampler = Generator::new(&*model, classes, sampling)
         .map_err(|e| Fail::new(format!("model {}: {e}", show(&args.model))))?;
     sampler.set_hidden(hidden);
     if prime_ids.is_empty() {
@@ -175,13 +177,14 @@ pub fn eval(args: &EvalArgs) -> Result<(), Fail> {
     let text = corpus::read_text(&args.file)
         .map_err(|e| Fail::new(format!("{}: {e}", show(&args.file))))?;
     dispatch!(
+        cell header.cell,
         header.hidden,
         header.inputs,
         eval_model(args, &bytes, &text)
     )
 }
 
-fn eval_model<const V: usize, const H: usize>(
+fn eval_model<const V: usize, const H: usize, C: LmCell<V, H>>(
     args: &EvalArgs,
     bytes: &[u8],
     text: &str,
@@ -191,7 +194,7 @@ fn eval_model<const V: usize, const H: usize>(
         vocab,
         classes,
         hidden,
-    } = decode::<V, H>(&args.model, bytes, args.zero_state)?;
+    } = decode::<V, H, C>(&args.model, bytes, args.zero_state)?;
     let mut ids = Vec::with_capacity(text.len());
     for (i, c) in text.chars().enumerate() {
         let id = vocab.encode(c).map_err(|_| {

@@ -1,7 +1,7 @@
-//! `micrornn`: train a character-level Elman RNN on a text, sample from it, evaluate it.
+//! `micrornn`: train a character-level RNN (Elman or GRU) on a text, sample from it, evaluate it.
 //!
 //! ```text
-//! micrornn train [CORPUS] [--hidden N] [--seq-len T] [--lr F] [--optimizer adagrad|sgd|adam] …
+//! micrornn train [CORPUS] [--cell elman|gru] [--hidden N] [--seq-len T] [--lr F] [--optimizer adagrad|sgd|adam] …
 //! micrornn sample MODEL [--len N] [--temperature F] [--top-k K] [--prime TEXT] [--seed N] [--zero-state]
 //! micrornn eval MODEL FILE [--json] [--zero-state]
 //! micrornn quantize MODEL --out MODEL.q8 [--calibrate FILE]
@@ -22,6 +22,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod cells;
 mod classify;
 mod export;
 mod generate;
@@ -47,29 +48,36 @@ pub const VOCAB_BUCKETS: [usize; 5] = [32, 64, 96, 128, 256];
 pub const MAX_SEQ_LEN: usize = 256;
 
 /// Calls `$f::<V, H>$args` for a compiled (hidden, vocabulary bucket) pair, or evaluates to an
-/// error for any other.
+/// error for any other. With a leading `cell KIND,` it calls `$f::<V, H, C>$args` with `C` the
+/// language model of that [`CellKind`] (`ElmanLm<V, H>` or `GruLm<V, H>`, see [`cells`]).
 macro_rules! dispatch {
-    ($hidden:expr, $bucket:expr, $f:ident $args:tt) => {
+    (cell $kind:expr, $hidden:expr, $bucket:expr, $f:ident $args:tt) => {
+        match $kind {
+            micrornn::model::CellKind::Gru => dispatch!($hidden, $bucket, $f $args; GruLm),
+            _ => dispatch!($hidden, $bucket, $f $args; ElmanLm),
+        }
+    };
+    ($hidden:expr, $bucket:expr, $f:ident $args:tt $(; $cell:ident)?) => {
         match $hidden {
-            32 => dispatch!(@vocab 32, $bucket, $f $args),
-            64 => dispatch!(@vocab 64, $bucket, $f $args),
-            100 => dispatch!(@vocab 100, $bucket, $f $args),
-            128 => dispatch!(@vocab 128, $bucket, $f $args),
-            256 => dispatch!(@vocab 256, $bucket, $f $args),
-            512 => dispatch!(@vocab 512, $bucket, $f $args),
+            32 => dispatch!(@vocab 32, $bucket, $f $args $(; $cell)?),
+            64 => dispatch!(@vocab 64, $bucket, $f $args $(; $cell)?),
+            100 => dispatch!(@vocab 100, $bucket, $f $args $(; $cell)?),
+            128 => dispatch!(@vocab 128, $bucket, $f $args $(; $cell)?),
+            256 => dispatch!(@vocab 256, $bucket, $f $args $(; $cell)?),
+            512 => dispatch!(@vocab 512, $bucket, $f $args $(; $cell)?),
             other => Err($crate::Fail::new(format!(
                 "hidden size {other} is not compiled in; choose one of {}",
                 $crate::list(&$crate::HIDDEN_SIZES)
             ))),
         }
     };
-    (@vocab $h:literal, $bucket:expr, $f:ident $args:tt) => {
+    (@vocab $h:literal, $bucket:expr, $f:ident $args:tt $(; $cell:ident)?) => {
         match $bucket {
-            32 => $f::<32, $h> $args,
-            64 => $f::<64, $h> $args,
-            96 => $f::<96, $h> $args,
-            128 => $f::<128, $h> $args,
-            256 => $f::<256, $h> $args,
+            32 => $f::<32, $h $(, $crate::cells::$cell<32, $h>)?> $args,
+            64 => $f::<64, $h $(, $crate::cells::$cell<64, $h>)?> $args,
+            96 => $f::<96, $h $(, $crate::cells::$cell<96, $h>)?> $args,
+            128 => $f::<128, $h $(, $crate::cells::$cell<128, $h>)?> $args,
+            256 => $f::<256, $h $(, $crate::cells::$cell<256, $h>)?> $args,
             other => Err($crate::Fail::new(format!(
                 "vocabulary bucket {other} is not compiled in (buckets: {})",
                 $crate::list(&$crate::VOCAB_BUCKETS)
@@ -168,6 +176,25 @@ impl From<NonlinearityArg> for micrornn::host::weights::Nonlinearity {
     }
 }
 
+/// Recurrent cells on the command line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum CellArg {
+    /// The Elman cell, h = tanh(W_xh·x + W_hh·h + b_h) (min-char-rnn's).
+    #[default]
+    Elman,
+    /// The gated recurrent unit of PyTorch's nn.GRU (gates r, z, n).
+    Gru,
+}
+
+impl From<CellArg> for micrornn::model::CellKind {
+    fn from(arg: CellArg) -> Self {
+        match arg {
+            CellArg::Elman => Self::Elman,
+            CellArg::Gru => Self::Gru,
+        }
+    }
+}
+
 /// Optimizers on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OptimizerArg {
@@ -194,6 +221,9 @@ impl From<OptimizerArg> for OptimizerKind {
 pub struct TrainArgs {
     /// UTF-8 text to learn. Without it: the built-in corpus, for 60 seconds.
     pub corpus: Option<PathBuf>,
+    /// Recurrent cell [default: elman; a resumed run's is the checkpoint's].
+    #[arg(long, value_enum)]
+    pub cell: Option<CellArg>,
     /// Hidden units: 32, 64, 100, 128, 256 or 512 [default: 100].
     #[arg(long)]
     pub hidden: Option<usize>,

@@ -4,8 +4,9 @@
 mod plan;
 mod progress;
 mod report;
-mod setup;
+pub(crate) mod setup;
 
+use crate::cells::LmCell;
 use crate::{Fail, Outcome, TrainArgs, dispatch};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -16,13 +17,16 @@ static STOP: AtomicBool = AtomicBool::new(false);
 pub fn run(args: TrainArgs) -> Result<Outcome, Fail> {
     let plan = plan::plan(args)?;
     let bucket = plan.settings.vocab_bucket;
-    dispatch!(plan.settings.hidden, bucket, train(&plan))
+    dispatch!(cell plan.settings.cell, plan.settings.hidden, bucket, train(&plan))
 }
 
-/// Trains an `Rnn<V, H, V>`: restore or initialize, loop, save, report.
-fn train<const V: usize, const H: usize>(plan: &plan::Plan) -> Result<Outcome, Fail> {
+/// Trains a language model of the cell `C` (`Rnn<V, H, V>` or `Gru<V, H, V>`): restore or
+/// initialize, loop, save, report.
+fn train<const V: usize, const H: usize, C: LmCell<V, H>>(
+    plan: &plan::Plan,
+) -> Result<Outcome, Fail> {
     let vocab = setup::vocab::<V>(plan)?;
-    let mut buffers = setup::Buffers::<V, H>::new(&plan.settings);
+    let mut buffers = setup::Buffers::<V, H, C>::new(&plan.settings);
     let (state, rng) = buffers.restore_or_init(plan, &vocab)?;
     let mut trainer = buffers.trainer(plan, state)?;
     stop_on_ctrl_c();

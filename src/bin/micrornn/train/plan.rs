@@ -6,6 +6,7 @@ use micrornn::host::bounded::{BoundedFile, ReadError};
 use micrornn::host::checkpoint::{self, Settings};
 use micrornn::host::corpus;
 use micrornn::host::optimizer::OptimizerKind;
+use micrornn::model::CellKind;
 use micrornn::{CharVocab, Error};
 use std::path::{Path, PathBuf};
 
@@ -203,6 +204,13 @@ fn resolve_settings(
         corpus_chars: text.chars().count() as u64,
         corpus_hash: corpus::fingerprint(text),
         batch: resolve(from, "batch", args.batch, |s| s.batch, 1)?,
+        cell: resolve(
+            from,
+            "cell",
+            args.cell.map(Into::into),
+            |s| s.cell,
+            CellKind::Elman,
+        )?,
     })
 }
 
@@ -331,6 +339,13 @@ fn check_settings(s: &Settings) -> Result<(), Fail> {
         return Err(Fail::new(
             "--bptt-window works with --batch 1 only (batches use full BPTT)".to_string(),
         ));
+    }
+    if s.batch > 1 && s.cell != CellKind::Elman {
+        return Err(Fail::new(format!(
+            "--cell {}: {}",
+            s.cell,
+            crate::cells::GRU_BATCH
+        )));
     }
     if !crate::HIDDEN_SIZES.contains(&s.hidden) {
         return Err(Fail::new(format!(

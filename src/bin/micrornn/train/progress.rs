@@ -5,10 +5,11 @@
 use super::plan::{Budget, Plan};
 use super::report::{quick_val, sample_text, write_checkpoint};
 use super::setup::BinTrainer;
+use crate::cells::LmCell;
 use crate::{Fail, show};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use micrornn::host::history::{History, Record};
-use micrornn::{CharVocab, ChunkReport, DefaultRng, Error, Rnn};
+use micrornn::{CharVocab, ChunkReport, DefaultRng, Error};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -36,9 +37,9 @@ pub struct Run {
 }
 
 /// Trains until the budget is spent or Ctrl-C; a diverging loss is an error that saves nothing.
-pub fn train_loop<const V: usize, const H: usize>(
+pub fn train_loop<const V: usize, const H: usize, C: LmCell<V, H>>(
     plan: &Plan,
-    trainer: &mut BinTrainer<'_, V, H>,
+    trainer: &mut BinTrainer<'_, V, H, C>,
     rng: &DefaultRng,
     vocab: &CharVocab<V>,
 ) -> Result<Run, Fail> {
@@ -56,7 +57,7 @@ pub fn train_loop<const V: usize, const H: usize>(
     let target = iteration_target(plan);
     let bar = progress_bar(plan.budget, target);
     if !plan.json {
-        bar.suspend(|| announce::<V, H>(plan));
+        bar.suspend(|| announce::<V, H, C>(plan));
     }
     let mut last_good = plan.resume.as_ref().map(|r| (r.path.clone(), r.iteration));
     run.start = Instant::now();
@@ -124,9 +125,9 @@ impl StepError {
 }
 
 /// One chunk at this epoch's learning rate, timed.
-fn step<const V: usize, const H: usize>(
+fn step<const V: usize, const H: usize, C: LmCell<V, H>>(
     plan: &Plan,
-    trainer: &mut BinTrainer<'_, V, H>,
+    trainer: &mut BinTrainer<'_, V, H, C>,
     run: &mut Run,
 ) -> Result<ChunkReport, StepError> {
     let s = &plan.settings;
@@ -164,23 +165,24 @@ fn budget_spent(plan: &Plan, target: Option<u64>, run: &Run, iteration: u64) -> 
 }
 
 /// The first lines of a run: the corpus, its split and the model.
-fn announce<const V: usize, const H: usize>(plan: &Plan) {
+fn announce<const V: usize, const H: usize, C: LmCell<V, H>>(plan: &Plan) {
     let s = &plan.settings;
     let (train_ids, val_ids) = plan.split();
     eprintln!(
         "training on {} ({} characters, {} distinct; {} for training, {} for validation)\n\
-         model: hidden {H}, vocabulary bucket {V}, {} parameters; {} lr {}, seq-len {}",
+         model: hidden {H}, vocabulary bucket {V}, {} cell, {} parameters; {} lr {}, seq-len {}",
         plan.corpus_name,
         plan.ids.len(),
         plan.vocab.len(),
         train_ids.len(),
         val_ids.len(),
-        Rnn::<V, H, V>::PARAMETERS,
+        C::KIND,
+        C::PARAMETER_COUNT,
         s.optimizer,
         s.lr,
         s.seq_len
     );
-    eprintln!("{}", crate::rust_type("Rnn", V, H, plan.vocab.len()));
+    eprintln!("{}", crate::rust_type(C::TYPE_NAME, V, H, plan.vocab.len()));
     // Issue 21: a short text trains on its first chunks only; say so (the library's coverage).
     let config = micrornn::TrainConfig {
         seq_len: s.seq_len,
@@ -206,18 +208,18 @@ fn announce<const V: usize, const H: usize>(plan: &Plan) {
 }
 
 /// The smoothed loss per character.
-pub fn smooth_per_char<const V: usize, const H: usize>(
+pub fn smooth_per_char<const V: usize, const H: usize, C: LmCell<V, H>>(
     plan: &Plan,
-    trainer: &BinTrainer<'_, V, H>,
+    trainer: &BinTrainer<'_, V, H, C>,
 ) -> f64 {
     f64::from(trainer.state.smooth_loss) / plan.settings.seq_len as f64
 }
 
 /// Position and message of the progress bar.
-fn update_bar<const V: usize, const H: usize>(
+fn update_bar<const V: usize, const H: usize, C: LmCell<V, H>>(
     bar: &ProgressBar,
     plan: &Plan,
-    trainer: &BinTrainer<'_, V, H>,
+    trainer: &BinTrainer<'_, V, H, C>,
     run: &Run,
 ) {
     let iteration = trainer.state.iteration;
@@ -236,9 +238,9 @@ fn update_bar<const V: usize, const H: usize>(
 
 /// A row of the loss history: the mean chunk loss since the last row, the smoothed loss and the
 /// validation loss (if measured).
-fn record<const V: usize, const H: usize>(
+fn record<const V: usize, const H: usize, C: LmCell<V, H>>(
     run: &mut Run,
-    trainer: &BinTrainer<'_, V, H>,
+    trainer: &BinTrainer<'_, V, H, C>,
     plan: &Plan,
     val: Option<f64>,
 ) {
@@ -254,10 +256,10 @@ fn record<const V: usize, const H: usize>(
 }
 
 /// Prints a sample (on stderr with `--json`, which keeps stdout for the JSON object).
-fn show_sample<const V: usize, const H: usize>(
+fn show_sample<const V: usize, const H: usize, C: LmCell<V, H>>(
     bar: &ProgressBar,
     plan: &Plan,
-    trainer: &BinTrainer<'_, V, H>,
+    trainer: &BinTrainer<'_, V, H, C>,
     vocab: &CharVocab<V>,
     val: Option<f64>,
 ) {

@@ -4,10 +4,11 @@
 use super::plan::Plan;
 use super::progress::{Run, human, smooth_per_char};
 use super::setup::BinTrainer;
+use crate::cells::LmCell;
 use crate::{Fail, Outcome, show};
 use micrornn::host::history::Record;
 use micrornn::host::{atomic, checkpoint, model_file};
-use micrornn::{CharVocab, DefaultRng, Rnn, Sampler, Sampling, eval, format};
+use micrornn::{CharVocab, DefaultRng, Generator, Sampling, eval, format};
 use rand_core::SeedableRng;
 use std::path::Path;
 
@@ -29,9 +30,9 @@ struct Summary {
 }
 
 /// Scores the validation text, saves model, checkpoint and history, and prints the summary.
-pub fn finish<const V: usize, const H: usize>(
+pub fn finish<const V: usize, const H: usize, C: LmCell<V, H>>(
     plan: &Plan,
-    trainer: &mut BinTrainer<'_, V, H>,
+    trainer: &mut BinTrainer<'_, V, H, C>,
     rng: &DefaultRng,
     vocab: &CharVocab<V>,
     mut run: Run,
@@ -91,9 +92,9 @@ pub fn finish<const V: usize, const H: usize>(
 }
 
 /// The run's settings and results as the model file's `key=value` metadata.
-fn metadata<const V: usize, const H: usize>(
+fn metadata<const V: usize, const H: usize, C: LmCell<V, H>>(
     plan: &Plan,
-    trainer: &BinTrainer<'_, V, H>,
+    trainer: &BinTrainer<'_, V, H, C>,
     val: Option<eval::Loss>,
 ) -> String {
     let s = &plan.settings;
@@ -123,9 +124,9 @@ fn metadata<const V: usize, const H: usize>(
 }
 
 /// The history's last row is the end of the run, with the final validation loss.
-fn last_record<const V: usize, const H: usize>(
+fn last_record<const V: usize, const H: usize, C: LmCell<V, H>>(
     run: &mut Run,
-    trainer: &BinTrainer<'_, V, H>,
+    trainer: &BinTrainer<'_, V, H, C>,
     plan: &Plan,
     seconds: f64,
     val: Option<eval::Loss>,
@@ -147,9 +148,9 @@ fn last_record<const V: usize, const H: usize>(
 }
 
 /// Writes the checkpoint (atomically): settings, training state, RNG, model and optimizer.
-pub fn write_checkpoint<const V: usize, const H: usize>(
+pub fn write_checkpoint<const V: usize, const H: usize, C: LmCell<V, H>>(
     plan: &Plan,
-    trainer: &BinTrainer<'_, V, H>,
+    trainer: &BinTrainer<'_, V, H, C>,
     rng: &DefaultRng,
     vocab: &CharVocab<V>,
 ) -> Result<(), Fail> {
@@ -193,9 +194,9 @@ fn title<const H: usize>(plan: &Plan) -> String {
 }
 
 /// Three samples, the rate, the losses, the files written, and how to resume.
-fn print_summary<const V: usize, const H: usize>(
+fn print_summary<const V: usize, const H: usize, C: LmCell<V, H>>(
     plan: &Plan,
-    trainer: &BinTrainer<'_, V, H>,
+    trainer: &BinTrainer<'_, V, H, C>,
     vocab: &CharVocab<V>,
     summary: &Summary,
 ) {
@@ -262,6 +263,7 @@ fn summary_json(plan: &Plan, summary: &Summary, hidden: usize, classes: usize) -
         "smooth_loss_per_char": f64::from(summary.smooth_loss) / s.seq_len as f64,
         "val_loss_per_char": summary.val.map(|v| v.per_symbol()),
         "val_bits_per_char": summary.val.map(|v| v.bits_per_symbol()),
+        "cell": s.cell.name(),
         "hidden": hidden,
         "vocab": classes,
         "vocab_bucket": s.vocab_bucket,
@@ -280,8 +282,8 @@ fn summary_json(plan: &Plan, summary: &Summary, hidden: usize, classes: usize) -
 
 /// The validation loss per char on the first [`QUICK_VAL_CHARS`] of the validation split, from
 /// the training's carried hidden state.
-pub fn quick_val<const V: usize, const H: usize>(
-    model: &Rnn<V, H, V>,
+pub fn quick_val<const V: usize, const H: usize, C: LmCell<V, H>>(
+    model: &C,
     hidden: &[f32; H],
     plan: &Plan,
     classes: usize,
@@ -300,8 +302,8 @@ pub fn quick_val<const V: usize, const H: usize>(
 /// min-char-rnn samples from `hprev`) fed a newline (or the first character), with its own RNG
 /// seeded from the run's seed (+ `k`, for several samples) and the iteration, so showing samples
 /// never changes training.
-pub fn sample_text<const V: usize, const H: usize>(
-    model: &Rnn<V, H, V>,
+pub fn sample_text<const V: usize, const H: usize, C: LmCell<V, H>>(
+    model: &C,
     hidden: &[f32; H],
     vocab: &CharVocab<V>,
     plan: &Plan,
@@ -310,7 +312,7 @@ pub fn sample_text<const V: usize, const H: usize>(
 ) -> String {
     let seed = plan.settings.seed.wrapping_add(k);
     let mut rng = DefaultRng::seed_from_u64(seed ^ iteration.rotate_left(32) ^ 0x5eed);
-    let Ok(mut sampler) = Sampler::new(model, vocab.len(), Sampling::FULL) else {
+    let Ok(mut sampler) = Generator::new(model, vocab.len(), Sampling::FULL) else {
         return String::new();
     };
     sampler.set_hidden(*hidden);

@@ -2,38 +2,40 @@
 //! checkpoint being resumed or freshly initialized.
 
 use super::plan::Plan;
+use crate::cells::LmCell;
 use crate::{Fail, MAX_SEQ_LEN, SHARD, show};
-use micrornn::batch::{BatchState, BatchTrainer, Shard};
+use micrornn::batch::{BatchState, Shard};
 use micrornn::host::checkpoint::{self, Settings};
 use micrornn::host::optimizer::AnyOptimizer;
 use micrornn::host::threads::Threads;
 use micrornn::{
-    CharVocab, ChunkReport, Clip, DefaultRng, Error, Rnn, Tape, TrainConfig, TrainState, Trainer,
+    CharVocab, ChunkReport, Clip, DefaultRng, Error, Tape, TrainConfig, TrainState, Trainer,
 };
 use rand_core::SeedableRng;
 
 /// A shard of a batch in the binary: [`SHARD`] streams.
 pub type BinShard<const V: usize, const H: usize> = Shard<V, SHARD, MAX_SEQ_LEN, H, V>;
 
-/// The trainer of an `Rnn<V, H, V>` in the binary: min-char-rnn's [`Trainer`] for one stream,
-/// [`BatchTrainer`] on [`Threads`] for a batch. `state.hidden` is the last stream's state (the
-/// one that ends where the validation text starts).
-pub struct BinTrainer<'a, const V: usize, const H: usize> {
+/// The trainer of a language model of the cell `C` in the binary: min-char-rnn's [`Trainer`]
+/// for one stream, the cell's batched engine ([`LmCell::train_batched`]) on [`Threads`] for a
+/// batch. `state.hidden` is the last stream's state (the one that ends where the validation
+/// text starts).
+pub struct BinTrainer<'a, const V: usize, const H: usize, C: LmCell<V, H>> {
     /// The parameters being trained.
-    pub model: &'a mut Rnn<V, H, V>,
+    pub model: &'a mut C,
     /// Update rule and its memory.
-    pub optimizer: &'a mut AnyOptimizer<V, H, V>,
+    pub optimizer: &'a mut AnyOptimizer<V, H, V, C>,
     /// Position, counters, smoothed loss and the carried state.
     pub state: TrainState<H>,
-    engine: Engine<'a, V, H>,
+    engine: Engine<'a, V, H, C>,
     config: TrainConfig,
 }
 
 /// What a [`BinTrainer`] trains with.
-enum Engine<'a, const V: usize, const H: usize> {
+enum Engine<'a, const V: usize, const H: usize, C: LmCell<V, H>> {
     Single {
-        grads: &'a mut Rnn<V, H, V>,
-        tape: &'a mut Tape<MAX_SEQ_LEN, H, V>,
+        grads: &'a mut C,
+        tape: &'a mut Tape<MAX_SEQ_LEN, H, V, C::Record>,
     },
     Batched {
         shards: &'a mut [BinShard<V, H>],
@@ -41,7 +43,7 @@ enum Engine<'a, const V: usize, const H: usize> {
     },
 }
 
-impl<const V: usize, const H: usize> BinTrainer<'_, V, H> {
+impl<const V: usize, const H: usize, C: LmCell<V, H>> BinTrainer<'_, V, H, C> {
     /// Trains on the next chunk (of every stream).
     pub fn train_chunk(&mut self, data: &[usize]) -> Result<ChunkReport, Error> {
         match &mut self.engine {
@@ -61,9 +63,8 @@ impl<const V: usize, const H: usize> BinTrainer<'_, V, H> {
                     smooth_loss: self.state.smooth_loss,
                 };
                 let (model, optimizer) = (&mut *self.model, &mut *self.optimizer);
-                let mut t = BatchTrainer::resume(model, shards, optimizer, self.config, state)?;
-                let report = t.train_chunk(data, threads)?;
-                let state = t.state;
+                let (report, state) =
+                    C::train_batched(model, shards, optimizer, self.config, state, data, *threads)?;
                 self.state = TrainState {
                     hidden: self.streams().last().copied().unwrap_or([0.0; H]),
                     position: state.position,
@@ -97,21 +98,22 @@ pub fn vocab<const V: usize>(plan: &Plan) -> Result<CharVocab<V>, Fail> {
     Ok(vocab)
 }
 
-/// Everything training an `Rnn<V, H, V>` writes to, on the heap (an H = 512 model is 1 MB).
-pub struct Buffers<const V: usize, const H: usize> {
-    model: Box<Rnn<V, H, V>>,
-    grads: Box<Rnn<V, H, V>>,
-    tape: Box<Tape<MAX_SEQ_LEN, H, V>>,
+/// Everything training a model of the cell `C` writes to, on the heap (an Elman H = 512 model
+/// is 1 MB, a GRU three times that).
+pub struct Buffers<const V: usize, const H: usize, C: LmCell<V, H>> {
+    model: Box<C>,
+    grads: Box<C>,
+    tape: Box<Tape<MAX_SEQ_LEN, H, V, C::Record>>,
     shards: Box<[BinShard<V, H>]>,
-    optimizer: AnyOptimizer<V, H, V>,
+    optimizer: AnyOptimizer<V, H, V, C>,
 }
 
-impl<const V: usize, const H: usize> Buffers<V, H> {
+impl<const V: usize, const H: usize, C: LmCell<V, H>> Buffers<V, H, C> {
     /// Zeroed buffers and the chosen optimizer.
     pub fn new(settings: &Settings) -> Self {
         Self {
-            model: Rnn::boxed_zero(),
-            grads: Rnn::boxed_zero(),
+            model: micrornn::boxed_zeroed(),
+            grads: micrornn::boxed_zeroed(),
             tape: micrornn::boxed_zeroed(),
             shards: micrornn::host::boxed::zeroed_slice(if settings.batch > 1 {
                 settings.batch / SHARD
@@ -123,7 +125,7 @@ impl<const V: usize, const H: usize> Buffers<V, H> {
     }
 
     /// Restores parameters, optimizer memory, training state and RNG from the checkpoint being
-    /// resumed, or initializes the model from the seed (N(0,1)·0.01, min-char-rnn's init).
+    /// resumed, or initializes the model from the seed ([`LmCell::init`]).
     pub fn restore_or_init(
         &mut self,
         plan: &Plan,
@@ -131,14 +133,14 @@ impl<const V: usize, const H: usize> Buffers<V, H> {
     ) -> Result<(TrainState<H>, DefaultRng), Fail> {
         let Some(resume) = &plan.resume else {
             let mut rng = DefaultRng::seed_from_u64(plan.settings.seed);
-            self.model.init_gaussian(&mut rng, 0.01);
+            self.model.init(&mut rng);
             return Ok((TrainState::start(&config(plan)), rng));
         };
         let mut stored_vocab = CharVocab::<V>::new();
         let mut streams = Vec::new();
         let restored = checkpoint::restore(
             &resume.bytes,
-            &mut self.model,
+            &mut *self.model,
             &mut stored_vocab,
             &mut self.optimizer,
             &mut streams,
@@ -164,7 +166,7 @@ impl<const V: usize, const H: usize> Buffers<V, H> {
         &mut self,
         plan: &Plan,
         state: TrainState<H>,
-    ) -> Result<BinTrainer<'_, V, H>, Fail> {
+    ) -> Result<BinTrainer<'_, V, H, C>, Fail> {
         let config = config(plan);
         let engine = if self.shards.is_empty() {
             // Checks the settings once (the trainer is rebuilt for each chunk).
@@ -177,8 +179,8 @@ impl<const V: usize, const H: usize> Buffers<V, H> {
             )
             .map_err(|e| Fail::new(format!("settings: {e}")))?;
             Engine::Single {
-                grads: &mut self.grads,
-                tape: &mut self.tape,
+                grads: &mut *self.grads,
+                tape: &mut *self.tape,
             }
         } else {
             Engine::Batched {
@@ -187,7 +189,7 @@ impl<const V: usize, const H: usize> Buffers<V, H> {
             }
         };
         Ok(BinTrainer {
-            model: &mut self.model,
+            model: &mut *self.model,
             optimizer: &mut self.optimizer,
             state,
             engine,
