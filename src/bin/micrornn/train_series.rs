@@ -3,8 +3,8 @@
 //! training file's normalization and the settings.
 
 use crate::series::{
-    MAX_TRAIN_STEPS, SERIES_CLASSES, SERIES_INPUTS, SeriesCell, TRAIN_LIMITS, dispatch_series,
-    readout_name,
+    MAX_TRAIN_STEPS, SERIES_CLASSES, SERIES_HIDDEN, SERIES_INPUTS, SeriesCell, TRAIN_LIMITS,
+    dispatch_series, readout_name,
 };
 use crate::{CellArg, Fail, OptimizerArg, Outcome, ReadoutArg, TrainArgs, show};
 use micrornn::format::Contents;
@@ -95,12 +95,19 @@ fn plan(args: TrainArgs, train_file: PathBuf) -> Result<Plan, Fail> {
     if settings.epochs == 0 {
         return Err(Fail::new("--epochs must be at least 1"));
     }
+    let hidden = args.hidden.unwrap_or(DEFAULT_HIDDEN);
+    if !SERIES_HIDDEN.contains(&hidden) {
+        return Err(Fail::new(format!(
+            "hidden size {hidden} is not compiled in for series models; choose one of {}",
+            crate::list(&SERIES_HIDDEN)
+        )));
+    }
     Ok(Plan {
         train_file,
         test_file: args.test,
         out: args.out,
         cell: args.cell.map_or(CellKind::Gru, CellKind::from),
-        hidden: args.hidden.unwrap_or(DEFAULT_HIDDEN),
+        hidden,
         settings,
         json: args.json,
     })
@@ -236,8 +243,8 @@ where
             "hidden": H,
             "readout": readout_name(plan.settings.readout),
             "epochs": trained.epochs,
-            "lr": plan.settings.lr,
-            "clip": plan.settings.clip,
+            "lr": as_written(plan.settings.lr),
+            "clip": as_written(plan.settings.clip),
             "seed": plan.settings.seed,
             "series": train.labels.len(),
             "channels": channels,
@@ -286,6 +293,11 @@ where
     } else {
         Outcome::Done
     })
+}
+
+/// An `f32` setting as the decimal the user wrote (`0.003`, not the nearest `f64` to the `f32`).
+fn as_written(value: f32) -> f64 {
+    value.to_string().parse().unwrap_or(f64::NAN)
 }
 
 /// One progress line: epoch, training loss and accuracy over the epoch, the test accuracy.
