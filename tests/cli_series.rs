@@ -4,14 +4,15 @@
 //! `../shared/data/uea/` when it is present (skipped with a message otherwise; a failure under
 //! `CI=true`).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use cli_run::{assert_refused, assert_success, run, scratch, stdout};
+use std::path::Path;
+use std::process::Output;
+
+#[path = "common/cli_run.rs"]
+mod cli_run;
 
 #[path = "common/shared_data.rs"]
 mod shared_data;
-
-const BIN: &str = env!("CARGO_BIN_EXE_micrornn");
 
 fn repo_file(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,77 +22,9 @@ fn repo_file(name: &str) -> String {
         .to_string()
 }
 
-/// A fresh, empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("micrornn-series-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the micrornn binary runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_success(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        stdout(out),
-        stderr(out)
-    );
-}
-
 fn json(out: &Output) -> serde_json::Value {
     assert_success(out);
     serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
-}
-
-/// Every file of `dir` and its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&path).unwrap())
-        })
-        .collect()
-}
-
-/// The command fails with exit code 1, one `error: ` line that contains `expected`, nothing on
-/// stdout, and no file of `dir` changed.
-#[track_caller]
-fn assert_refused(dir: &Path, args: &[&str], expected: &str) {
-    let before = snapshot(dir);
-    let out = run(dir, args);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-    assert!(
-        err.starts_with("error: ") && err.lines().count() == 1,
-        "{args:?}: {err}"
-    );
-    assert!(
-        err.contains(expected),
-        "{args:?}: expected {expected:?} in {err}"
-    );
-    assert_eq!(stdout(&out), "", "{args:?}");
-    assert_eq!(snapshot(dir), before, "{args:?} changed the directory");
 }
 
 #[test]
@@ -258,7 +191,9 @@ fn a_csv_file_trains_with_its_channel_names_and_an_elman_mean_model() {
     );
     let bytes = std::fs::read(dir.join("csv.mrnn")).unwrap();
     let text = String::from_utf8_lossy(&bytes);
+    // The header's channel names, the sorted CSV labels, the settings.
     for stored in [
+        "x\nx_scaled",
         "readout=mean",
         "cell=elman",
         "ramps.csv",
