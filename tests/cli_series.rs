@@ -5,8 +5,9 @@
 //! `CI=true`).
 
 use cli_run::{assert_refused, assert_success, run, scratch, stdout};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output, Stdio};
 
 #[path = "common/cli_run.rs"]
 mod cli_run;
@@ -299,6 +300,53 @@ fn bad_series_files_and_options_are_refused() {
         &["eval", "m.mrnn", &missing, "--svg", "c.svg"],
         "missing.ts:4:",
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ctrl_c_stops_after_the_epoch_and_saves_the_model() {
+    let dir = scratch("series-ctrlc");
+    let mut child = Command::new(cli_run::BIN)
+        .args([
+            "train",
+            &repo_file("ramps_TRAIN.ts"),
+            "--epochs",
+            "100000",
+            "--hidden",
+            "16",
+        ])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first line on stderr comes after the handler is installed.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.contains("45 series, 2 channels, 3 classes"),
+        "{first}"
+    );
+    // The shell's built-in `kill`, so no procps package is needed.
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        stdout(&out).contains("interrupted after epoch"),
+        "{}",
+        stdout(&out)
+    );
+    // The model saved is whole and usable.
+    assert_success(&run(
+        &dir,
+        &["eval", "model.mrnn", &repo_file("ramps_TEST.ts")],
+    ));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
