@@ -6,6 +6,9 @@
 //! micrornn eval MODEL FILE [--json] [--zero-state]
 //! micrornn quantize MODEL --out MODEL.q8 [--calibrate FILE]
 //! micrornn classify MODEL TEXT
+//! micrornn train TRAIN.ts|.csv [--test TEST.ts] [--cell elman|gru] [--hidden N] [--readout last|mean] [--json]
+//! micrornn eval MODEL TEST.ts [--json] [--svg FILE]
+//! micrornn classify MODEL FILE.ts [--stream]
 //! micrornn import FILE [--vocab VOCAB.json] [--nonlinearity tanh] --out MODEL
 //! micrornn export MODEL --out FILE.safetensors
 //! ```
@@ -24,12 +27,17 @@ use std::process::ExitCode;
 
 mod cells;
 mod classify;
+mod classify_series;
+mod confusion;
+mod eval_series;
 mod export;
 mod generate;
 mod import;
 mod limits;
 mod quantize;
+mod series;
 mod train;
+mod train_series;
 
 /// Hidden sizes compiled into the binary.
 pub const HIDDEN_SIZES: [usize; 6] = [32, 64, 100, 128, 256, 512];
@@ -102,8 +110,13 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one command is parsed per run; boxing its arguments would save nothing"
+)]
 enum Command {
-    /// Train a model on a text file (or, without one, the built-in corpus for 60 s).
+    /// Train a model on a text file (or, without one, the built-in corpus for 60 s), or a
+    /// classifier on a series file (.ts or .csv).
     Train(TrainArgs),
     /// Generate text from a model.
     Sample(SampleArgs),
@@ -112,7 +125,7 @@ enum Command {
     /// Quantize a trained model: int8 weights, Q15 hidden state (sample/eval read the result).
     Quantize(quantize::QuantizeArgs),
     /// Name the class of a text with a classifier model file (prints the class and its
-    /// probability).
+    /// probability), or of every series of a .ts/.csv file with a series model.
     Classify(ClassifyArgs),
     /// Make a model file from PyTorch (nn.RNN + nn.Linear) or Keras (SimpleRNN + Dense)
     /// weights saved as safetensors, a numpy .npz or a PyTorch .pt state dict.
@@ -126,8 +139,12 @@ enum Command {
 pub struct ClassifyArgs {
     /// Classifier model file (e.g. written by the sentiment example).
     pub model: PathBuf,
-    /// The text: words separated by whitespace.
+    /// The text: words separated by whitespace; for a series model, a .ts or .csv file.
     pub text: String,
+    /// Series models: print the class probabilities after every sample, as a device that
+    /// receives one sample at a time sees them.
+    #[arg(long)]
+    pub stream: bool,
 }
 
 /// `micrornn import`.
@@ -195,6 +212,15 @@ impl From<CellArg> for micrornn::model::CellKind {
     }
 }
 
+/// Readouts of a series classifier on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReadoutArg {
+    /// The state after the last sample.
+    Last,
+    /// The mean of the states over the series.
+    Mean,
+}
+
 /// Optimizers on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OptimizerArg {
@@ -219,18 +245,27 @@ impl From<OptimizerArg> for OptimizerKind {
 /// `micrornn train`.
 #[derive(Args, Default)]
 pub struct TrainArgs {
-    /// UTF-8 text to learn. Without it: the built-in corpus, for 60 seconds.
+    /// UTF-8 text to learn, or a series file (.ts or .csv) to train a classifier on. Without
+    /// it: the built-in corpus, for 60 seconds.
     pub corpus: Option<PathBuf>,
-    /// Recurrent cell [default: elman; a resumed run's is the checkpoint's].
+    /// Series files: a test set, whose accuracy is printed during and after training.
+    #[arg(long, value_name = "TEST")]
+    pub test: Option<PathBuf>,
+    /// Recurrent cell [default: elman for text (a resumed run's is the checkpoint's), gru for
+    /// series].
     #[arg(long, value_enum)]
     pub cell: Option<CellArg>,
-    /// Hidden units: 32, 64, 100, 128, 256 or 512 [default: 100].
+    /// Series files: read the class from the last state or the mean state [default: last].
+    #[arg(long, value_enum)]
+    pub readout: Option<ReadoutArg>,
+    /// Hidden units: 32, 64, 100, 128, 256 or 512 [default: 100]; series: 16, 32 or 64
+    /// [default: 32].
     #[arg(long)]
     pub hidden: Option<usize>,
     /// Characters per training chunk (BPTT length), 1..=256 [default: 25].
     #[arg(long)]
     pub seq_len: Option<usize>,
-    /// Learning rate [default: 0.1 for adagrad, 0.01 for sgd, 0.001 for adam].
+    /// Learning rate [default: 0.1 for adagrad, 0.01 for sgd, 0.001 for adam; series: 0.003].
     #[arg(long)]
     pub lr: Option<f32>,
     /// Multiply the learning rate by F after every pass over the data (epoch e trains with
@@ -240,7 +275,8 @@ pub struct TrainArgs {
     /// Update rule [default: adagrad].
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerArg>,
-    /// Clip every gradient element to ±F; 0 turns clipping off [default: 5].
+    /// Clip every gradient element to ±F; 0 turns clipping off [default: 5]. Series: the
+    /// gradient's norm is clipped to F [default: 5].
     #[arg(long)]
     pub clip: Option<f32>,
     /// Let each output's gradient flow back at most K steps [default: the whole chunk].
@@ -257,14 +293,14 @@ pub struct TrainArgs {
     /// Stop after N iterations (chunks) in this run.
     #[arg(long, value_name = "N", conflicts_with_all = ["epochs", "time"])]
     pub iters: Option<u64>,
-    /// Stop after N passes over the training text in this run.
+    /// Stop after N passes over the training text in this run [series: default 100].
     #[arg(long, value_name = "N", conflicts_with = "time")]
     pub epochs: Option<u64>,
     /// Stop after SECS seconds [default: 60 for the built-in corpus; a corpus file trains until
     /// Ctrl-C].
     #[arg(long, value_name = "SECS")]
     pub time: Option<f64>,
-    /// Seed of the initialization [default: 42].
+    /// Seed of the initialization [default: 42; series: 0, also of the shuffles].
     #[arg(long)]
     pub seed: Option<u64>,
     /// Fraction of the text (its end) held out for validation [default: 0.1].
@@ -318,8 +354,12 @@ pub struct SampleArgs {
 pub struct EvalArgs {
     /// Model file written by `micrornn train`.
     pub model: PathBuf,
-    /// UTF-8 text to evaluate on (for a classifier: `text<TAB>label` lines; prints accuracy).
+    /// UTF-8 text to evaluate on (for a classifier: `text<TAB>label` lines; prints accuracy;
+    /// for a series model: a .ts or .csv file).
     pub file: PathBuf,
+    /// Series models: write the confusion matrix as an SVG picture to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
     /// Print one JSON object instead of a sentence.
     #[arg(long)]
     pub json: bool,
@@ -398,7 +438,14 @@ fn main() -> ExitCode {
             sample_every: 1000,
             ..TrainArgs::default()
         }),
-        Some(Command::Train(args)) => train::run(args),
+        Some(Command::Train(args))
+            if args.corpus.as_deref().is_some_and(series::is_series_file) =>
+        {
+            train_series::run(args)
+        }
+        Some(Command::Train(args)) => {
+            train_series::refuse_series_options(&args).and_then(|()| train::run(args))
+        }
         Some(Command::Sample(args)) => generate::sample(&args).map(|()| Outcome::Done),
         Some(Command::Eval(args)) => generate::eval(&args).map(|()| Outcome::Done),
         Some(Command::Quantize(args)) => quantize::run(&args),
