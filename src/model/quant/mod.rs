@@ -8,15 +8,18 @@
 //! | [`qrnn`] | [`QRnn`]: the integer parameters, [`QRnn::step`], [`QRnn::logits`], greedy generation |
 //! | [`qgru`] | [`QGru`]: the integer GRU, token and dense (raw sample) steps, [`QGru::logits`] |
 //! | [`quantize`] | float → integer for the Elman cell ([`QRnn::quantize`], optional calibration) and back ([`QRnn::dequantize`]); the row, bias and logit-scale quantization both cells use |
+//! | [`tensors`] | [`QTensors`]: each quantized cell's integers in file order, for the one file codec |
 //! | [`quantize_gru`] | float → integer for the GRU ([`QGru::quantize`]) and back ([`QGru::dequantize`]) |
 
 pub mod qgru;
 pub mod qrnn;
 pub mod quantize;
 pub mod quantize_gru;
+pub mod tensors;
 
 pub use qgru::QGru;
 pub use qrnn::QRnn;
+pub use tensors::QTensors;
 
 #[cfg(test)]
 mod tests;
