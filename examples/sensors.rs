@@ -12,20 +12,19 @@
 //! last`) or from the mean hidden state over the steps (`--readout mean`, [`Readout::Mean`]). The
 //! model has the compiled buckets of a sensor build: 16 input channels (unused channels stay 0),
 //! 16 outputs (outputs past the file's classes are masked: probability 0, no gradient) and
-//! series up to 512 steps. Training: Adam, gradient norm clipped, one update per series, the
+//! series up to 512 steps. Training is the library's loop, [`series_training::train`] (the
+//! one `micrornn train FILE.ts` runs): Adam, gradient norm clipped, one update per series, the
 //! training set shuffled every epoch.
 //!
 //! The last line printed is one `result …` line of `key=value` fields, for scripts.
 
-use micrornn::classify::{Classifier, ClassifierConfig, Example, Metrics};
-use micrornn::host::series::{self, Limits, SeriesSet};
-use micrornn::model::normalize::Normalization;
-use micrornn::{Adam, Cell, Clip, DefaultRng, Gru, Readout, Rnn, Tape, Zeroable, boxed_zeroed};
-use rand_core::SeedableRng;
+use micrornn::classify::Metrics;
+use micrornn::host::series::{self, Limits};
+use micrornn::host::series_training::{self, Prepared, SeriesTraining};
+use micrornn::{Adam, Cell, DefaultRng, Gru, Readout, Rnn, Tape, Zeroable};
 use std::error::Error;
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Instant;
 
 #[path = "common/args.rs"]
 mod args;
@@ -79,19 +78,21 @@ pub struct Options {
 }
 
 impl Options {
-    /// The default settings, the same for every data set, on the given files.
+    /// The default settings, the same for every data set ([`SeriesTraining::DEFAULT`], a GRU
+    /// of 32 hidden units), on the given files.
     pub fn new(train: PathBuf, test: PathBuf) -> Self {
+        let defaults = SeriesTraining::DEFAULT;
         Self {
             train,
             test,
             cell: CellChoice::Gru,
             hidden: 32,
-            epochs: 100,
-            lr: 0.003,
-            clip: 5.0,
-            seed: 0,
-            readout: Readout::Last,
-            report_every: 0,
+            epochs: defaults.epochs,
+            lr: defaults.lr,
+            clip: defaults.clip,
+            seed: defaults.seed,
+            readout: defaults.readout,
+            report_every: defaults.test_every,
         }
     }
 }
@@ -111,40 +112,6 @@ pub struct Outcome {
 type Elman<const H: usize> = Rnn<INPUTS, H, OUTPUTS>;
 /// The GRU in the example's buckets.
 type GruCell<const H: usize> = Gru<INPUTS, H, OUTPUTS>;
-
-/// Both sets, prepared, and the number of classes.
-struct Data {
-    train: Prepared,
-    test: Prepared,
-    classes: usize,
-}
-
-/// A set as normalized input vectors, with its labels.
-struct Prepared {
-    vectors: Vec<Vec<[f32; INPUTS]>>,
-    labels: Vec<usize>,
-}
-
-impl Prepared {
-    fn new(set: &SeriesSet, normalization: &Normalization<INPUTS>) -> Self {
-        Self {
-            vectors: set
-                .series
-                .iter()
-                .map(|s| s.dense(set.channels, normalization))
-                .collect(),
-            labels: set.series.iter().map(|s| s.label).collect(),
-        }
-    }
-
-    fn examples(&self) -> Vec<Example<'_, INPUTS>> {
-        self.vectors
-            .iter()
-            .zip(&self.labels)
-            .map(|(v, &label)| Example::dense(v, label))
-            .collect()
-    }
-}
 
 /// Reads both files, trains, evaluates; writes progress and the `result` line to `out`.
 ///
@@ -178,24 +145,21 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
         train_set.class_names.len(),
         train_set.longest().max(test_set.longest())
     )?;
-    let data = Data {
-        train,
-        test,
-        classes: train_set.class_names.len(),
+    let settings = SeriesTraining {
+        epochs: options.epochs,
+        lr: options.lr,
+        clip: options.clip,
+        seed: options.seed,
+        readout: options.readout,
+        test_every: options.report_every,
     };
+    let classes = train_set.class_names.len();
+    let data = (&settings, classes, &train, &test);
     let outcome = match (options.cell, options.hidden) {
-        (CellChoice::Elman, 32) => {
-            train_cell::<Elman<32>, 32>(options, &data, out, Rnn::init_uniform)?
-        }
-        (CellChoice::Elman, 64) => {
-            train_cell::<Elman<64>, 64>(options, &data, out, Rnn::init_uniform)?
-        }
-        (CellChoice::Gru, 32) => {
-            train_cell::<GruCell<32>, 32>(options, &data, out, Gru::init_uniform)?
-        }
-        (CellChoice::Gru, 64) => {
-            train_cell::<GruCell<64>, 64>(options, &data, out, Gru::init_uniform)?
-        }
+        (CellChoice::Elman, 32) => train_cell::<Elman<32>, 32>(data, out, Rnn::init_uniform)?,
+        (CellChoice::Elman, 64) => train_cell::<Elman<64>, 64>(data, out, Rnn::init_uniform)?,
+        (CellChoice::Gru, 32) => train_cell::<GruCell<32>, 32>(data, out, Gru::init_uniform)?,
+        (CellChoice::Gru, 64) => train_cell::<GruCell<64>, 64>(data, out, Gru::init_uniform)?,
         (_, hidden) => return Err(format!("--hidden {hidden}: 32 or 64 are compiled").into()),
     };
     writeln!(
@@ -218,10 +182,15 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
     Ok(outcome)
 }
 
-/// Trains a model of cell `C` with `H` hidden units, initialized by `init`, on `data`.
+/// Trains a model of cell `C` with `H` hidden units, initialized by `init`, with the library's
+/// loop ([`series_training::train`]), printing the metrics of every test epoch.
 fn train_cell<C, const H: usize>(
-    options: &Options,
-    data: &Data,
+    (settings, classes, train, test): (
+        &SeriesTraining,
+        usize,
+        &Prepared<INPUTS>,
+        &Prepared<INPUTS>,
+    ),
     out: &mut dyn Write,
     init: fn(&mut C, &mut DefaultRng),
 ) -> Result<Outcome, Box<dyn Error>>
@@ -230,42 +199,33 @@ where
     Tape<MAX_STEPS, H, OUTPUTS, C::Record>: Zeroable,
     Adam<C>: Zeroable,
 {
-    let mut rng = DefaultRng::seed_from_u64(options.seed);
-    let mut model = boxed_zeroed::<C>();
-    init(&mut model, &mut rng);
-    let mut grads = boxed_zeroed::<C>();
-    let mut tape = boxed_zeroed::<Tape<MAX_STEPS, H, OUTPUTS, C::Record>>();
-    let mut adam = boxed_zeroed::<Adam<C>>();
-    adam.init(options.lr);
-    let config = ClassifierConfig {
-        classes: data.classes,
-        clip: Clip::Norm(options.clip),
-        readout: options.readout,
-    };
-    let mut classifier = Classifier::new(&mut *model, &mut *grads, &mut *tape, &mut *adam, config)?;
-    let mut examples = data.train.examples();
-    let test_examples = data.test.examples();
-    let mut seconds = 0.0;
-    for epoch in 1..=options.epochs {
-        let started = Instant::now();
-        let epoch_metrics = classifier.fit_epoch(&mut examples, &mut rng)?;
-        seconds += started.elapsed().as_secs_f64();
-        if options.report_every > 0 && epoch % options.report_every == 0 {
-            let test_metrics = classifier.evaluate(&test_examples)?;
-            writeln!(
-                out,
-                "epoch {epoch:>4}  train loss {:.4} accuracy {:.3}  test loss {:.4} accuracy {:.3}",
-                epoch_metrics.loss(),
-                epoch_metrics.accuracy(),
-                test_metrics.loss(),
-                test_metrics.accuracy()
-            )?;
-        }
-    }
+    let mut printed = Ok(());
+    let trained = series_training::train::<C, INPUTS, H, OUTPUTS, MAX_STEPS>(
+        settings,
+        classes,
+        train,
+        Some(test),
+        init,
+        |report| {
+            if let Some(test) = report.test {
+                printed = writeln!(
+                    out,
+                    "epoch {:>4}  train loss {:.4} accuracy {:.3}  test loss {:.4} accuracy {:.3}",
+                    report.epoch,
+                    report.train.loss(),
+                    report.train.accuracy(),
+                    test.loss(),
+                    test.accuracy()
+                );
+            }
+            printed.is_ok()
+        },
+    )?;
+    printed?;
     Ok(Outcome {
-        train: classifier.evaluate(&examples)?,
-        test: classifier.evaluate(&test_examples)?,
-        train_seconds: seconds,
+        train: trained.train,
+        test: trained.test.unwrap_or_default(),
+        train_seconds: trained.seconds,
     })
 }
 

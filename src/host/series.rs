@@ -134,6 +134,9 @@ pub struct SeriesSet {
     pub class_names: Vec<String>,
     /// Channels per sample, at least 1.
     pub channels: usize,
+    /// One name per channel: a CSV file's header names (an empty one becomes its number), `1`
+    /// to `C` for a `.ts` file.
+    pub channel_names: Vec<String>,
     /// The series, in file order; at least one.
     pub series: Vec<Series>,
 }
@@ -180,6 +183,7 @@ impl SeriesSet {
     ///     problem_name: String::new(),
     ///     class_names: vec!["a".into()],
     ///     channels: 1,
+    ///     channel_names: vec!["1".into()],
     ///     series: vec![Series { label: 0, values: vec![1.0, 3.0] }],
     /// };
     /// let normalization = set.normalization::<2>();
@@ -566,7 +570,15 @@ pub fn parse_ts(text: &str, file: &str, limits: &Limits) -> Result<SeriesSet, Se
         }
         series.push(Series { label, values });
     }
-    finish(file, header.problem_name, class_names, channels, series)
+    let names = channels.map(|c| (1..=c).map(|n| n.to_string()).collect());
+    finish(
+        file,
+        header.problem_name,
+        class_names,
+        channels,
+        names,
+        series,
+    )
 }
 
 /// A value of a series: a finite number. An empty field, `?` and `NaN` are missing values.
@@ -587,13 +599,15 @@ fn finish(
     problem_name: String,
     class_names: Vec<String>,
     channels: Option<usize>,
+    channel_names: Option<Vec<String>>,
     series: Vec<Series>,
 ) -> Result<SeriesSet, SeriesError> {
-    match channels {
-        Some(channels) if !series.is_empty() => Ok(SeriesSet {
+    match (channels, channel_names) {
+        (Some(channels), Some(channel_names)) if !series.is_empty() => Ok(SeriesSet {
             problem_name,
             class_names,
             channels,
+            channel_names,
             series,
         }),
         _ => Err(SeriesError::new(file, 0, Problem::Empty)),
@@ -612,6 +626,7 @@ fn finish(
 /// let set = parse_csv(text, "log.csv", &Limits::DEFAULT)?;
 /// assert_eq!(set.class_names, ["down", "up"]);
 /// assert_eq!((set.channels, set.series.len()), (2, 2));
+/// assert_eq!(set.channel_names, ["x", "y"]);
 /// assert_eq!(set.series[0].values, [0.0, 1.0, 0.0, 2.0]);
 /// # Ok::<(), micrornn::host::series::SeriesError>(())
 /// ```
@@ -705,7 +720,23 @@ pub fn parse_csv(text: &str, file: &str, limits: &Limits) -> Result<SeriesSet, S
             values,
         })
         .collect();
-    finish(file, String::new(), class_names, Some(channels), series)
+    let channel_names = header
+        .split(',')
+        .skip(2)
+        .enumerate()
+        .map(|(c, name)| match name.trim() {
+            "" => (c + 1).to_string(),
+            name => name.to_string(),
+        })
+        .collect();
+    finish(
+        file,
+        String::new(),
+        class_names,
+        Some(channels),
+        Some(channel_names),
+        series,
+    )
 }
 
 #[cfg(test)]

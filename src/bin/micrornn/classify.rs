@@ -23,6 +23,9 @@ fn check_classifier(path: &Path, header: &Header) -> Result<(), Fail> {
 pub fn run(args: &ClassifyArgs) -> Result<(), Fail> {
     let (bytes, header) = crate::generate::load(&args.model)?;
     check_classifier(&args.model, &header)?;
+    if crate::series::is_series_model(&header) {
+        return crate::classify_series::run(args, &bytes, &header);
+    }
     check_shape(&args.model, &header)?;
     dispatch!(header.hidden, header.inputs, classify_text(args, &bytes))
 }

@@ -167,6 +167,16 @@ pub fn eval(args: &EvalArgs) -> Result<(), Fail> {
         return quantized;
     }
     let (bytes, header) = load(&args.model)?;
+    if crate::series::is_series_model(&header) {
+        return crate::eval_series::run(args, &bytes, &header);
+    }
+    if let Some(svg) = &args.svg {
+        return Err(Fail::new(format!(
+            "--svg {}: a confusion matrix needs a series classifier (model {} is not one)",
+            show(svg),
+            show(&args.model)
+        )));
+    }
     if header.task == format::Task::Classifier {
         return crate::classify::eval(args, &bytes, &header);
     }

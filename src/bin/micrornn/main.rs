@@ -6,6 +6,9 @@
 //! micrornn eval MODEL FILE [--json] [--zero-state]
 //! micrornn quantize MODEL --out MODEL.q8 [--calibrate FILE]
 //! micrornn classify MODEL TEXT
+//! micrornn train TRAIN.ts|.csv [--test TEST.ts] [--cell elman|gru] [--hidden N] [--readout last|mean] [--json]
+//! micrornn eval MODEL TEST.ts [--json] [--svg FILE]
+//! micrornn classify MODEL FILE.ts [--stream]
 //! micrornn import FILE [--vocab VOCAB.json] [--nonlinearity tanh] --out MODEL
 //! micrornn export MODEL --out FILE.safetensors
 //! ```
@@ -23,12 +26,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod classify;
+mod classify_series;
+mod confusion;
+mod eval_series;
 mod export;
 mod generate;
 mod import;
 mod limits;
 mod quantize;
+mod series;
 mod train;
+mod train_series;
 
 /// Hidden sizes compiled into the binary.
 pub const HIDDEN_SIZES: [usize; 6] = [32, 64, 100, 128, 256, 512];
@@ -95,7 +103,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train a model on a text file (or, without one, the built-in corpus for 60 s).
+    /// Train a model on a text file (or, without one, the built-in corpus for 60 s), or a
+    /// classifier on a series file (.ts or .csv).
     Train(TrainArgs),
     /// Generate text from a model.
     Sample(SampleArgs),
@@ -104,7 +113,7 @@ enum Command {
     /// Quantize a trained model: int8 weights, Q15 hidden state (sample/eval read the result).
     Quantize(quantize::QuantizeArgs),
     /// Name the class of a text with a classifier model file (prints the class and its
-    /// probability).
+    /// probability), or of every series of a .ts/.csv file with a series model.
     Classify(ClassifyArgs),
     /// Make a model file from PyTorch (nn.RNN + nn.Linear) or Keras (SimpleRNN + Dense)
     /// weights saved as safetensors, a numpy .npz or a PyTorch .pt state dict.
@@ -118,8 +127,12 @@ enum Command {
 pub struct ClassifyArgs {
     /// Classifier model file (e.g. written by the sentiment example).
     pub model: PathBuf,
-    /// The text: words separated by whitespace.
+    /// The text: words separated by whitespace; for a series model, a .ts or .csv file.
     pub text: String,
+    /// Series models: print the class probabilities after every sample, as a device that
+    /// receives one sample at a time sees them.
+    #[arg(long)]
+    pub stream: bool,
 }
 
 /// `micrornn import`.
@@ -168,6 +181,24 @@ impl From<NonlinearityArg> for micrornn::host::weights::Nonlinearity {
     }
 }
 
+/// Recurrent cells on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CellArg {
+    /// The Elman cell, `h = tanh(W_xh·x + W_hh·h + b_h)`.
+    Elman,
+    /// The gated recurrent unit of PyTorch's `nn.GRU`.
+    Gru,
+}
+
+/// Readouts of a series classifier on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReadoutArg {
+    /// The state after the last sample.
+    Last,
+    /// The mean of the states over the series.
+    Mean,
+}
+
 /// Optimizers on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OptimizerArg {
@@ -192,15 +223,26 @@ impl From<OptimizerArg> for OptimizerKind {
 /// `micrornn train`.
 #[derive(Args, Default)]
 pub struct TrainArgs {
-    /// UTF-8 text to learn. Without it: the built-in corpus, for 60 seconds.
+    /// UTF-8 text to learn, or a series file (.ts or .csv) to train a classifier on. Without
+    /// it: the built-in corpus, for 60 seconds.
     pub corpus: Option<PathBuf>,
-    /// Hidden units: 32, 64, 100, 128, 256 or 512 [default: 100].
+    /// Series files: a test set, whose accuracy is printed during and after training.
+    #[arg(long, value_name = "TEST")]
+    pub test: Option<PathBuf>,
+    /// Series files: the recurrent cell [default: gru].
+    #[arg(long, value_enum)]
+    pub cell: Option<CellArg>,
+    /// Series files: read the class from the last state or the mean state [default: last].
+    #[arg(long, value_enum)]
+    pub readout: Option<ReadoutArg>,
+    /// Hidden units: 32, 64, 100, 128, 256 or 512 [default: 100]; series: 16, 32 or 64
+    /// [default: 32].
     #[arg(long)]
     pub hidden: Option<usize>,
     /// Characters per training chunk (BPTT length), 1..=256 [default: 25].
     #[arg(long)]
     pub seq_len: Option<usize>,
-    /// Learning rate [default: 0.1 for adagrad, 0.01 for sgd, 0.001 for adam].
+    /// Learning rate [default: 0.1 for adagrad, 0.01 for sgd, 0.001 for adam; series: 0.003].
     #[arg(long)]
     pub lr: Option<f32>,
     /// Multiply the learning rate by F after every pass over the data (epoch e trains with
@@ -210,7 +252,8 @@ pub struct TrainArgs {
     /// Update rule [default: adagrad].
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerArg>,
-    /// Clip every gradient element to ±F; 0 turns clipping off [default: 5].
+    /// Clip every gradient element to ±F; 0 turns clipping off [default: 5]. Series: the
+    /// gradient's norm is clipped to F [default: 5].
     #[arg(long)]
     pub clip: Option<f32>,
     /// Let each output's gradient flow back at most K steps [default: the whole chunk].
@@ -227,14 +270,14 @@ pub struct TrainArgs {
     /// Stop after N iterations (chunks) in this run.
     #[arg(long, value_name = "N", conflicts_with_all = ["epochs", "time"])]
     pub iters: Option<u64>,
-    /// Stop after N passes over the training text in this run.
+    /// Stop after N passes over the training text in this run [series: default 100].
     #[arg(long, value_name = "N", conflicts_with = "time")]
     pub epochs: Option<u64>,
     /// Stop after SECS seconds [default: 60 for the built-in corpus; a corpus file trains until
     /// Ctrl-C].
     #[arg(long, value_name = "SECS")]
     pub time: Option<f64>,
-    /// Seed of the initialization [default: 42].
+    /// Seed of the initialization [default: 42; series: 0, also of the shuffles].
     #[arg(long)]
     pub seed: Option<u64>,
     /// Fraction of the text (its end) held out for validation [default: 0.1].
@@ -288,8 +331,12 @@ pub struct SampleArgs {
 pub struct EvalArgs {
     /// Model file written by `micrornn train`.
     pub model: PathBuf,
-    /// UTF-8 text to evaluate on (for a classifier: `text<TAB>label` lines; prints accuracy).
+    /// UTF-8 text to evaluate on (for a classifier: `text<TAB>label` lines; prints accuracy;
+    /// for a series model: a .ts or .csv file).
     pub file: PathBuf,
+    /// Series models: write the confusion matrix as an SVG picture to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
     /// Print one JSON object instead of a sentence.
     #[arg(long)]
     pub json: bool,
@@ -368,7 +415,14 @@ fn main() -> ExitCode {
             sample_every: 1000,
             ..TrainArgs::default()
         }),
-        Some(Command::Train(args)) => train::run(args),
+        Some(Command::Train(args))
+            if args.corpus.as_deref().is_some_and(series::is_series_file) =>
+        {
+            train_series::run(args)
+        }
+        Some(Command::Train(args)) => {
+            train_series::refuse_series_options(&args).and_then(|()| train::run(args))
+        }
         Some(Command::Sample(args)) => generate::sample(&args).map(|()| Outcome::Done),
         Some(Command::Eval(args)) => generate::eval(&args).map(|()| Outcome::Done),
         Some(Command::Quantize(args)) => quantize::run(&args),

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The sensors example on the five UCR/UEA sets of ../shared/data/uea, Elman and GRU, several
+# seeds, one setting for every set: a markdown table of the median test accuracy (min–max over
+# the seeds) and the median training seconds (1 thread), with the machine's load average.
+#
+# usage: scripts/sensors-example.sh [SEEDS] [-- EXTRA EXAMPLE OPTIONS...]
+#   defaults: 5 seeds (0..4), the example's default settings; e.g.
+#   scripts/sensors-example.sh 3 -- --readout mean --epochs 200
+# Every run's `result` line is kept in target/sensors/results.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seeds=${1:-5}
+shift $(( $# > 0 ? 1 : 0 )) || true
+[ "${1:-}" = "--" ] && shift
+extra=("$@")
+data=${UEA_DATA:-../shared/data/uea}
+sets=(BasicMotions JapaneseVowels ItalyPowerDemand GunPoint PickupGestureWiimoteZ)
+cargo build --quiet --release --example sensors
+mkdir -p target/sensors
+out=target/sensors/results.txt
+: >"$out"
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(getconf _NPROCESSORS_ONLN) cores (1 used); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "settings: defaults ${extra[*]:-} ; seeds 0..$((seeds - 1))"
+for set in "${sets[@]}"; do
+  for cell in elman gru; do
+    for seed in $(seq 0 $((seeds - 1))); do
+      target/release/examples/sensors "$data/${set}_TRAIN.ts" "$data/${set}_TEST.ts" \
+        --cell "$cell" --seed "$seed" "${extra[@]}" | grep '^result' >>"$out"
+    done
+  done
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$out" <<'PY'
+import re, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    fields = dict(re.findall(r"(\w+)=(\S+)", line))
+    runs.setdefault((fields["set"], fields["cell"]), []).append(fields)
+print("| set | Elman accuracy | GRU accuracy | train s (Elman / GRU) |")
+print("|---|---|---|---|")
+sets = list(dict.fromkeys(s for s, _ in runs))
+for s in sets:
+    cells = []
+    seconds = []
+    for cell in ("Elman", "Gru"):
+        accs = [float(r["test_accuracy"]) for r in runs.get((s, cell), [])]
+        secs = [float(r["train_seconds"]) for r in runs.get((s, cell), [])]
+        cells.append(f"{statistics.median(accs):.3f} ({min(accs):.3f}–{max(accs):.3f})")
+        seconds.append(f"{statistics.median(secs):.1f}")
+    print(f"| {s} | {cells[0]} | {cells[1]} | {' / '.join(seconds)} |")
+PY

@@ -1,0 +1,116 @@
+//! `micrornn classify MODEL FILE.ts` for a series classifier: one line per series (its class and
+//! probability), or with `--stream` the class probabilities after every sample, as a device that
+//! receives one sample at a time sees them.
+
+use crate::series::{self, SERIES_CLASSES, SERIES_INPUTS, dispatch_series};
+use crate::{ClassifyArgs, Fail, show};
+use micrornn::classify;
+use micrornn::format::Header;
+use micrornn::host::series_training::Prepared;
+use micrornn::{Cell, Input, Readout, Sequence, Zeroable};
+use std::io::Write;
+use std::path::Path;
+
+/// Runs `micrornn classify` on a series model.
+pub fn run(args: &ClassifyArgs, bytes: &[u8], header: &Header) -> Result<(), Fail> {
+    series::check_shape(&args.model, header)?;
+    dispatch_series!(header.cell, header.hidden, classify_cell(args, bytes))
+}
+
+fn classify_cell<C, const H: usize>(args: &ClassifyArgs, bytes: &[u8]) -> Result<(), Fail>
+where
+    C: Cell<SERIES_INPUTS, H, SERIES_CLASSES> + Zeroable,
+{
+    let model = series::decode::<C, H>(&args.model, bytes)?;
+    let path = Path::new(&args.text);
+    let set = model.read_set(path)?;
+    let data = Prepared::new(&set, &model.normalization);
+    let fail = |e: micrornn::Error| Fail::new(format!("{}: {e}", show(path)));
+    let mut out = std::io::stdout().lock();
+    let mut write =
+        |line: String| writeln!(out, "{line}").map_err(|e| Fail::new(format!("stdout: {e}")));
+    let names = &model.class_names[..model.classes.min(model.class_names.len())];
+    if args.stream {
+        write(format!("series\tstep\t{}\tpredicted", names.join("\t")))?;
+    } else {
+        write("series\tlabel\tpredicted\tprobability".to_string())?;
+    }
+    for (index, (vectors, &label)) in data.vectors.iter().zip(&data.labels).enumerate() {
+        let number = index + 1;
+        if args.stream {
+            stream::<C, H>(
+                &model.model,
+                vectors,
+                model.classes,
+                model.readout,
+                |step, probs| {
+                    let class = micrornn::argmax(probs);
+                    let probs: Vec<String> = probs.iter().map(|p| format!("{p:.4}")).collect();
+                    write(format!(
+                        "{number}\t{step}\t{}\t{}",
+                        probs.join("\t"),
+                        names.get(class).map_or("?", String::as_str)
+                    ))
+                },
+            )?;
+        } else {
+            let prediction = classify::predict(
+                &*model.model,
+                Sequence::Dense(vectors),
+                model.classes,
+                model.readout,
+            )
+            .map_err(fail)?;
+            write(format!(
+                "{number}\t{}\t{}\t{:.4}",
+                names.get(label).map_or("?", String::as_str),
+                names.get(prediction.class).map_or("?", String::as_str),
+                prediction.probs[prediction.class]
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// Feeds `vectors` (normalized samples) one at a time from the zero state and calls `emit` with
+/// the step (from 1) and the live class probabilities read as `readout` reads them after that
+/// step (the last state, or the mean of the states so far).
+fn stream<C, const H: usize>(
+    model: &C,
+    vectors: &[[f32; SERIES_INPUTS]],
+    classes: usize,
+    readout: Readout,
+    mut emit: impl FnMut(usize, &[f32]) -> Result<(), Fail>,
+) -> Result<(), Fail>
+where
+    C: Cell<SERIES_INPUTS, H, SERIES_CLASSES>,
+{
+    let (mut hidden, mut sum) = ([0.0f32; H], [0.0f32; H]);
+    for (t, vector) in vectors.iter().enumerate() {
+        model
+            .step(Input::Dense(vector), &mut hidden)
+            .map_err(|e| Fail::new(e.to_string()))?;
+        let read = match readout {
+            Readout::Last => hidden,
+            Readout::Mean => {
+                for (s, h) in sum.iter_mut().zip(&hidden) {
+                    *s += h;
+                }
+                let scale = 1.0 / (t + 1) as f32;
+                sum.map(|s| s * scale)
+            }
+        };
+        let mut logits = [0.0f32; SERIES_CLASSES];
+        model.logits(&read, &mut logits);
+        emit(t + 1, &softmax(&logits[..classes.min(SERIES_CLASSES)]))?;
+    }
+    Ok(())
+}
+
+/// The softmax of `logits` (shifted by their maximum).
+fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|z| (z - max).exp()).collect();
+    let sum: f32 = exps.iter().sum();
+    exps.iter().map(|e| e / sum).collect()
+}

@@ -1,0 +1,196 @@
+//! What the sensor-series commands share: the compiled shapes of a series classifier (one
+//! channel bucket, one class bucket, [`SERIES_HIDDEN`] × both cells), the dispatch onto them,
+//! reading a series file within them, and a series model file decoded with its normalization,
+//! readout and names.
+
+use crate::{Fail, show};
+use micrornn::format::{self, Header, VocabKind};
+use micrornn::host::series::{self, Limits, SeriesSet};
+use micrornn::model::normalize::Normalization;
+use micrornn::{Cell, CharVocab, DefaultRng, Gru, Readout, Rnn, Zeroable};
+use std::path::Path;
+
+/// Input channels compiled in (a file's channels beyond it are refused; unused inputs stay 0).
+pub const SERIES_INPUTS: usize = 16;
+
+/// Outputs compiled in (a file's classes beyond it are refused; unused outputs are masked).
+pub const SERIES_CLASSES: usize = 16;
+
+/// Hidden sizes compiled in for series models, for each cell.
+pub const SERIES_HIDDEN: [usize; 3] = [16, 32, 64];
+
+/// Longest training series (the training tape's length).
+pub const MAX_TRAIN_STEPS: usize = 512;
+
+/// What `train` reads: the compiled buckets, series up to [`MAX_TRAIN_STEPS`].
+pub const TRAIN_LIMITS: Limits = Limits {
+    channels: SERIES_INPUTS,
+    classes: SERIES_CLASSES,
+    steps: MAX_TRAIN_STEPS,
+    bytes: 64 << 20,
+};
+
+/// What `eval` and `classify` read: inference has no tape, so longer series are fine.
+pub const RUN_LIMITS: Limits = Limits {
+    steps: 1 << 16,
+    ..TRAIN_LIMITS
+};
+
+/// Whether `path` names a series file (`.ts` or `.csv`, any case) rather than a text.
+pub fn is_series_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("ts") || e.eq_ignore_ascii_case("csv"))
+}
+
+/// Reads a series file within `limits`; errors are the reader's one line (file and line).
+pub fn read(path: &Path, limits: &Limits) -> Result<SeriesSet, Fail> {
+    series::read(path, limits).map_err(|e| Fail::new(e.to_string()))
+}
+
+/// A cell the binary trains on series: its initialization and its Rust type's name.
+pub trait SeriesCell {
+    /// The type's name (`Rnn`, `Gru`), for the firmware's declaration.
+    const TYPE_NAME: &'static str;
+    /// The cell's uniform initialization (as PyTorch's).
+    fn init(model: &mut Self, rng: &mut DefaultRng);
+}
+
+impl<const H: usize> SeriesCell for Rnn<SERIES_INPUTS, H, SERIES_CLASSES> {
+    const TYPE_NAME: &'static str = "Rnn";
+    fn init(model: &mut Self, rng: &mut DefaultRng) {
+        model.init_uniform(rng);
+    }
+}
+
+impl<const H: usize> SeriesCell for Gru<SERIES_INPUTS, H, SERIES_CLASSES> {
+    const TYPE_NAME: &'static str = "Gru";
+    fn init(model: &mut Self, rng: &mut DefaultRng) {
+        model.init_uniform(rng);
+    }
+}
+
+/// Calls `$f::<C, H>$args` for a compiled (cell, hidden size) pair, `C` the cell's type in the
+/// series buckets, or evaluates to an error for any other.
+macro_rules! dispatch_series {
+    ($cell:expr, $hidden:expr, $f:ident $args:tt) => {{
+                use $crate::series::{SERIES_CLASSES as O, SERIES_INPUTS as I};
+        match ($cell, $hidden) {
+            (micrornn::model::CellKind::Elman, 16) => $f::<micrornn::Rnn<I, 16, O>, 16> $args,
+            (micrornn::model::CellKind::Elman, 32) => $f::<micrornn::Rnn<I, 32, O>, 32> $args,
+            (micrornn::model::CellKind::Elman, 64) => $f::<micrornn::Rnn<I, 64, O>, 64> $args,
+            (micrornn::model::CellKind::Gru, 16) => $f::<micrornn::Gru<I, 16, O>, 16> $args,
+            (micrornn::model::CellKind::Gru, 32) => $f::<micrornn::Gru<I, 32, O>, 32> $args,
+            (micrornn::model::CellKind::Gru, 64) => $f::<micrornn::Gru<I, 64, O>, 64> $args,
+            (_, other) => Err($crate::Fail::new(format!(
+                "hidden size {other} is not compiled in for series models; choose one of {}",
+                $crate::list(&$crate::series::SERIES_HIDDEN)
+            ))),
+        }
+    }};
+}
+pub(crate) use dispatch_series;
+
+/// Whether a model file holds a series classifier (dense inputs).
+pub fn is_series_model(header: &Header) -> bool {
+    header.vocab_kind == VocabKind::Dense
+}
+
+/// Checks that a series model's shape is one this binary compiles.
+pub fn check_shape(path: &Path, header: &Header) -> Result<(), Fail> {
+    if header.inputs != SERIES_INPUTS
+        || header.outputs != SERIES_CLASSES
+        || !SERIES_HIDDEN.contains(&header.hidden)
+    {
+        return Err(Fail::new(format!(
+            "model {}: shape (inputs {}, hidden {}, outputs {}) is not compiled into this binary \
+             (series models: {SERIES_INPUTS} inputs, {SERIES_CLASSES} outputs, hidden {})",
+            show(path),
+            header.inputs,
+            header.hidden,
+            header.outputs,
+            crate::list(&SERIES_HIDDEN),
+        )));
+    }
+    Ok(())
+}
+
+/// A series classifier decoded from a model file.
+pub struct SeriesModel<C> {
+    /// The model, on the heap.
+    pub model: Box<C>,
+    /// Live classes.
+    pub classes: usize,
+    /// One name per class.
+    pub class_names: Vec<String>,
+    /// One name per input channel of the training file.
+    pub channel_names: Vec<String>,
+    /// The training set's normalization of the inputs.
+    pub normalization: Normalization<SERIES_INPUTS>,
+    /// The readout it was trained with (metadata `readout`; `last` when absent).
+    pub readout: Readout,
+}
+
+/// Decodes a series classifier of cell `C` from checked bytes.
+pub fn decode<C, const H: usize>(path: &Path, bytes: &[u8]) -> Result<SeriesModel<C>, Fail>
+where
+    C: Cell<SERIES_INPUTS, H, SERIES_CLASSES> + Zeroable,
+{
+    let bad = |e: &dyn std::fmt::Display| Fail::new(format!("model {}: {e}", show(path)));
+    let mut model = micrornn::boxed_zeroed::<C>();
+    let decoded = format::decode_contents(
+        bytes,
+        &mut *model,
+        &mut CharVocab::<0>::new(),
+        &mut [0.0f32; H],
+    )
+    .map_err(|e| bad(&e))?;
+    let normalization = decoded
+        .normalization::<SERIES_INPUTS>()
+        .ok_or_else(|| bad(&"no input normalization"))?;
+    let readout = match decoded.metadata.get("readout") {
+        None | Some("last") => Readout::Last,
+        Some("mean") => Readout::Mean,
+        Some(other) => return Err(bad(&format!("unknown readout {other:?} in the metadata"))),
+    };
+    Ok(SeriesModel {
+        model,
+        classes: decoded.header.classes,
+        class_names: decoded.class_names.iter().map(str::to_string).collect(),
+        channel_names: decoded.channels.iter().map(str::to_string).collect(),
+        normalization,
+        readout,
+    })
+}
+
+impl<C> SeriesModel<C> {
+    /// Reads a series file for this model: the same channel count, its classes mapped onto the
+    /// model's (a class the model does not know is an error naming it).
+    pub fn read_set(&self, path: &Path) -> Result<SeriesSet, Fail> {
+        let set = read(path, &RUN_LIMITS)?;
+        if set.channels != self.channel_names.len() {
+            return Err(Fail::new(format!(
+                "{}: {} channels, but the model was trained on {} ({})",
+                show(path),
+                set.channels,
+                self.channel_names.len(),
+                self.channel_names.join(", ")
+            )));
+        }
+        set.with_classes(&self.class_names, &show(path))
+            .map_err(|e| {
+                Fail::new(format!(
+                    "{e} (the model's classes: {})",
+                    self.class_names.join(", ")
+                ))
+            })
+    }
+}
+
+/// The name of a readout for messages and the metadata (`last`, `mean`).
+pub fn readout_name(readout: Readout) -> &'static str {
+    match readout {
+        Readout::Last => "last",
+        Readout::Mean => "mean",
+    }
+}

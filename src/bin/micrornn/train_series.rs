@@ -1,0 +1,359 @@
+//! `micrornn train TRAIN.ts|.csv`: a many-to-one classifier of sensor series, trained by the
+//! library's loop ([`series_training::train`]) and saved with its class and channel names, the
+//! training file's normalization and the settings.
+
+use crate::series::{
+    MAX_TRAIN_STEPS, SERIES_CLASSES, SERIES_HIDDEN, SERIES_INPUTS, SeriesCell, TRAIN_LIMITS,
+    dispatch_series, readout_name,
+};
+use crate::{CellArg, Fail, OptimizerArg, Outcome, ReadoutArg, TrainArgs, show};
+use micrornn::format::Contents;
+use micrornn::host::series::SeriesSet;
+use micrornn::host::series_training::{self, EpochReport, Prepared, SeriesTraining};
+use micrornn::host::{atomic, model_file};
+use micrornn::model::CellKind;
+use micrornn::{Adam, Cell, Readout, Tape, Zeroable};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The default hidden size of a series model.
+pub const DEFAULT_HIDDEN: usize = 32;
+
+/// Set by Ctrl-C: training stops after the current epoch and saves the model.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Every setting of a run, checked.
+struct Plan {
+    train_file: PathBuf,
+    test_file: Option<PathBuf>,
+    out: PathBuf,
+    cell: CellKind,
+    hidden: usize,
+    settings: SeriesTraining,
+    json: bool,
+}
+
+/// Refuses the series options on a text corpus (the language-model trainer does not use them).
+pub fn refuse_series_options(args: &TrainArgs) -> Result<(), Fail> {
+    let used = [
+        ("--test", args.test.is_some()),
+        ("--readout", args.readout.is_some()),
+        ("--cell gru", args.cell == Some(CellArg::Gru)),
+    ];
+    match used.iter().find(|(_, used)| *used) {
+        Some((option, _)) => Err(Fail::new(format!(
+            "{option} is for series files (TRAIN.ts or .csv); a text trains an Elman language \
+             model"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Checks the options and fills in the defaults.
+fn plan(args: TrainArgs, train_file: PathBuf) -> Result<Plan, Fail> {
+    let language_model_only = [
+        ("--seq-len", args.seq_len.is_some()),
+        ("--lr-decay", args.lr_decay.is_some()),
+        ("--bptt-window", args.bptt_window.is_some()),
+        ("--batch", args.batch.is_some_and(|b| b != 1)),
+        ("--threads", args.threads.is_some()),
+        ("--iters", args.iters.is_some()),
+        ("--time", args.time.is_some()),
+        ("--val-fraction", args.val_fraction.is_some()),
+        ("--checkpoint", args.checkpoint.is_some()),
+        ("--resume", args.resume.is_some()),
+        (
+            "--optimizer (series train with adam)",
+            args.optimizer.is_some_and(|o| o != OptimizerArg::Adam),
+        ),
+    ];
+    if let Some((option, _)) = language_model_only.iter().find(|(_, used)| *used) {
+        return Err(Fail::new(format!(
+            "{option} is not an option for series files (it trains a language model on a text); \
+             series train one update per series for --epochs"
+        )));
+    }
+    let defaults = SeriesTraining::DEFAULT;
+    let settings = SeriesTraining {
+        epochs: usize::try_from(args.epochs.unwrap_or(defaults.epochs as u64))
+            .map_err(|_| Fail::new("--epochs is too large"))?,
+        lr: args.lr.unwrap_or(defaults.lr),
+        clip: args.clip.unwrap_or(defaults.clip),
+        seed: args.seed.unwrap_or(defaults.seed),
+        readout: args.readout.map_or(defaults.readout, Readout::from),
+        test_every: 0,
+    };
+    if !(settings.lr.is_finite() && settings.lr > 0.0) {
+        return Err(Fail::new(format!("--lr {} must be > 0", settings.lr)));
+    }
+    if !(settings.clip.is_finite() && settings.clip > 0.0) {
+        return Err(Fail::new(format!(
+            "--clip {} must be > 0 (series clip the gradient's norm)",
+            settings.clip
+        )));
+    }
+    if settings.epochs == 0 {
+        return Err(Fail::new("--epochs must be at least 1"));
+    }
+    let hidden = args.hidden.unwrap_or(DEFAULT_HIDDEN);
+    if !SERIES_HIDDEN.contains(&hidden) {
+        return Err(Fail::new(format!(
+            "hidden size {hidden} is not compiled in for series models; choose one of {}",
+            crate::list(&SERIES_HIDDEN)
+        )));
+    }
+    Ok(Plan {
+        train_file,
+        test_file: args.test,
+        out: args.out,
+        cell: args.cell.map_or(CellKind::Gru, CellKind::from),
+        hidden,
+        settings,
+        json: args.json,
+    })
+}
+
+/// Runs `micrornn train` on a series file.
+pub fn run(args: TrainArgs) -> Result<Outcome, Fail> {
+    let train_file = args.corpus.clone().unwrap_or_default();
+    let mut plan = plan(args, train_file)?;
+    let train_set = crate::series::read(&plan.train_file, &TRAIN_LIMITS)?;
+    let test_set = match &plan.test_file {
+        Some(path) => {
+            let set = crate::series::read(path, &TRAIN_LIMITS)?;
+            if set.channels != train_set.channels {
+                return Err(Fail::new(format!(
+                    "{}: {} channels, but the training file {} has {}",
+                    show(path),
+                    set.channels,
+                    show(&plan.train_file),
+                    train_set.channels
+                )));
+            }
+            let names = format!(
+                "{} (the training file's classes: {})",
+                show(path),
+                train_set.class_names.join(", ")
+            );
+            Some(
+                set.with_classes(&train_set.class_names, &show(path))
+                    .map_err(|e| Fail::new(format!("{e}: {names}")))?,
+            )
+        }
+        None => None,
+    };
+    if !plan.json {
+        // A progress line about 20 times per run, with the test accuracy.
+        plan.settings.test_every = plan.settings.epochs.div_ceil(20);
+        eprintln!(
+            "{}: {} series, {} channels, {} classes, up to {} steps; {} H={} readout {}, {} \
+             epochs, Adam lr {}, clip {}, seed {}",
+            show(&plan.train_file),
+            train_set.series.len(),
+            train_set.channels,
+            train_set.class_names.len(),
+            train_set.longest(),
+            plan.cell.name(),
+            plan.hidden,
+            readout_name(plan.settings.readout),
+            plan.settings.epochs,
+            plan.settings.lr,
+            plan.settings.clip,
+            plan.settings.seed
+        );
+    }
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    let data = Data {
+        plan: &plan,
+        train_set: &train_set,
+        test_set: test_set.as_ref(),
+    };
+    dispatch_series!(plan.cell, plan.hidden, train_cell(&data))
+}
+
+/// The plan and the sets.
+struct Data<'a> {
+    plan: &'a Plan,
+    train_set: &'a SeriesSet,
+    test_set: Option<&'a SeriesSet>,
+}
+
+/// Trains, saves and reports a model of cell `C` with `H` hidden units.
+fn train_cell<C, const H: usize>(data: &Data<'_>) -> Result<Outcome, Fail>
+where
+    C: SeriesCell + Cell<SERIES_INPUTS, H, SERIES_CLASSES> + Zeroable,
+    Tape<MAX_TRAIN_STEPS, H, SERIES_CLASSES, C::Record>: Zeroable,
+    Adam<C>: Zeroable,
+{
+    let Data {
+        plan,
+        train_set,
+        test_set,
+    } = *data;
+    let normalization = train_set.normalization::<SERIES_INPUTS>();
+    let train = Prepared::new(train_set, &normalization);
+    let test = test_set.map(|set| Prepared::new(set, &normalization));
+    let classes = train_set.class_names.len();
+    let started = std::time::Instant::now();
+    let epochs = plan.settings.epochs;
+    let trained = series_training::train::<C, SERIES_INPUTS, H, SERIES_CLASSES, MAX_TRAIN_STEPS>(
+        &plan.settings,
+        classes,
+        &train,
+        test.as_ref(),
+        C::init,
+        |report| {
+            if !plan.json && (report.test.is_some() || report.epoch == epochs) {
+                eprintln!("{}", progress_line(report, epochs));
+            }
+            !STOP.load(Ordering::SeqCst)
+        },
+    )
+    .map_err(|e| Fail::new(format!("training on {}: {e}", show(&plan.train_file))))?;
+    let interrupted = trained.epochs < epochs;
+
+    let channels = train_set.channels;
+    let metadata = metadata(plan, H, &trained);
+    let channel_names: Vec<&str> = train_set.channel_names.iter().map(String::as_str).collect();
+    let class_names: Vec<&str> = train_set.class_names.iter().map(String::as_str).collect();
+    let contents = Contents {
+        metadata: &metadata,
+        ..Contents::sensor_classifier(
+            &channel_names,
+            &normalization.mean[..channels],
+            &normalization.std[..channels],
+            &class_names,
+        )
+    };
+    let bytes = model_file::contents_to_bytes(&*trained.model, &contents)
+        .map_err(|e| Fail::new(format!("--out {}: {e}", show(&plan.out))))?;
+    atomic::write(&plan.out, &bytes)
+        .map_err(|e| Fail::new(format!("--out {}: {e}", show(&plan.out))))?;
+
+    if plan.json {
+        let mut json = serde_json::json!({
+            "task": "classifier",
+            "train_file": show(&plan.train_file),
+            "out": show(&plan.out),
+            "cell": plan.cell.name(),
+            "hidden": H,
+            "readout": readout_name(plan.settings.readout),
+            "epochs": trained.epochs,
+            "lr": as_written(plan.settings.lr),
+            "clip": as_written(plan.settings.clip),
+            "seed": plan.settings.seed,
+            "series": train.labels.len(),
+            "channels": channels,
+            "classes": train_set.class_names,
+            "seconds": trained.seconds,
+            "wall_seconds": started.elapsed().as_secs_f64(),
+            "train_accuracy": trained.train.accuracy(),
+            "train_loss": trained.train.loss(),
+            "interrupted": interrupted,
+        });
+        if let Some(test) = trained.test {
+            json["test_file"] = serde_json::json!(plan.test_file.as_deref().map(show));
+            json["test_accuracy"] = serde_json::json!(test.accuracy());
+            json["test_loss"] = serde_json::json!(test.loss());
+        }
+        println!("{json}");
+    } else {
+        let test = trained.test.map_or(String::new(), |t| {
+            format!(
+                ", test accuracy {:.4} ({}/{}), test loss {:.4}",
+                t.accuracy(),
+                t.correct,
+                t.count,
+                t.loss()
+            )
+        });
+        println!(
+            "{} epochs in {:.2} s: train accuracy {:.4}{test}",
+            trained.epochs,
+            trained.seconds,
+            trained.train.accuracy()
+        );
+        println!(
+            "saved {} (classes: {}; firmware type: {}<{SERIES_INPUTS}, {H}, {SERIES_CLASSES}>, \
+             {channels} of the {SERIES_INPUTS} inputs used)",
+            show(&plan.out),
+            train_set.class_names.join(", "),
+            C::TYPE_NAME
+        );
+        if interrupted {
+            println!("interrupted after epoch {}", trained.epochs);
+        }
+    }
+    Ok(if interrupted {
+        Outcome::Interrupted
+    } else {
+        Outcome::Done
+    })
+}
+
+/// An `f32` setting as the decimal the user wrote (`0.003`, not the nearest `f64` to the `f32`).
+fn as_written(value: f32) -> f64 {
+    value.to_string().parse().unwrap_or(f64::NAN)
+}
+
+/// One progress line: epoch, training loss and accuracy over the epoch, the test accuracy.
+fn progress_line(report: &EpochReport, epochs: usize) -> String {
+    let test = report.test.map_or(String::new(), |t| {
+        format!("  test loss {:.4} accuracy {:.3}", t.loss(), t.accuracy())
+    });
+    format!(
+        "epoch {:>4}/{epochs}  train loss {:.4} accuracy {:.3}{test}  {:.1} s",
+        report.epoch,
+        report.train.loss(),
+        report.train.accuracy(),
+        report.seconds
+    )
+}
+
+/// The run's settings and results as the model file's `key=value` metadata.
+fn metadata<C>(plan: &Plan, hidden: usize, trained: &series_training::TrainedSeries<C>) -> String {
+    let one_line = |path: &Path| show(path).replace(['\n', '\r'], " ");
+    let mut lines = vec![
+        format!("trained_by=micrornn {}", env!("CARGO_PKG_VERSION")),
+        "task=classifier".to_string(),
+        format!("train_file={}", one_line(&plan.train_file)),
+        format!("cell={}", plan.cell.name()),
+        format!("hidden={hidden}"),
+        format!("readout={}", readout_name(plan.settings.readout)),
+        "optimizer=adam".to_string(),
+        format!("epochs={}", trained.epochs),
+        format!("lr={}", plan.settings.lr),
+        format!("clip_norm={}", plan.settings.clip),
+        format!("seed={}", plan.settings.seed),
+        "batch=1 (one update per series)".to_string(),
+        "normalization=per channel, from the training file".to_string(),
+        format!("train_accuracy={}", trained.train.accuracy()),
+    ];
+    if let (Some(test), Some(file)) = (trained.test, &plan.test_file) {
+        lines.push(format!("test_file={}", one_line(file)));
+        lines.push(format!("test_accuracy={}", test.accuracy()));
+    }
+    lines.join("\n")
+}
+
+impl From<CellArg> for CellKind {
+    fn from(arg: CellArg) -> Self {
+        match arg {
+            CellArg::Elman => CellKind::Elman,
+            CellArg::Gru => CellKind::Gru,
+        }
+    }
+}
+
+impl From<ReadoutArg> for Readout {
+    fn from(arg: ReadoutArg) -> Self {
+        match arg {
+            ReadoutArg::Last => Readout::Last,
+            ReadoutArg::Mean => Readout::Mean,
+        }
+    }
+}

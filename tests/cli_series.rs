@@ -1,0 +1,398 @@
+//! The `micrornn` binary on sensor series: `train TRAIN.ts|.csv`, `eval MODEL TEST.ts`,
+//! `classify MODEL FILE.ts [--stream]`, on the repository's own files
+//! (`tests/data/series/ramps_*.ts`, `ramps.csv`), their bad-file errors, and BasicMotions from
+//! `../shared/data/uea/` when it is present (skipped with a message otherwise; a failure under
+//! `CI=true`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+#[path = "common/shared_data.rs"]
+mod shared_data;
+
+const BIN: &str = env!("CARGO_BIN_EXE_micrornn");
+
+fn repo_file(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/series")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("micrornn-series-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the micrornn binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[track_caller]
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        stdout(out),
+        stderr(out)
+    );
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert_success(out);
+    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
+}
+
+/// Every file of `dir` and its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect()
+}
+
+/// The command fails with exit code 1, one `error: ` line that contains `expected`, nothing on
+/// stdout, and no file of `dir` changed.
+#[track_caller]
+fn assert_refused(dir: &Path, args: &[&str], expected: &str) {
+    let before = snapshot(dir);
+    let out = run(dir, args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert!(
+        err.starts_with("error: ") && err.lines().count() == 1,
+        "{args:?}: {err}"
+    );
+    assert!(
+        err.contains(expected),
+        "{args:?}: expected {expected:?} in {err}"
+    );
+    assert_eq!(stdout(&out), "", "{args:?}");
+    assert_eq!(snapshot(dir), before, "{args:?} changed the directory");
+}
+
+#[test]
+fn train_eval_classify_round_trip() {
+    let dir = scratch("round-trip");
+    let (train, test) = (repo_file("ramps_TRAIN.ts"), repo_file("ramps_TEST.ts"));
+    let trained = json(&run(
+        &dir,
+        &[
+            "train",
+            &train,
+            "--test",
+            &test,
+            "--epochs",
+            "30",
+            "--hidden",
+            "16",
+            "--seed",
+            "3",
+            "--out",
+            "ramps.mrnn",
+            "--json",
+        ],
+    ));
+    for key in [
+        "task",
+        "epochs",
+        "seconds",
+        "train_accuracy",
+        "test_accuracy",
+        "cell",
+        "hidden",
+        "lr",
+        "clip",
+        "seed",
+        "readout",
+    ] {
+        assert!(trained.get(key).is_some(), "{key} missing: {trained}");
+    }
+    assert_eq!(trained["task"], "classifier");
+    assert_eq!(trained["cell"], "gru", "the default cell for series");
+    assert_eq!(
+        (trained["epochs"].as_u64(), trained["hidden"].as_u64()),
+        (Some(30), Some(16))
+    );
+    assert_eq!(
+        trained["classes"],
+        serde_json::json!(["rise", "fall", "wave"])
+    );
+    let test_accuracy = trained["test_accuracy"].as_f64().unwrap();
+    // Chance is 1/3.
+    assert!(test_accuracy >= 0.7, "{trained}");
+
+    // eval reproduces the test accuracy of training, and writes the picture.
+    let evaluated = json(&run(
+        &dir,
+        &["eval", "ramps.mrnn", &test, "--json", "--svg", "c.svg"],
+    ));
+    assert_eq!(evaluated["accuracy"].as_f64(), Some(test_accuracy));
+    let loss = evaluated["loss"].as_f64().unwrap();
+    assert!(
+        (loss - trained["test_loss"].as_f64().unwrap()).abs() < 1e-3,
+        "{evaluated}"
+    );
+    let confusion: Vec<Vec<u64>> = serde_json::from_value(evaluated["confusion"].clone()).unwrap();
+    assert_eq!(confusion.len(), 3);
+    assert_eq!(confusion.iter().flatten().sum::<u64>(), 30);
+    assert_eq!(
+        confusion
+            .iter()
+            .map(|row| row.iter().sum::<u64>())
+            .collect::<Vec<_>>(),
+        [10, 10, 10]
+    );
+    let correct: u64 = (0..3).map(|c| confusion[c][c]).sum();
+    assert_eq!(evaluated["correct"].as_u64(), Some(correct));
+    assert!((correct as f64 / 30.0 - test_accuracy).abs() < 1e-12);
+    let svg = std::fs::read_to_string(dir.join("c.svg")).unwrap();
+    assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<rect x=").count(), 9, "one square per pair");
+    let text = run(&dir, &["eval", "ramps.mrnn", &test]);
+    assert_success(&text);
+    assert!(
+        stdout(&text).contains("precision  recall"),
+        "{}",
+        stdout(&text)
+    );
+
+    // classify: one line per series (after the header), predictions agree with eval.
+    let classified = run(&dir, &["classify", "ramps.mrnn", &test]);
+    assert_success(&classified);
+    let lines: Vec<Vec<String>> = stdout(&classified)
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect();
+    assert_eq!(lines.len(), 30);
+    let hits = lines.iter().filter(|fields| fields[1] == fields[2]).count();
+    assert_eq!(hits as u64, correct);
+
+    // --stream: the probabilities after every sample; the last ones are classify's answer.
+    let streamed = run(&dir, &["classify", "ramps.mrnn", &test, "--stream"]);
+    assert_success(&streamed);
+    let streamed = stdout(&streamed);
+    let mut rows = streamed.lines();
+    assert_eq!(
+        rows.next(),
+        Some("series\tstep\trise\tfall\twave\tpredicted")
+    );
+    let rows: Vec<Vec<&str>> = rows.map(|l| l.split('\t').collect()).collect();
+    for (number, fields) in lines.iter().enumerate() {
+        let of_series: Vec<&Vec<&str>> = rows
+            .iter()
+            .filter(|r| r[0] == (number + 1).to_string())
+            .collect();
+        assert!(of_series.len() >= 8, "ramps series have 8 to 16 steps");
+        let last = of_series.last().unwrap();
+        assert_eq!(last[1], of_series.len().to_string());
+        assert_eq!(last[5], fields[2], "series {}", number + 1);
+        let probs: Vec<f64> = last[2..5].iter().map(|p| p.parse().unwrap()).collect();
+        assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-3);
+        let probability: f64 = fields[3].parse().unwrap();
+        assert!(
+            probs.iter().any(|p| (p - probability).abs() < 2e-4),
+            "{probs:?} {probability}"
+        );
+    }
+
+    // The CSV file is the same kind of data: classified with the .ts model, classes by name.
+    let csv = run(
+        &dir,
+        &["eval", "ramps.mrnn", &repo_file("ramps.csv"), "--json"],
+    );
+    assert_eq!(json(&csv)["series"], 6);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_csv_file_trains_with_its_channel_names_and_an_elman_mean_model() {
+    let dir = scratch("csv");
+    let trained = json(&run(
+        &dir,
+        &[
+            "train",
+            &repo_file("ramps.csv"),
+            "--cell",
+            "elman",
+            "--readout",
+            "mean",
+            "--epochs",
+            "5",
+            "--out",
+            "csv.mrnn",
+            "--json",
+        ],
+    ));
+    assert_eq!(
+        (trained["cell"].as_str(), trained["readout"].as_str()),
+        (Some("elman"), Some("mean"))
+    );
+    assert!(
+        trained.get("test_accuracy").is_none(),
+        "no --test, no test accuracy"
+    );
+    let bytes = std::fs::read(dir.join("csv.mrnn")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    for stored in [
+        "readout=mean",
+        "cell=elman",
+        "ramps.csv",
+        "fall\nrise\nwave",
+    ] {
+        assert!(text.contains(stored), "{stored:?} not in the model file");
+    }
+    let header = micrornn::format::Header::read(&bytes).unwrap();
+    assert_eq!(header.vocab_kind, micrornn::format::VocabKind::Dense);
+    assert_eq!((header.inputs, header.hidden, header.classes), (16, 32, 3));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_series_files_and_options_are_refused() {
+    let dir = scratch("bad");
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.join(name), text).unwrap();
+        name.to_string()
+    };
+    let bad_number = write("number.ts", "@classLabel true a b\n@data\n1,2:a\n1,x:b\n");
+    let missing = write("missing.ts", "@classLabel true a b\n@data\n1,2:a\n1,?:b\n");
+    let undeclared = write("label.ts", "@classLabel true a b\n@data\n1,2:a\n1,2:c\n");
+    let no_data = write("nodata.ts", "@classLabel true a b\n");
+    let empty = write("empty.ts", "");
+    let channels = write(
+        "channels.ts",
+        "@classLabel true a b\n@data\n1,2:a\n1,2:3,4:b\n",
+    );
+    let many = format!(
+        "@classLabel true {}\n@data\n1:c0\n",
+        (0..17)
+            .map(|c| format!("c{c}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let too_many = write("classes.ts", &many);
+    let csv = write("bad.csv", "series,label,x\ns1,a,1\ns1,b,2\n");
+    for (file, expected) in [
+        (&bad_number, "number.ts:4: \"x\" is not a number"),
+        (&missing, "missing.ts:4: missing value"),
+        (&undeclared, "label.ts:4: class \"c\" is not declared"),
+        (&no_data, "nodata.ts: no @data line"),
+        (&empty, "empty.ts"),
+        (&channels, "channels.ts:4: 2 channels, but the file has 1"),
+        (&too_many, "17 classes; at most 16"),
+        (&csv, "bad.csv:3:"),
+    ] {
+        assert_refused(
+            &dir,
+            &["train", file, "--epochs", "1", "--out", "m.mrnn"],
+            expected,
+        );
+    }
+    let (train, test) = (repo_file("ramps_TRAIN.ts"), repo_file("ramps_TEST.ts"));
+    assert_refused(
+        &dir,
+        &["train", &train, "--test", &bad_number, "--out", "m.mrnn"],
+        "number.ts:4:",
+    );
+    assert_refused(
+        &dir,
+        &["train", &train, "--hidden", "48", "--epochs", "1"],
+        "hidden size 48",
+    );
+    assert_refused(
+        &dir,
+        &["train", &train, "--batch", "8"],
+        "--batch is not an option for series",
+    );
+    assert_refused(&dir, &["train", &train, "--lr", "0"], "--lr 0 must be > 0");
+    let text = write("text.txt", "some text to learn from, long enough.\n");
+    assert_refused(
+        &dir,
+        &["train", &text, "--test", &test],
+        "--test is for series files",
+    );
+
+    // A model to evaluate with: a test file of other classes or channels is refused by name.
+    assert_success(&run(
+        &dir,
+        &[
+            "train", &train, "--epochs", "1", "--out", "m.mrnn", "--json",
+        ],
+    ));
+    let other_class = write(
+        "other.ts",
+        "@classLabel true rise jump\n@data\n1,2:3,4:jump\n",
+    );
+    assert_refused(
+        &dir,
+        &["eval", "m.mrnn", &other_class],
+        "class \"jump\" is not declared",
+    );
+    let one_channel = write("one.ts", "@classLabel true rise\n@data\n1,2:rise\n");
+    assert_refused(
+        &dir,
+        &["classify", "m.mrnn", &one_channel],
+        "1 channels, but the model was trained on 2",
+    );
+    assert_refused(
+        &dir,
+        &["eval", "m.mrnn", &missing, "--svg", "c.svg"],
+        "missing.ts:4:",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The defaults reach the accuracy on BasicMotions (its docs measured 0.975–1.000 over
+/// five seeds); not a timed test.
+#[test]
+fn basic_motions_with_the_defaults() {
+    let (Some(train), Some(test)) = (
+        shared_data::data_file("uea/BasicMotions_TRAIN.ts"),
+        shared_data::data_file("uea/BasicMotions_TEST.ts"),
+    ) else {
+        return;
+    };
+    let dir = scratch("basic-motions");
+    let trained = json(&run(
+        &dir,
+        &[
+            "train",
+            train.to_str().unwrap(),
+            "--test",
+            test.to_str().unwrap(),
+            "--json",
+        ],
+    ));
+    let accuracy = trained["test_accuracy"].as_f64().unwrap();
+    assert!(accuracy >= 0.9, "{trained}");
+    assert_eq!(
+        trained["classes"],
+        serde_json::json!(["Standing", "Running", "Walking", "Badminton"])
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
