@@ -3,12 +3,14 @@
 
 use crate::{EvalArgs, Fail, Outcome, SampleArgs, dispatch, limits, show};
 use clap::Args;
+use micrornn::format::Contents;
 use micrornn::format::{self, Header};
 use micrornn::host::bounded::BoundedFile;
 use micrornn::host::model_file::{self, ModelFileError};
+use micrornn::host::series_training::Prepared;
 use micrornn::host::{atomic, corpus};
 use micrornn::workflows::quantized;
-use micrornn::{CharVocab, DefaultRng, Generator, QRnn, Rnn, Sampling, qformat};
+use micrornn::{CharVocab, DefaultRng, Generator, QGru, QRnn, Rnn, Sampling, Sequence, qformat};
 use rand_core::SeedableRng;
 use std::path::{Path, PathBuf};
 
@@ -20,8 +22,9 @@ pub struct QuantizeArgs {
     /// Where to write the quantized model.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// UTF-8 text to calibrate the logit scale on (the model's logits over it) [default: the
-    /// worst-case bound from the weights].
+    /// UTF-8 text to calibrate the logit scale on (the model's logits over it); for a series
+    /// classifier, its training series (.ts or .csv) [default: the worst-case bound from the
+    /// weights].
     #[arg(long, value_name = "FILE")]
     pub calibrate: Option<PathBuf>,
 }
@@ -80,6 +83,15 @@ pub fn run(args: &QuantizeArgs) -> Result<Outcome, Fail> {
     }
     let header =
         Header::read(&bytes).map_err(|e| Fail::new(format!("model {}: {e}", show(&args.model))))?;
+    if crate::series::is_series_model(&header) {
+        crate::series::check_shape(&args.model, &header)?;
+        crate::series::dispatch_quantized_series!(
+            &args.model,
+            header,
+            quantize_series(args, &bytes)
+        )?;
+        return Ok(Outcome::Done);
+    }
     check_shape(&args.model, &header)?;
     dispatch!(header.hidden, header.inputs, quantize_model(args, &bytes))?;
     Ok(Outcome::Done)
@@ -120,6 +132,66 @@ fn quantize_model<const V: usize, const H: usize>(
         show(&args.out)
     );
     println!("{}", crate::rust_type("QRnn", V, H, header.vocab_len));
+    Ok(())
+}
+
+/// `micrornn quantize` on a GRU series classifier: an int8 GRU with the model's normalization
+/// inside, written as a version-3 `.q8` file with the channel and class names and the readout.
+fn quantize_series<const H: usize>(args: &QuantizeArgs, bytes: &[u8]) -> Result<(), Fail> {
+    use crate::series::{self, SERIES_CLASSES as O, SERIES_INPUTS as I};
+    let model = series::decode::<micrornn::Gru<I, H, O>, H>(&args.model, bytes)?;
+    let model_error = |e: micrornn::Error| Fail::new(format!("model {}: {e}", show(&args.model)));
+    let calibration = match &args.calibrate {
+        Some(path) => {
+            let set = model.read_set(path)?;
+            Some(Prepared::new(&set, &model.normalization))
+        }
+        None => None,
+    };
+    let sequences: Vec<Sequence<'_, I>> = calibration
+        .iter()
+        .flat_map(|data| data.vectors.iter().map(|v| Sequence::Dense(v)))
+        .collect();
+    let mut q = micrornn::boxed_zeroed::<QGru<I, H, O>>();
+    let start = [0.0f32; H];
+    q.quantize_from(
+        &model.model,
+        &model.normalization,
+        calibration.as_ref().map(|_| (&start, &sequences[..])),
+    )
+    .map_err(model_error)?;
+    let channels = model.channel_names.len();
+    let channel_names: Vec<&str> = model.channel_names.iter().map(String::as_str).collect();
+    let class_names: Vec<&str> = model.class_names.iter().map(String::as_str).collect();
+    let metadata = format!("readout={}", series::readout_name(model.readout));
+    let contents = Contents {
+        metadata: &metadata,
+        ..Contents::sensor_classifier(
+            &channel_names,
+            &model.normalization.mean[..channels.min(I)],
+            &model.normalization.std[..channels.min(I)],
+            &class_names,
+        )
+    };
+    let mut out = vec![0u8; qformat::encoded_len_contents::<QGru<I, H, O>, I, H>(&contents)];
+    qformat::encode_contents(&*q, &contents, &mut out).map_err(model_error)?;
+    atomic::write(&args.out, &out).map_err(|e| Fail::new(format!("{}: {e}", show(&args.out))))?;
+    println!(
+        "quantized {} (GRU series classifier, hidden {H}, {channels} channels, {} classes): {} -> \
+         {} bytes, logit scale {:e}{}; wrote {}",
+        show(&args.model),
+        model.classes,
+        bytes.len(),
+        out.len(),
+        q.logit_scale,
+        if sequences.is_empty() {
+            String::new()
+        } else {
+            format!(" (calibrated on {} series)", sequences.len())
+        },
+        show(&args.out)
+    );
+    println!("firmware type: QGru<{I}, {H}, {O}> (qformat::decode_gru_const)");
     Ok(())
 }
 
@@ -169,14 +241,44 @@ fn quantized_file(path: &Path) -> Option<Result<(Vec<u8>, Header), Fail>> {
                 qformat::read_header(&bytes)
                     .map(|header| (bytes, header))
                     .map_err(|e| model_error(&e))
-            })
-            .and_then(|(bytes, header)| check_shape(path, &header).map(|()| (bytes, header))),
+            }),
     )
+}
+
+/// A quantized file read by [`quantized_file`], for a language model: its shape checked, and a
+/// series classifier refused.
+fn quantized_language_model(path: &Path) -> Option<Result<(Vec<u8>, Header), Fail>> {
+    let loaded = quantized_file(path)?;
+    Some(loaded.and_then(|(bytes, header)| {
+        if crate::series::is_series_model(&header) {
+            return Err(Fail::new(format!(
+                "model {} is a series classifier: use `micrornn classify` or `micrornn eval` \
+                 with a .ts or .csv file",
+                show(path)
+            )));
+        }
+        check_shape(path, &header).map(|()| (bytes, header))
+    }))
+}
+
+/// `micrornn classify` on a quantized file (a series classifier); `None` if the file is not
+/// one.
+pub fn classify_if_quantized(args: &crate::ClassifyArgs) -> Option<Result<(), Fail>> {
+    let loaded = quantized_file(&args.model)?;
+    Some(loaded.and_then(|(bytes, header)| {
+        if !crate::series::is_series_model(&header) {
+            return Err(Fail::new(format!(
+                "model {}: `classify` reads quantized series classifiers only",
+                show(&args.model)
+            )));
+        }
+        crate::classify_series::run_quantized(args, &bytes, &header)
+    }))
 }
 
 /// `micrornn sample` on a quantized file; `None` if the file is not one.
 pub fn sample_if_quantized(args: &SampleArgs) -> Option<Result<(), Fail>> {
-    let loaded = quantized_file(&args.model)?;
+    let loaded = quantized_language_model(&args.model)?;
     Some(loaded.and_then(|(bytes, header)| {
         dispatch!(header.hidden, header.inputs, sample_model(args, &bytes))
     }))
@@ -231,6 +333,10 @@ fn sample_model<const V: usize, const H: usize>(
 pub fn eval_if_quantized(args: &EvalArgs) -> Option<Result<(), Fail>> {
     let loaded = quantized_file(&args.model)?;
     Some(loaded.and_then(|(bytes, header)| {
+        if crate::series::is_series_model(&header) {
+            return crate::eval_series::run_quantized(args, &bytes, &header);
+        }
+        check_shape(&args.model, &header)?;
         dispatch!(header.hidden, header.inputs, eval_model(args, &bytes))
     }))
 }
