@@ -124,15 +124,28 @@ pub(super) const fn verify(
     let Some((words, weights)) = counts(header) else {
         return Err(Error::CorruptModel("sizes too large"));
     };
-    let weights_at = layout.parameters_at + 4 * words;
-    let mut i = weights_at;
-    while i < weights_at + weights {
-        if body[i] == 0x80 {
+    let Some((_, after_words)) = body.split_at_checked(layout.parameters_at + 4 * words) else {
+        return Err(Error::Truncated);
+    };
+    let Some((mut weights, _)) = after_words.split_at_checked(weights) else {
+        return Err(Error::Truncated);
+    };
+    while let Some((&byte, rest)) = weights.split_first() {
+        if byte == 0x80 {
             return Err(Error::CorruptModel(
                 "a weight is -128 (quantized weights are in -127..=127)",
             ));
         }
-        i += 1;
+        weights = rest;
+    }
+    let mut at = STATE_AT;
+    while at < layout.parameters_at {
+        if matches!(crate::codec::bytes::u16_at(body, at), Some(0x8000)) {
+            return Err(Error::CorruptModel(
+                "an initial state value is -32768 (Q15 states are in -32767..=32767)",
+            ));
+        }
+        at += 2;
     }
     if let Some(at) = layout.normalization_at {
         ok!(check_normalization(body, header, at));
