@@ -148,3 +148,78 @@ fn an_elman_series_model_is_refused_by_quantize() {
     assert!(!dir.join("e.q8").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A GRU character model (made by the library: weights from a fixed pattern) quantized by the
+/// binary: `sample` and `eval` read the version-3 `.q8`, and its loss is the float model's
+/// within 0.02 nats per character.
+#[test]
+fn a_gru_language_model_quantizes_samples_and_evaluates() {
+    use micrornn::format::{self, Contents};
+    use micrornn::{CharVocab, Gru, Infer, Input, Params};
+    let dir = scratch("gru-lm");
+    let text = "the quick brown fox jumps over the lazy dog. the dog sleeps. ";
+    let vocab = CharVocab::<32>::from_text(text).unwrap();
+    let mut gru = Box::new(Gru::<32, 32, 32>::ZERO);
+    let mut k = 0usize;
+    for index in 0..6 {
+        for w in gru.tensor_mut(index) {
+            *w = ((k * 7919 % 61) as f32 - 30.0) / 60.0;
+            k += 1;
+        }
+    }
+    let contents = Contents::language_model(vocab.chars(), vocab.len());
+    let mut bytes = vec![0u8; format::encoded_len::<Gru<32, 32, 32>, 32>(&contents)];
+    format::encode_contents(&*gru, &contents, &mut bytes).unwrap();
+    std::fs::write(dir.join("g.mrnn"), &bytes).unwrap();
+    std::fs::write(dir.join("text.txt"), text).unwrap();
+    let printed = ok(&run(
+        &dir,
+        &[
+            "quantize",
+            "g.mrnn",
+            "--out",
+            "g.q8",
+            "--calibrate",
+            "text.txt",
+        ],
+    ));
+    assert!(printed.contains("QGru<32, 32, 32>"), "{printed}");
+    let sampled = ok(&run(
+        &dir,
+        &[
+            "sample",
+            "g.q8",
+            "--len",
+            "40",
+            "--temperature",
+            "0",
+            "--prime",
+            "the ",
+        ],
+    ));
+    assert!(sampled.starts_with("the "), "{sampled}");
+    assert_eq!(
+        sampled.trim_end_matches('\n').chars().count(),
+        44,
+        "{sampled}"
+    );
+    let int8 = json(&run(&dir, &["eval", "g.q8", "text.txt", "--json"]));
+    // The float model's loss over the same text, from the zero state.
+    let ids: Vec<usize> = text.chars().map(|c| vocab.encode(c).unwrap()).collect();
+    let (mut hidden, mut logits, mut total) = ([0.0f32; 32], [0.0f32; 32], 0.0f64);
+    for pair in ids.windows(2) {
+        Infer::step(&*gru, Input::Token(pair[0]), &mut hidden).unwrap();
+        Infer::logits(&*gru, &hidden, &mut logits);
+        let live = &logits[..vocab.len()];
+        let max = live.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f64 = live.iter().map(|&z| f64::from(z - max).exp()).sum();
+        total += sum.ln() + f64::from(max) - f64::from(live[pair[1]]);
+    }
+    let float = total / (ids.len() - 1) as f64;
+    let quantized = int8["nats_per_char"].as_f64().unwrap();
+    assert!(
+        (quantized - float).abs() < 0.02,
+        "int8 {quantized} float {float}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
