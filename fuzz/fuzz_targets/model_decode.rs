@@ -321,11 +321,14 @@ fn check_quantized_v3<M, const I: usize, const H: usize>(
     let zero = q.clone();
     let (mut chars, mut state) = (CharVocab::<I>::new(), [0i16; H]);
     let decoded = qformat::decode_contents(bytes, &mut *q, &mut chars, &mut state);
-    let fits = header.as_ref().is_ok_and(|h| {
-        h.version == qformat::VERSION_3
-            && h.cell == M::KIND
-            && (h.inputs, h.hidden, h.outputs) == (I, H, M::OUTPUTS)
-    });
+    // `read_header` checks the numbers; the texts are checked by `decode_texts`.
+    let texts_ok = qformat::decode_texts(bytes, &mut CharVocab::<I>::new()).is_ok();
+    let fits = texts_ok
+        && header.as_ref().is_ok_and(|h| {
+            h.version == qformat::VERSION_3
+                && h.cell == M::KIND
+                && (h.inputs, h.hidden, h.outputs) == (I, H, M::OUTPUTS)
+        });
     let Ok(decoded) = decoded else {
         assert_eq!(q, zero, "a refused file wrote the model");
         assert!(!fits, "a file of this cell and shape was refused");
