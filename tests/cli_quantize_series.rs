@@ -98,8 +98,7 @@ fn a_quantized_series_gru_evaluates_and_classifies_like_the_float_one() {
     let stream = ok(&run(&dir, &["classify", "m.q8", &test, "--stream"]));
     let last_of_first = stream
         .lines()
-        .filter(|l| l.starts_with("1\t"))
-        .last()
+        .rfind(|l| l.starts_with("1\t"))
         .unwrap()
         .rsplit('\t')
         .next()

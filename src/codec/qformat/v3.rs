@@ -334,8 +334,8 @@ fn check_texts(header: Header, bytes: &[u8]) -> Result<(), Error> {
 /// is written.
 ///
 /// # Errors
-/// [`Error::NotAModel`], [`Error::UnsupportedVersion`] (versions 1 and 2 hold a [`QRnn`]
-/// (crate::QRnn): read them with [`super::decode`]), [`Error::CellMismatch`],
+/// [`Error::NotAModel`], [`Error::UnsupportedVersion`] (versions 1 and 2 hold a
+/// [`QRnn`](crate::QRnn): read them with [`super::decode`]), [`Error::CellMismatch`],
 /// [`Error::ShapeMismatch`], [`Error::Truncated`], [`Error::ChecksumMismatch`],
 /// [`Error::VocabularyFull`], [`Error::CorruptModel`].
 pub fn decode_contents<'b, M: QTensors<I>, const I: usize, const H: usize, const N: usize>(
