@@ -3,10 +3,12 @@
 //! (also `--stream`) on the `.q8` file agree with the float model within one error; an Elman
 //! series model, a bad calibration file and a language-model command on the `.q8` are refused.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+#[path = "common/cli_run.rs"]
+mod cli_run;
 
-const BIN: &str = env!("CARGO_BIN_EXE_micrornn");
+use cli_run::{assert_refused, assert_success, run, scratch, stdout};
+use std::path::Path;
+use std::process::Output;
 
 fn repo_file(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,40 +18,11 @@ fn repo_file(name: &str) -> String {
         .to_string()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("micrornn-q8-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the micrornn binary runs")
-}
-
+/// Asserts success; the standard output.
 #[track_caller]
 fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-#[track_caller]
-fn refused(out: &Output, expected: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(expected), "{stderr:?} lacks {expected:?}");
-    assert!(out.stdout.is_empty());
+    assert_success(out);
+    stdout(out)
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -106,24 +79,22 @@ fn a_quantized_series_gru_evaluates_and_classifies_like_the_float_one() {
         .to_string();
     assert_eq!(last_of_first, classes(&int8_lines)[0]);
     // A language-model command on the series .q8, and a bad calibration file.
-    refused(&run(&dir, &["sample", "m.q8"]), "is a series classifier");
+    assert_refused(&dir, &["sample", "m.q8"], "is a series classifier");
     std::fs::write(
         dir.join("bad.ts"),
         "@classLabel true rise\n@data\n1,x:0,0:rise\n",
     )
     .unwrap();
-    refused(
-        &run(
-            &dir,
-            &[
-                "quantize",
-                "m.mrnn",
-                "--out",
-                "n.q8",
-                "--calibrate",
-                "bad.ts",
-            ],
-        ),
+    assert_refused(
+        &dir,
+        &[
+            "quantize",
+            "m.mrnn",
+            "--out",
+            "n.q8",
+            "--calibrate",
+            "bad.ts",
+        ],
         "bad.ts:3",
     );
     assert!(!dir.join("n.q8").exists(), "nothing written");
@@ -140,8 +111,9 @@ fn an_elman_series_model_is_refused_by_quantize() {
             "train", &train, "--cell", "elman", "--epochs", "1", "--out", "e.mrnn",
         ],
     ));
-    refused(
-        &run(&dir, &["quantize", "e.mrnn", "--out", "e.q8"]),
+    assert_refused(
+        &dir,
+        &["quantize", "e.mrnn", "--out", "e.q8"],
         "must be a GRU",
     );
     assert!(!dir.join("e.q8").exists());
