@@ -18,6 +18,9 @@ pub unsafe trait Zeroable {}
 unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Rnn<I, H, O> {}
 // SAFETY: `QRnn` is `#[repr(C)]` and holds only integer arrays and one `f32`.
 unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for crate::QRnn<I, H, O> {}
+// SAFETY: `QGru` is `#[repr(C)]` and holds only integer and `f32` arrays (its normalization: two
+// `f32` arrays) and one `f32`; all zeros is a valid value of each.
+unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for crate::QGru<I, H, O> {}
 // SAFETY: `Gru` is `#[repr(C)]` and holds only `f32` arrays.
 unsafe impl<const I: usize, const H: usize, const O: usize> Zeroable for Gru<I, H, O> {}
 // SAFETY: `Tape` holds only `f32` arrays, `usize` fields and `T` records, zeroable themselves.

@@ -21,6 +21,9 @@ fn check_classifier(path: &Path, header: &Header) -> Result<(), Fail> {
 
 /// Runs `micrornn classify`.
 pub fn run(args: &ClassifyArgs) -> Result<(), Fail> {
+    if let Some(quantized) = crate::quantize::classify_if_quantized(args) {
+        return quantized;
+    }
     let (bytes, header) = crate::generate::load(&args.model)?;
     check_classifier(&args.model, &header)?;
     if crate::series::is_series_model(&header) {

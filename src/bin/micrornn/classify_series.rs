@@ -2,12 +2,14 @@
 //! probability), or with `--stream` the class probabilities after every sample, as a device that
 //! receives one sample at a time sees them.
 
-use crate::series::{self, SERIES_CLASSES, SERIES_INPUTS, dispatch_series};
+use crate::series::{
+    self, Emit, SERIES_CLASSES, SERIES_INPUTS, SeriesModel, SeriesPredict,
+    dispatch_quantized_series, dispatch_series,
+};
 use crate::{ClassifyArgs, Fail, show};
-use micrornn::classify;
 use micrornn::format::Header;
 use micrornn::host::series_training::Prepared;
-use micrornn::{Cell, Input, Readout, Sequence, Zeroable};
+use micrornn::{Cell, Input, Readout, Zeroable};
 use std::io::Write;
 use std::path::Path;
 
@@ -19,9 +21,25 @@ pub fn run(args: &ClassifyArgs, bytes: &[u8], header: &Header) -> Result<(), Fai
 
 fn classify_cell<C, const H: usize>(args: &ClassifyArgs, bytes: &[u8]) -> Result<(), Fail>
 where
-    C: Cell<SERIES_INPUTS, H, SERIES_CLASSES> + Zeroable,
+    C: Cell<SERIES_INPUTS, H, SERIES_CLASSES> + SeriesPredict + Zeroable,
 {
-    let model = series::decode::<C, H>(&args.model, bytes)?;
+    classify_model(args, &series::decode::<C, H>(&args.model, bytes)?)
+}
+
+/// Runs `micrornn classify` on a quantized series model (a `.q8` file).
+pub fn run_quantized(args: &ClassifyArgs, bytes: &[u8], header: &Header) -> Result<(), Fail> {
+    series::check_shape(&args.model, header)?;
+    dispatch_quantized_series!(&args.model, header, classify_quantized(args, bytes))
+}
+
+fn classify_quantized<const H: usize>(args: &ClassifyArgs, bytes: &[u8]) -> Result<(), Fail> {
+    classify_model(args, &series::decode_quantized::<H>(&args.model, bytes)?)
+}
+
+fn classify_model<C: SeriesPredict>(
+    args: &ClassifyArgs,
+    model: &SeriesModel<C>,
+) -> Result<(), Fail> {
     let path = Path::new(&args.text);
     let set = model.read_set(path)?;
     let data = Prepared::new(&set, &model.normalization);
@@ -38,12 +56,9 @@ where
     for (index, (vectors, &label)) in data.vectors.iter().zip(&data.labels).enumerate() {
         let number = index + 1;
         if args.stream {
-            stream::<C, H>(
-                &model.model,
-                vectors,
-                model.classes,
-                model.readout,
-                |step, probs| {
+            model
+                .model
+                .stream(vectors, model.classes, model.readout, &mut |step, probs| {
                     let class = micrornn::argmax(probs);
                     let probs: Vec<String> = probs.iter().map(|p| format!("{p:.4}")).collect();
                     write(format!(
@@ -51,16 +66,12 @@ where
                         probs.join("\t"),
                         names.get(class).map_or("?", String::as_str)
                     ))
-                },
-            )?;
+                })?;
         } else {
-            let prediction = classify::predict(
-                &*model.model,
-                Sequence::Dense(vectors),
-                model.classes,
-                model.readout,
-            )
-            .map_err(fail)?;
+            let prediction = model
+                .model
+                .predict(vectors, model.classes, model.readout)
+                .map_err(fail)?;
             write(format!(
                 "{number}\t{}\t{}\t{:.4}",
                 names.get(label).map_or("?", String::as_str),
@@ -75,12 +86,12 @@ where
 /// Feeds `vectors` (normalized samples) one at a time from the zero state and calls `emit` with
 /// the step (from 1) and the live class probabilities read as `readout` reads them after that
 /// step (the last state, or the mean of the states so far).
-fn stream<C, const H: usize>(
+pub fn stream<C, const H: usize>(
     model: &C,
     vectors: &[[f32; SERIES_INPUTS]],
     classes: usize,
     readout: Readout,
-    mut emit: impl FnMut(usize, &[f32]) -> Result<(), Fail>,
+    emit: &mut Emit<'_>,
 ) -> Result<(), Fail>
 where
     C: Cell<SERIES_INPUTS, H, SERIES_CLASSES>,
@@ -108,7 +119,7 @@ where
 }
 
 /// The softmax of `logits` (shifted by their maximum).
-fn softmax(logits: &[f32]) -> Vec<f32> {
+pub fn softmax(logits: &[f32]) -> Vec<f32> {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let exps: Vec<f32> = logits.iter().map(|z| (z - max).exp()).collect();
     let sum: f32 = exps.iter().sum();

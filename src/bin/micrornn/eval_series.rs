@@ -2,13 +2,15 @@
 //! per-class precision and recall, the confusion matrix (as text, JSON, or an SVG picture).
 
 use crate::confusion::Confusion;
-use crate::series::{self, SERIES_CLASSES, SERIES_INPUTS, dispatch_series};
+use crate::series::{
+    self, SERIES_CLASSES, SERIES_INPUTS, SeriesModel, SeriesPredict, dispatch_quantized_series,
+    dispatch_series,
+};
 use crate::{EvalArgs, Fail, show};
-use micrornn::classify;
 use micrornn::format::Header;
 use micrornn::host::atomic;
 use micrornn::host::series_training::Prepared;
-use micrornn::{Cell, Sequence, Zeroable};
+use micrornn::{Cell, Zeroable};
 
 /// Runs `micrornn eval` on a series model.
 pub fn run(args: &EvalArgs, bytes: &[u8], header: &Header) -> Result<(), Fail> {
@@ -18,21 +20,31 @@ pub fn run(args: &EvalArgs, bytes: &[u8], header: &Header) -> Result<(), Fail> {
 
 fn eval_cell<C, const H: usize>(args: &EvalArgs, bytes: &[u8]) -> Result<(), Fail>
 where
-    C: Cell<SERIES_INPUTS, H, SERIES_CLASSES> + Zeroable,
+    C: Cell<SERIES_INPUTS, H, SERIES_CLASSES> + SeriesPredict + Zeroable,
 {
-    let model = series::decode::<C, H>(&args.model, bytes)?;
+    eval_model(args, &series::decode::<C, H>(&args.model, bytes)?)
+}
+
+/// Runs `micrornn eval` on a quantized series model (a `.q8` file).
+pub fn run_quantized(args: &EvalArgs, bytes: &[u8], header: &Header) -> Result<(), Fail> {
+    series::check_shape(&args.model, header)?;
+    dispatch_quantized_series!(&args.model, header, eval_quantized(args, bytes))
+}
+
+fn eval_quantized<const H: usize>(args: &EvalArgs, bytes: &[u8]) -> Result<(), Fail> {
+    eval_model(args, &series::decode_quantized::<H>(&args.model, bytes)?)
+}
+
+fn eval_model<C: SeriesPredict>(args: &EvalArgs, model: &SeriesModel<C>) -> Result<(), Fail> {
     let set = model.read_set(&args.file)?;
     let data = Prepared::new(&set, &model.normalization);
     let mut confusion = Confusion::new(&model.class_names);
     let mut total_loss = 0.0f64;
     for (vectors, &label) in data.vectors.iter().zip(&data.labels) {
-        let prediction = classify::predict(
-            &*model.model,
-            Sequence::Dense(vectors),
-            model.classes,
-            model.readout,
-        )
-        .map_err(|e| Fail::new(format!("{}: {e}", show(&args.file))))?;
+        let prediction = model
+            .model
+            .predict(vectors, model.classes, model.readout)
+            .map_err(|e| Fail::new(format!("{}: {e}", show(&args.file))))?;
         // Cross-entropy from the probability, floored where it underflows to 0.
         let p = prediction.probs.get(label).copied().unwrap_or(0.0);
         total_loss -= f64::from(p.max(f32::MIN_POSITIVE)).ln();

@@ -3,12 +3,17 @@
 
 use crate::{EvalArgs, Fail, Outcome, SampleArgs, dispatch, limits, show};
 use clap::Args;
+use micrornn::format::Contents;
 use micrornn::format::{self, Header};
 use micrornn::host::bounded::BoundedFile;
 use micrornn::host::model_file::{self, ModelFileError};
+use micrornn::host::series_training::Prepared;
 use micrornn::host::{atomic, corpus};
+use micrornn::model::CellKind;
 use micrornn::workflows::quantized;
-use micrornn::{CharVocab, DefaultRng, Generator, QRnn, Rnn, Sampling, qformat};
+use micrornn::{
+    CharVocab, DefaultRng, Generator, Gru, Infer, QGru, QRnn, Rnn, Sampling, Sequence, qformat,
+};
 use rand_core::SeedableRng;
 use std::path::{Path, PathBuf};
 
@@ -20,8 +25,9 @@ pub struct QuantizeArgs {
     /// Where to write the quantized model.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// UTF-8 text to calibrate the logit scale on (the model's logits over it) [default: the
-    /// worst-case bound from the weights].
+    /// UTF-8 text to calibrate the logit scale on (the model's logits over it); for a series
+    /// classifier, its training series (.ts or .csv) [default: the worst-case bound from the
+    /// weights].
     #[arg(long, value_name = "FILE")]
     pub calibrate: Option<PathBuf>,
 }
@@ -80,8 +86,27 @@ pub fn run(args: &QuantizeArgs) -> Result<Outcome, Fail> {
     }
     let header =
         Header::read(&bytes).map_err(|e| Fail::new(format!("model {}: {e}", show(&args.model))))?;
+    if crate::series::is_series_model(&header) {
+        crate::series::check_shape(&args.model, &header)?;
+        crate::series::dispatch_quantized_series!(
+            &args.model,
+            header,
+            quantize_series(args, &bytes)
+        )?;
+        return Ok(Outcome::Done);
+    }
     check_shape(&args.model, &header)?;
-    dispatch!(header.hidden, header.inputs, quantize_model(args, &bytes))?;
+    if header.vocab_kind != format::VocabKind::Chars {
+        return Err(Fail::new(format!(
+            "model {}: quantize takes character language models and series classifiers (a \
+             word classifier is not supported)",
+            show(&args.model)
+        )));
+    }
+    match header.cell {
+        CellKind::Gru => dispatch!(header.hidden, header.inputs, quantize_gru(args, &bytes))?,
+        _ => dispatch!(header.hidden, header.inputs, quantize_model(args, &bytes))?,
+    }
     Ok(Outcome::Done)
 }
 
@@ -123,25 +148,178 @@ fn quantize_model<const V: usize, const H: usize>(
     Ok(())
 }
 
+/// `micrornn quantize` on a GRU character model: an int8 GRU, written as a version-3 `.q8`
+/// file with its vocabulary, metadata and stored state (rounded to Q15).
+fn quantize_gru<const V: usize, const H: usize>(
+    args: &QuantizeArgs,
+    bytes: &[u8],
+) -> Result<(), Fail> {
+    let model_error = |e: micrornn::Error| Fail::new(format!("model {}: {e}", show(&args.model)));
+    let mut gru = micrornn::boxed_zeroed::<Gru<V, H, V>>();
+    let mut vocab = CharVocab::<V>::new();
+    let mut stored_state = [0.0f32; H];
+    let decoded = format::decode_contents(bytes, &mut *gru, &mut vocab, &mut stored_state)
+        .map_err(model_error)?;
+    let calibration = match &args.calibrate {
+        Some(path) => Some(encode_text(&vocab, path)?),
+        None => None,
+    };
+    let sequences: Vec<Sequence<'_, V>> = calibration
+        .iter()
+        .map(|ids| Sequence::Tokens(ids))
+        .collect();
+    let mut q = micrornn::boxed_zeroed::<QGru<V, H, V>>();
+    q.quantize_from(
+        &gru,
+        &micrornn::model::normalize::Normalization::IDENTITY,
+        calibration
+            .as_ref()
+            .map(|_| (&stored_state, &sequences[..])),
+    )
+    .map_err(model_error)?;
+    let classes = decoded.header.classes;
+    let contents = Contents {
+        initial_hidden: Some(&stored_state),
+        metadata: decoded.metadata.as_str(),
+        ..Contents::language_model(vocab.chars(), classes)
+    };
+    let mut out = vec![0u8; qformat::encoded_len_contents::<QGru<V, H, V>, V, H>(&contents)];
+    qformat::encode_contents(&*q, &contents, &mut out).map_err(model_error)?;
+    atomic::write(&args.out, &out).map_err(|e| Fail::new(format!("{}: {e}", show(&args.out))))?;
+    println!(
+        "quantized {} (GRU, hidden {H}, {classes} classes): {} -> {} bytes, logit scale {:e}{}; \
+         wrote {}",
+        show(&args.model),
+        bytes.len(),
+        out.len(),
+        q.logit_scale,
+        calibration.map_or(String::new(), |c| format!(
+            " (calibrated on {} chars)",
+            c.len()
+        )),
+        show(&args.out)
+    );
+    println!(
+        "{}",
+        crate::rust_type("QGru", V, H, decoded.header.vocab_len)
+    );
+    Ok(())
+}
+
+/// `micrornn quantize` on a GRU series classifier: an int8 GRU with the model's normalization
+/// inside, written as a version-3 `.q8` file with the channel and class names and the readout.
+fn quantize_series<const H: usize>(args: &QuantizeArgs, bytes: &[u8]) -> Result<(), Fail> {
+    use crate::series::{self, SERIES_CLASSES as O, SERIES_INPUTS as I};
+    let model = series::decode::<micrornn::Gru<I, H, O>, H>(&args.model, bytes)?;
+    let model_error = |e: micrornn::Error| Fail::new(format!("model {}: {e}", show(&args.model)));
+    let calibration = match &args.calibrate {
+        Some(path) => {
+            let set = model.read_set(path)?;
+            Some(Prepared::new(&set, &model.normalization))
+        }
+        None => None,
+    };
+    let sequences: Vec<Sequence<'_, I>> = calibration
+        .iter()
+        .flat_map(|data| data.vectors.iter().map(|v| Sequence::Dense(v)))
+        .collect();
+    let mut q = micrornn::boxed_zeroed::<QGru<I, H, O>>();
+    let start = [0.0f32; H];
+    q.quantize_from(
+        &model.model,
+        &model.normalization,
+        calibration.as_ref().map(|_| (&start, &sequences[..])),
+    )
+    .map_err(model_error)?;
+    let channels = model.channel_names.len();
+    let channel_names: Vec<&str> = model.channel_names.iter().map(String::as_str).collect();
+    let class_names: Vec<&str> = model.class_names.iter().map(String::as_str).collect();
+    let metadata = format!("readout={}", series::readout_name(model.readout));
+    let contents = Contents {
+        metadata: &metadata,
+        ..Contents::sensor_classifier(
+            &channel_names,
+            &model.normalization.mean[..channels.min(I)],
+            &model.normalization.std[..channels.min(I)],
+            &class_names,
+        )
+    };
+    let mut out = vec![0u8; qformat::encoded_len_contents::<QGru<I, H, O>, I, H>(&contents)];
+    qformat::encode_contents(&*q, &contents, &mut out).map_err(model_error)?;
+    atomic::write(&args.out, &out).map_err(|e| Fail::new(format!("{}: {e}", show(&args.out))))?;
+    println!(
+        "quantized {} (GRU series classifier, hidden {H}, {channels} channels, {} classes): {} -> \
+         {} bytes, logit scale {:e}{}; wrote {}",
+        show(&args.model),
+        model.classes,
+        bytes.len(),
+        out.len(),
+        q.logit_scale,
+        if sequences.is_empty() {
+            String::new()
+        } else {
+            format!(" (calibrated on {} series)", sequences.len())
+        },
+        show(&args.out)
+    );
+    println!("firmware type: QGru<{I}, {H}, {O}> (qformat::decode_gru_const)");
+    Ok(())
+}
+
 /// A quantized model decoded from `bytes`, on the heap, with its vocabulary, classes and the
 /// state to start from.
-struct Loaded<const V: usize, const H: usize> {
-    q: Box<QRnn<V, H, V>>,
+struct Loaded<M, const V: usize, const H: usize> {
+    q: Box<M>,
     vocab: CharVocab<V>,
     classes: usize,
     /// The file's stored state, or zeros with `--zero-state` (or a version-1 file).
     hidden: [i16; H],
 }
 
-fn decode<const V: usize, const H: usize>(
+/// A quantized character model of either cell, read by [`decode`].
+trait QuantizedLm<const V: usize, const H: usize>:
+    Infer<V, Hidden = [i16; H], Logits = [i16; V], RealLogits = [f32; V]> + Sized
+{
+    /// Decodes the model, its vocabulary and stored state; returns the live classes.
+    fn decode_into(
+        bytes: &[u8],
+        vocab: &mut CharVocab<V>,
+        hidden: &mut [i16; H],
+    ) -> Result<(Box<Self>, usize), micrornn::Error>;
+}
+
+impl<const V: usize, const H: usize> QuantizedLm<V, H> for QRnn<V, H, V> {
+    fn decode_into(
+        bytes: &[u8],
+        vocab: &mut CharVocab<V>,
+        hidden: &mut [i16; H],
+    ) -> Result<(Box<Self>, usize), micrornn::Error> {
+        let mut q = micrornn::boxed_zeroed::<Self>();
+        let header = qformat::decode(bytes, &mut q, vocab, hidden)?;
+        Ok((q, header.classes))
+    }
+}
+
+impl<const V: usize, const H: usize> QuantizedLm<V, H> for QGru<V, H, V> {
+    fn decode_into(
+        bytes: &[u8],
+        vocab: &mut CharVocab<V>,
+        hidden: &mut [i16; H],
+    ) -> Result<(Box<Self>, usize), micrornn::Error> {
+        let mut q = micrornn::boxed_zeroed::<Self>();
+        let decoded = qformat::decode_contents(bytes, &mut *q, vocab, hidden)?;
+        Ok((q, decoded.header.classes))
+    }
+}
+
+fn decode<M: QuantizedLm<V, H>, const V: usize, const H: usize>(
     path: &Path,
     bytes: &[u8],
     zero_state: bool,
-) -> Result<Loaded<V, H>, Fail> {
-    let mut q = micrornn::boxed_zeroed::<QRnn<V, H, V>>();
+) -> Result<Loaded<M, V, H>, Fail> {
     let mut vocab = CharVocab::<V>::new();
     let mut hidden = [0i16; H];
-    let header = qformat::decode(bytes, &mut q, &mut vocab, &mut hidden)
+    let (q, classes) = M::decode_into(bytes, &mut vocab, &mut hidden)
         .map_err(|e| Fail::new(format!("model {}: {e}", show(path))))?;
     if zero_state {
         hidden = [0; H];
@@ -149,7 +327,7 @@ fn decode<const V: usize, const H: usize>(
     Ok(Loaded {
         q,
         vocab,
-        classes: header.classes,
+        classes,
         hidden,
     })
 }
@@ -169,20 +347,62 @@ fn quantized_file(path: &Path) -> Option<Result<(Vec<u8>, Header), Fail>> {
                 qformat::read_header(&bytes)
                     .map(|header| (bytes, header))
                     .map_err(|e| model_error(&e))
-            })
-            .and_then(|(bytes, header)| check_shape(path, &header).map(|()| (bytes, header))),
+            }),
     )
+}
+
+/// A quantized file read by [`quantized_file`], for a language model: its shape checked, and a
+/// series classifier refused.
+fn quantized_language_model(path: &Path) -> Option<Result<(Vec<u8>, Header), Fail>> {
+    let loaded = quantized_file(path)?;
+    Some(loaded.and_then(|(bytes, header)| {
+        if crate::series::is_series_model(&header) {
+            return Err(Fail::new(format!(
+                "model {} is a series classifier: use `micrornn classify` or `micrornn eval` \
+                 with a .ts or .csv file",
+                show(path)
+            )));
+        }
+        check_shape(path, &header).map(|()| (bytes, header))
+    }))
+}
+
+/// `micrornn classify` on a quantized file (a series classifier); `None` if the file is not
+/// one.
+pub fn classify_if_quantized(args: &crate::ClassifyArgs) -> Option<Result<(), Fail>> {
+    let loaded = quantized_file(&args.model)?;
+    Some(loaded.and_then(|(bytes, header)| {
+        if !crate::series::is_series_model(&header) {
+            return Err(Fail::new(format!(
+                "model {}: `classify` reads quantized series classifiers only",
+                show(&args.model)
+            )));
+        }
+        crate::classify_series::run_quantized(args, &bytes, &header)
+    }))
 }
 
 /// `micrornn sample` on a quantized file; `None` if the file is not one.
 pub fn sample_if_quantized(args: &SampleArgs) -> Option<Result<(), Fail>> {
-    let loaded = quantized_file(&args.model)?;
-    Some(loaded.and_then(|(bytes, header)| {
-        dispatch!(header.hidden, header.inputs, sample_model(args, &bytes))
+    let loaded = quantized_language_model(&args.model)?;
+    Some(loaded.and_then(|(bytes, header)| match header.cell {
+        CellKind::Gru => dispatch!(header.hidden, header.inputs, sample_gru(args, &bytes)),
+        _ => dispatch!(header.hidden, header.inputs, sample_elman(args, &bytes)),
     }))
 }
 
-fn sample_model<const V: usize, const H: usize>(
+fn sample_elman<const V: usize, const H: usize>(
+    args: &SampleArgs,
+    bytes: &[u8],
+) -> Result<(), Fail> {
+    sample_model::<QRnn<V, H, V>, V, H>(args, bytes)
+}
+
+fn sample_gru<const V: usize, const H: usize>(args: &SampleArgs, bytes: &[u8]) -> Result<(), Fail> {
+    sample_model::<QGru<V, H, V>, V, H>(args, bytes)
+}
+
+fn sample_model<M: QuantizedLm<V, H>, const V: usize, const H: usize>(
     args: &SampleArgs,
     bytes: &[u8],
 ) -> Result<(), Fail> {
@@ -191,7 +411,7 @@ fn sample_model<const V: usize, const H: usize>(
         vocab,
         classes,
         hidden,
-    } = decode::<V, H>(&args.model, bytes, args.zero_state)?;
+    } = decode::<M, V, H>(&args.model, bytes, args.zero_state)?;
     let prime = args.prime.clone().unwrap_or_default();
     let mut ids = Vec::new();
     for c in prime.chars() {
@@ -231,17 +451,35 @@ fn sample_model<const V: usize, const H: usize>(
 pub fn eval_if_quantized(args: &EvalArgs) -> Option<Result<(), Fail>> {
     let loaded = quantized_file(&args.model)?;
     Some(loaded.and_then(|(bytes, header)| {
-        dispatch!(header.hidden, header.inputs, eval_model(args, &bytes))
+        if crate::series::is_series_model(&header) {
+            return crate::eval_series::run_quantized(args, &bytes, &header);
+        }
+        check_shape(&args.model, &header)?;
+        match header.cell {
+            CellKind::Gru => dispatch!(header.hidden, header.inputs, eval_gru(args, &bytes)),
+            _ => dispatch!(header.hidden, header.inputs, eval_elman(args, &bytes)),
+        }
     }))
 }
 
-fn eval_model<const V: usize, const H: usize>(args: &EvalArgs, bytes: &[u8]) -> Result<(), Fail> {
+fn eval_elman<const V: usize, const H: usize>(args: &EvalArgs, bytes: &[u8]) -> Result<(), Fail> {
+    eval_model::<QRnn<V, H, V>, V, H>(args, bytes)
+}
+
+fn eval_gru<const V: usize, const H: usize>(args: &EvalArgs, bytes: &[u8]) -> Result<(), Fail> {
+    eval_model::<QGru<V, H, V>, V, H>(args, bytes)
+}
+
+fn eval_model<M: QuantizedLm<V, H>, const V: usize, const H: usize>(
+    args: &EvalArgs,
+    bytes: &[u8],
+) -> Result<(), Fail> {
     let Loaded {
         q,
         vocab,
         classes,
         hidden,
-    } = decode::<V, H>(&args.model, bytes, args.zero_state)?;
+    } = decode::<M, V, H>(&args.model, bytes, args.zero_state)?;
     let ids = encode_text(&vocab, &args.file)?;
     if ids.len() < 2 {
         return Err(Fail::new(format!(

@@ -4,10 +4,14 @@
 //! readout and names.
 
 use crate::{Fail, show};
+use micrornn::classify::{self, Prediction};
 use micrornn::format::{self, Header, VocabKind};
 use micrornn::host::series::{self, Limits, SeriesSet};
 use micrornn::model::normalize::Normalization;
-use micrornn::{Cell, CharVocab, DefaultRng, Gru, Readout, Rnn, Zeroable};
+use micrornn::workflows::quantized;
+use micrornn::{
+    Cell, CharVocab, DefaultRng, Gru, Infer, Input, QGru, Readout, Rnn, Sequence, Zeroable, qformat,
+};
 use std::path::Path;
 
 /// Input channels compiled in (a file's channels beyond it are refused; unused inputs stay 0).
@@ -148,11 +152,7 @@ where
     let normalization = decoded
         .normalization::<SERIES_INPUTS>()
         .ok_or_else(|| bad(&"no input normalization"))?;
-    let readout = match decoded.metadata.get("readout") {
-        None | Some("last") => Readout::Last,
-        Some("mean") => Readout::Mean,
-        Some(other) => return Err(bad(&format!("unknown readout {other:?} in the metadata"))),
-    };
+    let readout = readout_of(path, &decoded.metadata)?;
     Ok(SeriesModel {
         model,
         classes: decoded.header.classes,
@@ -194,3 +194,159 @@ pub fn readout_name(readout: Readout) -> &'static str {
         Readout::Mean => "mean",
     }
 }
+
+/// What a stream calls after every sample: the step (from 1) and the live class probabilities.
+pub type Emit<'a> = dyn FnMut(usize, &[f32]) -> Result<(), Fail> + 'a;
+
+/// A series classifier the commands run: an f32 cell, fed normalized samples, or the int8 GRU
+/// of a `.q8` file, fed raw samples (it normalizes them itself: its [`SeriesModel`] carries the
+/// identity normalization).
+pub trait SeriesPredict {
+    /// The class of a whole series (see [`classify::predict`], [`quantized::predict`]).
+    fn predict(
+        &self,
+        vectors: &[[f32; SERIES_INPUTS]],
+        classes: usize,
+        readout: Readout,
+    ) -> Result<Prediction<SERIES_CLASSES>, micrornn::Error>;
+
+    /// Feeds `vectors` one at a time from the zero state and calls `emit` with the step (from 1)
+    /// and the live class probabilities read as `readout` reads them after that step.
+    fn stream(
+        &self,
+        vectors: &[[f32; SERIES_INPUTS]],
+        classes: usize,
+        readout: Readout,
+        emit: &mut Emit<'_>,
+    ) -> Result<(), Fail>;
+}
+
+macro_rules! float_series_predict {
+    ($cell:ident) => {
+        impl<const H: usize> SeriesPredict for $cell<SERIES_INPUTS, H, SERIES_CLASSES> {
+            fn predict(
+                &self,
+                vectors: &[[f32; SERIES_INPUTS]],
+                classes: usize,
+                readout: Readout,
+            ) -> Result<Prediction<SERIES_CLASSES>, micrornn::Error> {
+                classify::predict(self, Sequence::Dense(vectors), classes, readout)
+            }
+
+            fn stream(
+                &self,
+                vectors: &[[f32; SERIES_INPUTS]],
+                classes: usize,
+                readout: Readout,
+                emit: &mut Emit<'_>,
+            ) -> Result<(), Fail> {
+                crate::classify_series::stream::<Self, H>(self, vectors, classes, readout, emit)
+            }
+        }
+    };
+}
+float_series_predict!(Rnn);
+float_series_predict!(Gru);
+
+impl<const H: usize> SeriesPredict for QGru<SERIES_INPUTS, H, SERIES_CLASSES> {
+    fn predict(
+        &self,
+        vectors: &[[f32; SERIES_INPUTS]],
+        classes: usize,
+        readout: Readout,
+    ) -> Result<Prediction<SERIES_CLASSES>, micrornn::Error> {
+        quantized::predict(self, Sequence::Dense(vectors), classes, readout)
+    }
+
+    fn stream(
+        &self,
+        vectors: &[[f32; SERIES_INPUTS]],
+        classes: usize,
+        readout: Readout,
+        emit: &mut Emit<'_>,
+    ) -> Result<(), Fail> {
+        let (mut hidden, mut sum) = ([0i16; H], [0i64; H]);
+        for (t, vector) in vectors.iter().enumerate() {
+            Infer::step(self, Input::Dense(vector), &mut hidden)
+                .map_err(|e| Fail::new(e.to_string()))?;
+            let steps = (t + 1) as i64;
+            for (s, &h) in sum.iter_mut().zip(&hidden) {
+                *s += i64::from(h);
+            }
+            let read = match readout {
+                Readout::Last => hidden,
+                // Rounded as quantized::predict rounds the mean state.
+                Readout::Mean => sum.map(|s| {
+                    ((2 * s + s.signum() * steps) / (2 * steps)).clamp(-32767, 32767) as i16
+                }),
+            };
+            let mut logits = [0i16; SERIES_CLASSES];
+            self.logits(&read, &mut logits);
+            let mut real = [0.0f32; SERIES_CLASSES];
+            let real = self.real_logits(&logits, &mut real);
+            emit(
+                t + 1,
+                &crate::classify_series::softmax(&real[..classes.min(SERIES_CLASSES)]),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The readout a model file's metadata names (`last` when absent).
+fn readout_of(path: &Path, metadata: &format::Metadata<'_>) -> Result<Readout, Fail> {
+    match metadata.get("readout") {
+        None | Some("last") => Ok(Readout::Last),
+        Some("mean") => Ok(Readout::Mean),
+        Some(other) => Err(Fail::new(format!(
+            "model {}: unknown readout {other:?} in the metadata",
+            show(path)
+        ))),
+    }
+}
+
+/// Decodes a quantized series classifier (a `.q8` file of an int8 GRU). Its normalization is
+/// inside the model, so the [`SeriesModel`]'s is the identity: the commands feed it raw samples.
+pub fn decode_quantized<const H: usize>(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<SeriesModel<QGru<SERIES_INPUTS, H, SERIES_CLASSES>>, Fail> {
+    let bad = |e: &dyn std::fmt::Display| Fail::new(format!("model {}: {e}", show(path)));
+    let mut model = micrornn::boxed_zeroed::<QGru<SERIES_INPUTS, H, SERIES_CLASSES>>();
+    let decoded = qformat::decode_contents(
+        bytes,
+        &mut *model,
+        &mut CharVocab::<0>::new(),
+        &mut [0i16; H],
+    )
+    .map_err(|e| bad(&e))?;
+    Ok(SeriesModel {
+        model,
+        classes: decoded.header.classes,
+        class_names: decoded.class_names.iter().map(str::to_string).collect(),
+        channel_names: decoded.channels.iter().map(str::to_string).collect(),
+        normalization: Normalization::IDENTITY,
+        readout: readout_of(path, &decoded.metadata)?,
+    })
+}
+
+/// Calls `$f::<H>$args` for a compiled series hidden size of a quantized GRU file, or evaluates
+/// to an error (an Elman `.q8` file takes no dense input).
+macro_rules! dispatch_quantized_series {
+    ($path:expr, $header:expr, $f:ident $args:tt) => {
+        match ($header.cell, $header.hidden) {
+            (micrornn::model::CellKind::Gru, 16) => $f::<16> $args,
+            (micrornn::model::CellKind::Gru, 32) => $f::<32> $args,
+            (micrornn::model::CellKind::Gru, 64) => $f::<64> $args,
+            (micrornn::model::CellKind::Elman, _) => Err($crate::Fail::new(format!(
+                "model {}: a quantized series classifier must be a GRU",
+                $crate::show($path)
+            ))),
+            (_, other) => Err($crate::Fail::new(format!(
+                "hidden size {other} is not compiled in for series models; choose one of {}",
+                $crate::list(&$crate::series::SERIES_HIDDEN)
+            ))),
+        }
+    };
+}
+pub(crate) use dispatch_quantized_series;
