@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release --example sensors -- TRAIN.ts TEST.ts [--cell elman|gru] [--hidden 32|64]
 //!     [--epochs N] [--lr LR] [--clip NORM] [--seed S] [--readout last|mean] [--report-every N]
+//!     [--out MODEL.mrnn]
 //! ```
 //!
 //! Each series is normalized per channel with the mean and standard deviation of the training
@@ -16,8 +17,15 @@
 //! training set shuffled every epoch.
 //!
 //! The last line printed is one `result …` line of `key=value` fields, for scripts.
+//!
+//! `--out MODEL.mrnn` saves the trained model as a dense classifier model file
+//! ([`Contents::sensor_classifier`]) in the example's buckets: the channel names `dim_0`, `dim_1`,
+//! …, the training normalization, the class names and the settings as metadata.
+//! `examples/firmware/models/make-sensor-model.sh` trains the firmware's classifier with it.
 
 use micrornn::classify::{Classifier, ClassifierConfig, Example, Metrics};
+use micrornn::format::Contents;
+use micrornn::host::model_file;
 use micrornn::host::series::{self, Limits, SeriesSet};
 use micrornn::model::normalize::Normalization;
 use micrornn::{Adam, Cell, Clip, DefaultRng, Gru, Readout, Rnn, Tape, Zeroable, boxed_zeroed};
@@ -76,6 +84,8 @@ pub struct Options {
     pub readout: Readout,
     /// Print train and test metrics every this many epochs (0: only at the end).
     pub report_every: usize,
+    /// Where to save the trained model (`--out`), if anywhere.
+    pub out: Option<PathBuf>,
 }
 
 impl Options {
@@ -92,6 +102,7 @@ impl Options {
             seed: 0,
             readout: Readout::Last,
             report_every: 0,
+            out: None,
         }
     }
 }
@@ -112,11 +123,15 @@ type Elman<const H: usize> = Rnn<INPUTS, H, OUTPUTS>;
 /// The GRU in the example's buckets.
 type GruCell<const H: usize> = Gru<INPUTS, H, OUTPUTS>;
 
-/// Both sets, prepared, and the number of classes.
+/// Both sets, prepared, and what a saved model records of them.
 struct Data {
     train: Prepared,
     test: Prepared,
     classes: usize,
+    class_names: Vec<String>,
+    channels: usize,
+    normalization: Normalization<INPUTS>,
+    problem_name: String,
 }
 
 /// A set as normalized input vectors, with its labels.
@@ -182,6 +197,10 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
         train,
         test,
         classes: train_set.class_names.len(),
+        class_names: train_set.class_names.clone(),
+        channels: train_set.channels,
+        normalization,
+        problem_name: train_set.problem_name.clone(),
     };
     let outcome = match (options.cell, options.hidden) {
         (CellChoice::Elman, 32) => {
@@ -262,17 +281,63 @@ where
             )?;
         }
     }
-    Ok(Outcome {
+    let outcome = Outcome {
         train: classifier.evaluate(&examples)?,
         test: classifier.evaluate(&test_examples)?,
         train_seconds: seconds,
-    })
+    };
+    drop(classifier);
+    if let Some(path) = &options.out {
+        save(path, &*model, options, data)?;
+        writeln!(out, "saved the model to {}", path.display())?;
+    }
+    Ok(outcome)
+}
+
+/// Writes `model` to `path` as a dense classifier model file with `data`'s channels, classes
+/// and training normalization, and `options` as metadata.
+fn save<C, const H: usize>(
+    path: &std::path::Path,
+    model: &C,
+    options: &Options,
+    data: &Data,
+) -> Result<(), Box<dyn Error>>
+where
+    C: Cell<INPUTS, H, OUTPUTS>,
+{
+    let channels: Vec<String> = (0..data.channels).map(|c| format!("dim_{c}")).collect();
+    let channels: Vec<&str> = channels.iter().map(String::as_str).collect();
+    let class_names: Vec<&str> = data.class_names.iter().map(String::as_str).collect();
+    let norm = &data.normalization;
+    let metadata = format!(
+        "trained_by=examples/sensors.rs\nset={}\ncell={:?}\nreadout={:?}\nepochs={}\nlr={}\n\
+         clip={}\nseed={}",
+        data.problem_name,
+        options.cell,
+        options.readout,
+        options.epochs,
+        options.lr,
+        options.clip,
+        options.seed
+    );
+    let contents = Contents {
+        metadata: &metadata,
+        ..Contents::sensor_classifier(
+            &channels,
+            &norm.mean[..data.channels],
+            &norm.std[..data.channels],
+            &class_names,
+        )
+    };
+    let bytes = model_file::contents_to_bytes(model, &contents)?;
+    micrornn::host::atomic::write(path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(())
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
     const USAGE: &str = "usage: sensors TRAIN.ts TEST.ts [--cell elman|gru] [--hidden 32|64] \
                          [--epochs N] [--lr LR] [--clip NORM] [--seed S] [--readout last|mean] \
-                         [--report-every N]";
+                         [--report-every N] [--out MODEL.mrnn]";
     let mut files = Vec::new();
     let mut options = Options::new(PathBuf::new(), PathBuf::new());
     for arg in args::parse(USAGE)? {
@@ -303,6 +368,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 "--clip" => options.clip = o.parse()?,
                 "--seed" => options.seed = o.parse()?,
                 "--report-every" => options.report_every = o.parse()?,
+                "--out" => options.out = Some(PathBuf::from(o.parse::<String>()?)),
                 _ => return Err(o.unknown(USAGE).into()),
             },
         }
