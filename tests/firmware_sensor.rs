@@ -14,11 +14,11 @@
 //! series of BasicMotions in the smallest integer form that keeps the float predictions, and
 //! writes the expected lines.
 
-#[path = "common/shared_data.rs"]
-mod shared_data;
 #[path = "../examples/firmware/src/sensor_stream.rs"]
 #[allow(dead_code)]
 mod sensor_stream;
+#[path = "common/shared_data.rs"]
+mod shared_data;
 
 use micrornn::format::{self, Contents};
 use micrornn::host::model_file;
@@ -61,8 +61,9 @@ struct Model<G> {
 fn decode<const I: usize, const O: usize>(bytes: &[u8]) -> Model<Gru<I, HIDDEN, O>> {
     let mut gru = Box::new(Gru::<I, HIDDEN, O>::ZERO);
     let mut hidden = [0.0f32; HIDDEN];
-    let decoded = format::decode_contents(bytes, &mut *gru, &mut CharVocab::<1>::new(), &mut hidden)
-        .expect("a valid model file");
+    let decoded =
+        format::decode_contents(bytes, &mut *gru, &mut CharVocab::<1>::new(), &mut hidden)
+            .expect("a valid model file");
     assert_eq!(hidden, [0.0; HIDDEN], "windows start from zeros");
     assert_eq!(decoded.channels.len(), CHANNELS);
     let full = decoded.normalization::<I>().expect("a dense classifier");
@@ -320,11 +321,7 @@ fn write_firmware_files() {
         .iter()
         .map(|s| s.dense::<16>(set.channels, &full))
         .collect();
-    let float = predictions(
-        &gru,
-        &float_windows(&set, &trained.normalization),
-        CLASSES,
-    );
+    let float = predictions(&gru, &float_windows(&set, &trained.normalization), CLASSES);
     assert_eq!(
         predictions(&trained.gru, &padded_windows, CLASSES),
         float,

@@ -66,7 +66,10 @@ impl<'a> Samples<'a> {
             return Err("samples: the length does not match the head");
         }
         let mut scales = [0.0f32; MAX_CHANNELS];
-        for (scale, b) in scales.iter_mut().zip(bytes[HEAD..labels_at].chunks_exact(4)) {
+        for (scale, b) in scales
+            .iter_mut()
+            .zip(bytes[HEAD..labels_at].chunks_exact(4))
+        {
             *scale = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
             if !scale.is_finite() || *scale <= 0.0 {
                 return Err("samples: a scale is not a positive number");

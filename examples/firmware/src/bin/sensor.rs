@@ -40,8 +40,7 @@ const CLASSES: usize = 4;
 /// The model file, in flash.
 static MODEL_BYTES: &[u8] = include_bytes!("../../models/basicmotions-gru32.mrnn");
 /// Its parameters and input normalization, decoded at compile time: in flash, not RAM.
-static MODEL: EmbeddedGru<CHANNELS, HIDDEN, CLASSES> = match format::decode_gru_const(MODEL_BYTES)
-{
+static MODEL: EmbeddedGru<CHANNELS, HIDDEN, CLASSES> = match format::decode_gru_const(MODEL_BYTES) {
     Ok(model) => model,
     Err(error) => panic!("{}", error.as_str()),
 };
@@ -158,7 +157,14 @@ extern "C" fn sample_stop() {
 #[inline(never)]
 extern "C" fn window_start() {
     // SAFETY: as above.
-    unsafe { core::arch::asm!("nop", "nop", "nop", options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!(
+            "nop",
+            "nop",
+            "nop",
+            options(nomem, nostack, preserves_flags)
+        )
+    };
 }
 
 /// End of one window.
