@@ -221,7 +221,8 @@ pub use error::Error;
 pub use host::boxed::{Zeroable, zeroed as boxed_zeroed};
 pub use model::init;
 pub use model::{
-    Cell, Classes, Gru, Infer, Input, Live, Params, QRnn, Readout, Rnn, Sequence, Tape, Targets,
+    Cell, Classes, Gru, Infer, Input, Live, Params, QGru, QRnn, Readout, Rnn, Sequence, Tape,
+    Targets,
 };
 pub use workflows::clip::{Clip, global_sum_squares, live_sum_squares};
 pub use workflows::optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};

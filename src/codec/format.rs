@@ -183,17 +183,18 @@ pub struct Header {
     pub metadata_bytes: usize,
 }
 
-/// Where the parts of a file start, and its length.
-struct Layout {
-    hidden_at: Option<usize>,
-    parameters_at: usize,
-    normalization_at: Option<usize>,
-    texts_at: usize,
-    len: usize,
+/// Where the parts of a file start, and its length (the quantized file's version 3 fills it
+/// too: `hidden_at` is its Q15 state, `parameters_at` its integers).
+pub(crate) struct Layout {
+    pub(crate) hidden_at: Option<usize>,
+    pub(crate) parameters_at: usize,
+    pub(crate) normalization_at: Option<usize>,
+    pub(crate) texts_at: usize,
+    pub(crate) len: usize,
 }
 
 /// The checked text sections of a file.
-struct Sections<'b> {
+pub(crate) struct Sections<'b> {
     layout: Layout,
     vocab_text: &'b str,
     words: TextList<'b>,
@@ -273,15 +274,16 @@ impl Header {
     const fn parse(bytes: &[u8]) -> Result<Self, Error> {
         ok!(check_magic(bytes));
         match u16_at(bytes, MAGIC.len()) {
-            Some(VERSION) => Self::parse_v2(bytes),
+            Some(VERSION) => Self::parse_fields(bytes, VERSION),
             Some(v1::VERSION) => v1::parse_header(bytes),
             Some(other) => Err(Error::UnsupportedVersion(other)),
             None => Err(Error::Truncated),
         }
     }
 
-    /// The fields of a version-2 header.
-    const fn parse_v2(bytes: &[u8]) -> Result<Self, Error> {
+    /// The fields of a version-2 header (the quantized file's version 3 shares it), checksum
+    /// checked; `version` is recorded as given.
+    pub(crate) const fn parse_fields(bytes: &[u8], version: u16) -> Result<Self, Error> {
         let header = ok!(checked_header(bytes, HEADER_LEN));
         let (Some(flags), Some([task, vocab_kind, cell, reserved])) =
             (u16_at(header, 6), array_at::<4>(header, 28))
@@ -308,7 +310,7 @@ impl Header {
             return Err(Error::CorruptModel("unknown cell"));
         };
         Ok(Self {
-            version: VERSION,
+            version,
             inputs,
             hidden,
             outputs,
@@ -387,7 +389,11 @@ impl Header {
     }
 
     /// The three text sections, each checked.
-    fn sections<'b>(&self, body: &'b [u8], layout: Layout) -> Result<Sections<'b>, Error> {
+    pub(crate) fn sections<'b>(
+        &self,
+        body: &'b [u8],
+        layout: Layout,
+    ) -> Result<Sections<'b>, Error> {
         let mut texts = ByteReader::at(body, layout.texts_at);
         let mut text = |len| {
             core::str::from_utf8(texts.take(len)?)
@@ -537,6 +543,19 @@ const fn check_floats(body: &[u8], header: &Header, layout: &Layout) -> Result<(
         raw = rest;
     }
     if let Some(at) = layout.normalization_at {
+        ok!(check_normalization(body, header, at));
+    }
+    Ok(())
+}
+
+/// The normalization at `at`: finite means, finite positive standard deviations, and mean 0,
+/// std 1 for the inputs past the channels.
+pub(crate) const fn check_normalization(
+    body: &[u8],
+    header: &Header,
+    at: usize,
+) -> Result<(), Error> {
+    {
         let raw = ok!(f32_bytes(body, at, 2 * header.inputs));
         let (mut means, mut stds) = raw.split_at(4 * header.inputs);
         let mut input = 0;
@@ -563,7 +582,10 @@ const fn check_floats(body: &[u8], header: &Header, layout: &Layout) -> Result<(
 }
 
 /// The input normalization stored at `layout` (identity where there is none), once checked.
-const fn read_normalization<const I: usize>(bytes: &[u8], layout: &Layout) -> Normalization<I> {
+pub(crate) const fn read_normalization<const I: usize>(
+    bytes: &[u8],
+    layout: &Layout,
+) -> Normalization<I> {
     let mut normalization = Normalization::IDENTITY;
     if let Some(at) = layout.normalization_at
         && let Ok(raw) = f32_bytes(bytes, at, 2 * I)
@@ -700,7 +722,7 @@ impl<'a, const H: usize> Contents<'a, H> {
     }
 
     /// Entries and bytes of the vocabulary text.
-    fn vocab_text_len(&self) -> (usize, usize) {
+    pub(crate) fn vocab_text_len(&self) -> (usize, usize) {
         match self.vocab {
             Vocabulary::Chars(chars) => (chars.len(), chars.iter().map(|c| c.len_utf8()).sum()),
             Vocabulary::Words(words) => (words.len(), joined_len(words)),
@@ -709,7 +731,7 @@ impl<'a, const H: usize> Contents<'a, H> {
     }
 
     /// Bytes of the normalization section of a model with `inputs` inputs.
-    const fn normalization_len(&self, inputs: usize) -> usize {
+    pub(crate) const fn normalization_len(&self, inputs: usize) -> usize {
         match self.vocab {
             Vocabulary::Dense { .. } => 8 * inputs,
             Vocabulary::Chars(_) | Vocabulary::Words(_) => 0,
@@ -718,7 +740,7 @@ impl<'a, const H: usize> Contents<'a, H> {
 }
 
 /// Bytes of `entries` joined by `\n`.
-fn joined_len(entries: &[&str]) -> usize {
+pub(crate) fn joined_len(entries: &[&str]) -> usize {
     entries.iter().map(|e| e.len()).sum::<usize>() + entries.len().saturating_sub(1)
 }
 
@@ -782,15 +804,40 @@ pub fn encode_contents<C: Cell<I, H, O>, const I: usize, const H: usize, const O
         .get_mut(..len)
         .ok_or(Error::BufferTooSmall { needed: len })?;
     crate::model::Classes::<O>::new(contents.classes)?;
-    let (vocab_len, vocab_bytes) = contents.vocab_text_len();
-    if vocab_len > I {
+    if contents.vocab_text_len().0 > I {
         return Err(Error::VocabularyFull { capacity: I });
     }
     let mut w = ByteWriter::new(out);
+    put_header(&mut w, VERSION, [I, H, O], C::KIND, contents)?;
+    w.put_f32s(contents.initial_hidden.unwrap_or(&[0.0; H]))?;
+    for index in 0..C::TENSORS.len() {
+        w.put_f32s(model.tensor(index))?;
+    }
+    put_normalization::<I, H>(&mut w, contents)?;
+    put_texts(&mut w, contents)?;
+    w.put_u32(crc32(w.written()))?;
+    let written = w.position();
+    Header::read(out).map_err(|e| match e {
+        Error::CorruptModel(what) => Error::InvalidSetting(what),
+        other => other,
+    })?;
+    Ok(written)
+}
+
+/// The header of a file of `version` for a model of `cell` and `[I, H, O]` with `contents`,
+/// its checksum last (either file kind).
+pub(crate) fn put_header<const H: usize>(
+    w: &mut ByteWriter<'_>,
+    version: u16,
+    shape: [usize; 3],
+    cell: CellKind,
+    contents: &Contents<'_, H>,
+) -> Result<(), Error> {
+    let (vocab_len, vocab_bytes) = contents.vocab_text_len();
     w.put(&MAGIC)?;
-    w.put_u16(VERSION)?;
+    w.put_u16(version)?;
     w.put_u16(0)?;
-    for size in [I, H, O, contents.classes, vocab_len] {
+    for size in shape.into_iter().chain([contents.classes, vocab_len]) {
         w.put_size(size)?;
     }
     let kind = match contents.vocab {
@@ -800,17 +847,21 @@ pub fn encode_contents<C: Cell<I, H, O>, const I: usize, const H: usize, const O
     };
     w.put_u8(contents.task.code())?;
     w.put_u8(kind.code())?;
-    w.put_u8(cell_code(C::KIND))?;
+    w.put_u8(cell_code(cell))?;
     w.put_u8(0)?;
     let names_bytes = joined_len(contents.class_names);
     for size in [vocab_bytes, names_bytes, contents.metadata.len()] {
         w.put_size(size)?;
     }
-    w.put_u32(crc32(w.written()))?;
-    w.put_f32s(contents.initial_hidden.unwrap_or(&[0.0; H]))?;
-    for index in 0..C::TENSORS.len() {
-        w.put_f32s(model.tensor(index))?;
-    }
+    w.put_u32(crc32(w.written()))
+}
+
+/// The normalization section of a dense model with `I` inputs (nothing for symbols).
+pub(crate) fn put_normalization<const I: usize, const H: usize>(
+    w: &mut ByteWriter<'_>,
+    contents: &Contents<'_, H>,
+) -> Result<(), Error> {
+    let (vocab_len, _) = contents.vocab_text_len();
     if let Vocabulary::Dense { mean, std, .. } = contents.vocab {
         if mean.len() != vocab_len || std.len() != vocab_len {
             return Err(Error::InvalidSetting(
@@ -822,18 +873,11 @@ pub fn encode_contents<C: Cell<I, H, O>, const I: usize, const H: usize, const O
             w.put_f32s(&[padding; I][vocab_len..])?;
         }
     }
-    put_texts(&mut w, contents)?;
-    w.put_u32(crc32(w.written()))?;
-    let written = w.position();
-    Header::read(out).map_err(|e| match e {
-        Error::CorruptModel(what) => Error::InvalidSetting(what),
-        other => other,
-    })?;
-    Ok(written)
+    Ok(())
 }
 
 /// The vocabulary, class names and metadata texts.
-fn put_texts<const H: usize>(
+pub(crate) fn put_texts<const H: usize>(
     w: &mut ByteWriter<'_>,
     contents: &Contents<'_, H>,
 ) -> Result<(), Error> {
@@ -998,7 +1042,15 @@ fn read_texts<const N: usize>(
     header: Header,
     bytes: &[u8],
 ) -> Result<(Decoded<'_>, Layout, CharVocab<N>), Error> {
-    let sections = header.verify(bytes)?;
+    decoded_texts(header, bytes, header.verify(bytes)?)
+}
+
+/// The texts and character vocabulary of checked `sections` of `bytes` (either file kind).
+pub(crate) fn decoded_texts<'b, const N: usize>(
+    header: Header,
+    bytes: &'b [u8],
+    sections: Sections<'b>,
+) -> Result<(Decoded<'b>, Layout, CharVocab<N>), Error> {
     let mut decoded_chars = CharVocab::<N>::new();
     if header.vocab_kind == VocabKind::Chars {
         header.visit_chars(bytes, sections.vocab_text, |c| {

@@ -59,6 +59,11 @@ pub const VERSION: u16 = 0x5208;
 /// The first quantized version, still read: no initial hidden state (it starts from zeros).
 pub const VERSION_1: u16 = 0x5108;
 
+/// Version 3, written by [`encode_contents`]: any quantized cell ([`QRnn`](crate::QRnn) or
+/// [`QGru`](crate::QGru)) with its task, vocabulary kind (dense channels with their
+/// normalization too), class names and metadata (layout in the `v3` module's docs).
+pub const VERSION_3: u16 = 0x5308;
+
 /// Bytes before the vocabulary.
 pub const HEADER_LEN: usize = 36;
 
@@ -72,17 +77,25 @@ pub const fn encoded_len<const I: usize, const H: usize, const O: usize>() -> us
 
 /// Whether `bytes` start like a quantized model file (magic and version; nothing else checked).
 pub fn is_quantized(bytes: &[u8]) -> bool {
-    bytes.get(..4) == Some(&MAGIC[..]) && matches!(u16_at(bytes, 4), Some(VERSION | VERSION_1))
+    bytes.get(..4) == Some(&MAGIC[..])
+        && matches!(u16_at(bytes, 4), Some(VERSION | VERSION_1 | VERSION_3))
 }
 
 /// Reads and fully checks the header of a quantized file (magic, version, header checksum,
 /// length, whole-file checksum, values) without knowing its type. The returned [`Header`] is
-/// the f32 format's, with `version` = [`VERSION`] or [`VERSION_1`].
+/// the f32 format's, with `version` = [`VERSION_3`], [`VERSION`] or [`VERSION_1`] (the
+/// older two: an Elman language model of characters).
 ///
 /// # Errors
 /// [`Error::NotAModel`], [`Error::UnsupportedVersion`], [`Error::Truncated`],
 /// [`Error::ChecksumMismatch`] or [`Error::CorruptModel`].
 pub const fn read_header(bytes: &[u8]) -> Result<Header, Error> {
+    ok!(check_magic(bytes));
+    if let Some(VERSION_3) = u16_at(bytes, 4) {
+        let (header, scale) = ok!(v3::parse(bytes));
+        ok!(v3::verify(&header, scale, bytes));
+        return Ok(header);
+    }
     let (header, scale) = ok!(parse(bytes));
     ok!(verify(&header, scale, bytes));
     Ok(header)
@@ -242,8 +255,12 @@ const fn check_vocab(bytes: &[u8], inputs: usize, len: usize) -> Result<(), Erro
 
 mod coding;
 mod embedded;
+mod v3;
 pub use coding::{decode, decode_vocab, encode};
-pub use embedded::{Embedded, decode_const};
+pub use embedded::{Embedded, EmbeddedGru, decode_const, decode_gru_const};
+pub use v3::{decode_contents, decode_texts, encode_contents, encoded_len as encoded_len_contents};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod v3_tests;

@@ -108,6 +108,11 @@ fn weights<const I: usize, const H: usize, const O: usize>(q: &QRnn<I, H, O>) ->
 /// # Errors
 /// As [`decode`], without [`Error::ShapeMismatch`].
 pub fn decode_vocab<const N: usize>(bytes: &[u8]) -> Result<CharVocab<N>, Error> {
+    if crate::codec::bytes::u16_at(bytes, 4) == Some(super::VERSION_3) {
+        let mut chars = CharVocab::<N>::new();
+        super::decode_texts(bytes, &mut chars)?;
+        return Ok(chars);
+    }
     let (header, logit_scale) = parse(bytes)?;
     verify(&header, logit_scale, bytes)?;
     stored_vocab(bytes, header.vocab_len)
@@ -126,7 +131,7 @@ fn stored_vocab<const N: usize>(bytes: &[u8], len: usize) -> Result<CharVocab<N>
 }
 
 /// The little-endian `i32`s at the front of `raw` into `values`; returns the rest of `raw`.
-const fn i32s_from<'b>(mut raw: &'b [u8], values: &mut [i32]) -> &'b [u8] {
+pub(super) const fn i32s_from<'b>(mut raw: &'b [u8], values: &mut [i32]) -> &'b [u8] {
     let mut i = 0;
     while i < values.len() {
         let Some((word, rest)) = raw.split_first_chunk::<4>() else {
@@ -140,7 +145,7 @@ const fn i32s_from<'b>(mut raw: &'b [u8], values: &mut [i32]) -> &'b [u8] {
 }
 
 /// The bytes at the front of `raw` as `i8`s into `values`; returns the rest of `raw`.
-const fn i8s_from<'b>(mut raw: &'b [u8], values: &mut [i8]) -> &'b [u8] {
+pub(super) const fn i8s_from<'b>(mut raw: &'b [u8], values: &mut [i8]) -> &'b [u8] {
     let mut i = 0;
     while i < values.len() {
         let Some((&byte, rest)) = raw.split_first() else {
@@ -190,7 +195,7 @@ pub(super) const fn read_numbers<const I: usize, const H: usize, const O: usize>
     }
 }
 
-/// Decodes a file written by [`encode`] (or a version-1 file) into the caller's `q`, `vocab`
+/// Decodes a file written by [`encode`] (or a version-1 file, or a version-3 Elman file) into the caller's `q`, `vocab`
 /// and `initial_hidden` (the stored state; zeros for version 1) without allocation. Returns
 /// the header (`classes` for generation). On error all three are unchanged.
 ///
@@ -205,6 +210,9 @@ pub fn decode<const I: usize, const H: usize, const O: usize, const N: usize>(
     vocab: &mut CharVocab<N>,
     initial_hidden: &mut [i16; H],
 ) -> Result<Header, Error> {
+    if crate::codec::bytes::u16_at(bytes, 4) == Some(super::VERSION_3) {
+        return super::decode_contents(bytes, q, vocab, initial_hidden).map(|d| d.header);
+    }
     let (header, logit_scale) = parse(bytes)?;
     header.expect_shape::<I, H, O>()?;
     let layout = verify(&header, logit_scale, bytes)?;

@@ -19,12 +19,16 @@
 //! (With a hand-set weight of -128 the sums wrap, identically on every path; nothing panics.) Requantization ([`requantize`]) and every sum the model forms after
 //! it saturate instead of wrapping.
 
+pub mod input;
 pub mod packed;
 pub mod recurrent;
 pub mod scalar;
+pub mod sigmoid;
 pub mod tanh;
 
+pub use input::quantize_q12;
 pub use scalar::{argmax_i16, dot, requantize, saturate_i16};
+pub use sigmoid::{SIGMOID_MAX_ERROR_LSB, sigmoid_q15};
 pub use tanh::{TANH_MAX_ERROR_LSB, tanh_q15};
 
 /// The longest row (columns of a weight matrix) for which an `i32` dot product of int8 weights
@@ -58,6 +62,24 @@ pub fn recurrent_update<const N: usize>(
     recurrent::packed(w, h, f);
     #[cfg(not(micrornn_dsp))]
     recurrent::scalar(w, h, f);
+}
+
+/// Integer logits of a Q15 hidden state, as the int8 cells read out:
+/// `logits[o] = saturate_i16(requantize(Σ_k w_hy[o][k]·hidden[k], hy_multiplier[o]) + b_y[o])`,
+/// `w_hy` row-major with `hidden.len()` columns.
+#[inline]
+pub fn readout<const O: usize>(
+    w_hy: &[i8],
+    hidden: &[i16],
+    hy_multiplier: &[i32; O],
+    b_y: &[i32; O],
+    logits: &mut [i16; O],
+) {
+    let mut acc = [0i32; O];
+    matvec_requant(w_hy, hidden, hy_multiplier, &mut acc);
+    for ((logit, acc), &b) in logits.iter_mut().zip(&acc).zip(b_y) {
+        *logit = saturate_i16(acc.saturating_add(b));
+    }
 }
 
 /// Name of the integer path [`matvec_requant`] uses on this target: `"dsp"` or `"scalar"`.

@@ -197,3 +197,28 @@ fn argmax_takes_the_first_of_equals() {
     assert_eq!(scalar::argmax_i16(&[i16::MIN, i16::MIN]), 0);
     assert_eq!(scalar::argmax_i16(&[1, 5, 5, -2]), 1);
 }
+
+#[test]
+fn sigmoid_q15_is_within_its_stated_error_everywhere() {
+    use super::{SIGMOID_MAX_ERROR_LSB, sigmoid_q15};
+    let mut worst = 0.0f64;
+    let mut previous = sigmoid_q15(-(1 << 16) - 1);
+    for x in -(1i32 << 16)..=(1 << 16) {
+        let got = sigmoid_q15(x);
+        let want = 32768.0 / (1.0 + (-f64::from(x) / 4096.0).exp());
+        worst = worst.max((f64::from(got) - want).abs());
+        assert!(got >= previous, "monotone at {x}");
+        assert!((0..=32767).contains(&got));
+        assert!(
+            (i32::from(sigmoid_q15(-x)) + i32::from(got) - 32767).abs() <= 1,
+            "{x}"
+        );
+        previous = got;
+    }
+    eprintln!("sigmoid_q15 max error: {worst} LSB");
+    assert!(worst <= SIGMOID_MAX_ERROR_LSB, "max error {worst} LSB");
+    assert!(worst > 0.5, "the bound is not vacuous: {worst}");
+    assert_eq!(sigmoid_q15(i32::MAX), 32767);
+    assert_eq!(sigmoid_q15(i32::MIN), 0);
+    assert_eq!(sigmoid_q15(0), 16384);
+}

@@ -1,12 +1,25 @@
-//! Quantized inference: [`QRnn<I, H, O>`](QRnn), an Elman RNN in integers, made from a trained
-//! f32 [`Rnn`](crate::Rnn) by post-training quantization ([`QRnn::quantize`]).
+//! Quantized inference: [`QRnn<I, H, O>`](QRnn), an Elman RNN in integers, and
+//! [`QGru<I, H, O>`](QGru), a GRU in integers, made from trained f32 models by post-training
+//! quantization ([`QRnn::quantize`], [`QGru::quantize`]). Both run on the same integer kernels
+//! ([`crate::kernels::int`]).
 //!
 //! | module | what |
 //! |---|---|
 //! | [`qrnn`] | [`QRnn`]: the integer parameters, [`QRnn::step`], [`QRnn::logits`], greedy generation |
-//! | [`quantize`] | float → integer ([`QRnn::quantize`], optional calibration) and back ([`QRnn::dequantize`]) |
+//! | [`qgru`] | [`QGru`]: the integer GRU, token and dense (raw sample) steps, [`QGru::logits`] |
+//! | [`quantize`] | float → integer for the Elman cell ([`QRnn::quantize`], optional calibration) and back ([`QRnn::dequantize`]); the row, bias and logit-scale quantization both cells use |
+//! | [`tensors`] | [`QTensors`]: each quantized cell's integers in file order, for the one file codec |
+//! | [`quantize_gru`] | float → integer for the GRU ([`QGru::quantize`]) and back ([`QGru::dequantize`]) |
 
+pub mod qgru;
 pub mod qrnn;
 pub mod quantize;
+pub mod quantize_gru;
+pub mod tensors;
 
+pub use qgru::QGru;
 pub use qrnn::QRnn;
+pub use tensors::QTensors;
+
+#[cfg(test)]
+mod tests;

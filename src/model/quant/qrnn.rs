@@ -103,15 +103,12 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
     #[inline(never)]
     pub fn logits(&self, hidden: &[i16; H], logits: &mut [i16; O]) {
         let () = Self::HIDDEN_FITS;
-        let mut acc = [0i32; O];
-        int::matvec_requant(
+        int::readout(
             self.w_hy.as_flattened(),
             hidden,
             &self.hy_multiplier,
-            &mut acc,
+            &self.b_y,
+            logits,
         );
-        for ((logit, acc), &b) in logits.iter_mut().zip(&acc).zip(&self.b_y) {
-            *logit = int::saturate_i16(acc.saturating_add(b));
-        }
     }
 }

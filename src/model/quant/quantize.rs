@@ -14,21 +14,27 @@
 
 use super::qrnn::{QRnn, XH_MULTIPLIER_LIMIT};
 use crate::Error;
-use crate::model::{Input, Rnn};
+use crate::model::{Infer, Rnn, Sequence};
 
 /// `s = m · XH_UNIT` for a row of `w_xh`.
 const XH_UNIT: f64 = 1.0 / (1u64 << 20) as f64;
 /// `s = m · HH_UNIT` for a row of `w_hh`.
-const HH_UNIT: f64 = 1.0 / (1u64 << 29) as f64;
+pub(super) const HH_UNIT: f64 = 1.0 / (1u64 << 29) as f64;
 /// `s = m · logit_scale · HY_UNIT` for a row of `w_hy`.
-const HY_UNIT: f64 = 1.0 / (1u64 << 17) as f64;
+pub(super) const HY_UNIT: f64 = 1.0 / (1u64 << 17) as f64;
 /// Headroom of a calibrated logit scale over the largest logit seen.
 const CALIBRATION_HEADROOM: f64 = 1.25;
 
-/// Quantizes one row with the multiplier grid `unit` (`s = m·unit`); returns `m`.
-fn quantize_row(w: &[f32], q: &mut [i8], unit: f64, limit: i32) -> Result<i32, Error> {
+/// Quantizes one row (its values in order) with the multiplier grid `unit` (`s = m·unit`);
+/// returns `m`.
+pub(super) fn quantize_row(
+    w: impl Iterator<Item = f32> + Clone,
+    q: &mut [i8],
+    unit: f64,
+    limit: i32,
+) -> Result<i32, Error> {
     let mut amax = 0.0f64;
-    for &w in w {
+    for w in w.clone() {
         if !w.is_finite() {
             return Err(Error::InvalidSetting("a weight is not finite"));
         }
@@ -42,33 +48,43 @@ fn quantize_row(w: &[f32], q: &mut [i8], unit: f64, limit: i32) -> Result<i32, E
     }
     let m = m.max(1.0) as i32;
     let scale = f64::from(m) * unit;
-    for (q, &w) in q.iter_mut().zip(w) {
+    for (q, w) in q.iter_mut().zip(w) {
         *q = libm::round(f64::from(w) / scale).clamp(-127.0, 127.0) as i8;
     }
     Ok(m)
 }
 
 /// A finite bias as a saturated integer in units of `unit`.
-fn quantize_bias(b: f32, unit: f64) -> Result<i32, Error> {
+pub(super) fn quantize_bias(b: f32, unit: f64) -> Result<i32, Error> {
     if !b.is_finite() {
         return Err(Error::InvalidSetting("a bias is not finite"));
     }
     Ok(libm::round(f64::from(b) / unit) as i32)
 }
 
-/// The largest `|logit|` the float model produces over `tokens`, from a zero hidden state.
-fn calibrated_logit_max<const I: usize, const H: usize, const O: usize>(
-    rnn: &Rnn<I, H, O>,
-    tokens: &[usize],
-) -> Result<f64, Error> {
-    let mut hidden = [0.0f32; H];
+/// The largest `|logit|` the float model produces over each of `sequences`, each from
+/// `start`.
+pub(super) fn calibrated_logit_max<M, const I: usize, const H: usize, const O: usize>(
+    model: &M,
+    start: &[f32; H],
+    sequences: &[Sequence<'_, I>],
+) -> Result<f64, Error>
+where
+    M: Infer<I, Hidden = [f32; H], Logits = [f32; O]>,
+{
     let mut logits = [0.0f32; O];
     let mut max = 0.0f64;
-    for &token in tokens {
-        rnn.step(Input::Token(token), &mut hidden)?;
-        rnn.logits(&hidden, &mut logits);
-        for &l in &logits {
-            max = max.max(f64::from(l).abs());
+    for sequence in sequences {
+        let mut hidden = *start;
+        for t in 0..sequence.len() {
+            let input = sequence.get(t).ok_or(Error::InvalidSetting(
+                "a calibration sequence is shorter than it says",
+            ))?;
+            model.step(input, &mut hidden)?;
+            model.logits(&hidden, &mut logits);
+            for &l in &logits {
+                max = max.max(f64::from(l).abs());
+            }
         }
     }
     if !max.is_finite() {
@@ -77,21 +93,22 @@ fn calibrated_logit_max<const I: usize, const H: usize, const O: usize>(
     Ok(max)
 }
 
-/// The logit scale: worst case, or calibrated; never so small that a row multiplier of
-/// `w_hy` leaves the `i32` range.
-fn logit_scale<const I: usize, const H: usize, const O: usize>(
-    rnn: &Rnn<I, H, O>,
-    calibration: Option<&[usize]>,
+/// The logit scale of a readout `w_hy`, `b_y`: worst case, or covering a calibrated largest
+/// logit; never so small that a row multiplier of `w_hy` leaves the `i32` range.
+pub(super) fn logit_scale<const H: usize, const O: usize>(
+    w_hy: &[[f32; H]; O],
+    b_y: &[f32; O],
+    calibrated_max: Option<f64>,
 ) -> Result<f64, Error> {
     let mut bound = 0.0f64;
     let mut row_scale = 0.0f64;
-    for (row, &b) in rnn.w_hy.iter().zip(&rnn.b_y) {
+    for (row, &b) in w_hy.iter().zip(b_y) {
         let abs_sum: f64 = row.iter().map(|&w| f64::from(w).abs()).sum();
         bound = bound.max(abs_sum + f64::from(b).abs());
         row_scale = row_scale.max(row.iter().fold(0.0f64, |a, &w| a.max(f64::from(w).abs())));
     }
-    let covered = match calibration {
-        Some(tokens) => calibrated_logit_max(rnn, tokens)? * CALIBRATION_HEADROOM,
+    let covered = match calibrated_max {
+        Some(max) => max * CALIBRATION_HEADROOM,
         None => bound,
     };
     // hy_multiplier = ceil(row_scale / 127 / (L · HY_UNIT)) must stay below 2^30.
@@ -105,6 +122,35 @@ fn logit_scale<const I: usize, const H: usize, const O: usize>(
     Ok(scale)
 }
 
+/// The Q15 state of an f32 one: each value rounded to the nearest `1 / 2^15` and saturated to
+/// `±32767` (NaN to 0).
+pub fn quantize_state<const H: usize>(hidden: &[f32; H]) -> [i16; H] {
+    hidden.map(|h| {
+        let q = libm::round(f64::from(h) * 32768.0);
+        if q.is_nan() {
+            0
+        } else {
+            q.clamp(-32767.0, 32767.0) as i16
+        }
+    })
+}
+
+/// Quantizes the readout `w_hy`, `b_y` at `logit_scale` (rounded to the stored f32) into
+/// `q_w_hy`, `hy_multiplier`, `q_b_y`.
+pub(super) fn quantize_readout<const H: usize, const O: usize>(
+    (w_hy, b_y): (&[[f32; H]; O], &[f32; O]),
+    logit_scale: f64,
+    (q_w_hy, hy_multiplier, q_b_y): (&mut [[i8; H]; O], &mut [i32; O], &mut [i32; O]),
+) -> Result<(), Error> {
+    for ((q, w), m) in q_w_hy.iter_mut().zip(w_hy).zip(hy_multiplier) {
+        *m = quantize_row(w.iter().copied(), q, HY_UNIT * logit_scale, 1 << 30)?;
+    }
+    for (q, &b) in q_b_y.iter_mut().zip(b_y) {
+        *q = quantize_bias(b, logit_scale)?;
+    }
+    Ok(())
+}
+
 impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
     /// The Q15 hidden state of an f32 one: each value rounded to the nearest `1 / 2^15` and
     /// saturated to `±32767` (NaN to 0). `micrornn quantize` stores a model's initial state so.
@@ -114,14 +160,7 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
     /// assert_eq!(QRnn::<1, 3, 1>::quantize_state(&[0.5, -1.0, 1e-6]), [16384, -32767, 0]);
     /// ```
     pub fn quantize_state(hidden: &[f32; H]) -> [i16; H] {
-        hidden.map(|h| {
-            let q = libm::round(f64::from(h) * 32768.0);
-            if q.is_nan() {
-                0
-            } else {
-                q.clamp(-32767.0, 32767.0) as i16
-            }
-        })
+        quantize_state(hidden)
     }
 
     /// Post-training quantization of a trained model; with `calibration` (token ids) the logit
@@ -148,14 +187,22 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
         calibration: Option<&[usize]>,
     ) -> Result<(), Error> {
         // Rounded to the f32 that is stored, so the multipliers match what the file holds.
-        let logit_scale = f64::from(logit_scale(rnn, calibration)? as f32);
+        let calibrated_max = match calibration {
+            Some(tokens) => Some(calibrated_logit_max(
+                rnn,
+                &[0.0; H],
+                &[Sequence::Tokens(tokens)],
+            )?),
+            None => None,
+        };
+        let logit_scale = f64::from(logit_scale(&rnn.w_hy, &rnn.b_y, calibrated_max)? as f32);
         let rows = self
             .w_xh
             .iter_mut()
             .zip(&rnn.w_xh)
             .zip(&mut self.xh_multiplier);
         for ((q, w), m) in rows {
-            *m = quantize_row(w, q, XH_UNIT, XH_MULTIPLIER_LIMIT)?;
+            *m = quantize_row(w.iter().copied(), q, XH_UNIT, XH_MULTIPLIER_LIMIT)?;
         }
         let rows = self
             .w_hh
@@ -163,21 +210,15 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
             .zip(&rnn.w_hh)
             .zip(&mut self.hh_multiplier);
         for ((q, w), m) in rows {
-            *m = quantize_row(w, q, HH_UNIT, i32::MAX)?;
+            *m = quantize_row(w.iter().copied(), q, HH_UNIT, i32::MAX)?;
         }
-        let rows = self
-            .w_hy
-            .iter_mut()
-            .zip(&rnn.w_hy)
-            .zip(&mut self.hy_multiplier);
-        for ((q, w), m) in rows {
-            *m = quantize_row(w, q, HY_UNIT * logit_scale, 1 << 30)?;
-        }
+        quantize_readout(
+            (&rnn.w_hy, &rnn.b_y),
+            logit_scale,
+            (&mut self.w_hy, &mut self.hy_multiplier, &mut self.b_y),
+        )?;
         for (q, &b) in self.b_h.iter_mut().zip(&rnn.b_h) {
             *q = quantize_bias(b, 1.0 / 4096.0)?;
-        }
-        for (q, &b) in self.b_y.iter_mut().zip(&rnn.b_y) {
-            *q = quantize_bias(b, logit_scale)?;
         }
         self.logit_scale = logit_scale as f32;
         Ok(())
