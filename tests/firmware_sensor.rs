@@ -24,7 +24,7 @@ use micrornn::format::{self, Contents};
 use micrornn::host::model_file;
 use micrornn::host::series::{self, Limits, SeriesSet};
 use micrornn::model::normalize::Normalization;
-use micrornn::{CharVocab, Gru, Readout, Sequence, classify};
+use micrornn::{CharVocab, Gru, Infer, Input, QGru, Readout, Sequence, classify, qformat};
 use sensor_stream::{Line, MAGIC, Samples};
 use shared_data::data_file;
 use std::path::Path;
@@ -47,6 +47,10 @@ const MODEL_BYTES: &[u8] = include_bytes!("../examples/firmware/models/basicmoti
 const SAMPLES_BYTES: &[u8] =
     include_bytes!("../examples/firmware/models/basicmotions-test.samples");
 const EXPECTED: &str = include_str!("../examples/firmware/models/basicmotions-gru32.txt");
+const Q8_FILE: &str = "examples/firmware/models/basicmotions-gru32.q8";
+const Q8_EXPECTED_FILE: &str = "examples/firmware/models/basicmotions-gru32.q8.txt";
+const Q8_BYTES: &[u8] = include_bytes!("../examples/firmware/models/basicmotions-gru32.q8");
+const Q8_EXPECTED: &str = include_str!("../examples/firmware/models/basicmotions-gru32.q8.txt");
 
 /// A decoded classifier: parameters, input normalization, class names.
 struct Model<G> {
@@ -137,6 +141,85 @@ fn host_lines(model_bytes: &[u8], samples_bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The deployed int8 shape.
+type Quantized = QGru<CHANNELS, HIDDEN, CLASSES>;
+
+/// Decodes the int8 classifier: the model (with its normalization), the state to start from,
+/// the class names.
+fn decode_q8(bytes: &[u8]) -> (Box<Quantized>, [i16; HIDDEN], Vec<String>) {
+    let mut q = Box::new(Quantized::ZERO);
+    let mut hidden = [0i16; HIDDEN];
+    let decoded = qformat::decode_contents(bytes, &mut *q, &mut CharVocab::<1>::new(), &mut hidden)
+        .expect("a valid int8 model file");
+    let names = decoded.class_names.iter().map(String::from).collect();
+    (q, hidden, names)
+}
+
+/// Class and probability of each window of `samples` by the int8 model, as `sensor_q8.rs`
+/// computes them: raw samples in (the model normalizes them), the class from the integer
+/// logits, the probability from the softmax of their real values.
+fn q8_predictions(
+    q: &Quantized,
+    start: &[i16; HIDDEN],
+    samples: &Samples<'_>,
+) -> Vec<(usize, f32)> {
+    (0..samples.series)
+        .map(|s| {
+            let mut hidden = *start;
+            for t in 0..samples.steps {
+                let sample = samples.sample::<CHANNELS>(s, t).expect("inside the file");
+                Infer::step(q, Input::Dense(&sample), &mut hidden).expect("a valid sample");
+            }
+            let mut logits = [0i16; CLASSES];
+            Infer::logits(q, &hidden, &mut logits);
+            let class = Infer::argmax(q, &logits, CLASSES);
+            let mut buffer = [0.0f32; CLASSES];
+            let real = q.real_logits(&logits, &mut buffer);
+            let mut probs = [0.0f32; CLASSES];
+            (micrornn::kernels::active().softmax)(real, &mut probs);
+            (class, probs[class])
+        })
+        .collect()
+}
+
+/// The lines `sensor_q8.rs` must print for `q8_bytes` and `samples_bytes`.
+fn host_lines_q8(q8_bytes: &[u8], samples_bytes: &[u8]) -> Vec<String> {
+    firmware_kernels();
+    let (q, start, names) = decode_q8(q8_bytes);
+    let samples = Samples::parse(samples_bytes).expect("a valid samples file");
+    q8_predictions(&q, &start, &samples)
+        .into_iter()
+        .enumerate()
+        .map(|(s, (class, p))| {
+            let label = samples.label(s).expect("a label per series");
+            Line::result(s + 1, &names[class], p, &names[label])
+                .as_str()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_host_predicts_what_the_int8_firmware_prints() {
+    let lines = host_lines_q8(Q8_BYTES, SAMPLES_BYTES);
+    let expected: Vec<&str> = Q8_EXPECTED.lines().collect();
+    assert_eq!(lines.len(), 40);
+    assert_eq!(lines, expected);
+    // At most one more error than the f32 model (the issue's int8 goal).
+    let errors = |text: &str| text.lines().filter(|l| !is_correct(l)).count();
+    assert!(errors(Q8_EXPECTED) <= errors(EXPECTED) + 1);
+}
+
+/// Whether a result line's predicted class is its recorded class.
+fn is_correct(line: &str) -> bool {
+    let (predicted, recorded) = line
+        .split_once(": ")
+        .and_then(|(_, rest)| rest.split_once(" p="))
+        .map(|(p, rest)| (p, rest.split_once("(recorded: ").map(|(_, r)| r)))
+        .expect("a result line");
+    recorded == Some(&format!("{predicted})"))
+}
+
 #[test]
 fn the_host_predicts_what_the_firmware_prints() {
     let lines = host_lines(MODEL_BYTES, SAMPLES_BYTES);
@@ -173,17 +256,7 @@ fn the_deployed_model_and_samples_are_basic_motions() {
     }
     assert_eq!(counts, [10; CLASSES]);
     // The accuracy the firmware reaches, from its lines.
-    let correct = EXPECTED
-        .lines()
-        .filter(|line| {
-            let (predicted, recorded) = line
-                .split_once(": ")
-                .and_then(|(_, rest)| rest.split_once(" p="))
-                .map(|(p, rest)| (p, rest.split_once("(recorded: ").map(|(_, r)| r)))
-                .expect("a result line");
-            recorded == Some(&format!("{predicted})"))
-        })
-        .count();
+    let correct = EXPECTED.lines().filter(|line| is_correct(line)).count();
     assert!(correct >= 39, "{correct} of 40");
 }
 
@@ -202,16 +275,20 @@ fn a_damaged_samples_file_is_refused() {
     assert!(Samples::parse(&bad).is_err());
 }
 
-/// BasicMotions' test set with the model's class indices, if `../shared` is present.
-fn basic_motions_test(class_names: &[String]) -> Option<SeriesSet> {
-    let path = data_file("uea/BasicMotions_TEST.ts")?;
-    let limits = Limits {
+/// What the reader accepts: BasicMotions' sizes.
+fn limits() -> Limits {
+    Limits {
         channels: CHANNELS,
         classes: CLASSES,
         steps: 100,
         bytes: 1 << 20,
-    };
-    let set = series::read(&path, &limits).expect("BasicMotions reads");
+    }
+}
+
+/// BasicMotions' test set with the model's class indices, if `../shared` is present.
+fn basic_motions_test(class_names: &[String]) -> Option<SeriesSet> {
+    let path = data_file("uea/BasicMotions_TEST.ts")?;
+    let set = series::read(&path, &limits()).expect("BasicMotions reads");
     Some(
         set.with_classes(class_names, &path.display().to_string())
             .expect("the same classes"),
@@ -389,9 +466,49 @@ fn write_firmware_files() {
     };
     let model_bytes = model_file::contents_to_bytes(&*gru, &contents).expect("encodes");
     let lines = host_lines(&model_bytes, &samples_bytes);
+
+    // The int8 model: calibrated on the normalized training series.
+    let train_path = data_file("uea/BasicMotions_TRAIN.ts").expect("../shared/data is present");
+    let train = series::read(&train_path, &limits()).expect("BasicMotions reads");
+    let calibration_windows = float_windows(&train, &trained.normalization);
+    let calibration: Vec<Sequence<'_, CHANNELS>> = calibration_windows
+        .iter()
+        .map(|w| Sequence::Dense(w))
+        .collect();
+    let q = Box::new(
+        Quantized::quantize(
+            &gru,
+            &trained.normalization,
+            Some((&[0.0; HIDDEN], &calibration)),
+        )
+        .expect("quantizes"),
+    );
+    let mut q8_bytes =
+        vec![0u8; qformat::encoded_len_contents::<Quantized, CHANNELS, HIDDEN>(&contents)];
+    qformat::encode_contents(&*q, &contents, &mut q8_bytes).expect("encodes");
+    let q8_lines = host_lines_q8(&q8_bytes, &samples_bytes);
+    let q8_correct = q8_lines.iter().filter(|l| is_correct(l)).count();
+    let same = q8_lines
+        .iter()
+        .zip(&lines)
+        .filter(|(a, b)| a.split(" p=").next() == b.split(" p=").next())
+        .count();
+    println!(
+        "int8 test accuracy on the integer samples: {q8_correct}/40; {same}/40 classes as f32"
+    );
+    std::fs::write(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(Q8_FILE),
+        &q8_bytes,
+    )
+    .expect("writes the int8 model");
+    std::fs::write(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(Q8_EXPECTED_FILE),
+        q8_lines.join("\n") + "\n",
+    )
+    .expect("writes the int8 lines");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::write(root.join(MODEL_FILE), &model_bytes).expect("writes the model");
     std::fs::write(root.join(SAMPLES_FILE), &samples_bytes).expect("writes the samples");
     std::fs::write(root.join(EXPECTED_FILE), lines.join("\n") + "\n").expect("writes the lines");
-    println!("wrote {MODEL_FILE}, {SAMPLES_FILE}, {EXPECTED_FILE}");
+    println!("wrote {MODEL_FILE}, {SAMPLES_FILE}, {EXPECTED_FILE}, {Q8_FILE}, {Q8_EXPECTED_FILE}");
 }

@@ -15,27 +15,22 @@
 //! flash; the series are `include_bytes!`d in the integer form `sensor_stream.rs` describes.
 //! Both files, and the lines the host predicts for them, are written by
 //! `models/make-sensor-model.sh`; the firmware exits 0 only if it prints exactly those lines
-//! (`tests/firmware_sensor.rs` checks the host's side).
+//! (`tests/firmware_sensor.rs` checks the host's side). `sensor_q8.rs` is the int8 twin.
 #![no_std]
 #![no_main]
 
 #[path = "../common.rs"]
 mod common;
+#[path = "../sensor_run.rs"]
+mod sensor_run;
 #[path = "../sensor_stream.rs"]
 mod sensor_stream;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use micrornn::format::{self, EmbeddedGru};
-use micrornn::{Cell, CharVocab, Error, Input, argmax};
-use sensor_stream::{Line, Samples};
-
-/// Input channels: 3 accelerometer and 3 gyroscope axes.
-const CHANNELS: usize = 6;
-/// Hidden units.
-const HIDDEN: usize = 32;
-/// Outputs: the 4 activities.
-const CLASSES: usize = 4;
+use micrornn::{CharVocab, Error};
+use sensor_run::{CHANNELS, CLASSES, Deployed, HIDDEN};
 
 /// The model file, in flash.
 static MODEL_BYTES: &[u8] = include_bytes!("../../models/basicmotions-gru32.mrnn");
@@ -46,8 +41,6 @@ static MODEL: EmbeddedGru<CHANNELS, HIDDEN, CLASSES> = match format::decode_gru_
 };
 /// The 40 test series of BasicMotions as integers with a scale per channel.
 static SAMPLES: &[u8] = include_bytes!("../../models/basicmotions-test.samples");
-/// The lines the host predicts for them.
-const EXPECTED: &str = include_str!("../../models/basicmotions-gru32.txt");
 
 #[entry]
 fn main() -> ! {
@@ -65,120 +58,23 @@ fn main() -> ! {
 /// Classifies every window; `Ok(true)` if every line is the host's.
 fn run() -> Result<bool, Error> {
     let decoded = format::decode_texts(MODEL_BYTES, &mut CharVocab::<1>::new())?;
-    let names = decoded.class_names;
-    let samples = match Samples::parse(SAMPLES) {
-        Ok(samples) => samples,
-        Err(reason) => {
-            hprintln!("{}", reason);
-            return Ok(false);
-        }
-    };
+    let header = decoded.header;
     hprintln!(
-        "decoded a Gru<{}, {}, {}> ({} classes) from {} bytes of flash; {} series of {} samples \
-         of {} channels, {} byte(s) per value",
-        decoded.header.inputs,
-        decoded.header.hidden,
-        decoded.header.outputs,
-        decoded.header.classes,
-        MODEL_BYTES.len(),
-        samples.series,
-        samples.steps,
-        samples.channels,
-        samples.width
+        "decoded a Gru<{}, {}, {}> ({} classes) from {} bytes of flash",
+        header.inputs,
+        header.hidden,
+        header.outputs,
+        header.classes,
+        MODEL_BYTES.len()
     );
-    let classes = decoded.header.classes.min(CLASSES);
-    let softmax = micrornn::kernels::active().softmax;
-    let mut expected = EXPECTED.lines();
-    let (mut matched, mut correct) = (true, 0);
-    for s in 0..samples.series {
-        window_start();
-        // Each window starts from the state stored in the file (zeros).
-        let mut hidden = MODEL.initial_hidden;
-        for t in 0..samples.steps {
-            sample_start();
-            // As an IMU delivers it: integers, scaled, then the training normalization.
-            let Some(mut sample) = samples.sample::<CHANNELS>(s, t) else {
-                return Ok(false);
-            };
-            MODEL.normalization.apply(&mut sample);
-            let stepped = MODEL.gru.step(Input::Dense(&sample), &mut hidden);
-            sample_stop();
-            stepped?;
-        }
-        let mut logits = [0.0f32; CLASSES];
-        MODEL.gru.logits(&hidden, &mut logits);
-        let mut probs = [0.0f32; CLASSES];
-        softmax(&logits[..classes], &mut probs[..classes]);
-        let class = argmax(&probs[..classes]);
-        window_stop();
-
-        let recorded = samples.label(s).unwrap_or(usize::MAX);
-        correct += usize::from(class == recorded);
-        let name = |c: usize| names.get(c).unwrap_or("?");
-        let line = Line::result(s + 1, name(class), probs[class], name(recorded));
-        hprintln!("{}", line.as_str());
-        matched &= expected.next() == Some(line.as_str());
-    }
-    matched &= expected.next().is_none();
-    hprintln!("accuracy: {}/{}", correct, samples.series);
-    hprintln!(
-        "{}",
-        if matched {
-            "OK: the same lines as the host"
-        } else {
-            "FAIL: the lines differ from the host's"
-        }
-    );
-    Ok(matched)
-}
-
-// Markers for tools/qemu-insncount.sh: one sample (read, scale, normalize, step) is
-// `sample_start`..`sample_stop`, one window (100 samples, logits, softmax, argmax) is
-// `window_start`..`window_stop`. The bodies differ, or LLVM merges the functions.
-
-/// Start of one sample.
-#[unsafe(no_mangle)]
-#[inline(never)]
-extern "C" fn sample_start() {
-    // SAFETY: a `nop` touches no memory, register or flag.
-    unsafe { core::arch::asm!("nop", options(nomem, nostack, preserves_flags)) };
-}
-
-/// End of one sample.
-#[unsafe(no_mangle)]
-#[inline(never)]
-extern "C" fn sample_stop() {
-    // SAFETY: as above.
-    unsafe { core::arch::asm!("nop", "nop", options(nomem, nostack, preserves_flags)) };
-}
-
-/// Start of one window.
-#[unsafe(no_mangle)]
-#[inline(never)]
-extern "C" fn window_start() {
-    // SAFETY: as above.
-    unsafe {
-        core::arch::asm!(
-            "nop",
-            "nop",
-            "nop",
-            options(nomem, nostack, preserves_flags)
-        )
+    let deployed = Deployed {
+        model: &MODEL.gru,
+        start: MODEL.initial_hidden,
+        // The training normalization the file stores, then the f32 step.
+        prepare: |sample| MODEL.normalization.apply(sample),
+        class_names: decoded.class_names,
+        classes: header.classes,
+        expected: include_str!("../../models/basicmotions-gru32.txt"),
     };
-}
-
-/// End of one window.
-#[unsafe(no_mangle)]
-#[inline(never)]
-extern "C" fn window_stop() {
-    // SAFETY: as above.
-    unsafe {
-        core::arch::asm!(
-            "nop",
-            "nop",
-            "nop",
-            "nop",
-            options(nomem, nostack, preserves_flags)
-        )
-    };
+    sensor_run::classify_windows(&deployed, SAMPLES)
 }
