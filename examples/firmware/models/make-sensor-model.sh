@@ -7,6 +7,8 @@
 #   basicmotions-test.samples   the 40 test series in the smallest integer form that keeps every
 #                               float prediction (i8 or i16 per value, one scale per channel)
 #   basicmotions-gru32.txt      the line the host predicts for each window
+#   basicmotions-gru32.q8       the same GRU in int8 (QGru, calibrated on the training series)
+#   basicmotions-gru32.q8.txt   the line the host predicts for each window with it
 # (tests/firmware_sensor.rs, `write_firmware_files`), then checks them. Needs ../shared/data/uea
 # beside the clone (or UEA_DATA). Run from anywhere.
 set -euo pipefail

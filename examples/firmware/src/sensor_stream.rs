@@ -1,5 +1,5 @@
-//! The sensor classifier's recorded series and its output line, shared by the firmware
-//! (`bin/sensor.rs`) and the host test that checks it (`tests/firmware_sensor.rs` includes this
+//! The sensor classifier's recorded series and its output line, shared by the firmwares
+//! (`bin/sensor.rs`, `bin/sensor_q8.rs`) and the host test that checks it (`tests/firmware_sensor.rs` includes this
 //! file with `#[path]`), so both read the same numbers and print the same line.
 //!
 //! A samples file (`models/basicmotions-test.samples`, written by
