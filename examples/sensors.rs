@@ -286,7 +286,6 @@ where
         test: classifier.evaluate(&test_examples)?,
         train_seconds: seconds,
     };
-    drop(classifier);
     if let Some(path) = &options.out {
         save(path, &*model, options, data)?;
         writeln!(out, "saved the model to {}", path.display())?;
