@@ -2,9 +2,10 @@
 //! recorded window fed one sample at a time through a model of the crate's [`Infer`] trait, one
 //! line printed per window, and the verdict: the lines must be the host's.
 
+use crate::common;
 use crate::sensor_stream::{Line, Samples};
 use cortex_m_semihosting::hprintln;
-use micrornn::format::TextList;
+use micrornn::format::{Header, TextList};
 use micrornn::{Error, Infer, Input, kernels};
 
 /// Input channels: 3 accelerometer and 3 gyroscope axes.
@@ -28,6 +29,31 @@ pub struct Deployed<'a, M: Infer<CHANNELS>> {
     pub classes: usize,
     /// The lines the host predicts.
     pub expected: &'a str,
+}
+
+/// Ends the run: prints the peak stack and the error, if any; exits 0 only for `Ok(true)`.
+pub fn finish(result: Result<bool, Error>) -> ! {
+    hprintln!("peak stack: {} bytes", common::stack_high_water());
+    match result {
+        Ok(ok) => common::exit(ok),
+        Err(error) => {
+            hprintln!("error {}: {}", error.code(), error.as_str());
+            common::exit(false)
+        }
+    }
+}
+
+/// Prints what was decoded: the cell `cell` of `header`'s shape, from `bytes` of flash.
+pub fn announce(cell: &str, header: &Header, bytes: usize) {
+    hprintln!(
+        "decoded a {}<{}, {}, {}> ({} classes) from {} bytes of flash",
+        cell,
+        header.inputs,
+        header.hidden,
+        header.outputs,
+        header.classes,
+        bytes
+    );
 }
 
 /// Classifies every window of the samples file `samples`, printing one line per window;

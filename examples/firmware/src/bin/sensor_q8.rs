@@ -27,7 +27,6 @@ mod sensor_run;
 mod sensor_stream;
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use micrornn::qformat::{self, EmbeddedGru};
 use micrornn::{CharVocab, Error};
 use sensor_run::{CHANNELS, CLASSES, Deployed, HIDDEN};
@@ -45,29 +44,14 @@ static SAMPLES: &[u8] = include_bytes!("../../models/basicmotions-test.samples")
 
 #[entry]
 fn main() -> ! {
-    let result = run();
-    hprintln!("peak stack: {} bytes", common::stack_high_water());
-    match result {
-        Ok(ok) => common::exit(ok),
-        Err(error) => {
-            hprintln!("error {}: {}", error.code(), error.as_str());
-            common::exit(false)
-        }
-    }
+    sensor_run::finish(run())
 }
 
 /// Classifies every window; `Ok(true)` if every line is the host's.
 fn run() -> Result<bool, Error> {
     let decoded = qformat::decode_texts(MODEL_BYTES, &mut CharVocab::<1>::new())?;
     let header = decoded.header;
-    hprintln!(
-        "decoded a QGru<{}, {}, {}> ({} classes) from {} bytes of flash",
-        header.inputs,
-        header.hidden,
-        header.outputs,
-        header.classes,
-        MODEL_BYTES.len()
-    );
+    sensor_run::announce("QGru", &header, MODEL_BYTES.len());
     let deployed = Deployed {
         model: &MODEL.qgru,
         start: MODEL.initial_hidden,
