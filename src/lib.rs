@@ -124,6 +124,76 @@
 //! # Ok::<(), micrornn::Error>(())
 //! ```
 //!
+//! ## Classifying a sensor stream on a device, one sample at a time
+//!
+//! A classifier trained on the host (here a GRU trained on BasicMotions: 6 channels of a
+//! smartwatch's accelerometer and gyroscope, 4 activities) is decoded by the compiler from its
+//! model file into a `static`: the weights and the input normalization stay in flash. The device
+//! keeps only the hidden state between samples; each sample is normalized and advances it by
+//! one step; at the end of a window the readout gives the activity. No heap, nothing here needs
+//! `std` (`examples/firmware/src/bin/sensor.rs` runs the same calls on a Cortex-M).
+//!
+//! ```
+//! use micrornn::format::{self, EmbeddedGru};
+//! use micrornn::{Cell, Error, Input, argmax, kernels};
+//!
+//! static MODEL: EmbeddedGru<6, 32, 4> = match format::decode_gru_const(include_bytes!(
+//!     "../examples/firmware/models/basicmotions-gru32.mrnn"
+//! )) {
+//!     Ok(model) => model,
+//!     Err(error) => panic!("{}", error.as_str()), // a damaged file is a compile error
+//! };
+//!
+//! /// What the device keeps between samples: 128 bytes.
+//! struct Window {
+//!     hidden: [f32; 32],
+//! }
+//!
+//! impl Window {
+//!     fn new() -> Self {
+//!         Self { hidden: MODEL.initial_hidden }
+//!     }
+//!
+//!     /// One sample as the sensor delivers it: normalized with the training statistics the
+//!     /// model file stores, then one step.
+//!     fn push(&mut self, mut sample: [f32; 6]) -> Result<(), Error> {
+//!         MODEL.normalization.apply(&mut sample);
+//!         MODEL.gru.step(Input::Dense(&sample), &mut self.hidden)
+//!     }
+//!
+//!     /// The end of the window: the most likely class and its probability.
+//!     fn class(&self) -> (usize, f32) {
+//!         let classes = MODEL.header.classes; // 4: Standing, Running, Walking, Badminton
+//!         let (mut logits, mut probs) = ([0.0f32; 4], [0.0f32; 4]);
+//!         MODEL.gru.logits(&self.hidden, &mut logits);
+//!         (kernels::active().softmax)(&logits[..classes], &mut probs[..classes]);
+//!         let class = argmax(&probs[..classes]);
+//!         (class, probs[class])
+//!     }
+//! }
+//! # // Test windows of BasicMotions as the firmware stores them (sensor_stream.rs): 6 `i8`
+//! # // channels with an f32 scale each, after a 12-byte head; then 40 labels.
+//! # let file = include_bytes!("../examples/firmware/models/basicmotions-test.samples");
+//! # let scale = |c: usize| f32::from_le_bytes([file[12 + 4 * c], file[13 + 4 * c], file[14 + 4 * c], file[15 + 4 * c]]);
+//! # let imu = |series: usize, t: usize| -> [f32; 6] {
+//! #     core::array::from_fn(|c| f32::from(file[76 + (series * 100 + t) * 6 + c] as i8) * scale(c))
+//! # };
+//!
+//! // A window of 100 samples (10 s at 10 Hz) recorded while running, as they arrive.
+//! let mut window = Window::new();
+//! for t in 0..100 {
+//!     let sample: [f32; 6] = imu(10, t); // accelerometer x, y, z, gyroscope x, y, z
+//!     window.push(sample)?;
+//! }
+//! let (class, probability) = window.class();
+//! assert_eq!(class, 1); // Running
+//! assert!(probability > 0.99);
+//! # let mut window = Window::new();
+//! # for t in 0..100 { window.push(imu(0, t))?; }
+//! # assert_eq!(window.class().0, 0); // Standing
+//! # Ok::<(), Error>(())
+//! ```
+//!
 //! Measured speed and memory on x86_64 and on microcontrollers, with the commands that measure
 //! them, are in the README.
 #![cfg_attr(not(feature = "std"), no_std)]
