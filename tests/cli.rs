@@ -1298,6 +1298,21 @@ fn a_gru_language_model_trains_samples_evaluates_and_resumes_bit_exactly() {
         ],
         "--cell gru: batched training (--batch above 1) is Elman-only so far",
     );
+    // The GRU is compiled for fewer shapes than the Elman cell (the binary's build time).
+    assert_refused(
+        &dir,
+        &[
+            "train",
+            "corpus.txt",
+            "--cell",
+            "gru",
+            "--hidden",
+            "512",
+            "--iters",
+            "1",
+        ],
+        "--hidden 512 is not compiled in for --cell gru; choose one of 32, 64, 100, 128, 256",
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
