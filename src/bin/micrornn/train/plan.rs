@@ -345,13 +345,6 @@ fn check_settings(s: &Settings) -> Result<(), Fail> {
             "--bptt-window works with --batch 1 only (batches use full BPTT)".to_string(),
         ));
     }
-    if s.batch > 1 && s.cell != CellKind::Elman {
-        return Err(Fail::new(format!(
-            "--cell {}: {}",
-            s.cell,
-            crate::cells::GRU_BATCH
-        )));
-    }
     let (hidden_sizes, buckets) = crate::compiled_shapes(s.cell);
     if !hidden_sizes.contains(&s.hidden) {
         return Err(Fail::new(format!(
