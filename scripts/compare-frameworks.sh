@@ -10,7 +10,7 @@
 #     (nn.GRU + nn.Linear)
 # Every process is pinned with taskset to the cores it may use (cpu 0, or cpus 0-1).
 #
-# usage: scripts/compare-frameworks.sh [CORPUS] [SECONDS_PER_MEASUREMENT] [CELLS]
+# usage: [MICRORNN_BIN=PATH] scripts/compare-frameworks.sh [CORPUS] [SECONDS_PER_MEASUREMENT] [CELLS]
 #   defaults: ../shared/data/tinyshakespeare.txt, 10 s, "elman gru" (the rows of which cells)
 # numpy, jax and torch come from a venv under target/ (created on first use, `pip install`).
 set -euo pipefail
@@ -26,8 +26,9 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import numpy, jax, to
   "$venv/bin/pip" install --quiet --disable-pip-version-check numpy jax torch
 fi
 py="$venv/bin/python"
-cargo build --quiet --release --bin micrornn
-bin=target/release/micrornn
+# MICRORNN_BIN: a micrornn binary already built from this tree (skips the release build).
+bin=${MICRORNN_BIN:-target/release/micrornn}
+[ -n "${MICRORNN_BIN:-}" ] || cargo build --quiet --release --bin micrornn
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
