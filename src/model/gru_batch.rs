@@ -66,8 +66,9 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Gru<
         }
     }
 
-    /// Each stream's gate gradients ([`gate_gradients`]) with its bias and input-row shares, then
-    /// `dh_prev[b] += dh[b] ⊙ z[b]` and `dh_prev += [b_1…b_B]·W_hh` in one product.
+    /// Each stream's gate gradients (`gate_gradients`, as in the single-stream pass) with its
+    /// bias and input-row shares, then `dh_prev[b] += dh[b] ⊙ z[b]` and `dh_prev += [b_1…b_B]·W_hh`
+    /// in one product.
     fn backward_streams<const B: usize>(
         &self,
         tokens: &[usize; B],
