@@ -1,10 +1,13 @@
 """min-char-rnn training throughput in JAX: jit + lax.scan, CHUNKS chunks per dispatch.
 
 usage: bench_jax.py CORPUS --hidden H --batch B --seconds S [--optimizer adagrad|adam]
+                    [--cell elman|gru]
 
-Same model and settings as micrornn's: Elman RNN, tanh, softmax over the corpus's characters,
-seq 25, clip +-5, carried hidden state, B contiguous streams (B = 1: min-char-rnn), the loss
-summed over steps and averaged over the batch. Prints `train_b{B}_h{H} CHARS_PER_SEC`.
+Same model and settings as micrornn's: Elman RNN, tanh (or with `--cell gru` PyTorch's
+`nn.GRU` equations, gates r, z, n, `b_hn` inside the reset product, every weight and gate bias
+uniform in +-1/sqrt(H)), softmax over the corpus's characters, seq 25, clip +-5, carried hidden
+state, B contiguous streams (B = 1: min-char-rnn), the loss summed over steps and averaged over
+the batch. Prints `train_b{B}_h{H} CHARS_PER_SEC` (`gru_train_b{B}_h{H}` with `--cell gru`).
 Threads: whatever the process is allowed (run under `taskset`; XLA's CPU backend uses the
 cores it sees).
 """
@@ -27,6 +30,7 @@ def main():
     ap.add_argument("--seq-len", type=int, default=25)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--optimizer", default="adagrad")
+    ap.add_argument("--cell", choices=["elman", "gru"], default="elman")
     a = ap.parse_args()
     text = open(a.corpus, encoding="utf-8").read()
     chars = sorted(set(text))
@@ -37,18 +41,38 @@ def main():
     streams = data[: part * b].reshape(b, part)
 
     rng = np.random.default_rng(42)
-    params = {
-        "w_xh": jnp.asarray(rng.standard_normal((v, h), dtype=np.float32) * 0.01),
-        "w_hh": jnp.asarray(rng.standard_normal((h, h), dtype=np.float32) * 0.01),
-        "b_h": jnp.zeros(h, jnp.float32),
-        "w_hy": jnp.asarray(rng.standard_normal((h, v), dtype=np.float32) * 0.01),
-        "b_y": jnp.zeros(v, jnp.float32),
-    }
+    if a.cell == "gru":
+        bound = 1 / np.sqrt(h)
+        uniform = lambda *shape: jnp.asarray(rng.uniform(-bound, bound, shape).astype(np.float32))
+        params = {
+            "w_xh": uniform(v, 3 * h),  # input x's weights into r, z, n
+            "w_hh": uniform(h, 3 * h),  # weight_hh_l0 transposed
+            "b_xh": uniform(3 * h),
+            "b_hh": uniform(3 * h),
+            "w_hy": uniform(h, v),
+            "b_y": jnp.zeros(v, jnp.float32),
+        }
+    else:
+        params = {
+            "w_xh": jnp.asarray(rng.standard_normal((v, h), dtype=np.float32) * 0.01),
+            "w_hh": jnp.asarray(rng.standard_normal((h, h), dtype=np.float32) * 0.01),
+            "b_h": jnp.zeros(h, jnp.float32),
+            "w_hy": jnp.asarray(rng.standard_normal((h, v), dtype=np.float32) * 0.01),
+            "b_y": jnp.zeros(v, jnp.float32),
+        }
     zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
 
     def loss_fn(p, h0, xs, ys):
         def step(hprev, x):
-            hn = jnp.tanh(p["w_xh"][x] + hprev @ p["w_hh"].T + p["b_h"])
+            if a.cell == "gru":
+                gx = p["w_xh"][x] + p["b_xh"]
+                gh = hprev @ p["w_hh"] + p["b_hh"]
+                r = jax.nn.sigmoid(gx[..., :h] + gh[..., :h])
+                z = jax.nn.sigmoid(gx[..., h : 2 * h] + gh[..., h : 2 * h])
+                n = jnp.tanh(gx[..., 2 * h :] + r * gh[..., 2 * h :])
+                hn = (1 - z) * n + z * hprev
+            else:
+                hn = jnp.tanh(p["w_xh"][x] + hprev @ p["w_hh"].T + p["b_h"])
             return hn, hn
 
         hlast, hs = jax.lax.scan(step, h0, xs)  # xs: (t, b)
@@ -95,7 +119,8 @@ def main():
         done += CHUNKS * t * b
         i += 1
     rate = done / (time.perf_counter() - start)
-    print(f"train_b{b}_h{h} {rate:.0f}")
+    prefix = "gru_" if a.cell == "gru" else ""
+    print(f"{prefix}train_b{b}_h{h} {rate:.0f}")
     print(f"  (last chunk loss {float(losses[-1]) / t:.3f} nats/char)", file=sys.stderr)
 
 

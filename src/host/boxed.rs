@@ -1,6 +1,7 @@
 //! Heap placement of large zeroed structs, without building them on the stack first.
 
 use crate::model::batch::BatchTape;
+use crate::model::batch_cell::{BatchCell, BatchRecord};
 use crate::model::cell::StepRecord;
 use crate::model::{Gru, Rnn, Tape};
 use crate::workflows::batch_train::Shard;
@@ -33,14 +34,24 @@ unsafe impl Zeroable for () {}
 // SAFETY: an array of `f32` arrays (the GRU's record).
 unsafe impl<const H: usize, const N: usize> Zeroable for [[f32; H]; N] {}
 
-// SAFETY: `BatchTape` holds only `f32` arrays and `usize` fields.
-unsafe impl<const B: usize, const T: usize, const H: usize, const O: usize> Zeroable
-    for BatchTape<B, T, H, O>
+// SAFETY: an array of arrays of `f32` arrays (the GRU's transposed recurrent weights).
+unsafe impl<const H: usize, const N: usize, const M: usize> Zeroable for [[[f32; H]; N]; M] {}
+
+// SAFETY: `BatchTape` holds only `f32` arrays, `usize` fields and arrays of the cell's record,
+// gate gradients and transposed weights, each zeroable itself.
+unsafe impl<const B: usize, const T: usize, const H: usize, const O: usize, R> Zeroable
+    for BatchTape<B, T, H, O, R>
+where
+    R: BatchRecord<H, Gates: Zeroable, Transposed: Zeroable> + Zeroable,
 {
 }
-// SAFETY: `Shard` holds a `BatchTape`, an `Rnn`, `f32` arrays and an `f32`.
-unsafe impl<const I: usize, const B: usize, const T: usize, const H: usize, const O: usize> Zeroable
-    for Shard<I, B, T, H, O>
+// SAFETY: `Shard` holds a `BatchTape` (zeroable for the cell's record), the cell's parameters
+// (`C: Zeroable`), `f32` arrays and an `f32`.
+unsafe impl<const I: usize, const B: usize, const T: usize, const H: usize, const O: usize, C>
+    Zeroable for Shard<I, B, T, H, O, C>
+where
+    C: BatchCell<I, H, O> + Zeroable,
+    BatchTape<B, T, H, O, C::Record>: Zeroable,
 {
 }
 

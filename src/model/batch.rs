@@ -1,10 +1,13 @@
-//! Back-propagation through time for `B` sequences at once, as matrix–matrix products.
+//! Back-propagation through time for `B` sequences at once, as matrix–matrix products, for any
+//! [`BatchCell`] (the Elman [`Rnn`](crate::Rnn) and the [`Gru`](crate::model::Gru)).
 //!
 //! [`BatchTape::forward`] runs the model over one chunk of each of `B` token streams, each from
-//! its own hidden state; every step is one product `W_hh·[h_1…h_B]` (a [`Kernels::gemm`]), the
-//! output layer one product over all `T·B` states. [`BatchTape::backward`] turns the record into
-//! the gradients of the summed loss times a scale (`1/B` averages over the batch), again as
-//! products: `W_hyᵀ·dY`, `W_hhᵀ·[d_1…d_B]` per step, `dW_hy = dYᵀ·H`, `dW_hh = Dᵀ·H_prev`.
+//! its own hidden state; every step's recurrent products are one product over the streams (a
+//! [`Kernels::gemm`], [`BatchCell::forward_streams`]), the output layer one product over all
+//! `T·B` states. [`BatchTape::backward`] turns the record into the gradients of the summed loss
+//! times a scale (`1/B` averages over the batch), again as products: `W_hyᵀ·dY`, one step back
+//! of every stream per step ([`BatchCell::backward_streams`]), `dW_hy = dYᵀ·H`, and the
+//! recurrent weight gradient over the chunk ([`BatchCell::recurrent_gradient`]).
 //!
 //! Only the live classes are computed (as in [`crate::Tape`]); token inputs only; full BPTT.
 //!
@@ -12,34 +15,51 @@
 
 use crate::Error;
 use crate::kernels::{self, GemmShape};
-use crate::model::{Live, Rnn};
+use crate::model::Live;
+use crate::model::batch_cell::{BatchCell, BatchRecord, Gates, Transposed};
+use crate::model::cell::StepRecord;
 
 /// The record of one forward pass over `B` streams of up to `T` steps, reused from chunk to
-/// chunk. Holds each stream's starting state, the state after every step, the scaled gradient of
-/// the loss with respect to the live logits (packed, `classes` floats per stream and step), the
-/// pre-activation gradients of the backward pass, and the transposed `W_hh` and `W_hy` of the
-/// forward pass. About `4·(T·B·(2·H + O) + B·H + H·(H + O))` bytes.
+/// chunk, for a cell whose per-step record is `R` (`()`, the default, for the Elman cell; the
+/// GRU's [`GruRecord`](crate::model::gru::GruRecord)). Holds each stream's starting state, the
+/// state and record after every step, the scaled gradient of the loss with respect to the live
+/// logits (packed, `classes` floats per stream and step), the gradients reaching the states in
+/// the backward pass with the cell's per-step gate gradients, and the transposed recurrent and
+/// readout weights of the forward pass. For the Elman cell about `4·(T·B·(2·H + O) + B·H +
+/// H·(H + O))` bytes; a GRU adds `8·H` floats per step and stream and `2·H²` floats.
 #[derive(Clone, Debug)]
 #[cfg_attr(target_pointer_width = "64", repr(align(64)))]
-pub struct BatchTape<const B: usize, const T: usize, const H: usize, const O: usize> {
+pub struct BatchTape<
+    const B: usize,
+    const T: usize,
+    const H: usize,
+    const O: usize,
+    R: BatchRecord<H> = (),
+> {
     h_start: [[f32; H]; B],
     hidden: [[[f32; H]; B]; T],
+    records: [[R; B]; T],
     d_logits: [[[f32; O]; B]; T],
-    d_pre: [[[f32; H]; B]; T],
-    w_hh_t: [[f32; H]; H],
+    d_hidden: [[[f32; H]; B]; T],
+    gates: [[Gates<H, R>; B]; T],
+    w_hh_t: Transposed<H, R>,
     w_hy_t: [[f32; O]; H],
     len: usize,
     classes: usize,
 }
 
-impl<const B: usize, const T: usize, const H: usize, const O: usize> BatchTape<B, T, H, O> {
+impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRecord<H>>
+    BatchTape<B, T, H, O, R>
+{
     /// An empty tape, usable in a `static`.
     pub const ZERO: Self = Self {
         h_start: [[0.0; H]; B],
         hidden: [[[0.0; H]; B]; T],
+        records: [[R::ZERO; B]; T],
         d_logits: [[[0.0; O]; B]; T],
-        d_pre: [[[0.0; H]; B]; T],
-        w_hh_t: [[0.0; H]; H],
+        d_hidden: [[[0.0; H]; B]; T],
+        gates: [[<Gates<H, R> as StepRecord>::ZERO; B]; T],
+        w_hh_t: <Transposed<H, R> as StepRecord>::ZERO,
         w_hy_t: [[0.0; O]; H],
         len: 0,
         classes: 0,
@@ -64,7 +84,7 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize> BatchTape<B
         }
     }
 
-    /// Runs `rnn` over `inputs[b]` from `h_start[b]` for every stream `b`, with targets
+    /// Runs `cell` over `inputs[b]` from `h_start[b]` for every stream `b`, with targets
     /// `targets[b]` (one per input), under a softmax over the first `classes` outputs. Returns
     /// the loss summed over every step of every stream (in nats); the recorded gradient is that
     /// of `scale ·` the loss (`scale = 1/B` averages over the batch).
@@ -77,9 +97,9 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize> BatchTape<B
     /// - [`Error::NonFiniteLoss`]: the loss is NaN or infinite.
     ///
     /// On error the tape is left empty.
-    pub fn forward<const I: usize>(
+    pub fn forward<const I: usize, C: BatchCell<I, H, O, Record = R>>(
         &mut self,
-        rnn: &Rnn<I, H, O>,
+        cell: &C,
         inputs: [&[usize]; B],
         targets: [&[usize]; B],
         h_start: &[[f32; H]; B],
@@ -91,9 +111,10 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize> BatchTape<B
         crate::model::Classes::<O>::new(classes)?;
         self.h_start = *h_start;
         self.classes = classes;
-        self.transpose_weights(rnn);
-        self.recurrence(rnn, &inputs, n);
-        let loss = self.output_layer(rnn, &targets, n, scale);
+        cell.transpose_recurrent(&mut self.w_hh_t);
+        self.transpose_readout(cell);
+        self.recurrence(cell, &inputs, n);
+        let loss = self.output_layer(cell, &targets, n, scale);
         if !loss.is_finite() {
             return Err(Error::NonFiniteLoss);
         }
@@ -101,18 +122,11 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize> BatchTape<B
         Ok(loss)
     }
 
-    /// `w_hh_t = W_hhᵀ`, `w_hy_t = W_hyᵀ` (live classes, packed: `classes` floats a row).
-    fn transpose_weights<const I: usize>(&mut self, rnn: &Rnn<I, H, O>) {
-        for (r, row) in rnn.w_hh.iter().enumerate() {
-            for (column, &w) in self.w_hh_t.iter_mut().zip(row) {
-                if let Some(slot) = column.get_mut(r) {
-                    *slot = w;
-                }
-            }
-        }
+    /// `w_hy_t = W_hyᵀ` (live classes, packed: `classes` floats a row).
+    fn transpose_readout<const I: usize, C: BatchCell<I, H, O, Record = R>>(&mut self, cell: &C) {
         let classes = self.classes;
         let packed = self.w_hy_t.as_flattened_mut();
-        for (o, row) in rnn.w_hy.iter().take(classes).enumerate() {
+        for (o, row) in cell.w_hy().iter().take(classes).enumerate() {
             for (c, &w) in row.iter().enumerate() {
                 if let Some(slot) = packed.get_mut(c * classes + o) {
                     *slot = w;
@@ -121,44 +135,31 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize> BatchTape<B
         }
     }
 
-    /// `h_t[b] = tanh(W_hh·h_{t-1}[b] + b_h + W_xh[x_t[b]])` for every stream, one product per
-    /// step. Inputs are checked.
-    fn recurrence<const I: usize>(&mut self, rnn: &Rnn<I, H, O>, inputs: &[&[usize]; B], n: usize) {
-        let k = kernels::active();
-        let shape = GemmShape {
-            rows: B,
-            depth: H,
-            cols: H,
-            a_row: H,
-            a_col: 1,
-        };
+    /// Every step of every stream ([`BatchCell::forward_streams`]). Inputs are checked.
+    fn recurrence<const I: usize, C: BatchCell<I, H, O, Record = R>>(
+        &mut self,
+        cell: &C,
+        inputs: &[&[usize]; B],
+        n: usize,
+    ) {
         for t in 0..n.min(T) {
             let Some((done, rest)) = self.hidden.split_at_mut_checked(t) else {
                 break;
             };
-            let Some(h) = rest.first_mut() else {
+            let (Some(h), Some(records)) = (rest.first_mut(), self.records.get_mut(t)) else {
                 break;
             };
             let h_prev = done.last().unwrap_or(&self.h_start);
-            h.iter_mut().for_each(|h| *h = rnn.b_h);
-            (k.gemm)(
-                h.as_flattened_mut(),
-                h_prev.as_flattened(),
-                self.w_hh_t.as_flattened(),
-                &shape,
-            );
-            for (h, stream) in h.iter_mut().zip(inputs) {
-                let row = stream.get(t).and_then(|&id| rnn.w_xh.get(id));
-                (k.add_tanh)(row.map_or(&[][..], |r| &r[..]), h);
-            }
+            let tokens = tokens_at(inputs, t);
+            cell.forward_streams(&self.w_hh_t, &tokens, h_prev, h, records);
         }
     }
 
     /// The live logits of every step and stream in one product, then softmax, loss and
     /// `scale·(p - onehot)` in place.
-    fn output_layer<const I: usize>(
+    fn output_layer<const I: usize, C: BatchCell<I, H, O, Record = R>>(
         &mut self,
-        rnn: &Rnn<I, H, O>,
+        cell: &C,
         targets: &[&[usize]; B],
         n: usize,
         scale: f32,
@@ -172,7 +173,7 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize> BatchTape<B
                 .as_flattened_mut()
                 .get_mut(..rows * classes),
             self.hidden.as_flattened().get(..rows),
-            rnn.b_y.get(..classes),
+            cell.b_y().get(..classes),
         ) else {
             return f32::NAN;
         };
@@ -215,17 +216,17 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize> BatchTape<B
     }
 
     /// Gradients of `scale ·` the last forward pass's loss with respect to every parameter,
-    /// written to the live rows of `grads` (the first `classes` of `w_hy`/`b_y`, the first
-    /// `classes` of `w_xh` as every input is below `classes`): those are overwritten, the other
+    /// written to the live rows of `grads` (the first `classes` of the readout, the first
+    /// `classes` input rows as every input is below `classes`): those are overwritten, the other
     /// rows are not touched. `inputs` must be the streams given to [`BatchTape::forward`].
     ///
     /// # Errors
     /// [`Error::TargetsMismatch`] if `inputs` are not as long as the recorded pass.
-    pub fn backward<const I: usize>(
+    pub fn backward<const I: usize, C: BatchCell<I, H, O, Record = R>>(
         &mut self,
-        rnn: &Rnn<I, H, O>,
+        cell: &C,
         inputs: [&[usize]; B],
-        grads: &mut Rnn<I, H, O>,
+        grads: &mut C,
     ) -> Result<(), Error> {
         if let Some(stream) = inputs.iter().find(|s| s.len() != self.len) {
             return Err(Error::TargetsMismatch {
@@ -233,33 +234,35 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize> BatchTape<B
                 targets: self.len,
             });
         }
-        let live = Live {
+        grads.fill_live_zero(Live {
             inputs: self.classes,
             outputs: self.classes,
-        };
-        for tensor in grads.live_tensors_mut(live) {
-            tensor.fill(0.0);
-        }
-        self.output_backward(rnn, grads);
-        self.hidden_backward(rnn, &inputs, grads);
+        });
+        self.output_backward(cell, grads);
+        self.hidden_backward(cell, &inputs, grads);
         Ok(())
     }
 
-    /// `dW_hy = dYᵀ·H`, `db_y = Σ dY`, and every step's `d_pre = W_hyᵀ·dy` (before the
-    /// recurrence adds to it), each one product over all steps and streams.
-    fn output_backward<const I: usize>(&mut self, rnn: &Rnn<I, H, O>, grads: &mut Rnn<I, H, O>) {
+    /// `dW_hy = dYᵀ·H`, `db_y = Σ dY`, and every step's `dh = W_hyᵀ·dy` (before the recurrence
+    /// adds to it), each one product over all steps and streams.
+    fn output_backward<const I: usize, C: BatchCell<I, H, O, Record = R>>(
+        &mut self,
+        cell: &C,
+        grads: &mut C,
+    ) {
         let k = kernels::active();
         let (classes, rows) = (self.classes, self.len * B);
-        let (Some(dys), Some(hs), Some(d_pres), Some(w_hy), Some(g_w_hy), Some(g_b_y)) = (
+        let (g_w_hy, g_b_y) = grads.readout_mut();
+        let (Some(dys), Some(hs), Some(d_hidden), Some(w_hy), Some(g_w_hy), Some(g_b_y)) = (
             self.d_logits
                 .as_flattened()
                 .as_flattened()
                 .get(..rows * classes),
             self.hidden.as_flattened().get(..rows),
-            self.d_pre.as_flattened_mut().get_mut(..rows),
-            rnn.w_hy.get(..classes),
-            grads.w_hy.get_mut(..classes),
-            grads.b_y.get_mut(..classes),
+            self.d_hidden.as_flattened_mut().get_mut(..rows),
+            cell.w_hy().get(..classes),
+            g_w_hy.get_mut(..classes),
+            g_b_y.get_mut(..classes),
         ) else {
             return;
         };
@@ -274,7 +277,7 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize> BatchTape<B
         for dy in dys.chunks_exact(classes.max(1)) {
             (k.axpy)(1.0, dy, g_b_y);
         }
-        d_pres.fill([0.0; H]);
+        d_hidden.fill([0.0; H]);
         let d_h = GemmShape {
             rows,
             depth: classes,
@@ -282,72 +285,69 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize> BatchTape<B
             a_row: classes,
             a_col: 1,
         };
-        (k.gemm)(d_pres.as_flattened_mut(), dys, w_hy.as_flattened(), &d_h);
+        (k.gemm)(d_hidden.as_flattened_mut(), dys, w_hy.as_flattened(), &d_h);
     }
 
-    /// From the last step back: `d_pre_t = (W_hyᵀ·dy_t + W_hhᵀ·d_pre_{t+1}) ⊙ (1 - h_t²)` (the
-    /// second term one product per step), `db_h`, `dW_xh` rows, then `dW_hh = Dᵀ·H_prev` as one
-    /// product over steps `1..` and one for step 0 (whose previous states are the starts).
-    fn hidden_backward<const I: usize>(
+    /// From the last step back, one step of every stream ([`BatchCell::backward_streams`]),
+    /// then the recurrent weight gradient over the chunk ([`BatchCell::recurrent_gradient`]).
+    fn hidden_backward<const I: usize, C: BatchCell<I, H, O, Record = R>>(
         &mut self,
-        rnn: &Rnn<I, H, O>,
+        cell: &C,
         inputs: &[&[usize]; B],
-        grads: &mut Rnn<I, H, O>,
+        grads: &mut C,
     ) {
-        let k = kernels::active();
         let n = self.len.min(T);
         let live_inputs = self.classes;
-        let recur = GemmShape {
-            rows: B,
-            depth: H,
-            cols: H,
-            a_row: H,
-            a_col: 1,
-        };
         for t in (0..n).rev() {
-            let Some((earlier, rest)) = self.d_pre.split_at_mut_checked(t) else {
+            let Some((earlier, rest)) = self.d_hidden.split_at_mut_checked(t) else {
                 break;
             };
-            let (Some(d_pre), Some(h)) = (rest.first_mut(), self.hidden.get(t)) else {
+            let h_prev = match t.checked_sub(1) {
+                Some(p) => self.hidden.get(p),
+                None => Some(&self.h_start),
+            };
+            let (Some(dh), Some(h_prev), Some(h), Some(records), Some(gates)) = (
+                rest.first_mut(),
+                h_prev,
+                self.hidden.get(t),
+                self.records.get(t),
+                self.gates.get_mut(t),
+            ) else {
                 break;
             };
-            for ((d, h), stream) in d_pre.iter_mut().zip(h).zip(inputs) {
-                (k.tanh_backward)(h, d);
-                (k.axpy)(1.0, d, &mut grads.b_h);
-                let id = stream.get(t).copied().unwrap_or(usize::MAX);
-                if let Some(row) = grads.w_xh.get_mut(id).filter(|_| id < live_inputs) {
-                    (k.axpy)(1.0, d, row);
-                }
-            }
-            if let Some(d_prev) = earlier.last_mut() {
-                let (d_prev, d) = (d_prev.as_flattened_mut(), d_pre.as_flattened());
-                (k.gemm)(d_prev, d, rnn.w_hh.as_flattened(), &recur);
-            }
+            let tokens = tokens_at(inputs, t);
+            cell.backward_streams(
+                &tokens,
+                h_prev,
+                h,
+                records,
+                dh,
+                gates,
+                earlier.last_mut(),
+                grads,
+                live_inputs,
+            );
         }
-        let dw_hh = |depth| GemmShape {
-            rows: H,
-            depth,
-            cols: H,
-            a_row: 1,
-            a_col: H,
-        };
-        let g = grads.w_hh.as_flattened_mut();
-        let (Some(later), Some(h_prevs), Some(d0)) = (
-            self.d_pre.get(1..n),
-            self.hidden.get(..n.saturating_sub(1)),
-            self.d_pre.first(),
+        let (Some(d_hidden), Some(gates), Some(hidden)) = (
+            self.d_hidden.get(..n),
+            self.gates.get(..n),
+            self.hidden.get(..n),
         ) else {
             return;
         };
-        let (later, h_prevs) = (later.as_flattened(), h_prevs.as_flattened());
-        (k.gemm)(
-            g,
-            later.as_flattened(),
-            h_prevs.as_flattened(),
-            &dw_hh(later.len()),
-        );
-        (k.gemm)(g, d0.as_flattened(), self.h_start.as_flattened(), &dw_hh(B));
+        C::recurrent_gradient(d_hidden, gates, &self.h_start, hidden, grads);
     }
+}
+
+/// Each stream's token at step `t` (`usize::MAX`, which no model has a row for, past its end).
+fn tokens_at<const B: usize>(inputs: &[&[usize]; B], t: usize) -> [usize; B] {
+    core::array::from_fn(|b| {
+        inputs
+            .get(b)
+            .and_then(|s| s.get(t))
+            .copied()
+            .unwrap_or(usize::MAX)
+    })
 }
 
 /// The common length of the streams (all inputs and targets as long), in `1..=capacity`, with

@@ -280,6 +280,10 @@ impl<const H: usize, const N: usize> StepRecord for [[f32; H]; N] {
     const ZERO: Self = [[0.0; H]; N];
 }
 
+impl<const H: usize, const N: usize, const M: usize> StepRecord for [[[f32; H]; N]; M] {
+    const ZERO: Self = [[[0.0; H]; N]; M];
+}
+
 /// A recorded chunk, as the [`Tape`](crate::Tape) hands it to [`Cell::backward_chunk`]: the
 /// `n` steps' inputs, states and records, the gradient of the loss with respect to their live
 /// logits.

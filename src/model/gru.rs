@@ -215,22 +215,7 @@ impl<const I: usize, const H: usize, const O: usize> Cell<I, H, O> for Gru<I, H,
             self.b_hh.as_flattened(),
             gh.as_flattened_mut(),
         );
-        let [r, z, n, gh_n] = record;
-        let ([x_r, x_z, x_n], [h_r, h_z, h_n]) = (&gx, &gh);
-        for (out, (x, hh)) in [(&mut *r, (x_r, h_r)), (&mut *z, (x_z, h_z))] {
-            for ((o, x), hh) in out.iter_mut().zip(x).zip(hh) {
-                *o = x + hh;
-            }
-            (k.sigmoid)(out);
-        }
-        *gh_n = *h_n;
-        for (((n, x), r), hh) in n.iter_mut().zip(x_n).zip(r.iter()).zip(h_n) {
-            *n = x + r * hh;
-        }
-        (k.tanh)(n);
-        for (((h, n), z), p) in h.iter_mut().zip(n.iter()).zip(z.iter()).zip(h_prev) {
-            *h = n + z * (p - n);
-        }
+        gates_from(&gx, &gh, h_prev, h, record);
         Ok(())
     }
 
@@ -270,6 +255,35 @@ impl<const I: usize, const H: usize, const O: usize> Cell<I, H, O> for Gru<I, H,
         live_inputs: usize,
     ) {
         gru_backward::backward_chunk(self, chunk, scratch, records, grads, window, live_inputs);
+    }
+}
+
+/// The gates and the new state of one step from its input-side pre-activations `gx = W_x·x +
+/// b_x` and recurrent-side ones `gh = W_h·h_prev + b_h` (r, z, n each): `record = [r, z, n,
+/// gh_n]` and `h = (1 - z) ⊙ n + z ⊙ h_prev`.
+pub(crate) fn gates_from<const H: usize>(
+    gx: &[[f32; H]; 3],
+    gh: &[[f32; H]; 3],
+    h_prev: &[f32; H],
+    h: &mut [f32; H],
+    record: &mut GruRecord<H>,
+) {
+    let k = kernels::active();
+    let [r, z, n, gh_n] = record;
+    let ([x_r, x_z, x_n], [h_r, h_z, h_n]) = (gx, gh);
+    for (out, (x, hh)) in [(&mut *r, (x_r, h_r)), (&mut *z, (x_z, h_z))] {
+        for ((o, x), hh) in out.iter_mut().zip(x).zip(hh) {
+            *o = x + hh;
+        }
+        (k.sigmoid)(out);
+    }
+    *gh_n = *h_n;
+    for (((n, x), r), hh) in n.iter_mut().zip(x_n).zip(r.iter()).zip(h_n) {
+        *n = x + r * hh;
+    }
+    (k.tanh)(n);
+    for (((h, n), z), p) in h.iter_mut().zip(n.iter()).zip(z.iter()).zip(h_prev) {
+        *h = n + z * (p - n);
     }
 }
 

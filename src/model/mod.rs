@@ -21,16 +21,22 @@
 //! | [`through_time`] | the backward pass over a chunk written once over [`Cell::backward`] |
 //! | [`elman_backward`] | the Elman cell's backward pass with its weight gradients batched over the chunk |
 //! | [`gru_backward`] | the GRU's backward pass with its recurrent weight gradient batched over the chunk |
-//! | [`batch`] | [`batch::BatchTape`]: Elman BPTT over `B` streams at once, as matrix–matrix products |
+//! | [`batch`] | [`batch::BatchTape`]: BPTT over `B` streams at once, as matrix–matrix products, for any [`batch_cell::BatchCell`] |
+//! | [`batch_cell`] | [`batch_cell::BatchCell`]: what a cell adds to be trained on `B` streams at once |
+//! | [`elman_batch`] | the Elman cell's batched step and step back |
+//! | [`gru_batch`] | the GRU's batched step and step back |
 //! | [`quant`] | [`QRnn`]: the quantized model (int8 weights, Q15 state) and post-training quantization |
 
 pub mod batch;
+pub mod batch_cell;
 pub mod bptt;
 pub mod cell;
 pub mod classes;
 pub mod elman_backward;
+pub mod elman_batch;
 pub mod gru;
 pub mod gru_backward;
+pub mod gru_batch;
 pub mod infer;
 pub mod init;
 pub mod input;

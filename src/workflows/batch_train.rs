@@ -11,31 +11,46 @@
 use crate::Error;
 use crate::kernels;
 use crate::model::batch::BatchTape;
+use crate::model::batch_cell::BatchCell;
 use crate::model::{Live, Rnn};
 use crate::workflows::clip::live_sum_squares;
 use crate::workflows::optim::Optimizer;
 use crate::workflows::train::{ChunkReport, TrainConfig};
 
-/// `B` streams' share of a batch: their tape, their gradient and their carried hidden states.
+/// `B` streams' share of a batch: their tape, their gradient and their carried hidden states,
+/// for the cell `C` (the Elman [`Rnn`] by default, or a [`Gru`](crate::model::Gru)).
 #[derive(Clone, Debug)]
-pub struct Shard<const I: usize, const B: usize, const T: usize, const H: usize, const O: usize> {
+pub struct Shard<
+    const I: usize,
+    const B: usize,
+    const T: usize,
+    const H: usize,
+    const O: usize,
+    C: BatchCell<I, H, O> = Rnn<I, H, O>,
+> {
     /// The streams' BPTT record.
-    pub tape: BatchTape<B, T, H, O>,
+    pub tape: BatchTape<B, T, H, O, C::Record>,
     /// The gradient of the streams' loss (scaled by one over the whole batch).
-    pub grads: Rnn<I, H, O>,
+    pub grads: C,
     /// The hidden state each stream carries into its next chunk.
     pub hidden: [[f32; H]; B],
     /// The summed loss of the last chunk (NaN if its forward pass failed).
     pub loss: f32,
 }
 
-impl<const I: usize, const B: usize, const T: usize, const H: usize, const O: usize>
-    Shard<I, B, T, H, O>
+impl<
+    const I: usize,
+    const B: usize,
+    const T: usize,
+    const H: usize,
+    const O: usize,
+    C: BatchCell<I, H, O>,
+> Shard<I, B, T, H, O, C>
 {
     /// An empty shard, usable in a `static`.
     pub const ZERO: Self = Self {
         tape: BatchTape::ZERO,
-        grads: Rnn::ZERO,
+        grads: C::ZERO,
         hidden: [[0.0; H]; B],
         loss: 0.0,
     };
@@ -72,7 +87,8 @@ pub struct BatchState {
     pub smooth_loss: f32,
 }
 
-/// A batched training run over borrowed model, shards and optimizer.
+/// A batched training run over borrowed model, shards and optimizer, for any [`BatchCell`]
+/// `C` (the Elman [`Rnn`] by default).
 ///
 /// ```
 /// use micrornn::batch::{BatchTrainer, Sequential, Shard};
@@ -101,11 +117,12 @@ pub struct BatchTrainer<
     const H: usize,
     const O: usize,
     P,
+    C: BatchCell<I, H, O> = Rnn<I, H, O>,
 > {
     /// The parameters being trained.
-    pub model: &'a mut Rnn<I, H, O>,
+    pub model: &'a mut C,
     /// The shards: `shards.len()·B` streams.
-    pub shards: &'a mut [Shard<I, B, T, H, O>],
+    pub shards: &'a mut [Shard<I, B, T, H, O, C>],
     /// Update rule and its memory.
     pub optimizer: &'a mut P,
     /// Settings (`window` must be `None`: batches use full BPTT).
@@ -114,10 +131,18 @@ pub struct BatchTrainer<
     pub state: BatchState,
 }
 
-impl<'a, const I: usize, const B: usize, const T: usize, const H: usize, const O: usize, P>
-    BatchTrainer<'a, I, B, T, H, O, P>
+impl<
+    'a,
+    const I: usize,
+    const B: usize,
+    const T: usize,
+    const H: usize,
+    const O: usize,
+    P,
+    C: BatchCell<I, H, O>,
+> BatchTrainer<'a, I, B, T, H, O, P, C>
 where
-    P: Optimizer<Rnn<I, H, O>>,
+    P: Optimizer<C>,
 {
     /// A run from the start of the data, every stream from a zero state.
     ///
@@ -125,8 +150,8 @@ where
     /// [`Error::InvalidSetting`] for no shards, `B = 0`, `seq_len` outside `1..=T`, `classes`
     /// outside `1..=min(I, O)`, a clip limit that is not `> 0`, or a BPTT window.
     pub fn new(
-        model: &'a mut Rnn<I, H, O>,
-        shards: &'a mut [Shard<I, B, T, H, O>],
+        model: &'a mut C,
+        shards: &'a mut [Shard<I, B, T, H, O, C>],
         optimizer: &'a mut P,
         config: TrainConfig,
     ) -> Result<Self, Error> {
@@ -149,8 +174,8 @@ where
     /// # Errors
     /// As [`BatchTrainer::new`].
     pub fn resume(
-        model: &'a mut Rnn<I, H, O>,
-        shards: &'a mut [Shard<I, B, T, H, O>],
+        model: &'a mut C,
+        shards: &'a mut [Shard<I, B, T, H, O, C>],
         optimizer: &'a mut P,
         config: TrainConfig,
         state: BatchState,
@@ -231,7 +256,7 @@ where
         }
         let (model, carry) = (&*self.model, self.config.carry_hidden && !wrapped);
         let scale = 1.0 / streams as f32;
-        runner.for_each(self.shards, |index, shard: &mut Shard<I, B, T, H, O>| {
+        runner.for_each(self.shards, |index, shard: &mut Shard<I, B, T, H, O, C>| {
             let chunks: [&[usize]; B] =
                 core::array::from_fn(|b| chunk(index * B + b).unwrap_or(&[]));
             shard.loss = shard.run(model, chunks, seq_len, carry, classes, scale);
@@ -252,9 +277,9 @@ where
         }
         let k = kernels::active();
         for shard in rest.iter() {
-            let sum = first.grads.live_tensors_mut(live).into_iter();
-            for (total, g) in sum.zip(shard.grads.live_tensors(live)) {
-                (k.axpy)(1.0, g, total);
+            for index in 0..C::TENSORS.len() {
+                let total = first.grads.live_tensor_mut(index, live);
+                (k.axpy)(1.0, shard.grads.live_tensor(index, live), total);
             }
         }
         if !live_sum_squares(&first.grads, live).is_finite() {
@@ -278,14 +303,20 @@ where
     }
 }
 
-impl<const I: usize, const B: usize, const T: usize, const H: usize, const O: usize>
-    Shard<I, B, T, H, O>
+impl<
+    const I: usize,
+    const B: usize,
+    const T: usize,
+    const H: usize,
+    const O: usize,
+    C: BatchCell<I, H, O>,
+> Shard<I, B, T, H, O, C>
 {
     /// Forward and backward over one chunk of each of the shard's streams (`chunks[b]`: the
     /// `seq_len` inputs and, one further, the targets); returns the summed loss, NaN on failure.
     fn run(
         &mut self,
-        model: &Rnn<I, H, O>,
+        model: &C,
         chunks: [&[usize]; B],
         seq_len: usize,
         carry: bool,

@@ -31,19 +31,21 @@ pub(crate) fn load(path: &Path) -> Result<(Vec<u8>, Header), Fail> {
 
 /// Checks that a model's shape is one this binary compiles: inputs = outputs, a known bucket.
 pub(crate) fn check_shape(path: &Path, header: &Header) -> Result<(), Fail> {
+    let (hidden_sizes, buckets) = crate::compiled_shapes(header.cell);
     if header.inputs != header.outputs
-        || !crate::VOCAB_BUCKETS.contains(&header.inputs)
-        || !crate::HIDDEN_SIZES.contains(&header.hidden)
+        || !buckets.contains(&header.inputs)
+        || !hidden_sizes.contains(&header.hidden)
     {
         return Err(Fail::new(format!(
             "model {}: shape (inputs {}, hidden {}, outputs {}) is not compiled into this binary \
-             (hidden {}; vocabulary buckets {})",
+             for the {} cell (hidden {}; vocabulary buckets {})",
             show(path),
             header.inputs,
             header.hidden,
             header.outputs,
-            crate::list(&crate::HIDDEN_SIZES),
-            crate::list(&crate::VOCAB_BUCKETS),
+            header.cell.name(),
+            crate::list(hidden_sizes),
+            crate::list(buckets),
         )));
     }
     Ok(())

@@ -55,14 +55,59 @@ pub const VOCAB_BUCKETS: [usize; 5] = [32, 64, 96, 128, 256];
 /// Longest `--seq-len` (the BPTT tape's capacity).
 pub const MAX_SEQ_LEN: usize = 256;
 
+/// Hidden sizes compiled for the GRU (a subset of [`HIDDEN_SIZES`]): every GRU shape is a
+/// second copy of the training, sampling and evaluation code, so the binary compiles fewer of
+/// them (docs/cells.md, "Cost of the dispatch").
+pub const GRU_HIDDEN_SIZES: [usize; 5] = [32, 64, 100, 128, 256];
+
+/// Vocabulary buckets compiled for the GRU (a subset of [`VOCAB_BUCKETS`]); a smaller
+/// alphabet is padded to the first of them.
+pub const GRU_VOCAB_BUCKETS: [usize; 3] = [32, 96, 128];
+
+/// The hidden sizes and vocabulary buckets compiled for `cell`.
+pub fn compiled_shapes(cell: micrornn::model::CellKind) -> (&'static [usize], &'static [usize]) {
+    match cell {
+        micrornn::model::CellKind::Gru => (&GRU_HIDDEN_SIZES, &GRU_VOCAB_BUCKETS),
+        _ => (&HIDDEN_SIZES, &VOCAB_BUCKETS),
+    }
+}
+
 /// Calls `$f::<V, H>$args` for a compiled (hidden, vocabulary bucket) pair, or evaluates to an
 /// error for any other. With a leading `cell KIND,` it calls `$f::<V, H, C>$args` with `C` the
-/// language model of that [`CellKind`] (`ElmanLm<V, H>` or `GruLm<V, H>`, see [`cells`]).
+/// language model of that [`CellKind`] (`ElmanLm<V, H>` or `GruLm<V, H>`, see [`cells`]); with a
+/// leading `gru` it calls `$f::<V, H>$args` for the GRU's shapes only ([`GRU_HIDDEN_SIZES`] ×
+/// [`GRU_VOCAB_BUCKETS`]).
+///
+/// [`CellKind`]: micrornn::model::CellKind
 macro_rules! dispatch {
     (cell $kind:expr, $hidden:expr, $bucket:expr, $f:ident $args:tt) => {
         match $kind {
-            micrornn::model::CellKind::Gru => dispatch!($hidden, $bucket, $f $args; GruLm),
+            micrornn::model::CellKind::Gru => dispatch!(gru $hidden, $bucket, $f $args; GruLm),
             _ => dispatch!($hidden, $bucket, $f $args; ElmanLm),
+        }
+    };
+    (gru $hidden:expr, $bucket:expr, $f:ident $args:tt $(; $cell:ident)?) => {
+        match $hidden {
+            32 => dispatch!(@gru_vocab 32, $bucket, $f $args $(; $cell)?),
+            64 => dispatch!(@gru_vocab 64, $bucket, $f $args $(; $cell)?),
+            100 => dispatch!(@gru_vocab 100, $bucket, $f $args $(; $cell)?),
+            128 => dispatch!(@gru_vocab 128, $bucket, $f $args $(; $cell)?),
+            256 => dispatch!(@gru_vocab 256, $bucket, $f $args $(; $cell)?),
+            other => Err($crate::Fail::new(format!(
+                "hidden size {other} is not compiled in for the gru cell; choose one of {}",
+                $crate::list(&$crate::GRU_HIDDEN_SIZES)
+            ))),
+        }
+    };
+    (@gru_vocab $h:literal, $bucket:expr, $f:ident $args:tt $(; $cell:ident)?) => {
+        match $bucket {
+            32 => $f::<32, $h $(, $crate::cells::$cell<32, $h>)?> $args,
+            96 => $f::<96, $h $(, $crate::cells::$cell<96, $h>)?> $args,
+            128 => $f::<128, $h $(, $crate::cells::$cell<128, $h>)?> $args,
+            other => Err($crate::Fail::new(format!(
+                "vocabulary bucket {other} is not compiled in for the gru cell (buckets: {})",
+                $crate::list(&$crate::GRU_VOCAB_BUCKETS)
+            ))),
         }
     };
     ($hidden:expr, $bucket:expr, $f:ident $args:tt $(; $cell:ident)?) => {

@@ -181,12 +181,23 @@ fn resolve_settings(
         (Some((_, s)), _) => s.window,
         (None, w) => w,
     };
+    let cell = resolve(
+        from,
+        "cell",
+        args.cell.map(Into::into),
+        |s| s.cell,
+        CellKind::Elman,
+    )?;
+    let (_, buckets) = crate::compiled_shapes(cell);
     Ok(Settings {
         hidden: resolve(from, "hidden", args.hidden, |s| s.hidden, 100)?,
-        vocab_bucket: VOCAB_BUCKETS
-            .into_iter()
+        // The cell's smallest compiled bucket that holds the vocabulary; `check` refuses a
+        // vocabulary larger than every bucket.
+        vocab_bucket: buckets
+            .iter()
+            .copied()
             .find(|&b| b >= vocab.len())
-            .unwrap_or(256),
+            .unwrap_or(VOCAB_BUCKETS[VOCAB_BUCKETS.len() - 1]),
         seq_len: resolve(from, "seq-len", args.seq_len, |s| s.seq_len, 25)?,
         optimizer,
         lr: resolve(from, "lr", args.lr, |s| s.lr, optimizer.default_lr())?,
@@ -204,13 +215,7 @@ fn resolve_settings(
         corpus_chars: text.chars().count() as u64,
         corpus_hash: corpus::fingerprint(text),
         batch: resolve(from, "batch", args.batch, |s| s.batch, 1)?,
-        cell: resolve(
-            from,
-            "cell",
-            args.cell.map(Into::into),
-            |s| s.cell,
-            CellKind::Elman,
-        )?,
+        cell,
     })
 }
 
@@ -340,18 +345,22 @@ fn check_settings(s: &Settings) -> Result<(), Fail> {
             "--bptt-window works with --batch 1 only (batches use full BPTT)".to_string(),
         ));
     }
-    if s.batch > 1 && s.cell != CellKind::Elman {
+    let (hidden_sizes, buckets) = crate::compiled_shapes(s.cell);
+    if !hidden_sizes.contains(&s.hidden) {
         return Err(Fail::new(format!(
-            "--cell {}: {}",
+            "--hidden {} is not compiled in for --cell {}; choose one of {}",
+            s.hidden,
             s.cell,
-            crate::cells::GRU_BATCH
+            list(hidden_sizes)
         )));
     }
-    if !crate::HIDDEN_SIZES.contains(&s.hidden) {
+    if !buckets.contains(&s.vocab_bucket) {
         return Err(Fail::new(format!(
-            "--hidden {} is not compiled in; choose one of {}",
-            s.hidden,
-            list(&crate::HIDDEN_SIZES)
+            "--cell {}: the corpus needs a vocabulary bucket of {}, and this cell is compiled \
+             for the buckets {} only",
+            s.cell,
+            s.vocab_bucket,
+            list(buckets)
         )));
     }
     if s.seq_len == 0 || s.seq_len > MAX_SEQ_LEN {

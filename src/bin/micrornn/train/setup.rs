@@ -4,7 +4,7 @@
 use super::plan::Plan;
 use crate::cells::LmCell;
 use crate::{Fail, MAX_SEQ_LEN, SHARD, show};
-use micrornn::batch::{BatchState, Shard};
+use micrornn::batch::{BatchState, BatchTrainer, Shard};
 use micrornn::host::checkpoint::{self, Settings};
 use micrornn::host::optimizer::AnyOptimizer;
 use micrornn::host::threads::Threads;
@@ -13,12 +13,12 @@ use micrornn::{
 };
 use rand_core::SeedableRng;
 
-/// A shard of a batch in the binary: [`SHARD`] streams.
-pub type BinShard<const V: usize, const H: usize> = Shard<V, SHARD, MAX_SEQ_LEN, H, V>;
+/// A shard of a batch of the cell `C` in the binary: [`SHARD`] streams.
+pub type BinShard<const V: usize, const H: usize, C> = Shard<V, SHARD, MAX_SEQ_LEN, H, V, C>;
 
 /// The trainer of a language model of the cell `C` in the binary: min-char-rnn's [`Trainer`]
-/// for one stream, the cell's batched engine ([`LmCell::train_batched`]) on [`Threads`] for a
-/// batch. `state.hidden` is the last stream's state (the one that ends where the validation
+/// for one stream, the [`BatchTrainer`] on [`Threads`] for a batch (both written once over the
+/// cell). `state.hidden` is the last stream's state (the one that ends where the validation
 /// text starts).
 pub struct BinTrainer<'a, const V: usize, const H: usize, C: LmCell<V, H>> {
     /// The parameters being trained.
@@ -38,7 +38,7 @@ enum Engine<'a, const V: usize, const H: usize, C: LmCell<V, H>> {
         tape: &'a mut Tape<MAX_SEQ_LEN, H, V, C::Record>,
     },
     Batched {
-        shards: &'a mut [BinShard<V, H>],
+        shards: &'a mut [BinShard<V, H, C>],
         threads: Threads,
     },
 }
@@ -63,8 +63,10 @@ impl<const V: usize, const H: usize, C: LmCell<V, H>> BinTrainer<'_, V, H, C> {
                     smooth_loss: self.state.smooth_loss,
                 };
                 let (model, optimizer) = (&mut *self.model, &mut *self.optimizer);
-                let (report, state) =
-                    C::train_batched(model, shards, optimizer, self.config, state, data, *threads)?;
+                let mut trainer =
+                    BatchTrainer::resume(model, shards, optimizer, self.config, state)?;
+                let report = trainer.train_chunk(data, threads)?;
+                let state = trainer.state;
                 self.state = TrainState {
                     hidden: self.streams().last().copied().unwrap_or([0.0; H]),
                     position: state.position,
@@ -104,7 +106,7 @@ pub struct Buffers<const V: usize, const H: usize, C: LmCell<V, H>> {
     model: Box<C>,
     grads: Box<C>,
     tape: Box<Tape<MAX_SEQ_LEN, H, V, C::Record>>,
-    shards: Box<[BinShard<V, H>]>,
+    shards: Box<[BinShard<V, H, C>]>,
     optimizer: AnyOptimizer<V, H, V, C>,
 }
 
