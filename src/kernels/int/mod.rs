@@ -19,6 +19,7 @@
 //! (With a hand-set weight of -128 the sums wrap, identically on every path; nothing panics.) Requantization ([`requantize`]) and every sum the model forms after
 //! it saturate instead of wrapping.
 
+pub mod elman;
 pub mod input;
 pub mod packed;
 pub mod recurrent;
@@ -26,6 +27,7 @@ pub mod scalar;
 pub mod sigmoid;
 pub mod tanh;
 
+pub use elman::ElmanUnits;
 pub use input::quantize_q12;
 pub use scalar::{argmax_i16, dot, requantize, saturate_i16};
 pub use sigmoid::{SIGMOID_MAX_ERROR_LSB, sigmoid_q15};
@@ -80,6 +82,33 @@ pub fn readout<const O: usize>(
     for ((logit, acc), &b) in logits.iter_mut().zip(&acc).zip(b_y) {
         *logit = saturate_i16(acc.saturating_add(b));
     }
+}
+
+/// The quantized Elman update in place (what [`QRnn::step`](crate::QRnn::step) runs): `h[j] =
+/// tanh_q15(requantize(Σ_k w[j][k]·h[k]) + bias + input)` with every sum over the old `h`, per
+/// unit saturating (see [`elman`]). On ARMv7E-M [`elman::packed`] (`SMLAD` sums, one `asm!` per
+/// four units), elsewhere [`elman::scalar`]; bit-identical.
+///
+/// # Examples
+/// ```
+/// use micrornn::kernels::int::{self, ElmanUnits};
+/// let w_hh = [[0i8; 4]; 4];
+/// let mut h = [0i16; 4];
+/// let units = ElmanUnits {
+///     multipliers: &[1 << 29; 4],
+///     biases: &[4096; 4], // 1.0 in Q12
+///     input_row: &[0; 4],
+///     input_multiplier: 0,
+/// };
+/// int::elman_update(&w_hh, &mut h, units);
+/// assert_eq!(h, [int::tanh_q15(4096); 4]); // tanh(1) in Q15
+/// ```
+#[inline(always)]
+pub fn elman_update<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: ElmanUnits<'_, N>) {
+    #[cfg(micrornn_dsp)]
+    elman::packed(w, h, units);
+    #[cfg(not(micrornn_dsp))]
+    elman::scalar(w, h, units);
 }
 
 /// Name of the integer path [`matvec_requant`] uses on this target: `"dsp"` or `"scalar"`.

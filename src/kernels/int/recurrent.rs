@@ -38,10 +38,10 @@ pub const UNROLLED_COLS: usize = 64;
 /// The hidden vector in SMLAD order, 4-byte aligned: each four `x0 x1 x2 x3` stored as
 /// `x0 x2 x1 x3`, so the words are `(x0, x2)`, `(x1, x3)` (little-endian halfwords).
 #[repr(C, align(4))]
-struct Interleaved<const N: usize>([i16; N]);
+pub(super) struct Interleaved<const N: usize>([i16; N]);
 
 #[inline(always)]
-fn interleave<const N: usize>(h: &[i16; N]) -> Interleaved<N> {
+pub(super) fn interleave<const N: usize>(h: &[i16; N]) -> Interleaved<N> {
     #[cfg(micrornn_dsp)]
     if N.is_multiple_of(4) && N >= 4 {
         let mut out = core::mem::MaybeUninit::<Interleaved<N>>::uninit();
@@ -76,7 +76,7 @@ fn interleave<const N: usize>(h: &[i16; N]) -> Interleaved<N> {
 
 /// `Σ_c rows[k][c]·x[c]` for the four rows `k = 0..4`, over all `N` columns (`N % 4 == 0`).
 #[inline(always)]
-fn mac_quad<const N: usize>(rows: &[[i8; N]; 4], x: &Interleaved<N>) -> [i32; 4] {
+pub(super) fn mac_quad<const N: usize>(rows: &[[i8; N]; 4], x: &Interleaved<N>) -> [i32; 4] {
     #[cfg(micrornn_dsp)]
     {
         let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);

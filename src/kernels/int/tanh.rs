@@ -24,7 +24,7 @@ const SEGMENTS: usize = 512;
 
 /// `round(2^15 · tanh(i / 64))`, clamped to `i16::MAX` (one entry past 8, 32767, so the
 /// interpolation at 8 reads no further than the table).
-static TABLE: [i16; SEGMENTS + 2] = table();
+pub(super) static TABLE: [i16; SEGMENTS + 2] = table();
 
 /// `e^x` for `0 ≤ x ≤ 16`, in `f64`: `(Taylor series of e^(x/16))^16`, relative error < 1e-15.
 const fn exp_f64(x: f64) -> f64 {

@@ -2,7 +2,8 @@
 //! to the scalar reference, saturation at the limits, the tanh table's error bound.
 
 use super::{
-    MAX_COLS, TANH_MAX_ERROR_LSB, packed, recurrent, requantize, saturate_i16, scalar, tanh_q15,
+    MAX_COLS, TANH_MAX_ERROR_LSB, elman, packed, recurrent, requantize, saturate_i16, scalar,
+    tanh_q15,
 };
 
 /// xorshift32: deterministic test data without a dependency.
@@ -70,10 +71,8 @@ fn packed_matvec_is_bit_identical_to_scalar_over_odd_shapes() {
     }
 }
 
-/// One square case of the in-place recurrent update: the packed path equals the scalar one, the
-/// scalar one equals a dot product of every row with the OLD state, and `f` sees `j = 0..N` in
-/// order.
-fn recurrent_case<const N: usize>(rng: &mut Lcg, extreme: bool) {
+/// `random_case` for an N × N matrix, as arrays: rows, a state, N multipliers.
+fn square_case<const N: usize>(rng: &mut Lcg, extreme: bool) -> ([[i8; N]; N], [i16; N], Vec<i32>) {
     let (w, x, m) = random_case(rng, N, N, extreme);
     let mut rows = [[0i8; N]; N];
     for (row, w) in rows.iter_mut().zip(w.chunks_exact(N.max(1))) {
@@ -81,6 +80,14 @@ fn recurrent_case<const N: usize>(rng: &mut Lcg, extreme: bool) {
     }
     let mut old = [0i16; N];
     old.copy_from_slice(&x);
+    (rows, old, m)
+}
+
+/// One square case of the in-place recurrent update: the packed path equals the scalar one, the
+/// scalar one equals a dot product of every row with the OLD state, and `f` sees `j = 0..N` in
+/// order.
+fn recurrent_case<const N: usize>(rng: &mut Lcg, extreme: bool) {
+    let (rows, old, m) = square_case::<N>(rng, extreme);
     let unit = |j: usize, acc: i32| saturate_i16(requantize(acc, m[j])) ^ (j as i16);
     let mut order = Vec::new();
     let mut want = old;
@@ -104,24 +111,33 @@ fn recurrent_case<const N: usize>(rng: &mut Lcg, extreme: bool) {
     assert_eq!(active, want);
 }
 
+/// `$case::<N>(rng, extreme)` for every size the packed paths treat differently: empty, not a
+/// multiple of 4, one quad, unrolled (≤ 64), looped (> 64, with one or two groups per pass),
+/// the largest.
+macro_rules! each_size {
+    ($case:ident, $rng:expr, $extreme:expr) => {
+        $case::<0>($rng, $extreme);
+        $case::<1>($rng, $extreme);
+        $case::<3>($rng, $extreme);
+        $case::<4>($rng, $extreme);
+        $case::<5>($rng, $extreme);
+        $case::<8>($rng, $extreme);
+        $case::<12>($rng, $extreme);
+        $case::<16>($rng, $extreme);
+        $case::<30>($rng, $extreme);
+        $case::<32>($rng, $extreme);
+        $case::<64>($rng, $extreme);
+        $case::<68>($rng, $extreme);
+        $case::<72>($rng, $extreme);
+        $case::<MAX_COLS>($rng, $extreme);
+    };
+}
+
 #[test]
 fn recurrent_packed_is_bit_identical_to_scalar_over_sizes() {
     let mut rng = Lcg(0x9E37_79B9);
     for extreme in [false, true] {
-        recurrent_case::<0>(&mut rng, extreme);
-        recurrent_case::<1>(&mut rng, extreme);
-        recurrent_case::<3>(&mut rng, extreme);
-        recurrent_case::<4>(&mut rng, extreme);
-        recurrent_case::<5>(&mut rng, extreme);
-        recurrent_case::<8>(&mut rng, extreme);
-        recurrent_case::<12>(&mut rng, extreme);
-        recurrent_case::<16>(&mut rng, extreme);
-        recurrent_case::<30>(&mut rng, extreme);
-        recurrent_case::<32>(&mut rng, extreme);
-        recurrent_case::<64>(&mut rng, extreme);
-        recurrent_case::<68>(&mut rng, extreme);
-        recurrent_case::<72>(&mut rng, extreme);
-        recurrent_case::<MAX_COLS>(&mut rng, extreme);
+        each_size!(recurrent_case, &mut rng, extreme);
     }
 }
 
@@ -221,4 +237,88 @@ fn sigmoid_q15_is_within_its_stated_error_everywhere() {
     assert_eq!(sigmoid_q15(i32::MAX), 32767);
     assert_eq!(sigmoid_q15(i32::MIN), 0);
     assert_eq!(sigmoid_q15(0), 16384);
+}
+
+/// One case of the fused Elman update: [`elman::packed`] (and the active path) equal
+/// [`elman::scalar`], and the scalar one equals [`elman::unit`] on the dot product with the OLD
+/// state. Random biases and multipliers over the whole `i32` range exercise every saturation.
+fn elman_case<const N: usize>(rng: &mut Lcg, extreme: bool) {
+    let (rows, old, m) = square_case::<N>(rng, extreme);
+    let multipliers: [i32; N] = core::array::from_fn(|j| m[j] >> if j % 5 == 0 { 0 } else { 10 });
+    let biases: [i32; N] = core::array::from_fn(|_| match rng.next() % 4 {
+        0 => rng.next() as i32,
+        _ => (rng.next() as i32) >> 16,
+    });
+    let input_row: [i8; N] = core::array::from_fn(|_| rng.next() as i8);
+    // Mostly in tanh's live range, sometimes saturating.
+    let input_multiplier = match rng.next() % 4 {
+        0 => rng.next() as i32,
+        _ => (rng.next() as i32) >> 18,
+    };
+    let units = elman::ElmanUnits {
+        multipliers: &multipliers,
+        biases: &biases,
+        input_row: &input_row,
+        input_multiplier,
+    };
+    let mut want = old;
+    elman::scalar(&rows, &mut want, units);
+    for (j, (&got, row)) in want.iter().zip(&rows).enumerate() {
+        let unit = elman::unit(
+            scalar::dot(row, &old),
+            multipliers[j],
+            biases[j],
+            input_row[j],
+            units.clamped_input_multiplier(),
+        );
+        assert_eq!(got, unit, "N {N} unit {j}");
+    }
+    let mut packed = old;
+    elman::packed(&rows, &mut packed, units);
+    assert_eq!(packed, want, "N {N} extreme {extreme}");
+    let mut active = old;
+    super::elman_update(&rows, &mut active, units);
+    assert_eq!(active, want);
+}
+
+#[test]
+fn elman_packed_is_bit_identical_to_scalar_over_sizes() {
+    let mut rng = Lcg(0x2545_F491);
+    for _ in 0..10 {
+        for extreme in [false, true] {
+            each_size!(elman_case, &mut rng, extreme);
+        }
+    }
+}
+
+/// The input row's term is `(w·m + 2^7) >> 8` exactly, with the multiplier clamped to
+/// ±INPUT_MULTIPLIER_LIMIT; the asm's form (`SMMULR` of `w << 24`) agrees.
+#[test]
+fn elman_input_term_is_exact_and_clamped() {
+    let limit = elman::INPUT_MULTIPLIER_LIMIT;
+    for (w, m, used) in [
+        (-128i8, i32::MIN, -limit),
+        (127, i32::MAX, limit),
+        (-128, limit, limit),
+        (-1, 1, 1),
+        (1, 127, 127),
+        (3, -43, -43),
+    ] {
+        let want = (i64::from(w) * i64::from(used) + 128) >> 8;
+        let smmulr = (i64::from(i32::from(w) << 24) * i64::from(used) + (1 << 31)) >> 32;
+        assert_eq!(want, smmulr);
+        let pre = want.clamp(-(1 << 15), (1 << 15) - 1) as i32;
+        let row = [w; 4];
+        let units = elman::ElmanUnits {
+            multipliers: &[0; 4],
+            biases: &[0; 4],
+            input_row: &row,
+            input_multiplier: m,
+        };
+        let mut h = [0i16; 4];
+        elman::scalar(&[[0; 4]; 4], &mut h, units);
+        assert_eq!(h, [tanh_q15(pre); 4], "w {w} m {m}");
+        elman::packed(&[[0; 4]; 4], &mut h, units);
+        assert_eq!(h, [tanh_q15(pre); 4], "w {w} m {m}");
+    }
 }

@@ -84,17 +84,14 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
         else {
             return Err(Error::TokenOutOfRange { token, limit: I });
         };
-        let multiplier = multiplier.clamp(-XH_MULTIPLIER_LIMIT, XH_MULTIPLIER_LIMIT);
-        int::recurrent_update(&self.w_hh, hidden, |j, acc| {
-            let (Some(&scale), Some(&b), Some(&w)) =
-                (self.hh_multiplier.get(j), self.b_h.get(j), row.get(j))
-            else {
-                return 0;
-            };
-            let x = (i32::from(w) * multiplier + (1 << (XH_SHIFT - 1))) >> XH_SHIFT;
-            let pre = int::requantize(acc, scale);
-            int::tanh_q15(pre.saturating_add(b).saturating_add(x))
-        });
+        const { assert!(XH_SHIFT == int::elman::INPUT_SHIFT) };
+        let units = int::ElmanUnits {
+            multipliers: &self.hh_multiplier,
+            biases: &self.b_h,
+            input_row: row,
+            input_multiplier: multiplier.clamp(-XH_MULTIPLIER_LIMIT, XH_MULTIPLIER_LIMIT),
+        };
+        int::elman_update(&self.w_hh, hidden, units);
         Ok(())
     }
 

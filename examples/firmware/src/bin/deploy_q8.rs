@@ -63,7 +63,7 @@ fn main() -> ! {
 }
 
 /// The active integer matvec (and the packed algorithm) equal the scalar reference on xorshift
-/// data of every shape up to 11 × 37, extreme values included.
+/// data of every shape up to 11 × 37, extreme values included; so does the fused Elman update.
 fn kernel_matches_reference() -> bool {
     let mut state = 0x9E37_79B9u32;
     let mut next = move || {
@@ -88,6 +88,38 @@ fn kernel_matches_reference() -> bool {
             int::matvec_requant(w, x, m, &mut active[..rows]);
             ok &= want == got && want == active;
         }
+    }
+    ok & elman_matches_reference::<4>(&mut next)
+        & elman_matches_reference::<12>(&mut next)
+        & elman_matches_reference::<32>(&mut next)
+}
+
+/// The fused Elman update (on the M4F the `asm!` of `kernels::int::elman`) equals its scalar
+/// specification on xorshift data, biases and multipliers over the whole `i32` range (every
+/// saturation), most units in tanh's live range, 16 draws per size.
+fn elman_matches_reference<const N: usize>(next: &mut impl FnMut() -> u32) -> bool {
+    let mut ok = true;
+    for _ in 0..16 {
+        let mut w = [[0i8; N]; N];
+        w.iter_mut()
+            .flatten()
+            .for_each(|v| *v = (next() as i8).max(-127));
+        let h: [i16; N] = core::array::from_fn(|_| next() as i16);
+        // Most units in tanh's live range (multipliers about 2^20), some saturating.
+        let multipliers: [i32; N] =
+            core::array::from_fn(|j| next() as i32 >> if j % 5 == 0 { 0 } else { 9 + j % 4 });
+        let biases: [i32; N] = core::array::from_fn(|j| (next() as i32) >> (18 - 14 * (j % 3 / 2)));
+        let input_row: [i8; N] = core::array::from_fn(|_| next() as i8);
+        let units = int::ElmanUnits {
+            multipliers: &multipliers,
+            biases: &biases,
+            input_row: &input_row,
+            input_multiplier: next() as i32 >> [0, 17, 18, 19, 20, 21, 22, 23][next() as usize % 8],
+        };
+        let (mut want, mut got) = (h, h);
+        int::elman::scalar(&w, &mut want, units);
+        int::elman_update(&w, &mut got, units);
+        ok &= want == got;
     }
     ok
 }
