@@ -11,6 +11,8 @@
 //! - `FW_MODE` = `train` (default), `infer` or `baseline`: what the `footprint` firmware links
 //!   (training and inference, inference only, or neither), so that the core's share of flash is
 //!   the difference to `baseline`. Its hidden size is `FW_HIDDEN` (default 32).
+//! - `FW_CELL` = `elman` (default) or `gru`: the cell the `train` example trains (`Rnn` or
+//!   `Gru`, through the same `Trainer`).
 //! - `FW_WEIGHTS` = `int8` (default) or `f32`: the model `footprint_gru` links (`QGru` or `Gru`).
 use std::{env, fs, path::PathBuf};
 
@@ -49,6 +51,11 @@ fn main() {
         weights == "int8" || weights == "f32",
         "FW_WEIGHTS must be int8 or f32"
     );
+    let cell = match env::var("FW_CELL").as_deref() {
+        Err(_) | Ok("elman") => "Rnn",
+        Ok("gru") => "Gru",
+        Ok(_) => panic!("FW_CELL must be elman or gru"),
+    };
     let config = format!(
         "/// Hidden units.\npub const HIDDEN: usize = {};\n\
          /// Tokens per training chunk (BPTT length).\npub const SEQ_LEN: usize = {};\n\
@@ -58,7 +65,9 @@ fn main() {
          /// Train on the first line of the poem only (`FW_TEXT=line`).\npub const FIRST_LINE_ONLY: bool = {};\n\
          /// `footprint`: link inference (`FW_MODE` train or infer).\npub const WITH_INFERENCE: bool = {};\n\
          /// `footprint`: link training (`FW_MODE=train`).\npub const WITH_TRAINING: bool = {};\n\
-         /// `footprint_gru`: the int8 `QGru` (`FW_WEIGHTS=int8`) rather than the f32 `Gru`.\npub const INT8_WEIGHTS: bool = {};\n",
+         /// `footprint_gru`: the int8 `QGru` (`FW_WEIGHTS=int8`) rather than the f32 `Gru`.\npub const INT8_WEIGHTS: bool = {};\n\
+         /// `train`: the cell trained (`FW_CELL`).\n\
+         pub type CellOf<const I: usize, const H: usize, const O: usize> = micrornn::{}<I, H, O>;\n",
         get("FW_HIDDEN", hidden),
         get("FW_SEQ_LEN", seq_len),
         get("FW_ITERATIONS", iterations),
@@ -66,7 +75,8 @@ fn main() {
         text == "line",
         mode != "baseline",
         mode == "train",
-        weights == "int8"
+        weights == "int8",
+        cell
     );
     fs::write(out.join("config.rs"), config).expect("OUT_DIR is writable");
 
@@ -80,6 +90,7 @@ fn main() {
         "FW_SEQ_LEN",
         "FW_ITERATIONS",
         "FW_WEIGHTS",
+        "FW_CELL",
     ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
