@@ -2,7 +2,9 @@
 # The GRU rows of docs/microcontrollers.md: one inference step of a QGru<32, H, 32> (int8
 # weights, Q15 state; SMLAD path on the M4F, scalar on the M0) and of an f32 Gru<32, H, 32>, for
 # H = 16, 32, 64: instructions and estimated cycles per step and per MAC (3·H·(I + H) MACs a
-# step, the token's input products counted although a token is a row lookup), flash and RAM.
+# step, the token's input products counted although a token is a row lookup; the `dense` rows
+# feed 32-channel samples instead, a full input product as CMSIS-NN's LSTM step computes), flash
+# and RAM.
 #
 #   scripts/embedded-report-gru.sh          # prints Markdown on stdout; GRU_HIDDEN="32" for one size
 #
@@ -22,9 +24,9 @@ export CARGO_TERM_COLOR=never
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-build() { # TARGET PROFILE WEIGHTS HIDDEN -> path of a copy of the ELF
-  local target=$1 profile=$2 weights=$3 hidden=$4 out=$work/$1-$2-$3-$4
-  (cd "$fw" && FW_WEIGHTS=$weights FW_HIDDEN=$hidden FW_MEMORY=mps2 \
+build() { # TARGET PROFILE WEIGHTS INPUT HIDDEN -> path of a copy of the ELF
+  local target=$1 profile=$2 weights=$3 input=$4 hidden=$5 out=$work/$1-$2-$3-$4-$5
+  (cd "$fw" && FW_WEIGHTS=$weights FW_INPUT=$input FW_HIDDEN=$hidden FW_MEMORY=mps2 \
     cargo build -q --profile "$profile" --bin footprint_gru --target "$target") >&2
   cp "$fw/target/$target/$profile/footprint_gru" "$out"
   echo "$out"
@@ -42,18 +44,20 @@ measure() {
 fmt() { echo "$1" | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-echo '| target, opt | weights | (I, H, O) | instructions / est. cycles per step | per MAC: instructions / est. cycles | flash bytes | RAM bytes (static + peak stack) |'
+echo '| target, opt | weights, input | (I, H, O) | instructions / est. cycles per step | per MAC: instructions / est. cycles | flash bytes | RAM bytes (static + peak stack) |'
 echo '|---|---|---|---|---|---|---|'
-for config in "Cortex-M4F|opt 3|thumbv7em-none-eabihf|release|mps2-an386|m4|int8 f32" \
-  "Cortex-M4F|opt \"s\"|thumbv7em-none-eabihf|release-s|mps2-an386|m4|int8 f32" \
-  "Cortex-M0|opt 3|thumbv6m-none-eabi|release|mps2-an385|m0|int8"; do
+# Each configuration: label|opt|target|profile|machine|cycle model|WEIGHTS:INPUT ...
+for config in "Cortex-M4F|opt 3|thumbv7em-none-eabihf|release|mps2-an386|m4|int8:token int8:dense f32:token" \
+  "Cortex-M4F|opt \"s\"|thumbv7em-none-eabihf|release-s|mps2-an386|m4|int8:token f32:token" \
+  "Cortex-M0|opt 3|thumbv6m-none-eabi|release|mps2-an385|m0|int8:token int8:dense"; do
   IFS='|' read -r label opt target profile machine core kinds <<<"$config"
   for hidden in ${GRU_HIDDEN:-16 32 64}; do
-    for weights in $kinds; do
-      elf=$(build "$target" "$profile" "$weights" "$hidden")
+    for kind in $kinds; do
+      weights=${kind%:*} input=${kind#*:}
+      elf=$(build "$target" "$profile" "$weights" "$input" "$hidden")
       read -r insns cycles stack < <(measure "$machine" "$core" "$elf")
       macs=$((3 * hidden * (32 + hidden)))
-      echo "| $label, $opt | $weights | (32, $hidden, 32) | $(fmt "$insns") / $(fmt "$cycles") | $(ratio "$insns" "$macs") / $(ratio "$cycles" "$macs") | $(fmt "$(flash "$elf")") | $(fmt "$(static_ram "$elf")") + $(fmt "$stack") |"
+      echo "| $label, $opt | $weights, $input | (32, $hidden, 32) | $(fmt "$insns") / $(fmt "$cycles") | $(ratio "$insns" "$macs") / $(ratio "$cycles" "$macs") | $(fmt "$(flash "$elf")") | $(fmt "$(static_ram "$elf")") + $(fmt "$stack") |"
     done
   done
 done

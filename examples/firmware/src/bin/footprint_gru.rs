@@ -2,7 +2,8 @@
 //! a `Gru<32, H, 32>` (f32) or a `QGru<32, H, 32>` (int8 weights, Q15 state) running greedy
 //! inference steps between the instruction-count markers of `common.rs`. `FW_HIDDEN` sets H
 //! (default 32), `FW_WEIGHTS` = `f32` or `int8` (default) picks the model; only that one is
-//! linked. Weights are random of the scale of PyTorch's initialization (uniform in ±1/√H), so
+//! linked. `FW_INPUT=dense` feeds 32-channel samples (a full input product, as CMSIS-NN's LSTM
+//! step computes) instead of token ids (a row lookup). Weights are random of the scale of PyTorch's initialization (uniform in ±1/√H), so
 //! the gates' sigmoid and tanh see arguments of a trained model's order.
 #![no_std]
 #![no_main]
@@ -14,15 +15,16 @@ use core::hint::black_box;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use micrornn::kernels::int;
+use micrornn::model::quant::qgru::QInput;
 use micrornn::{Cell, DefaultRng, Error, Gru, Input, Params, QGru, argmax};
 use rand_xoshiro::rand_core::{Rng as _, SeedableRng};
 
-/// HIDDEN, INT8_WEIGHTS: from build.rs.
+/// HIDDEN, INT8_WEIGHTS, DENSE_INPUT: from build.rs.
 #[allow(dead_code)]
 mod config {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
 }
-use config::{HIDDEN, INT8_WEIGHTS};
+use config::{DENSE_INPUT, HIDDEN, INT8_WEIGHTS};
 
 /// Inputs (token ids) and outputs.
 const IO: usize = 32;
@@ -100,6 +102,9 @@ fn run_int8(model: &mut QGru<IO, HIDDEN, IO>, rng: &mut DefaultRng) -> Result<(u
     // logit_scale 2^-10: the multiplier is `scale · 2^17 / 2^-10`
     model.hy_multiplier = [multiplier(27, HIDDEN); IO];
     model.logit_scale = 1.0 / 1024.0;
+    // Dense samples: one per token, uniform in ±1.0 (Q12).
+    let samples: [[i16; IO]; IO] =
+        core::array::from_fn(|_| core::array::from_fn(|_| (rng.next_u32() % 8193) as i16 - 4096));
     let model: &QGru<IO, HIDDEN, IO> = model;
     let mut hidden = [0i16; HIDDEN];
     let mut logits = [0i16; IO];
@@ -107,7 +112,14 @@ fn run_int8(model: &mut QGru<IO, HIDDEN, IO>, rng: &mut DefaultRng) -> Result<(u
     let (mut sum, mut states) = (0, 0u32);
     for _ in 0..STEPS {
         common::infer_start();
-        model.step_token(token, &mut hidden)?;
+        if DENSE_INPUT {
+            let sample = samples
+                .get(token)
+                .ok_or(Error::TokenOutOfRange { token, limit: IO })?;
+            model.step_with(QInput::Q12(sample), &mut hidden, int::matvec_requant)?;
+        } else {
+            model.step_token(token, &mut hidden)?;
+        }
         common::step_stop();
         states = checksum(states, hidden.iter().map(|&h| i32::from(h)));
         model.logits(&hidden, &mut logits);
@@ -129,6 +141,10 @@ fn run_f32(model: &mut Gru<IO, HIDDEN, IO>, rng: &mut DefaultRng) -> Result<(usi
             *w = ((rng.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0) - 0.5) * LIMIT;
         }
     }
+    // Dense samples: one per token, uniform in ±1.0.
+    let samples: [[f32; IO]; IO] = core::array::from_fn(|_| {
+        core::array::from_fn(|_| (rng.next_u32() >> 8) as f32 * (2.0 / 16_777_216.0) - 1.0)
+    });
     let model: &Gru<IO, HIDDEN, IO> = model;
     let mut hidden = [0.0f32; HIDDEN];
     let mut logits = [0.0f32; IO];
@@ -136,7 +152,11 @@ fn run_f32(model: &mut Gru<IO, HIDDEN, IO>, rng: &mut DefaultRng) -> Result<(usi
     let (mut sum, mut states) = (0, 0u32);
     for _ in 0..STEPS {
         common::infer_start();
-        Cell::step(model, Input::Token(token), &mut hidden)?;
+        let input = match samples.get(token) {
+            Some(sample) if DENSE_INPUT => Input::Dense(sample),
+            _ => Input::Token(token),
+        };
+        Cell::step(model, input, &mut hidden)?;
         common::step_stop();
         states = checksum(states, hidden.iter().map(|&h| (h * 32768.0) as i32));
         Cell::logits(model, &hidden, &mut logits);
