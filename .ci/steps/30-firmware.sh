@@ -70,10 +70,18 @@ if [ "$smlad" -eq 0 ]; then
   exit 1
 fi
 echo "deploy_q8 (Cortex-M4F): $smlad SMLAD instructions"
+# The quantized GRU: each step against the scalar reference's, then the host's greedy text
+# (tests/firmware_deploy_gru_q8.rs).
+run_fw "deploy_gru_q8 (Cortex-M4F, mps2-an386)" 60 --release --bin deploy_gru_q8
+run_fw "deploy_gru_q8 (Cortex-M0, microbit)" 60 --release --bin deploy_gru_q8 --target thumbv6m-none-eabi
+if ! arm-none-eabi-objdump -d "$root/examples/firmware/target/thumbv7em-none-eabihf/release/deploy_gru_q8" | grep -q 'smlad'; then
+  echo "FAILED: the Cortex-M4F quantized GRU firmware has no SMLAD" >&2
+  exit 1
+fi
 # (the host half of the deploy check, tests/firmware_deploy.rs, runs in `cargo test`)
 
 echo "--- no heap: no allocator symbol in any firmware ELF"
-for elf in "$root"/examples/firmware/target/{thumbv7em-none-eabihf,thumbv6m-none-eabi}/release/{train,deploy,deploy_q8} "$log/train_gru"; do
+for elf in "$root"/examples/firmware/target/{thumbv7em-none-eabihf,thumbv6m-none-eabi}/release/{train,deploy,deploy_q8,deploy_gru_q8} "$log/train_gru"; do
   if arm-none-eabi-nm -C "$elf" | grep -E '__rust_alloc|__rg_alloc|__rust_no_alloc_shim|alloc::alloc'; then
     echo "FAILED: $elf links an allocator" >&2
     exit 1
