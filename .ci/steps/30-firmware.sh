@@ -53,11 +53,11 @@ echo "--- panic-freedom: must link (a reachable panic is an undefined symbol)"
   echo "panic check rejects a reachable panic, as it should"
 )
 
-run_fw "train (Cortex-M4F, mps2-an386)" 180 --release --bin train
-run_fw "train (Cortex-M0, microbit, 16 KB RAM)" 240 --release --bin train --target thumbv6m-none-eabi
 # The same firmware over a Gru<22, 32, 22> (the Trainer is generic over the cell): no heap either.
 FW_CELL=gru run_fw "train GRU (Cortex-M4F, mps2-an386)" 240 --release --bin train
 cp "$root/examples/firmware/target/thumbv7em-none-eabihf/release/train" "$log/train_gru"
+run_fw "train (Cortex-M4F, mps2-an386)" 180 --release --bin train
+run_fw "train (Cortex-M0, microbit, 16 KB RAM)" 240 --release --bin train --target thumbv6m-none-eabi
 run_fw "deploy (Cortex-M4F, mps2-an386)" 60 --release --bin deploy
 run_fw "deploy (Cortex-M0, microbit)" 60 --release --bin deploy --target thumbv6m-none-eabi
 # The quantized deploy model: integer kernels (SMLAD on the M4F) checked against the scalar
