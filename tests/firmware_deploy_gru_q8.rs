@@ -16,8 +16,8 @@ use micrornn::format::Contents;
 use micrornn::model::gru::GruRecord;
 use micrornn::model::normalize::Normalization;
 use micrornn::{
-    Adam, CharVocab, Clip, DefaultRng, Generator, Gru, QGru, Sampling, Sequence, Tape,
-    TrainConfig, Trainer, boxed_zeroed, qformat,
+    Adam, CharVocab, Clip, DefaultRng, Generator, Gru, QGru, Sampling, Sequence, Tape, TrainConfig,
+    Trainer, boxed_zeroed, qformat,
 };
 use rand_xoshiro::rand_core::SeedableRng;
 
