@@ -10,6 +10,8 @@
 
 #[path = "../common.rs"]
 mod common;
+#[path = "../scales.rs"]
+mod scales;
 
 use core::hint::black_box;
 use cortex_m_rt::entry;
@@ -25,6 +27,7 @@ mod config {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
 }
 use config::{DENSE_INPUT, HIDDEN, INT8_WEIGHTS};
+use scales::{inv_sqrt, multiplier};
 
 /// Inputs (token ids) and outputs.
 const IO: usize = 32;
@@ -60,11 +63,6 @@ fn main() -> ! {
         }
     }
     common::exit(true)
-}
-
-/// `2^shift / (127·√n)`: the multiplier of a row whose largest weight is `1/√n`.
-const fn multiplier(shift: u32, n: usize) -> i32 {
-    ((1u64 << shift) / (127 * 127 * n as u64).isqrt()) as i32
 }
 
 /// A random int8 weight in `[-127, 127]`.
@@ -165,15 +163,4 @@ fn run_f32(model: &mut Gru<IO, HIDDEN, IO>, rng: &mut DefaultRng) -> Result<(usi
         sum += token;
     }
     Ok((sum, states))
-}
-
-/// `1/√n` at compile time (Newton's iteration), so that no square root is linked.
-const fn inv_sqrt(n: f32) -> f32 {
-    let mut x = 1.0 / n; // below 1/√n: the iteration rises monotonically to it
-    let mut i = 0;
-    while i < 40 {
-        x *= 1.5 - 0.5 * n * x * x;
-        i += 1;
-    }
-    x
 }
