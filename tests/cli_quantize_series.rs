@@ -3,10 +3,12 @@
 //! (also `--stream`) on the `.q8` file agree with the float model within one error; an Elman
 //! series model, a bad calibration file and a language-model command on the `.q8` are refused.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+#[path = "common/cli_run.rs"]
+mod cli_run;
 
-const BIN: &str = env!("CARGO_BIN_EXE_micrornn");
+use cli_run::{assert_refused, assert_success, run, scratch, stdout};
+use std::path::Path;
+use std::process::Output;
 
 fn repo_file(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,40 +18,11 @@ fn repo_file(name: &str) -> String {
         .to_string()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("micrornn-q8-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the micrornn binary runs")
-}
-
+/// Asserts success; the standard output.
 #[track_caller]
 fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-#[track_caller]
-fn refused(out: &Output, expected: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(expected), "{stderr:?} lacks {expected:?}");
-    assert!(out.stdout.is_empty());
+    assert_success(out);
+    stdout(out)
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -98,8 +71,7 @@ fn a_quantized_series_gru_evaluates_and_classifies_like_the_float_one() {
     let stream = ok(&run(&dir, &["classify", "m.q8", &test, "--stream"]));
     let last_of_first = stream
         .lines()
-        .filter(|l| l.starts_with("1\t"))
-        .last()
+        .rfind(|l| l.starts_with("1\t"))
         .unwrap()
         .rsplit('\t')
         .next()
@@ -107,24 +79,22 @@ fn a_quantized_series_gru_evaluates_and_classifies_like_the_float_one() {
         .to_string();
     assert_eq!(last_of_first, classes(&int8_lines)[0]);
     // A language-model command on the series .q8, and a bad calibration file.
-    refused(&run(&dir, &["sample", "m.q8"]), "is a series classifier");
+    assert_refused(&dir, &["sample", "m.q8"], "is a series classifier");
     std::fs::write(
         dir.join("bad.ts"),
         "@classLabel true rise\n@data\n1,x:0,0:rise\n",
     )
     .unwrap();
-    refused(
-        &run(
-            &dir,
-            &[
-                "quantize",
-                "m.mrnn",
-                "--out",
-                "n.q8",
-                "--calibrate",
-                "bad.ts",
-            ],
-        ),
+    assert_refused(
+        &dir,
+        &[
+            "quantize",
+            "m.mrnn",
+            "--out",
+            "n.q8",
+            "--calibrate",
+            "bad.ts",
+        ],
         "bad.ts:3",
     );
     assert!(!dir.join("n.q8").exists(), "nothing written");
@@ -141,10 +111,86 @@ fn an_elman_series_model_is_refused_by_quantize() {
             "train", &train, "--cell", "elman", "--epochs", "1", "--out", "e.mrnn",
         ],
     ));
-    refused(
-        &run(&dir, &["quantize", "e.mrnn", "--out", "e.q8"]),
+    assert_refused(
+        &dir,
+        &["quantize", "e.mrnn", "--out", "e.q8"],
         "must be a GRU",
     );
     assert!(!dir.join("e.q8").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A GRU character model (made by the library: weights from a fixed pattern) quantized by the
+/// binary: `sample` and `eval` read the version-3 `.q8`, and its loss is the float model's
+/// within 0.02 nats per character.
+#[test]
+fn a_gru_language_model_quantizes_samples_and_evaluates() {
+    use micrornn::format::{self, Contents};
+    use micrornn::{CharVocab, Gru, Infer, Input, Params};
+    let dir = scratch("gru-lm");
+    let text = "the quick brown fox jumps over the lazy dog. the dog sleeps. ";
+    let vocab = CharVocab::<32>::from_text(text).unwrap();
+    let mut gru = Box::new(Gru::<32, 32, 32>::ZERO);
+    let mut k = 0usize;
+    for index in 0..6 {
+        for w in gru.tensor_mut(index) {
+            *w = ((k * 7919 % 61) as f32 - 30.0) / 60.0;
+            k += 1;
+        }
+    }
+    let contents = Contents::language_model(vocab.chars(), vocab.len());
+    let mut bytes = vec![0u8; format::encoded_len::<Gru<32, 32, 32>, 32>(&contents)];
+    format::encode_contents(&*gru, &contents, &mut bytes).unwrap();
+    std::fs::write(dir.join("g.mrnn"), &bytes).unwrap();
+    std::fs::write(dir.join("text.txt"), text).unwrap();
+    let printed = ok(&run(
+        &dir,
+        &[
+            "quantize",
+            "g.mrnn",
+            "--out",
+            "g.q8",
+            "--calibrate",
+            "text.txt",
+        ],
+    ));
+    assert!(printed.contains("QGru<32, 32, 32>"), "{printed}");
+    let sampled = ok(&run(
+        &dir,
+        &[
+            "sample",
+            "g.q8",
+            "--len",
+            "40",
+            "--temperature",
+            "0",
+            "--prime",
+            "the ",
+        ],
+    ));
+    assert!(sampled.starts_with("the "), "{sampled}");
+    assert_eq!(
+        sampled.trim_end_matches('\n').chars().count(),
+        44,
+        "{sampled}"
+    );
+    let int8 = json(&run(&dir, &["eval", "g.q8", "text.txt", "--json"]));
+    // The float model's loss over the same text, from the zero state.
+    let ids: Vec<usize> = text.chars().map(|c| vocab.encode(c).unwrap()).collect();
+    let (mut hidden, mut logits, mut total) = ([0.0f32; 32], [0.0f32; 32], 0.0f64);
+    for pair in ids.windows(2) {
+        Infer::step(&*gru, Input::Token(pair[0]), &mut hidden).unwrap();
+        Infer::logits(&*gru, &hidden, &mut logits);
+        let live = &logits[..vocab.len()];
+        let max = live.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f64 = live.iter().map(|&z| f64::from(z - max).exp()).sum();
+        total += sum.ln() + f64::from(max) - f64::from(live[pair[1]]);
+    }
+    let float = total / (ids.len() - 1) as f64;
+    let quantized = int8["nats_per_char"].as_f64().unwrap();
+    assert!(
+        (quantized - float).abs() < 0.02,
+        "int8 {quantized} float {float}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -4,14 +4,16 @@
 //! `../shared/data/uea/` when it is present (skipped with a message otherwise; a failure under
 //! `CI=true`).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use cli_run::{assert_refused, assert_success, run, scratch, stdout};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+#[path = "common/cli_run.rs"]
+mod cli_run;
 
 #[path = "common/shared_data.rs"]
 mod shared_data;
-
-const BIN: &str = env!("CARGO_BIN_EXE_micrornn");
 
 fn repo_file(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,77 +23,9 @@ fn repo_file(name: &str) -> String {
         .to_string()
 }
 
-/// A fresh, empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("micrornn-series-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the micrornn binary runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_success(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        stdout(out),
-        stderr(out)
-    );
-}
-
 fn json(out: &Output) -> serde_json::Value {
     assert_success(out);
     serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
-}
-
-/// Every file of `dir` and its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&path).unwrap())
-        })
-        .collect()
-}
-
-/// The command fails with exit code 1, one `error: ` line that contains `expected`, nothing on
-/// stdout, and no file of `dir` changed.
-#[track_caller]
-fn assert_refused(dir: &Path, args: &[&str], expected: &str) {
-    let before = snapshot(dir);
-    let out = run(dir, args);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-    assert!(
-        err.starts_with("error: ") && err.lines().count() == 1,
-        "{args:?}: {err}"
-    );
-    assert!(
-        err.contains(expected),
-        "{args:?}: expected {expected:?} in {err}"
-    );
-    assert_eq!(stdout(&out), "", "{args:?}");
-    assert_eq!(snapshot(dir), before, "{args:?} changed the directory");
 }
 
 #[test]
@@ -258,7 +192,9 @@ fn a_csv_file_trains_with_its_channel_names_and_an_elman_mean_model() {
     );
     let bytes = std::fs::read(dir.join("csv.mrnn")).unwrap();
     let text = String::from_utf8_lossy(&bytes);
+    // The header's channel names, the sorted CSV labels, the settings.
     for stored in [
+        "x\nx_scaled",
         "readout=mean",
         "cell=elman",
         "ramps.csv",
@@ -364,6 +300,53 @@ fn bad_series_files_and_options_are_refused() {
         &["eval", "m.mrnn", &missing, "--svg", "c.svg"],
         "missing.ts:4:",
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ctrl_c_stops_after_the_epoch_and_saves_the_model() {
+    let dir = scratch("series-ctrlc");
+    let mut child = Command::new(cli_run::BIN)
+        .args([
+            "train",
+            &repo_file("ramps_TRAIN.ts"),
+            "--epochs",
+            "100000",
+            "--hidden",
+            "16",
+        ])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first line on stderr comes after the handler is installed.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.contains("45 series, 2 channels, 3 classes"),
+        "{first}"
+    );
+    // The shell's built-in `kill`, so no procps package is needed.
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        stdout(&out).contains("interrupted after epoch"),
+        "{}",
+        stdout(&out)
+    );
+    // The model saved is whole and usable.
+    assert_success(&run(
+        &dir,
+        &["eval", "model.mrnn", &repo_file("ramps_TEST.ts")],
+    ));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

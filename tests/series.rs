@@ -30,6 +30,7 @@ fn reads_the_repository_series_files() {
     assert_eq!(train.problem_name, "Ramps");
     assert_eq!(train.class_names, ["rise", "fall", "wave"]);
     assert_eq!((train.channels, train.series.len()), (2, 45));
+    assert_eq!(train.channel_names, ["1", "2"]);
     let steps: Vec<usize> = train.series.iter().map(|s| s.steps(2)).collect();
     assert!(steps.iter().all(|n| (8..=16).contains(n)), "{steps:?}");
     assert!(
@@ -42,6 +43,7 @@ fn reads_the_repository_series_files() {
     let csv = series::read(&repo_file("ramps.csv"), &Limits::DEFAULT).unwrap();
     assert_eq!(csv.class_names, ["fall", "rise", "wave"]);
     assert_eq!((csv.channels, csv.series.len(), csv.longest()), (2, 6, 10));
+    assert_eq!(csv.channel_names, ["x", "x_scaled"]);
     let csv = csv.with_classes(&train.class_names, "ramps.csv").unwrap();
     let labels: Vec<usize> = csv.series.iter().map(|s| s.label).collect();
     assert_eq!(labels, [0, 1, 2, 0, 1, 2]);

@@ -11,7 +11,10 @@
 //! from the decoded task, words or characters, class names, initial state and metadata) to bytes
 //! that decode to the same bits and texts (encode ∘ decode is a fixed point); a version-2 file
 //! re-encodes to exactly its own bytes. The same for a GRU (`Gru<4, 3, 4>`): it decodes exactly
-//! the files whose header reads as a GRU of its shape.
+//! the files whose header reads as a GRU of its shape. A quantized version-3 file decodes into
+//! `QGru<4, 3, 4>` and `QRnn<4, 3, 4>` exactly when its header reads as that cell and shape,
+//! and re-encodes (`qformat::encode_contents`) to its own bytes; a quantized GRU also through
+//! `qformat::decode_gru_const`.
 #![no_main]
 
 #[path = "reseal.rs"]
@@ -20,7 +23,8 @@ mod reseal;
 use libfuzzer_sys::fuzz_target;
 use micrornn::format::{self, Contents, Vocabulary};
 use micrornn::model::CellKind;
-use micrornn::{CharVocab, Gru, QRnn, Rnn, qformat};
+use micrornn::model::QTensors;
+use micrornn::{CharVocab, Gru, QGru, QRnn, Rnn, qformat};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, file)) = data.split_first() else {
@@ -35,6 +39,8 @@ fuzz_target!(|data: &[u8]| {
         check_quantized::<4, 3, 4, 4>(&bytes, header);
         check_quantized::<4, 3, 4, 2>(&bytes, header);
         check_quantized::<32, 32, 32, 32>(&bytes, header);
+        check_quantized_v3::<QGru<4, 3, 4>, 4, 3>(&bytes, header);
+        check_quantized_v3::<QRnn<4, 3, 4>, 4, 3>(&bytes, header);
     } else {
         let header = format::Header::read(&bytes);
         check::<4, 3, 4, 4>(&bytes, header);
@@ -186,7 +192,9 @@ fn check<const I: usize, const H: usize, const O: usize, const N: usize>(
         }
         format::VocabKind::Dense => {
             assert!(vocab.is_empty() && words.is_empty());
-            let normalization = decoded.normalization::<I>().expect("a dense file's normalization");
+            let normalization = decoded
+                .normalization::<I>()
+                .expect("a dense file's normalization");
             assert!(normalization.std.iter().all(|s| *s > 0.0 && s.is_finite()));
             assert_eq!(embedded.normalization, normalization);
             decoded.channels.len()
@@ -298,4 +306,76 @@ fn check_quantized<const I: usize, const H: usize, const O: usize, const N: usiz
     // The compile-time decoder accepts exactly what the run-time one does, with the same result.
     let embedded = qformat::decode_const::<I, H, O>(bytes).expect("decode_const agrees");
     assert!(embedded.qrnn == *q && embedded.initial_hidden == state);
+}
+
+/// Decodes a version-3 quantized file into the cell `M` (`QGru` or `QRnn` of shape `(I, H, 4)`):
+/// it succeeds exactly when the header reads as that cell and shape; a refused file leaves the
+/// model untouched; what decodes re-encodes to its own bytes.
+fn check_quantized_v3<M, const I: usize, const H: usize>(
+    bytes: &[u8],
+    header: Result<format::Header, micrornn::Error>,
+) where
+    M: QTensors<I> + Clone + PartialEq + core::fmt::Debug + micrornn::Zeroable,
+{
+    let mut q = micrornn::boxed_zeroed::<M>();
+    let zero = q.clone();
+    let (mut chars, mut state) = (CharVocab::<I>::new(), [0i16; H]);
+    let decoded = qformat::decode_contents(bytes, &mut *q, &mut chars, &mut state);
+    // `read_header` checks the numbers; the texts are checked by `decode_texts`.
+    let texts_ok = qformat::decode_texts(bytes, &mut CharVocab::<I>::new()).is_ok();
+    let fits = texts_ok
+        && header.as_ref().is_ok_and(|h| {
+            h.version == qformat::VERSION_3
+                && h.cell == M::KIND
+                && (h.inputs, h.hidden, h.outputs) == (I, H, M::OUTPUTS)
+        });
+    let Ok(decoded) = decoded else {
+        assert_eq!(q, zero, "a refused file wrote the model");
+        assert!(!fits, "a file of this cell and shape was refused");
+        return;
+    };
+    assert!(
+        fits,
+        "decoded a file whose header is not this cell and shape"
+    );
+    assert_eq!(header, Ok(decoded.header));
+    let h = decoded.header;
+    let chars_list: Vec<char> = chars.chars().to_vec();
+    let (words, names): (Vec<&str>, Vec<&str>) = (
+        decoded.words.iter().collect(),
+        decoded.class_names.iter().collect(),
+    );
+    let channels: Vec<&str> = decoded.channels.iter().collect();
+    let normalization = decoded.normalization::<I>();
+    let (mean, std) = live_normalization(&normalization, channels.len());
+    let hidden = state.map(|s| f32::from(s) / 32768.0);
+    let contents = Contents {
+        task: h.task,
+        vocab: match h.vocab_kind {
+            format::VocabKind::Chars => Vocabulary::Chars(&chars_list),
+            format::VocabKind::Words => Vocabulary::Words(&words),
+            format::VocabKind::Dense => Vocabulary::Dense {
+                channels: &channels,
+                mean,
+                std,
+            },
+        },
+        classes: h.classes,
+        class_names: &names,
+        initial_hidden: Some(&hidden),
+        metadata: decoded.metadata.as_str(),
+    };
+    let mut again = vec![0u8; qformat::encoded_len_contents::<M, I, H>(&contents)];
+    qformat::encode_contents(&*q, &contents, &mut again).expect("re-encode");
+    assert_eq!(
+        again,
+        bytes[..again.len()],
+        "a version-3 file re-encodes to its own bytes"
+    );
+    if M::KIND == CellKind::Gru {
+        let embedded =
+            qformat::decode_gru_const::<I, H, 4>(bytes).expect("decode_gru_const agrees");
+        assert_eq!(embedded.initial_hidden, state);
+        assert_eq!(embedded.header, h);
+    }
 }

@@ -2,7 +2,8 @@
 //! CRC-32s would otherwise refuse nearly every input). Knows the model format's version 2
 //! (header CRC at 44 over `0..44`, whole-file CRC at the end of the announced length, Elman or
 //! GRU parameters by header byte 30), version 1
-//! (header CRC at 28), the quantized format (header CRC at 32) and the checkpoint layout (its
+//! (header CRC at 28), the quantized format (header CRC at 32; version 3 at 44, its length by the
+//! cell in byte 30 and the vocabulary kind in byte 29) and the checkpoint layout (its
 //! embedded model, batched or not, and the CRC of the whole). Other versions are left as they
 //! are (the decoders are then fuzzed through their raw path).
 #![allow(dead_code)] // each target uses the half it needs
@@ -73,6 +74,38 @@ fn layout(bytes: &[u8]) -> Option<(usize, Option<usize>)> {
                     .checked_add(4)
             })();
             Some((32, len))
+        }
+        qformat::VERSION_3 => {
+            let len = (|| {
+                let (words, weights) = match *bytes.get(30)? {
+                    1 => (
+                        h.checked_mul(12)?.checked_add(o.checked_mul(2)?)?,
+                        h.checked_mul(3)?
+                            .checked_mul(i.checked_add(h)?)?
+                            .checked_add(o.checked_mul(h)?)?,
+                    ),
+                    _ => (
+                        i.checked_add(h.checked_mul(2)?)?
+                            .checked_add(o.checked_mul(2)?)?,
+                        h.checked_mul(i.checked_add(h)?.checked_add(o)?)?,
+                    ),
+                };
+                let normalization = if *bytes.get(29)? == 2 {
+                    i.checked_mul(8)?
+                } else {
+                    0
+                };
+                (format::HEADER_LEN + 4)
+                    .checked_add(h.checked_mul(2)?)?
+                    .checked_add(words.checked_mul(4)?)?
+                    .checked_add(weights)?
+                    .checked_add(normalization)?
+                    .checked_add(u32_at(bytes, 32)?)?
+                    .checked_add(u32_at(bytes, 36)?)?
+                    .checked_add(u32_at(bytes, 40)?)?
+                    .checked_add(4)
+            })();
+            Some((44, len))
         }
         _ => None,
     }

@@ -557,7 +557,9 @@ pub(crate) const fn check_normalization(
 ) -> Result<(), Error> {
     {
         let raw = ok!(f32_bytes(body, at, 2 * header.inputs));
-        let (mut means, mut stds) = raw.split_at(4 * header.inputs);
+        let Some((mut means, mut stds)) = raw.split_at_checked(raw.len() / 2) else {
+            return Err(Error::Truncated);
+        };
         let mut input = 0;
         while let (Some((mean, more_means)), Some((std, more_stds))) = (
             means.split_first_chunk::<4>(),

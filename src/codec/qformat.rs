@@ -82,7 +82,8 @@ pub fn is_quantized(bytes: &[u8]) -> bool {
 }
 
 /// Reads and fully checks the header of a quantized file (magic, version, header checksum,
-/// length, whole-file checksum, values) without knowing its type. The returned [`Header`] is
+/// length, whole-file checksum, values) without knowing its type; a version-3 file's texts are
+/// checked when read ([`decode_contents`], [`decode_texts`]). The returned [`Header`] is
 /// the f32 format's, with `version` = [`VERSION_3`], [`VERSION`] or [`VERSION_1`] (the
 /// older two: an Elman language model of characters).
 ///

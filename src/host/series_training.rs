@@ -199,7 +199,6 @@ where
         Some(test) => Some(classifier.evaluate(test)?),
         None => None,
     };
-    drop(classifier);
     Ok(TrainedSeries {
         model,
         epochs,

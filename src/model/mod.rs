@@ -44,5 +44,5 @@ pub use classes::Classes;
 pub use gru::Gru;
 pub use infer::Infer;
 pub use input::{Input, Readout, Sequence, Targets};
-pub use quant::{QGru, QRnn};
+pub use quant::{QGru, QRnn, QTensors};
 pub use rnn::Rnn;

@@ -29,28 +29,33 @@ pub fn cross_entropy<const I: usize, const H: usize, const O: usize>(
     cross_entropy_from(q, &[0; H], tokens, classes)
 }
 
-/// As [`cross_entropy`], starting from `hidden` (a quantized file's stored state, say) instead
-/// of zeros, as [`crate::eval::cross_entropy_from`] does for `Rnn`.
+/// As [`cross_entropy`], for any int8 model ([`QRnn`], [`QGru`](crate::QGru)), starting from
+/// `hidden` (a quantized file's stored state, say) instead of zeros, as
+/// [`crate::eval::cross_entropy_from`] does for the f32 cells.
 ///
 /// # Errors
 /// As [`cross_entropy`].
-pub fn cross_entropy_from<const I: usize, const H: usize, const O: usize>(
-    q: &QRnn<I, H, O>,
+pub fn cross_entropy_from<M, const I: usize, const H: usize, const O: usize>(
+    q: &M,
     hidden: &[i16; H],
     tokens: &[usize],
     classes: usize,
-) -> Result<Loss, Error> {
+) -> Result<Loss, Error>
+where
+    M: Infer<I, Hidden = [i16; H], Logits = [i16; O], RealLogits = [f32; O]>,
+{
     crate::model::Classes::<O>::new(classes)?;
     let k = kernels::active();
     let mut hidden = *hidden;
     let mut logits_q = [0i16; O];
+    let mut buffer = [0.0f32; O];
     let mut probs = [0.0f32; O];
     let mut loss = Loss::default();
     for pair in tokens.windows(2) {
         let [input, target] = [pair.first(), pair.get(1)].map(|x| x.copied().unwrap_or(usize::MAX));
-        q.step(input, &mut hidden)?;
+        q.step(crate::model::Input::Token(input), &mut hidden)?;
         q.logits(&hidden, &mut logits_q);
-        let logits = dequantized_logits(&logits_q, q.logit_scale);
+        let logits = q.real_logits(&logits_q, &mut buffer);
         let (Some(z), Some(p)) = (logits.get(..classes), probs.get_mut(..classes)) else {
             return Err(Error::InvalidSetting("classes must be in 1..=outputs"));
         };

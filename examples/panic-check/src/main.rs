@@ -14,7 +14,10 @@
 //! `decode_texts`, and the
 //! borrowed words, class names and metadata); the character vocabulary; the quantized model
 //! (`QRnn::step`, `logits`, the shared `Generator`, `qformat::decode`, `decode_const`, `decode_vocab`
-//! and `read_header`, the integer kernels). Beyond those: the
+//! and `read_header`, the integer kernels); the quantized GRU (`QGru` token and raw dense-sample
+//! steps, the Q12 dense step over both integer products, logits, `quantized::predict` with both
+//! readouts, the version-3 file's `decode_contents`, `decode_gru_const` and `decode_texts`: a
+//! quantized sensor classifier's decode). Beyond those: the
 //! many-to-one classifier (`classify`: one training
 //! example, prediction, last and mean readouts) and `eval::cross_entropy`. The GRU: its step
 //! (token and dense), logits, a training chunk with SGD, Adagrad and Adam, and the classifier.
@@ -28,7 +31,7 @@ use core::hint::black_box;
 use micrornn::classify::{Classifier, ClassifierConfig, Example};
 use micrornn::{
     Adagrad, Adam, Cell, CharVocab, Clip, DefaultRng, Generator, Gru, Input, Momentum, Optimizer,
-    QRnn, Rnn, Sampler, Sampling, Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval,
+    QGru, QRnn, Rnn, Sampler, Sampling, Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval,
     format, qformat,
 };
 use rand_xoshiro::rand_core::SeedableRng;
@@ -237,6 +240,63 @@ fn quantized() {
     black_box(&out);
 }
 
+/// The quantized GRU of a sensor classifier (6 channels, 4 classes): its version-3 file decoded
+/// from bytes the optimizer cannot see, raw-sample and token steps, the Q12 step over both
+/// integer products, logits, and whole-series prediction with both readouts.
+#[inline(never)]
+fn quantized_gru() {
+    type Q = QGru<6, H, 4>;
+    let mut bytes = [0u8; 20_000];
+    black_box(&mut bytes);
+    let bytes: &[u8] = black_box(&bytes[..]);
+    let mut model = Q::ZERO;
+    let mut hidden = [0i16; H];
+    black_box(qformat::decode_contents(
+        bytes,
+        &mut model,
+        &mut CharVocab::<0>::new(),
+        &mut hidden,
+    ))
+    .ok();
+    black_box(qformat::decode_gru_const::<6, H, 4>(bytes).map(|m| m.initial_hidden)).ok();
+    if let Ok(decoded) = qformat::decode_texts(bytes, &mut CharVocab::<0>::new()) {
+        black_box(decoded.class_names.get(black_box(1)));
+        black_box(decoded.normalization::<6>());
+    }
+    black_box(&mut model);
+    let mut hidden = black_box(hidden);
+    let sample = black_box([0.5f32, -1.0, 9.81, 0.0, f32::NAN, 1e30]);
+    black_box(model.step_sample(&sample, &mut hidden)).ok();
+    black_box(model.step_token(black_box(2), &mut hidden)).ok();
+    let q12 = black_box([100i16, -32768, 32767, 0, 5, 7]);
+    let products: [micrornn::model::quant::qgru::Matvec; 2] = [
+        micrornn::kernels::int::scalar::matvec_requant,
+        micrornn::kernels::int::packed::matvec_requant,
+    ];
+    for product in products {
+        black_box(model.step_with(
+            micrornn::model::quant::qgru::QInput::Q12(&q12),
+            &mut hidden,
+            black_box(product),
+        ))
+        .ok();
+    }
+    let mut logits = [0i16; 4];
+    model.logits(&hidden, &mut logits);
+    black_box(&logits);
+    let series = black_box([sample; 5]);
+    for readout in [micrornn::Readout::Last, micrornn::Readout::Mean] {
+        black_box(micrornn::workflows::quantized::predict(
+            &model,
+            Sequence::Dense(black_box(&series[..])),
+            black_box(4),
+            black_box(readout),
+        ))
+        .ok();
+    }
+    black_box(micrornn::kernels::int::sigmoid_q15(black_box(-12345)));
+}
+
 /// The many-to-one classifier (train one example, predict) and the language-model loss.
 #[inline(never)]
 fn classification() {
@@ -304,6 +364,7 @@ pub extern "C" fn _start() -> ! {
     vocabulary();
     decoding();
     quantized();
+    quantized_gru();
     classification();
     #[cfg(feature = "demo-panic")]
     {

@@ -3,8 +3,8 @@
 //! receives one sample at a time sees them.
 
 use crate::series::{
-    self, SERIES_CLASSES, SERIES_INPUTS, SeriesModel, SeriesPredict, dispatch_quantized_series,
-    dispatch_series,
+    self, Emit, SERIES_CLASSES, SERIES_INPUTS, SeriesModel, SeriesPredict,
+    dispatch_quantized_series, dispatch_series,
 };
 use crate::{ClassifyArgs, Fail, show};
 use micrornn::format::Header;
@@ -91,7 +91,7 @@ pub fn stream<C, const H: usize>(
     vectors: &[[f32; SERIES_INPUTS]],
     classes: usize,
     readout: Readout,
-    emit: &mut dyn FnMut(usize, &[f32]) -> Result<(), Fail>,
+    emit: &mut Emit<'_>,
 ) -> Result<(), Fail>
 where
     C: Cell<SERIES_INPUTS, H, SERIES_CLASSES>,

@@ -102,6 +102,10 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one command is parsed per run; boxing its arguments would save nothing"
+)]
 enum Command {
     /// Train a model on a text file (or, without one, the built-in corpus for 60 s), or a
     /// classifier on a series file (.ts or .csv).

@@ -9,8 +9,11 @@ use micrornn::host::bounded::BoundedFile;
 use micrornn::host::model_file::{self, ModelFileError};
 use micrornn::host::series_training::Prepared;
 use micrornn::host::{atomic, corpus};
+use micrornn::model::CellKind;
 use micrornn::workflows::quantized;
-use micrornn::{CharVocab, DefaultRng, Generator, QGru, QRnn, Rnn, Sampling, Sequence, qformat};
+use micrornn::{
+    CharVocab, DefaultRng, Generator, Gru, Infer, QGru, QRnn, Rnn, Sampling, Sequence, qformat,
+};
 use rand_core::SeedableRng;
 use std::path::{Path, PathBuf};
 
@@ -93,7 +96,17 @@ pub fn run(args: &QuantizeArgs) -> Result<Outcome, Fail> {
         return Ok(Outcome::Done);
     }
     check_shape(&args.model, &header)?;
-    dispatch!(header.hidden, header.inputs, quantize_model(args, &bytes))?;
+    if header.vocab_kind != format::VocabKind::Chars {
+        return Err(Fail::new(format!(
+            "model {}: quantize takes character language models and series classifiers (a \
+             word classifier is not supported)",
+            show(&args.model)
+        )));
+    }
+    match header.cell {
+        CellKind::Gru => dispatch!(header.hidden, header.inputs, quantize_gru(args, &bytes))?,
+        _ => dispatch!(header.hidden, header.inputs, quantize_model(args, &bytes))?,
+    }
     Ok(Outcome::Done)
 }
 
@@ -132,6 +145,64 @@ fn quantize_model<const V: usize, const H: usize>(
         show(&args.out)
     );
     println!("{}", crate::rust_type("QRnn", V, H, header.vocab_len));
+    Ok(())
+}
+
+/// `micrornn quantize` on a GRU character model: an int8 GRU, written as a version-3 `.q8`
+/// file with its vocabulary, metadata and stored state (rounded to Q15).
+fn quantize_gru<const V: usize, const H: usize>(
+    args: &QuantizeArgs,
+    bytes: &[u8],
+) -> Result<(), Fail> {
+    let model_error = |e: micrornn::Error| Fail::new(format!("model {}: {e}", show(&args.model)));
+    let mut gru = micrornn::boxed_zeroed::<Gru<V, H, V>>();
+    let mut vocab = CharVocab::<V>::new();
+    let mut stored_state = [0.0f32; H];
+    let decoded = format::decode_contents(bytes, &mut *gru, &mut vocab, &mut stored_state)
+        .map_err(model_error)?;
+    let calibration = match &args.calibrate {
+        Some(path) => Some(encode_text(&vocab, path)?),
+        None => None,
+    };
+    let sequences: Vec<Sequence<'_, V>> = calibration
+        .iter()
+        .map(|ids| Sequence::Tokens(ids))
+        .collect();
+    let mut q = micrornn::boxed_zeroed::<QGru<V, H, V>>();
+    q.quantize_from(
+        &gru,
+        &micrornn::model::normalize::Normalization::IDENTITY,
+        calibration
+            .as_ref()
+            .map(|_| (&stored_state, &sequences[..])),
+    )
+    .map_err(model_error)?;
+    let classes = decoded.header.classes;
+    let contents = Contents {
+        initial_hidden: Some(&stored_state),
+        metadata: decoded.metadata.as_str(),
+        ..Contents::language_model(vocab.chars(), classes)
+    };
+    let mut out = vec![0u8; qformat::encoded_len_contents::<QGru<V, H, V>, V, H>(&contents)];
+    qformat::encode_contents(&*q, &contents, &mut out).map_err(model_error)?;
+    atomic::write(&args.out, &out).map_err(|e| Fail::new(format!("{}: {e}", show(&args.out))))?;
+    println!(
+        "quantized {} (GRU, hidden {H}, {classes} classes): {} -> {} bytes, logit scale {:e}{}; \
+         wrote {}",
+        show(&args.model),
+        bytes.len(),
+        out.len(),
+        q.logit_scale,
+        calibration.map_or(String::new(), |c| format!(
+            " (calibrated on {} chars)",
+            c.len()
+        )),
+        show(&args.out)
+    );
+    println!(
+        "{}",
+        crate::rust_type("QGru", V, H, decoded.header.vocab_len)
+    );
     Ok(())
 }
 
@@ -197,23 +268,58 @@ fn quantize_series<const H: usize>(args: &QuantizeArgs, bytes: &[u8]) -> Result<
 
 /// A quantized model decoded from `bytes`, on the heap, with its vocabulary, classes and the
 /// state to start from.
-struct Loaded<const V: usize, const H: usize> {
-    q: Box<QRnn<V, H, V>>,
+struct Loaded<M, const V: usize, const H: usize> {
+    q: Box<M>,
     vocab: CharVocab<V>,
     classes: usize,
     /// The file's stored state, or zeros with `--zero-state` (or a version-1 file).
     hidden: [i16; H],
 }
 
-fn decode<const V: usize, const H: usize>(
+/// A quantized character model of either cell, read by [`decode`].
+trait QuantizedLm<const V: usize, const H: usize>:
+    Infer<V, Hidden = [i16; H], Logits = [i16; V], RealLogits = [f32; V]> + Sized
+{
+    /// Decodes the model, its vocabulary and stored state; returns the live classes.
+    fn decode_into(
+        bytes: &[u8],
+        vocab: &mut CharVocab<V>,
+        hidden: &mut [i16; H],
+    ) -> Result<(Box<Self>, usize), micrornn::Error>;
+}
+
+impl<const V: usize, const H: usize> QuantizedLm<V, H> for QRnn<V, H, V> {
+    fn decode_into(
+        bytes: &[u8],
+        vocab: &mut CharVocab<V>,
+        hidden: &mut [i16; H],
+    ) -> Result<(Box<Self>, usize), micrornn::Error> {
+        let mut q = micrornn::boxed_zeroed::<Self>();
+        let header = qformat::decode(bytes, &mut q, vocab, hidden)?;
+        Ok((q, header.classes))
+    }
+}
+
+impl<const V: usize, const H: usize> QuantizedLm<V, H> for QGru<V, H, V> {
+    fn decode_into(
+        bytes: &[u8],
+        vocab: &mut CharVocab<V>,
+        hidden: &mut [i16; H],
+    ) -> Result<(Box<Self>, usize), micrornn::Error> {
+        let mut q = micrornn::boxed_zeroed::<Self>();
+        let decoded = qformat::decode_contents(bytes, &mut *q, vocab, hidden)?;
+        Ok((q, decoded.header.classes))
+    }
+}
+
+fn decode<M: QuantizedLm<V, H>, const V: usize, const H: usize>(
     path: &Path,
     bytes: &[u8],
     zero_state: bool,
-) -> Result<Loaded<V, H>, Fail> {
-    let mut q = micrornn::boxed_zeroed::<QRnn<V, H, V>>();
+) -> Result<Loaded<M, V, H>, Fail> {
     let mut vocab = CharVocab::<V>::new();
     let mut hidden = [0i16; H];
-    let header = qformat::decode(bytes, &mut q, &mut vocab, &mut hidden)
+    let (q, classes) = M::decode_into(bytes, &mut vocab, &mut hidden)
         .map_err(|e| Fail::new(format!("model {}: {e}", show(path))))?;
     if zero_state {
         hidden = [0; H];
@@ -221,7 +327,7 @@ fn decode<const V: usize, const H: usize>(
     Ok(Loaded {
         q,
         vocab,
-        classes: header.classes,
+        classes,
         hidden,
     })
 }
@@ -279,12 +385,24 @@ pub fn classify_if_quantized(args: &crate::ClassifyArgs) -> Option<Result<(), Fa
 /// `micrornn sample` on a quantized file; `None` if the file is not one.
 pub fn sample_if_quantized(args: &SampleArgs) -> Option<Result<(), Fail>> {
     let loaded = quantized_language_model(&args.model)?;
-    Some(loaded.and_then(|(bytes, header)| {
-        dispatch!(header.hidden, header.inputs, sample_model(args, &bytes))
+    Some(loaded.and_then(|(bytes, header)| match header.cell {
+        CellKind::Gru => dispatch!(header.hidden, header.inputs, sample_gru(args, &bytes)),
+        _ => dispatch!(header.hidden, header.inputs, sample_elman(args, &bytes)),
     }))
 }
 
-fn sample_model<const V: usize, const H: usize>(
+fn sample_elman<const V: usize, const H: usize>(
+    args: &SampleArgs,
+    bytes: &[u8],
+) -> Result<(), Fail> {
+    sample_model::<QRnn<V, H, V>, V, H>(args, bytes)
+}
+
+fn sample_gru<const V: usize, const H: usize>(args: &SampleArgs, bytes: &[u8]) -> Result<(), Fail> {
+    sample_model::<QGru<V, H, V>, V, H>(args, bytes)
+}
+
+fn sample_model<M: QuantizedLm<V, H>, const V: usize, const H: usize>(
     args: &SampleArgs,
     bytes: &[u8],
 ) -> Result<(), Fail> {
@@ -293,7 +411,7 @@ fn sample_model<const V: usize, const H: usize>(
         vocab,
         classes,
         hidden,
-    } = decode::<V, H>(&args.model, bytes, args.zero_state)?;
+    } = decode::<M, V, H>(&args.model, bytes, args.zero_state)?;
     let prime = args.prime.clone().unwrap_or_default();
     let mut ids = Vec::new();
     for c in prime.chars() {
@@ -337,17 +455,31 @@ pub fn eval_if_quantized(args: &EvalArgs) -> Option<Result<(), Fail>> {
             return crate::eval_series::run_quantized(args, &bytes, &header);
         }
         check_shape(&args.model, &header)?;
-        dispatch!(header.hidden, header.inputs, eval_model(args, &bytes))
+        match header.cell {
+            CellKind::Gru => dispatch!(header.hidden, header.inputs, eval_gru(args, &bytes)),
+            _ => dispatch!(header.hidden, header.inputs, eval_elman(args, &bytes)),
+        }
     }))
 }
 
-fn eval_model<const V: usize, const H: usize>(args: &EvalArgs, bytes: &[u8]) -> Result<(), Fail> {
+fn eval_elman<const V: usize, const H: usize>(args: &EvalArgs, bytes: &[u8]) -> Result<(), Fail> {
+    eval_model::<QRnn<V, H, V>, V, H>(args, bytes)
+}
+
+fn eval_gru<const V: usize, const H: usize>(args: &EvalArgs, bytes: &[u8]) -> Result<(), Fail> {
+    eval_model::<QGru<V, H, V>, V, H>(args, bytes)
+}
+
+fn eval_model<M: QuantizedLm<V, H>, const V: usize, const H: usize>(
+    args: &EvalArgs,
+    bytes: &[u8],
+) -> Result<(), Fail> {
     let Loaded {
         q,
         vocab,
         classes,
         hidden,
-    } = decode::<V, H>(&args.model, bytes, args.zero_state)?;
+    } = decode::<M, V, H>(&args.model, bytes, args.zero_state)?;
     let ids = encode_text(&vocab, &args.file)?;
     if ids.len() < 2 {
         return Err(Fail::new(format!(

@@ -195,6 +195,9 @@ pub fn readout_name(readout: Readout) -> &'static str {
     }
 }
 
+/// What a stream calls after every sample: the step (from 1) and the live class probabilities.
+pub type Emit<'a> = dyn FnMut(usize, &[f32]) -> Result<(), Fail> + 'a;
+
 /// A series classifier the commands run: an f32 cell, fed normalized samples, or the int8 GRU
 /// of a `.q8` file, fed raw samples (it normalizes them itself: its [`SeriesModel`] carries the
 /// identity normalization).
@@ -214,7 +217,7 @@ pub trait SeriesPredict {
         vectors: &[[f32; SERIES_INPUTS]],
         classes: usize,
         readout: Readout,
-        emit: &mut dyn FnMut(usize, &[f32]) -> Result<(), Fail>,
+        emit: &mut Emit<'_>,
     ) -> Result<(), Fail>;
 }
 
@@ -235,7 +238,7 @@ macro_rules! float_series_predict {
                 vectors: &[[f32; SERIES_INPUTS]],
                 classes: usize,
                 readout: Readout,
-                emit: &mut dyn FnMut(usize, &[f32]) -> Result<(), Fail>,
+                emit: &mut Emit<'_>,
             ) -> Result<(), Fail> {
                 crate::classify_series::stream::<Self, H>(self, vectors, classes, readout, emit)
             }
@@ -260,7 +263,7 @@ impl<const H: usize> SeriesPredict for QGru<SERIES_INPUTS, H, SERIES_CLASSES> {
         vectors: &[[f32; SERIES_INPUTS]],
         classes: usize,
         readout: Readout,
-        emit: &mut dyn FnMut(usize, &[f32]) -> Result<(), Fail>,
+        emit: &mut Emit<'_>,
     ) -> Result<(), Fail> {
         let (mut hidden, mut sum) = ([0i16; H], [0i64; H]);
         for (t, vector) in vectors.iter().enumerate() {

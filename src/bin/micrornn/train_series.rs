@@ -142,6 +142,11 @@ pub fn run(args: TrainArgs) -> Result<Outcome, Fail> {
         }
         None => None,
     };
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
     if !plan.json {
         // A progress line about 20 times per run, with the test accuracy.
         plan.settings.test_every = plan.settings.epochs.div_ceil(20);
@@ -162,11 +167,6 @@ pub fn run(args: TrainArgs) -> Result<Outcome, Fail> {
             plan.settings.seed
         );
     }
-    let _ = ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-    });
     let data = Data {
         plan: &plan,
         train_set: &train_set,

@@ -211,6 +211,12 @@ pub fn decode<const I: usize, const H: usize, const O: usize, const N: usize>(
     initial_hidden: &mut [i16; H],
 ) -> Result<Header, Error> {
     if crate::codec::bytes::u16_at(bytes, 4) == Some(super::VERSION_3) {
+        let header = super::read_header(bytes)?;
+        if header.vocab_kind != crate::codec::format::VocabKind::Chars {
+            return Err(Error::InvalidSetting(
+                "not a character model: read it with qformat::decode_contents",
+            ));
+        }
         return super::decode_contents(bytes, q, vocab, initial_hidden).map(|d| d.header);
     }
     let (header, logit_scale) = parse(bytes)?;

@@ -124,15 +124,28 @@ pub(super) const fn verify(
     let Some((words, weights)) = counts(header) else {
         return Err(Error::CorruptModel("sizes too large"));
     };
-    let weights_at = layout.parameters_at + 4 * words;
-    let mut i = weights_at;
-    while i < weights_at + weights {
-        if body[i] == 0x80 {
+    let Some((_, after_words)) = body.split_at_checked(layout.parameters_at + 4 * words) else {
+        return Err(Error::Truncated);
+    };
+    let Some((mut weights, _)) = after_words.split_at_checked(weights) else {
+        return Err(Error::Truncated);
+    };
+    while let Some((&byte, rest)) = weights.split_first() {
+        if byte == 0x80 {
             return Err(Error::CorruptModel(
                 "a weight is -128 (quantized weights are in -127..=127)",
             ));
         }
-        i += 1;
+        weights = rest;
+    }
+    let mut at = STATE_AT;
+    while at < layout.parameters_at {
+        if matches!(crate::codec::bytes::u16_at(body, at), Some(0x8000)) {
+            return Err(Error::CorruptModel(
+                "an initial state value is -32768 (Q15 states are in -32767..=32767)",
+            ));
+        }
+        at += 2;
     }
     if let Some(at) = layout.normalization_at {
         ok!(check_normalization(body, header, at));
@@ -321,8 +334,8 @@ fn check_texts(header: Header, bytes: &[u8]) -> Result<(), Error> {
 /// is written.
 ///
 /// # Errors
-/// [`Error::NotAModel`], [`Error::UnsupportedVersion`] (versions 1 and 2 hold a [`QRnn`]
-/// (crate::QRnn): read them with [`super::decode`]), [`Error::CellMismatch`],
+/// [`Error::NotAModel`], [`Error::UnsupportedVersion`] (versions 1 and 2 hold a
+/// [`QRnn`](crate::QRnn): read them with [`super::decode`]), [`Error::CellMismatch`],
 /// [`Error::ShapeMismatch`], [`Error::Truncated`], [`Error::ChecksumMismatch`],
 /// [`Error::VocabularyFull`], [`Error::CorruptModel`].
 pub fn decode_contents<'b, M: QTensors<I>, const I: usize, const H: usize, const N: usize>(
