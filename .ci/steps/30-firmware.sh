@@ -53,6 +53,9 @@ echo "--- panic-freedom: must link (a reachable panic is an undefined symbol)"
   echo "panic check rejects a reachable panic, as it should"
 )
 
+# The same firmware over a Gru<22, 32, 22> (the Trainer is generic over the cell): no heap either.
+FW_CELL=gru run_fw "train GRU (Cortex-M4F, mps2-an386)" 240 --release --bin train
+cp "$root/examples/firmware/target/thumbv7em-none-eabihf/release/train" "$log/train_gru"
 run_fw "train (Cortex-M4F, mps2-an386)" 180 --release --bin train
 run_fw "train (Cortex-M0, microbit, 16 KB RAM)" 240 --release --bin train --target thumbv6m-none-eabi
 run_fw "deploy (Cortex-M4F, mps2-an386)" 60 --release --bin deploy
@@ -67,10 +70,20 @@ if [ "$smlad" -eq 0 ]; then
   exit 1
 fi
 echo "deploy_q8 (Cortex-M4F): $smlad SMLAD instructions"
+# The quantized GRU: each step against the scalar reference's, then the host's greedy text
+# (tests/firmware_deploy_gru_q8.rs).
+run_fw "deploy_gru_q8 (Cortex-M4F, mps2-an386)" 60 --release --bin deploy_gru_q8
+run_fw "deploy_gru_q8 (Cortex-M0, microbit)" 60 --release --bin deploy_gru_q8 --target thumbv6m-none-eabi
+smlad=$(arm-none-eabi-objdump -d "$root/examples/firmware/target/thumbv7em-none-eabihf/release/deploy_gru_q8" | grep -c 'smlad' || true)
+if [ "$smlad" -eq 0 ]; then
+  echo "FAILED: the Cortex-M4F quantized GRU firmware has no SMLAD" >&2
+  exit 1
+fi
+echo "deploy_gru_q8 (Cortex-M4F): $smlad SMLAD instructions"
 # (the host half of the deploy check, tests/firmware_deploy.rs, runs in `cargo test`)
 
 echo "--- no heap: no allocator symbol in any firmware ELF"
-for elf in "$root"/examples/firmware/target/{thumbv7em-none-eabihf,thumbv6m-none-eabi}/release/{train,deploy,deploy_q8}; do
+for elf in "$root"/examples/firmware/target/{thumbv7em-none-eabihf,thumbv6m-none-eabi}/release/{train,deploy,deploy_q8,deploy_gru_q8} "$log/train_gru"; do
   if arm-none-eabi-nm -C "$elf" | grep -E '__rust_alloc|__rg_alloc|__rust_no_alloc_shim|alloc::alloc'; then
     echo "FAILED: $elf links an allocator" >&2
     exit 1

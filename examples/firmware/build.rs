@@ -11,6 +11,11 @@
 //! - `FW_MODE` = `train` (default), `infer` or `baseline`: what the `footprint` firmware links
 //!   (training and inference, inference only, or neither), so that the core's share of flash is
 //!   the difference to `baseline`. Its hidden size is `FW_HIDDEN` (default 32).
+//! - `FW_INPUT` = `token` (default) or `dense`: what `footprint_gru` feeds its model (a token id,
+//!   a row lookup, or a dense sample of 32 channels, a full input product).
+//! - `FW_CELL` = `elman` (default) or `gru`: the cell the `train` example trains (`Rnn` or
+//!   `Gru`, through the same `Trainer`).
+//! - `FW_WEIGHTS` = `int8` (default) or `f32`: the model `footprint_gru` links (`QGru` or `Gru`).
 use std::{env, fs, path::PathBuf};
 
 fn main() {
@@ -43,6 +48,21 @@ fn main() {
         ["train", "infer", "baseline"].contains(&mode.as_str()),
         "FW_MODE must be train, infer or baseline"
     );
+    let weights = env::var("FW_WEIGHTS").unwrap_or_else(|_| "int8".into());
+    assert!(
+        weights == "int8" || weights == "f32",
+        "FW_WEIGHTS must be int8 or f32"
+    );
+    let cell = match env::var("FW_CELL").as_deref() {
+        Err(_) | Ok("elman") => "Rnn",
+        Ok("gru") => "Gru",
+        Ok(_) => panic!("FW_CELL must be elman or gru"),
+    };
+    let input = env::var("FW_INPUT").unwrap_or_else(|_| "token".into());
+    assert!(
+        input == "token" || input == "dense",
+        "FW_INPUT must be token or dense"
+    );
     let config = format!(
         "/// Hidden units.\npub const HIDDEN: usize = {};\n\
          /// Tokens per training chunk (BPTT length).\npub const SEQ_LEN: usize = {};\n\
@@ -51,14 +71,22 @@ fn main() {
          pub const CHECK: bool = {};\n\
          /// Train on the first line of the poem only (`FW_TEXT=line`).\npub const FIRST_LINE_ONLY: bool = {};\n\
          /// `footprint`: link inference (`FW_MODE` train or infer).\npub const WITH_INFERENCE: bool = {};\n\
-         /// `footprint`: link training (`FW_MODE=train`).\npub const WITH_TRAINING: bool = {};\n",
+         /// `footprint`: link training (`FW_MODE=train`).\npub const WITH_TRAINING: bool = {};\n\
+         /// `footprint_gru`: the int8 `QGru` (`FW_WEIGHTS=int8`) rather than the f32 `Gru`.\npub const INT8_WEIGHTS: bool = {};\n\
+         /// `footprint_gru`: dense samples rather than token ids (`FW_INPUT=dense`).\n\
+         pub const DENSE_INPUT: bool = {};\n\
+         /// `train`: the cell trained (`FW_CELL`).\n\
+         pub type CellOf<const I: usize, const H: usize, const O: usize> = micrornn::{}<I, H, O>;\n",
         get("FW_HIDDEN", hidden),
         get("FW_SEQ_LEN", seq_len),
         get("FW_ITERATIONS", iterations),
         check,
         text == "line",
         mode != "baseline",
-        mode == "train"
+        mode == "train",
+        weights == "int8",
+        input == "dense",
+        cell
     );
     fs::write(out.join("config.rs"), config).expect("OUT_DIR is writable");
 
@@ -71,6 +99,9 @@ fn main() {
         "FW_HIDDEN",
         "FW_SEQ_LEN",
         "FW_ITERATIONS",
+        "FW_WEIGHTS",
+        "FW_CELL",
+        "FW_INPUT",
     ] {
         println!("cargo:rerun-if-env-changed={var}");
     }

@@ -19,6 +19,8 @@
 
 #[path = "../common.rs"]
 mod common;
+#[path = "../verdict.rs"]
+mod verdict;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
@@ -41,15 +43,7 @@ const O: usize = 32;
 
 #[entry]
 fn main() -> ! {
-    let result = run();
-    hprintln!("peak stack: {} bytes", common::stack_high_water());
-    match result {
-        Ok(ok) => common::exit(ok),
-        Err(error) => {
-            hprintln!("error {}: {}", error.code(), error.as_str());
-            common::exit(false)
-        }
-    }
+    verdict::finish(run());
 }
 
 /// Decodes the model and generates; `Ok(true)` if the text is the host's.
@@ -97,17 +91,6 @@ fn run() -> Result<bool, Error> {
         common::infer_stop();
         stepped?;
     }
-    hprintln!(
-        "generated: {}",
-        core::str::from_utf8(&text).unwrap_or("(not UTF-8)")
-    );
-    hprintln!(
-        "{}",
-        if matched {
-            "OK: the same text as the host"
-        } else {
-            "FAIL: the text differs from the host's"
-        }
-    );
+    verdict::print_text(&text, matched);
     Ok(matched)
 }

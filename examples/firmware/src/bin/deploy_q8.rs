@@ -18,6 +18,8 @@
 
 #[path = "../common.rs"]
 mod common;
+#[path = "../verdict.rs"]
+mod verdict;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
@@ -51,15 +53,7 @@ fn main() -> ! {
             "DIFFERENT"
         }
     );
-    let result = run();
-    hprintln!("peak stack: {} bytes", common::stack_high_water());
-    match result {
-        Ok(ok) => common::exit(ok && kernels_ok),
-        Err(error) => {
-            hprintln!("error {}: {}", error.code(), error.as_str());
-            common::exit(false)
-        }
-    }
+    verdict::finish(run().map(|ok| ok && kernels_ok));
 }
 
 /// The active integer matvec (and the packed algorithm) equal the scalar reference on xorshift
@@ -160,17 +154,6 @@ fn run() -> Result<bool, Error> {
         common::infer_stop();
         stepped?;
     }
-    hprintln!(
-        "generated: {}",
-        core::str::from_utf8(&text).unwrap_or("(not UTF-8)")
-    );
-    hprintln!(
-        "{}",
-        if matched {
-            "OK: the same text as the host"
-        } else {
-            "FAIL: the text differs from the host's"
-        }
-    );
+    verdict::print_text(&text, matched);
     Ok(matched)
 }

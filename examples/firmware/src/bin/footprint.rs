@@ -10,6 +10,8 @@
 
 #[path = "../common.rs"]
 mod common;
+#[path = "../scales.rs"]
+mod scales;
 
 use core::hint::black_box;
 use cortex_m_rt::entry;
@@ -23,6 +25,7 @@ mod config {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
 }
 use config::{HIDDEN, WITH_INFERENCE, WITH_TRAINING};
+use scales::inv_sqrt;
 
 /// Inputs (a one-hot token, i.e. a row lookup) and outputs.
 const IO: usize = 32;
@@ -125,15 +128,4 @@ fn run(
         sum += token;
     }
     Ok(sum)
-}
-
-/// `1/√n` at compile time (Newton's iteration), so that no square root is linked.
-const fn inv_sqrt(n: f32) -> f32 {
-    let mut x = 1.0 / n; // below 1/√n: the iteration rises monotonically to it
-    let mut i = 0;
-    while i < 40 {
-        x *= 1.5 - 0.5 * n * x * x;
-        i += 1;
-    }
-    x
 }

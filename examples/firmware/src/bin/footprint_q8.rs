@@ -7,6 +7,8 @@
 
 #[path = "../common.rs"]
 mod common;
+#[path = "../scales.rs"]
+mod scales;
 
 use core::hint::black_box;
 use cortex_m_rt::entry;
@@ -21,6 +23,7 @@ mod config {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
 }
 use config::HIDDEN;
+use scales::multiplier;
 
 /// Inputs (token ids) and outputs.
 const IO: usize = 32;
@@ -28,11 +31,6 @@ const IO: usize = 32;
 const STEPS: usize = 64;
 
 type Model = QRnn<IO, HIDDEN, IO>;
-
-/// `2^shift / (127·√n)`: the multiplier of a row whose largest weight is `1/√n`.
-const fn multiplier(shift: u32, n: usize) -> i32 {
-    ((1u64 << shift) / (127 * 127 * n as u64).isqrt()) as i32
-}
 
 #[entry]
 fn main() -> ! {

@@ -4,8 +4,12 @@
 //! ```text
 //! cd examples/firmware
 //! cargo run --release --bin train                                # Cortex-M4F (mps2-an386)
+//! FW_CELL=gru cargo run --release --bin train                    # the same with a GRU
 //! cargo run --release --bin train --target thumbv6m-none-eabi    # Cortex-M0 (microbit, 16 KB RAM)
 //! ```
+//!
+//! `FW_CELL=gru` trains a [`Gru`](micrornn::Gru) instead of the Elman
+//! [`Rnn`](micrornn::Rnn): the same code, generic over the crate's `Cell`.
 //!
 //! The QEMU exit status is the result: 0 if the sample reproduces the text, 1 if it does not,
 //! on an error, a panic or a HardFault.
@@ -18,16 +22,16 @@ mod common;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use micrornn::{
-    Adagrad, CharVocab, DefaultRng, Error, Rnn, Sampler, Sampling, Tape, TrainConfig, Trainer,
+    Adagrad, Cell, CharVocab, DefaultRng, Error, Generator, Sampling, Tape, TrainConfig, Trainer,
 };
 use rand_xoshiro::rand_core::SeedableRng;
 
-/// HIDDEN, SEQ_LEN, ITERATIONS, CHECK, FIRST_LINE_ONLY: chosen per target by build.rs.
+/// HIDDEN, SEQ_LEN, ITERATIONS, CHECK, FIRST_LINE_ONLY, CellOf: chosen per target by build.rs.
 #[allow(dead_code)]
 mod config {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
 }
-use config::{CHECK, FIRST_LINE_ONLY, HIDDEN, ITERATIONS, SEQ_LEN};
+use config::{CHECK, CellOf, FIRST_LINE_ONLY, HIDDEN, ITERATIONS, SEQ_LEN};
 
 /// The first verse of Emily Dickinson's "Hope is the thing with feathers" (notebook 003).
 const POEM: &str = "Hope is the thing with feathers that perches in the soul. \
@@ -46,17 +50,20 @@ const LEN: usize = TEXT.len();
 /// pass over the data trains every transition, including the one from the end back to "Hope".
 const DATA_LEN: usize = LEN + SEQ_LEN + 1;
 
-type Model = Rnn<VOCAB, HIDDEN, VOCAB>;
+/// The cell trained: `Rnn` or `Gru` (`FW_CELL`).
+type Model = CellOf<VOCAB, HIDDEN, VOCAB>;
+/// The training tape, with the cell's per-step record.
+type ModelTape = Tape<SEQ_LEN, HIDDEN, VOCAB, <Model as Cell<VOCAB, HIDDEN, VOCAB>>::Record>;
 
 #[entry]
 fn main() -> ! {
     // cortex-m-rt turns these into `&'static mut` references, handed out once: no `unsafe`.
-    static mut MODEL: Model = Rnn::ZERO;
-    static mut GRADS: Model = Rnn::ZERO;
-    static mut TAPE: Tape<SEQ_LEN, HIDDEN, VOCAB> = Tape::ZERO;
+    static mut MODEL: Model = Model::ZERO;
+    static mut GRADS: Model = Model::ZERO;
+    static mut TAPE: ModelTape = Tape::ZERO;
     // All zero, so it lands in .bss; `Adagrad::new(0.1)` here would put the whole struct in
     // .data, costing its size twice: once in flash and once in RAM. `run` calls `init`.
-    static mut ADAGRAD: Adagrad<Rnn<VOCAB, HIDDEN, VOCAB>> = Adagrad::ZERO;
+    static mut ADAGRAD: Adagrad<Model> = Adagrad::ZERO;
     static mut IDS: [usize; DATA_LEN] = [0; DATA_LEN];
 
     let result = run(MODEL, GRADS, TAPE, ADAGRAD, IDS);
@@ -75,8 +82,8 @@ fn main() -> ! {
 fn run(
     model: &mut Model,
     grads: &mut Model,
-    tape: &mut Tape<SEQ_LEN, HIDDEN, VOCAB>,
-    adagrad: &mut Adagrad<Rnn<VOCAB, HIDDEN, VOCAB>>,
+    tape: &mut ModelTape,
+    adagrad: &mut Adagrad<Model>,
     ids: &mut [usize; DATA_LEN],
 ) -> Result<bool, Error> {
     let vocab = CharVocab::<VOCAB>::from_text(TEXT)?;
@@ -84,7 +91,8 @@ fn run(
     vocab.encode_into(TEXT, text)?;
     vocab.encode_into(TEXT, wrap).ok(); // fills all of `wrap`, then reports the rest does not fit
     hprintln!(
-        "training Rnn<{}, {}, {}> on {} chars: {} chunks of {} ({} bytes of model, {} of tape)",
+        "training {:?}<{}, {}, {}> on {} chars: {} chunks of {} ({} bytes of model, {} of tape)",
+        Model::KIND,
         VOCAB,
         HIDDEN,
         VOCAB,
@@ -92,7 +100,7 @@ fn run(
         ITERATIONS,
         SEQ_LEN,
         Model::SIZE,
-        Tape::<SEQ_LEN, HIDDEN, VOCAB>::SIZE
+        ModelTape::SIZE
     );
 
     adagrad.init(0.1); // min-char-rnn's settings
@@ -119,7 +127,7 @@ fn run(
     } // the trainer's borrow of the model ends here
 
     // Greedy generation from the first character, as long as the text.
-    let mut sampler = Sampler::new(model, vocab.len(), Sampling::GREEDY)?;
+    let mut sampler = Generator::new(model, vocab.len(), Sampling::GREEDY)?;
     let mut rng = DefaultRng::seed_from_u64(0); // greedy decoding never draws from it
     let mut sample = [b'?'; LEN];
     let mut token = ids[0];
