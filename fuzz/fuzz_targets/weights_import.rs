@@ -23,7 +23,11 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(weights.w_xh.len(), weights.inputs * gated);
     assert_eq!(weights.w_hh.len(), gated * weights.hidden);
     assert_eq!(weights.b_h.len(), gated);
-    let recurrent_biases = if weights.cell == CellKind::Gru { gated } else { 0 };
+    let recurrent_biases = if weights.cell == CellKind::Gru {
+        gated
+    } else {
+        0
+    };
     assert_eq!(weights.b_hh.len(), recurrent_biases);
     assert_eq!(weights.w_hy.len(), weights.outputs * weights.hidden);
     assert_eq!(weights.b_y.len(), weights.outputs);
