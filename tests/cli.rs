@@ -1352,9 +1352,37 @@ fn an_elman_checkpoint_from_an_older_build_resumes_bit_exactly() {
     );
     assert_success(&out);
     let expected = std::fs::read(fixtures.join("elman-adam-300-older-build.mrnn")).unwrap();
-    assert!(
-        std::fs::read(dir.join("new.mrnn")).unwrap() == expected,
-        "the resumed model differs from the older build's uninterrupted run"
-    );
+    let resumed = std::fs::read(dir.join("new.mrnn")).unwrap();
+    // The fixtures were written with the AVX-512 kernels: with those the run is the older
+    // build's byte for byte; another table (the force-scalar suite, an AVX2 machine) rounds
+    // differently, so there the resumed model must only stay next to it (a checkpoint read in
+    // the wrong order, or not at all, lands far away).
+    if micrornn::kernels::active().name == "avx512f" {
+        assert!(
+            resumed == expected,
+            "the resumed model differs from the older build's uninterrupted run"
+        );
+    } else {
+        let parameters = |bytes: &[u8]| {
+            let mut model = Box::new(micrornn::Rnn::<32, 32, 32>::ZERO);
+            let (mut vocab, mut hidden) = (micrornn::CharVocab::<32>::new(), [0.0f32; 32]);
+            micrornn::format::decode_contents(bytes, &mut *model, &mut vocab, &mut hidden).unwrap();
+            model
+                .tensors()
+                .iter()
+                .flat_map(|t| t.to_vec())
+                .collect::<Vec<f32>>()
+        };
+        let (resumed, expected) = (parameters(&resumed), parameters(&expected));
+        let worst = resumed
+            .iter()
+            .zip(&expected)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 1e-3,
+            "the resumed model is {worst} away from the older build's"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
