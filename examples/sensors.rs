@@ -251,11 +251,8 @@ fn main() -> Result<(), Box<dyn Error>> {
                     }
                 }
                 "--readout" => {
-                    options.readout = match o.parse::<String>()?.as_str() {
-                        "last" => Readout::Last,
-                        "mean" => Readout::Mean,
-                        _ => return Err("--readout must be last or mean".into()),
-                    }
+                    options.readout = Readout::from_name(&o.parse::<String>()?)
+                        .ok_or("--readout must be last or mean")?
                 }
                 "--hidden" => options.hidden = o.parse()?,
                 "--epochs" => options.epochs = o.parse()?,

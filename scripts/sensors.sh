@@ -5,7 +5,7 @@
 # class read after the last step), each process pinned to one core with one thread:
 #   micrornn: `micrornn train TRAIN.ts --test TEST.ts --seed S --json`, SEEDS seeds;
 #   int8:     `micrornn quantize MODEL --calibrate TRAIN.ts` + `micrornn eval MODEL.q8 TEST.ts`
-#             when the binary quantizes series models ("n/a" until it does);
+#             (GRU models: the Elman cell has no dense int8 path, "n/a" for it);
 #   PyTorch:  scripts/sensors_torch.py (nn.GRU + nn.Linear, the same schedule), TORCH_SEEDS seeds.
 # Prints the markdown table of docs/sensors.md: median test accuracy (min–max over the seeds),
 # median training seconds (training epochs only), and the load average before and after.
@@ -52,8 +52,8 @@ for set in "${sets[@]}"; do
       --json "${extra[@]}")
     q8=null
     if "$bin" quantize "$model" --calibrate "$train" --out "$model.q8" >/dev/null 2>&1; then
-      q8=$("$bin" eval "$model.q8" "$test" --json 2>/dev/null |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["accuracy"])' 2>/dev/null || echo null)
+      q8=$("$bin" eval "$model.q8" "$test" --json |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["accuracy"])')
     fi
     python3 -c 'import json, sys; r = json.loads(sys.argv[1]); r.update(tool="micrornn", set=sys.argv[2], int8_accuracy=json.loads(sys.argv[3])); print(json.dumps(r))' \
       "$run" "$set" "$q8" >>"$out"

@@ -5,9 +5,10 @@
 #[path = "common/shared_data.rs"]
 mod shared_data;
 
-use micrornn::classify::{Classifier, ClassifierConfig, Example};
+use micrornn::classify::{Classifier, ClassifierConfig};
 use micrornn::format::Contents;
 use micrornn::host::series::{self, Limits, SeriesSet};
+use micrornn::host::series_training::Prepared;
 use micrornn::model::normalize::Normalization;
 use micrornn::workflows::quantized;
 use micrornn::{
@@ -32,29 +33,6 @@ fn repo_file(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Each series of a set as input vectors: normalized (what the f32 model takes) or raw (what
-/// the int8 model takes: it normalizes itself).
-fn vectors<const I: usize>(
-    set: &SeriesSet,
-    normalization: &Normalization<I>,
-) -> Vec<Vec<[f32; I]>> {
-    set.series
-        .iter()
-        .map(|s| s.dense(set.channels, normalization))
-        .collect()
-}
-
-fn examples<'a, const I: usize>(
-    set: &SeriesSet,
-    vectors: &'a [Vec<[f32; I]>],
-) -> Vec<Example<'a, I>> {
-    vectors
-        .iter()
-        .zip(&set.series)
-        .map(|(v, s)| Example::dense(v, s.label))
-        .collect()
-}
-
 /// Trains a GRU classifier (the sensor example's defaults: Adam 0.003, norm clip 5, last-step
 /// readout) and returns it with the training set's normalization.
 fn train<const I: usize, const O: usize>(
@@ -62,8 +40,8 @@ fn train<const I: usize, const O: usize>(
     epochs: usize,
 ) -> (Box<Gru<I, H, O>>, Normalization<I>) {
     let normalization = train.normalization::<I>();
-    let train_vectors = vectors(train, &normalization);
-    let mut train_examples = examples(train, &train_vectors);
+    let prepared = Prepared::new(train, &normalization);
+    let mut train_examples = prepared.examples();
     let mut rng = DefaultRng::seed_from_u64(0);
     let mut model = boxed_zeroed::<Gru<I, H, O>>();
     model.init_uniform(&mut rng);
@@ -95,19 +73,20 @@ fn compare<const I: usize, const O: usize>(
     let (gru, normalization) = train::<I, O>(train_set, epochs);
     let classes = train_set.class_names.len();
     // Calibrated on the training series, as the float model sees them.
-    let calibration_vectors = vectors(train_set, &normalization);
-    let calibration: Vec<Sequence<'_, I>> = calibration_vectors
+    let calibration_set = Prepared::new(train_set, &normalization);
+    let calibration: Vec<Sequence<'_, I>> = calibration_set
+        .vectors
         .iter()
         .map(|v| Sequence::Dense(v))
         .collect();
     let q = QGru::quantize(&gru, &normalization, Some((&[0.0; H], &calibration))).unwrap();
 
-    let normalized = vectors(test, &normalization);
-    let raw = vectors(test, &Normalization::IDENTITY);
-    let float =
-        micrornn::classify::evaluate(&*gru, &examples(test, &normalized), classes, Readout::Last)
-            .unwrap();
-    let int8 = quantized::evaluate(&q, &examples(test, &raw), classes, Readout::Last).unwrap();
+    // The f32 model takes normalized samples, the int8 one raw samples (it normalizes itself).
+    let normalized = Prepared::new(test, &normalization);
+    let raw = Prepared::new(test, &Normalization::IDENTITY);
+    let float = micrornn::classify::evaluate(&*gru, &normalized.examples(), classes, Readout::Last)
+        .unwrap();
+    let int8 = quantized::evaluate(&q, &raw.examples(), classes, Readout::Last).unwrap();
 
     // Through the file: the same predictions.
     let channels: Vec<String> = (0..test.channels).map(|c| format!("c{c}")).collect();
@@ -129,7 +108,7 @@ fn compare<const I: usize, const O: usize>(
     assert_eq!(loaded, q);
 
     let mut agree = 0;
-    for (n, r) in normalized.iter().zip(&raw) {
+    for (n, r) in normalized.vectors.iter().zip(&raw.vectors) {
         let f =
             micrornn::classify::predict(&*gru, Sequence::Dense(n), classes, Readout::Last).unwrap();
         let i = quantized::predict(&loaded, Sequence::Dense(r), classes, Readout::Last).unwrap();

@@ -193,6 +193,38 @@ pub(crate) struct Layout {
     pub(crate) len: usize,
 }
 
+impl Layout {
+    /// The layout of a file of `header` whose numbers end at `parameters_end`: the
+    /// normalization of dense inputs, the texts and the checksum follow them (the f32 file and
+    /// the quantized version 3 alike); `None` on overflow.
+    pub(crate) const fn ending(
+        header: &Header,
+        hidden_at: Option<usize>,
+        parameters_at: usize,
+        parameters_end: usize,
+    ) -> Option<Layout> {
+        let (normalization_at, texts_at) = match header.vocab_kind {
+            VocabKind::Dense => (
+                Some(parameters_end),
+                some!(parameters_end.checked_add(some!(header.inputs.checked_mul(8)))),
+            ),
+            VocabKind::Chars | VocabKind::Words => (None, parameters_end),
+        };
+        let texts = some!(
+            some!(header.vocab_bytes.checked_add(header.class_names_bytes))
+                .checked_add(header.metadata_bytes)
+        );
+        let len = some!(some!(texts_at.checked_add(texts)).checked_add(4));
+        Some(Layout {
+            hidden_at,
+            parameters_at,
+            normalization_at,
+            texts_at,
+            len,
+        })
+    }
+}
+
 /// The checked text sections of a file.
 pub(crate) struct Sections<'b> {
     layout: Layout,
@@ -248,26 +280,12 @@ impl Header {
                 some!(HEADER_LEN.checked_add(hidden_bytes)),
             )
         };
-        let normalization_at = some!(parameters_at.checked_add(parameter_bytes));
-        let (normalization_at, texts_at) = match self.vocab_kind {
-            VocabKind::Dense => (
-                Some(normalization_at),
-                some!(normalization_at.checked_add(some!(self.inputs.checked_mul(8)))),
-            ),
-            VocabKind::Chars | VocabKind::Words => (None, normalization_at),
-        };
-        let texts = some!(
-            some!(self.vocab_bytes.checked_add(self.class_names_bytes))
-                .checked_add(self.metadata_bytes)
-        );
-        let len = some!(some!(texts_at.checked_add(texts)).checked_add(4));
-        Some(Layout {
+        Layout::ending(
+            self,
             hidden_at,
             parameters_at,
-            normalization_at,
-            texts_at,
-            len,
-        })
+            some!(parameters_at.checked_add(parameter_bytes)),
+        )
     }
 
     /// Magic, version, header length and header checksum; then the fields.
@@ -327,13 +345,7 @@ impl Header {
 
     /// `CellMismatch` unless the file holds a model of the cell `kind`.
     pub(crate) const fn expect_cell(&self, kind: CellKind) -> Result<(), Error> {
-        if cell_code(self.cell) != cell_code(kind) {
-            return Err(Error::CellMismatch {
-                found: self.cell.name(),
-                expected: kind.name(),
-            });
-        }
-        Ok(())
+        self.cell.expect(kind)
     }
 
     /// `ShapeMismatch` unless the file holds a model of shape `(I, H, O)`.
@@ -356,6 +368,18 @@ impl Header {
         let Some(layout) = self.layout() else {
             return Err(Error::CorruptModel("sizes too large"));
         };
+        let body = ok!(self.check_body(bytes, &layout));
+        ok!(check_floats(body, self, &layout));
+        Ok(layout)
+    }
+
+    /// The file's bytes up to `layout.len`, once their length, whole-file checksum, live
+    /// classes and vocabulary length are checked (every format version alike).
+    pub(crate) const fn check_body<'b>(
+        &self,
+        bytes: &'b [u8],
+        layout: &Layout,
+    ) -> Result<&'b [u8], Error> {
         let Some((body, _)) = bytes.split_at_checked(layout.len) else {
             return Err(Error::Truncated);
         };
@@ -373,8 +397,7 @@ impl Header {
         if self.vocab_len > self.inputs {
             return Err(Error::CorruptModel("vocabulary longer than the inputs"));
         }
-        ok!(check_floats(body, self, &layout));
-        Ok(layout)
+        Ok(body)
     }
 
     /// Total length and whole-file checksum; then the content.
@@ -555,30 +578,28 @@ pub(crate) const fn check_normalization(
     header: &Header,
     at: usize,
 ) -> Result<(), Error> {
-    {
-        let raw = ok!(f32_bytes(body, at, 2 * header.inputs));
-        let Some((mut means, mut stds)) = raw.split_at_checked(raw.len() / 2) else {
-            return Err(Error::Truncated);
-        };
-        let mut input = 0;
-        while let (Some((mean, more_means)), Some((std, more_stds))) = (
-            means.split_first_chunk::<4>(),
-            stds.split_first_chunk::<4>(),
-        ) {
-            let (mean, std) = (f32::from_le_bytes(*mean), f32::from_le_bytes(*std));
-            if !(mean.is_finite() && std > 0.0 && std.is_finite()) {
-                return Err(Error::CorruptModel(
-                    "a normalization mean is not finite or a standard deviation not positive",
-                ));
-            }
-            if input >= header.vocab_len && (mean != 0.0 || std != 1.0) {
-                return Err(Error::CorruptModel(
-                    "the normalization of an input past the channels is not mean 0, std 1",
-                ));
-            }
-            (means, stds) = (more_means, more_stds);
-            input += 1;
+    let raw = ok!(f32_bytes(body, at, 2 * header.inputs));
+    let Some((mut means, mut stds)) = raw.split_at_checked(raw.len() / 2) else {
+        return Err(Error::Truncated);
+    };
+    let mut input = 0;
+    while let (Some((mean, more_means)), Some((std, more_stds))) = (
+        means.split_first_chunk::<4>(),
+        stds.split_first_chunk::<4>(),
+    ) {
+        let (mean, std) = (f32::from_le_bytes(*mean), f32::from_le_bytes(*std));
+        if !(mean.is_finite() && std > 0.0 && std.is_finite()) {
+            return Err(Error::CorruptModel(
+                "a normalization mean is not finite or a standard deviation not positive",
+            ));
         }
+        if input >= header.vocab_len && (mean != 0.0 || std != 1.0) {
+            return Err(Error::CorruptModel(
+                "the normalization of an input past the channels is not mean 0, std 1",
+            ));
+        }
+        (means, stds) = (more_means, more_stds);
+        input += 1;
     }
     Ok(())
 }
@@ -588,15 +609,26 @@ pub(crate) const fn read_normalization<const I: usize>(
     bytes: &[u8],
     layout: &Layout,
 ) -> Normalization<I> {
-    let mut normalization = Normalization::IDENTITY;
     if let Some(at) = layout.normalization_at
         && let Ok(raw) = f32_bytes(bytes, at, 2 * I)
+        && let Some(normalization) = normalization_from(raw)
     {
-        let (means, stds) = raw.split_at(4 * I);
-        _ = f32s_from(means, &mut normalization.mean);
-        _ = f32s_from(stds, &mut normalization.std);
+        return normalization;
     }
-    normalization
+    Normalization::IDENTITY
+}
+
+/// The means then standard deviations of `I` inputs at the start of `raw` (`None` if shorter).
+const fn normalization_from<const I: usize>(raw: &[u8]) -> Option<Normalization<I>> {
+    let Some((means, stds)) = raw.split_at_checked(4 * I) else {
+        return None;
+    };
+    let mut normalization = Normalization::IDENTITY;
+    if f32s_from(means, &mut normalization.mean) && f32s_from(stds, &mut normalization.std) {
+        Some(normalization)
+    } else {
+        None
+    }
 }
 
 /// Copies the checked parameters and initial state (zeros in version 1) of `bytes` into
@@ -944,11 +976,7 @@ impl Decoded<'_> {
         if self.header.vocab_kind != VocabKind::Dense || self.header.inputs != I {
             return None;
         }
-        let (means, stds) = self.normalization.split_at_checked(4 * I)?;
-        let mut normalization = Normalization::IDENTITY;
-        let complete =
-            f32s_from(means, &mut normalization.mean) && f32s_from(stds, &mut normalization.std);
-        complete.then_some(normalization)
+        normalization_from(self.normalization)
     }
 }
 

@@ -213,17 +213,22 @@ const fn verify(header: &Header, logit_scale: f32, bytes: &[u8]) -> Result<Layou
         },
         None => weights,
     };
-    let mut i = 0;
-    while i < weights.len() {
-        // the integer kernels are exact for weights in -127..=127 (see kernels::int::MAX_COLS)
-        if weights[i] == 0x80 {
+    ok!(check_weights(weights));
+    Ok(layout)
+}
+
+/// Every stored weight is in `-127..=127`: the integer kernels are exact for those (see
+/// `kernels::int::MAX_COLS`), so a `-128` from another tool is refused.
+const fn check_weights(mut weights: &[u8]) -> Result<(), Error> {
+    while let Some((&byte, rest)) = weights.split_first() {
+        if byte == 0x80 {
             return Err(Error::CorruptModel(
                 "a weight is -128 (quantized weights are in -127..=127)",
             ));
         }
-        i += 1;
+        weights = rest;
     }
-    Ok(layout)
+    Ok(())
 }
 
 /// The `inputs` vocabulary slots: `len` sorted, distinct chars, then zeros (what `encode`

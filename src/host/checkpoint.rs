@@ -145,7 +145,7 @@ pub fn encode<C, const I: usize, const H: usize, const O: usize, const N: usize>
 where
     C: Cell<I, H, O> + Zeroable,
 {
-    check_cell::<C, I, H, O>(settings.cell)?;
+    settings.cell.expect(C::KIND)?;
     let contents = format::Contents::language_model(vocab.chars(), classes);
     let model_bytes = super::model_file::contents_to_bytes(model, &contents)?;
     let memories = optimizer.memory();
@@ -308,20 +308,6 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
     Ok((Settings { batch, ..settings }, progress))
 }
 
-/// [`Error::CellMismatch`] unless `cell` is `C`'s.
-fn check_cell<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>(
-    cell: CellKind,
-) -> Result<(), Error> {
-    if cell == C::KIND {
-        Ok(())
-    } else {
-        Err(Error::CellMismatch {
-            found: cell.name(),
-            expected: C::KIND.name(),
-        })
-    }
-}
-
 /// Restores a checkpoint's parameters, vocabulary, optimizer memory and training state into the
 /// caller's buffers, for a model of any cell. `optimizer` must be of the checkpoint's kind
 /// (build it from the [`Settings`] returned by [`read`]).
@@ -342,7 +328,7 @@ where
 {
     use rand_core::SeedableRng;
     let (settings, progress) = read(bytes)?;
-    check_cell::<C, I, H, O>(settings.cell)?;
+    settings.cell.expect(C::KIND)?;
     if (settings.vocab_bucket, settings.hidden) != (I, H) || I != O {
         return Err(Error::ShapeMismatch {
             found: (

@@ -362,10 +362,8 @@ fn pytorch(file: &Table, names: &[&str], ih_name: &str) -> Result<Weights, Weigh
         ));
     }
     let cell = cell_of(w_hh.rows() / hidden, &name("weight_hh_l0"), &w_hh.shape)?;
-    let (rows, gates) = match cell {
-        CellKind::Elman => ("H", 1),
-        CellKind::Gru => ("3H", 3),
-    };
+    let gates = cell.gates();
+    let rows = if gates == 1 { "H" } else { "3H" };
     let w_ih = tensor(file, ih_name, 2)?;
     let width = w_ih.cols();
     expect_shape(
@@ -442,7 +440,7 @@ fn keras(file: &Table, names: &[&str], recurrent_name: &str) -> Result<Weights, 
         ));
     }
     let cell = cell_of(recurrent.cols() / hidden, recurrent_name, &recurrent.shape)?;
-    let gates = recurrent.cols() / hidden;
+    let gates = cell.gates();
     let kernel = tensor(file, &kernel_name, 2)?;
     let columns = if gates == 1 { "H" } else { "3H" };
     expect_shape(

@@ -174,20 +174,12 @@ fn read_weights(bytes: &[u8], budget: &mut Budget) -> Result<Weights, WeightsErr
     Ok(weights)
 }
 
-/// Gate blocks of a cell's recurrent weights: 1 for the Elman cell, 3 (r, z, n) for a GRU.
-const fn gates(cell: CellKind) -> usize {
-    match cell {
-        CellKind::Elman => 1,
-        CellKind::Gru => 3,
-    }
-}
-
 impl Weights {
     /// Gate blocks of these weights' recurrent layer: 1 for an Elman RNN, 3 (r, z, n) for a
     /// GRU.
     #[must_use]
     pub const fn gates(&self) -> usize {
-        gates(self.cell)
+        self.cell.gates()
     }
 
     /// Checks that these weights may run as micrornn's cell. An Elman RNN must be tanh: the
@@ -388,7 +380,7 @@ pub fn export<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize>(
             .position(|spec| spec.name == name)
             .map_or(&[][..], |index| model.tensor(index))
     };
-    let gh = gates(C::KIND) * H;
+    let gh = C::KIND.gates() * H;
     // w_xh's live rows (`inputs` of `gh`), transposed to PyTorch's [gh, inputs].
     let live_rows = &tensor("w_xh")[..inputs * gh];
     let w_ih: Vec<f32> = (0..gh)

@@ -173,6 +173,30 @@ impl CellKind {
             CellKind::Gru => "gru",
         }
     }
+
+    /// Gate blocks of the cell's input and recurrent weights: 1 for Elman, 3 (r, z, n) for a GRU.
+    #[must_use]
+    pub const fn gates(self) -> usize {
+        match self {
+            CellKind::Elman => 1,
+            CellKind::Gru => 3,
+        }
+    }
+
+    /// [`Error::CellMismatch`] unless this cell is `expected`.
+    ///
+    /// # Errors
+    /// [`Error::CellMismatch`] naming both cells.
+    pub const fn expect(self, expected: CellKind) -> Result<(), Error> {
+        if self as u8 == expected as u8 {
+            Ok(())
+        } else {
+            Err(Error::CellMismatch {
+                found: self.name(),
+                expected: expected.name(),
+            })
+        }
+    }
 }
 
 impl core::fmt::Display for CellKind {

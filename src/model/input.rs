@@ -54,6 +54,23 @@ pub enum Readout {
 }
 
 impl Readout {
+    /// The name model files' metadata and the binary's `--readout` use: `last` or `mean`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Readout::Last => "last",
+            Readout::Mean => "mean",
+        }
+    }
+
+    /// The readout named `name` ([`Readout::name`]), if any.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Readout::Last, Readout::Mean]
+            .into_iter()
+            .find(|readout| readout.name() == name)
+    }
+
     /// The targets of one labelled sequence read this way.
     #[must_use]
     pub const fn targets(self, label: usize) -> Targets<'static> {

@@ -137,7 +137,7 @@ impl Metrics {
         }
     }
 
-    fn add(&mut self, loss: f32, correct: bool) {
+    pub(crate) fn add(&mut self, loss: f32, correct: bool) {
         self.total_loss += f64::from(loss);
         self.correct += usize::from(correct);
         self.count += 1;

@@ -9,9 +9,14 @@ use crate::model::{Classes, Infer, QRnn, Readout, Sequence};
 use crate::workflows::classify::{Example, Metrics, Prediction};
 use crate::workflows::eval::Loss;
 
-/// The float logits of integer logits: `logits[o] = logits_q[o] · scale`.
-pub fn dequantized_logits<const O: usize>(logits_q: &[i16; O], scale: f32) -> [f32; O] {
-    logits_q.map(|l| f32::from(l) * scale)
+pub use crate::model::quant::dequantized_logits;
+
+/// The mean of `steps` (≥ 1) Q15 states whose sums are `sum`, rounded half away from zero: the
+/// state [`Readout::Mean`] reads out of an integer model.
+#[must_use]
+pub fn mean_q15<const H: usize>(sum: &[i64; H], steps: i64) -> [i16; H] {
+    let steps = steps.max(1);
+    sum.map(|sum| ((2 * sum + sum.signum() * steps) / (2 * steps)).clamp(-32767, 32767) as i16)
 }
 
 /// As [`crate::eval::cross_entropy`] with `reset_every: None`, for a quantized model: the
@@ -112,9 +117,7 @@ where
     for example in examples {
         let (prediction, loss) =
             predict_with_loss(model, example.inputs, classes, readout, Some(example.label))?;
-        metrics.total_loss += f64::from(loss);
-        metrics.correct += usize::from(prediction.class == example.label);
-        metrics.count += 1;
+        metrics.add(loss, prediction.class == example.label);
     }
     Ok(metrics)
 }
@@ -139,21 +142,19 @@ where
     }
     let mut hidden = [0i16; H];
     let mut sum = [0i64; H];
+    let mean = readout == Readout::Mean;
     for t in 0..inputs.len() {
         if let Some(input) = inputs.get(t) {
             model.step(input, &mut hidden)?;
-            for (sum, &h) in sum.iter_mut().zip(&hidden) {
-                *sum += i64::from(h);
+            if mean {
+                for (sum, &h) in sum.iter_mut().zip(&hidden) {
+                    *sum += i64::from(h);
+                }
             }
         }
     }
-    if readout == Readout::Mean {
-        let steps = inputs.len() as i64;
-        for (h, &sum) in hidden.iter_mut().zip(&sum) {
-            // Rounded half away from zero; the mean of Q15 values is a Q15 value.
-            let rounded = (2 * sum + sum.signum() * steps) / (2 * steps);
-            *h = rounded.clamp(-32767, 32767) as i16;
-        }
+    if mean {
+        hidden = mean_q15(&sum, inputs.len() as i64);
     }
     let mut logits = [0i16; O];
     model.logits(&hidden, &mut logits);

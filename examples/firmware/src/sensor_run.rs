@@ -31,18 +31,6 @@ pub struct Deployed<'a, M: Infer<CHANNELS>> {
     pub expected: &'a str,
 }
 
-/// Ends the run: prints the peak stack and the error, if any; exits 0 only for `Ok(true)`.
-pub fn finish(result: Result<bool, Error>) -> ! {
-    hprintln!("peak stack: {} bytes", common::stack_high_water());
-    match result {
-        Ok(ok) => common::exit(ok),
-        Err(error) => {
-            hprintln!("error {}: {}", error.code(), error.as_str());
-            common::exit(false)
-        }
-    }
-}
-
 /// Prints what was decoded: the cell `cell` of `header`'s shape, from `bytes` of flash.
 pub fn announce(cell: &str, header: &Header, bytes: usize) {
     hprintln!(

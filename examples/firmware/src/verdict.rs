@@ -5,6 +5,7 @@ use cortex_m_semihosting::hprintln;
 use micrornn::Error;
 
 /// Prints the generated text and whether it is the host's.
+#[allow(dead_code)] // the sensor firmwares print windows, not text
 pub fn print_text(text: &[u8], matched: bool) {
     hprintln!(
         "generated: {}",

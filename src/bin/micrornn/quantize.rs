@@ -234,7 +234,7 @@ fn quantize_series<const H: usize>(args: &QuantizeArgs, bytes: &[u8]) -> Result<
     let channels = model.channel_names.len();
     let channel_names: Vec<&str> = model.channel_names.iter().map(String::as_str).collect();
     let class_names: Vec<&str> = model.class_names.iter().map(String::as_str).collect();
-    let metadata = format!("readout={}", series::readout_name(model.readout));
+    let metadata = format!("readout={}", model.readout.name());
     let contents = Contents {
         metadata: &metadata,
         ..Contents::sensor_classifier(

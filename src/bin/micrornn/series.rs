@@ -187,14 +187,6 @@ impl<C> SeriesModel<C> {
     }
 }
 
-/// The name of a readout for messages and the metadata (`last`, `mean`).
-pub fn readout_name(readout: Readout) -> &'static str {
-    match readout {
-        Readout::Last => "last",
-        Readout::Mean => "mean",
-    }
-}
-
 /// What a stream calls after every sample: the step (from 1) and the live class probabilities.
 pub type Emit<'a> = dyn FnMut(usize, &[f32]) -> Result<(), Fail> + 'a;
 
@@ -275,10 +267,7 @@ impl<const H: usize> SeriesPredict for QGru<SERIES_INPUTS, H, SERIES_CLASSES> {
             }
             let read = match readout {
                 Readout::Last => hidden,
-                // Rounded as quantized::predict rounds the mean state.
-                Readout::Mean => sum.map(|s| {
-                    ((2 * s + s.signum() * steps) / (2 * steps)).clamp(-32767, 32767) as i16
-                }),
+                Readout::Mean => quantized::mean_q15(&sum, steps),
             };
             let mut logits = [0i16; SERIES_CLASSES];
             self.logits(&read, &mut logits);
@@ -296,12 +285,13 @@ impl<const H: usize> SeriesPredict for QGru<SERIES_INPUTS, H, SERIES_CLASSES> {
 /// The readout a model file's metadata names (`last` when absent).
 fn readout_of(path: &Path, metadata: &format::Metadata<'_>) -> Result<Readout, Fail> {
     match metadata.get("readout") {
-        None | Some("last") => Ok(Readout::Last),
-        Some("mean") => Ok(Readout::Mean),
-        Some(other) => Err(Fail::new(format!(
-            "model {}: unknown readout {other:?} in the metadata",
-            show(path)
-        ))),
+        None => Ok(Readout::Last),
+        Some(name) => Readout::from_name(name).ok_or_else(|| {
+            Fail::new(format!(
+                "model {}: unknown readout {name:?} in the metadata",
+                show(path)
+            ))
+        }),
     }
 }
 

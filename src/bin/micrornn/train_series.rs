@@ -4,7 +4,7 @@
 
 use crate::series::{
     MAX_TRAIN_STEPS, SERIES_CLASSES, SERIES_HIDDEN, SERIES_INPUTS, SeriesCell, TRAIN_LIMITS,
-    dispatch_series, readout_name,
+    dispatch_series,
 };
 use crate::{Fail, OptimizerArg, Outcome, ReadoutArg, TrainArgs, show};
 use micrornn::format::Contents;
@@ -158,7 +158,7 @@ pub fn run(args: TrainArgs) -> Result<Outcome, Fail> {
             train_set.longest(),
             plan.cell.name(),
             plan.hidden,
-            readout_name(plan.settings.readout),
+            plan.settings.readout.name(),
             plan.settings.epochs,
             plan.settings.lr,
             plan.settings.clip,
@@ -239,7 +239,7 @@ where
             "out": show(&plan.out),
             "cell": plan.cell.name(),
             "hidden": H,
-            "readout": readout_name(plan.settings.readout),
+            "readout": plan.settings.readout.name(),
             "epochs": trained.epochs,
             "lr": as_written(plan.settings.lr),
             "clip": as_written(plan.settings.clip),
@@ -321,7 +321,7 @@ fn metadata<C>(plan: &Plan, hidden: usize, trained: &series_training::TrainedSer
         format!("train_file={}", one_line(&plan.train_file)),
         format!("cell={}", plan.cell.name()),
         format!("hidden={hidden}"),
-        format!("readout={}", readout_name(plan.settings.readout)),
+        format!("readout={}", plan.settings.readout.name()),
         "optimizer=adam".to_string(),
         format!("epochs={}", trained.epochs),
         format!("lr={}", plan.settings.lr),

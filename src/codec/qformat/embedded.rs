@@ -19,7 +19,7 @@ use super::coding::read_numbers;
 use super::{VERSION_3, parse, v3, verify};
 use crate::Error;
 use crate::codec::bytes::u16_at;
-use crate::codec::format::{Header, check_magic, read_normalization};
+use crate::codec::format::{Header, Layout, check_magic, read_normalization};
 use crate::model::normalize::Normalization;
 use crate::model::{CellKind, QGru, QRnn};
 
@@ -47,14 +47,11 @@ pub const fn decode_const<const I: usize, const H: usize, const O: usize>(
 ) -> Result<Embedded<I, H, O>, Error> {
     ok!(check_magic(bytes));
     if let Some(VERSION_3) = u16_at(bytes, 4) {
-        let (header, logit_scale) = ok!(checked_v3::<I, H, O>(bytes, CellKind::Elman));
+        let (header, logit_scale, layout) = ok!(checked_v3::<I, H, O>(bytes, CellKind::Elman));
         let mut model = Embedded {
             qrnn: QRnn::ZERO,
             initial_hidden: [0; H],
             header,
-        };
-        let Some(layout) = v3::layout(&header) else {
-            return Err(Error::CorruptModel("sizes too large"));
         };
         let q = &mut model.qrnn;
         q.logit_scale = logit_scale;
@@ -95,17 +92,17 @@ pub const fn decode_const<const I: usize, const H: usize, const O: usize>(
     Ok(model)
 }
 
-/// A version-3 file's header and logit scale, once every check of [`v3::verify`] passed and the
-/// file holds a `kind` cell of shape `(I, H, O)`.
+/// A version-3 file's header, logit scale and layout, once every check of [`v3::verify`]
+/// passed and the file holds a `kind` cell of shape `(I, H, O)`.
 const fn checked_v3<const I: usize, const H: usize, const O: usize>(
     bytes: &[u8],
     kind: CellKind,
-) -> Result<(Header, f32), Error> {
+) -> Result<(Header, f32, Layout), Error> {
     let (header, logit_scale) = ok!(v3::parse(bytes));
     ok!(header.expect_cell(kind));
     ok!(header.expect_shape::<I, H, O>());
-    ok!(v3::verify(&header, logit_scale, bytes));
-    Ok((header, logit_scale))
+    let layout = ok!(v3::verify(&header, logit_scale, bytes));
+    Ok((header, logit_scale, layout))
 }
 
 /// What [`decode_gru_const`] reads from a quantized GRU file: the parameters (with the dense
@@ -129,16 +126,7 @@ pub struct EmbeddedGru<const I: usize, const H: usize, const O: usize> {
 pub const fn decode_gru_const<const I: usize, const H: usize, const O: usize>(
     bytes: &[u8],
 ) -> Result<EmbeddedGru<I, H, O>, Error> {
-    ok!(check_magic(bytes));
-    match u16_at(bytes, 4) {
-        Some(VERSION_3) => {}
-        Some(other) => return Err(Error::UnsupportedVersion(other)),
-        None => return Err(Error::Truncated),
-    }
-    let (header, logit_scale) = ok!(checked_v3::<I, H, O>(bytes, CellKind::Gru));
-    let Some(layout) = v3::layout(&header) else {
-        return Err(Error::CorruptModel("sizes too large"));
-    };
+    let (header, logit_scale, layout) = ok!(checked_v3::<I, H, O>(bytes, CellKind::Gru));
     let normalization: Normalization<I> = read_normalization(bytes, &layout);
     let mut model = EmbeddedGru {
         qgru: QGru::ZERO,

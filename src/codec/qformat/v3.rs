@@ -15,11 +15,12 @@
 //! | end − 4 | 4 | CRC-32 of every byte before it |
 
 use super::VERSION_3;
+use super::check_weights;
 use super::coding::{i8s_from, i32s_from};
 use crate::Error;
-use crate::codec::bytes::{ByteWriter, u32_at};
+use crate::codec::bytes::{ByteWriter, u16_at, u32_at};
 use crate::codec::format::{
-    Contents, Decoded, HEADER_LEN, Header, Layout, VocabKind, check_normalization, crc32,
+    Contents, Decoded, HEADER_LEN, Header, Layout, check_magic, check_normalization, crc32,
     decoded_texts, put_header, put_normalization, put_texts, read_normalization,
 };
 use crate::codec::vocab::CharVocab;
@@ -33,22 +34,22 @@ const SCALE_AT: usize = HEADER_LEN;
 /// Offset of the initial state.
 const STATE_AT: usize = SCALE_AT + 4;
 
-/// `(i32 words, i8 weights)` of the cell a header announces (`None` on overflow).
-const fn counts(h: &Header) -> Option<(usize, usize)> {
-    let (i, hd, o) = (h.inputs, h.hidden, h.outputs);
+/// `(i32 words, i8 weights)` of a quantized `kind` cell with `i` inputs, `h` hidden units and
+/// `o` outputs (`None` on overflow).
+const fn counts(kind: CellKind, i: usize, h: usize, o: usize) -> Option<(usize, usize)> {
     let readout_words = some!(o.checked_mul(2));
-    let readout_weights = some!(o.checked_mul(hd));
-    match h.cell {
+    let readout_weights = some!(o.checked_mul(h));
+    match kind {
         CellKind::Elman => {
             let words =
-                some!(some!(i.checked_add(some!(hd.checked_mul(2)))).checked_add(readout_words));
-            let rows = some!(some!(i.checked_add(hd)).checked_add(o));
-            Some((words, some!(hd.checked_mul(rows))))
+                some!(some!(i.checked_add(some!(h.checked_mul(2)))).checked_add(readout_words));
+            let rows = some!(some!(i.checked_add(h)).checked_add(o));
+            Some((words, some!(h.checked_mul(rows))))
         }
         CellKind::Gru => {
-            let words = some!(some!(hd.checked_mul(12)).checked_add(readout_words));
-            let gate_rows = some!(hd.checked_mul(3));
-            let weights = some!(gate_rows.checked_mul(some!(i.checked_add(hd))));
+            let words = some!(some!(h.checked_mul(12)).checked_add(readout_words));
+            let gate_rows = some!(h.checked_mul(3));
+            let weights = some!(gate_rows.checked_mul(some!(i.checked_add(h))));
             Some((words, some!(weights.checked_add(readout_weights))))
         }
     }
@@ -57,31 +58,21 @@ const fn counts(h: &Header) -> Option<(usize, usize)> {
 /// Where the parts of a version-3 file start (`parameters_at` is the words, the weights follow
 /// them); `None` on overflow.
 pub(super) const fn layout(h: &Header) -> Option<Layout> {
-    let (words, weights) = some!(counts(h));
+    let (words, weights) = some!(counts(h.cell, h.inputs, h.hidden, h.outputs));
     let words_at = some!(STATE_AT.checked_add(some!(h.hidden.checked_mul(2))));
-    let after =
+    let weights_end =
         some!(some!(words_at.checked_add(some!(words.checked_mul(4)))).checked_add(weights));
-    let (normalization_at, texts_at) = match h.vocab_kind {
-        VocabKind::Dense => (
-            Some(after),
-            some!(after.checked_add(some!(h.inputs.checked_mul(8)))),
-        ),
-        VocabKind::Chars | VocabKind::Words => (None, after),
-    };
-    let texts =
-        some!(some!(h.vocab_bytes.checked_add(h.class_names_bytes)).checked_add(h.metadata_bytes));
-    let len = some!(some!(texts_at.checked_add(texts)).checked_add(4));
-    Some(Layout {
-        hidden_at: Some(STATE_AT),
-        parameters_at: words_at,
-        normalization_at,
-        texts_at,
-        len,
-    })
+    Layout::ending(h, Some(STATE_AT), words_at, weights_end)
 }
 
 /// The header of a version-3 file (checksum checked) and its logit scale.
 pub(super) const fn parse(bytes: &[u8]) -> Result<(Header, f32), Error> {
+    ok!(check_magic(bytes));
+    match u16_at(bytes, 4) {
+        Some(VERSION_3) => {}
+        Some(other) => return Err(Error::UnsupportedVersion(other)),
+        None => return Err(Error::Truncated),
+    }
     let header = ok!(Header::parse_fields(bytes, VERSION_3));
     let Some(scale) = u32_at(bytes, SCALE_AT) else {
         return Err(Error::Truncated);
@@ -99,45 +90,27 @@ pub(super) const fn verify(
     let Some(layout) = layout(header) else {
         return Err(Error::CorruptModel("sizes too large"));
     };
-    let Some((body, _)) = bytes.split_at_checked(layout.len) else {
-        return Err(Error::Truncated);
-    };
-    let Some((covered, stored)) = body.split_at_checked(layout.len - 4) else {
-        return Err(Error::Truncated);
-    };
-    match u32_at(stored, 0) {
-        Some(crc) if crc == crc32(covered) => {}
-        Some(_) => return Err(Error::ChecksumMismatch),
-        None => return Err(Error::Truncated),
-    }
-    if header.classes == 0 || header.classes > header.outputs {
-        return Err(Error::CorruptModel("live classes must be in 1..=outputs"));
-    }
-    if header.vocab_len > header.inputs {
-        return Err(Error::CorruptModel("vocabulary longer than the inputs"));
-    }
+    let body = ok!(header.check_body(bytes, &layout));
     if !(logit_scale.is_finite() && logit_scale > 0.0) {
         return Err(Error::CorruptModel(
             "logit scale is not finite and positive",
         ));
     }
-    let Some((words, weights)) = counts(header) else {
+    let Some((words, _)) = counts(header.cell, header.inputs, header.hidden, header.outputs) else {
         return Err(Error::CorruptModel("sizes too large"));
     };
-    let Some((_, after_words)) = body.split_at_checked(layout.parameters_at + 4 * words) else {
+    // The weights end where the normalization or the texts begin.
+    let weights_end = match layout.normalization_at {
+        Some(at) => at,
+        None => layout.texts_at,
+    };
+    let Some((before, _)) = body.split_at_checked(weights_end) else {
         return Err(Error::Truncated);
     };
-    let Some((mut weights, _)) = after_words.split_at_checked(weights) else {
+    let Some((_, weights)) = before.split_at_checked(layout.parameters_at + 4 * words) else {
         return Err(Error::Truncated);
     };
-    while let Some((&byte, rest)) = weights.split_first() {
-        if byte == 0x80 {
-            return Err(Error::CorruptModel(
-                "a weight is -128 (quantized weights are in -127..=127)",
-            ));
-        }
-        weights = rest;
-    }
+    ok!(check_weights(weights));
     let mut at = STATE_AT;
     while at < layout.parameters_at {
         if matches!(crate::codec::bytes::u16_at(body, at), Some(0x8000)) {
@@ -194,14 +167,9 @@ pub(super) const fn read_numbers(
 pub fn encoded_len<M: QTensors<I>, const I: usize, const H: usize>(
     contents: &Contents<'_, H>,
 ) -> usize {
-    let mut words = 0;
-    for index in 0..M::WORD_TENSORS {
-        words += word_len::<M, I>(index);
-    }
-    let mut weights = 0;
-    for index in 0..M::WEIGHT_TENSORS {
-        weights += weight_len::<M, I>(index);
-    }
+    let Some((words, weights)) = counts(M::KIND, I, M::HIDDEN, M::OUTPUTS) else {
+        return usize::MAX; // no buffer holds it: encode_contents says BufferTooSmall
+    };
     STATE_AT
         + 2 * H
         + 4 * words
@@ -211,31 +179,6 @@ pub fn encoded_len<M: QTensors<I>, const I: usize, const H: usize>(
         + crate::codec::format::joined_len(contents.class_names)
         + contents.metadata.len()
         + 4
-}
-
-/// Length of word tensor `index` of `M` (from its zero model's shape).
-fn word_len<M: QTensors<I>, const I: usize>(index: usize) -> usize {
-    let (i, h, o) = (I, M::HIDDEN, M::OUTPUTS);
-    match (M::KIND, index) {
-        (CellKind::Elman, 0) => i,
-        (CellKind::Elman, 1 | 3) => h,
-        (CellKind::Elman, 2 | 4) | (CellKind::Gru, 2 | 5) => o,
-        (CellKind::Gru, 0 | 1 | 3 | 4) => 3 * h,
-        _ => 0,
-    }
-}
-
-/// Length of weight tensor `index` of `M`.
-fn weight_len<M: QTensors<I>, const I: usize>(index: usize) -> usize {
-    let (i, h, o) = (I, M::HIDDEN, M::OUTPUTS);
-    match (M::KIND, index) {
-        (CellKind::Elman, 0) => i * h,
-        (CellKind::Elman, 1) => h * h,
-        (CellKind::Gru, 0) => 3 * h * i,
-        (CellKind::Gru, 1) => 3 * h * h,
-        (_, 2) => o * h,
-        _ => 0,
-    }
 }
 
 /// Encodes a quantized cell (its kind goes in the header) with `contents` — task, vocabulary
@@ -304,28 +247,12 @@ pub fn encode_contents<M: QTensors<I>, const I: usize, const H: usize>(
     put_texts(&mut w, contents)?;
     w.put_u32(crc32(w.written()))?;
     let written = w.position();
-    super::read_header(out)
-        .and_then(|header| check_texts(header, out))
-        .map_err(|e| match e {
-            Error::CorruptModel(what) => Error::InvalidSetting(what),
-            other => other,
-        })?;
+    // The vocabulary fits `I` (checked above), so `CharVocab<I>` holds a char vocabulary.
+    decode_texts(out, &mut CharVocab::<I>::new()).map_err(|e| match e {
+        Error::CorruptModel(what) => Error::InvalidSetting(what),
+        other => other,
+    })?;
     Ok(written)
-}
-
-/// The text sections of a checked version-3 file.
-fn check_texts(header: Header, bytes: &[u8]) -> Result<(), Error> {
-    let layout = layout(&header).ok_or(Error::CorruptModel("sizes too large"))?;
-    let body = bytes.get(..layout.len).ok_or(Error::Truncated)?;
-    let sections = header.sections(body, layout)?;
-    decoded_texts::<0>(header, body, sections)
-        .map(drop)
-        .or_else(|e| match e {
-            // A char vocabulary is checked by visiting it; a zero-capacity CharVocab only refuses
-            // to hold it.
-            Error::VocabularyFull { .. } => Ok(()),
-            other => Err(other),
-        })
 }
 
 /// Decodes a version-3 file into the caller's quantized cell `model` (its normalization too, for
@@ -344,12 +271,6 @@ pub fn decode_contents<'b, M: QTensors<I>, const I: usize, const H: usize, const
     chars: &mut CharVocab<N>,
     initial_hidden: &mut [i16; H],
 ) -> Result<Decoded<'b>, Error> {
-    crate::codec::format::check_magic(bytes)?;
-    match crate::codec::bytes::u16_at(bytes, 4) {
-        Some(VERSION_3) => {}
-        Some(other) => return Err(Error::UnsupportedVersion(other)),
-        None => return Err(Error::Truncated),
-    }
     let (header, logit_scale) = parse(bytes)?;
     header.expect_cell(M::KIND)?;
     let found = (header.inputs, header.hidden, header.outputs);

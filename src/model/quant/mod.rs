@@ -21,5 +21,11 @@ pub use qgru::QGru;
 pub use qrnn::QRnn;
 pub use tensors::QTensors;
 
+/// The float logits of integer logits: `logits[o] = logits_q[o] · scale` (what every quantized
+/// cell's [`crate::Infer::real_logits`] gives).
+pub fn dequantized_logits<const O: usize>(logits_q: &[i16; O], scale: f32) -> [f32; O] {
+    logits_q.map(|l| f32::from(l) * scale)
+}
+
 #[cfg(test)]
 mod tests;

@@ -251,9 +251,7 @@ impl<const I: usize, const H: usize, const O: usize> Infer<I> for QGru<I, H, O> 
     }
 
     fn real_logits<'a>(&self, logits: &'a [i16; O], buffer: &'a mut [f32; O]) -> &'a [f32] {
-        for (real, &q) in buffer.iter_mut().zip(logits) {
-            *real = f32::from(q) * self.logit_scale;
-        }
+        *buffer = super::dequantized_logits(logits, self.logit_scale);
         buffer
     }
 }

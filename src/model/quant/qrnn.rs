@@ -16,11 +16,11 @@
 use crate::Error;
 use crate::kernels::int::{self, MAX_COLS};
 
-/// Right shift of the input row's product (`x_j = (q·m + 2^7) >> 8`).
-pub const XH_SHIFT: u32 = 8;
+/// Right shift of the input row's product (`x_j = (q·m + 2^7) >> 8`): the fused update's.
+pub const XH_SHIFT: u32 = int::elman::INPUT_SHIFT;
 /// The largest `|xh_multiplier|` used: larger ones (from a file written by another tool) are
-/// clamped, so `q·m` cannot overflow.
-pub const XH_MULTIPLIER_LIMIT: i32 = (1 << 23) - 1;
+/// clamped by the update, so `q·m` cannot overflow.
+pub const XH_MULTIPLIER_LIMIT: i32 = int::elman::INPUT_MULTIPLIER_LIMIT;
 
 /// A quantized Elman RNN with `I` inputs (token ids), `H ≤ 511` hidden units and `O` outputs.
 ///
@@ -84,12 +84,11 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
         else {
             return Err(Error::TokenOutOfRange { token, limit: I });
         };
-        const { assert!(XH_SHIFT == int::elman::INPUT_SHIFT) };
         let units = int::ElmanUnits {
             multipliers: &self.hh_multiplier,
             biases: &self.b_h,
             input_row: row,
-            input_multiplier: multiplier.clamp(-XH_MULTIPLIER_LIMIT, XH_MULTIPLIER_LIMIT),
+            input_multiplier: multiplier,
         };
         int::elman_update(&self.w_hh, hidden, units);
         Ok(())

@@ -25,6 +25,8 @@ mod common;
 mod sensor_run;
 #[path = "../sensor_stream.rs"]
 mod sensor_stream;
+#[path = "../verdict.rs"]
+mod verdict;
 
 use cortex_m_rt::entry;
 use micrornn::format::{self, EmbeddedGru};
@@ -43,7 +45,7 @@ static SAMPLES: &[u8] = include_bytes!("../../models/basicmotions-test.samples")
 
 #[entry]
 fn main() -> ! {
-    sensor_run::finish(run())
+    verdict::finish(run())
 }
 
 /// Classifies every window; `Ok(true)` if every line is the host's.
