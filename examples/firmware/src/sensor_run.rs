@@ -2,7 +2,6 @@
 //! recorded window fed one sample at a time through a model of the crate's [`Infer`] trait, one
 //! line printed per window, and the verdict: the lines must be the host's.
 
-use crate::common;
 use crate::sensor_stream::{Line, Samples};
 use cortex_m_semihosting::hprintln;
 use micrornn::format::{Header, TextList};
