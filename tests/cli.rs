@@ -765,6 +765,124 @@ fn the_model_file_stores_the_carried_state_and_eval_reproduces_the_validation_lo
     assert!(greedy(&["--zero-state"]).trim_end().chars().count() == 60);
 }
 
+/// The validation column of a loss history, as (iteration, loss) pairs.
+fn history_val(dir: &Path, csv: &str) -> Vec<(u64, f64)> {
+    std::fs::read_to_string(dir.join(csv))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            let val = fields.last()?.parse().ok()?;
+            Some((fields[0].parse().unwrap(), val))
+        })
+        .collect()
+}
+
+#[test]
+fn keep_best_saves_the_best_validated_model_and_resumes_to_the_same_file() {
+    let dir = scratch("keep-best");
+    let corpus = small_corpus();
+    std::fs::write(dir.join("corpus.txt"), &corpus).unwrap();
+    // A learning rate so high that the validation loss goes up and down: the last model is
+    // not the best one.
+    let common = [
+        "train",
+        "corpus.txt",
+        "--hidden",
+        "32",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.1",
+        "--sample-every",
+        "20",
+        "--keep-best",
+        "--json",
+    ];
+    let train = |extra: &[&str]| -> serde_json::Value {
+        let args: Vec<&str> = common.iter().chain(extra).copied().collect();
+        let out = run(&dir, &args);
+        assert_success(&out);
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+    let json = train(&["--iters", "300", "--out", "one.mrnn"]);
+    assert_eq!(json["keep_best"], true);
+    let best = json["best_val_loss_per_char"].as_f64().unwrap();
+    let best_iteration = json["best_iteration"].as_u64().unwrap();
+    let last = json["val_loss_per_char"].as_f64().unwrap();
+
+    // The history scored the whole validation text at every --sample-every and at the end; the
+    // kept model is its lowest row, and the last model was worse.
+    let scored = history_val(&dir, "one.loss.csv");
+    assert_eq!(scored.len(), 300 / 20, "{scored:?}");
+    let lowest = scored
+        .iter()
+        .copied()
+        .fold((0, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+    assert_eq!(lowest, (best_iteration, best), "{scored:?}");
+    assert_eq!(scored.last().map(|r| r.0), Some(300));
+    assert!(
+        last > best,
+        "the last model ({last}) is the best ({best}): no choice was made"
+    );
+
+    // The file is the kept model: its metadata, and `eval` on the validation text reproduces it.
+    let bytes = std::fs::read(dir.join("one.mrnn")).unwrap();
+    let mut model = Box::new(micrornn::Rnn::<32, 32, 32>::ZERO);
+    let mut vocab = micrornn::CharVocab::<32>::new();
+    let mut hidden = [0.0f32; 32];
+    let metadata = micrornn::format::decode_contents(&bytes, &mut *model, &mut vocab, &mut hidden)
+        .unwrap()
+        .metadata;
+    assert_eq!(
+        metadata.get("iterations"),
+        Some(best_iteration.to_string().as_str())
+    );
+    let train_chars: usize = metadata.get("train_chars").unwrap().parse().unwrap();
+    let val_text: String = corpus.chars().skip(train_chars).collect();
+    std::fs::write(dir.join("val.txt"), &val_text).unwrap();
+    let eval_val = eval_nats(&dir, "one.mrnn", "val.txt", &[]);
+    assert!(
+        (eval_val - best).abs() <= 1e-4,
+        "eval {eval_val} vs the kept model's validation {best}"
+    );
+
+    // Stopped and resumed on either side of the best, it keeps the same model and checkpoint.
+    train(&["--iters", "130", "--out", "two.mrnn"]);
+    let resumed = train(&[
+        "--iters", "170", "--resume", "two.ckpt", "--out", "two.mrnn",
+    ]);
+    assert_eq!(resumed["best_iteration"], json["best_iteration"]);
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    assert!(read("one.mrnn") == read("two.mrnn"), "model files differ");
+    assert!(read("one.ckpt") == read("two.ckpt"), "checkpoints differ");
+    // The checkpoint keeps the setting: a run without it does not resume as one with it.
+    let plain = [
+        "train",
+        "corpus.txt",
+        "--hidden",
+        "32",
+        "--iters",
+        "20",
+        "--out",
+        "plain.mrnn",
+    ];
+    assert_success(&run(&dir, &plain));
+    assert_refused(
+        &dir,
+        &[
+            "train",
+            "corpus.txt",
+            "--resume",
+            "plain.ckpt",
+            "--keep-best",
+        ],
+        "--keep-best",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
 
 #[test]

@@ -202,11 +202,12 @@ prop_compose! {
         corpus_chars in any::<u64>(),
         corpus_hash in any::<u64>(),
         batch in 1usize..4,
+        keep_best in any::<bool>(),
     ) -> Settings {
         Settings {
             hidden: H, vocab_bucket: V, seq_len, optimizer, lr, clip, lr_decay, window,
             val_fraction, seed, corpus_chars, corpus_hash, batch,
-            cell: micrornn::model::CellKind::Elman,
+            cell: micrornn::model::CellKind::Elman, keep_best,
         }
     }
 }

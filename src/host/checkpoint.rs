@@ -15,6 +15,10 @@
 //! [`Rnn`](crate::Rnn), as in every checkpoint written before the GRU, which therefore still resumes), and
 //! the embedded model file records the cell too (its header byte 30).
 //!
+//! A run that keeps its best validated model ([`Settings::keep_best`]) sets bit 2; nothing else
+//! changes (the best model is the run's model file, and its validation losses are in the run's
+//! loss history).
+//!
 //! A mini-batch run (`batch > 1`) sets bit 0 of the flags; its batch size (`u32`) then follows
 //! the progress, and every stream's hidden state (`batch × hidden × f32`, stream order) follows
 //! the optimizer memories. The single hidden state is then the last stream's (the one that ends
@@ -33,6 +37,8 @@ use crate::{CharVocab, Error, TrainState};
 const FLAG_BATCHED: u16 = 1;
 /// Flag bit: the cell is a GRU (clear: the Elman cell).
 const FLAG_GRU: u16 = 2;
+/// Flag bit: the run keeps the model of its best validation loss.
+const FLAG_KEEP_BEST: u16 = 4;
 
 /// The first four bytes of a checkpoint.
 pub const MAGIC: [u8; 4] = *b"MRCK";
@@ -71,6 +77,9 @@ pub struct Settings {
     pub batch: usize,
     /// The recurrent cell.
     pub cell: CellKind,
+    /// Whether the run's model file holds the model of the best validation loss measured so far
+    /// (rather than the last one).
+    pub keep_best: bool,
 }
 
 /// Where the run stands (besides parameters, optimizer memory and hidden state).
@@ -171,7 +180,12 @@ where
     } else {
         0
     };
-    w.put_u16(if batched { FLAG_BATCHED } else { 0 } | gru)?;
+    let keep_best = if settings.keep_best {
+        FLAG_KEEP_BEST
+    } else {
+        0
+    };
+    w.put_u16(if batched { FLAG_BATCHED } else { 0 } | gru | keep_best)?;
     for v in [settings.hidden, settings.vocab_bucket, settings.seq_len] {
         w.put_size(v)?;
     }
@@ -274,6 +288,7 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         } else {
             CellKind::Elman
         },
+        keep_best: flags & FLAG_KEEP_BEST != 0,
     };
     let iteration = r.u64()?;
     let epoch = r.u64()?;
@@ -293,7 +308,7 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         rng,
         optimizer_steps: r.u64()?,
     };
-    if flags & !(FLAG_BATCHED | FLAG_GRU) != 0 {
+    if flags & !(FLAG_BATCHED | FLAG_GRU | FLAG_KEEP_BEST) != 0 {
         return Err(Error::CorruptModel("unknown checkpoint flags"));
     }
     let batched = flags & FLAG_BATCHED != 0;
@@ -418,6 +433,7 @@ mod tests {
             corpus_hash: 77,
             batch: 1,
             cell: CellKind::Elman,
+            keep_best: true,
         };
         let bytes = encode(&settings, &state, &rng, &model, &vocab, 3, &optimizer, &[]).unwrap();
         let (read_settings, progress) = read(&bytes).unwrap();
@@ -594,6 +610,7 @@ mod tests {
             corpus_hash: 2,
             batch,
             cell: CellKind::Elman,
+            keep_best: false,
         }
     }
 

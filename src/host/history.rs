@@ -43,7 +43,7 @@ impl History {
         for r in &self.records {
             let val = r
                 .val_loss_per_char
-                .map(|v| format!("{v:.5}"))
+                .map(|v| format!("{v}"))
                 .unwrap_or_default();
             let _ = writeln!(
                 csv,

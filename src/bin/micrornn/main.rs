@@ -354,6 +354,11 @@ pub struct TrainArgs {
     /// Print a sample, the validation loss, and save a checkpoint every N iterations; 0: never.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub sample_every: u64,
+    /// Keep the best model: at every --sample-every, score the whole validation text, and save
+    /// the model (to --out) only when it beats every model scored before; the end of the run
+    /// saves the last model only if it is the best. Without it, --out is the last model.
+    #[arg(long)]
+    pub keep_best: bool,
     /// Where to save the model. The loss history goes beside it (MODEL.loss.csv, .loss.svg).
     #[arg(long, value_name = "MODEL", default_value = "model.mrnn")]
     pub out: PathBuf,

@@ -60,6 +60,7 @@ fn plan(args: TrainArgs, train_file: PathBuf) -> Result<Plan, Fail> {
         ("--val-fraction", args.val_fraction.is_some()),
         ("--checkpoint", args.checkpoint.is_some()),
         ("--resume", args.resume.is_some()),
+        ("--keep-best", args.keep_best),
         (
             "--optimizer (series train with adam)",
             args.optimizer.is_some_and(|o| o != OptimizerArg::Adam),

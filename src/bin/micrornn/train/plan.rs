@@ -216,6 +216,13 @@ fn resolve_settings(
         corpus_hash: corpus::fingerprint(text),
         batch: resolve(from, "batch", args.batch, |s| s.batch, 1)?,
         cell,
+        keep_best: resolve(
+            from,
+            "keep-best",
+            args.keep_best.then_some(true),
+            |s| s.keep_best,
+            false,
+        )?,
     })
 }
 

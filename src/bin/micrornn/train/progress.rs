@@ -3,7 +3,7 @@
 //! and a checkpoint.
 
 use super::plan::{Budget, Plan};
-use super::report::{quick_val, sample_text, write_checkpoint};
+use super::report::{sample_text, save_history, save_model, validation, write_checkpoint};
 use super::setup::BinTrainer;
 use crate::cells::LmCell;
 use crate::{Fail, show};
@@ -34,6 +34,17 @@ pub struct Run {
     pub interval_chars: u64,
     /// Whether Ctrl-C stopped the run.
     pub interrupted: bool,
+    /// With `--keep-best`: the best validated model so far (the one in the model file).
+    pub best: Option<Best>,
+}
+
+/// The model kept by `--keep-best`: its validation loss and iteration.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Best {
+    /// Validation loss per char, nats.
+    pub val: f64,
+    /// The iteration it was scored at.
+    pub iteration: u64,
 }
 
 /// Trains until the budget is spent or Ctrl-C; a diverging loss is an error that saves nothing.
@@ -52,8 +63,12 @@ pub fn train_loop<const V: usize, const H: usize, C: LmCell<V, H>>(
         interval_loss: 0.0,
         interval_chars: 0,
         interrupted: false,
+        best: None,
     };
     run.seconds_before = run.history.records.last().map_or(0.0, |r| r.seconds);
+    if plan.settings.keep_best {
+        run.best = best_in(&run.history);
+    }
     let target = iteration_target(plan);
     let bar = progress_bar(plan.budget, target);
     if !plan.json {
@@ -82,11 +97,12 @@ pub fn train_loop<const V: usize, const H: usize, C: LmCell<V, H>>(
         let sample_now = plan.sample_every > 0 && iteration.is_multiple_of(plan.sample_every);
         if iteration.is_multiple_of(LOG_EVERY) || sample_now {
             let val = sample_now
-                .then(|| quick_val(trainer.model, &trainer.state.hidden, plan, vocab.len()))
+                .then(|| validation(trainer.model, &trainer.state.hidden, plan, vocab.len()))
                 .flatten();
             record(&mut run, trainer, plan, val);
             if sample_now {
                 show_sample(&bar, plan, trainer, vocab, val);
+                keep_if_best(plan, trainer, vocab, &mut run, val)?;
                 write_checkpoint(plan, trainer, rng, vocab)?;
                 last_good = Some((plan.checkpoint.clone(), iteration));
             }
@@ -94,6 +110,46 @@ pub fn train_loop<const V: usize, const H: usize, C: LmCell<V, H>>(
     }
     bar.finish_and_clear();
     Ok(run)
+}
+
+/// With `--keep-best`: saves the model (then the history, before the checkpoint: a resumed run
+/// finds the best in the history) when `val` beats every validation loss of the run so far.
+fn keep_if_best<const V: usize, const H: usize, C: LmCell<V, H>>(
+    plan: &Plan,
+    trainer: &BinTrainer<'_, V, H, C>,
+    vocab: &CharVocab<V>,
+    run: &mut Run,
+    val: Option<f64>,
+) -> Result<(), Fail> {
+    let Some(val) = val.filter(|_| plan.settings.keep_best) else {
+        return Ok(());
+    };
+    if run.best.is_some_and(|best| best.val <= val) {
+        return Ok(());
+    }
+    save_model(plan, trainer, vocab, Some(val))?;
+    run.best = Some(Best {
+        val,
+        iteration: trainer.state.iteration,
+    });
+    save_history::<H>(plan, run)
+}
+
+/// The lowest validation loss of a history (the first of equals), and its iteration.
+fn best_in(history: &History) -> Option<Best> {
+    history
+        .records
+        .iter()
+        .filter_map(|r| {
+            r.val_loss_per_char.map(|val| Best {
+                val,
+                iteration: r.iteration,
+            })
+        })
+        .fold(None, |best: Option<Best>, r| match best {
+            Some(b) if b.val <= r.val => Some(b),
+            _ => Some(r),
+        })
 }
 
 /// Why a step failed: the loss diverged, or another error.

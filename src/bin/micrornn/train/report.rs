@@ -2,7 +2,7 @@
 //! loss history saved, and the summary (text, or one JSON object with `--json`).
 
 use super::plan::Plan;
-use super::progress::{Run, human, smooth_per_char};
+use super::progress::{Best, Run, human, smooth_per_char};
 use super::setup::BinTrainer;
 use crate::cells::LmCell;
 use crate::{Fail, Outcome, show};
@@ -12,7 +12,8 @@ use micrornn::{CharVocab, DefaultRng, Generator, Sampling, eval, format};
 use rand_core::SeedableRng;
 use std::path::Path;
 
-/// Validation characters scored at each `--sample-every` (the full split is scored at the end).
+/// Validation characters scored at each `--sample-every` without `--keep-best` (the full split is
+/// scored at the end).
 const QUICK_VAL_CHARS: usize = 10_000;
 
 /// Characters of each sample printed while training.
@@ -26,6 +27,8 @@ struct Summary {
     train_seconds: f64,
     smooth_loss: f32,
     val: Option<eval::Loss>,
+    /// With `--keep-best`: the model saved to `--out`.
+    best: Option<Best>,
     interrupted: bool,
 }
 
@@ -53,20 +56,24 @@ pub fn finish<const V: usize, const H: usize, C: LmCell<V, H>>(
     };
     last_record(&mut run, trainer, plan, seconds, val);
 
-    // Save: model (with the carried state it was validated from), checkpoint, history. Each
-    // file is replaced atomically.
-    let metadata = metadata(plan, trainer, val);
-    let contents = format::Contents {
-        initial_hidden: Some(&trainer.state.hidden),
-        metadata: &metadata,
-        ..format::Contents::language_model(vocab.chars(), vocab.len())
+    // Save: model (with the carried state it was validated from), history, checkpoint. Each
+    // file is replaced atomically. A run that keeps its best model saves the last one only if
+    // it is the best (or if none was scored).
+    let last_val = val.map(|v| v.per_symbol());
+    let iteration = trainer.state.iteration;
+    let beats_best = match (last_val, run.best) {
+        (_, None) => true,
+        (Some(v), Some(best)) => v < best.val,
+        (None, Some(_)) => false,
     };
-    model_file::save_contents(&plan.out, &*trainer.model, &contents)
-        .map_err(|e| Fail::new(format!("--out {}: {e}", show(&plan.out))))?;
+    if !plan.settings.keep_best || beats_best {
+        save_model(plan, trainer, vocab, last_val)?;
+        if let (true, Some(v)) = (plan.settings.keep_best, last_val) {
+            run.best = Some(Best { val: v, iteration });
+        }
+    }
+    save_history::<H>(plan, &run)?;
     write_checkpoint(plan, trainer, rng, vocab)?;
-    atomic::write(&plan.history_csv, run.history.to_csv().as_bytes())
-        .and_then(|()| atomic::write(&plan.plot, run.history.to_svg(&title::<H>(plan)).as_bytes()))
-        .map_err(|e| Fail::new(format!("loss history: {e}")))?;
 
     let iteration = trainer.state.iteration;
     let summary = Summary {
@@ -77,6 +84,7 @@ pub fn finish<const V: usize, const H: usize, C: LmCell<V, H>>(
         train_seconds: run.train_time.as_secs_f64(),
         smooth_loss: trainer.state.smooth_loss,
         val,
+        best: run.best.filter(|_| plan.settings.keep_best),
         interrupted: run.interrupted,
     };
     if plan.json {
@@ -95,11 +103,11 @@ pub fn finish<const V: usize, const H: usize, C: LmCell<V, H>>(
 fn metadata<const V: usize, const H: usize, C: LmCell<V, H>>(
     plan: &Plan,
     trainer: &BinTrainer<'_, V, H, C>,
-    val: Option<eval::Loss>,
+    val: Option<f64>,
 ) -> String {
     let s = &plan.settings;
     let window = s.window.map_or("none".to_string(), |w| w.to_string());
-    let val = val.map_or("none".to_string(), |v| format!("{}", v.per_symbol()));
+    let val = val.map_or("none".to_string(), |v| format!("{v}"));
     let corpus = plan.corpus_name.replace(['\n', '\r'], " ");
     [
         format!("trained_by=micrornn {}", env!("CARGO_PKG_VERSION")),
@@ -145,6 +153,31 @@ fn last_record<const V: usize, const H: usize, C: LmCell<V, H>>(
     } else if let (Some(last), Some(v)) = (records.last_mut(), val) {
         last.val_loss_per_char = Some(v.per_symbol());
     }
+}
+
+/// Saves the model file (atomically) with the carried state it was validated from and the run's
+/// metadata (`val`: its validation loss per char, if measured).
+pub fn save_model<const V: usize, const H: usize, C: LmCell<V, H>>(
+    plan: &Plan,
+    trainer: &BinTrainer<'_, V, H, C>,
+    vocab: &CharVocab<V>,
+    val: Option<f64>,
+) -> Result<(), Fail> {
+    let metadata = metadata(plan, trainer, val);
+    let contents = format::Contents {
+        initial_hidden: Some(&trainer.state.hidden),
+        metadata: &metadata,
+        ..format::Contents::language_model(vocab.chars(), vocab.len())
+    };
+    model_file::save_contents(&plan.out, &*trainer.model, &contents)
+        .map_err(|e| Fail::new(format!("--out {}: {e}", show(&plan.out))))
+}
+
+/// Writes the loss history and its plot (atomically).
+pub fn save_history<const H: usize>(plan: &Plan, run: &Run) -> Result<(), Fail> {
+    atomic::write(&plan.history_csv, run.history.to_csv().as_bytes())
+        .and_then(|()| atomic::write(&plan.plot, run.history.to_svg(&title::<H>(plan)).as_bytes()))
+        .map_err(|e| Fail::new(format!("loss history: {e}")))
 }
 
 /// Writes the checkpoint (atomically): settings, training state, RNG, model and optimizer.
@@ -221,9 +254,16 @@ fn print_summary<const V: usize, const H: usize, C: LmCell<V, H>>(
             v.bits_per_symbol()
         )
     });
+    let saved = match summary.best {
+        Some(best) if best.iteration != iteration => format!(
+            "; the best model (validation {:.4} nats/char, iteration {}) is the one saved",
+            best.val, best.iteration
+        ),
+        _ => String::new(),
+    };
     eprintln!(
         "{} {iteration} iterations in {:.1} s ({} chars/s); smoothed loss {:.3} nats/char; \
-         validation {val}\nsaved model {}, checkpoint {}, loss history {} and {}",
+         validation {val}{saved}\nsaved model {}, checkpoint {}, loss history {} and {}",
         if summary.interrupted {
             "interrupted after"
         } else {
@@ -263,6 +303,9 @@ fn summary_json(plan: &Plan, summary: &Summary, hidden: usize, classes: usize) -
         "smooth_loss_per_char": f64::from(summary.smooth_loss) / s.seq_len as f64,
         "val_loss_per_char": summary.val.map(|v| v.per_symbol()),
         "val_bits_per_char": summary.val.map(|v| v.bits_per_symbol()),
+        "keep_best": s.keep_best,
+        "best_val_loss_per_char": summary.best.map(|b| b.val),
+        "best_iteration": summary.best.map(|b| b.iteration),
         "cell": s.cell.name(),
         "hidden": hidden,
         "vocab": classes,
@@ -280,20 +323,25 @@ fn summary_json(plan: &Plan, summary: &Summary, hidden: usize, classes: usize) -
     .to_string()
 }
 
-/// The validation loss per char on the first [`QUICK_VAL_CHARS`] of the validation split, from
-/// the training's carried hidden state.
-pub fn quick_val<const V: usize, const H: usize, C: LmCell<V, H>>(
+/// The validation loss per char measured at each `--sample-every`, from the training's carried
+/// hidden state: of the whole validation split when the run keeps its best model (the choice is
+/// made on it), else of its first [`QUICK_VAL_CHARS`] characters.
+pub fn validation<const V: usize, const H: usize, C: LmCell<V, H>>(
     model: &C,
     hidden: &[f32; H],
     plan: &Plan,
     classes: usize,
 ) -> Option<f64> {
     let val_ids = plan.split().1;
-    let prefix = val_ids.get(..QUICK_VAL_CHARS.min(val_ids.len()))?;
-    if prefix.len() < 2 {
+    let scored = if plan.settings.keep_best {
+        val_ids
+    } else {
+        val_ids.get(..QUICK_VAL_CHARS.min(val_ids.len()))?
+    };
+    if scored.len() < 2 {
         return None;
     }
-    eval::cross_entropy_from(model, hidden, prefix, classes, None)
+    eval::cross_entropy_from(model, hidden, scored, classes, None)
         .ok()
         .map(|l| l.per_symbol())
 }
