@@ -102,17 +102,15 @@ fn token_sum<const I: usize>(row: &[i8; I], token: usize) -> i32 {
     i32::from(row.get(token).copied().unwrap_or(0)) << 12
 }
 
-/// `out[r] = dot(row r of w, x)` for the rows of `x.len()` weights in `w`: one loop over the
-/// rows with the length a run-time value. Not inlined: with the compile-time lengths of
-/// [`scalar`] LLVM unrolls every product completely and keeps the state's values across rows in
-/// spilled registers, which on ARMv6-M (no immediate offsets for `LDRSB`/`LDRSH`) cost 62,806
-/// instructions per dense step at (32, 32) instead of this loop's 49,416.
+/// `out[r] = dot(w[r], x)` for every row. Not inlined, one copy per width `C`: inlined into
+/// [`scalar`], LLVM keeps the state's values across rows in spilled registers, and with a
+/// run-time width it unrolls by four with spills too, both costly on ARMv6-M (no immediate
+/// offsets for `LDRSB`/`LDRSH`): at (32, 32) on the M0 a dense step took 62,806 instructions
+/// inlined and 58,416 with a run-time width, against 49,416 so.
 #[inline(never)]
-fn dot_rows(w: &[i8], x: &[i16], out: &mut [i32]) {
-    if let Some(rows) = (!x.is_empty()).then(|| w.chunks_exact(x.len())) {
-        for (out, row) in out.iter_mut().zip(rows) {
-            *out = dot(row, x);
-        }
+fn dot_rows<const C: usize>(w: &[[i8; C]], x: &[i16; C], out: &mut [i32]) {
+    for (out, row) in out.iter_mut().zip(w) {
+        *out = dot(row, x);
     }
 }
 
@@ -131,11 +129,11 @@ pub fn scalar<const I: usize, const H: usize>(
                     *out = token_sum(row, token);
                 }
             }
-            GruInput::Q12(x) => dot_rows(w.as_flattened(), x, out),
+            GruInput::Q12(x) => dot_rows(w, x, out),
         }
     }
     for (out, w) in recurrent_sums.iter_mut().zip(weights.w_h) {
-        dot_rows(w.as_flattened(), h, out);
+        dot_rows(w, h, out);
     }
     let ([x_r, x_z, x_n], [h_r, h_z, h_n]) = (&input_sums, &recurrent_sums);
     for (j, h) in h.iter_mut().enumerate() {
@@ -175,6 +173,21 @@ fn quad_rows<const N: usize, const H: usize>(w: &[[i8; N]; H], q: usize) -> Opti
         .and_then(|rows| <&[[i8; N]; 4]>::try_from(rows).ok())
 }
 
+/// The input and recurrent sums of units `4q..4q + 4` of one gate (its rows `w_x`, `w_h`).
+/// Inlined: called, the three calls per quad cost about 40 instructions each around the sums.
+#[inline(always)]
+fn quad_sums<const I: usize, const H: usize>(
+    input: &PackedInput<'_, I>,
+    state: &Interleaved<H>,
+    w_x: &[[i8; I]; H],
+    w_h: &[[i8; H]; H],
+    q: usize,
+) -> ([i32; 4], [i32; 4]) {
+    let x = quad_rows(w_x, q).map_or([0; 4], |rows| input.sums(rows));
+    let h = quad_rows(w_h, q).map_or([0; 4], |rows| recurrent::mac_quad(rows, state));
+    (x, h)
+}
+
 /// As [`scalar`], bit for bit, with the `SMLAD` sums of [`recurrent`] for `H % 4 == 0`, four
 /// units a time (the module docs); other `H` take [`scalar`].
 #[inline(always)]
@@ -195,13 +208,10 @@ pub fn packed<const I: usize, const H: usize>(
     };
     let state = recurrent::interleave(h);
     for (q, out) in h.chunks_exact_mut(4).enumerate() {
-        let sums = |w_x: &[[i8; I]; H], w_h: &[[i8; H]; H]| {
-            let x = quad_rows(w_x, q).map_or([0; 4], |rows| input.sums(rows));
-            let h = quad_rows(w_h, q).map_or([0; 4], |rows| recurrent::mac_quad(rows, &state));
-            (x, h)
-        };
         let ([wx_r, wx_z, wx_n], [wh_r, wh_z, wh_n]) = (weights.w_x, weights.w_h);
-        let (r, z, n) = (sums(wx_r, wh_r), sums(wx_z, wh_z), sums(wx_n, wh_n));
+        let r = quad_sums(&input, &state, wx_r, wh_r, q);
+        let z = quad_sums(&input, &state, wx_z, wh_z, q);
+        let n = quad_sums(&input, &state, wx_n, wh_n, q);
         for (k, out) in out.iter_mut().enumerate() {
             let sums = UnitSums {
                 input: [r.0[k], z.0[k], n.0[k]],
