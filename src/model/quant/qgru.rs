@@ -12,11 +12,15 @@
 //! ```
 //!
 //! The input weights are stored by gate and unit (`w_x[g][j]` is the row of the `I` weights into
-//! unit `j` of gate `g`, with one scale per row), so a dense sample is one
-//! [`matvec_requant`](crate::kernels::int::matvec_requant) of `3H` rows (the `SMLAD` path on a
-//! Cortex-M4) and a token is the column `token` of those rows — the same arithmetic as a dense
-//! one-hot input of value 1.0 (4096 in Q12), without the product. The recurrent weights are one
-//! `3H × H` product by the same kernel. Every sum saturates; the reset product is taken in `i64`
+//! unit `j` of gate `g`, with one scale per row), so a dense sample is a product of `3H` rows
+//! and a token is the column `token` of those rows — the same arithmetic as a dense one-hot
+//! input of value 1.0 (4096 in Q12), without the product. The recurrent weights are a `3H × H`
+//! product. [`QGru::step_token`], [`QGru::step_q12`] and [`QGru::step_sample`] run both
+//! products and the gate math in one fused kernel, [`int::gru_update`] (per four units the three
+//! gates' rows at a compile-time stride through the `SMLAD` sums on a Cortex-M4, then each
+//! unit's gates); [`QGru::step_with`] is the same step in separate passes over any
+//! [`matvec_requant`](crate::kernels::int::matvec_requant), bit-identical. Every sum saturates;
+//! the reset product is taken in `i64`
 //! (no overflow for any `i32` operand).
 //!
 //! A dense model carries its inputs' [`Normalization`]: its step takes the **raw** sample, in
