@@ -15,6 +15,23 @@ impl Lcg {
         self.0 ^= self.0 << 5;
         self.0
     }
+
+    /// With `extreme` one of `limits` at random, else `random(self)`.
+    fn limit_or<T>(
+        &mut self,
+        extreme: bool,
+        limits: [T; 2],
+        random: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        let [low, high] = limits;
+        if !extreme {
+            random(self)
+        } else if self.next() & 1 == 0 {
+            low
+        } else {
+            high
+        }
+    }
 }
 
 fn random_case(
@@ -342,35 +359,13 @@ fn random_matrices<const R: usize, const C: usize>(
 /// sample and for every token (one past the inputs too), and the scalar one equals a direct
 /// evaluation of the module docs' equations.
 fn gru_case<const I: usize, const H: usize>(rng: &mut Lcg, extreme: bool) {
-    let byte = |rng: &mut Lcg| {
-        if extreme {
-            if rng.next() & 1 == 0 { -128 } else { 127 }
-        } else {
-            rng.next() as i8
-        }
-    };
+    let byte = |rng: &mut Lcg| rng.limit_or(extreme, [-128, 127], |r| r.next() as i8);
     let word = |rng: &mut Lcg| {
-        if extreme {
-            if rng.next() & 1 == 0 {
-                i32::MIN
-            } else {
-                i32::MAX
-            }
-        } else {
-            rng.next() as i32 >> (rng.next() % 16)
-        }
+        rng.limit_or(extreme, [i32::MIN, i32::MAX], |r| {
+            r.next() as i32 >> (r.next() % 16)
+        })
     };
-    let half = |rng: &mut Lcg| {
-        if extreme {
-            if rng.next() & 1 == 0 {
-                i16::MIN
-            } else {
-                i16::MAX
-            }
-        } else {
-            rng.next() as i16
-        }
-    };
+    let half = |rng: &mut Lcg| rng.limit_or(extreme, [i16::MIN, i16::MAX], |r| r.next() as i16);
     let w_x = random_matrices::<H, I>(|| byte(rng));
     let w_h = random_matrices::<H, H>(|| byte(rng));
     let mut words = || [0; H].map(|_| word(rng));
