@@ -15,7 +15,7 @@
 //! borrowed words, class names and metadata); the character vocabulary; the quantized model
 //! (`QRnn::step`, `logits`, the shared `Generator`, `qformat::decode`, `decode_const`, `decode_vocab`
 //! and `read_header`, the integer kernels); the quantized GRU (`QGru` token and raw dense-sample
-//! steps, the Q12 dense step over both integer products, logits, `quantized::predict` with both
+//! steps, the fused Q12 step with 6 and 8 channels, the Q12 dense step over both integer products, logits, `quantized::predict` with both
 //! readouts, the version-3 file's `decode_contents`, `decode_gru_const` and `decode_texts`: a
 //! quantized sensor classifier's decode). Beyond those: the
 //! many-to-one classifier (`classify`: one training
@@ -269,6 +269,12 @@ fn quantized_gru() {
     black_box(model.step_sample(&sample, &mut hidden)).ok();
     black_box(model.step_token(black_box(2), &mut hidden)).ok();
     let q12 = black_box([100i16, -32768, 32767, 0, 5, 7]);
+    black_box(model.step_q12(&q12, &mut hidden)).ok();
+    // Eight channels: the fused step's interleaved input sums (a multiple of four).
+    static WIDE: QGru<8, H, 4> = QGru::ZERO;
+    let wide: &QGru<8, H, 4> = black_box(&WIDE);
+    black_box(wide.step_q12(&black_box([-32768i16; 8]), &mut hidden)).ok();
+    black_box(wide.step_token(black_box(9), &mut hidden)).ok();
     let products: [micrornn::model::quant::qgru::Matvec; 2] = [
         micrornn::kernels::int::scalar::matvec_requant,
         micrornn::kernels::int::packed::matvec_requant,

@@ -20,6 +20,7 @@
 //! it saturate instead of wrapping.
 
 pub mod elman;
+pub mod gru;
 pub mod input;
 pub mod packed;
 pub mod recurrent;
@@ -28,6 +29,7 @@ pub mod sigmoid;
 pub mod tanh;
 
 pub use elman::ElmanUnits;
+pub use gru::{GruInput, GruWeights};
 pub use input::quantize_q12;
 pub use scalar::{argmax_i16, dot, requantize, saturate_i16};
 pub use sigmoid::{SIGMOID_MAX_ERROR_LSB, sigmoid_q15};
@@ -91,6 +93,22 @@ pub fn elman_update<const N: usize>(w: &[[i8; N]; N], h: &mut [i16; N], units: E
     elman::packed(w, h, units);
     #[cfg(not(micrornn_dsp))]
     elman::scalar(w, h, units);
+}
+
+/// The quantized GRU update in place (what [`QGru`](crate::QGru)'s steps run): the three
+/// gates' products and every unit's gate math in one pass, every product over the old `h` (see
+/// [`gru`]). On ARMv7E-M [`gru::packed`] (`SMLAD` sums, rows at a compile-time stride), elsewhere
+/// [`gru::scalar`]; bit-identical.
+#[inline(always)]
+pub fn gru_update<const I: usize, const H: usize>(
+    weights: &GruWeights<'_, I, H>,
+    input: GruInput<'_, I>,
+    h: &mut [i16; H],
+) {
+    #[cfg(micrornn_dsp)]
+    gru::packed(weights, input, h);
+    #[cfg(not(micrornn_dsp))]
+    gru::scalar(weights, input, h);
 }
 
 /// Integer logits of a Q15 hidden state, as the int8 cells read out:

@@ -2,8 +2,8 @@
 //! to the scalar reference, saturation at the limits, the tanh table's error bound.
 
 use super::{
-    MAX_COLS, TANH_MAX_ERROR_LSB, elman, packed, recurrent, requantize, saturate_i16, scalar,
-    tanh_q15,
+    MAX_COLS, TANH_MAX_ERROR_LSB, elman, gru, packed, recurrent, requantize, saturate_i16, scalar,
+    sigmoid_q15, tanh_q15,
 };
 
 /// xorshift32: deterministic test data without a dependency.
@@ -14,6 +14,23 @@ impl Lcg {
         self.0 ^= self.0 >> 17;
         self.0 ^= self.0 << 5;
         self.0
+    }
+
+    /// With `extreme` one of `limits` at random, else `random(self)`.
+    fn limit_or<T>(
+        &mut self,
+        extreme: bool,
+        limits: [T; 2],
+        random: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        let [low, high] = limits;
+        if !extreme {
+            random(self)
+        } else if self.next() & 1 == 0 {
+            low
+        } else {
+            high
+        }
     }
 }
 
@@ -321,4 +338,133 @@ fn sigmoid_q15_is_within_its_stated_error_everywhere() {
     assert_eq!(sigmoid_q15(i32::MAX), 32767);
     assert_eq!(sigmoid_q15(i32::MIN), 0);
     assert_eq!(sigmoid_q15(0), 16384);
+}
+
+/// Three `R × C` matrices of `byte()`, on the heap (the largest case is 786 KB).
+fn random_matrices<const R: usize, const C: usize>(
+    mut byte: impl FnMut() -> i8,
+) -> Box<[[[i8; C]; R]; 3]> {
+    let mut matrices = vec![[[0i8; C]; R]; 3];
+    for w in matrices.as_flattened_mut().as_flattened_mut() {
+        *w = byte();
+    }
+    matrices
+        .into_boxed_slice()
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("three matrices"))
+}
+
+/// Random GRU parameters (weights in `[-128, 127]`, every word any `i32`; with `extreme` only
+/// the limits), a random state and sample: the packed update equals the scalar one for a dense
+/// sample and for every token (one past the inputs too), and the scalar one equals a direct
+/// evaluation of the module docs' equations.
+fn gru_case<const I: usize, const H: usize>(rng: &mut Lcg, extreme: bool) {
+    let byte = |rng: &mut Lcg| rng.limit_or(extreme, [-128, 127], |r| r.next() as i8);
+    let word = |rng: &mut Lcg| {
+        rng.limit_or(extreme, [i32::MIN, i32::MAX], |r| {
+            r.next() as i32 >> (r.next() % 16)
+        })
+    };
+    let half = |rng: &mut Lcg| rng.limit_or(extreme, [i16::MIN, i16::MAX], |r| r.next() as i16);
+    let w_x = random_matrices::<H, I>(|| byte(rng));
+    let w_h = random_matrices::<H, H>(|| byte(rng));
+    let mut words = || [0; H].map(|_| word(rng));
+    let (x_multiplier, h_multiplier) = ([(); 3].map(|()| words()), [(); 3].map(|()| words()));
+    let (b_x, b_h) = ([(); 3].map(|()| words()), [(); 3].map(|()| words()));
+    let weights = gru::GruWeights {
+        w_x: &w_x,
+        w_h: &w_h,
+        x_multiplier: &x_multiplier,
+        h_multiplier: &h_multiplier,
+        b_x: &b_x,
+        b_h: &b_h,
+    };
+    let old = [0i16; H].map(|_| half(rng));
+    let sample = [0i16; I].map(|_| half(rng));
+    let inputs = (0..=I)
+        .map(gru::GruInput::Token)
+        .chain([gru::GruInput::Q12(&sample)]);
+    for input in inputs {
+        let mut want = old;
+        gru::scalar(&weights, input, &mut want);
+        let mut got = old;
+        gru::packed(&weights, input, &mut got);
+        assert_eq!(got, want, "I {I} H {H} extreme {extreme} {input:?}");
+        let mut active = old;
+        super::gru_update(&weights, input, &mut active);
+        assert_eq!(active, want);
+        for (j, &new) in want.iter().enumerate() {
+            assert_eq!(
+                new,
+                gru_equations(&weights, input, &old, j),
+                "I {I} H {H} unit {j}"
+            );
+        }
+    }
+}
+
+/// Unit `j`'s new state by the module docs' equations, written out separately from the kernel.
+fn gru_equations<const I: usize, const H: usize>(
+    weights: &gru::GruWeights<'_, I, H>,
+    input: gru::GruInput<'_, I>,
+    old: &[i16; H],
+    j: usize,
+) -> i16 {
+    let x = |g: usize| {
+        let row = &weights.w_x[g][j];
+        let sum = match input {
+            gru::GruInput::Token(t) => row.get(t).map_or(0, |&w| i32::from(w) * 4096),
+            gru::GruInput::Q12(x) => scalar::dot(row, x),
+        };
+        requantize(sum, weights.x_multiplier[g][j])
+    };
+    let h = |g: usize| {
+        requantize(
+            scalar::dot(&weights.w_h[g][j], old),
+            weights.h_multiplier[g][j],
+        )
+    };
+    let gate = |g: usize| {
+        x(g).saturating_add(weights.b_x[g][j])
+            .saturating_add(h(g))
+            .saturating_add(weights.b_h[g][j])
+    };
+    let (r, z) = (
+        i64::from(sigmoid_q15(gate(0))),
+        i64::from(sigmoid_q15(gate(1))),
+    );
+    let hn = i64::from(h(2).saturating_add(weights.b_h[2][j]));
+    let reset = ((hn * r + (1 << 14)) >> 15) as i32;
+    let n = i64::from(tanh_q15(
+        x(2).saturating_add(weights.b_x[2][j]).saturating_add(reset),
+    ));
+    let new = n + ((z * (i64::from(old[j]) - n) + (1 << 14)) >> 15);
+    saturate_i16(new as i32)
+}
+
+#[test]
+fn gru_packed_is_bit_identical_to_scalar_over_sizes() {
+    let mut rng = Lcg(0x0BAD_F00D);
+    for extreme in [false, true] {
+        // H: empty, not a multiple of 4, one quad, unrolled (≤ 64), looped (> 64, one or two
+        // groups per pass), the largest; I: the same kinds (a dense input with I % 4 != 0
+        // takes plain dot products).
+        gru_case::<0, 0>(&mut rng, extreme);
+        gru_case::<0, 4>(&mut rng, extreme);
+        gru_case::<1, 1>(&mut rng, extreme);
+        gru_case::<3, 4>(&mut rng, extreme);
+        gru_case::<4, 3>(&mut rng, extreme);
+        gru_case::<5, 8>(&mut rng, extreme);
+        gru_case::<4, 12>(&mut rng, extreme);
+        gru_case::<32, 16>(&mut rng, extreme);
+        gru_case::<30, 30>(&mut rng, extreme);
+        gru_case::<32, 32>(&mut rng, extreme);
+        gru_case::<6, 32>(&mut rng, extreme);
+        gru_case::<32, 64>(&mut rng, extreme);
+        gru_case::<68, 4>(&mut rng, extreme);
+        gru_case::<72, 68>(&mut rng, extreme);
+        gru_case::<9, 72>(&mut rng, extreme);
+        gru_case::<MAX_COLS, 8>(&mut rng, extreme);
+        gru_case::<4, MAX_COLS>(&mut rng, extreme);
+    }
 }

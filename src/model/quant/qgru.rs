@@ -12,11 +12,15 @@
 //! ```
 //!
 //! The input weights are stored by gate and unit (`w_x[g][j]` is the row of the `I` weights into
-//! unit `j` of gate `g`, with one scale per row), so a dense sample is one
-//! [`matvec_requant`](crate::kernels::int::matvec_requant) of `3H` rows (the `SMLAD` path on a
-//! Cortex-M4) and a token is the column `token` of those rows — the same arithmetic as a dense
-//! one-hot input of value 1.0 (4096 in Q12), without the product. The recurrent weights are one
-//! `3H × H` product by the same kernel. Every sum saturates; the reset product is taken in `i64`
+//! unit `j` of gate `g`, with one scale per row), so a dense sample is a product of `3H` rows
+//! and a token is the column `token` of those rows — the same arithmetic as a dense one-hot
+//! input of value 1.0 (4096 in Q12), without the product. The recurrent weights are a `3H × H`
+//! product. [`QGru::step_token`], [`QGru::step_q12`] and [`QGru::step_sample`] run both
+//! products and the gate math in one fused kernel, [`int::gru_update`] (per four units the three
+//! gates' rows at a compile-time stride through the `SMLAD` sums on a Cortex-M4, then each
+//! unit's gates); [`QGru::step_with`] is the same step in separate passes over any
+//! [`matvec_requant`](crate::kernels::int::matvec_requant), bit-identical. Every sum saturates;
+//! the reset product is taken in `i64`
 //! (no overflow for any `i32` operand).
 //!
 //! A dense model carries its inputs' [`Normalization`]: its step takes the **raw** sample, in
@@ -113,7 +117,12 @@ impl<const I: usize, const H: usize, const O: usize> QGru<I, H, O> {
     /// [`Error::TokenOutOfRange`] for a token `≥ I`; `hidden` is then unchanged.
     #[inline(never)]
     pub fn step_token(&self, token: usize, hidden: &mut [i16; H]) -> Result<(), Error> {
-        self.step_with(QInput::Token(token), hidden, int::matvec_requant)
+        let () = Self::HIDDEN_FITS;
+        if token >= I {
+            return Err(Error::TokenOutOfRange { token, limit: I });
+        }
+        int::gru_update(&self.weights(), int::GruInput::Token(token), hidden);
+        Ok(())
     }
 
     /// Advances the Q15 state by one **raw** sample (the training files' units): normalized by
@@ -124,7 +133,43 @@ impl<const I: usize, const H: usize, const O: usize> QGru<I, H, O> {
     #[inline(never)]
     pub fn step_sample(&self, sample: &[f32; I], hidden: &mut [i16; H]) -> Result<(), Error> {
         let x = self.quantize_sample(sample);
-        self.step_with(QInput::Q12(&x), hidden, int::matvec_requant)
+        self.step_q12(&x, hidden)
+    }
+
+    /// Advances the Q15 state by one sample already normalized and quantized to Q12 (see
+    /// [`QGru::quantize_sample`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] if `I > 512` (the dense product could overflow); `hidden` is
+    /// then unchanged.
+    #[inline(never)]
+    pub fn step_q12(&self, x: &[i16; I], hidden: &mut [i16; H]) -> Result<(), Error> {
+        let () = Self::HIDDEN_FITS;
+        Self::dense_fits()?;
+        int::gru_update(&self.weights(), int::GruInput::Q12(x), hidden);
+        Ok(())
+    }
+
+    /// The parameters as the fused kernel [`int::gru_update`] takes them.
+    pub fn weights(&self) -> int::GruWeights<'_, I, H> {
+        int::GruWeights {
+            w_x: &self.w_x,
+            w_h: &self.w_h,
+            x_multiplier: &self.x_multiplier,
+            h_multiplier: &self.h_multiplier,
+            b_x: &self.b_x,
+            b_h: &self.b_h,
+        }
+    }
+
+    /// `Ok` if a dense input of `I` channels cannot overflow the `i32` sums.
+    fn dense_fits() -> Result<(), Error> {
+        if I > MAX_COLS {
+            return Err(Error::InvalidSetting(
+                "a quantized dense model takes at most 512 input channels",
+            ));
+        }
+        Ok(())
     }
 
     /// A raw sample as the integer step sees it: normalized, then [`int::quantize_q12`].
@@ -135,7 +180,10 @@ impl<const I: usize, const H: usize, const O: usize> QGru<I, H, O> {
     }
 
     /// The integer step over the product `matvec` (which must equal
-    /// [`int::scalar::matvec_requant`]: the scalar reference and the `SMLAD` path both do).
+    /// [`int::scalar::matvec_requant`]: the scalar reference and the `SMLAD` path both do), in
+    /// separate passes: the products into buffers of `3H` pre-activations, then the gate math.
+    /// The composable reference of [`QGru::step_token`] and [`QGru::step_q12`], which run the
+    /// fused [`int::gru_update`] and equal this bit for bit.
     ///
     /// # Errors
     /// As [`QGru::step_token`] and [`QGru::step_sample`]; `hidden` is then unchanged.
@@ -163,11 +211,7 @@ impl<const I: usize, const H: usize, const O: usize> QGru<I, H, O> {
                 }
             }
             QInput::Q12(x) => {
-                if I > MAX_COLS {
-                    return Err(Error::InvalidSetting(
-                        "a quantized dense model takes at most 512 input channels",
-                    ));
-                }
+                Self::dense_fits()?;
                 matvec(
                     self.w_x.as_flattened().as_flattened(),
                     x,

@@ -17,7 +17,6 @@ use core::hint::black_box;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use micrornn::kernels::int;
-use micrornn::model::quant::qgru::QInput;
 use micrornn::{Cell, DefaultRng, Error, Gru, Input, Params, QGru, argmax};
 use rand_xoshiro::rand_core::{Rng as _, SeedableRng};
 
@@ -114,7 +113,7 @@ fn run_int8(model: &mut QGru<IO, HIDDEN, IO>, rng: &mut DefaultRng) -> Result<(u
             let sample = samples
                 .get(token)
                 .ok_or(Error::TokenOutOfRange { token, limit: IO })?;
-            model.step_with(QInput::Q12(sample), &mut hidden, int::matvec_requant)?;
+            model.step_q12(sample, &mut hidden)?;
         } else {
             model.step_token(token, &mut hidden)?;
         }
