@@ -10,20 +10,8 @@ rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi thumbv7m-none-eabi ri
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
-# Run a firmware through its .cargo runner (cargo reads .cargo/config.toml from the cwd: cd first).
-run_fw() { # name timeout cargo-args...
-  local name=$1 limit=$2
-  shift 2
-  echo "--- $name: cargo run $*"
-  if (cd "$root/examples/firmware" && timeout "$limit" cargo run -q "$@") >"$log/$name.out" 2>&1; then
-    cat "$log/$name.out"
-  else
-    local rc=$?
-    cat "$log/$name.out"
-    echo "FAILED: $name (exit $rc)" >&2
-    exit 1
-  fi
-}
+# shellcheck source=../firmware.sh
+source "$root/.ci/firmware.sh"
 
 echo "--- formatting of the firmware crates"
 for crate in firmware panic-check; do
@@ -83,12 +71,7 @@ echo "deploy_gru_q8 (Cortex-M4F): $smlad SMLAD instructions"
 # (the host half of the deploy check, tests/firmware_deploy.rs, runs in `cargo test`)
 
 echo "--- no heap: no allocator symbol in any firmware ELF"
-for elf in "$root"/examples/firmware/target/{thumbv7em-none-eabihf,thumbv6m-none-eabi}/release/{train,deploy,deploy_q8,deploy_gru_q8} "$log/train_gru"; do
-  if arm-none-eabi-nm -C "$elf" | grep -E '__rust_alloc|__rg_alloc|__rust_no_alloc_shim|alloc::alloc'; then
-    echo "FAILED: $elf links an allocator" >&2
-    exit 1
-  fi
-done
+assert_no_allocator "$root"/examples/firmware/target/{thumbv7em-none-eabihf,thumbv6m-none-eabi}/release/{train,deploy,deploy_q8,deploy_gru_q8} "$log/train_gru"
 echo "no allocator linked"
 
 echo "--- riscv32imac-unknown-none-elf: the core builds (panic check above links for it too)"

@@ -20,28 +20,21 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
-# run_sensor NAME BIN TARGET EXPECTED: build and run under QEMU, then compare the window lines.
+# shellcheck source=../firmware.sh
+source "$root/.ci/firmware.sh"
+# run_sensor NAME BIN TARGET EXPECTED: build (outside the run's timeout), run under QEMU, then
+# compare the window lines.
 run_sensor() {
   local name=$1 bin=$2 target=$3 expected=$fw/models/$4
-  echo "--- $name: cargo run --release --bin $bin --target $target"
   (cd "$fw" && cargo build -q --release --bin "$bin" --target "$target")
-  local rc=0
-  (cd "$fw" && timeout 120 cargo run -q --release --bin "$bin" --target "$target") >"$log/$bin-$target.out" 2>&1 || rc=$?
-  cat "$log/$bin-$target.out"
-  if [ "$rc" -ne 0 ]; then
-    echo "FAILED: $name exited $rc" >&2
-    exit 1
-  fi
-  grep '^window ' "$log/$bin-$target.out" >"$log/$bin-$target.lines" || true
+  run_fw "$name" 120 --release --bin "$bin" --target "$target"
+  grep '^window ' "$log/$name.out" >"$log/$bin-$target.lines" || true
   if ! diff -u "$expected" "$log/$bin-$target.lines"; then
     echo "FAILED: $name printed other lines than the host's ($expected)" >&2
     exit 1
   fi
   echo "$name: the 40 lines are the host's"
-  if arm-none-eabi-nm -C "$fw/target/$target/release/$bin" | grep -E '__rust_alloc|__rg_alloc|alloc::alloc'; then
-    echo "FAILED: $name links an allocator" >&2
-    exit 1
-  fi
+  assert_no_allocator "$fw/target/$target/release/$bin"
 }
 
 run_sensor "sensor f32 (Cortex-M4F, mps2-an386)" sensor thumbv7em-none-eabihf basicmotions-gru32.txt
