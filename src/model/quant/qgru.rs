@@ -127,11 +127,10 @@ impl<const I: usize, const H: usize, const O: usize> QGru<I, H, O> {
         self.step_with(QInput::Q12(&x), hidden, int::matvec_requant)
     }
 
-    /// A raw sample as the integer step sees it: normalized, then [`int::quantize_q12`].
+    /// A raw sample as the integer step sees it: [`dense::quantize_sample`](super::dense::quantize_sample)
+    /// with the model's normalization.
     pub fn quantize_sample(&self, sample: &[f32; I]) -> [i16; I] {
-        let mut normalized = *sample;
-        self.normalization.apply(&mut normalized);
-        normalized.map(int::quantize_q12)
+        super::dense::quantize_sample(&self.normalization, sample)
     }
 
     /// The integer step over the product `matvec` (which must equal
@@ -163,11 +162,7 @@ impl<const I: usize, const H: usize, const O: usize> QGru<I, H, O> {
                 }
             }
             QInput::Q12(x) => {
-                if I > MAX_COLS {
-                    return Err(Error::InvalidSetting(
-                        "a quantized dense model takes at most 512 input channels",
-                    ));
-                }
+                super::dense::check_channels::<I>()?;
                 matvec(
                     self.w_x.as_flattened().as_flattened(),
                     x,
