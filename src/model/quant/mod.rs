@@ -30,4 +30,6 @@ pub fn dequantized_logits<const O: usize>(logits_q: &[i16; O], scale: f32) -> [f
 }
 
 #[cfg(test)]
+mod dense_tests;
+#[cfg(test)]
 mod tests;

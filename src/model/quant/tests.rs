@@ -9,22 +9,22 @@ use crate::model::normalize::Normalization;
 use crate::model::{Cell, Gru, Input};
 
 /// xorshift32: deterministic test data without a dependency.
-struct Lcg(u32);
+pub(super) struct Lcg(pub(super) u32);
 impl Lcg {
-    fn next(&mut self) -> u32 {
+    pub(super) fn next(&mut self) -> u32 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 17;
         self.0 ^= self.0 << 5;
         self.0
     }
-    fn weight(&mut self, extreme: bool) -> i8 {
+    pub(super) fn weight(&mut self, extreme: bool) -> i8 {
         if extreme {
             if self.next() & 1 == 0 { -127 } else { 127 }
         } else {
             (self.next() % 255) as i8
         }
     }
-    fn word(&mut self, extreme: bool) -> i32 {
+    pub(super) fn word(&mut self, extreme: bool) -> i32 {
         if extreme {
             if self.next() & 1 == 0 {
                 i32::MIN
@@ -35,7 +35,7 @@ impl Lcg {
             self.next() as i32 >> (self.next() % 8)
         }
     }
-    fn state(&mut self, extreme: bool) -> i16 {
+    pub(super) fn state(&mut self, extreme: bool) -> i16 {
         if extreme {
             if self.next() & 1 == 0 { -32767 } else { 32767 }
         } else {
@@ -43,7 +43,7 @@ impl Lcg {
         }
     }
     /// A value in [-1, 1).
-    fn unit(&mut self) -> f32 {
+    pub(super) fn unit(&mut self) -> f32 {
         (self.next() >> 8) as f32 / (1u32 << 23) as f32 - 1.0
     }
 }
