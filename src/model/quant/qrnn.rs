@@ -79,12 +79,14 @@ pub struct QRnn<const I: usize, const H: usize, const O: usize> {
     /// The real value of one unit of an integer logit (chosen by [`QRnn::quantize`]); used only
     /// to turn logits back into floats (probabilities, the loss), never by the integer path.
     pub logit_scale: f32,
-    /// The raw dense inputs' per-channel normalization (identity for token models).
+    /// The raw dense inputs' per-channel normalization (no change for token models:
+    /// [`Normalization::IDENTITY`] or [`Normalization::ZERO`]).
     pub normalization: Normalization<I>,
 }
 
 impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
-    /// All parameters zero (and `logit_scale` 0).
+    /// All parameters zero (and `logit_scale` 0); the normalization [`Normalization::ZERO`]
+    /// (no change), so that every byte is zero and a `static` of it costs no flash.
     pub const ZERO: Self = Self {
         xh_multiplier: [0; I],
         hh_multiplier: [0; H],
@@ -95,7 +97,7 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
         w_hh: [[0; H]; H],
         w_hy: [[0; H]; O],
         logit_scale: 0.0,
-        normalization: Normalization::IDENTITY,
+        normalization: Normalization::ZERO,
     };
 
     /// Size of the struct in bytes.

@@ -78,9 +78,14 @@ fn run(model: &mut Model) -> Result<(usize, u32), Error> {
     // logit_scale 2^-10: the multiplier is `scale · 2^17 / 2^-10`
     model.hy_multiplier = [multiplier(27, HIDDEN); IO];
     model.logit_scale = 1.0 / 1024.0;
-    // Dense samples: one per token, uniform in ±1.0 (Q12).
-    let samples: [[i16; IO]; IO] =
-        core::array::from_fn(|_| core::array::from_fn(|_| (rng.next_u32() % 8193) as i16 - 4096));
+    // Dense samples: one per token, uniform in ±1.0 (Q12); none for tokens, which keeps that
+    // firmware as it was.
+    let mut samples = [[0i16; IO]; IO];
+    if DENSE_INPUT {
+        for x in samples.as_flattened_mut() {
+            *x = (rng.next_u32() % 8193) as i16 - 4096;
+        }
+    }
     let model: &Model = model;
     let mut hidden = [0i16; HIDDEN];
     let mut logits = [0i16; IO];
