@@ -8,45 +8,22 @@ mod shared_data;
 #[path = "common/quantized_series.rs"]
 mod quantized_series;
 
-use micrornn::host::series;
 use micrornn::model::normalize::Normalization;
 use micrornn::{
     Adam, CharVocab, Clip, DefaultRng, Generator, Gru, QGru, Sampling, Sequence, Tape, TrainConfig,
     Trainer, boxed_zeroed,
 };
-use quantized_series::{H, LIMITS, compare, repo_file};
+use quantized_series::H;
 use rand_xoshiro::rand_core::SeedableRng;
-use shared_data::data_file;
 
 #[test]
 fn int8_matches_float_on_the_repository_ramps() {
-    let train_set = series::read(&repo_file("ramps_TRAIN.ts"), &LIMITS).unwrap();
-    let test = series::read(&repo_file("ramps_TEST.ts"), &LIMITS).unwrap();
-    let (float, int8, agree) = compare::<Gru<2, H, 3>, 2, 3>("ramps", &train_set, &test, 60);
-    assert!(
-        float <= 6,
-        "the float model learned the set ({float} errors of 30)"
-    );
-    assert!(int8 <= float + 1, "int8 {int8} errors, float {float}");
-    assert!(agree >= 28, "{agree}/30 predictions agree");
+    quantized_series::check_ramps::<Gru<2, H, 3>>();
 }
 
 #[test]
 fn int8_is_within_one_error_of_float_on_basic_motions() {
-    let (Some(train_path), Some(test_path)) = (
-        data_file("uea/BasicMotions_TRAIN.ts"),
-        data_file("uea/BasicMotions_TEST.ts"),
-    ) else {
-        return;
-    };
-    let train_set = series::read(&train_path, &LIMITS).unwrap();
-    let test = series::read(&test_path, &LIMITS).unwrap();
-    let (float, int8, _) = compare::<Gru<6, H, 4>, 6, 4>("BasicMotions", &train_set, &test, 100);
-    assert!(
-        float <= 4,
-        "the float model learned the set ({float} errors of 40)"
-    );
-    assert!(int8 <= float + 1, "int8 {int8} errors, float {float}");
+    quantized_series::check_basic_motions::<Gru<6, H, 4>>(4);
 }
 
 /// A character GRU trained on a short text (tokens, the Trainer): the int8 model's greedy text

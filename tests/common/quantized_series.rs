@@ -1,11 +1,12 @@
 //! A sensor classifier of either cell trained on a series file, quantized with its own
 //! normalization and calibrated on the training series, then compared with its f32 self on a
 //! test file (also through the version-3 `.q8` file): what `tests/quantized_gru.rs` and
-//! `tests/quantized_elman.rs` share.
+//! `tests/quantized_elman.rs` share. The including test declares `mod shared_data` beside it.
 
+use super::shared_data::data_file;
 use micrornn::classify::{Classifier, ClassifierConfig};
 use micrornn::format::Contents;
-use micrornn::host::series::{Limits, SeriesSet};
+use micrornn::host::series::{self, Limits, SeriesSet};
 use micrornn::host::series_training::Prepared;
 use micrornn::model::QTensors;
 use micrornn::model::normalize::Normalization;
@@ -54,39 +55,28 @@ pub trait QuantizableCell<const I: usize, const O: usize>: Zeroable {
     ) -> Box<Self::Quantized>;
 }
 
-impl<const I: usize, const O: usize> QuantizableCell<I, O> for Gru<I, H, O> {
-    type Quantized = QGru<I, H, O>;
-    fn init(&mut self, rng: &mut DefaultRng) {
-        self.init_uniform(rng);
-    }
-    fn quantize(
-        &self,
-        normalization: &Normalization<I>,
-        calibration: &[Sequence<'_, I>],
-    ) -> Box<QGru<I, H, O>> {
-        let mut q = boxed_zeroed::<QGru<I, H, O>>();
-        q.quantize_from(self, normalization, Some((&[0.0; H], calibration)))
-            .unwrap();
-        q
-    }
+macro_rules! quantizable_cell {
+    ($float:ident, $quantized:ident, $quantize:ident) => {
+        impl<const I: usize, const O: usize> QuantizableCell<I, O> for $float<I, H, O> {
+            type Quantized = $quantized<I, H, O>;
+            fn init(&mut self, rng: &mut DefaultRng) {
+                self.init_uniform(rng);
+            }
+            fn quantize(
+                &self,
+                normalization: &Normalization<I>,
+                calibration: &[Sequence<'_, I>],
+            ) -> Box<$quantized<I, H, O>> {
+                let mut q = boxed_zeroed::<$quantized<I, H, O>>();
+                q.$quantize(self, normalization, Some((&[0.0; H], calibration)))
+                    .unwrap();
+                q
+            }
+        }
+    };
 }
-
-impl<const I: usize, const O: usize> QuantizableCell<I, O> for Rnn<I, H, O> {
-    type Quantized = QRnn<I, H, O>;
-    fn init(&mut self, rng: &mut DefaultRng) {
-        self.init_uniform(rng);
-    }
-    fn quantize(
-        &self,
-        normalization: &Normalization<I>,
-        calibration: &[Sequence<'_, I>],
-    ) -> Box<QRnn<I, H, O>> {
-        let mut q = boxed_zeroed::<QRnn<I, H, O>>();
-        q.quantize_dense_from(self, normalization, Some((&[0.0; H], calibration)))
-            .unwrap();
-        q
-    }
-}
+quantizable_cell!(Gru, QGru, quantize_from);
+quantizable_cell!(Rnn, QRnn, quantize_dense_from);
 
 /// Trains a classifier of cell `C` (the sensor example's defaults: Adam 0.003, norm clip 5,
 /// last-step readout) and returns it with the training set's normalization.
@@ -195,4 +185,45 @@ where
         float.count
     );
     (errors(float), errors(int8), agree)
+}
+
+/// The repository's ramps files (60 epochs): the float model within 6 errors of 30, int8
+/// within one error of it, at least 28 predictions the same.
+pub fn check_ramps<C: QuantizableCell<2, 3> + Cell<2, H, 3>>()
+where
+    Tape<512, H, 3, <C as Cell<2, H, 3>>::Record>: Zeroable,
+{
+    let train_set = series::read(&repo_file("ramps_TRAIN.ts"), &LIMITS).unwrap();
+    let test = series::read(&repo_file("ramps_TEST.ts"), &LIMITS).unwrap();
+    let (float, int8, agree) = compare::<C, 2, 3>("ramps", &train_set, &test, 60);
+    assert!(
+        float <= 6,
+        "the float model learned the set ({float} errors of 30)"
+    );
+    assert!(int8 <= float + 1, "int8 {int8} errors, float {float}");
+    assert!(agree >= 28, "{agree}/30 predictions agree");
+}
+
+/// BasicMotions from `../shared` (100 epochs; skipped when absent, outside CI): the float model
+/// within `float_errors` errors of 40, int8 within one error of it, at least 38 predictions the
+/// same.
+pub fn check_basic_motions<C: QuantizableCell<6, 4> + Cell<6, H, 4>>(float_errors: usize)
+where
+    Tape<512, H, 4, <C as Cell<6, H, 4>>::Record>: Zeroable,
+{
+    let (Some(train_path), Some(test_path)) = (
+        data_file("uea/BasicMotions_TRAIN.ts"),
+        data_file("uea/BasicMotions_TEST.ts"),
+    ) else {
+        return;
+    };
+    let train_set = series::read(&train_path, &LIMITS).unwrap();
+    let test = series::read(&test_path, &LIMITS).unwrap();
+    let (float, int8, agree) = compare::<C, 6, 4>("BasicMotions", &train_set, &test, 100);
+    assert!(
+        float <= float_errors,
+        "the float model learned the set ({float} errors of 40)"
+    );
+    assert!(int8 <= float + 1, "int8 {int8} errors, float {float}");
+    assert!(agree >= 38, "{agree}/40 predictions agree");
 }

@@ -242,6 +242,28 @@ fn quantized() {
     black_box(&out);
 }
 
+/// A quantized sensor classifier's logits, and whole-series prediction with both readouts, on
+/// values the optimizer cannot see.
+#[inline(never)]
+fn quantized_classifier<M>(model: &M, hidden: &[i16; H], sample: [f32; 6])
+where
+    M: micrornn::Infer<6, Hidden = [i16; H], Logits = [i16; 4], RealLogits = [f32; 4]>,
+{
+    let mut logits = [0i16; 4];
+    model.logits(black_box(hidden), &mut logits);
+    black_box(&logits);
+    let series = black_box([sample; 5]);
+    for readout in [micrornn::Readout::Last, micrornn::Readout::Mean] {
+        black_box(micrornn::workflows::quantized::predict(
+            model,
+            Sequence::Dense(black_box(&series[..])),
+            black_box(4),
+            black_box(readout),
+        ))
+        .ok();
+    }
+}
+
 /// The quantized GRU of a sensor classifier (6 channels, 4 classes): its version-3 file decoded
 /// from bytes the optimizer cannot see, raw-sample and token steps, the Q12 step over both
 /// integer products, logits, and whole-series prediction with both readouts.
@@ -283,19 +305,7 @@ fn quantized_gru() {
         ))
         .ok();
     }
-    let mut logits = [0i16; 4];
-    model.logits(&hidden, &mut logits);
-    black_box(&logits);
-    let series = black_box([sample; 5]);
-    for readout in [micrornn::Readout::Last, micrornn::Readout::Mean] {
-        black_box(micrornn::workflows::quantized::predict(
-            &model,
-            Sequence::Dense(black_box(&series[..])),
-            black_box(4),
-            black_box(readout),
-        ))
-        .ok();
-    }
+    quantized_classifier(&model, &hidden, sample);
     black_box(micrornn::kernels::int::sigmoid_q15(black_box(-12345)));
 }
 
@@ -331,19 +341,7 @@ fn quantized_elman_dense() {
     for update in updates {
         black_box(model.step_q12_with(&q12, &mut hidden, black_box(update))).ok();
     }
-    let mut logits = [0i16; 4];
-    model.logits(&hidden, &mut logits);
-    black_box(&logits);
-    let series = black_box([sample; 5]);
-    for readout in [micrornn::Readout::Last, micrornn::Readout::Mean] {
-        black_box(micrornn::workflows::quantized::predict(
-            &model,
-            Sequence::Dense(black_box(&series[..])),
-            black_box(4),
-            black_box(readout),
-        ))
-        .ok();
-    }
+    quantized_classifier(&model, &hidden, sample);
 }
 
 /// The many-to-one classifier (train one example, predict) and the language-model loss.

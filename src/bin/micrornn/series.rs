@@ -3,7 +3,7 @@
 //! reading a series file within them, and a series model file decoded with its normalization,
 //! readout and names.
 
-use crate::{Fail, show};
+use crate::{Fail, classify_series, show};
 use micrornn::classify::{self, Prediction};
 use micrornn::format::{self, Header, VocabKind};
 use micrornn::host::series::{self, Limits, SeriesSet};
@@ -215,8 +215,9 @@ pub trait SeriesPredict {
     ) -> Result<(), Fail>;
 }
 
-macro_rules! float_series_predict {
-    ($cell:ident) => {
+/// `SeriesPredict` for a cell: `$predict` over the whole series, `$stream` sample by sample.
+macro_rules! series_predict {
+    ($cell:ident, $predict:path, $($stream:ident)::+) => {
         impl<const H: usize> SeriesPredict for $cell<SERIES_INPUTS, H, SERIES_CLASSES> {
             fn predict(
                 &self,
@@ -224,7 +225,7 @@ macro_rules! float_series_predict {
                 classes: usize,
                 readout: Readout,
             ) -> Result<Prediction<SERIES_CLASSES>, micrornn::Error> {
-                classify::predict(self, Sequence::Dense(vectors), classes, readout)
+                $predict(self, Sequence::Dense(vectors), classes, readout)
             }
 
             fn stream(
@@ -234,13 +235,15 @@ macro_rules! float_series_predict {
                 readout: Readout,
                 emit: &mut Emit<'_>,
             ) -> Result<(), Fail> {
-                crate::classify_series::stream::<Self, H>(self, vectors, classes, readout, emit)
+                $($stream)::+::<Self, H>(self, vectors, classes, readout, emit)
             }
         }
     };
 }
-float_series_predict!(Rnn);
-float_series_predict!(Gru);
+series_predict!(Rnn, classify::predict, classify_series::stream);
+series_predict!(Gru, classify::predict, classify_series::stream);
+series_predict!(QRnn, quantized::predict, stream_quantized);
+series_predict!(QGru, quantized::predict, stream_quantized);
 
 /// Feeds a quantized series classifier `vectors` (raw samples) one at a time from the zero
 /// state and calls `emit` after each with the live class probabilities read as `readout` reads
@@ -279,38 +282,11 @@ where
         let real = model.real_logits(&logits, &mut real);
         emit(
             t + 1,
-            &crate::classify_series::softmax(&real[..classes.min(SERIES_CLASSES)]),
+            &classify_series::softmax(&real[..classes.min(SERIES_CLASSES)]),
         )?;
     }
     Ok(())
 }
-
-macro_rules! quantized_series_predict {
-    ($cell:ident) => {
-        impl<const H: usize> SeriesPredict for $cell<SERIES_INPUTS, H, SERIES_CLASSES> {
-            fn predict(
-                &self,
-                vectors: &[[f32; SERIES_INPUTS]],
-                classes: usize,
-                readout: Readout,
-            ) -> Result<Prediction<SERIES_CLASSES>, micrornn::Error> {
-                quantized::predict(self, Sequence::Dense(vectors), classes, readout)
-            }
-
-            fn stream(
-                &self,
-                vectors: &[[f32; SERIES_INPUTS]],
-                classes: usize,
-                readout: Readout,
-                emit: &mut Emit<'_>,
-            ) -> Result<(), Fail> {
-                stream_quantized::<Self, H>(self, vectors, classes, readout, emit)
-            }
-        }
-    };
-}
-quantized_series_predict!(QRnn);
-quantized_series_predict!(QGru);
 
 /// An int8 series cell with `H` hidden units: the quantized twin of a float series cell, read
 /// from and written to a `.q8` file (both take raw samples: the normalization is inside).

@@ -5,11 +5,11 @@
 
 use super::QTensors;
 use super::qrnn::{ElmanUpdate, QRnn};
-use super::tests::Lcg;
+use super::tests::{Lcg, worst_errors};
 use crate::Error;
 use crate::kernels::int::elman;
 use crate::model::normalize::Normalization;
-use crate::model::{Cell, Infer, Input, Rnn};
+use crate::model::{Infer, Input, Rnn};
 
 /// A QRnn with every integer random (or at the limits, with `extreme`).
 fn random_qrnn<const I: usize, const H: usize, const O: usize>(
@@ -144,28 +144,7 @@ fn the_quantized_elman_cell_tracks_the_float_one_on_raw_samples() {
     };
     let q = QRnn::quantize_dense(&rnn, &normalization, None).expect("quantizes");
     assert_eq!(q.normalization, normalization);
-    let (mut h, mut hq) = ([0.0f32; 32], [0i16; 32]);
-    let (mut logits, mut logits_q) = ([0.0f32; 4], [0i16; 4]);
-    let mut worst_state = 0.0f32;
-    let mut worst_logit = 0.0f32;
-    for t in 0..100 {
-        let raw: [f32; 6] = core::array::from_fn(|c| {
-            normalization.mean[c]
-                + normalization.std[c] * (rng.unit() * 2.0 + (t as f32 / 9.0).sin())
-        });
-        let mut normalized = raw;
-        normalization.apply(&mut normalized);
-        Cell::step(&*rnn, Input::Dense(&normalized), &mut h).expect("steps");
-        q.step_sample(&raw, &mut hq).expect("steps");
-        for (&f, &i) in h.iter().zip(&hq) {
-            worst_state = worst_state.max((f - f32::from(i) / 32768.0).abs());
-        }
-        Cell::logits(&*rnn, &h, &mut logits);
-        q.logits(&hq, &mut logits_q);
-        for (&f, &i) in logits.iter().zip(&logits_q) {
-            worst_logit = worst_logit.max((f - f32::from(i) * q.logit_scale).abs());
-        }
-    }
+    let (worst_state, worst_logit) = worst_errors(&*rnn, &q, &normalization, &mut rng);
     eprintln!("worst state error {worst_state}, worst logit error {worst_logit}");
     assert!(worst_state < 0.02, "state error {worst_state}");
     assert!(worst_logit < 0.1, "logit error {worst_logit}");

@@ -22,8 +22,9 @@
 //! Q12) on channel `t` gives exactly the token path's `x_j` for token `t`. The input terms join
 //! the biases, and the recurrent part is the token path's fused kernel
 //! ([`int::elman_update`]) with a zero input row, so the dense step is as bit-identical between
-//! the scalar reference and the `SMLAD` path as the token step. About 8 instructions per
-//! channel and unit on a Cortex-M4 besides the kernel (docs/microcontrollers.md).
+//! the scalar reference and the `SMLAD` path as the token step. The input terms cost 6.9
+//! instructions per channel and unit on a Cortex-M4F, 52.7 on a Cortex-M0 (its `i64` multiplies
+//! are library calls), besides the kernel (docs/microcontrollers.md).
 //!
 //! Each sum after a requantization saturates (no wraparound anywhere). Real values: a row of
 //! `w_hh` has the scale `hh_multiplier · 2^-29`, a row of `w_xh` `xh_multiplier · 2^-20`, a row
