@@ -4,6 +4,9 @@
 # Rnn<32, H, 32> of the same firmware family measured in the same run for comparison.
 #
 #   scripts/embedded-report-q8.sh          # ~5 min on 2 cores; prints Markdown on stdout
+#   Q8_INPUTS="token dense" Q8_HIDDEN=32 scripts/embedded-report-q8.sh
+#                                          # also the dense-input step (32-channel Q12 samples,
+#                                          # QRnn::step_q12_with) beside the token one, H = 32 only
 #
 # Same tools and conventions as scripts/embedded-report.sh (run that once first: it installs
 # QEMU, binutils and builds tools/libinsncount.so): flash = text + data of the ELF; RAM = .data +
@@ -42,21 +45,25 @@ echo "| target | model (I, H, O) | weights | flash bytes, opt \"s\" / opt 3 | RA
 echo "|---|---|---|---|---|---|---|---|"
 for entry in "Cortex-M4F|thumbv7em-none-eabihf|mps2-an386" "Cortex-M0|thumbv6m-none-eabi|mps2-an385"; do
   IFS='|' read -r label target machine <<<"$entry"
-  for hidden in 16 32 64; do
-    for kind in f32 int8; do
+  for hidden in ${Q8_HIDDEN:-16 32 64}; do
+    for kind in f32 $(for input in ${Q8_INPUTS:-token}; do echo "int8-$input"; done); do
       if [ "$kind" = f32 ]; then bin=footprint; else bin=footprint_q8; fi
-      build s "$target" release-s "$bin" FW_MODE=infer FW_HIDDEN="$hidden" FW_MEMORY=mps2
-      build o3 "$target" release "$bin" FW_MODE=infer FW_HIDDEN="$hidden" FW_MEMORY=mps2
+      input=${kind#int8-}
+      [ "$kind" = f32 ] && input=token
+      build s "$target" release-s "$bin" FW_MODE=infer FW_HIDDEN="$hidden" FW_MEMORY=mps2 FW_INPUT="$input"
+      build o3 "$target" release "$bin" FW_MODE=infer FW_HIDDEN="$hidden" FW_MEMORY=mps2 FW_INPUT="$input"
       read -r step_insns steps < <(window "$machine" "$work/o3" infer_start step_stop)
       read -r token_insns tokens < <(window "$machine" "$work/o3" infer_start infer_stop)
       stack=$(peak_stack "$machine" "$work/o3")
       ram=$(static_ram "$work/o3")
       step=$(per "$step_insns" "$steps")
       mac=$(awk -v a="$step" -v b="$((hidden * hidden))" 'BEGIN {printf "%.2f", a / b}')
-      echo "| $label | (32, $hidden, 32) | $kind | $(fmt "$(flash "$work/s")") / $(fmt "$(flash "$work/o3")") | $(fmt "$ram") + $(fmt "$stack") | $(fmt "$step") | $(fmt "$(per "$token_insns" "$tokens")") | $mac |"
+      weights=$kind
+      [ "$kind" = int8-token ] && [ -z "${Q8_INPUTS:-}" ] && weights=int8
+      echo "| $label | (32, $hidden, 32) | $weights | $(fmt "$(flash "$work/s")") / $(fmt "$(flash "$work/o3")") | $(fmt "$ram") + $(fmt "$stack") | $(fmt "$step") | $(fmt "$(per "$token_insns" "$tokens")") | $mac |"
     done
   done
 done
 echo
-echo "Instructions per MAC = instructions per step / H² (the W_hh·h products; the token input is a row lookup)."
+echo "Instructions per MAC = instructions per step / H² (the W_hh·h products; the token input is a row lookup; int8-dense adds the 32 × H input products)."
 echo "Measured with $(qemu-system-arm --version | head -1), $(rustc --version)."

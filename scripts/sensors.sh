@@ -5,7 +5,7 @@
 # class read after the last step), each process pinned to one core with one thread:
 #   micrornn: `micrornn train TRAIN.ts --test TEST.ts --seed S --json`, SEEDS seeds;
 #   int8:     `micrornn quantize MODEL --calibrate TRAIN.ts` + `micrornn eval MODEL.q8 TEST.ts`
-#             (GRU models: the Elman cell has no dense int8 path, "n/a" for it);
+#             (either cell: `-- --cell elman` gives the Elman rows; "n/a" if quantization fails);
 #   PyTorch:  scripts/sensors_torch.py (nn.GRU + nn.Linear, the same schedule), TORCH_SEEDS seeds.
 # Prints the markdown table of docs/sensors.md: median test accuracy (min–max over the seeds),
 # median training seconds (training epochs only), and the load average before and after.

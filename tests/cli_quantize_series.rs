@@ -1,7 +1,8 @@
 //! `micrornn quantize` on sensor series classifiers: a GRU trained by the binary on the
 //! repository's ramps files, quantized with `--calibrate TRAIN.ts`, then `eval` and `classify`
-//! (also `--stream`) on the `.q8` file agree with the float model within one error; an Elman
-//! series model, a bad calibration file and a language-model command on the `.q8` are refused.
+//! (also `--stream`) on the `.q8` file agree with the float model within one error, and the same
+//! for an Elman series classifier (`QRnn`); a bad calibration file and a language-model command
+//! on the `.q8` are refused.
 
 #[path = "common/cli_run.rs"]
 mod cli_run;
@@ -29,20 +30,24 @@ fn json(out: &Output) -> serde_json::Value {
     serde_json::from_str(&ok(out)).unwrap()
 }
 
-#[test]
-fn a_quantized_series_gru_evaluates_and_classifies_like_the_float_one() {
-    let dir = scratch("gru");
+/// Trains a `cell` series classifier on the ramps files, quantizes it, and checks that `eval`
+/// and `classify` (also `--stream`) on the `.q8` agree with the float model; the firmware type
+/// printed is `firmware_type`.
+fn quantized_series_round_trip(cell: &str, firmware_type: &str) {
+    let dir = scratch(cell);
     let (train, test) = (repo_file("ramps_TRAIN.ts"), repo_file("ramps_TEST.ts"));
     ok(&run(
         &dir,
-        &["train", &train, "--epochs", "40", "--out", "m.mrnn"],
+        &[
+            "train", &train, "--cell", cell, "--epochs", "40", "--out", "m.mrnn",
+        ],
     ));
     let printed = ok(&run(
         &dir,
         &["quantize", "m.mrnn", "--out", "m.q8", "--calibrate", &train],
     ));
     assert!(printed.contains("calibrated on 45 series"), "{printed}");
-    assert!(printed.contains("QGru<16, 32, 16>"), "{printed}");
+    assert!(printed.contains(firmware_type), "{printed}");
     let float = json(&run(&dir, &["eval", "m.mrnn", &test, "--json"]));
     let int8 = json(&run(&dir, &["eval", "m.q8", &test, "--json"]));
     let correct = |v: &serde_json::Value| v["correct"].as_u64().unwrap();
@@ -102,22 +107,13 @@ fn a_quantized_series_gru_evaluates_and_classifies_like_the_float_one() {
 }
 
 #[test]
-fn an_elman_series_model_is_refused_by_quantize() {
-    let dir = scratch("elman");
-    let train = repo_file("ramps_TRAIN.ts");
-    ok(&run(
-        &dir,
-        &[
-            "train", &train, "--cell", "elman", "--epochs", "1", "--out", "e.mrnn",
-        ],
-    ));
-    assert_refused(
-        &dir,
-        &["quantize", "e.mrnn", "--out", "e.q8"],
-        "must be a GRU",
-    );
-    assert!(!dir.join("e.q8").exists());
-    let _ = std::fs::remove_dir_all(&dir);
+fn a_quantized_series_gru_evaluates_and_classifies_like_the_float_one() {
+    quantized_series_round_trip("gru", "QGru<16, 32, 16> (qformat::decode_gru_const)");
+}
+
+#[test]
+fn a_quantized_series_elman_cell_evaluates_and_classifies_like_the_float_one() {
+    quantized_series_round_trip("elman", "QRnn<16, 32, 16> (qformat::decode_const)");
 }
 
 /// A GRU character model (made by the library: weights from a fixed pattern) quantized by the

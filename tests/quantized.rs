@@ -139,12 +139,14 @@ fn a_token_out_of_range_is_an_error_and_leaves_the_state() {
     generator.set_hidden(hidden);
     assert!(generator.feed(13).is_err());
     assert_eq!(generator.hidden(), &[5; 29]);
-    assert_eq!(
-        generator.step(Input::Dense(&[0.0; 13])),
-        Err(Error::InvalidSetting(
-            "a quantized model takes token inputs only"
-        ))
-    );
+    // A dense one-hot sample of 1.0 (identity normalization) is exactly its token.
+    let mut one_hot = [0.0f32; 13];
+    one_hot[7] = 1.0;
+    generator.step(Input::Dense(&one_hot)).expect("dense step");
+    let mut by_token = [5i16; 29];
+    q.step(7, &mut by_token).expect("token in range");
+    assert_eq!(generator.hidden(), &by_token);
+    assert_ne!(by_token, [5; 29]);
 }
 
 /// Largest logit errors over the poem (all three models fed the same text): (float vs its

@@ -11,8 +11,9 @@
 //! - `FW_MODE` = `train` (default), `infer` or `baseline`: what the `footprint` firmware links
 //!   (training and inference, inference only, or neither), so that the core's share of flash is
 //!   the difference to `baseline`. Its hidden size is `FW_HIDDEN` (default 32).
-//! - `FW_INPUT` = `token` (default) or `dense`: what `footprint_gru` feeds its model (a token id,
-//!   a row lookup, or a dense sample of 32 channels, a full input product).
+//! - `FW_INPUT` = `token` (default) or `dense`: what `footprint_gru` and `footprint_q8` feed
+//!   their model (a token id, a row lookup, or a dense sample of 32 channels, a full input
+//!   product).
 //! - `FW_CELL` = `elman` (default) or `gru`: the cell the `train` example trains (`Rnn` or
 //!   `Gru`, through the same `Trainer`).
 //! - `FW_WEIGHTS` = `int8` (default) or `f32`: the model `footprint_gru` links (`QGru` or `Gru`).
@@ -73,7 +74,7 @@ fn main() {
          /// `footprint`: link inference (`FW_MODE` train or infer).\npub const WITH_INFERENCE: bool = {};\n\
          /// `footprint`: link training (`FW_MODE=train`).\npub const WITH_TRAINING: bool = {};\n\
          /// `footprint_gru`: the int8 `QGru` (`FW_WEIGHTS=int8`) rather than the f32 `Gru`.\npub const INT8_WEIGHTS: bool = {};\n\
-         /// `footprint_gru`: dense samples rather than token ids (`FW_INPUT=dense`).\n\
+         /// `footprint_gru`, `footprint_q8`: dense samples rather than token ids (`FW_INPUT=dense`).\n\
          pub const DENSE_INPUT: bool = {};\n\
          /// `train`: the cell trained (`FW_CELL`).\n\
          pub type CellOf<const I: usize, const H: usize, const O: usize> = micrornn::{}<I, H, O>;\n",

@@ -63,7 +63,7 @@ pub trait Infer<const I: usize> {
     ///
     /// # Errors
     /// [`Error::TokenOutOfRange`] for a token `≥ I`; [`Error::InvalidSetting`] for an input
-    /// kind the model does not take (a dense vector for [`QRnn`]). `hidden` is then unchanged.
+    /// kind the model does not take. `hidden` is then unchanged.
     fn step(&self, input: Input<'_, I>, hidden: &mut Self::Hidden) -> Result<(), Error>;
 
     /// The logits of the next token after `hidden` (padded classes included).
@@ -201,7 +201,8 @@ impl<const I: usize, const H: usize, const O: usize> Infer<I> for Rnn<I, H, O> {
     }
 }
 
-/// The int8 Elman cell: token inputs only; greedy picks compare the integer logits (exactly
+/// The int8 Elman cell: token inputs, or dense **raw** samples (normalized by the model itself,
+/// see [`QRnn::step_sample`]); greedy picks compare the integer logits (exactly
 /// what firmware does), sampling uses them times `logit_scale`.
 impl<const I: usize, const H: usize, const O: usize> Infer<I> for QRnn<I, H, O> {
     type Hidden = [i16; H];
@@ -217,9 +218,7 @@ impl<const I: usize, const H: usize, const O: usize> Infer<I> for QRnn<I, H, O> 
     fn step(&self, input: Input<'_, I>, hidden: &mut [i16; H]) -> Result<(), Error> {
         match input {
             Input::Token(token) => QRnn::step(self, token, hidden),
-            Input::Dense(_) => Err(Error::InvalidSetting(
-                "a quantized model takes token inputs only",
-            )),
+            Input::Dense(sample) => self.step_sample(sample, hidden),
         }
     }
 

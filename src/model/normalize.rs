@@ -41,6 +41,15 @@ impl<const C: usize> Normalization<C> {
         std: [1.0; C],
     };
 
+    /// Every mean and standard deviation 0: it changes nothing either (a standard deviation
+    /// below [`Normalization::MIN_STD`] is taken as 1), and its bytes are all zero, so a
+    /// `static` model holding it ([`QRnn::ZERO`](crate::QRnn::ZERO)) stays in `.bss`, not in
+    /// flash.
+    pub const ZERO: Self = Self {
+        mean: [0.0; C],
+        std: [0.0; C],
+    };
+
     /// Standard deviations below this (or not finite) are taken as 1: dividing by them would
     /// blow a constant channel's rounding noise up to full scale.
     pub const MIN_STD: f32 = 1e-6;

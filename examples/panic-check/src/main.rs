@@ -17,7 +17,9 @@
 //! and `read_header`, the integer kernels); the quantized GRU (`QGru` token and raw dense-sample
 //! steps, the fused Q12 step with 6 and 8 channels, the Q12 dense step over both integer products, logits, `quantized::predict` with both
 //! readouts, the version-3 file's `decode_contents`, `decode_gru_const` and `decode_texts`: a
-//! quantized sensor classifier's decode). Beyond those: the
+//! quantized sensor classifier's decode); the quantized Elman sensor classifier (`QRnn`'s raw
+//! dense-sample step, its Q12 step over both fused updates, `quantized::predict` with both
+//! readouts, its version-3 `decode_contents` and `decode_const`). Beyond those: the
 //! many-to-one classifier (`classify`: one training
 //! example, prediction, last and mean readouts) and `eval::cross_entropy`. The GRU: its step
 //! (token and dense), logits, a training chunk with SGD, Adagrad and Adam, and the classifier.
@@ -240,6 +242,28 @@ fn quantized() {
     black_box(&out);
 }
 
+/// A quantized sensor classifier's logits, and whole-series prediction with both readouts, on
+/// values the optimizer cannot see.
+#[inline(never)]
+fn quantized_classifier<M>(model: &M, hidden: &[i16; H], sample: [f32; 6])
+where
+    M: micrornn::Infer<6, Hidden = [i16; H], Logits = [i16; 4], RealLogits = [f32; 4]>,
+{
+    let mut logits = [0i16; 4];
+    model.logits(black_box(hidden), &mut logits);
+    black_box(&logits);
+    let series = black_box([sample; 5]);
+    for readout in [micrornn::Readout::Last, micrornn::Readout::Mean] {
+        black_box(micrornn::workflows::quantized::predict(
+            model,
+            Sequence::Dense(black_box(&series[..])),
+            black_box(4),
+            black_box(readout),
+        ))
+        .ok();
+    }
+}
+
 /// The quantized GRU of a sensor classifier (6 channels, 4 classes): its version-3 file decoded
 /// from bytes the optimizer cannot see, raw-sample and token steps, the Q12 step over both
 /// integer products, logits, and whole-series prediction with both readouts.
@@ -287,20 +311,43 @@ fn quantized_gru() {
         ))
         .ok();
     }
-    let mut logits = [0i16; 4];
-    model.logits(&hidden, &mut logits);
-    black_box(&logits);
-    let series = black_box([sample; 5]);
-    for readout in [micrornn::Readout::Last, micrornn::Readout::Mean] {
-        black_box(micrornn::workflows::quantized::predict(
-            &model,
-            Sequence::Dense(black_box(&series[..])),
-            black_box(4),
-            black_box(readout),
-        ))
-        .ok();
-    }
+    quantized_classifier(&model, &hidden, sample);
     black_box(micrornn::kernels::int::sigmoid_q15(black_box(-12345)));
+}
+
+/// The quantized Elman cell of a sensor classifier (6 channels, 4 classes): its version-3 file
+/// decoded from bytes the optimizer cannot see (at run time and by `decode_const`), the
+/// raw-sample step, the Q12 step over both fused updates, logits, and whole-series prediction
+/// with both readouts.
+#[inline(never)]
+fn quantized_elman_dense() {
+    type Q = QRnn<6, H, 4>;
+    let mut bytes = [0u8; 8_000];
+    black_box(&mut bytes);
+    let bytes: &[u8] = black_box(&bytes[..]);
+    let mut model = Q::ZERO;
+    let mut hidden = [0i16; H];
+    black_box(qformat::decode_contents(
+        bytes,
+        &mut model,
+        &mut CharVocab::<0>::new(),
+        &mut hidden,
+    ))
+    .ok();
+    black_box(qformat::decode_const::<6, H, 4>(bytes).map(|m| m.qrnn.normalization)).ok();
+    black_box(&mut model);
+    let mut hidden = black_box(hidden);
+    let sample = black_box([0.5f32, -1.0, 9.81, 0.0, f32::NAN, 1e30]);
+    black_box(model.step_sample(&sample, &mut hidden)).ok();
+    let q12 = black_box([100i16, -32768, 32767, 0, 5, 7]);
+    let updates: [micrornn::model::quant::qrnn::ElmanUpdate<H>; 2] = [
+        micrornn::kernels::int::elman::scalar,
+        micrornn::kernels::int::elman::packed,
+    ];
+    for update in updates {
+        black_box(model.step_q12_with(&q12, &mut hidden, black_box(update))).ok();
+    }
+    quantized_classifier(&model, &hidden, sample);
 }
 
 /// The many-to-one classifier (train one example, predict) and the language-model loss.
@@ -371,6 +418,7 @@ pub extern "C" fn _start() -> ! {
     decoding();
     quantized();
     quantized_gru();
+    quantized_elman_dense();
     classification();
     #[cfg(feature = "demo-panic")]
     {

@@ -3,7 +3,7 @@
 //! receives one sample at a time sees them.
 
 use crate::series::{
-    self, Emit, SERIES_CLASSES, SERIES_INPUTS, SeriesModel, SeriesPredict,
+    self, Emit, QuantizedSeries, SERIES_CLASSES, SERIES_INPUTS, SeriesModel, SeriesPredict,
     dispatch_quantized_series, dispatch_series,
 };
 use crate::{ClassifyArgs, Fail, show};
@@ -29,11 +29,14 @@ where
 /// Runs `micrornn classify` on a quantized series model (a `.q8` file).
 pub fn run_quantized(args: &ClassifyArgs, bytes: &[u8], header: &Header) -> Result<(), Fail> {
     series::check_shape(&args.model, header)?;
-    dispatch_quantized_series!(&args.model, header, classify_quantized(args, bytes))
+    dispatch_quantized_series!(header, classify_quantized(args, bytes))
 }
 
-fn classify_quantized<const H: usize>(args: &ClassifyArgs, bytes: &[u8]) -> Result<(), Fail> {
-    classify_model(args, &series::decode_quantized::<H>(&args.model, bytes)?)
+fn classify_quantized<Q: QuantizedSeries<H>, const H: usize>(
+    args: &ClassifyArgs,
+    bytes: &[u8],
+) -> Result<(), Fail> {
+    classify_model(args, &series::decode_quantized::<Q, H>(&args.model, bytes)?)
 }
 
 fn classify_model<C: SeriesPredict>(

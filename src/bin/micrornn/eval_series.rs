@@ -3,8 +3,8 @@
 
 use crate::confusion::Confusion;
 use crate::series::{
-    self, SERIES_CLASSES, SERIES_INPUTS, SeriesModel, SeriesPredict, dispatch_quantized_series,
-    dispatch_series,
+    self, QuantizedSeries, SERIES_CLASSES, SERIES_INPUTS, SeriesModel, SeriesPredict,
+    dispatch_quantized_series, dispatch_series,
 };
 use crate::{EvalArgs, Fail, show};
 use micrornn::format::Header;
@@ -28,11 +28,14 @@ where
 /// Runs `micrornn eval` on a quantized series model (a `.q8` file).
 pub fn run_quantized(args: &EvalArgs, bytes: &[u8], header: &Header) -> Result<(), Fail> {
     series::check_shape(&args.model, header)?;
-    dispatch_quantized_series!(&args.model, header, eval_quantized(args, bytes))
+    dispatch_quantized_series!(header, eval_quantized(args, bytes))
 }
 
-fn eval_quantized<const H: usize>(args: &EvalArgs, bytes: &[u8]) -> Result<(), Fail> {
-    eval_model(args, &series::decode_quantized::<H>(&args.model, bytes)?)
+fn eval_quantized<Q: QuantizedSeries<H>, const H: usize>(
+    args: &EvalArgs,
+    bytes: &[u8],
+) -> Result<(), Fail> {
+    eval_model(args, &series::decode_quantized::<Q, H>(&args.model, bytes)?)
 }
 
 fn eval_model<C: SeriesPredict>(args: &EvalArgs, model: &SeriesModel<C>) -> Result<(), Fail> {

@@ -1,6 +1,7 @@
 //! `micrornn quantize`: a trained f32 model file to a quantized one (int8 weights, Q15 state;
 //! `micrornn::qformat`), and `sample`/`eval` on quantized files.
 
+use crate::series::QuantizedSeries;
 use crate::{EvalArgs, Fail, Outcome, SampleArgs, dispatch, limits, show};
 use clap::Args;
 use micrornn::format::Contents;
@@ -88,11 +89,7 @@ pub fn run(args: &QuantizeArgs) -> Result<Outcome, Fail> {
         Header::read(&bytes).map_err(|e| Fail::new(format!("model {}: {e}", show(&args.model))))?;
     if crate::series::is_series_model(&header) {
         crate::series::check_shape(&args.model, &header)?;
-        crate::series::dispatch_quantized_series!(
-            &args.model,
-            header,
-            quantize_series(args, &bytes)
-        )?;
+        crate::series::dispatch_quantized_series!(header, quantize_series(args, &bytes))?;
         return Ok(Outcome::Done);
     }
     check_shape(&args.model, &header)?;
@@ -206,11 +203,15 @@ fn quantize_gru<const V: usize, const H: usize>(
     Ok(())
 }
 
-/// `micrornn quantize` on a GRU series classifier: an int8 GRU with the model's normalization
-/// inside, written as a version-3 `.q8` file with the channel and class names and the readout.
-fn quantize_series<const H: usize>(args: &QuantizeArgs, bytes: &[u8]) -> Result<(), Fail> {
-    use crate::series::{self, SERIES_CLASSES as O, SERIES_INPUTS as I};
-    let model = series::decode::<micrornn::Gru<I, H, O>, H>(&args.model, bytes)?;
+/// `micrornn quantize` on a series classifier of either cell: its int8 twin `Q` with the
+/// model's normalization inside, written as a version-3 `.q8` file with the channel and class
+/// names and the readout.
+fn quantize_series<Q: QuantizedSeries<H>, const H: usize>(
+    args: &QuantizeArgs,
+    bytes: &[u8],
+) -> Result<(), Fail> {
+    use crate::series::{SERIES_CLASSES as O, SERIES_INPUTS as I};
+    let model = crate::series::decode::<Q::Float, H>(&args.model, bytes)?;
     let model_error = |e: micrornn::Error| Fail::new(format!("model {}: {e}", show(&args.model)));
     let calibration = match &args.calibrate {
         Some(path) => {
@@ -223,12 +224,11 @@ fn quantize_series<const H: usize>(args: &QuantizeArgs, bytes: &[u8]) -> Result<
         .iter()
         .flat_map(|data| data.vectors.iter().map(|v| Sequence::Dense(v)))
         .collect();
-    let mut q = micrornn::boxed_zeroed::<QGru<I, H, O>>();
-    let start = [0.0f32; H];
+    let mut q = micrornn::boxed_zeroed::<Q>();
     q.quantize_from(
         &model.model,
         &model.normalization,
-        calibration.as_ref().map(|_| (&start, &sequences[..])),
+        calibration.as_ref().map(|_| &sequences[..]),
     )
     .map_err(model_error)?;
     let channels = model.channel_names.len();
@@ -244,17 +244,18 @@ fn quantize_series<const H: usize>(args: &QuantizeArgs, bytes: &[u8]) -> Result<
             &class_names,
         )
     };
-    let mut out = vec![0u8; qformat::encoded_len_contents::<QGru<I, H, O>, I, H>(&contents)];
+    let mut out = vec![0u8; qformat::encoded_len_contents::<Q, I, H>(&contents)];
     qformat::encode_contents(&*q, &contents, &mut out).map_err(model_error)?;
     atomic::write(&args.out, &out).map_err(|e| Fail::new(format!("{}: {e}", show(&args.out))))?;
     println!(
-        "quantized {} (GRU series classifier, hidden {H}, {channels} channels, {} classes): {} -> \
-         {} bytes, logit scale {:e}{}; wrote {}",
+        "quantized {} ({} series classifier, hidden {H}, {channels} channels, {} classes): {} \
+         -> {} bytes, logit scale {:e}{}; wrote {}",
         show(&args.model),
+        Q::KIND.name(),
         model.classes,
         bytes.len(),
         out.len(),
-        q.logit_scale,
+        q.logit_scale(),
         if sequences.is_empty() {
             String::new()
         } else {
@@ -262,7 +263,11 @@ fn quantize_series<const H: usize>(args: &QuantizeArgs, bytes: &[u8]) -> Result<
         },
         show(&args.out)
     );
-    println!("firmware type: QGru<{I}, {H}, {O}> (qformat::decode_gru_const)");
+    println!(
+        "firmware type: {}<{I}, {H}, {O}> ({})",
+        Q::TYPE_NAME,
+        Q::DECODER
+    );
     Ok(())
 }
 

@@ -3,14 +3,16 @@
 //! reading a series file within them, and a series model file decoded with its normalization,
 //! readout and names.
 
-use crate::{Fail, show};
+use crate::{Fail, classify_series, show};
 use micrornn::classify::{self, Prediction};
 use micrornn::format::{self, Header, VocabKind};
 use micrornn::host::series::{self, Limits, SeriesSet};
+use micrornn::model::QTensors;
 use micrornn::model::normalize::Normalization;
 use micrornn::workflows::quantized;
 use micrornn::{
-    Cell, CharVocab, DefaultRng, Gru, Infer, Input, QGru, Readout, Rnn, Sequence, Zeroable, qformat,
+    Cell, CharVocab, DefaultRng, Gru, Infer, Input, QGru, QRnn, Readout, Rnn, Sequence, Zeroable,
+    qformat,
 };
 use std::path::Path;
 
@@ -190,7 +192,7 @@ impl<C> SeriesModel<C> {
 /// What a stream calls after every sample: the step (from 1) and the live class probabilities.
 pub type Emit<'a> = dyn FnMut(usize, &[f32]) -> Result<(), Fail> + 'a;
 
-/// A series classifier the commands run: an f32 cell, fed normalized samples, or the int8 GRU
+/// A series classifier the commands run: an f32 cell, fed normalized samples, or an int8 cell
 /// of a `.q8` file, fed raw samples (it normalizes them itself: its [`SeriesModel`] carries the
 /// identity normalization).
 pub trait SeriesPredict {
@@ -213,8 +215,9 @@ pub trait SeriesPredict {
     ) -> Result<(), Fail>;
 }
 
-macro_rules! float_series_predict {
-    ($cell:ident) => {
+/// `SeriesPredict` for a cell: `$predict` over the whole series, `$stream` sample by sample.
+macro_rules! series_predict {
+    ($cell:ident, $predict:path, $($stream:ident)::+) => {
         impl<const H: usize> SeriesPredict for $cell<SERIES_INPUTS, H, SERIES_CLASSES> {
             fn predict(
                 &self,
@@ -222,7 +225,7 @@ macro_rules! float_series_predict {
                 classes: usize,
                 readout: Readout,
             ) -> Result<Prediction<SERIES_CLASSES>, micrornn::Error> {
-                classify::predict(self, Sequence::Dense(vectors), classes, readout)
+                $predict(self, Sequence::Dense(vectors), classes, readout)
             }
 
             fn stream(
@@ -232,55 +235,102 @@ macro_rules! float_series_predict {
                 readout: Readout,
                 emit: &mut Emit<'_>,
             ) -> Result<(), Fail> {
-                crate::classify_series::stream::<Self, H>(self, vectors, classes, readout, emit)
+                $($stream)::+::<Self, H>(self, vectors, classes, readout, emit)
             }
         }
     };
 }
-float_series_predict!(Rnn);
-float_series_predict!(Gru);
+series_predict!(Rnn, classify::predict, classify_series::stream);
+series_predict!(Gru, classify::predict, classify_series::stream);
+series_predict!(QRnn, quantized::predict, stream_quantized);
+series_predict!(QGru, quantized::predict, stream_quantized);
 
-impl<const H: usize> SeriesPredict for QGru<SERIES_INPUTS, H, SERIES_CLASSES> {
-    fn predict(
-        &self,
-        vectors: &[[f32; SERIES_INPUTS]],
-        classes: usize,
-        readout: Readout,
-    ) -> Result<Prediction<SERIES_CLASSES>, micrornn::Error> {
-        quantized::predict(self, Sequence::Dense(vectors), classes, readout)
-    }
-
-    fn stream(
-        &self,
-        vectors: &[[f32; SERIES_INPUTS]],
-        classes: usize,
-        readout: Readout,
-        emit: &mut Emit<'_>,
-    ) -> Result<(), Fail> {
-        let (mut hidden, mut sum) = ([0i16; H], [0i64; H]);
-        for (t, vector) in vectors.iter().enumerate() {
-            Infer::step(self, Input::Dense(vector), &mut hidden)
-                .map_err(|e| Fail::new(e.to_string()))?;
-            let steps = (t + 1) as i64;
-            for (s, &h) in sum.iter_mut().zip(&hidden) {
-                *s += i64::from(h);
-            }
-            let read = match readout {
-                Readout::Last => hidden,
-                Readout::Mean => quantized::mean_q15(&sum, steps),
-            };
-            let mut logits = [0i16; SERIES_CLASSES];
-            self.logits(&read, &mut logits);
-            let mut real = [0.0f32; SERIES_CLASSES];
-            let real = self.real_logits(&logits, &mut real);
-            emit(
-                t + 1,
-                &crate::classify_series::softmax(&real[..classes.min(SERIES_CLASSES)]),
-            )?;
+/// Feeds a quantized series classifier `vectors` (raw samples) one at a time from the zero
+/// state and calls `emit` after each with the live class probabilities read as `readout` reads
+/// them: [`SeriesPredict::stream`] of either int8 cell.
+fn stream_quantized<Q, const H: usize>(
+    model: &Q,
+    vectors: &[[f32; SERIES_INPUTS]],
+    classes: usize,
+    readout: Readout,
+    emit: &mut Emit<'_>,
+) -> Result<(), Fail>
+where
+    Q: Infer<
+            SERIES_INPUTS,
+            Hidden = [i16; H],
+            Logits = [i16; SERIES_CLASSES],
+            RealLogits = [f32; SERIES_CLASSES],
+        >,
+{
+    let (mut hidden, mut sum) = ([0i16; H], [0i64; H]);
+    for (t, vector) in vectors.iter().enumerate() {
+        model
+            .step(Input::Dense(vector), &mut hidden)
+            .map_err(|e| Fail::new(e.to_string()))?;
+        let steps = (t + 1) as i64;
+        for (s, &h) in sum.iter_mut().zip(&hidden) {
+            *s += i64::from(h);
         }
-        Ok(())
+        let read = match readout {
+            Readout::Last => hidden,
+            Readout::Mean => quantized::mean_q15(&sum, steps),
+        };
+        let mut logits = [0i16; SERIES_CLASSES];
+        model.logits(&read, &mut logits);
+        let mut real = [0.0f32; SERIES_CLASSES];
+        let real = model.real_logits(&logits, &mut real);
+        emit(
+            t + 1,
+            &classify_series::softmax(&real[..classes.min(SERIES_CLASSES)]),
+        )?;
     }
+    Ok(())
 }
+
+/// An int8 series cell with `H` hidden units: the quantized twin of a float series cell, read
+/// from and written to a `.q8` file (both take raw samples: the normalization is inside).
+pub trait QuantizedSeries<const H: usize>:
+    QTensors<SERIES_INPUTS> + SeriesPredict + Zeroable
+{
+    /// The float cell it quantizes.
+    type Float: Cell<SERIES_INPUTS, H, SERIES_CLASSES> + Zeroable;
+    /// The type's name (`QRnn`, `QGru`), for the firmware's declaration.
+    const TYPE_NAME: &'static str;
+    /// The firmware's compile-time decoder of it.
+    const DECODER: &'static str;
+    /// Post-training quantization of `float` in place (`QRnn::quantize_dense_from`,
+    /// `QGru::quantize_from`), calibrated on `calibration` (normalized series, each from the
+    /// zero state) when given.
+    fn quantize_from(
+        &mut self,
+        float: &Self::Float,
+        normalization: &Normalization<SERIES_INPUTS>,
+        calibration: Option<&[Sequence<'_, SERIES_INPUTS>]>,
+    ) -> Result<(), micrornn::Error>;
+}
+
+macro_rules! quantized_series {
+    ($cell:ident, $float:ident, $quantize:ident, $decoder:literal) => {
+        impl<const H: usize> QuantizedSeries<H> for $cell<SERIES_INPUTS, H, SERIES_CLASSES> {
+            type Float = $float<SERIES_INPUTS, H, SERIES_CLASSES>;
+            const TYPE_NAME: &'static str = stringify!($cell);
+            const DECODER: &'static str = $decoder;
+            fn quantize_from(
+                &mut self,
+                float: &Self::Float,
+                normalization: &Normalization<SERIES_INPUTS>,
+                calibration: Option<&[Sequence<'_, SERIES_INPUTS>]>,
+            ) -> Result<(), micrornn::Error> {
+                let start = [0.0f32; H];
+                let calibration = calibration.map(|sequences| (&start, sequences));
+                self.$quantize(float, normalization, calibration)
+            }
+        }
+    };
+}
+quantized_series!(QRnn, Rnn, quantize_dense_from, "qformat::decode_const");
+quantized_series!(QGru, Gru, quantize_from, "qformat::decode_gru_const");
 
 /// The readout a model file's metadata names (`last` when absent).
 fn readout_of(path: &Path, metadata: &format::Metadata<'_>) -> Result<Readout, Fail> {
@@ -295,14 +345,15 @@ fn readout_of(path: &Path, metadata: &format::Metadata<'_>) -> Result<Readout, F
     }
 }
 
-/// Decodes a quantized series classifier (a `.q8` file of an int8 GRU). Its normalization is
-/// inside the model, so the [`SeriesModel`]'s is the identity: the commands feed it raw samples.
-pub fn decode_quantized<const H: usize>(
+/// Decodes a quantized series classifier (a `.q8` file of either int8 cell). Its
+/// normalization is inside the model, so the [`SeriesModel`]'s is the identity: the commands
+/// feed it raw samples.
+pub fn decode_quantized<Q: QuantizedSeries<H>, const H: usize>(
     path: &Path,
     bytes: &[u8],
-) -> Result<SeriesModel<QGru<SERIES_INPUTS, H, SERIES_CLASSES>>, Fail> {
+) -> Result<SeriesModel<Q>, Fail> {
     let bad = |e: &dyn std::fmt::Display| Fail::new(format!("model {}: {e}", show(path)));
-    let mut model = micrornn::boxed_zeroed::<QGru<SERIES_INPUTS, H, SERIES_CLASSES>>();
+    let mut model = micrornn::boxed_zeroed::<Q>();
     let decoded = qformat::decode_contents(
         bytes,
         &mut *model,
@@ -320,23 +371,24 @@ pub fn decode_quantized<const H: usize>(
     })
 }
 
-/// Calls `$f::<H>$args` for a compiled series hidden size of a quantized GRU file, or evaluates
-/// to an error (an Elman `.q8` file takes no dense input).
+/// Calls `$f::<Q, H>$args` for a compiled (cell, hidden size) pair of a quantized series file,
+/// `Q` the int8 cell's type, or evaluates to an error for any other.
 macro_rules! dispatch_quantized_series {
-    ($path:expr, $header:expr, $f:ident $args:tt) => {
+    ($header:expr, $f:ident $args:tt) => {{
+        use $crate::series::{SERIES_CLASSES as O, SERIES_INPUTS as I};
+        use micrornn::model::CellKind;
         match ($header.cell, $header.hidden) {
-            (micrornn::model::CellKind::Gru, 16) => $f::<16> $args,
-            (micrornn::model::CellKind::Gru, 32) => $f::<32> $args,
-            (micrornn::model::CellKind::Gru, 64) => $f::<64> $args,
-            (micrornn::model::CellKind::Elman, _) => Err($crate::Fail::new(format!(
-                "model {}: a quantized series classifier must be a GRU",
-                $crate::show($path)
-            ))),
+            (CellKind::Elman, 16) => $f::<micrornn::QRnn<I, 16, O>, 16> $args,
+            (CellKind::Elman, 32) => $f::<micrornn::QRnn<I, 32, O>, 32> $args,
+            (CellKind::Elman, 64) => $f::<micrornn::QRnn<I, 64, O>, 64> $args,
+            (CellKind::Gru, 16) => $f::<micrornn::QGru<I, 16, O>, 16> $args,
+            (CellKind::Gru, 32) => $f::<micrornn::QGru<I, 32, O>, 32> $args,
+            (CellKind::Gru, 64) => $f::<micrornn::QGru<I, 64, O>, 64> $args,
             (_, other) => Err($crate::Fail::new(format!(
                 "hidden size {other} is not compiled in for series models; choose one of {}",
                 $crate::list(&$crate::series::SERIES_HIDDEN)
             ))),
         }
-    };
+    }};
 }
 pub(crate) use dispatch_quantized_series;

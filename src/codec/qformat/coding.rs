@@ -6,6 +6,7 @@ use crate::codec::bytes::u32_at;
 use crate::codec::format::{MAGIC, crc32};
 use crate::codec::vocab::CharVocab;
 use crate::model::QRnn;
+use crate::model::normalize::Normalization;
 
 /// Sequential writes into a buffer whose length was checked up front.
 struct Writer<'a> {
@@ -181,6 +182,7 @@ pub(super) const fn read_numbers<const I: usize, const H: usize, const O: usize>
     raw = i8s_from(raw, q.w_hh.as_flattened_mut());
     raw = i8s_from(raw, q.w_hy.as_flattened_mut());
     q.logit_scale = logit_scale;
+    q.normalization = Normalization::IDENTITY;
     *initial_hidden = [0; H];
     if layout.state_at.is_some() {
         let mut i = 0;

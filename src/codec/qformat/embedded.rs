@@ -55,6 +55,7 @@ pub const fn decode_const<const I: usize, const H: usize, const O: usize>(
         };
         let q = &mut model.qrnn;
         q.logit_scale = logit_scale;
+        q.normalization = read_normalization(bytes, &layout);
         v3::read_numbers(
             bytes,
             &layout,

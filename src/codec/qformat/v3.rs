@@ -189,7 +189,7 @@ pub fn encoded_len<M: QTensors<I>, const I: usize, const H: usize>(
 /// # Errors
 /// [`Error::BufferTooSmall`], [`Error::VocabularyFull`], [`Error::ShapeMismatch`] if `H` is
 /// not the model's hidden size, [`Error::InvalidSetting`] for classes outside `1..=O`, a dense
-/// vocabulary for a model without dense input (the Elman int8 cell) or with another
+/// vocabulary for a model without dense input or with another
 /// normalization, or contents the decoder would refuse.
 pub fn encode_contents<M: QTensors<I>, const I: usize, const H: usize>(
     model: &M,
@@ -215,9 +215,7 @@ pub fn encode_contents<M: QTensors<I>, const I: usize, const H: usize>(
     }
     if let crate::format::Vocabulary::Dense { mean, std, .. } = contents.vocab {
         let Some(own) = model.normalization() else {
-            return Err(Error::InvalidSetting(
-                "the int8 Elman cell takes no dense input (quantize a GRU)",
-            ));
+            return Err(Error::InvalidSetting("this int8 cell takes no dense input"));
         };
         let same = |file: &[f32], model: &[f32]| model.get(..file.len()) == Some(file);
         if !same(mean, &own.mean) || !same(std, &own.std) {

@@ -138,16 +138,28 @@ fn the_elman_cell_writes_version_3_and_every_reader_takes_it() {
     let embedded = decode_const::<6, 5, 6>(&bytes).expect("decodes");
     assert_eq!(embedded.qrnn, q);
     assert_eq!(super::decode_vocab::<8>(&bytes), Ok(vocab));
-    // A dense vocabulary needs a cell with dense input.
-    let dense = Contents::<5>::sensor_classifier(&["a"], &[0.0], &[1.0], &["x", "y"]);
-    let mut out = vec![0u8; 4096];
+    // A dense Elman classifier: its own normalization is written, and both readers restore it.
+    let mut dense_q = q.clone();
+    dense_q.normalization.mean[0] = 2.5;
+    dense_q.normalization.std[0] = 0.5;
+    let dense = Contents::<5>::sensor_classifier(&["a"], &[2.5], &[0.5], &["x", "y"]);
+    let mut out = vec![0u8; encoded_len_contents::<QRnn<6, 5, 6>, 6, 5>(&dense)];
+    encode_contents(&dense_q, &dense, &mut out).expect("encodes");
+    let mut loaded = QRnn::<6, 5, 6>::ZERO;
+    decode_contents(&out, &mut loaded, &mut CharVocab::<0>::new(), &mut [0; 5]).expect("decodes");
+    assert_eq!(loaded, dense_q);
+    assert_eq!(
+        decode_const::<6, 5, 6>(&out).expect("decodes").qrnn,
+        dense_q
+    );
+    // A normalization other than the model's is refused, for either cell.
     assert!(matches!(
         encode_contents(&q, &dense, &mut out),
         Err(Error::InvalidSetting(_))
     ));
-    // A normalization other than the model's is refused.
     let (g, _) = sensor_gru();
     let other = Contents::<4>::sensor_classifier(&CHANNELS, &[0.0, 0.0], &STD, &CLASSES);
+    let mut out = vec![0u8; 4096];
     assert!(matches!(
         encode_contents(&g, &other, &mut out),
         Err(Error::InvalidSetting(_))

@@ -5,12 +5,14 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`qrnn`] | [`QRnn`]: the integer parameters, [`QRnn::step`], [`QRnn::logits`], greedy generation |
+//! | [`dense`] | the dense input both cells share: a raw sample normalized by the model's own normalization, then Q12 |
+//! | [`qrnn`] | [`QRnn`]: the integer parameters, token and dense (raw sample) steps, [`QRnn::logits`] |
 //! | [`qgru`] | [`QGru`]: the integer GRU, token and dense (raw sample) steps, [`QGru::logits`] |
 //! | [`quantize`] | float → integer for the Elman cell ([`QRnn::quantize`], optional calibration) and back ([`QRnn::dequantize`]); the row, bias and logit-scale quantization both cells use |
 //! | [`tensors`] | [`QTensors`]: each quantized cell's integers in file order, for the one file codec |
 //! | [`quantize_gru`] | float → integer for the GRU ([`QGru::quantize`]) and back ([`QGru::dequantize`]) |
 
+pub mod dense;
 pub mod qgru;
 pub mod qrnn;
 pub mod quantize;
@@ -27,5 +29,7 @@ pub fn dequantized_logits<const O: usize>(logits_q: &[i16; O], scale: f32) -> [f
     logits_q.map(|l| f32::from(l) * scale)
 }
 
+#[cfg(test)]
+mod dense_tests;
 #[cfg(test)]
 mod tests;

@@ -145,7 +145,7 @@ impl<const I: usize, const H: usize, const O: usize> QGru<I, H, O> {
     #[inline(never)]
     pub fn step_q12(&self, x: &[i16; I], hidden: &mut [i16; H]) -> Result<(), Error> {
         let () = Self::HIDDEN_FITS;
-        Self::dense_fits()?;
+        super::dense::check_channels::<I>()?;
         int::gru_update(&self.weights(), int::GruInput::Q12(x), hidden);
         Ok(())
     }
@@ -162,21 +162,10 @@ impl<const I: usize, const H: usize, const O: usize> QGru<I, H, O> {
         }
     }
 
-    /// `Ok` if a dense input of `I` channels cannot overflow the `i32` sums.
-    fn dense_fits() -> Result<(), Error> {
-        if I > MAX_COLS {
-            return Err(Error::InvalidSetting(
-                "a quantized dense model takes at most 512 input channels",
-            ));
-        }
-        Ok(())
-    }
-
-    /// A raw sample as the integer step sees it: normalized, then [`int::quantize_q12`].
+    /// A raw sample as the integer step sees it: [`dense::quantize_sample`](super::dense::quantize_sample)
+    /// with the model's normalization.
     pub fn quantize_sample(&self, sample: &[f32; I]) -> [i16; I] {
-        let mut normalized = *sample;
-        self.normalization.apply(&mut normalized);
-        normalized.map(int::quantize_q12)
+        super::dense::quantize_sample(&self.normalization, sample)
     }
 
     /// The integer step over the product `matvec` (which must equal
@@ -211,7 +200,7 @@ impl<const I: usize, const H: usize, const O: usize> QGru<I, H, O> {
                 }
             }
             QInput::Q12(x) => {
-                Self::dense_fits()?;
+                super::dense::check_channels::<I>()?;
                 matvec(
                     self.w_x.as_flattened().as_flattened(),
                     x,

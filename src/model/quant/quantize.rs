@@ -14,6 +14,7 @@
 
 use super::qrnn::{QRnn, XH_MULTIPLIER_LIMIT};
 use crate::Error;
+use crate::model::normalize::Normalization;
 use crate::model::{Infer, Rnn, Sequence};
 
 /// `s = m · XH_UNIT` for a row of `w_xh`.
@@ -186,13 +187,61 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
         rnn: &Rnn<I, H, O>,
         calibration: Option<&[usize]>,
     ) -> Result<(), Error> {
+        let tokens = calibration.map(|tokens| [Sequence::Tokens(tokens)]);
+        self.quantize_dense_from(
+            rnn,
+            &Normalization::IDENTITY,
+            tokens.as_ref().map(|sequences| (&[0.0; H], &sequences[..])),
+        )
+    }
+
+    /// Post-training quantization of a trained model whose dense inputs are normalized by
+    /// `normalization` (kept in the model: [`QRnn::step_sample`] takes raw samples), as
+    /// [`QGru::quantize`](crate::QGru::quantize) does. With `calibration` (sequences of the
+    /// float model's own inputs — normalized samples, or tokens — each from `start`) the logit
+    /// scale is fitted to the logits seen, else it is the worst case.
+    ///
+    /// ```
+    /// use micrornn::model::{QRnn, Rnn, normalize::Normalization};
+    /// use micrornn::{Cell, Input};
+    /// let mut rnn = Rnn::<2, 4, 2>::ZERO;
+    /// rnn.w_xh = [[0.5; 4], [-0.25; 4]];
+    /// rnn.w_hy[1] = [1.0; 4];
+    /// let normalization = Normalization { mean: [1.0, 0.0], std: [2.0, 1.0] };
+    /// let q = QRnn::quantize_dense(&rnn, &normalization, None)?;
+    /// let (mut h, mut hq) = ([0.0f32; 4], [0i16; 4]);
+    /// Cell::step(&rnn, Input::Dense(&[2.0, 0.5]), &mut h)?; // the float model: normalized
+    /// q.step_sample(&[5.0, 0.5], &mut hq)?; // the int8 model: raw, (5 − 1) / 2 = 2
+    /// assert!((f32::from(hq[0]) / 32768.0 - h[0]).abs() < 1e-3);
+    /// # Ok::<(), micrornn::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`QRnn::quantize`].
+    pub fn quantize_dense(
+        rnn: &Rnn<I, H, O>,
+        normalization: &Normalization<I>,
+        calibration: Option<(&[f32; H], &[Sequence<'_, I>])>,
+    ) -> Result<Self, Error> {
+        let mut q = Self::ZERO;
+        q.quantize_dense_from(rnn, normalization, calibration)?;
+        Ok(q)
+    }
+
+    /// As [`QRnn::quantize_dense`], in place (for models too large for the stack). On error
+    /// `self` may be partly overwritten.
+    ///
+    /// # Errors
+    /// As [`QRnn::quantize`].
+    pub fn quantize_dense_from(
+        &mut self,
+        rnn: &Rnn<I, H, O>,
+        normalization: &Normalization<I>,
+        calibration: Option<(&[f32; H], &[Sequence<'_, I>])>,
+    ) -> Result<(), Error> {
         // Rounded to the f32 that is stored, so the multipliers match what the file holds.
         let calibrated_max = match calibration {
-            Some(tokens) => Some(calibrated_logit_max(
-                rnn,
-                &[0.0; H],
-                &[Sequence::Tokens(tokens)],
-            )?),
+            Some((start, sequences)) => Some(calibrated_logit_max(rnn, start, sequences)?),
             None => None,
         };
         let logit_scale = f64::from(logit_scale(&rnn.w_hy, &rnn.b_y, calibrated_max)? as f32);
@@ -220,6 +269,7 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
         for (q, &b) in self.b_h.iter_mut().zip(&rnn.b_h) {
             *q = quantize_bias(b, 1.0 / 4096.0)?;
         }
+        self.normalization = *normalization;
         self.logit_scale = logit_scale as f32;
         Ok(())
     }

@@ -32,8 +32,8 @@ pub trait QTensors<const I: usize>: Sized {
     fn logit_scale(&self) -> f32;
     /// Sets the logit scale.
     fn set_logit_scale(&mut self, scale: f32);
-    /// The normalization the cell applies to raw dense samples (`None`: it takes no dense
-    /// input, as [`QRnn`]).
+    /// The normalization the cell applies to raw dense samples (`None`: a cell without dense
+    /// input; both [`QRnn`] and [`QGru`] take them).
     fn normalization(&self) -> Option<&Normalization<I>>;
     /// Sets the normalization (ignored by a cell without dense input).
     fn set_normalization(&mut self, normalization: &Normalization<I>);
@@ -95,10 +95,12 @@ impl<const I: usize, const H: usize, const O: usize> QTensors<I> for QRnn<I, H, 
     }
 
     fn normalization(&self) -> Option<&Normalization<I>> {
-        None
+        Some(&self.normalization)
     }
 
-    fn set_normalization(&mut self, _: &Normalization<I>) {}
+    fn set_normalization(&mut self, normalization: &Normalization<I>) {
+        self.normalization = *normalization;
+    }
 }
 
 impl<const I: usize, const H: usize, const O: usize> QTensors<I> for QGru<I, H, O> {

@@ -6,25 +6,25 @@ use super::QGru;
 use super::qgru::QInput;
 use crate::kernels::int::{gru, packed, scalar};
 use crate::model::normalize::Normalization;
-use crate::model::{Cell, Gru, Input};
+use crate::model::{Cell, Gru, Infer, Input};
 
 /// xorshift32: deterministic test data without a dependency.
-struct Lcg(u32);
+pub(super) struct Lcg(pub(super) u32);
 impl Lcg {
-    fn next(&mut self) -> u32 {
+    pub(super) fn next(&mut self) -> u32 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 17;
         self.0 ^= self.0 << 5;
         self.0
     }
-    fn weight(&mut self, extreme: bool) -> i8 {
+    pub(super) fn weight(&mut self, extreme: bool) -> i8 {
         if extreme {
             if self.next() & 1 == 0 { -127 } else { 127 }
         } else {
             (self.next() % 255) as i8
         }
     }
-    fn word(&mut self, extreme: bool) -> i32 {
+    pub(super) fn word(&mut self, extreme: bool) -> i32 {
         if extreme {
             if self.next() & 1 == 0 {
                 i32::MIN
@@ -35,7 +35,7 @@ impl Lcg {
             self.next() as i32 >> (self.next() % 8)
         }
     }
-    fn state(&mut self, extreme: bool) -> i16 {
+    pub(super) fn state(&mut self, extreme: bool) -> i16 {
         if extreme {
             if self.next() & 1 == 0 { -32767 } else { 32767 }
         } else {
@@ -43,7 +43,7 @@ impl Lcg {
         }
     }
     /// A value in [-1, 1).
-    fn unit(&mut self) -> f32 {
+    pub(super) fn unit(&mut self) -> f32 {
         (self.next() >> 8) as f32 / (1u32 << 23) as f32 - 1.0
     }
 }
@@ -176,6 +176,44 @@ fn a_token_is_a_one_hot_sample_of_value_one() {
     assert_eq!(hidden, start, "a refused token changes nothing");
 }
 
+/// The largest state and logit errors of the int8 `q` against the f32 `float` it was quantized
+/// from over 100 raw samples (`float` fed them normalized, `q` raw).
+pub(super) fn worst_errors<F, Q, const I: usize, const H: usize, const O: usize>(
+    float: &F,
+    q: &Q,
+    normalization: &Normalization<I>,
+    rng: &mut Lcg,
+) -> (f32, f32)
+where
+    F: Cell<I, H, O>,
+    Q: Infer<I, Hidden = [i16; H], Logits = [i16; O], RealLogits = [f32; O]>,
+{
+    let (mut h, mut hq) = ([0.0f32; H], [0i16; H]);
+    let (mut logits, mut logits_q, mut real) = ([0.0f32; O], [0i16; O], [0.0f32; O]);
+    let mut worst_state = 0.0f32;
+    let mut worst_logit = 0.0f32;
+    for t in 0..100 {
+        let raw: [f32; I] = core::array::from_fn(|c| {
+            normalization.mean[c]
+                + normalization.std[c] * (rng.unit() * 2.0 + (t as f32 / 9.0).sin())
+        });
+        let mut normalized = raw;
+        normalization.apply(&mut normalized);
+        Cell::step(float, Input::Dense(&normalized), &mut h).expect("steps");
+        Infer::step(q, Input::Dense(&raw), &mut hq).expect("steps");
+        for (&f, &i) in h.iter().zip(&hq) {
+            worst_state = worst_state.max((f - f32::from(i) / 32768.0).abs());
+        }
+        Cell::logits(float, &h, &mut logits);
+        Infer::logits(q, &hq, &mut logits_q);
+        let real = q.real_logits(&logits_q, &mut real);
+        for (&f, &i) in logits.iter().zip(real) {
+            worst_logit = worst_logit.max((f - i).abs());
+        }
+    }
+    (worst_state, worst_logit)
+}
+
 /// A random trained-looking f32 GRU (weights ±`scale`).
 fn random_gru<const I: usize, const H: usize, const O: usize>(
     rng: &mut Lcg,
@@ -211,28 +249,7 @@ fn the_quantized_gru_tracks_the_float_one_on_raw_samples() {
         std: [2.0, 0.5, 1.0, 3.0, 0.1, 1.0],
     };
     let q = QGru::quantize(&gru, &normalization, None).expect("quantizes");
-    let (mut h, mut hq) = ([0.0f32; 32], [0i16; 32]);
-    let (mut logits, mut logits_q) = ([0.0f32; 4], [0i16; 4]);
-    let mut worst_state = 0.0f32;
-    let mut worst_logit = 0.0f32;
-    for t in 0..100 {
-        let raw: [f32; 6] = core::array::from_fn(|c| {
-            normalization.mean[c]
-                + normalization.std[c] * (rng.unit() * 2.0 + (t as f32 / 9.0).sin())
-        });
-        let mut normalized = raw;
-        normalization.apply(&mut normalized);
-        Cell::step(&*gru, Input::Dense(&normalized), &mut h).expect("steps");
-        q.step_sample(&raw, &mut hq).expect("steps");
-        for (&f, &i) in h.iter().zip(&hq) {
-            worst_state = worst_state.max((f - f32::from(i) / 32768.0).abs());
-        }
-        Cell::logits(&*gru, &h, &mut logits);
-        q.logits(&hq, &mut logits_q);
-        for (&f, &i) in logits.iter().zip(&logits_q) {
-            worst_logit = worst_logit.max((f - f32::from(i) * q.logit_scale).abs());
-        }
-    }
+    let (worst_state, worst_logit) = worst_errors(&*gru, &q, &normalization, &mut rng);
     eprintln!("worst state error {worst_state}, worst logit error {worst_logit}");
     assert!(worst_state < 0.02, "state error {worst_state}");
     assert!(worst_logit < 0.1, "logit error {worst_logit}");

@@ -1,7 +1,9 @@
 //! The firmware behind the quantized rows of the README's footprint table
 //! (`scripts/embedded-report-q8.sh`): a `QRnn<32, H, 32>` with random int8 weights of the scale
 //! of a model initialized uniform in ±1/√H, running inference steps between the
-//! instruction-count markers of `common.rs`. `FW_HIDDEN` sets H (default 32).
+//! instruction-count markers of `common.rs`. `FW_HIDDEN` sets H (default 32). `FW_INPUT=dense`
+//! feeds 32-channel Q12 samples (`QRnn::step_q12_with`: the dense input terms, then the fused
+//! kernel), as `footprint_gru` does.
 #![no_std]
 #![no_main]
 
@@ -17,12 +19,12 @@ use micrornn::kernels::int;
 use micrornn::{DefaultRng, Error, QRnn};
 use rand_xoshiro::rand_core::{Rng as _, SeedableRng};
 
-/// HIDDEN: from build.rs.
+/// HIDDEN, DENSE_INPUT: from build.rs.
 #[allow(dead_code)]
 mod config {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
 }
-use config::HIDDEN;
+use config::{DENSE_INPUT, HIDDEN};
 use scales::multiplier;
 
 /// Inputs (token ids) and outputs.
@@ -76,6 +78,14 @@ fn run(model: &mut Model) -> Result<(usize, u32), Error> {
     // logit_scale 2^-10: the multiplier is `scale · 2^17 / 2^-10`
     model.hy_multiplier = [multiplier(27, HIDDEN); IO];
     model.logit_scale = 1.0 / 1024.0;
+    // Dense samples: one per token, uniform in ±1.0 (Q12); none for tokens, which keeps that
+    // firmware as it was.
+    let mut samples = [[0i16; IO]; IO];
+    if DENSE_INPUT {
+        for x in samples.as_flattened_mut() {
+            *x = (rng.next_u32() % 8193) as i16 - 4096;
+        }
+    }
     let model: &Model = model;
     let mut hidden = [0i16; HIDDEN];
     let mut logits = [0i16; IO];
@@ -84,7 +94,14 @@ fn run(model: &mut Model) -> Result<(usize, u32), Error> {
     let mut states = 0u32;
     for _ in 0..STEPS {
         common::infer_start();
-        model.step(token, &mut hidden)?;
+        if DENSE_INPUT {
+            let sample = samples
+                .get(token)
+                .ok_or(Error::TokenOutOfRange { token, limit: IO })?;
+            model.step_q12_with(sample, &mut hidden, int::elman_update)?;
+        } else {
+            model.step(token, &mut hidden)?;
+        }
         common::step_stop();
         for (j, &h) in hidden.iter().enumerate() {
             states = states.wrapping_add((j as u32 + 1).wrapping_mul(i32::from(h) as u32));
