@@ -4,7 +4,6 @@
 //! 101, not a signal), print exactly one line on stderr that starts with `error: `, print nothing
 //! on stdout, and leave every file in its directory as it was.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -12,44 +11,16 @@ use std::time::{Duration, Instant};
 
 #[path = "support/bomb.rs"]
 mod bomb;
+#[path = "common/cli_run.rs"]
+mod cli_run;
 
-const BIN: &str = env!("CARGO_BIN_EXE_micrornn");
+use cli_run::{BIN, assert_refused_by, assert_success, run, scratch, stderr, stdout};
 
-/// A fresh, empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("micrornn-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs the binary in `dir`.
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the micrornn binary runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
+/// [`assert_refused_by`] the binary run in `dir` (the lines a command prints before it fails,
+/// such as `train`'s announcement of the corpus, are allowed beside its one error line).
 #[track_caller]
-fn assert_success(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        stdout(out),
-        stderr(out)
-    );
+fn assert_refused(dir: &Path, args: &[&str], expected: &str) {
+    assert_refused_by(run, dir, args, expected);
 }
 
 /// A small deterministic text with 20-odd distinct characters (the 32-character bucket).
@@ -66,19 +37,6 @@ fn small_corpus() -> String {
         text.push('\n');
     }
     text
-}
-
-/// Every file in `dir` with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&p).unwrap())
-        })
-        .collect()
 }
 
 /// Trains a small model `model.mrnn` (+ checkpoint and history) in `dir` on `corpus.txt`.
@@ -112,48 +70,6 @@ fn run_within(mib: u64, dir: &Path, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("sh runs the micrornn binary")
-}
-
-/// Runs a command that must be refused: exit code 1, one `error:` line, empty stdout, and no
-/// file in `dir` created, changed or removed.
-#[track_caller]
-fn assert_refused(dir: &Path, args: &[&str], expected: &str) {
-    assert_refused_by(run, dir, args, expected);
-}
-
-/// [`assert_refused`] with the command run by `runner`.
-#[track_caller]
-fn assert_refused_by(
-    runner: impl Fn(&Path, &[&str]) -> Output,
-    dir: &Path,
-    args: &[&str],
-    expected: &str,
-) {
-    let before = snapshot(dir);
-    let out = runner(dir, args);
-    let err = stderr(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{args:?} should fail with exit code 1\nstderr:\n{err}"
-    );
-    assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(lines.len(), 1, "{args:?}: one error line expected:\n{err}");
-    assert!(
-        lines[0].contains(expected),
-        "{args:?}: error should mention {expected:?}:\n{err}"
-    );
-    assert!(
-        stdout(&out).is_empty(),
-        "{args:?} printed on stdout:\n{}",
-        stdout(&out)
-    );
-    assert_eq!(
-        snapshot(dir),
-        before,
-        "{args:?} created, changed or removed a file"
-    );
 }
 
 #[test]

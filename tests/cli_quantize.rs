@@ -3,37 +3,20 @@
 //! `error: ` line, and leave no output file.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_micrornn");
+#[path = "common/cli_run.rs"]
+mod cli_run;
+use cli_run::{run, scratch, stderr, stdout};
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const POEM: &str = "Hope is the thing with feathers that perches in the soul. \
                     And sings the tune without the words and never stops at all. ";
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("micrornn-q-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the micrornn binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 #[track_caller]
 fn assert_fails_cleanly(out: &Output, mentions: &str) {
-    assert_eq!(out.status.code(), Some(1), "stderr: {}", text(&out.stderr));
-    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(out));
+    let err = stderr(out);
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(
         err.starts_with("error: ") && err.contains(mentions),
@@ -50,12 +33,12 @@ fn float_model() -> String {
 fn quantize_writes_the_committed_deploy_file_and_sample_eval_read_it() {
     let dir = scratch("roundtrip");
     let out = run(&dir, &["quantize", &float_model(), "--out", "poem.q8"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.status.success(), "{}", stderr(&out));
     let float_bytes = std::fs::metadata(float_model()).expect("float model").len();
     assert!(
-        text(&out.stdout).contains(&format!("{float_bytes} -> 3944 bytes")),
+        stdout(&out).contains(&format!("{float_bytes} -> 3944 bytes")),
         "{}",
-        text(&out.stdout)
+        stdout(&out)
     );
     let written = std::fs::read(dir.join("poem.q8")).expect("written");
     let committed =
@@ -78,12 +61,12 @@ fn quantize_writes_the_committed_deploy_file_and_sample_eval_read_it() {
             "237",
         ],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout).trim_end_matches('\n'), POEM.repeat(2));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim_end_matches('\n'), POEM.repeat(2));
 
     std::fs::write(dir.join("poem.txt"), POEM).expect("write");
     let out = run(&dir, &["eval", "poem.q8", "poem.txt", "--json"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["quantized"], true);
     let nats = json["nats_per_char"].as_f64().expect("number");
@@ -110,7 +93,7 @@ fn calibration_on_a_text_changes_the_logit_scale() {
         ],
     );
     assert!(plain.status.success() && calibrated.status.success());
-    assert!(text(&calibrated.stdout).contains("calibrated on 119 chars"));
+    assert!(stdout(&calibrated).contains("calibrated on 119 chars"));
     let (a, b) = (
         std::fs::read(dir.join("a.q8")).unwrap(),
         std::fs::read(dir.join("b.q8")).unwrap(),
@@ -197,7 +180,7 @@ fn the_quantized_file_keeps_the_initial_state_and_zero_state_works_on_it() {
             "state.q8",
         ],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.status.success(), "{}", stderr(&out));
     for model in ["state.mrnn", "state.q8"] {
         let sample = |extra: &[&str]| {
             let mut args = vec![
@@ -212,8 +195,8 @@ fn the_quantized_file_keeps_the_initial_state_and_zero_state_works_on_it() {
             ];
             args.extend_from_slice(extra);
             let out = run(&dir, &args);
-            assert!(out.status.success(), "{model}: {}", text(&out.stderr));
-            text(&out.stdout).trim_end().to_string()
+            assert!(out.status.success(), "{model}: {}", stderr(&out));
+            stdout(&out).trim_end().to_string()
         };
         assert_eq!(sample(&[]), "abbbb", "{model} starts from its stored state");
         assert_eq!(

@@ -21,6 +21,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "common/cli_run.rs"]
+mod cli_run;
+use cli_run::scratch;
+
 const BIN: &str = env!("CARGO_BIN_EXE_micrornn");
 
 /// The binary's smallest compiled model: 32-character bucket, 32 hidden units.
@@ -29,14 +33,6 @@ const H: usize = 32;
 
 /// SIGKILLs in the crash test.
 const KILLS: usize = 60;
-
-/// A fresh, empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("micrornn-crash-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A few kilobytes of text with about 25 distinct characters.
 fn write_corpus(dir: &Path) -> PathBuf {

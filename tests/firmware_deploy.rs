@@ -13,9 +13,12 @@
 //! The file is format version 2; `tests/fixtures/poem-h32-v1.mrnn` is the same model as the
 //! version-1 file the first format wrote, and must decode to the same parameters.
 
-use micrornn::{CharVocab, DefaultRng, Rnn, Sampler, Sampling, format};
-use rand_xoshiro::rand_core::SeedableRng;
+use micrornn::{CharVocab, Rnn, format};
 use std::path::Path;
+
+#[path = "common/greedy.rs"]
+mod greedy;
+use greedy::greedy;
 
 const TEXT_FILE: &str = "examples/firmware/models/poem-h32.txt";
 const MODEL_FILE: &str = "examples/firmware/models/poem-h32.mrnn";
@@ -51,27 +54,19 @@ fn load() -> Loaded {
     decode(MODEL_BYTES)
 }
 
-/// Greedy text of `len` characters starting with `first` from `hidden`, as the firmware
-/// generates it.
-fn greedy((model, vocab, classes, hidden): &Loaded, first: char, len: usize) -> String {
-    let mut sampler = Sampler::new(model, *classes, Sampling::GREEDY).expect("valid classes");
-    sampler.set_hidden(*hidden);
-    let mut rng = DefaultRng::seed_from_u64(0);
-    let mut text = String::from(first);
-    sampler
-        .feed(vocab.encode(first).expect("first char in vocabulary"))
-        .expect("feed");
-    sampler
-        .generate(&mut rng, len - 1, |id| text.extend(vocab.decode(id)))
-        .expect("generate");
-    text
-}
-
 #[test]
 fn deployed_model_decodes_and_generates_the_firmware_text_on_the_host() {
     let loaded = load();
     let first = EXPECTED.chars().next().expect("non-empty expected text");
-    let text = greedy(&loaded, first, EXPECTED.chars().count());
+    let (model, vocab, classes, start) = &loaded;
+    let text = greedy(
+        &**model,
+        vocab,
+        *classes,
+        *start,
+        first,
+        EXPECTED.chars().count(),
+    );
     assert_eq!(text, EXPECTED);
 }
 
@@ -84,7 +79,8 @@ fn deployed_model_has_learned_the_poem() {
 #[test]
 #[ignore = "rewrites a committed file"]
 fn write_expected_text() {
-    let text = greedy(&load(), 'H', 2 * POEM.len());
+    let (model, vocab, classes, start) = load();
+    let text = greedy(&*model, &vocab, classes, start, 'H', 2 * POEM.len());
     let root = env!("CARGO_MANIFEST_DIR");
     std::fs::write(format!("{root}/{TEXT_FILE}"), &text).expect("write text");
 }

@@ -16,10 +16,14 @@ use micrornn::format::Contents;
 use micrornn::model::gru::GruRecord;
 use micrornn::model::normalize::Normalization;
 use micrornn::{
-    Adam, CharVocab, Clip, DefaultRng, Generator, Gru, QGru, Sampling, Sequence, Tape, TrainConfig,
-    Trainer, boxed_zeroed, qformat,
+    Adam, CharVocab, Clip, DefaultRng, Gru, QGru, Sequence, Tape, TrainConfig, Trainer,
+    boxed_zeroed, qformat,
 };
 use rand_xoshiro::rand_core::SeedableRng;
+
+#[path = "common/greedy.rs"]
+mod greedy;
+use greedy::greedy;
 
 const MODEL_FILE: &str = "examples/firmware/models/poem-gru-h32.q8";
 const TEXT_FILE: &str = "examples/firmware/models/poem-gru-h32.q8.txt";
@@ -31,35 +35,30 @@ const POEM: &str = "Hope is the thing with feathers that perches in the soul. \
 
 type Model = QGru<32, 32, 32>;
 
-fn load(bytes: &[u8]) -> (Box<Model>, CharVocab<32>, usize) {
+/// The model, its vocabulary, its live classes and the state it stores (zeros when none).
+fn load(bytes: &[u8]) -> (Box<Model>, CharVocab<32>, usize, [i16; 32]) {
     let mut model = Box::new(Model::ZERO);
     let mut vocab = CharVocab::<32>::new();
-    let decoded = qformat::decode_contents(bytes, &mut *model, &mut vocab, &mut [0; 32])
+    let mut start = [0i16; 32];
+    let decoded = qformat::decode_contents(bytes, &mut *model, &mut vocab, &mut start)
         .expect("the model decodes");
     let header = decoded.header;
     assert_eq!((header.inputs, header.hidden, header.outputs), (32, 32, 32));
-    (model, vocab, header.classes)
-}
-
-/// Greedy text of `len` characters starting with `first`, from the zero state, as the firmware
-/// generates it.
-fn greedy(model: &Model, vocab: &CharVocab<32>, classes: usize, first: char, len: usize) -> String {
-    let mut generator = Generator::new(model, classes, Sampling::GREEDY).expect("classes");
-    let mut text = String::from(first);
-    generator
-        .feed(vocab.encode(first).expect("first char in vocabulary"))
-        .expect("feed");
-    for _ in 1..len {
-        text.extend(vocab.decode(generator.greedy_next().expect("generate")));
-    }
-    text
+    (model, vocab, header.classes, start)
 }
 
 #[test]
 fn deployed_quantized_gru_generates_the_firmware_text_on_the_host() {
-    let (model, vocab, classes) = load(MODEL_BYTES);
+    let (model, vocab, classes, start) = load(MODEL_BYTES);
     let first = EXPECTED.chars().next().expect("non-empty expected text");
-    let text = greedy(&model, &vocab, classes, first, EXPECTED.chars().count());
+    let text = greedy(
+        &*model,
+        &vocab,
+        classes,
+        start,
+        first,
+        EXPECTED.chars().count(),
+    );
     assert_eq!(text, EXPECTED);
 }
 
@@ -103,9 +102,9 @@ fn write_model_and_text() {
     let contents = Contents::language_model(&chars, vocab.len());
     let mut bytes = vec![0u8; qformat::encoded_len_contents::<Model, 32, 32>(&contents)];
     qformat::encode_contents(&q, &contents, &mut bytes).unwrap();
-    let (model, decoded_vocab, classes) = load(&bytes);
+    let (model, decoded_vocab, classes, start) = load(&bytes);
     assert_eq!(*model, q);
-    let text = greedy(&model, &decoded_vocab, classes, 'H', 2 * POEM.len());
+    let text = greedy(&*model, &decoded_vocab, classes, start, 'H', 2 * POEM.len());
     let root = env!("CARGO_MANIFEST_DIR");
     std::fs::write(format!("{root}/{MODEL_FILE}"), &bytes).expect("write model");
     std::fs::write(format!("{root}/{TEXT_FILE}"), &text).expect("write text");

@@ -11,7 +11,11 @@
 //! cargo test --release --test firmware_deploy_q8 -- --ignored write_expected_text
 //! ```
 
-use micrornn::{CharVocab, Generator, QRnn, Sampling, qformat};
+use micrornn::{CharVocab, QRnn, qformat};
+
+#[path = "common/greedy.rs"]
+mod greedy;
+use greedy::greedy;
 
 const TEXT_FILE: &str = "examples/firmware/models/poem-h32.q8.txt";
 const MODEL_BYTES: &[u8] = include_bytes!("../examples/firmware/models/poem-h32.q8");
@@ -32,29 +36,18 @@ fn load() -> (Box<Model>, CharVocab<32>, usize, [i16; 32]) {
     (model, vocab, header.classes, start)
 }
 
-/// Greedy text of `len` characters starting with `first`, as the firmware generates it: from
-/// the file's stored state, with the same generator as the f32 model.
-fn greedy(
-    (model, vocab, classes, start): &(Box<Model>, CharVocab<32>, usize, [i16; 32]),
-    first: char,
-    len: usize,
-) -> String {
-    let mut generator = Generator::new(&**model, *classes, Sampling::GREEDY).expect("classes");
-    generator.set_hidden(*start);
-    let mut text = String::from(first);
-    generator
-        .feed(vocab.encode(first).expect("first char in vocabulary"))
-        .expect("feed");
-    for _ in 1..len {
-        text.extend(vocab.decode(generator.greedy_next().expect("generate")));
-    }
-    text
-}
-
 #[test]
 fn deployed_quantized_model_generates_the_firmware_text_on_the_host() {
     let first = EXPECTED.chars().next().expect("non-empty expected text");
-    let text = greedy(&load(), first, EXPECTED.chars().count());
+    let (model, vocab, classes, start) = load();
+    let text = greedy(
+        &*model,
+        &vocab,
+        classes,
+        start,
+        first,
+        EXPECTED.chars().count(),
+    );
     assert_eq!(text, EXPECTED);
 }
 
@@ -74,7 +67,15 @@ fn weights_take_one_byte_in_the_file() {
 #[test]
 #[ignore = "rewrites a committed file"]
 fn write_expected_text() {
-    let text = greedy(&load(), 'H', FLOAT_TEXT.chars().count());
+    let (model, vocab, classes, start) = load();
+    let text = greedy(
+        &*model,
+        &vocab,
+        classes,
+        start,
+        'H',
+        FLOAT_TEXT.chars().count(),
+    );
     let root = env!("CARGO_MANIFEST_DIR");
     std::fs::write(format!("{root}/{TEXT_FILE}"), &text).expect("write text");
 }

@@ -13,7 +13,10 @@ use micrornn::host::bounded::{BoundedFile, ReadError};
 use micrornn::host::model_file::{self, ModelFileError};
 use micrornn::host::{checkpoint, weights};
 use micrornn::{CharVocab, Error, Rnn};
-use std::path::PathBuf;
+
+#[path = "common/cli_run.rs"]
+mod cli_run;
+use cli_run::scratch;
 
 /// What `micrornn import` accepts: the binary's largest compiled shape (256 inputs and outputs,
 /// 512 hidden) and an embedding up to 1024 wide.
@@ -22,14 +25,6 @@ const BINARY_BUDGET: micrornn::host::bounded::Budget = weights::budget_for(256, 
 /// Peak resident memory allowed to this whole test process: a few times what the files
 /// hold, far below the 3 GiB a bomb's entry declares.
 const PEAK_LIMIT: u64 = 64 << 20;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("micrornn-untrusted-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 #[track_caller]
 fn assert_peak_bounded() {

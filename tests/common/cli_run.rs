@@ -50,34 +50,60 @@ pub fn assert_success(out: &Output) {
     );
 }
 
-/// Every file of `dir` and its bytes.
+/// Every file of `dir` and its bytes (directories are left out).
 pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap()
-        .map(|entry| {
-            let path = entry.unwrap().path();
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .map(|path| {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             (name, std::fs::read(&path).unwrap())
         })
         .collect()
 }
 
-/// The command fails with exit code 1, one `error: ` line that contains `expected`, nothing on
-/// stdout, and no file of `dir` changed.
+/// The command, run by `runner`, fails with exit code 1 and exactly one `error: ` line, which
+/// contains `expected`, without a panic, with nothing on stdout and no file of `dir` created,
+/// changed or removed. Returns its stderr.
+#[track_caller]
+pub fn assert_refused_by(
+    runner: impl Fn(&Path, &[&str]) -> Output,
+    dir: &Path,
+    args: &[&str],
+    expected: &str,
+) -> String {
+    let before = snapshot(dir);
+    let out = runner(dir, args);
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{args:?} should fail with exit code 1\nstderr:\n{err}"
+    );
+    assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "{args:?}: one error line expected:\n{err}");
+    assert!(
+        lines[0].contains(expected),
+        "{args:?}: error should mention {expected:?}:\n{err}"
+    );
+    assert_eq!(stdout(&out), "", "{args:?} printed on stdout");
+    assert_eq!(
+        snapshot(dir),
+        before,
+        "{args:?} created, changed or removed a file"
+    );
+    err
+}
+
+/// [`assert_refused_by`] the binary run in `dir`, and the error line is all it printed.
 #[track_caller]
 pub fn assert_refused(dir: &Path, args: &[&str], expected: &str) {
-    let before = snapshot(dir);
-    let out = run(dir, args);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-    assert!(
-        err.starts_with("error: ") && err.lines().count() == 1,
-        "{args:?}: {err}"
+    let err = assert_refused_by(run, dir, args, expected);
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "{args:?}: only the error line: {err}"
     );
-    assert!(
-        err.contains(expected),
-        "{args:?}: expected {expected:?} in {err}"
-    );
-    assert_eq!(stdout(&out), "", "{args:?}");
-    assert_eq!(snapshot(dir), before, "{args:?} changed the directory");
 }
