@@ -87,14 +87,14 @@ pub struct Options {
 
 impl Options {
     /// The default settings, the same for every data set ([`SeriesTraining::DEFAULT`], a GRU
-    /// of 32 hidden units), on the given files.
+    /// of 64 hidden units, as `micrornn train`), on the given files.
     pub fn new(train: PathBuf, test: PathBuf) -> Self {
         let defaults = SeriesTraining::DEFAULT;
         Self {
             train,
             test,
             cell: CellChoice::Gru,
-            hidden: 32,
+            hidden: 64,
             epochs: defaults.epochs,
             lr: defaults.lr,
             clip: defaults.clip,

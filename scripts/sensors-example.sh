@@ -7,7 +7,7 @@
 #   defaults: 5 seeds (0..4), the example's default settings; e.g.
 #   scripts/sensors-example.sh 3 -- --readout mean --epochs 200
 #   CELLS=gru scripts/sensors-example.sh 5 -- --validation 0.2   (one cell only)
-# Every run's `result` line is kept in target/sensors/results.txt.
+# Every run's `result` line is kept in target/sensors/results.txt (or $RESULTS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seeds=${1:-5}
@@ -19,7 +19,7 @@ data=${UEA_DATA:-../shared/data/uea}
 sets=(BasicMotions JapaneseVowels ItalyPowerDemand GunPoint PickupGestureWiimoteZ)
 [ -n "${NO_BUILD:-}" ] || cargo build --quiet --release --example sensors
 mkdir -p target/sensors
-out=target/sensors/results.txt
+out=${RESULTS:-target/sensors/results.txt}
 : >"$out"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(getconf _NPROCESSORS_ONLN) cores (1 used); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "settings: defaults ${extra[*]:-} ; seeds 0..$((seeds - 1))"

@@ -12,9 +12,9 @@ log-uniform in [1/(1+S), 1+S]) drawn anew for each update, and optionally a stra
 validation slice of the training file whose best epoch's model is kept. Only the training
 epochs are timed.
 
-usage: python scripts/sensors_torch.py TRAIN.ts TEST.ts [--cell gru|elman] [--hidden 32]
+usage: python scripts/sensors_torch.py TRAIN.ts TEST.ts [--cell gru|elman] [--hidden 64]
            [--epochs 100] [--lr 0.003] [--clip 5] [--seed 0] [--readout last|mean]
-           [--weight-decay 0] [--noise N] [--stretch S] [--val-fraction 0]
+           [--weight-decay 0] [--noise 0.2] [--stretch 0.2] [--val-fraction 0]
 (the defaults are micrornn's, `SeriesTraining::DEFAULT`)
 Prints one JSON object: set, seed, train_accuracy, test_accuracy, test_loss, train_seconds,
 best_epoch.
@@ -30,8 +30,8 @@ import time
 import torch
 
 # micrornn's defaults (`SeriesTraining::DEFAULT`), the same for every data set.
-NOISE = 0.0
-STRETCH = 0.0
+NOISE = 0.2
+STRETCH = 0.2
 
 
 def read_ts(path):
@@ -138,7 +138,7 @@ def main():
     parser.add_argument("train")
     parser.add_argument("test")
     parser.add_argument("--cell", default="gru", choices=["gru", "elman"])
-    parser.add_argument("--hidden", type=int, default=32)
+    parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--lr", type=float, default=0.003)
     parser.add_argument("--clip", type=float, default=5.0)

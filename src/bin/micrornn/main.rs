@@ -308,15 +308,15 @@ pub struct TrainArgs {
     #[arg(long, value_name = "WD")]
     pub weight_decay: Option<f32>,
     /// Series files: add Gaussian noise of this standard deviation (in normalized units) to
-    /// every training sample, drawn anew for each update [default: @NOISE@].
+    /// every training sample, drawn anew for each update [default: 0.2].
     #[arg(long, value_name = "STD")]
     pub noise: Option<f32>,
     /// Series files: resample each training series to its length times a factor drawn from
-    /// [1/(1+S), 1+S], anew for each update [default: @STRETCH@].
+    /// [1/(1+S), 1+S], anew for each update [default: 0.2].
     #[arg(long, value_name = "S")]
     pub stretch: Option<f32>,
     /// Hidden units: 32, 64, 100, 128, 256 or 512 [default: 100]; series: 16, 32 or 64
-    /// [default: 32].
+    /// [default: 64].
     #[arg(long)]
     pub hidden: Option<usize>,
     /// Characters per training chunk (BPTT length), 1..=256 [default: 25].

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The default hidden size of a series model.
-pub const DEFAULT_HIDDEN: usize = 32;
+pub const DEFAULT_HIDDEN: usize = 64;
 
 /// Set by Ctrl-C: training stops after the current epoch and saves the model.
 static STOP: AtomicBool = AtomicBool::new(false);
