@@ -204,7 +204,8 @@ fn a_csv_file_trains_with_its_channel_names_and_an_elman_mean_model() {
     }
     let header = micrornn::format::Header::read(&bytes).unwrap();
     assert_eq!(header.vocab_kind, micrornn::format::VocabKind::Dense);
-    assert_eq!((header.inputs, header.hidden, header.classes), (16, 32, 3));
+    // 64: the default hidden size of a series model.
+    assert_eq!((header.inputs, header.hidden, header.classes), (16, 64, 3));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -350,8 +351,8 @@ fn ctrl_c_stops_after_the_epoch_and_saves_the_model() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The defaults reach the accuracy on BasicMotions (its docs measured 0.975–1.000 over
-/// five seeds); not a timed test.
+/// The defaults reach the accuracy on BasicMotions (docs/sensors.md measured
+/// 0.975–1.000 over five seeds); not a timed test.
 #[test]
 fn basic_motions_with_the_defaults() {
     let (Some(train), Some(test)) = (
@@ -443,7 +444,7 @@ fn regularization_options_are_listed_reported_recorded_and_checked() {
     }
     assert_refused(
         &dir,
-        &["train", &train, "--noise", "-1"],
+        &["train", &train, "--noise=-1"],
         "--noise -1 must be ≥ 0",
     );
     assert_refused(
