@@ -28,9 +28,10 @@
 use crate::Error;
 use crate::host::boxed::{Zeroable, zeroed};
 use crate::host::series::SeriesSet;
+use crate::host::series_augment::{add_noise, stretch};
 use crate::kernels::math;
 use crate::model::Params;
-use crate::model::init::{gaussian, unit};
+use crate::model::init::unit;
 use crate::model::normalize::Normalization;
 use crate::model::{Cell, Readout, Sequence, Tape};
 use crate::workflows::classify::{Classifier, ClassifierConfig, Example, Metrics, shuffle};
@@ -194,52 +195,6 @@ const NOISE_SEED: u64 = 0x0015_e5ee_d000;
 
 /// Mixed into the seed for the time stretch.
 const STRETCH_SEED: u64 = 0x0057_2e7c_4000;
-
-/// Writes `series` resampled to `round(n·factor)` steps (at least 1, at most `longest`) into
-/// `out`, by linear interpolation between neighbouring samples: the same movement, faster or
-/// slower.
-pub fn stretch<const I: usize>(
-    series: &[[f32; I]],
-    factor: f32,
-    longest: usize,
-    out: &mut Vec<[f32; I]>,
-) {
-    out.clear();
-    let n = series.len();
-    let m = ((n as f32 * factor).round() as usize).clamp(1, longest.max(1));
-    if n < 2 || m == n {
-        out.extend_from_slice(series);
-        return;
-    }
-    let step = (n - 1) as f32 / (m - 1).max(1) as f32;
-    for j in 0..m {
-        let x = j as f32 * step;
-        let left = (x as usize).min(n - 2);
-        let w = (x - left as f32).clamp(0.0, 1.0);
-        let (a, b) = (series[left], series[left + 1]);
-        let mut sample = [0.0f32; I];
-        for (s, (a, b)) in sample.iter_mut().zip(a.iter().zip(b)) {
-            *s = a + w * (b - a);
-        }
-        out.push(sample);
-    }
-}
-
-/// Adds `N(0, std²)` to the first `channels` entries of every sample.
-fn add_noise<const I: usize>(
-    series: &mut [[f32; I]],
-    channels: usize,
-    std: f32,
-    rng: &mut crate::DefaultRng,
-) {
-    let mut draws = [0.0f32; I];
-    for sample in series {
-        gaussian(rng, draws.get_mut(..channels).unwrap_or(&mut []), std);
-        for (x, d) in sample.iter_mut().zip(draws) {
-            *x += d;
-        }
-    }
-}
 
 /// Multiplies every parameter by `keep` (decoupled weight decay).
 fn decay<C: Params>(model: &mut C, keep: f32) {
@@ -603,32 +558,6 @@ mod tests {
         // The same run without a test file: the same model (the test set chose nothing).
         let blind = run(&settings, &data, None);
         assert_eq!((blind.best_epoch, &*blind.model), (best, &*trained.model));
-    }
-
-    #[test]
-    fn stretch_resamples_linearly_and_noise_touches_only_the_files_channels() {
-        let series = [[0.0f32, 5.0], [1.0, 5.0], [2.0, 5.0], [3.0, 5.0]];
-        let mut out = Vec::new();
-        stretch(&series, 2.0, 100, &mut out);
-        assert_eq!(out.len(), 8);
-        for (j, sample) in out.iter().enumerate() {
-            assert!((sample[0] - j as f32 * 3.0 / 7.0).abs() < 1e-6 && sample[1] == 5.0);
-        }
-        stretch(&series, 0.5, 100, &mut out);
-        assert_eq!(out, [[0.0, 5.0], [3.0, 5.0]]);
-        stretch(&series, 1.0, 100, &mut out);
-        assert_eq!(out, series);
-        stretch(&series, 10.0, 6, &mut out);
-        assert_eq!(
-            (out.len(), out[5]),
-            (6, [3.0, 5.0]),
-            "never longer than the tape"
-        );
-        let mut noisy = [[0.0f32; 3]; 50];
-        add_noise(&mut noisy, 2, 0.5, &mut DefaultRng::seed_from_u64(1));
-        assert!(noisy.iter().all(|s| s[2] == 0.0), "a padding input stays 0");
-        let spread = noisy.iter().map(|s| s[0] * s[0] + s[1] * s[1]).sum::<f32>() / 100.0;
-        assert!((0.15..0.4).contains(&spread), "variance {spread} ≈ 0.25");
     }
 
     #[test]
