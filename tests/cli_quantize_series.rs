@@ -42,7 +42,8 @@ fn a_quantized_series_gru_evaluates_and_classifies_like_the_float_one() {
         &["quantize", "m.mrnn", "--out", "m.q8", "--calibrate", &train],
     ));
     assert!(printed.contains("calibrated on 45 series"), "{printed}");
-    assert!(printed.contains("QGru<16, 32, 16>"), "{printed}");
+    // 64: the default hidden size of a series model.
+    assert!(printed.contains("QGru<16, 64, 16>"), "{printed}");
     let float = json(&run(&dir, &["eval", "m.mrnn", &test, "--json"]));
     let int8 = json(&run(&dir, &["eval", "m.q8", &test, "--json"]));
     let correct = |v: &serde_json::Value| v["correct"].as_u64().unwrap();

@@ -242,6 +242,15 @@ where
     Adam<C>: Zeroable,
 {
     check(settings)?;
+    // Checked here, not only by the tape: a stretched series is cut to `T` steps.
+    if let Some(len) = train_set
+        .vectors
+        .iter()
+        .map(Vec::len)
+        .find(|&n| n == 0 || n > T)
+    {
+        return Err(Error::BadLength { len, capacity: T });
+    }
     let mut rng = crate::DefaultRng::seed_from_u64(settings.seed);
     let mut noise_rng = crate::DefaultRng::seed_from_u64(settings.seed ^ NOISE_SEED);
     let mut model = zeroed::<C>();
@@ -596,6 +605,29 @@ mod tests {
             assert!(
                 matches!(result, Err(Error::InvalidSetting(_))),
                 "{settings:?}"
+            );
+        }
+        // A series longer than the tape is refused, stretched or not (not cut to fit).
+        let mut long = ramps(2);
+        long.vectors[1] = vec![[0.5, 0.0]; 17];
+        for stretch in [0.0, 0.2] {
+            let settings = SeriesTraining {
+                stretch,
+                ..SeriesTraining::DEFAULT
+            };
+            let result =
+                train::<Small, 2, 4, 2, 16>(&settings, 2, &long, None, Small::init_uniform, |_| {
+                    true
+                });
+            assert!(
+                matches!(
+                    result,
+                    Err(Error::BadLength {
+                        len: 17,
+                        capacity: 16
+                    })
+                ),
+                "{result:?}"
             );
         }
     }
