@@ -75,24 +75,36 @@ pub struct Options {
     pub readout: Readout,
     /// Print train and test metrics every this many epochs (0: only at the end).
     pub report_every: usize,
+    /// Decoupled weight decay ([`SeriesTraining::weight_decay`]).
+    pub weight_decay: f32,
+    /// Validation share ([`SeriesTraining::validation`]).
+    pub validation: f32,
+    /// Input noise ([`SeriesTraining::noise`]).
+    pub noise: f32,
+    /// Time stretch ([`SeriesTraining::stretch`]).
+    pub stretch: f32,
 }
 
 impl Options {
     /// The default settings, the same for every data set ([`SeriesTraining::DEFAULT`], a GRU
-    /// of 32 hidden units), on the given files.
+    /// of 64 hidden units, as `micrornn train`), on the given files.
     pub fn new(train: PathBuf, test: PathBuf) -> Self {
         let defaults = SeriesTraining::DEFAULT;
         Self {
             train,
             test,
             cell: CellChoice::Gru,
-            hidden: 32,
+            hidden: 64,
             epochs: defaults.epochs,
             lr: defaults.lr,
             clip: defaults.clip,
             seed: defaults.seed,
             readout: defaults.readout,
             report_every: defaults.test_every,
+            weight_decay: defaults.weight_decay,
+            validation: defaults.validation,
+            noise: defaults.noise,
+            stretch: defaults.stretch,
         }
     }
 }
@@ -106,6 +118,8 @@ pub struct Outcome {
     pub test: Metrics,
     /// Seconds spent in the training epochs (without the evaluations).
     pub train_seconds: f64,
+    /// The epoch whose model was kept.
+    pub best_epoch: usize,
 }
 
 /// The Elman cell in the example's buckets.
@@ -152,6 +166,10 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
         seed: options.seed,
         readout: options.readout,
         test_every: options.report_every,
+        weight_decay: options.weight_decay,
+        validation: options.validation,
+        noise: options.noise,
+        stretch: options.stretch,
     };
     let classes = train_set.class_names.len();
     let data = (&settings, classes, &train, &test);
@@ -165,7 +183,8 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
     writeln!(
         out,
         "result set={} cell={:?} hidden={} readout={:?} epochs={} lr={} clip={} seed={} \
-         train_accuracy={:.4} test_accuracy={:.4} test_loss={:.4} train_seconds={:.2}",
+         weight_decay={} validation={} noise={} stretch={} best_epoch={} train_accuracy={:.4} \
+         test_accuracy={:.4} test_loss={:.4} train_seconds={:.2}",
         train_set.problem_name,
         options.cell,
         options.hidden,
@@ -174,6 +193,11 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
         options.lr,
         options.clip,
         options.seed,
+        options.weight_decay,
+        options.validation,
+        options.noise,
+        options.stretch,
+        outcome.best_epoch,
         outcome.train.accuracy(),
         outcome.test.accuracy(),
         outcome.test.loss(),
@@ -226,13 +250,14 @@ where
         train: trained.train,
         test: trained.test.unwrap_or_default(),
         train_seconds: trained.seconds,
+        best_epoch: trained.best_epoch,
     })
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
     const USAGE: &str = "usage: sensors TRAIN.ts TEST.ts [--cell elman|gru] [--hidden 32|64] \
                          [--epochs N] [--lr LR] [--clip NORM] [--seed S] [--readout last|mean] \
-                         [--report-every N]";
+                         [--report-every N] [--weight-decay WD] [--validation SHARE] [--noise STD] [--stretch S]";
     let mut files = Vec::new();
     let mut options = Options::new(PathBuf::new(), PathBuf::new());
     for arg in args::parse(USAGE)? {
@@ -260,6 +285,10 @@ fn main() -> Result<(), Box<dyn Error>> {
                 "--clip" => options.clip = o.parse()?,
                 "--seed" => options.seed = o.parse()?,
                 "--report-every" => options.report_every = o.parse()?,
+                "--weight-decay" => options.weight_decay = o.parse()?,
+                "--validation" => options.validation = o.parse()?,
+                "--noise" => options.noise = o.parse()?,
+                "--stretch" => options.stretch = o.parse()?,
                 _ => return Err(o.unknown(USAGE).into()),
             },
         }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # micrornn's binary beside PyTorch on the five UCR/UEA sets of ../shared/data/uea, in one run,
-# with the same default settings for every set (GRU H = 32, Adam lr 0.003, gradient norm
+# with the same default settings for every set (GRU H = 64, Adam lr 0.003, gradient norm
 # clipped to 5, 100 epochs, one update per series, z-score per channel from the training file,
-# class read after the last step), each process pinned to one core with one thread:
+# class read after the last step, each training series stretched in time by up to 1.2× and
+# with Gaussian noise of std 0.2 added, anew for each update), each process pinned to one core
+# with one thread:
 #   micrornn: `micrornn train TRAIN.ts --test TEST.ts --seed S --json`, SEEDS seeds;
 #   int8:     `micrornn quantize MODEL --calibrate TRAIN.ts` + `micrornn eval MODEL.q8 TEST.ts`
 #             (either cell: `-- --cell elman` gives the Elman rows; "n/a" if quantization fails);

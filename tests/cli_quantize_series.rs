@@ -108,12 +108,13 @@ fn quantized_series_round_trip(cell: &str, firmware_type: &str) {
 
 #[test]
 fn a_quantized_series_gru_evaluates_and_classifies_like_the_float_one() {
-    quantized_series_round_trip("gru", "QGru<16, 32, 16> (qformat::decode_gru_const)");
+    // 64: the default hidden size of a series model.
+    quantized_series_round_trip("gru", "QGru<16, 64, 16> (qformat::decode_gru_const)");
 }
 
 #[test]
 fn a_quantized_series_elman_cell_evaluates_and_classifies_like_the_float_one() {
-    quantized_series_round_trip("elman", "QRnn<16, 32, 16> (qformat::decode_const)");
+    quantized_series_round_trip("elman", "QRnn<16, 64, 16> (qformat::decode_const)");
 }
 
 /// A GRU character model (made by the library: weights from a fixed pattern) quantized by the

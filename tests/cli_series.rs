@@ -204,7 +204,8 @@ fn a_csv_file_trains_with_its_channel_names_and_an_elman_mean_model() {
     }
     let header = micrornn::format::Header::read(&bytes).unwrap();
     assert_eq!(header.vocab_kind, micrornn::format::VocabKind::Dense);
-    assert_eq!((header.inputs, header.hidden, header.classes), (16, 32, 3));
+    // 64: the default hidden size of a series model.
+    assert_eq!((header.inputs, header.hidden, header.classes), (16, 64, 3));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -350,8 +351,8 @@ fn ctrl_c_stops_after_the_epoch_and_saves_the_model() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The defaults reach the accuracy on BasicMotions (its docs measured 0.975–1.000 over
-/// five seeds); not a timed test.
+/// The defaults reach the accuracy on BasicMotions (docs/sensors.md measured
+/// 0.975–1.000 over five seeds); not a timed test.
 #[test]
 fn basic_motions_with_the_defaults() {
     let (Some(train), Some(test)) = (
@@ -378,4 +379,94 @@ fn basic_motions_with_the_defaults() {
         serde_json::json!(["Standing", "Running", "Walking", "Badminton"])
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The regularization options: listed by `--help`, reported by `--json`, recorded in the model
+/// file's metadata, checked, and refused on a text.
+#[test]
+fn regularization_options_are_listed_reported_recorded_and_checked() {
+    let dir = scratch("regularization");
+    let help = run(&dir, &["train", "--help"]);
+    assert_success(&help);
+    for option in ["--weight-decay", "--noise", "--stretch", "--val-fraction"] {
+        assert!(stdout(&help).contains(option), "{option} not in --help");
+    }
+    let train = repo_file("ramps_TRAIN.ts");
+    let trained = json(&run(
+        &dir,
+        &[
+            "train",
+            &train,
+            "--epochs",
+            "12",
+            "--hidden",
+            "16",
+            "--weight-decay",
+            "0.01",
+            "--noise",
+            "0.1",
+            "--stretch",
+            "0.25",
+            "--val-fraction",
+            "0.25",
+            "--out",
+            "r.mrnn",
+            "--json",
+        ],
+    ));
+    assert_eq!(trained["weight_decay"], 0.01);
+    assert_eq!(
+        (trained["noise"].as_f64(), trained["stretch"].as_f64()),
+        (Some(0.1), Some(0.25))
+    );
+    assert_eq!(trained["val_fraction"], 0.25);
+    let (series, held) = (
+        trained["series"].as_u64().unwrap(),
+        trained["val_series"].as_u64().unwrap(),
+    );
+    assert!(held > 0 && held < series, "{trained}");
+    let best = trained["best_epoch"].as_u64().unwrap();
+    assert!((1..=12).contains(&best), "{trained}");
+    assert!(trained["val_accuracy"].as_f64().is_some(), "{trained}");
+    let bytes = std::fs::read(dir.join("r.mrnn")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    for line in [
+        "weight_decay=0.01",
+        "noise=0.1",
+        "stretch=0.25",
+        "val_fraction=0.25",
+        &format!("best_epoch={best}"),
+    ] {
+        assert!(
+            text.contains(line),
+            "{line} not in the model file's metadata"
+        );
+    }
+    assert_refused(
+        &dir,
+        &["train", &train, "--noise=-1"],
+        "--noise -1 must be ≥ 0",
+    );
+    assert_refused(
+        &dir,
+        &["train", &train, "--val-fraction", "1"],
+        "--val-fraction 1 must be ≥ 0 and < 1",
+    );
+    assert_refused(
+        &dir,
+        &["train", &train, "--weight-decay", "400"],
+        "lr·WD must be below 1",
+    );
+    let text_file = dir.join("text.txt");
+    std::fs::write(&text_file, "some text to learn from, long enough.\n").unwrap();
+    assert_refused(
+        &dir,
+        &[
+            "train",
+            &text_file.display().to_string(),
+            "--stretch",
+            "0.1",
+        ],
+        "--stretch is for series files",
+    );
 }

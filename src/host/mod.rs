@@ -17,6 +17,7 @@
 //! | [`weights`] | PyTorch `nn.RNN`+`nn.Linear` and Keras `SimpleRNN`+`Dense` weights in and out as safetensors (in also from a numpy `.npz`, module `npz`, and a PyTorch `.pt` zip, modules `torch_zip` and `torch_pickle`; formats told apart in `weight_files`, tensors found by role in `weight_roles`) |
 //! | `weights_budget` | how much a weights import may read, from the sizes of the model it must fit ([`weights::budget_for`]) |
 //! | [`series`] | labelled sensor series from `.ts` (UCR/UEA archive) and CSV files, with errors naming file and line |
+//! | [`series_augment`] | augmentation of a training series: a random time stretch and input noise |
 //! | [`series_training`] | the training loop of a series classifier (normalized inputs, Adam, one update per series), shared by `micrornn train FILE.ts` and the `sensors` example |
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
@@ -31,6 +32,7 @@ pub mod model_file;
 mod npz;
 pub mod optimizer;
 pub mod series;
+pub mod series_augment;
 pub mod series_training;
 pub mod threads;
 mod torch_pickle;

@@ -28,9 +28,13 @@
 use crate::Error;
 use crate::host::boxed::{Zeroable, zeroed};
 use crate::host::series::SeriesSet;
+use crate::host::series_augment::{add_noise, stretch};
+use crate::kernels::math;
+use crate::model::Params;
+use crate::model::init::unit;
 use crate::model::normalize::Normalization;
-use crate::model::{Cell, Readout, Tape};
-use crate::workflows::classify::{Classifier, ClassifierConfig, Example, Metrics};
+use crate::model::{Cell, Readout, Sequence, Tape};
+use crate::workflows::classify::{Classifier, ClassifierConfig, Example, Metrics, shuffle};
 use crate::workflows::clip::Clip;
 use crate::workflows::optim::Adam;
 use rand_core::SeedableRng;
@@ -51,12 +55,30 @@ pub struct SeriesTraining {
     pub readout: Readout,
     /// Evaluate the test set after every this many epochs (0: only at the end).
     pub test_every: usize,
+    /// Decoupled weight decay (AdamW): after every update each parameter is multiplied by
+    /// `1 − lr·weight_decay`. 0 turns it off.
+    pub weight_decay: f32,
+    /// The share of each class's training series held out as a validation slice (stratified,
+    /// drawn from the seed; never the test file), in `[0, 1)`. When it is above 0 the model
+    /// of the epoch with the best validation accuracy (ties: the lower validation loss) is the
+    /// one returned. 0 trains on every series and returns the last epoch's model.
+    pub validation: f32,
+    /// Standard deviation of Gaussian noise added to every normalized input value of a
+    /// training series, drawn anew for each update (augmentation). 0 turns it off.
+    pub noise: f32,
+    /// Time-stretch augmentation: each training series is resampled (linear interpolation) to
+    /// its length times a factor drawn log-uniformly from `[1/(1+stretch), 1+stretch]`, anew
+    /// for each update. 0 turns it off.
+    pub stretch: f32,
 }
 
 impl SeriesTraining {
     /// The defaults, the same for every data set (docs/sensors.md says how they were chosen,
-    /// with a GRU of 32 hidden units): 100 epochs, Adam lr 0.003, gradient norm clipped to 5,
-    /// seed 0, the last step's state read out, no test during training.
+    /// with a GRU of 64 hidden units): 100 epochs, Adam lr 0.003, gradient norm clipped to 5,
+    /// seed 0, the last step's state read out, no test during training; every training series
+    /// augmented anew for each update: stretched in time by up to 1.2× either way and with
+    /// Gaussian noise of standard deviation 0.2 (normalized units) on every input value; no
+    /// weight decay, no validation slice.
     pub const DEFAULT: Self = Self {
         epochs: 100,
         lr: 0.003,
@@ -64,6 +86,10 @@ impl SeriesTraining {
         seed: 0,
         readout: Readout::Last,
         test_every: 0,
+        weight_decay: 0.0,
+        validation: 0.0,
+        noise: 0.2,
+        stretch: 0.2,
     };
 }
 
@@ -74,6 +100,8 @@ pub struct Prepared<const I: usize> {
     pub vectors: Vec<Vec<[f32; I]>>,
     /// The class of each series.
     pub labels: Vec<usize>,
+    /// The channels the file has (the first entries of each vector; the others stay 0).
+    pub channels: usize,
 }
 
 impl<const I: usize> Prepared<I> {
@@ -86,6 +114,7 @@ impl<const I: usize> Prepared<I> {
                 .map(|s| s.dense(set.channels, normalization))
                 .collect(),
             labels: set.series.iter().map(|s| s.label).collect(),
+            channels: set.channels.min(I),
         }
     }
 
@@ -106,6 +135,8 @@ pub struct EpochReport {
     pub epoch: usize,
     /// Training loss and accuracy over the epoch, each series measured before its update.
     pub train: Metrics,
+    /// The validation slice after this epoch, when [`SeriesTraining::validation`] holds one.
+    pub validation: Option<Metrics>,
     /// The test set after this epoch, when one is given and this epoch is a test epoch
     /// ([`SeriesTraining::test_every`]).
     pub test: Option<Metrics>,
@@ -116,27 +147,85 @@ pub struct EpochReport {
 /// A trained model and what it measured.
 #[derive(Debug)]
 pub struct TrainedSeries<C> {
-    /// The model.
+    /// The model: the last epoch's, or with a validation slice the best validation epoch's.
     pub model: Box<C>,
     /// Epochs run (fewer than asked if the callback stopped the run).
     pub epochs: usize,
-    /// The training set, evaluated after training.
+    /// The epoch whose model was returned (`epochs` without a validation slice).
+    pub best_epoch: usize,
+    /// The series trained on (all of the training set but the validation slice), evaluated
+    /// with the returned model.
     pub train: Metrics,
-    /// The test set, evaluated after training, when one was given.
+    /// The validation slice, evaluated with the returned model, when one was held out.
+    pub validation: Option<Metrics>,
+    /// The test set, evaluated with the returned model, when one was given.
     pub test: Option<Metrics>,
     /// Seconds spent in the training epochs (evaluations not counted).
     pub seconds: f64,
 }
 
+/// Splits series (by their `labels`) into a training part and a stratified validation slice:
+/// of each class with `n` series, `round(fraction·n)` drawn at random from `seed`, at least
+/// one when `fraction > 0` and at most `n − 1` (a class with one series stays in training).
+/// Returns the indices of both parts, each in ascending order.
+pub fn stratified_split(labels: &[usize], fraction: f32, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut rng = crate::DefaultRng::seed_from_u64(seed ^ SPLIT_SEED);
+    let classes = labels.iter().max().map_or(0, |&c| c + 1);
+    let mut held = vec![false; labels.len()];
+    for class in 0..classes {
+        let mut members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
+        let n = members.len();
+        if fraction <= 0.0 || n < 2 {
+            continue;
+        }
+        let take = ((fraction * n as f32).round() as usize).clamp(1, n - 1);
+        shuffle(&mut members, &mut rng);
+        for &i in &members[..take] {
+            held[i] = true;
+        }
+    }
+    (0..labels.len()).partition(|&i| !held[i])
+}
+
+/// Mixed into the seed for the validation split, so that it does not change
+/// the initialization or the shuffles (the noise and the stretch have their own seeds too).
+const SPLIT_SEED: u64 = 0x005e_71e5_5a1d;
+/// Mixed into the seed for the input noise.
+const NOISE_SEED: u64 = 0x0015_e5ee_d000;
+
+/// Mixed into the seed for the time stretch.
+const STRETCH_SEED: u64 = 0x0057_2e7c_4000;
+
+/// Multiplies every parameter by `keep` (decoupled weight decay).
+fn decay<C: Params>(model: &mut C, keep: f32) {
+    for index in 0..C::TENSORS.len() {
+        for p in model.tensor_mut(index) {
+            *p *= keep;
+        }
+    }
+}
+
+/// Whether `candidate` beats `best` on validation: higher accuracy, or as accurate with a lower
+/// loss.
+fn better(candidate: &Metrics, best: Option<&Metrics>) -> bool {
+    best.is_none_or(|best| {
+        let (a, b) = (candidate.accuracy(), best.accuracy());
+        a > b || (a == b && candidate.loss() < best.loss())
+    })
+}
+
 /// Trains a classifier of cell `C` (inputs `I`, hidden `H`, outputs `O ≥ classes`, training
 /// tape `T ≥` the longest series) on `train_set`: initialized by `init` from
 /// [`SeriesTraining::seed`], then [`SeriesTraining::epochs`] shuffled epochs of Adam, one update
-/// per series. After each epoch `on_epoch` sees its [`EpochReport`] and returns whether to go on
-/// (`false` stops early, as Ctrl-C does in the binary; the model trained so far is returned).
+/// per series, with the weight decay, validation slice and input noise of `settings`. After each
+/// epoch `on_epoch` sees its [`EpochReport`] and returns whether to go on (`false` stops early,
+/// as Ctrl-C does in the binary; the model trained so far — or the best validation epoch's — is
+/// returned).
 ///
 /// # Errors
 /// [`Error::InvalidSetting`] for `classes` outside `1..=O`, a learning rate or clip limit that
-/// is not a positive number; [`Error::BadLength`] for a series longer than `T` (or empty);
+/// is not a positive number, a negative or non-finite weight decay or noise, a validation share
+/// outside `[0, 1)`; [`Error::BadLength`] for a series longer than `T` (or empty);
 /// [`Error::TokenOutOfRange`] for a label `≥ classes`; [`Error::NonFiniteLoss`] if training
 /// diverges.
 pub fn train<C, const I: usize, const H: usize, const O: usize, const T: usize>(
@@ -152,12 +241,18 @@ where
     Tape<T, H, O, C::Record>: Zeroable,
     Adam<C>: Zeroable,
 {
-    if !(settings.lr.is_finite() && settings.lr > 0.0) {
-        return Err(Error::InvalidSetting(
-            "the learning rate must be a positive number",
-        ));
+    check(settings)?;
+    // Checked here, not only by the tape: a stretched series is cut to `T` steps.
+    if let Some(len) = train_set
+        .vectors
+        .iter()
+        .map(Vec::len)
+        .find(|&n| n == 0 || n > T)
+    {
+        return Err(Error::BadLength { len, capacity: T });
     }
     let mut rng = crate::DefaultRng::seed_from_u64(settings.seed);
+    let mut noise_rng = crate::DefaultRng::seed_from_u64(settings.seed ^ NOISE_SEED);
     let mut model = zeroed::<C>();
     init(&mut model, &mut rng);
     let mut grads = zeroed::<C>();
@@ -170,14 +265,68 @@ where
         readout: settings.readout,
     };
     let mut classifier = Classifier::new(&mut *model, &mut *grads, &mut *tape, &mut *adam, config)?;
-    let mut examples = train_set.examples();
+    let all = train_set.examples();
+    let (fit, held) = if settings.validation > 0.0 {
+        stratified_split(&train_set.labels, settings.validation, settings.seed)
+    } else {
+        ((0..all.len()).collect(), Vec::new())
+    };
+    let mut examples: Vec<Example<'_, I>> = fit.iter().map(|&i| all[i]).collect();
+    let validation: Vec<Example<'_, I>> = held.iter().map(|&i| all[i]).collect();
     let test_examples = test_set.map(Prepared::examples);
+    let keep = 1.0 - settings.lr * settings.weight_decay;
+    let mut augmented: Vec<[f32; I]> = Vec::new();
+    let mut stretch_rng = crate::DefaultRng::seed_from_u64(settings.seed ^ STRETCH_SEED);
+    let mut best: Option<(Box<C>, Metrics, usize)> = None;
     let (mut seconds, mut epochs) = (0.0, 0);
     for epoch in 1..=settings.epochs {
         let started = Instant::now();
-        let train = classifier.fit_epoch(&mut examples, &mut rng)?;
+        shuffle(&mut examples, &mut rng);
+        let mut train = Metrics::default();
+        for example in &examples {
+            let trained = if settings.noise > 0.0 || settings.stretch > 0.0 {
+                let clean = match example.inputs {
+                    Sequence::Dense(vectors) => vectors,
+                    Sequence::Tokens(_) => &[],
+                };
+                let factor = if settings.stretch > 0.0 {
+                    let span = math::ln(1.0 + settings.stretch);
+                    math::exp(span * (2.0 * unit(&mut stretch_rng) - 1.0))
+                } else {
+                    1.0
+                };
+                stretch(clean, factor, T, &mut augmented);
+                if settings.noise > 0.0 {
+                    add_noise(
+                        &mut augmented,
+                        train_set.channels,
+                        settings.noise,
+                        &mut noise_rng,
+                    );
+                }
+                classifier.train_example(&Example::dense(&augmented, example.label))?
+            } else {
+                classifier.train_example(example)?
+            };
+            train.add(trained.loss, trained.correct);
+            if keep != 1.0 {
+                decay(&mut *classifier.buffers.model, keep);
+            }
+        }
         seconds += started.elapsed().as_secs_f64();
         epochs = epoch;
+        let validated = if validation.is_empty() {
+            None
+        } else {
+            let metrics = classifier.evaluate(&validation)?;
+            if better(&metrics, best.as_ref().map(|(_, m, _)| m)) {
+                let (mut snapshot, _, _) =
+                    best.take().unwrap_or_else(|| (zeroed::<C>(), metrics, 0));
+                C::clone_from(&mut snapshot, classifier.buffers.model);
+                best = Some((snapshot, metrics, epoch));
+            }
+            Some(metrics)
+        };
         let test = match &test_examples {
             Some(test) if settings.test_every > 0 && epoch % settings.test_every == 0 => {
                 Some(classifier.evaluate(test)?)
@@ -187,6 +336,7 @@ where
         let report = EpochReport {
             epoch,
             train,
+            validation: validated,
             test,
             seconds,
         };
@@ -194,7 +344,19 @@ where
             break;
         }
     }
+    let best_epoch = match &best {
+        Some((snapshot, _, epoch)) => {
+            C::clone_from(classifier.buffers.model, snapshot);
+            *epoch
+        }
+        None => epochs,
+    };
     let train = classifier.evaluate(&examples)?;
+    let validation = if validation.is_empty() {
+        None
+    } else {
+        Some(classifier.evaluate(&validation)?)
+    };
     let test = match &test_examples {
         Some(test) => Some(classifier.evaluate(test)?),
         None => None,
@@ -202,8 +364,271 @@ where
     Ok(TrainedSeries {
         model,
         epochs,
+        best_epoch,
         train,
+        validation,
         test,
         seconds,
     })
+}
+
+/// Refuses settings [`train`] cannot use.
+fn check(settings: &SeriesTraining) -> Result<(), Error> {
+    if !(settings.lr.is_finite() && settings.lr > 0.0) {
+        return Err(Error::InvalidSetting(
+            "the learning rate must be a positive number",
+        ));
+    }
+    if !(settings.weight_decay.is_finite() && settings.weight_decay >= 0.0)
+        || settings.lr * settings.weight_decay >= 1.0
+    {
+        return Err(Error::InvalidSetting(
+            "the weight decay must be ≥ 0 and lr·weight decay below 1",
+        ));
+    }
+    if !(settings.validation >= 0.0 && settings.validation < 1.0) {
+        return Err(Error::InvalidSetting(
+            "the validation share must be in [0, 1)",
+        ));
+    }
+    if !(settings.stretch.is_finite() && settings.stretch >= 0.0) {
+        return Err(Error::InvalidSetting("the time stretch must be ≥ 0"));
+    }
+    if !(settings.noise.is_finite() && settings.noise >= 0.0) {
+        return Err(Error::InvalidSetting("the input noise must be ≥ 0"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DefaultRng, Gru};
+
+    type Small = Gru<2, 4, 2>;
+
+    /// Series of two input entries of which only the first carries data (the second is a
+    /// padding channel, always 0): class 0 rises, class 1 falls, with some jitter.
+    fn ramps(count: usize) -> Prepared<2> {
+        let mut vectors = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..count {
+            let label = i % 2;
+            let steps = 5 + i % 4;
+            let sign = if label == 0 { 1.0 } else { -1.0 };
+            let jitter = (i as f32 * 0.37).sin() * 0.3;
+            vectors.push(
+                (0..steps)
+                    .map(|t| [sign * (t as f32 * 0.4 - 1.0) + jitter, 0.0])
+                    .collect(),
+            );
+            labels.push(label);
+        }
+        Prepared {
+            vectors,
+            labels,
+            channels: 1,
+        }
+    }
+
+    fn run(
+        settings: &SeriesTraining,
+        train_set: &Prepared<2>,
+        test: Option<&Prepared<2>>,
+    ) -> TrainedSeries<Small> {
+        train::<Small, 2, 4, 2, 16>(settings, 2, train_set, test, Small::init_uniform, |_| true)
+            .expect("training the ramps")
+    }
+
+    #[test]
+    fn stratified_split_holds_out_each_class_share_and_never_a_whole_class() {
+        let labels: Vec<usize> = [vec![0; 10], vec![1; 5], vec![2; 1], vec![3; 2]].concat();
+        let (fit, held) = stratified_split(&labels, 0.2, 7);
+        let count = |part: &[usize], class| part.iter().filter(|&&i| labels[i] == class).count();
+        assert_eq!(
+            (
+                count(&held, 0),
+                count(&held, 1),
+                count(&held, 2),
+                count(&held, 3)
+            ),
+            (2, 1, 0, 1)
+        );
+        let mut all = [fit.clone(), held.clone()].concat();
+        all.sort_unstable();
+        assert_eq!(
+            all,
+            (0..labels.len()).collect::<Vec<_>>(),
+            "a partition of the series"
+        );
+        assert_eq!(
+            stratified_split(&labels, 0.2, 7),
+            (fit, held.clone()),
+            "the seed decides"
+        );
+        let others = (8..20).map(|seed| stratified_split(&labels, 0.2, seed).1);
+        assert!(
+            others.into_iter().any(|h| h != held),
+            "the seed changes the slice"
+        );
+        assert_eq!(stratified_split(&labels, 0.0, 7).1, Vec::<usize>::new());
+        let most = stratified_split(&labels, 0.99, 7).0;
+        assert_eq!(
+            (0..4).map(|c| count(&most, c)).collect::<Vec<_>>(),
+            [1, 1, 1, 1]
+        );
+    }
+
+    #[test]
+    fn weight_decay_shrinks_a_weight_whose_gradient_is_zero() {
+        let data = ramps(4);
+        let mut initial = Small::ZERO;
+        initial.init_uniform(&mut DefaultRng::seed_from_u64(3));
+        let base = SeriesTraining {
+            epochs: 3,
+            lr: 0.01,
+            seed: 3,
+            ..SeriesTraining::DEFAULT
+        };
+        // The padding input (entry 1) is always 0: its weights get a zero gradient.
+        let plain = run(&base, &data, None);
+        assert_eq!(plain.model.w_xh[1], initial.w_xh[1], "no decay: untouched");
+        assert_ne!(
+            plain.model.w_xh[0], initial.w_xh[0],
+            "the data channel trains"
+        );
+        let decayed = run(
+            &SeriesTraining {
+                weight_decay: 2.0,
+                ..base
+            },
+            &data,
+            None,
+        );
+        let keep = (1.0f32 - 0.01 * 2.0).powi(12); // 3 epochs × 4 updates
+        for (got, start) in decayed.model.w_xh[1]
+            .iter()
+            .flatten()
+            .zip(initial.w_xh[1].iter().flatten())
+        {
+            assert!(
+                (got - start * keep).abs() <= 1e-5 * start.abs().max(1e-3),
+                "{got} vs {start}·{keep}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_model_returned_is_the_best_validation_epochs_and_the_test_set_never_chooses_it() {
+        // Every fifth label flipped: the model learns the ramps, then memorizes the flips,
+        // which the validation slice punishes.
+        let mut data = ramps(40);
+        for label in data.labels.iter_mut().skip(4).step_by(5) {
+            *label = 1 - *label;
+        }
+        let test = ramps(9);
+        let settings = SeriesTraining {
+            epochs: 30,
+            lr: 0.05,
+            seed: 1,
+            validation: 0.25,
+            ..SeriesTraining::DEFAULT
+        };
+        let mut seen = Vec::new();
+        let trained = train::<Small, 2, 4, 2, 16>(
+            &settings,
+            2,
+            &data,
+            Some(&test),
+            Small::init_uniform,
+            |r| {
+                seen.push(r.validation.expect("a validation slice"));
+                true
+            },
+        )
+        .expect("training the ramps");
+        assert_eq!(seen.len(), 30);
+        assert_eq!(seen[0].count, 10, "a quarter of each class's 20 series");
+        let best = trained.best_epoch;
+        assert!(
+            best < 30,
+            "the test needs a run whose last epoch is not its best"
+        );
+        assert_eq!(
+            trained.validation,
+            Some(seen[best - 1]),
+            "the kept model measures as it did"
+        );
+        assert!(
+            seen.iter()
+                .all(|m| !better(m, Some(&seen[best - 1])) || std::ptr::eq(m, &seen[best - 1]))
+        );
+        assert_eq!(trained.train.count, 30);
+        // The same run without a test file: the same model (the test set chose nothing).
+        let blind = run(&settings, &data, None);
+        assert_eq!((blind.best_epoch, &*blind.model), (best, &*trained.model));
+    }
+
+    #[test]
+    fn bad_regularization_settings_are_refused() {
+        let data = ramps(4);
+        for settings in [
+            SeriesTraining {
+                weight_decay: -1.0,
+                ..SeriesTraining::DEFAULT
+            },
+            SeriesTraining {
+                weight_decay: 1000.0,
+                ..SeriesTraining::DEFAULT
+            },
+            SeriesTraining {
+                validation: 1.0,
+                ..SeriesTraining::DEFAULT
+            },
+            SeriesTraining {
+                validation: f32::NAN,
+                ..SeriesTraining::DEFAULT
+            },
+            SeriesTraining {
+                noise: f32::INFINITY,
+                ..SeriesTraining::DEFAULT
+            },
+            SeriesTraining {
+                stretch: -0.1,
+                ..SeriesTraining::DEFAULT
+            },
+        ] {
+            let result =
+                train::<Small, 2, 4, 2, 16>(&settings, 2, &data, None, Small::init_uniform, |_| {
+                    true
+                });
+            assert!(
+                matches!(result, Err(Error::InvalidSetting(_))),
+                "{settings:?}"
+            );
+        }
+        // A series longer than the tape is refused, stretched or not (not cut to fit).
+        let mut long = ramps(2);
+        long.vectors[1] = vec![[0.5, 0.0]; 17];
+        for stretch in [0.0, 0.2] {
+            let settings = SeriesTraining {
+                stretch,
+                ..SeriesTraining::DEFAULT
+            };
+            let result =
+                train::<Small, 2, 4, 2, 16>(&settings, 2, &long, None, Small::init_uniform, |_| {
+                    true
+                });
+            assert!(
+                matches!(
+                    result,
+                    Err(Error::BadLength {
+                        len: 17,
+                        capacity: 16
+                    })
+                ),
+                "{result:?}"
+            );
+        }
+    }
 }

@@ -303,8 +303,20 @@ pub struct TrainArgs {
     /// Series files: read the class from the last state or the mean state [default: last].
     #[arg(long, value_enum)]
     pub readout: Option<ReadoutArg>,
+    /// Series files: decoupled weight decay (AdamW): every parameter is multiplied by 1 − lr·WD
+    /// after each update [default: 0, off].
+    #[arg(long, value_name = "WD")]
+    pub weight_decay: Option<f32>,
+    /// Series files: add Gaussian noise of this standard deviation (in normalized units) to
+    /// every training sample, drawn anew for each update [default: 0.2].
+    #[arg(long, value_name = "STD")]
+    pub noise: Option<f32>,
+    /// Series files: resample each training series to its length times a factor drawn from
+    /// [1/(1+S), 1+S], anew for each update [default: 0.2].
+    #[arg(long, value_name = "S")]
+    pub stretch: Option<f32>,
     /// Hidden units: 32, 64, 100, 128, 256 or 512 [default: 100]; series: 16, 32 or 64
-    /// [default: 32].
+    /// [default: 64].
     #[arg(long)]
     pub hidden: Option<usize>,
     /// Characters per training chunk (BPTT length), 1..=256 [default: 25].
@@ -348,7 +360,9 @@ pub struct TrainArgs {
     /// Seed of the initialization [default: 42; series: 0, also of the shuffles].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Fraction of the text (its end) held out for validation [default: 0.1].
+    /// Fraction of the text (its end) held out for validation [default: 0.1]. Series: the share
+    /// of each class's training series held out (stratified, drawn from the seed), the model of
+    /// the best validation epoch kept [default: 0, off].
     #[arg(long, value_name = "F")]
     pub val_fraction: Option<f32>,
     /// Print a sample, the validation loss, and save a checkpoint every N iterations; 0: never.

@@ -7,6 +7,7 @@ use crate::series::{
     dispatch_series,
 };
 use crate::{Fail, OptimizerArg, Outcome, ReadoutArg, TrainArgs, show};
+use micrornn::classify::Metrics;
 use micrornn::format::Contents;
 use micrornn::host::series::SeriesSet;
 use micrornn::host::series_training::{self, EpochReport, Prepared, SeriesTraining};
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The default hidden size of a series model.
-pub const DEFAULT_HIDDEN: usize = 32;
+pub const DEFAULT_HIDDEN: usize = 64;
 
 /// Set by Ctrl-C: training stops after the current epoch and saves the model.
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -38,6 +39,9 @@ pub fn refuse_series_options(args: &TrainArgs) -> Result<(), Fail> {
     let used = [
         ("--test", args.test.is_some()),
         ("--readout", args.readout.is_some()),
+        ("--weight-decay", args.weight_decay.is_some()),
+        ("--noise", args.noise.is_some()),
+        ("--stretch", args.stretch.is_some()),
     ];
     match used.iter().find(|(_, used)| *used) {
         Some((option, _)) => Err(Fail::new(format!(
@@ -57,7 +61,6 @@ fn plan(args: TrainArgs, train_file: PathBuf) -> Result<Plan, Fail> {
         ("--threads", args.threads.is_some()),
         ("--iters", args.iters.is_some()),
         ("--time", args.time.is_some()),
-        ("--val-fraction", args.val_fraction.is_some()),
         ("--checkpoint", args.checkpoint.is_some()),
         ("--resume", args.resume.is_some()),
         ("--keep-best", args.keep_best),
@@ -81,6 +84,10 @@ fn plan(args: TrainArgs, train_file: PathBuf) -> Result<Plan, Fail> {
         seed: args.seed.unwrap_or(defaults.seed),
         readout: args.readout.map_or(defaults.readout, Readout::from),
         test_every: 0,
+        weight_decay: args.weight_decay.unwrap_or(defaults.weight_decay),
+        validation: args.val_fraction.unwrap_or(defaults.validation),
+        noise: args.noise.unwrap_or(defaults.noise),
+        stretch: args.stretch.unwrap_or(defaults.stretch),
     };
     if !(settings.lr.is_finite() && settings.lr > 0.0) {
         return Err(Fail::new(format!("--lr {} must be > 0", settings.lr)));
@@ -89,6 +96,25 @@ fn plan(args: TrainArgs, train_file: PathBuf) -> Result<Plan, Fail> {
         return Err(Fail::new(format!(
             "--clip {} must be > 0 (series clip the gradient's norm)",
             settings.clip
+        )));
+    }
+    let shares = [
+        ("--weight-decay", settings.weight_decay, f32::INFINITY),
+        ("--noise", settings.noise, f32::INFINITY),
+        ("--stretch", settings.stretch, f32::INFINITY),
+        ("--val-fraction", settings.validation, 1.0),
+    ];
+    if let Some((option, value, below)) = shares
+        .iter()
+        .find(|(_, value, below)| !(value.is_finite() && *value >= 0.0 && value < below))
+    {
+        let range = if below.is_finite() { " and < 1" } else { "" };
+        return Err(Fail::new(format!("{option} {value} must be ≥ 0{range}")));
+    }
+    if settings.lr * settings.weight_decay >= 1.0 {
+        return Err(Fail::new(format!(
+            "--weight-decay {} is too large for --lr {}: lr·WD must be below 1",
+            settings.weight_decay, settings.lr
         )));
     }
     if settings.epochs == 0 {
@@ -151,7 +177,8 @@ pub fn run(args: TrainArgs) -> Result<Outcome, Fail> {
         plan.settings.test_every = plan.settings.epochs.div_ceil(20);
         eprintln!(
             "{}: {} series, {} channels, {} classes, up to {} steps; {} H={} readout {}, {} \
-             epochs, Adam lr {}, clip {}, seed {}",
+             epochs, Adam lr {}, clip {}, weight decay {}, noise {}, stretch {}, validation \
+             share {}, seed {}",
             show(&plan.train_file),
             train_set.series.len(),
             train_set.channels,
@@ -163,6 +190,10 @@ pub fn run(args: TrainArgs) -> Result<Outcome, Fail> {
             plan.settings.epochs,
             plan.settings.lr,
             plan.settings.clip,
+            plan.settings.weight_decay,
+            plan.settings.noise,
+            plan.settings.stretch,
+            plan.settings.validation,
             plan.settings.seed
         );
     }
@@ -206,7 +237,9 @@ where
         test.as_ref(),
         C::init,
         |report| {
-            if !plan.json && (report.test.is_some() || report.epoch == epochs) {
+            let shown =
+                report.test.is_some() || report.epoch % plan.settings.test_every.max(1) == 0;
+            if !plan.json && (shown || report.epoch == epochs) {
                 eprintln!("{}", progress_line(report, epochs));
             }
             !STOP.load(Ordering::SeqCst)
@@ -242,6 +275,11 @@ where
             "hidden": H,
             "readout": plan.settings.readout.name(),
             "epochs": trained.epochs,
+            "best_epoch": trained.best_epoch,
+            "weight_decay": as_written(plan.settings.weight_decay),
+            "val_fraction": as_written(plan.settings.validation),
+            "noise": as_written(plan.settings.noise),
+            "stretch": as_written(plan.settings.stretch),
             "lr": as_written(plan.settings.lr),
             "clip": as_written(plan.settings.clip),
             "seed": plan.settings.seed,
@@ -254,6 +292,11 @@ where
             "train_loss": trained.train.loss(),
             "interrupted": interrupted,
         });
+        if let Some(validation) = trained.validation {
+            json["val_series"] = serde_json::json!(validation.count);
+            json["val_accuracy"] = serde_json::json!(validation.accuracy());
+            json["val_loss"] = serde_json::json!(validation.loss());
+        }
         if let Some(test) = trained.test {
             json["test_file"] = serde_json::json!(plan.test_file.as_deref().map(show));
             json["test_accuracy"] = serde_json::json!(test.accuracy());
@@ -270,8 +313,17 @@ where
                 t.loss()
             )
         });
+        let validation = trained.validation.map_or(String::new(), |v| {
+            format!(
+                ", validation accuracy {:.4} ({}/{}); kept the model of epoch {}",
+                v.accuracy(),
+                v.correct,
+                v.count,
+                trained.best_epoch
+            )
+        });
         println!(
-            "{} epochs in {:.2} s: train accuracy {:.4}{test}",
+            "{} epochs in {:.2} s: train accuracy {:.4}{validation}{test}",
             trained.epochs,
             trained.seconds,
             trained.train.accuracy()
@@ -301,14 +353,18 @@ fn as_written(value: f32) -> f64 {
 
 /// One progress line: epoch, training loss and accuracy over the epoch, the test accuracy.
 fn progress_line(report: &EpochReport, epochs: usize) -> String {
-    let test = report.test.map_or(String::new(), |t| {
-        format!("  test loss {:.4} accuracy {:.3}", t.loss(), t.accuracy())
-    });
+    let shown = |name: &str, metrics: Option<Metrics>| {
+        metrics.map_or(String::new(), |m| {
+            format!("  {name} loss {:.4} accuracy {:.3}", m.loss(), m.accuracy())
+        })
+    };
     format!(
-        "epoch {:>4}/{epochs}  train loss {:.4} accuracy {:.3}{test}  {:.1} s",
+        "epoch {:>4}/{epochs}  train loss {:.4} accuracy {:.3}{}{}  {:.1} s",
         report.epoch,
         report.train.loss(),
         report.train.accuracy(),
+        shown("validation", report.validation),
+        shown("test", report.test),
         report.seconds
     )
 }
@@ -328,10 +384,18 @@ fn metadata<C>(plan: &Plan, hidden: usize, trained: &series_training::TrainedSer
         format!("lr={}", plan.settings.lr),
         format!("clip_norm={}", plan.settings.clip),
         format!("seed={}", plan.settings.seed),
+        format!("weight_decay={}", plan.settings.weight_decay),
+        format!("noise={}", plan.settings.noise),
+        format!("stretch={}", plan.settings.stretch),
+        format!("val_fraction={}", plan.settings.validation),
+        format!("best_epoch={}", trained.best_epoch),
         "batch=1 (one update per series)".to_string(),
         "normalization=per channel, from the training file".to_string(),
         format!("train_accuracy={}", trained.train.accuracy()),
     ];
+    if let Some(validation) = trained.validation {
+        lines.push(format!("val_accuracy={}", validation.accuracy()));
+    }
     if let (Some(test), Some(file)) = (trained.test, &plan.test_file) {
         lines.push(format!("test_file={}", one_line(file)));
         lines.push(format!("test_accuracy={}", test.accuracy()));
