@@ -1,7 +1,7 @@
 //! The RAM each operation needs, as `const fn`s of the model's sizes, so that firmware can
 //! `const _: () = assert!(...)` that a setup fits its RAM, and a guide can print the numbers of
 //! the target it runs on (the struct sizes differ between 32- and 64-bit targets: on 64-bit
-//! ones [`Rnn`] is cache-line aligned).
+//! ones [`Rnn`](crate::Rnn) is cache-line aligned).
 //!
 //! These count the buffers the caller places (in `static`s or on the stack); the peak stack of
 //! the calls comes on top (measured in `docs/microcontrollers.md`).
