@@ -279,6 +279,8 @@ where
     let mut stretch_rng = crate::DefaultRng::seed_from_u64(settings.seed ^ STRETCH_SEED);
     let mut best: Option<(Box<C>, Metrics, usize)> = None;
     let (mut seconds, mut epochs) = (0.0, 0);
+    // Stretch factors are drawn log-uniformly in [1/(1 + stretch), 1 + stretch].
+    let span = math::ln(1.0 + settings.stretch);
     for epoch in 1..=settings.epochs {
         let started = Instant::now();
         shuffle(&mut examples, &mut rng);
@@ -290,7 +292,6 @@ where
                     Sequence::Tokens(_) => &[],
                 };
                 let factor = if settings.stretch > 0.0 {
-                    let span = math::ln(1.0 + settings.stretch);
                     math::exp(span * (2.0 * unit(&mut stretch_rng) - 1.0))
                 } else {
                     1.0
@@ -352,10 +353,11 @@ where
         None => epochs,
     };
     let train = classifier.evaluate(&examples)?;
-    let validation = if validation.is_empty() {
-        None
-    } else {
-        Some(classifier.evaluate(&validation)?)
+    // The kept model was scored on the validation slice when it was kept.
+    let validation = match &best {
+        Some((_, metrics, _)) => Some(*metrics),
+        None if validation.is_empty() => None,
+        None => Some(classifier.evaluate(&validation)?),
     };
     let test = match &test_examples {
         Some(test) => Some(classifier.evaluate(test)?),

@@ -237,8 +237,7 @@ where
         test.as_ref(),
         C::init,
         |report| {
-            let shown =
-                report.test.is_some() || report.epoch % plan.settings.test_every.max(1) == 0;
+            let shown = report.epoch % plan.settings.test_every.max(1) == 0;
             if !plan.json && (shown || report.epoch == epochs) {
                 eprintln!("{}", progress_line(report, epochs));
             }

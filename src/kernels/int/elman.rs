@@ -48,8 +48,20 @@ impl<const N: usize> ElmanUnits<'_, N> {
     /// The input multiplier as the update uses it: clamped to ±[`INPUT_MULTIPLIER_LIMIT`].
     #[inline(always)]
     pub fn clamped_input_multiplier(&self) -> i32 {
-        self.input_multiplier
-            .clamp(-INPUT_MULTIPLIER_LIMIT, INPUT_MULTIPLIER_LIMIT)
+        clamp_input_multiplier(self.input_multiplier)
+    }
+}
+
+/// An input multiplier clamped to ±[`INPUT_MULTIPLIER_LIMIT`], as the update uses it: for a
+/// token's row here, for a dense sample's rows in `QRnn`'s input term.
+#[inline(always)]
+pub const fn clamp_input_multiplier(multiplier: i32) -> i32 {
+    if multiplier > INPUT_MULTIPLIER_LIMIT {
+        INPUT_MULTIPLIER_LIMIT
+    } else if multiplier < -INPUT_MULTIPLIER_LIMIT {
+        -INPUT_MULTIPLIER_LIMIT
+    } else {
+        multiplier
     }
 }
 

@@ -180,7 +180,7 @@ impl<const I: usize, const H: usize, const O: usize> QRnn<I, H, O> {
             if x == 0 {
                 continue;
             }
-            let m = m.clamp(-XH_MULTIPLIER_LIMIT, XH_MULTIPLIER_LIMIT);
+            let m = int::elman::clamp_input_multiplier(m);
             for (sum, &w) in sums.iter_mut().zip(row) {
                 *sum += i64::from(i32::from(w) * m) * i64::from(x);
             }
