@@ -1,8 +1,10 @@
-//! The batched path: [`BatchTape`] gradients against central finite differences of a float64
-//! loss written here, against the single-stream [`Tape`] (the batch is the average of its
-//! streams), and [`BatchTrainer`] against [`Trainer`] for one stream.
+//! The batched path: [`BatchTape`] gradients (with and without dropout) against central finite
+//! differences of a float64 loss written here, against the single-stream [`Tape`] (the batch is
+//! the average of its streams), and [`BatchTrainer`] against [`Trainer`] for one stream.
 
 use micrornn::batch::{BatchTape, BatchTrainer, Sequential, Shard};
+use micrornn::model::batch::DropoutPass;
+use micrornn::model::dropout::{Dropout, RowKey};
 use micrornn::{Adagrad, Adam, Clip, Error, Rnn, Sequence, Tape, Targets, TrainConfig, Trainer};
 use rand_xoshiro::Xoshiro128PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
@@ -34,8 +36,15 @@ fn random_tokens(seed: u64, n: usize) -> Vec<usize> {
 }
 
 /// `scale · Σ_b Σ_t -log softmax(y)[target]` in float64, over flat parameters in the order of
-/// `Rnn::tensors`.
-fn loss64(p: &[f64], inputs: &[Vec<usize>], targets: &[Vec<usize>], h0: &[[f32; H]; B]) -> f64 {
+/// `Rnn::tensors`, with `y = W_hy·(m ⊙ h) + b_y` for the dropout mask `m` of each stream and
+/// step (all ones without dropout).
+fn loss64(
+    p: &[f64],
+    inputs: &[Vec<usize>],
+    targets: &[Vec<usize>],
+    h0: &[[f32; H]; B],
+    masks: &[Vec<Vec<f64>>],
+) -> f64 {
     let (w_hh, b_h, w_hy, b_y) = (
         I * H,
         I * H + H * H,
@@ -43,9 +52,9 @@ fn loss64(p: &[f64], inputs: &[Vec<usize>], targets: &[Vec<usize>], h0: &[[f32; 
         I * H + H * H + H + O * H,
     );
     let mut total = 0.0;
-    for ((xs, ts), h0) in inputs.iter().zip(targets).zip(h0) {
+    for (((xs, ts), h0), masks) in inputs.iter().zip(targets).zip(h0).zip(masks) {
         let mut h: Vec<f64> = h0.iter().map(|&x| f64::from(x)).collect();
-        for (&x, &target) in xs.iter().zip(ts) {
+        for ((&x, &target), mask) in xs.iter().zip(ts).zip(masks) {
             h = (0..H)
                 .map(|j| {
                     let a = p[b_h + j]
@@ -55,7 +64,12 @@ fn loss64(p: &[f64], inputs: &[Vec<usize>], targets: &[Vec<usize>], h0: &[[f32; 
                 })
                 .collect();
             let y: Vec<f64> = (0..CLASSES)
-                .map(|o| p[b_y + o] + (0..H).map(|j| p[w_hy + o * H + j] * h[j]).sum::<f64>())
+                .map(|o| {
+                    p[b_y + o]
+                        + (0..H)
+                            .map(|j| p[w_hy + o * H + j] * mask[j] * h[j])
+                            .sum::<f64>()
+                })
                 .collect();
             let max = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             total += max + y.iter().map(|v| (v - max).exp()).sum::<f64>().ln() - y[target];
@@ -66,6 +80,26 @@ fn loss64(p: &[f64], inputs: &[Vec<usize>], targets: &[Vec<usize>], h0: &[[f32; 
 
 #[test]
 fn batched_gradients_match_finite_differences() {
+    check_gradients(DropoutPass::NONE);
+}
+
+/// With dropout the gradient is that of the loss under the pass's masks (the masks are a
+/// function of the key, so the loss is a function of the parameters to differentiate), and the
+/// masks drop about the rate's share of the readout's input.
+#[test]
+fn dropout_gradients_match_finite_differences() {
+    let dropout = DropoutPass {
+        dropout: Dropout::new(0.4, 11).unwrap(),
+        draw: 5,
+        first_stream: 2,
+    };
+    let dropped = check_gradients(dropout);
+    assert!(dropped > 0 && dropped < B * T * H / 2 + B * T, "{dropped}");
+}
+
+/// Checks the gradients of one forward and backward pass with `dropout` against finite
+/// differences; returns how many readout inputs the masks dropped.
+fn check_gradients(dropout: DropoutPass) -> usize {
     let model = random_model(1);
     let data = random_tokens(2, B * (T + 1));
     let inputs: Vec<Vec<usize>> = (0..B).map(|b| data[b * (T + 1)..][..T].to_vec()).collect();
@@ -79,8 +113,29 @@ fn batched_gradients_match_finite_differences() {
     let ins: [&[usize]; B] = core::array::from_fn(|b| &inputs[b][..]);
     let tgs: [&[usize]; B] = core::array::from_fn(|b| &targets[b][..]);
     let loss = tape
-        .forward(&model, ins, tgs, &h0, CLASSES, 1.0 / B as f32)
+        .forward_dropped(&model, (ins, tgs), &h0, CLASSES, 1.0 / B as f32, dropout)
         .unwrap();
+    let masks: Vec<Vec<Vec<f64>>> = (0..B)
+        .map(|b| {
+            (0..T)
+                .map(|t| {
+                    let key = RowKey {
+                        draw: dropout.draw,
+                        stream: dropout.first_stream + b as u64,
+                        step: t as u64,
+                    };
+                    let factors = dropout.dropout.factors(key).take(H);
+                    factors.map(f64::from).collect()
+                })
+                .collect()
+        })
+        .collect();
+    let dropped = masks
+        .iter()
+        .flatten()
+        .flatten()
+        .filter(|&&m| m == 0.0)
+        .count();
     let mut grads = Rnn::<I, H, O>::ZERO;
     // Padding rows of the gradient are not written: a sentinel stays.
     grads.b_y[CLASSES] = 7.0;
@@ -94,7 +149,7 @@ fn batched_gradients_match_finite_differences() {
         .iter()
         .map(|&x| f64::from(x))
         .collect();
-    let l64 = loss64(&p, &inputs, &targets, &h0);
+    let l64 = loss64(&p, &inputs, &targets, &h0, &masks);
     assert!(
         ((f64::from(loss) / B as f64) - l64).abs() < 1e-5 * l64.abs(),
         "{loss} vs {l64}"
@@ -110,7 +165,8 @@ fn batched_gradients_match_finite_differences() {
         let (mut plus, mut minus) = (p.clone(), p.clone());
         plus[i] += eps;
         minus[i] -= eps;
-        let fd = (loss64(&plus, &inputs, &targets, &h0) - loss64(&minus, &inputs, &targets, &h0))
+        let fd = (loss64(&plus, &inputs, &targets, &h0, &masks)
+            - loss64(&minus, &inputs, &targets, &h0, &masks))
             / (2.0 * eps);
         let err = (f64::from(g[i]) - fd).abs();
         assert!(
@@ -121,6 +177,7 @@ fn batched_gradients_match_finite_differences() {
         checked += 1;
     }
     assert!(checked > 90);
+    dropped
 }
 
 /// The batch's gradient is the average of its streams' single-stream gradients.
@@ -272,11 +329,12 @@ fn threads_do_not_change_the_model() {
         seq_len: T,
         ..TrainConfig::min_char_rnn(CLASSES)
     };
-    let train = |threads: usize| {
+    let train = |threads: usize, dropout: Dropout| {
         let mut model = random_model(11);
         let mut adam = Adam::new(0.01);
         let mut shards = vec![Shard::<I, 2, T, H, O>::ZERO; 3];
         let mut trainer = BatchTrainer::new(&mut model, &mut shards, &mut adam, config).unwrap();
+        trainer.dropout = dropout;
         let losses: Vec<u32> = (0..30)
             .map(|_| {
                 trainer
@@ -294,9 +352,15 @@ fn threads_do_not_change_the_model() {
             .collect();
         (losses, bits)
     };
-    let one = train(1);
-    assert_eq!(train(2), one);
-    assert_eq!(train(3), one);
+    let one = train(1, Dropout::NONE);
+    assert_eq!(train(2, Dropout::NONE), one);
+    assert_eq!(train(3, Dropout::NONE), one);
+    // Dropout's masks are drawn per update and per stream of the whole batch: no thread
+    // changes them either, and they change the model.
+    let dropout = Dropout::new(0.3, 4).unwrap();
+    let dropped = train(1, dropout);
+    assert_eq!(train(3, dropout), dropped);
+    assert_ne!(dropped, one);
     assert_ne!(one.1, {
         let m = random_model(11);
         m.tensors()

@@ -1037,10 +1037,10 @@ fn classify_reads_everything_from_the_file_and_refuses_what_it_cannot_use() {
     );
 }
 
-/// In `dir` (holding `corpus.txt`): a `--batch 16` run of the cell `cell` stopped at 13 of 30
-/// iterations and resumed from its checkpoint on another number of threads gives the model file
-/// and checkpoint of one uninterrupted run, byte for byte.
-fn assert_batched_resume_is_bit_identical(dir: &Path, cell: &str) {
+/// In `dir` (holding `corpus.txt`): a `--batch 16` run of the cell `cell` (with the options
+/// `extra`) stopped at 13 of 30 iterations and resumed from its checkpoint on another number of
+/// threads gives the model file and checkpoint of one uninterrupted run, byte for byte.
+fn assert_batched_resume_is_bit_identical(dir: &Path, cell: &str, extra: &[&str]) {
     let common = [
         "train",
         "corpus.txt",
@@ -1055,8 +1055,8 @@ fn assert_batched_resume_is_bit_identical(dir: &Path, cell: &str) {
         "--sample-every",
         "10",
     ];
-    let run_with = |extra: &[&str]| {
-        let args: Vec<&str> = common.iter().chain(extra).copied().collect();
+    let run_with = |more: &[&str]| {
+        let args: Vec<&str> = common.iter().chain(extra).chain(more).copied().collect();
         assert_success(&run(dir, &args));
     };
     run_with(&["--iters", "30", "--threads", "1", "--out", "one.mrnn"]);
@@ -1085,7 +1085,58 @@ fn assert_batched_resume_is_bit_identical(dir: &Path, cell: &str) {
 fn batched_resume_is_bit_identical_to_one_run() {
     let dir = scratch("batch-resume");
     std::fs::write(dir.join("corpus.txt"), small_corpus()).unwrap();
-    assert_batched_resume_is_bit_identical(&dir, "elman");
+    assert_batched_resume_is_bit_identical(&dir, "elman", &[]);
+    // With dropout: the masks of the resumed updates are the ones one run draws.
+    let dropout = dir.join("dropout");
+    std::fs::create_dir_all(&dropout).unwrap();
+    std::fs::write(dropout.join("corpus.txt"), small_corpus()).unwrap();
+    assert_batched_resume_is_bit_identical(&dropout, "elman", &["--dropout", "0.3"]);
+    let read = |path: PathBuf| std::fs::read(path).unwrap();
+    assert!(
+        read(dir.join("one.mrnn")) != read(dropout.join("one.mrnn")),
+        "dropout did not change the model"
+    );
+    let args = [
+        "train",
+        "corpus.txt",
+        "--batch",
+        "16",
+        "--iters",
+        "3",
+        "--dropout",
+        "0.25",
+        "--out",
+        "j.mrnn",
+        "--json",
+    ];
+    let out = run(&dropout, &args);
+    assert_success(&out);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["dropout"], 0.25);
+    assert_refused(
+        &dir,
+        &["train", "corpus.txt", "--dropout", "0.2"],
+        "--batch",
+    );
+    for rate in ["--dropout=1", "--dropout=-0.1", "--dropout=NaN"] {
+        assert_refused(
+            &dir,
+            &["train", "corpus.txt", "--batch", "16", rate],
+            "--dropout",
+        );
+    }
+    assert_refused(
+        &dropout,
+        &[
+            "train",
+            "corpus.txt",
+            "--resume",
+            "two.ckpt",
+            "--dropout",
+            "0.1",
+        ],
+        "--dropout",
+    );
 
     assert_refused(&dir, &["train", "corpus.txt", "--batch", "12"], "--batch");
     assert_refused(
@@ -1338,7 +1389,7 @@ fn a_gru_language_model_trains_samples_evaluates_and_resumes_bit_exactly() {
     let batched = dir.join("batched");
     std::fs::create_dir_all(&batched).unwrap();
     std::fs::write(batched.join("corpus.txt"), small_corpus()).unwrap();
-    assert_batched_resume_is_bit_identical(&batched, "gru");
+    assert_batched_resume_is_bit_identical(&batched, "gru", &["--dropout", "0.2"]);
     // The GRU is compiled for fewer shapes than the Elman cell (the binary's build time).
     assert_refused(
         &dir,

@@ -203,11 +203,12 @@ prop_compose! {
         corpus_hash in any::<u64>(),
         batch in 1usize..4,
         keep_best in any::<bool>(),
+        dropout in prop_oneof![Just(0.0f32), 0.01f32..0.99],
     ) -> Settings {
         Settings {
             hidden: H, vocab_bucket: V, seq_len, optimizer, lr, clip, lr_decay, window,
             val_fraction, seed, corpus_chars, corpus_hash, batch,
-            cell: micrornn::model::CellKind::Elman, keep_best,
+            cell: micrornn::model::CellKind::Elman, keep_best, dropout,
         }
     }
 }

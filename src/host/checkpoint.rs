@@ -19,6 +19,9 @@
 //! changes (the best model is the run's model file, and its validation losses are in the run's
 //! loss history).
 //!
+//! A run with dropout ([`Settings::dropout`] above 0) sets bit 3; its rate (`f32`) then follows
+//! the progress (after the batch size, when there is one).
+//!
 //! A mini-batch run (`batch > 1`) sets bit 0 of the flags; its batch size (`u32`) then follows
 //! the progress, and every stream's hidden state (`batch × hidden × f32`, stream order) follows
 //! the optimizer memories. The single hidden state is then the last stream's (the one that ends
@@ -39,6 +42,8 @@ const FLAG_BATCHED: u16 = 1;
 const FLAG_GRU: u16 = 2;
 /// Flag bit: the run keeps the model of its best validation loss.
 const FLAG_KEEP_BEST: u16 = 4;
+/// Flag bit: the run trains with dropout (its rate follows the progress).
+const FLAG_DROPOUT: u16 = 8;
 
 /// The first four bytes of a checkpoint.
 pub const MAGIC: [u8; 4] = *b"MRCK";
@@ -80,6 +85,9 @@ pub struct Settings {
     /// Whether the run's model file holds the model of the best validation loss measured so far
     /// (rather than the last one).
     pub keep_best: bool,
+    /// Dropout on the readout's input while training ([`crate::model::dropout`]), in `[0, 1)`;
+    /// 0: none.
+    pub dropout: f32,
 }
 
 /// Where the run stands (besides parameters, optimizer memory and hidden state).
@@ -106,11 +114,12 @@ const FIXED_LEN: usize = 8 + 60 + 52;
 const MAX_MEMORIES: usize = 2;
 
 /// The longest checkpoint of a model `<I, H, O>` trained with at most `max_batch` streams: the
-/// fixed part, the batch size, the hidden state, the longest model file
+/// fixed part, the batch size, the dropout rate, the hidden state, the longest model file
 /// ([`super::model_file::max_len`]), two optimizer memories (Adam's), every stream's state
 /// and the checksum.
 pub const fn max_len<const I: usize, const H: usize, const O: usize>(max_batch: usize) -> usize {
     FIXED_LEN
+        + 4
         + 4
         + 4 * H
         + 4
@@ -159,6 +168,7 @@ where
     let model_bytes = super::model_file::contents_to_bytes(model, &contents)?;
     let memories = optimizer.memory();
     let batched = settings.batch > 1;
+    let dropout = settings.dropout != 0.0;
     let len = FIXED_LEN
         + 4 * H
         + 4
@@ -170,6 +180,7 @@ where
         } else {
             0
         }
+        + if dropout { 4 } else { 0 }
         + 4;
     let mut out = vec![0u8; len];
     let mut w = ByteWriter::new(&mut out);
@@ -185,7 +196,8 @@ where
     } else {
         0
     };
-    w.put_u16(if batched { FLAG_BATCHED } else { 0 } | gru | keep_best)?;
+    let dropout_flag = if dropout { FLAG_DROPOUT } else { 0 };
+    w.put_u16(if batched { FLAG_BATCHED } else { 0 } | gru | keep_best | dropout_flag)?;
     for v in [settings.hidden, settings.vocab_bucket, settings.seq_len] {
         w.put_size(v)?;
     }
@@ -207,6 +219,9 @@ where
     debug_assert_eq!(w.position(), FIXED_LEN);
     if batched {
         w.put_size(settings.batch)?;
+    }
+    if dropout {
+        w.put_f32(settings.dropout)?;
     }
     w.put_f32s(&state.hidden)?;
     w.put_size(model_bytes.len())?;
@@ -289,6 +304,7 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
             CellKind::Elman
         },
         keep_best: flags & FLAG_KEEP_BEST != 0,
+        dropout: 0.0,
     };
     let iteration = r.u64()?;
     let epoch = r.u64()?;
@@ -308,7 +324,7 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         rng,
         optimizer_steps: r.u64()?,
     };
-    if flags & !(FLAG_BATCHED | FLAG_GRU | FLAG_KEEP_BEST) != 0 {
+    if flags & !(FLAG_BATCHED | FLAG_GRU | FLAG_KEEP_BEST | FLAG_DROPOUT) != 0 {
         return Err(Error::CorruptModel("unknown checkpoint flags"));
     }
     let batched = flags & FLAG_BATCHED != 0;
@@ -320,7 +336,24 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
             "batched checkpoint with fewer than 2 streams",
         ));
     }
-    Ok((Settings { batch, ..settings }, progress))
+    let dropout = if flags & FLAG_DROPOUT != 0 {
+        let rate = r.f32()?;
+        // `encode` sets the flag only for a rate above 0.
+        if !(rate > 0.0 && rate < 1.0) {
+            return Err(Error::CorruptModel("dropout rate outside (0, 1)"));
+        }
+        rate
+    } else {
+        0.0
+    };
+    Ok((
+        Settings {
+            batch,
+            dropout,
+            ..settings
+        },
+        progress,
+    ))
 }
 
 /// Restores a checkpoint's parameters, vocabulary, optimizer memory and training state into the
@@ -358,7 +391,8 @@ where
         return Err(Error::CorruptModel("optimizer kind differs"));
     }
     let batched = settings.batch > 1;
-    let mut r = ByteReader::at(bytes, FIXED_LEN + if batched { 4 } else { 0 });
+    let after_progress = if batched { 4 } else { 0 } + if settings.dropout != 0.0 { 4 } else { 0 };
+    let mut r = ByteReader::at(bytes, FIXED_LEN + after_progress);
     let mut hidden = [0.0f32; H];
     r.f32s_into(&mut hidden)?;
     let model_len = r.size()?;
@@ -434,6 +468,7 @@ mod tests {
             batch: 1,
             cell: CellKind::Elman,
             keep_best: true,
+            dropout: 0.25,
         };
         let bytes = encode(&settings, &state, &rng, &model, &vocab, 3, &optimizer, &[]).unwrap();
         let (read_settings, progress) = read(&bytes).unwrap();
@@ -611,6 +646,7 @@ mod tests {
             batch,
             cell: CellKind::Elman,
             keep_best: false,
+            dropout: 0.0,
         }
     }
 

@@ -10,6 +10,7 @@
 //! recurrent weight gradient over the chunk ([`BatchCell::recurrent_gradient`]).
 //!
 //! Only the live classes are computed (as in [`crate::Tape`]); token inputs only; full BPTT.
+//! [`BatchTape::forward_dropped`] trains with [`Dropout`] on the readout's input.
 //!
 //! [`Kernels::gemm`]: crate::kernels::Kernels::gemm
 
@@ -18,6 +19,36 @@ use crate::kernels::{self, GemmShape};
 use crate::model::Live;
 use crate::model::batch_cell::{BatchCell, BatchRecord, Gates, Transposed};
 use crate::model::cell::StepRecord;
+use crate::model::dropout::{Dropout, RowKey};
+
+/// The dropout of one forward pass: the rate and seed, and the key of the pass's masks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DropoutPass {
+    /// The rate and seed ([`Dropout::NONE`]: no dropout).
+    pub dropout: Dropout,
+    /// The draw of this pass (a training run's update count).
+    pub draw: u64,
+    /// The index, in the whole batch, of this tape's first stream.
+    pub first_stream: u64,
+}
+
+impl DropoutPass {
+    /// No dropout.
+    pub const NONE: Self = Self {
+        dropout: Dropout::NONE,
+        draw: 0,
+        first_stream: 0,
+    };
+
+    /// The key of the mask of stream `b` of this tape at step `t`.
+    fn key(&self, b: usize, t: usize) -> RowKey {
+        RowKey {
+            draw: self.draw,
+            stream: self.first_stream.wrapping_add(b as u64),
+            step: t as u64,
+        }
+    }
+}
 
 /// The record of one forward pass over `B` streams of up to `T` steps, reused from chunk to
 /// chunk, for a cell whose per-step record is `R` (`()`, the default, for the Elman cell; the
@@ -25,8 +56,9 @@ use crate::model::cell::StepRecord;
 /// state and record after every step, the scaled gradient of the loss with respect to the live
 /// logits (packed, `classes` floats per stream and step), the gradients reaching the states in
 /// the backward pass with the cell's per-step gate gradients, and the transposed recurrent and
-/// readout weights of the forward pass. For the Elman cell about `4·(T·B·(2·H + O) + B·H +
-/// H·(H + O))` bytes; a GRU adds `8·H` floats per step and stream and `2·H²` floats.
+/// readout weights of the forward pass, and the readout's input after dropout. For the Elman cell
+/// about `4·(T·B·(3·H + O) + B·H + H·(H + O))` bytes; a GRU adds `8·H` floats per step and stream
+/// and `2·H²` floats.
 #[derive(Clone, Debug)]
 #[cfg_attr(target_pointer_width = "64", repr(align(64)))]
 pub struct BatchTape<
@@ -44,6 +76,8 @@ pub struct BatchTape<
     gates: [[Gates<H, R>; B]; T],
     w_hh_t: Transposed<H, R>,
     w_hy_t: [[f32; O]; H],
+    dropped: [[[f32; H]; B]; T],
+    dropout: DropoutPass,
     len: usize,
     classes: usize,
 }
@@ -61,6 +95,8 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         gates: [[<Gates<H, R> as StepRecord>::ZERO; B]; T],
         w_hh_t: <Transposed<H, R> as StepRecord>::ZERO,
         w_hy_t: [[0.0; O]; H],
+        dropped: [[[0.0; H]; B]; T],
+        dropout: DropoutPass::NONE,
         len: 0,
         classes: 0,
     };
@@ -106,11 +142,31 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         classes: usize,
         scale: f32,
     ) -> Result<f32, Error> {
+        let streams = (inputs, targets);
+        self.forward_dropped(cell, streams, h_start, classes, scale, DropoutPass::NONE)
+    }
+
+    /// [`BatchTape::forward`] with `dropout` on the readout's input: the logits of stream `b` at
+    /// step `t` are `W_hy·(m ⊙ h) + b_y` with the mask `m` of [`DropoutPass`]'s key for `(b, t)`
+    /// (the recurrence is unchanged). [`BatchTape::backward`] then differentiates that loss.
+    ///
+    /// # Errors
+    /// As [`BatchTape::forward`].
+    pub fn forward_dropped<const I: usize, C: BatchCell<I, H, O, Record = R>>(
+        &mut self,
+        cell: &C,
+        (inputs, targets): ([&[usize]; B], [&[usize]; B]),
+        h_start: &[[f32; H]; B],
+        classes: usize,
+        scale: f32,
+        dropout: DropoutPass,
+    ) -> Result<f32, Error> {
         self.len = 0;
         let n = check_streams(&inputs, &targets, T, classes.min(I), classes)?;
         crate::model::Classes::<O>::new(classes)?;
         self.h_start = *h_start;
         self.classes = classes;
+        self.dropout = dropout;
         cell.transpose_recurrent(&mut self.w_hh_t);
         self.transpose_readout(cell);
         self.recurrence(cell, &inputs, n);
@@ -155,6 +211,25 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         }
     }
 
+    /// With dropout, writes the masked states of the first `n` steps to `dropped`.
+    fn drop_readout_input(&mut self, n: usize) {
+        let dropout = self.dropout;
+        if !dropout.dropout.is_active() {
+            return;
+        }
+        for (t, (dropped, hidden)) in self
+            .dropped
+            .iter_mut()
+            .zip(&self.hidden)
+            .take(n)
+            .enumerate()
+        {
+            for (b, (out, h)) in dropped.iter_mut().zip(hidden).enumerate() {
+                dropout.dropout.apply(dropout.key(b, t), h, out);
+            }
+        }
+    }
+
     /// The live logits of every step and stream in one product, then softmax, loss and
     /// `scale·(p - onehot)` in place.
     fn output_layer<const I: usize, C: BatchCell<I, H, O, Record = R>>(
@@ -167,12 +242,14 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         let k = kernels::active();
         let classes = self.classes;
         let rows = n * B;
+        self.drop_readout_input(n);
+        let readout_input = readout_input(&self.dropout, &self.hidden, &self.dropped);
         let (Some(d_logits), Some(hs), Some(b_y)) = (
             self.d_logits
                 .as_flattened_mut()
                 .as_flattened_mut()
                 .get_mut(..rows * classes),
-            self.hidden.as_flattened().get(..rows),
+            readout_input.as_flattened().get(..rows),
             cell.b_y().get(..classes),
         ) else {
             return f32::NAN;
@@ -253,12 +330,14 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         let k = kernels::active();
         let (classes, rows) = (self.classes, self.len * B);
         let (g_w_hy, g_b_y) = grads.readout_mut();
+        let dropout = self.dropout;
+        let readout_input = readout_input(&dropout, &self.hidden, &self.dropped);
         let (Some(dys), Some(hs), Some(d_hidden), Some(w_hy), Some(g_w_hy), Some(g_b_y)) = (
             self.d_logits
                 .as_flattened()
                 .as_flattened()
                 .get(..rows * classes),
-            self.hidden.as_flattened().get(..rows),
+            readout_input.as_flattened().get(..rows),
             self.d_hidden.as_flattened_mut().get_mut(..rows),
             cell.w_hy().get(..classes),
             g_w_hy.get_mut(..classes),
@@ -286,6 +365,12 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
             a_col: 1,
         };
         (k.gemm)(d_hidden.as_flattened_mut(), dys, w_hy.as_flattened(), &d_h);
+        if dropout.dropout.is_active() {
+            for (i, dh) in d_hidden.iter_mut().enumerate() {
+                let key = dropout.key(i % B, i / B);
+                dropout.dropout.apply_in_place(key, dh);
+            }
+        }
     }
 
     /// From the last step back, one step of every stream ([`BatchCell::backward_streams`]),
@@ -336,6 +421,19 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
             return;
         };
         C::recurrent_gradient(d_hidden, gates, &self.h_start, hidden, grads);
+    }
+}
+
+/// The readout's input: the states, or with dropout the masked states.
+fn readout_input<'t, Steps: ?Sized>(
+    dropout: &DropoutPass,
+    hidden: &'t Steps,
+    dropped: &'t Steps,
+) -> &'t Steps {
+    if dropout.dropout.is_active() {
+        dropped
+    } else {
+        hidden
     }
 }
 

@@ -22,6 +22,7 @@
 //! | [`elman_backward`] | the Elman cell's backward pass with its weight gradients batched over the chunk |
 //! | [`gru_backward`] | the GRU's backward pass with its recurrent weight gradient batched over the chunk |
 //! | [`batch`] | [`batch::BatchTape`]: BPTT over `B` streams at once, as matrix–matrix products, for any [`batch_cell::BatchCell`] |
+//! | [`dropout`] | [`dropout::Dropout`]: dropout on the readout's input while training, masks drawn from a counter-based generator |
 //! | [`batch_cell`] | [`batch_cell::BatchCell`]: what a cell adds to be trained on `B` streams at once |
 //! | [`elman_batch`] | the Elman cell's batched step and step back |
 //! | [`gru_batch`] | the GRU's batched step and step back |
@@ -32,6 +33,7 @@ pub mod batch_cell;
 pub mod bptt;
 pub mod cell;
 pub mod classes;
+pub mod dropout;
 pub mod elman_backward;
 pub mod elman_batch;
 pub mod gru;

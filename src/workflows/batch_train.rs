@@ -10,8 +10,9 @@
 
 use crate::Error;
 use crate::kernels;
-use crate::model::batch::BatchTape;
+use crate::model::batch::{BatchTape, DropoutPass};
 use crate::model::batch_cell::BatchCell;
+use crate::model::dropout::Dropout;
 use crate::model::{Live, Rnn};
 use crate::workflows::clip::live_sum_squares;
 use crate::workflows::optim::Optimizer;
@@ -74,6 +75,21 @@ impl Parallel for Sequential {
     }
 }
 
+/// What every shard's pass over a chunk shares but the dropout's first stream.
+#[derive(Clone, Copy)]
+struct ShardPass {
+    /// Inputs per stream.
+    seq_len: usize,
+    /// Whether each stream starts from its carried state (else from zero).
+    carry: bool,
+    /// Live classes.
+    classes: usize,
+    /// The loss's scale (one over the streams of the batch).
+    scale: f32,
+    /// The shard's dropout.
+    dropout: DropoutPass,
+}
+
 /// Where a batched run stands (the hidden states are in the shards).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BatchState {
@@ -129,6 +145,10 @@ pub struct BatchTrainer<
     pub config: TrainConfig,
     /// Position, counters, smoothed loss.
     pub state: BatchState,
+    /// Dropout on the readout's input ([`Dropout::NONE`] unless set): update `i` draws its
+    /// masks with `i` and each stream's index in the batch, so the model does not depend on
+    /// the runner's threads, and a resumed run draws the masks it would have drawn.
+    pub dropout: Dropout,
 }
 
 impl<
@@ -203,6 +223,7 @@ where
             optimizer,
             config,
             state,
+            dropout: Dropout::NONE,
         })
     }
 
@@ -256,10 +277,22 @@ where
         }
         let (model, carry) = (&*self.model, self.config.carry_hidden && !wrapped);
         let scale = 1.0 / streams as f32;
+        let (dropout, draw) = (self.dropout, state.iteration);
         runner.for_each(self.shards, |index, shard: &mut Shard<I, B, T, H, O, C>| {
             let chunks: [&[usize]; B] =
                 core::array::from_fn(|b| chunk(index * B + b).unwrap_or(&[]));
-            shard.loss = shard.run(model, chunks, seq_len, carry, classes, scale);
+            let pass = ShardPass {
+                seq_len,
+                carry,
+                classes,
+                scale,
+                dropout: DropoutPass {
+                    dropout,
+                    draw,
+                    first_stream: (index * B) as u64,
+                },
+            };
+            shard.loss = shard.run(model, chunks, &pass);
         });
         let mut loss = 0.0f32;
         for shard in self.shards.iter() {
@@ -314,21 +347,21 @@ impl<
 {
     /// Forward and backward over one chunk of each of the shard's streams (`chunks[b]`: the
     /// `seq_len` inputs and, one further, the targets); returns the summed loss, NaN on failure.
-    fn run(
-        &mut self,
-        model: &C,
-        chunks: [&[usize]; B],
-        seq_len: usize,
-        carry: bool,
-        classes: usize,
-        scale: f32,
-    ) -> f32 {
+    fn run(&mut self, model: &C, chunks: [&[usize]; B], pass: &ShardPass) -> f32 {
+        let ShardPass {
+            seq_len,
+            carry,
+            classes,
+            scale,
+            dropout,
+        } = *pass;
         let inputs = chunks.map(|c| c.get(..seq_len).unwrap_or(&[]));
         let targets = chunks.map(|c| c.get(1..).unwrap_or(&[]));
         let h_start = if carry { self.hidden } else { [[0.0; H]; B] };
+        let streams = (inputs, targets);
         let Ok(loss) = self
             .tape
-            .forward(model, inputs, targets, &h_start, classes, scale)
+            .forward_dropped(model, streams, &h_start, classes, scale, dropout)
         else {
             return f32::NAN;
         };

@@ -373,6 +373,11 @@ pub struct TrainArgs {
     /// saves the last model only if it is the best. Without it, --out is the last model.
     #[arg(long)]
     pub keep_best: bool,
+    /// Dropout on the readout's input while training: each hidden unit feeding the output layer
+    /// is zeroed with probability P (the others scaled by 1/(1−P)); the recurrence and the saved
+    /// model are unchanged. Needs --batch ≥ 8 [default: 0, none].
+    #[arg(long, value_name = "P")]
+    pub dropout: Option<f32>,
     /// Where to save the model. The loss history goes beside it (MODEL.loss.csv, .loss.svg).
     #[arg(long, value_name = "MODEL", default_value = "model.mrnn")]
     pub out: PathBuf,

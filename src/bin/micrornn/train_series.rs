@@ -64,6 +64,7 @@ fn plan(args: TrainArgs, train_file: PathBuf) -> Result<Plan, Fail> {
         ("--checkpoint", args.checkpoint.is_some()),
         ("--resume", args.resume.is_some()),
         ("--keep-best", args.keep_best),
+        ("--dropout", args.dropout.is_some()),
         (
             "--optimizer (series train with adam)",
             args.optimizer.is_some_and(|o| o != OptimizerArg::Adam),

@@ -223,6 +223,7 @@ fn resolve_settings(
             |s| s.keep_best,
             false,
         )?,
+        dropout: resolve(from, "dropout", args.dropout, |s| s.dropout, 0.0)?,
     })
 }
 
@@ -346,6 +347,17 @@ fn check_settings(s: &Settings) -> Result<(), Fail> {
             crate::SHARD,
             crate::MAX_BATCH
         )));
+    }
+    if !(0.0..1.0).contains(&s.dropout) {
+        return Err(Fail::new(format!(
+            "--dropout {} must be in [0, 1) (0: none)",
+            s.dropout
+        )));
+    }
+    if s.dropout > 0.0 && s.batch == 1 {
+        return Err(Fail::new(
+            "--dropout trains with --batch of 8 or more (the batched trainer)".to_string(),
+        ));
     }
     if s.batch > 1 && s.window.is_some() {
         return Err(Fail::new(

@@ -119,6 +119,7 @@ fn metadata<const V: usize, const H: usize, C: LmCell<V, H>>(
         format!("optimizer={}", s.optimizer),
         format!("lr={}", s.lr),
         format!("lr_decay={}", s.lr_decay),
+        format!("dropout={}", s.dropout),
         format!("clip={}", s.clip),
         format!("bptt_window={window}"),
         format!("val_fraction={}", s.val_fraction),
@@ -220,8 +221,13 @@ fn title<const H: usize>(plan: &Plan) -> String {
     } else {
         String::new()
     };
+    let dropout = if s.dropout > 0.0 {
+        format!(", dropout {}", s.dropout)
+    } else {
+        String::new()
+    };
     format!(
-        "micrornn on {corpus}: hidden {H}, {} lr {}{decay}, seq-len {}{batch}",
+        "micrornn on {corpus}: hidden {H}, {} lr {}{decay}, seq-len {}{batch}{dropout}",
         s.optimizer, s.lr, s.seq_len
     )
 }
@@ -316,6 +322,7 @@ fn summary_json(plan: &Plan, summary: &Summary, hidden: usize, classes: usize) -
         "optimizer": s.optimizer.to_string(),
         "lr": s.lr,
         "lr_decay": s.lr_decay,
+        "dropout": s.dropout,
         "train_seconds": summary.train_seconds,
         "kernels": micrornn::kernels::active().name,
         "interrupted": summary.interrupted,

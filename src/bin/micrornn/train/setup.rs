@@ -8,10 +8,15 @@ use micrornn::batch::{BatchState, BatchTrainer, Shard};
 use micrornn::host::checkpoint::{self, Settings};
 use micrornn::host::optimizer::AnyOptimizer;
 use micrornn::host::threads::Threads;
+use micrornn::model::dropout::Dropout;
 use micrornn::{
     CharVocab, ChunkReport, Clip, DefaultRng, Error, Tape, TrainConfig, TrainState, Trainer,
 };
 use rand_core::SeedableRng;
+
+/// Mixed into the run's seed for the dropout masks, so that they are not the initialization's
+/// draws.
+const DROPOUT_SEED: u64 = 0x00d2_0900_0000;
 
 /// A shard of a batch of the cell `C` in the binary: [`SHARD`] streams.
 pub type BinShard<const V: usize, const H: usize, C> = Shard<V, SHARD, MAX_SEQ_LEN, H, V, C>;
@@ -40,6 +45,7 @@ enum Engine<'a, const V: usize, const H: usize, C: LmCell<V, H>> {
     Batched {
         shards: &'a mut [BinShard<V, H, C>],
         threads: Threads,
+        dropout: Dropout,
     },
 }
 
@@ -55,7 +61,11 @@ impl<const V: usize, const H: usize, C: LmCell<V, H>> BinTrainer<'_, V, H, C> {
                 self.state = t.state;
                 Ok(report)
             }
-            Engine::Batched { shards, threads } => {
+            Engine::Batched {
+                shards,
+                threads,
+                dropout,
+            } => {
                 let state = BatchState {
                     position: self.state.position,
                     iteration: self.state.iteration,
@@ -65,6 +75,7 @@ impl<const V: usize, const H: usize, C: LmCell<V, H>> BinTrainer<'_, V, H, C> {
                 let (model, optimizer) = (&mut *self.model, &mut *self.optimizer);
                 let mut trainer =
                     BatchTrainer::resume(model, shards, optimizer, self.config, state)?;
+                trainer.dropout = *dropout;
                 let report = trainer.train_chunk(data, threads)?;
                 let state = trainer.state;
                 self.state = TrainState {
@@ -185,9 +196,12 @@ impl<const V: usize, const H: usize, C: LmCell<V, H>> Buffers<V, H, C> {
                 tape: &mut *self.tape,
             }
         } else {
+            let s = &plan.settings;
             Engine::Batched {
                 shards: &mut self.shards,
                 threads: Threads(plan.threads),
+                dropout: Dropout::new(s.dropout, s.seed ^ DROPOUT_SEED)
+                    .map_err(|e| Fail::new(format!("--dropout {}: {e}", s.dropout)))?,
             }
         };
         Ok(BinTrainer {
