@@ -32,10 +32,10 @@ pub trait QTensors<const I: usize>: Sized {
     fn logit_scale(&self) -> f32;
     /// Sets the logit scale.
     fn set_logit_scale(&mut self, scale: f32);
-    /// The normalization the cell applies to raw dense samples (`None`: a cell without dense
-    /// input; both [`QRnn`] and [`QGru`] take them).
-    fn normalization(&self) -> Option<&Normalization<I>>;
-    /// Sets the normalization (ignored by a cell without dense input).
+    /// The normalization the cell applies to raw dense samples (the identity for a model of
+    /// tokens).
+    fn normalization(&self) -> &Normalization<I>;
+    /// Sets the normalization.
     fn set_normalization(&mut self, normalization: &Normalization<I>);
 }
 
@@ -94,8 +94,8 @@ impl<const I: usize, const H: usize, const O: usize> QTensors<I> for QRnn<I, H, 
         self.logit_scale = scale;
     }
 
-    fn normalization(&self) -> Option<&Normalization<I>> {
-        Some(&self.normalization)
+    fn normalization(&self) -> &Normalization<I> {
+        &self.normalization
     }
 
     fn set_normalization(&mut self, normalization: &Normalization<I>) {
@@ -160,8 +160,8 @@ impl<const I: usize, const H: usize, const O: usize> QTensors<I> for QGru<I, H, 
         self.logit_scale = scale;
     }
 
-    fn normalization(&self) -> Option<&Normalization<I>> {
-        Some(&self.normalization)
+    fn normalization(&self) -> &Normalization<I> {
+        &self.normalization
     }
 
     fn set_normalization(&mut self, normalization: &Normalization<I>) {
