@@ -109,7 +109,7 @@ fn metadata<const V: usize, const H: usize, C: LmCell<V, H>>(
     let window = s.window.map_or("none".to_string(), |w| w.to_string());
     let val = val.map_or("none".to_string(), |v| format!("{v}"));
     let corpus = plan.corpus_name.replace(['\n', '\r'], " ");
-    [
+    let lines = [
         format!("trained_by=micrornn {}", env!("CARGO_PKG_VERSION")),
         format!("corpus={corpus}"),
         format!("corpus_chars={}", s.corpus_chars),
@@ -119,7 +119,6 @@ fn metadata<const V: usize, const H: usize, C: LmCell<V, H>>(
         format!("optimizer={}", s.optimizer),
         format!("lr={}", s.lr),
         format!("lr_decay={}", s.lr_decay),
-        format!("dropout={}", s.dropout),
         format!("clip={}", s.clip),
         format!("bptt_window={window}"),
         format!("val_fraction={}", s.val_fraction),
@@ -128,8 +127,15 @@ fn metadata<const V: usize, const H: usize, C: LmCell<V, H>>(
         format!("epoch={}", trainer.state.epoch),
         format!("val_loss_per_char={val}"),
         "initial_hidden=the carried state at the end of training".to_string(),
-    ]
-    .join("\n")
+    ];
+    // Only a run with dropout says so: a file trained without it is byte for byte the file of
+    // a build from before the option.
+    let dropout = (s.dropout > 0.0).then(|| format!("dropout={}", s.dropout));
+    lines
+        .into_iter()
+        .chain(dropout)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The history's last row is the end of the run, with the final validation loss.
