@@ -228,7 +228,7 @@ pub use workflows::clip::{Clip, global_sum_squares, live_sum_squares};
 pub use workflows::optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
 pub use workflows::sample::{Generator, Sampler, Sampling, argmax};
 pub use workflows::train::{ChunkReport, TrainConfig, TrainState, Trainer};
-pub use workflows::{classify, eval};
+pub use workflows::{classify, classify_batch, eval};
 
 /// Mini-batch training: [`batch::BatchTrainer`], its [`batch::Shard`]s, [`batch::BatchTape`].
 pub mod batch {
