@@ -19,6 +19,9 @@
 //! changes (the best model is the run's model file, and its validation losses are in the run's
 //! loss history).
 //!
+//! A series classifier's run sets bit 3 and has its own section instead ([`super::series_checkpoint`]);
+//! [`read`] refuses it.
+//!
 //! A mini-batch run (`batch > 1`) sets bit 0 of the flags; its batch size (`u32`) then follows
 //! the progress, and every stream's hidden state (`batch × hidden × f32`, stream order) follows
 //! the optimizer memories. The single hidden state is then the last stream's (the one that ends
@@ -28,6 +31,7 @@ use super::bounded::{BoundedFile, ReadError};
 use super::boxed::Zeroable;
 use super::model_file::final_from_head;
 use super::optimizer::{AnyOptimizer, OptimizerKind};
+use super::series_checkpoint::FLAG_SERIES;
 use crate::codec::bytes::{ByteReader, ByteWriter};
 use crate::format::{self, crc32};
 use crate::model::{Cell, CellKind};
@@ -36,7 +40,7 @@ use crate::{CharVocab, Error, TrainState};
 /// Flag bit: a mini-batch run (its batch size and streams follow).
 const FLAG_BATCHED: u16 = 1;
 /// Flag bit: the cell is a GRU (clear: the Elman cell).
-const FLAG_GRU: u16 = 2;
+pub(crate) const FLAG_GRU: u16 = 2;
 /// Flag bit: the run keeps the model of its best validation loss.
 const FLAG_KEEP_BEST: u16 = 4;
 
@@ -235,26 +239,13 @@ where
 /// [`Error::NotAModel`] if the bytes are not a checkpoint, [`Error::UnsupportedVersion`],
 /// [`Error::Truncated`], [`Error::ChecksumMismatch`], [`Error::CorruptModel`].
 pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
-    match bytes.get(..4) {
-        Some(m) if m == MAGIC => {}
-        None if MAGIC.starts_with(bytes) => return Err(Error::Truncated),
-        _ => return Err(Error::NotAModel),
+    let flags = check_container(bytes, FIXED_LEN)?;
+    if flags & FLAG_SERIES != 0 {
+        return Err(Error::CorruptModel(
+            "a series classifier's checkpoint, not a language model's",
+        ));
     }
-    let mut r = ByteReader::at(bytes, MAGIC.len());
-    let version = r.u16()?;
-    if version != VERSION {
-        return Err(Error::UnsupportedVersion(version));
-    }
-    let (covered, stored) = bytes
-        .len()
-        .checked_sub(4)
-        .filter(|&n| n >= FIXED_LEN)
-        .map(|n| bytes.split_at(n))
-        .ok_or(Error::Truncated)?;
-    if crc32(covered) != ByteReader::new(stored).u32()? {
-        return Err(Error::ChecksumMismatch);
-    }
-    let flags = r.u16()?;
+    let mut r = ByteReader::at(bytes, MAGIC.len() + 4);
     let hidden = r.size()?;
     let vocab_bucket = r.size()?;
     let seq_len = r.size()?;
@@ -321,6 +312,36 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         ));
     }
     Ok((Settings { batch, ..settings }, progress))
+}
+
+/// Checks the container every checkpoint shares (a language model's or a series classifier's,
+/// [`super::series_checkpoint`]): the magic, the version, a length of at least `head` bytes and
+/// the checksum, and the CRC-32 of everything before the checksum. Returns the flags.
+///
+/// # Errors
+/// [`Error::NotAModel`], [`Error::UnsupportedVersion`], [`Error::Truncated`],
+/// [`Error::ChecksumMismatch`].
+pub(crate) fn check_container(bytes: &[u8], head: usize) -> Result<u16, Error> {
+    match bytes.get(..4) {
+        Some(m) if m == MAGIC => {}
+        None if MAGIC.starts_with(bytes) => return Err(Error::Truncated),
+        _ => return Err(Error::NotAModel),
+    }
+    let mut r = ByteReader::at(bytes, MAGIC.len());
+    let version = r.u16()?;
+    if version != VERSION {
+        return Err(Error::UnsupportedVersion(version));
+    }
+    let (covered, stored) = bytes
+        .len()
+        .checked_sub(4)
+        .filter(|&n| n >= head.max(MAGIC.len() + 4))
+        .map(|n| bytes.split_at(n))
+        .ok_or(Error::Truncated)?;
+    if crc32(covered) != ByteReader::new(stored).u32()? {
+        return Err(Error::ChecksumMismatch);
+    }
+    r.u16()
 }
 
 /// Restores a checkpoint's parameters, vocabulary, optimizer memory and training state into the

@@ -33,6 +33,7 @@ mod npz;
 pub mod optimizer;
 pub mod series;
 pub mod series_augment;
+pub mod series_checkpoint;
 pub mod series_training;
 pub mod threads;
 mod torch_pickle;

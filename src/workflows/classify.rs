@@ -138,6 +138,13 @@ impl Metrics {
         }
     }
 
+    /// Adds `other`'s sums to these (a batch's metrics to an epoch's).
+    pub(crate) fn absorb(&mut self, other: &Metrics) {
+        self.total_loss += other.total_loss;
+        self.correct += other.correct;
+        self.count += other.count;
+    }
+
     pub(crate) fn add(&mut self, loss: f32, correct: bool) {
         self.total_loss += f64::from(loss);
         self.correct += usize::from(correct);

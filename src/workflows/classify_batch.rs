@@ -258,7 +258,7 @@ mod tests {
     use crate::model::Readout;
     use crate::workflows::batch_train::Sequential;
     use crate::workflows::clip::Clip;
-    use crate::{DefaultRng, Gru, Params, Rnn};
+    use crate::{DefaultRng, Gru, Rnn};
     use rand_core::SeedableRng;
 
     const CONFIG: ClassifierConfig = ClassifierConfig {
