@@ -109,9 +109,18 @@ impl RunSettings {
     }
 
     /// The first setting in which `self` (a checkpoint's) differs from `given` (a run's), as
-    /// its name (the binary's option where there is one) and both values; `None` if they agree.
+    /// its name (the binary's option where there is one, `training data` first) and both
+    /// values; `None` if they agree.
     pub fn difference(&self, given: &Self) -> Option<(&'static str, String, String)> {
         let pairs: [(&'static str, String, String); 16] = [
+            (
+                "training data",
+                format!("{} series, fingerprint {:016x}", self.series, self.fingerprint),
+                format!(
+                    "{} series, fingerprint {:016x}",
+                    given.series, given.fingerprint
+                ),
+            ),
             ("--cell", self.cell.name().into(), given.cell.name().into()),
             ("--hidden", self.hidden.to_string(), given.hidden.to_string()),
             (
@@ -154,14 +163,6 @@ impl RunSettings {
                 "--stretch",
                 self.stretch.to_string(),
                 given.stretch.to_string(),
-            ),
-            (
-                "training data",
-                format!("{} series, fingerprint {:016x}", self.series, self.fingerprint),
-                format!(
-                    "{} series, fingerprint {:016x}",
-                    given.series, given.fingerprint
-                ),
             ),
         ];
         pairs.into_iter().find(|(_, stored, given)| stored != given)

@@ -552,6 +552,9 @@ fn check(settings: &SeriesTraining) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::threads::Threads;
+    use crate::model::Tape;
+    use crate::workflows::classify::Classifier;
     use crate::{DefaultRng, Gru};
 
     type Small = Gru<2, 4, 2>;
@@ -587,6 +590,237 @@ mod tests {
     ) -> TrainedSeries<Small> {
         train::<Small, 2, 4, 2, 16>(settings, 2, train_set, test, Small::init_uniform, |_| true)
             .expect("training the ramps")
+    }
+
+    /// The per-series loop `train` ran before mini-batches (kept here as the reference): every
+    /// epoch shuffles the series, then each is stretched and noised and trained on alone with
+    /// [`Classifier::train_example`], then the weights decay.
+    fn old_per_series_loop(settings: &SeriesTraining, data: &Prepared<2>) -> Box<Small> {
+        let mut rng = DefaultRng::seed_from_u64(settings.seed);
+        let mut noise_rng = DefaultRng::seed_from_u64(settings.seed ^ NOISE_SEED);
+        let mut stretch_rng = DefaultRng::seed_from_u64(settings.seed ^ STRETCH_SEED);
+        let mut model = zeroed::<Small>();
+        Small::init_uniform(&mut model, &mut rng);
+        let (mut grads, mut tape) = (zeroed::<Small>(), zeroed::<Tape<16, 4, 2, _>>());
+        let mut adam = zeroed::<Adam<Small>>();
+        adam.init(settings.lr);
+        let config = ClassifierConfig {
+            classes: 2,
+            clip: Clip::Norm(settings.clip),
+            readout: settings.readout,
+        };
+        let mut classifier =
+            Classifier::new(&mut *model, &mut *grads, &mut *tape, &mut *adam, config).unwrap();
+        let mut examples = data.examples();
+        let span = math::ln(1.0 + settings.stretch);
+        let keep = 1.0 - settings.lr * settings.weight_decay;
+        let mut augmented = Vec::new();
+        for _ in 0..settings.epochs {
+            shuffle(&mut examples, &mut rng);
+            for example in &examples {
+                let Sequence::Dense(clean) = example.inputs else {
+                    unreachable!("dense series")
+                };
+                let factor = math::exp(span * (2.0 * unit(&mut stretch_rng) - 1.0));
+                stretch(clean, factor, 16, &mut augmented);
+                add_noise(&mut augmented, 1, settings.noise, &mut noise_rng);
+                classifier
+                    .train_example(&Example::dense(&augmented, example.label))
+                    .unwrap();
+                decay(&mut *classifier.buffers.model, keep);
+            }
+        }
+        model
+    }
+
+    #[test]
+    fn batch_one_is_the_old_per_series_loop_bit_for_bit() {
+        let data = ramps(10);
+        let settings = SeriesTraining {
+            epochs: 3,
+            lr: 0.01,
+            seed: 5,
+            weight_decay: 0.5,
+            ..SeriesTraining::DEFAULT
+        };
+        assert_eq!(settings.batch, 1, "the default batch");
+        let new = run(&settings, &data, None);
+        assert_eq!(*new.model, *old_per_series_loop(&settings, &data));
+        let batched = run(
+            &SeriesTraining {
+                batch: 3,
+                ..settings
+            },
+            &data,
+            None,
+        );
+        assert_ne!(*batched.model, *new.model, "a batch of 3 trains otherwise");
+    }
+
+    /// `train_with` on `runner`, from `resume`, keeping the checkpoint of epoch `save_at`.
+    fn run_on(
+        settings: &SeriesTraining,
+        data: &Prepared<2>,
+        runner: &impl Parallel,
+        resume: Option<&[u8]>,
+        save_at: usize,
+    ) -> Result<(TrainedSeries<Small>, Option<Vec<u8>>), Error> {
+        let test = ramps(6);
+        let sets = Sets {
+            classes: 2,
+            train: data,
+            test: Some(&test),
+        };
+        let mut saved = None;
+        let trained = train_with::<Small, _, 2, 4, 2, 16>(
+            settings,
+            &sets,
+            Small::init_uniform,
+            runner,
+            resume,
+            |report, checkpoint| {
+                if report.epoch == save_at {
+                    saved = Some(checkpoint.encode::<2, 4, 2>().unwrap());
+                }
+                true
+            },
+        )?;
+        Ok((trained, saved))
+    }
+
+    /// Everything a run returns but its seconds.
+    fn outcome(t: &TrainedSeries<Small>) -> impl PartialEq + core::fmt::Debug + '_ {
+        (
+            &*t.model,
+            t.epochs,
+            t.best_epoch,
+            t.train,
+            t.validation,
+            t.test,
+        )
+    }
+
+    #[test]
+    fn the_model_is_the_same_bit_for_bit_on_any_number_of_threads() {
+        let data = ramps(14);
+        let settings = SeriesTraining {
+            epochs: 4,
+            lr: 0.02,
+            seed: 2,
+            batch: 4, // 14 series: three batches of 4, then one of 2
+            ..SeriesTraining::DEFAULT
+        };
+        let (one, _) = run_on(&settings, &data, &Threads(1), None, 0).unwrap();
+        let (three, _) = run_on(&settings, &data, &Threads(3), None, 0).unwrap();
+        let (sequential, _) = run_on(&settings, &data, &Sequential, None, 0).unwrap();
+        assert_eq!(outcome(&one), outcome(&three));
+        assert_eq!(outcome(&one), outcome(&sequential));
+    }
+
+    #[test]
+    fn a_resumed_run_is_the_run_never_stopped() {
+        let data = ramps(14);
+        let settings = SeriesTraining {
+            epochs: 7,
+            lr: 0.03,
+            seed: 4,
+            batch: 3,
+            validation: 0.25,
+            weight_decay: 0.1,
+            ..SeriesTraining::DEFAULT
+        };
+        let (whole, at_3) = run_on(&settings, &data, &Sequential, None, 3).unwrap();
+        let at_3 = at_3.expect("a checkpoint after epoch 3");
+        // Resumed on another number of threads, stopped again after epoch 5, resumed again.
+        let first = SeriesTraining {
+            epochs: 5,
+            ..settings
+        };
+        let (part, at_5) = run_on(&first, &data, &Threads(2), Some(&at_3), 5).unwrap();
+        assert_eq!(part.epochs, 5);
+        let (resumed, _) =
+            run_on(&settings, &data, &Sequential, at_5.as_deref(), 0).unwrap();
+        assert_eq!(outcome(&resumed), outcome(&whole));
+        assert!(whole.validation.is_some() && whole.test.is_some());
+        // A checkpoint of the last epoch resumes to the same end without training further.
+        let (_, at_7) = run_on(&settings, &data, &Sequential, None, 7).unwrap();
+        let (again, _) = run_on(&settings, &data, &Sequential, at_7.as_deref(), 0).unwrap();
+        assert_eq!(outcome(&again), outcome(&whole));
+    }
+
+    #[test]
+    fn a_checkpoint_of_other_settings_or_data_or_damaged_is_refused() {
+        let data = ramps(8);
+        let settings = SeriesTraining {
+            epochs: 2,
+            lr: 0.01,
+            batch: 2,
+            ..SeriesTraining::DEFAULT
+        };
+        let (_, saved) = run_on(&settings, &data, &Sequential, None, 1).unwrap();
+        let bytes = saved.unwrap();
+        assert!(run_on(&settings, &data, &Sequential, Some(&bytes), 0).is_ok());
+        let other_settings = [
+            SeriesTraining {
+                lr: 0.02,
+                ..settings
+            },
+            SeriesTraining {
+                batch: 1,
+                ..settings
+            },
+            SeriesTraining {
+                seed: 1,
+                ..settings
+            },
+            SeriesTraining {
+                noise: 0.1,
+                ..settings
+            },
+        ];
+        for other in other_settings {
+            let refused = run_on(&other, &data, &Sequential, Some(&bytes), 0);
+            assert!(
+                matches!(refused, Err(Error::InvalidSetting(_))),
+                "{other:?}"
+            );
+        }
+        let mut other_data = ramps(8);
+        other_data.vectors[3][1][0] += 0.5;
+        let refused = run_on(&settings, &other_data, &Sequential, Some(&bytes), 0);
+        assert!(matches!(refused, Err(Error::InvalidSetting(_))));
+        let stored = series_checkpoint::read_settings(&bytes).unwrap();
+        let given = RunSettings::new::<Small, 2, 4, 2, 16>(&settings, 2, &other_data);
+        assert_eq!(stored.difference(&given).map(|d| d.0), Some("training data"));
+        // Every truncation and every flipped byte is an error, never a panic or a wrong run.
+        for len in 0..bytes.len() {
+            let result = run_on(&settings, &data, &Sequential, Some(&bytes[..len]), 0);
+            assert!(result.is_err(), "truncated to {len} bytes");
+        }
+        for at in (0..bytes.len()).step_by(97) {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 0x10;
+            assert!(run_on(&settings, &data, &Sequential, Some(&flipped), 0).is_err());
+        }
+        // A language model's reader refuses a series checkpoint, and the other way round.
+        assert_eq!(
+            crate::host::checkpoint::read(&bytes).err(),
+            Some(Error::CorruptModel(
+                "a series classifier's checkpoint, not a language model's"
+            ))
+        );
+        let lm = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/elman-adam-130-older-build.ckpt"
+        ))
+        .unwrap();
+        assert!(crate::host::checkpoint::read(&lm).is_ok(), "old LM checkpoints still load");
+        assert_eq!(
+            series_checkpoint::read_settings(&lm).err(),
+            Some(Error::CorruptModel(
+                "a language model's checkpoint, not a series classifier's"
+            ))
+        );
     }
 
     #[test]

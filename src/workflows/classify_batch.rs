@@ -293,7 +293,10 @@ mod tests {
     /// The gradient of a batch of two series of different lengths (3 and 11 steps) is the mean
     /// of the gradients each gives alone, to the bit: the batch adds the second shard's gradient
     /// to the first's (`a + b`, one rounding) and scales by 1/2 (exact, a power of two), which
-    /// is what `(a + b)·0.5` computes here. Both cells, both readouts.
+    /// is what `(a + b)·0.5` computes here; for three, `(a + b + c)·(1/3)` in `f32`, the same
+    /// operations in the same order (so no tolerance is needed: the kernels' `axpy` with
+    /// factor 1 and `scale` round once per element, as the scalar expression does). Both cells,
+    /// both readouts.
     fn mean_of_two<C: Cell<2, 6, 3> + Sync + Send>(init: fn(&mut C, &mut DefaultRng))
     where
         C::Record: Send,
@@ -322,6 +325,22 @@ mod tests {
                 }
             }
             assert!(differs, "the two series must give different gradients");
+            // A smaller (last) batch, of 3 series on the same 3 shards: scaled by its own size.
+            let middle = sequence(7, -0.4);
+            let three = [batch[0], batch[1], Example::dense(&middle, 1)];
+            let c = alone(&model, &three[2], readout);
+            batch_gradient(&model, &mut shards, &three, config, &Sequential).unwrap();
+            for index in 0..C::TENSORS.len() {
+                let got = shards[0].grads.live_tensor(index, live);
+                let (ga, gb, gc) = (
+                    a.live_tensor(index, live),
+                    b.live_tensor(index, live),
+                    c.live_tensor(index, live),
+                );
+                for (((g, x), y), z) in got.iter().zip(ga).zip(gb).zip(gc) {
+                    assert_eq!(g.to_bits(), ((x + y + z) * (1.0 / 3.0)).to_bits());
+                }
+            }
         }
     }
 
