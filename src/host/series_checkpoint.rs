@@ -115,14 +115,21 @@ impl RunSettings {
         let pairs: [(&'static str, String, String); 16] = [
             (
                 "training data",
-                format!("{} series, fingerprint {:016x}", self.series, self.fingerprint),
+                format!(
+                    "{} series, fingerprint {:016x}",
+                    self.series, self.fingerprint
+                ),
                 format!(
                     "{} series, fingerprint {:016x}",
                     given.series, given.fingerprint
                 ),
             ),
             ("--cell", self.cell.name().into(), given.cell.name().into()),
-            ("--hidden", self.hidden.to_string(), given.hidden.to_string()),
+            (
+                "--hidden",
+                self.hidden.to_string(),
+                given.hidden.to_string(),
+            ),
             (
                 "model inputs",
                 self.inputs.to_string(),
@@ -133,7 +140,11 @@ impl RunSettings {
                 self.outputs.to_string(),
                 given.outputs.to_string(),
             ),
-            ("tape steps", self.steps.to_string(), given.steps.to_string()),
+            (
+                "tape steps",
+                self.steps.to_string(),
+                given.steps.to_string(),
+            ),
             (
                 "classes",
                 self.classes.to_string(),
@@ -232,17 +243,17 @@ const METRICS_LEN: usize = 8 + 8 + 8;
 /// The length of a checkpoint of a model with `parameters` parameters and `order` series, with
 /// or without a best model.
 const fn encoded_len(parameters: usize, order: usize, best: bool) -> usize {
-    let best_len = if best { METRICS_LEN + 4 * parameters } else { 0 };
+    let best_len = if best {
+        METRICS_LEN + 4 * parameters
+    } else {
+        0
+    };
     HEAD_LEN + 4 + 4 * order + 8 + best_len + 3 * 4 * parameters + 4
 }
 
 /// The longest checkpoint of a model `<I, H, O>` trained on at most `max_series` series.
 pub const fn max_len<const I: usize, const H: usize, const O: usize>(max_series: usize) -> usize {
-    encoded_len(
-        crate::format::max_parameters::<I, H, O>(),
-        max_series,
-        true,
-    )
+    encoded_len(crate::format::max_parameters::<I, H, O>(), max_series, true)
 }
 
 /// Encodes a checkpoint of `state`, a run with `settings`.
@@ -358,8 +369,14 @@ fn read_head(bytes: &[u8]) -> Result<(RunSettings, ByteReader<'_>), Error> {
         return Err(Error::CorruptModel("unknown checkpoint flags"));
     }
     let mut r = ByteReader::at(bytes, MAGIC.len() + 4);
-    let (inputs, hidden, outputs, steps, classes, batch) =
-        (r.size()?, r.size()?, r.size()?, r.size()?, r.size()?, r.size()?);
+    let (inputs, hidden, outputs, steps, classes, batch) = (
+        r.size()?,
+        r.size()?,
+        r.size()?,
+        r.size()?,
+        r.size()?,
+        r.size()?,
+    );
     let (lr, clip, seed) = (r.f32()?, r.f32()?, r.u64()?);
     let readout = match r.u8()? {
         0 => Readout::Last,
@@ -440,7 +457,9 @@ where
     let steps = r.u64()?;
     let count = r.size()?;
     if count > settings.series {
-        return Err(Error::CorruptModel("more series in the order than the data"));
+        return Err(Error::CorruptModel(
+            "more series in the order than the data",
+        ));
     }
     let mut order = Vec::with_capacity(count);
     let mut seen = vec![false; count];

@@ -372,7 +372,9 @@ where
         shuffle(&mut run.order, &mut run.shuffle_rng);
         let mut train = Metrics::default();
         for batch in run.order.chunks(shards.len().max(1)) {
-            let series = batch.iter().filter_map(|&k| fit.get(k).and_then(|&i| all.get(i)));
+            let series = batch
+                .iter()
+                .filter_map(|&k| fit.get(k).and_then(|&i| all.get(i)));
             // The augmentation of every series of the batch, drawn here in series order, so the
             // generators do not depend on the threads.
             let examples: Vec<Example<'_, I>> = if augment {
@@ -738,8 +740,7 @@ mod tests {
         };
         let (part, at_5) = run_on(&first, &data, &Threads(2), Some(&at_3), 5).unwrap();
         assert_eq!(part.epochs, 5);
-        let (resumed, _) =
-            run_on(&settings, &data, &Sequential, at_5.as_deref(), 0).unwrap();
+        let (resumed, _) = run_on(&settings, &data, &Sequential, at_5.as_deref(), 0).unwrap();
         assert_eq!(outcome(&resumed), outcome(&whole));
         assert!(whole.validation.is_some() && whole.test.is_some());
         // A checkpoint of the last epoch resumes to the same end without training further.
@@ -791,7 +792,10 @@ mod tests {
         assert!(matches!(refused, Err(Error::InvalidSetting(_))));
         let stored = series_checkpoint::read_settings(&bytes).unwrap();
         let given = RunSettings::new::<Small, 2, 4, 2, 16>(&settings, 2, &other_data);
-        assert_eq!(stored.difference(&given).map(|d| d.0), Some("training data"));
+        assert_eq!(
+            stored.difference(&given).map(|d| d.0),
+            Some("training data")
+        );
         // Every truncation and every flipped byte is an error, never a panic or a wrong run.
         for len in 0..bytes.len() {
             let result = run_on(&settings, &data, &Sequential, Some(&bytes[..len]), 0);
@@ -814,7 +818,10 @@ mod tests {
             "/tests/fixtures/elman-adam-130-older-build.ckpt"
         ))
         .unwrap();
-        assert!(crate::host::checkpoint::read(&lm).is_ok(), "old LM checkpoints still load");
+        assert!(
+            crate::host::checkpoint::read(&lm).is_ok(),
+            "old LM checkpoints still load"
+        );
         assert_eq!(
             series_checkpoint::read_settings(&lm).err(),
             Some(Error::CorruptModel(

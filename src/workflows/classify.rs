@@ -42,10 +42,10 @@ use crate::Error;
 use crate::kernels;
 use crate::model::{Cell, Classes, Readout, Rnn};
 use crate::model::{Sequence, Tape};
+use crate::workflows::classify_batch::{live, sequence_gradient};
 use crate::workflows::clip::Clip;
 use crate::workflows::optim::Optimizer;
 use crate::workflows::sample::argmax;
-use crate::workflows::classify_batch::{live, sequence_gradient};
 use crate::workflows::step::{Buffers, checked_update};
 use rand_core::Rng;
 

@@ -286,7 +286,8 @@ mod tests {
             3,
         )
         .unwrap();
-        tape.backward(model, example.inputs, &mut grads, None).unwrap();
+        tape.backward(model, example.inputs, &mut grads, None)
+            .unwrap();
         grads
     }
 

@@ -2,11 +2,11 @@
 //! library's loop ([`series_training::train`]) and saved with its class and channel names, the
 //! training file's normalization and the settings.
 
+use crate::limits;
 use crate::series::{
     MAX_TRAIN_STEPS, SERIES_CLASSES, SERIES_HIDDEN, SERIES_INPUTS, SeriesCell, TRAIN_LIMITS,
     dispatch_series,
 };
-use crate::limits;
 use crate::train::check_writable;
 use crate::{Fail, OptimizerArg, Outcome, ReadoutArg, TrainArgs, show};
 use micrornn::Error;
@@ -336,43 +336,37 @@ where
         test: test.as_ref(),
     };
     let mut saved = Ok(());
-    let trained = series_training::train_with::<
-        C,
-        _,
-        SERIES_INPUTS,
-        H,
-        SERIES_CLASSES,
-        MAX_TRAIN_STEPS,
-    >(
-        &plan.settings,
-        &sets,
-        C::init,
-        &Threads(plan.threads),
-        plan.resume.as_ref().map(|(_, bytes)| bytes.as_slice()),
-        |report, checkpoint| {
-            let shown = report.epoch % plan.settings.test_every.max(1) == 0;
-            if !plan.json && (shown || report.epoch == epochs) {
-                eprintln!("{}", progress_line(report, epochs));
-            }
-            if let Some(path) = &plan.checkpoint {
-                saved = checkpoint
-                    .encode::<SERIES_INPUTS, H, SERIES_CLASSES>()
-                    .map_err(|e| e.to_string())
-                    .and_then(|bytes| atomic::write(path, &bytes).map_err(|e| e.to_string()))
-                    .map_err(|e| Fail::new(format!("--checkpoint {}: {e}", show(path))));
-                if saved.is_err() {
-                    return false;
+    let trained =
+        series_training::train_with::<C, _, SERIES_INPUTS, H, SERIES_CLASSES, MAX_TRAIN_STEPS>(
+            &plan.settings,
+            &sets,
+            C::init,
+            &Threads(plan.threads),
+            plan.resume.as_ref().map(|(_, bytes)| bytes.as_slice()),
+            |report, checkpoint| {
+                let shown = report.epoch % plan.settings.test_every.max(1) == 0;
+                if !plan.json && (shown || report.epoch == epochs) {
+                    eprintln!("{}", progress_line(report, epochs));
                 }
+                if let Some(path) = &plan.checkpoint {
+                    saved = checkpoint
+                        .encode::<SERIES_INPUTS, H, SERIES_CLASSES>()
+                        .map_err(|e| e.to_string())
+                        .and_then(|bytes| atomic::write(path, &bytes).map_err(|e| e.to_string()))
+                        .map_err(|e| Fail::new(format!("--checkpoint {}: {e}", show(path))));
+                    if saved.is_err() {
+                        return false;
+                    }
+                }
+                !STOP.load(Ordering::SeqCst)
+            },
+        )
+        .map_err(|e| match (&plan.resume, e) {
+            (Some((path, _)), e @ (Error::CorruptModel(_) | Error::Truncated)) => {
+                Fail::new(format!("--resume {}: {e}", show(path)))
             }
-            !STOP.load(Ordering::SeqCst)
-        },
-    )
-    .map_err(|e| match (&plan.resume, e) {
-        (Some((path, _)), e @ (Error::CorruptModel(_) | Error::Truncated)) => {
-            Fail::new(format!("--resume {}: {e}", show(path)))
-        }
-        (_, e) => Fail::new(format!("training on {}: {e}", show(&plan.train_file))),
-    })?;
+            (_, e) => Fail::new(format!("training on {}: {e}", show(&plan.train_file))),
+        })?;
     saved?;
     let interrupted = trained.epochs < epochs;
 
