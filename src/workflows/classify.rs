@@ -139,7 +139,15 @@ impl Metrics {
     }
 
     /// Adds `other`'s sums to these (a batch's metrics to an epoch's).
-    pub(crate) fn absorb(&mut self, other: &Metrics) {
+    ///
+    /// # Examples
+    /// ```
+    /// use micrornn::classify::Metrics;
+    /// let mut epoch = Metrics { total_loss: 1.0, correct: 1, count: 2 };
+    /// epoch.absorb(&Metrics { total_loss: 2.0, correct: 2, count: 2 });
+    /// assert_eq!(epoch, Metrics { total_loss: 3.0, correct: 3, count: 4 });
+    /// ```
+    pub fn absorb(&mut self, other: &Metrics) {
         self.total_loss += other.total_loss;
         self.correct += other.correct;
         self.count += other.count;
