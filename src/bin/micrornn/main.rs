@@ -345,7 +345,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "B")]
     pub batch: Option<usize>,
     /// Threads sharing a batch's streams (series: a batch's series); the model is the same for
-    /// any number [default: the cores available, at most 2].
+    /// any number [default: the cores available, at most 2; series: 1].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Stop after N iterations (chunks) in this run.

@@ -94,7 +94,9 @@ fn plan(args: TrainArgs, train_file: PathBuf) -> Result<Plan, Fail> {
     let threads = match args.threads {
         Some(0) => return Err(Fail::new("--threads 0: must be at least 1")),
         Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+        // One: a batch of series is too little work per update to pay for starting threads
+        // (docs/sensors.md measured 2 threads slower than 1 at batch 8).
+        None => 1,
     };
     check_writable("--out", &args.out)?;
     if let Some(path) = &args.checkpoint {
