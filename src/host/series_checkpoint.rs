@@ -429,7 +429,8 @@ fn generator(r: &mut ByteReader<'_>) -> Result<DefaultRng, Error> {
 /// Restores the run a checkpoint holds, which must have been made with `expected` settings.
 ///
 /// # Errors
-/// As [`read_settings`]; [`Error::InvalidSetting`] if the checkpoint's settings are not
+/// As [`read_settings`]; [`Error::CellMismatch`] or [`Error::ShapeMismatch`] for a checkpoint
+/// of another cell or shape than `C<I, H, O>`; [`Error::InvalidSetting`] if its settings are not
 /// `expected` (use [`RunSettings::difference`] to say which); [`Error::CorruptModel`] for an
 /// inconsistent part (an order that is not a permutation, a best epoch after the last one, …);
 /// [`Error::Truncated`] for a short file.
@@ -442,6 +443,13 @@ where
     Adam<C>: Zeroable,
 {
     let (settings, mut r) = read_head(bytes)?;
+    settings.cell.expect(C::KIND)?;
+    if (settings.inputs, settings.hidden, settings.outputs) != (I, H, O) {
+        return Err(Error::ShapeMismatch {
+            found: (settings.inputs, settings.hidden, settings.outputs),
+            expected: (I, H, O),
+        });
+    }
     if settings != *expected {
         return Err(Error::InvalidSetting(
             "the checkpoint was made with other settings or another training file",
