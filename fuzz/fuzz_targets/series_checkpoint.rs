@@ -44,6 +44,7 @@ fuzz_target!(|data: &[u8]| {
     };
     match settings.cell {
         CellKind::Elman => round_trip::<Rnn<N, N, N>>(&bytes, &settings),
-        CellKind::Gru => round_trip::<Gru<N, N, N>>(&bytes, &settings),
+        // A GRU, or a cell of a later build: `restore` refuses the latter.
+        _ => round_trip::<Gru<N, N, N>>(&bytes, &settings),
     }
 });

@@ -177,19 +177,16 @@ where
         + 4;
     let mut out = vec![0u8; len];
     let mut w = ByteWriter::new(&mut out);
-    w.put(&MAGIC)?;
-    w.put_u16(VERSION)?;
-    let gru = if settings.cell == CellKind::Gru {
-        FLAG_GRU
-    } else {
-        0
-    };
     let keep_best = if settings.keep_best {
         FLAG_KEEP_BEST
     } else {
         0
     };
-    w.put_u16(if batched { FLAG_BATCHED } else { 0 } | gru | keep_best)?;
+    put_head(
+        &mut w,
+        settings.cell,
+        if batched { FLAG_BATCHED } else { 0 } | keep_best,
+    )?;
     for v in [settings.hidden, settings.vocab_bucket, settings.seq_len] {
         w.put_size(v)?;
     }
@@ -312,6 +309,18 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         ));
     }
     Ok((Settings { batch, ..settings }, progress))
+}
+
+/// Writes the head every checkpoint shares (a language model's or a series classifier's): the
+/// magic, the version and `flags` with the GRU bit set for `cell`'s.
+///
+/// # Errors
+/// [`Error::Truncated`] if `w` has no room for it.
+pub(crate) fn put_head(w: &mut ByteWriter<'_>, cell: CellKind, flags: u16) -> Result<(), Error> {
+    w.put(&MAGIC)?;
+    w.put_u16(VERSION)?;
+    let gru = if cell == CellKind::Gru { FLAG_GRU } else { 0 };
+    w.put_u16(flags | gru)
 }
 
 /// Checks the container every checkpoint shares (a language model's or a series classifier's,

@@ -23,7 +23,7 @@
 //! [`series_training`]: super::series_training
 
 use super::boxed::{Zeroable, zeroed};
-use super::checkpoint::{self, FLAG_GRU, MAGIC, VERSION};
+use super::checkpoint::{self, FLAG_GRU, MAGIC};
 use super::series_training::{Prepared, SeriesTraining};
 use crate::codec::bytes::{ByteReader, ByteWriter};
 use crate::format::crc32;
@@ -272,14 +272,7 @@ where
     let len = encoded_len(C::PARAMETER_COUNT, state.order.len(), state.best.is_some());
     let mut out = vec![0u8; len];
     let mut w = ByteWriter::new(&mut out);
-    w.put(&MAGIC)?;
-    w.put_u16(VERSION)?;
-    let gru = if settings.cell == CellKind::Gru {
-        FLAG_GRU
-    } else {
-        0
-    };
-    w.put_u16(FLAG_SERIES | gru)?;
+    checkpoint::put_head(&mut w, settings.cell, FLAG_SERIES)?;
     for v in [
         settings.inputs,
         settings.hidden,
