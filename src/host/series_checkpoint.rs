@@ -462,6 +462,11 @@ where
             "more series in the order than the data",
         ));
     }
+    // Each entry takes 4 bytes: a count the file cannot hold allocates nothing (found by
+    // fuzzing: a count of billions asked for gigabytes before the first entry was read).
+    if count > bytes.len().saturating_sub(r.position()) / 4 {
+        return Err(Error::CorruptModel("the order is longer than the file"));
+    }
     let mut order = Vec::with_capacity(count);
     let mut seen = vec![false; count];
     for _ in 0..count {
@@ -521,4 +526,114 @@ where
         epoch,
         seconds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Gru;
+
+    type Small = Gru<2, 3, 2>;
+
+    /// A run of `Small` with a best model, and its settings.
+    fn run() -> (RunSettings, RunState<Small>) {
+        let settings = RunSettings {
+            cell: CellKind::Gru,
+            inputs: 2,
+            hidden: 3,
+            outputs: 2,
+            steps: 8,
+            classes: 2,
+            batch: 2,
+            lr: 0.01,
+            clip: 5.0,
+            seed: 7,
+            readout: Readout::Mean,
+            weight_decay: 0.1,
+            validation: 0.25,
+            noise: 0.2,
+            stretch: 0.2,
+            series: 4,
+            fingerprint: 0x1234,
+        };
+        let mut model = zeroed::<Small>();
+        let mut rng = DefaultRng::seed_from_u64(3);
+        model.init_uniform(&mut rng);
+        let mut adam = zeroed::<Adam<Small>>();
+        adam.init(settings.lr);
+        adam.steps = 6;
+        adam.m.b_y[1] = 0.5;
+        adam.v.w_hy[1][2] = 0.25;
+        let mut best = zeroed::<Small>();
+        best.b_y[0] = -1.5;
+        let state = RunState {
+            model,
+            adam,
+            shuffle_rng: rng,
+            noise_rng: DefaultRng::seed_from_u64(4),
+            stretch_rng: DefaultRng::seed_from_u64(5),
+            order: vec![2, 0, 1],
+            best: Some(Best {
+                model: best,
+                metrics: Metrics {
+                    total_loss: 0.75,
+                    correct: 1,
+                    count: 1,
+                },
+                epoch: 2,
+            }),
+            epoch: 3,
+            seconds: 1.25,
+        };
+        (settings, state)
+    }
+
+    /// Rewrites the CRC-32 at the end after an edit.
+    fn reseal(bytes: &mut [u8]) {
+        let end = bytes.len() - 4;
+        let crc = crc32(&bytes[..end]);
+        bytes[end..].copy_from_slice(&crc.to_le_bytes());
+    }
+
+    #[test]
+    fn a_run_restores_as_it_was_and_encodes_to_the_same_bytes() {
+        let (settings, state) = run();
+        let bytes = encode::<Small, 2, 3, 2>(&settings, &state).unwrap();
+        assert_eq!(read_settings(&bytes).unwrap(), settings);
+        let restored = restore::<Small, 2, 3, 2>(&bytes, &settings).unwrap();
+        assert_eq!(*restored.model, *state.model);
+        assert_eq!(*restored.adam, *state.adam);
+        assert_eq!(restored.order, state.order);
+        assert_eq!((restored.epoch, restored.seconds), (3, 1.25));
+        let best = restored.best.as_ref().unwrap();
+        assert_eq!((best.epoch, best.metrics.total_loss), (2, 0.75));
+        assert_eq!(*best.model, *state.best.as_ref().unwrap().model);
+        assert_eq!(
+            encode::<Small, 2, 3, 2>(&settings, &restored).unwrap(),
+            bytes
+        );
+        // Another cell or shape is refused.
+        let elman = restore::<crate::Rnn<2, 3, 2>, 2, 3, 2>(&bytes, &settings);
+        assert!(matches!(elman, Err(Error::CellMismatch { .. })));
+        let wider = restore::<Gru<2, 4, 2>, 2, 4, 2>(&bytes, &settings);
+        assert!(matches!(wider, Err(Error::ShapeMismatch { .. })));
+    }
+
+    /// Fuzzing found an order count of billions, which allocated gigabytes before reading the
+    /// first entry; a count longer than the file is refused now.
+    #[test]
+    fn an_order_longer_than_the_file_is_refused_before_allocating() {
+        let (mut settings, state) = run();
+        settings.series = u32::MAX as usize;
+        let mut bytes = encode::<Small, 2, 3, 2>(&settings, &state).unwrap();
+        let at = HEAD_LEN;
+        assert_eq!(bytes[at..at + 4], 3u32.to_le_bytes(), "the order's count");
+        bytes[at..at + 4].copy_from_slice(&(u32::MAX - 1).to_le_bytes());
+        reseal(&mut bytes);
+        // (Reading the entries would end in `Truncated` too, but only after the allocation.)
+        assert_eq!(
+            restore::<Small, 2, 3, 2>(&bytes, &settings).err(),
+            Some(Error::CorruptModel("the order is longer than the file"))
+        );
+    }
 }
