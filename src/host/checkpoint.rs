@@ -19,7 +19,7 @@
 //! changes (the best model is the run's model file, and its validation losses are in the run's
 //! loss history).
 //!
-//! A series classifier's run sets bit 3 and has its own section instead ([`super::series_checkpoint`]);
+//! A series classifier's run sets bit 4 and has its own section instead ([`super::series_checkpoint`]);
 //! [`read`] refuses it.
 //!
 //! A mini-batch run (`batch > 1`) sets bit 0 of the flags; its batch size (`u32`) then follows

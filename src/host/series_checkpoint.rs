@@ -4,7 +4,7 @@
 //! epochs in one run, bit for bit.
 //!
 //! Layout (little-endian): magic `MRCK`, version `u16` ([`checkpoint::VERSION`]), flags `u16`
-//! (bit 3 set: a series run, which a language model's resume refuses; bit 1: a GRU, as in the
+//! (bit 4 set: a series run, which a language model's resume refuses; bit 1: a GRU, as in the
 //! language model's checkpoints), then the series section and a CRC-32 of everything before it:
 //!
 //! - the [`RunSettings`]: inputs, hidden, outputs, tape steps, classes, batch (`u32` each),
@@ -33,8 +33,9 @@ use crate::workflows::optim::Adam;
 use crate::{DefaultRng, Error};
 use rand_core::SeedableRng;
 
-/// Flag bit: a series classifier's run (clear in every language model's checkpoint).
-pub const FLAG_SERIES: u16 = 8;
+/// Flag bit 4: a series classifier's run (clear in every language model's checkpoint; bits 0–3
+/// are the language model's).
+pub const FLAG_SERIES: u16 = 16;
 
 /// The settings a series run must keep to be resumed: the model's shape, every training setting
 /// but the number of epochs, and the training data.

@@ -268,21 +268,18 @@ pub struct Sets<'a, const I: usize> {
 
 /// What `on_epoch` of [`train_with`] gets besides the report: the run as it stands after the
 /// epoch, to save as a checkpoint.
-pub struct Checkpoint<'a, C> {
+pub struct Checkpoint<'a, C, const I: usize, const H: usize, const O: usize> {
     settings: &'a RunSettings,
     state: &'a RunState<C>,
 }
 
-impl<C> Checkpoint<'_, C> {
+impl<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize> Checkpoint<'_, C, I, H, O> {
     /// The checkpoint's bytes ([`series_checkpoint::encode`]): `--resume` gives them back to
     /// [`train_with`].
     ///
     /// # Errors
     /// As [`series_checkpoint::encode`].
-    pub fn encode<const I: usize, const H: usize, const O: usize>(&self) -> Result<Vec<u8>, Error>
-    where
-        C: Cell<I, H, O>,
-    {
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
         series_checkpoint::encode::<C, I, H, O>(self.settings, self.state)
     }
 }
@@ -309,7 +306,7 @@ pub fn train_with<C, R, const I: usize, const H: usize, const O: usize, const T:
     init: fn(&mut C, &mut crate::DefaultRng),
     runner: &R,
     resume: Option<&[u8]>,
-    mut on_epoch: impl FnMut(&EpochReport, &Checkpoint<'_, C>) -> bool,
+    mut on_epoch: impl FnMut(&EpochReport, &Checkpoint<'_, C, I, H, O>) -> bool,
 ) -> Result<TrainedSeries<C>, Error>
 where
     C: Cell<I, H, O> + Zeroable + Sync,
@@ -682,7 +679,7 @@ mod tests {
             resume,
             |report, checkpoint| {
                 if report.epoch == save_at {
-                    saved = Some(checkpoint.encode::<2, 4, 2>().unwrap());
+                    saved = Some(checkpoint.encode().unwrap());
                 }
                 true
             },

@@ -352,7 +352,7 @@ where
                 }
                 if let Some(path) = &plan.checkpoint {
                     saved = checkpoint
-                        .encode::<SERIES_INPUTS, H, SERIES_CLASSES>()
+                        .encode()
                         .map_err(|e| e.to_string())
                         .and_then(|bytes| atomic::write(path, &bytes).map_err(|e| e.to_string()))
                         .map_err(|e| Fail::new(format!("--checkpoint {}: {e}", show(path))));
