@@ -269,27 +269,6 @@ pub fn run(args: TrainArgs) -> Result<Outcome, Fail> {
     if !plan.json {
         // A progress line about 20 times per run, with the test accuracy.
         plan.settings.test_every = plan.settings.epochs.div_ceil(20);
-        eprintln!(
-            "{}: {} series, {} channels, {} classes, up to {} steps; {} H={} readout {}, {} \
-             epochs, Adam lr {}, clip {}, weight decay {}, noise {}, stretch {}, validation \
-             share {}, seed {}",
-            show(&plan.train_file),
-            train_set.series.len(),
-            train_set.channels,
-            train_set.class_names.len(),
-            train_set.longest(),
-            plan.cell.name(),
-            plan.hidden,
-            plan.settings.readout.name(),
-            plan.settings.epochs,
-            plan.settings.lr,
-            plan.settings.clip,
-            plan.settings.weight_decay,
-            plan.settings.noise,
-            plan.settings.stretch,
-            plan.settings.validation,
-            plan.settings.seed
-        );
     }
     let data = Data {
         plan: &plan,
@@ -297,6 +276,36 @@ pub fn run(args: TrainArgs) -> Result<Outcome, Fail> {
         test_set: test_set.as_ref(),
     };
     dispatch_series!(plan.cell, plan.hidden, train_cell(&data))
+}
+
+/// The first line on stderr: the data and every setting.
+fn print_header(plan: &Plan, train_set: &SeriesSet) {
+    let resuming = plan.resume.as_ref().map_or(String::new(), |(path, _)| {
+        format!("; resuming {}", show(path))
+    });
+    eprintln!(
+        "{}: {} series, {} channels, {} classes, up to {} steps; {} H={} readout {}, {} epochs, \
+         Adam lr {}, clip {}, weight decay {}, noise {}, stretch {}, validation share {}, seed \
+         {}, batch {}, threads {}{resuming}",
+        show(&plan.train_file),
+        train_set.series.len(),
+        train_set.channels,
+        train_set.class_names.len(),
+        train_set.longest(),
+        plan.cell.name(),
+        plan.hidden,
+        plan.settings.readout.name(),
+        plan.settings.epochs,
+        plan.settings.lr,
+        plan.settings.clip,
+        plan.settings.weight_decay,
+        plan.settings.noise,
+        plan.settings.stretch,
+        plan.settings.validation,
+        plan.settings.seed,
+        plan.settings.batch,
+        plan.threads
+    );
 }
 
 /// The plan and the sets.
@@ -329,6 +338,9 @@ where
             &train,
         );
         check_resume(path, bytes, &given)?;
+    }
+    if !plan.json {
+        print_header(plan, train_set);
     }
     let started = std::time::Instant::now();
     let epochs = plan.settings.epochs;
