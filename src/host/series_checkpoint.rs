@@ -113,71 +113,31 @@ impl RunSettings {
     /// its name (the binary's option where there is one, `training data` first) and both
     /// values; `None` if they agree.
     pub fn difference(&self, given: &Self) -> Option<(&'static str, String, String)> {
-        let pairs: [(&'static str, String, String); 16] = [
-            (
-                "training data",
-                format!(
-                    "{} series, fingerprint {:016x}",
-                    self.series, self.fingerprint
-                ),
-                format!(
-                    "{} series, fingerprint {:016x}",
-                    given.series, given.fingerprint
-                ),
-            ),
-            ("--cell", self.cell.name().into(), given.cell.name().into()),
-            (
-                "--hidden",
-                self.hidden.to_string(),
-                given.hidden.to_string(),
-            ),
-            (
-                "model inputs",
-                self.inputs.to_string(),
-                given.inputs.to_string(),
-            ),
-            (
-                "model outputs",
-                self.outputs.to_string(),
-                given.outputs.to_string(),
-            ),
-            (
-                "tape steps",
-                self.steps.to_string(),
-                given.steps.to_string(),
-            ),
-            (
-                "classes",
-                self.classes.to_string(),
-                given.classes.to_string(),
-            ),
-            ("--batch", self.batch.to_string(), given.batch.to_string()),
-            ("--lr", self.lr.to_string(), given.lr.to_string()),
-            ("--clip", self.clip.to_string(), given.clip.to_string()),
-            ("--seed", self.seed.to_string(), given.seed.to_string()),
-            (
-                "--readout",
-                self.readout.name().into(),
-                given.readout.name().into(),
-            ),
-            (
-                "--weight-decay",
-                self.weight_decay.to_string(),
-                given.weight_decay.to_string(),
-            ),
-            (
-                "--val-fraction",
-                self.validation.to_string(),
-                given.validation.to_string(),
-            ),
-            ("--noise", self.noise.to_string(), given.noise.to_string()),
-            (
-                "--stretch",
-                self.stretch.to_string(),
-                given.stretch.to_string(),
-            ),
+        type Shown = fn(&RunSettings) -> String;
+        let settings: [(&'static str, Shown); 16] = [
+            ("training data", |s| {
+                format!("{} series, fingerprint {:016x}", s.series, s.fingerprint)
+            }),
+            ("--cell", |s| s.cell.name().into()),
+            ("--hidden", |s| s.hidden.to_string()),
+            ("model inputs", |s| s.inputs.to_string()),
+            ("model outputs", |s| s.outputs.to_string()),
+            ("tape steps", |s| s.steps.to_string()),
+            ("classes", |s| s.classes.to_string()),
+            ("--batch", |s| s.batch.to_string()),
+            ("--lr", |s| s.lr.to_string()),
+            ("--clip", |s| s.clip.to_string()),
+            ("--seed", |s| s.seed.to_string()),
+            ("--readout", |s| s.readout.name().into()),
+            ("--weight-decay", |s| s.weight_decay.to_string()),
+            ("--val-fraction", |s| s.validation.to_string()),
+            ("--noise", |s| s.noise.to_string()),
+            ("--stretch", |s| s.stretch.to_string()),
         ];
-        pairs.into_iter().find(|(_, stored, given)| stored != given)
+        settings
+            .into_iter()
+            .map(|(name, shown)| (name, shown(self), shown(given)))
+            .find(|(_, stored, given)| stored != given)
     }
 }
 
