@@ -19,9 +19,10 @@
 //! The last line printed is one `result …` line of `key=value` fields, for scripts.
 
 use micrornn::classify::Metrics;
+use micrornn::classify_batch::SeriesShard;
 use micrornn::host::series::{self, Limits};
 use micrornn::host::series_training::{self, Prepared, SeriesTraining};
-use micrornn::{Adam, Cell, DefaultRng, Gru, Readout, Rnn, Tape, Zeroable};
+use micrornn::{Adam, Cell, DefaultRng, Gru, Readout, Rnn, Zeroable};
 use std::error::Error;
 use std::io::Write;
 use std::path::PathBuf;
@@ -170,6 +171,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Outcome, Box<dyn Er
         validation: options.validation,
         noise: options.noise,
         stretch: options.stretch,
+        batch: 1,
     };
     let classes = train_set.class_names.len();
     let data = (&settings, classes, &train, &test);
@@ -219,8 +221,8 @@ fn train_cell<C, const H: usize>(
     init: fn(&mut C, &mut DefaultRng),
 ) -> Result<Outcome, Box<dyn Error>>
 where
-    C: Cell<INPUTS, H, OUTPUTS> + Zeroable,
-    Tape<MAX_STEPS, H, OUTPUTS, C::Record>: Zeroable,
+    C: Cell<INPUTS, H, OUTPUTS> + Zeroable + Sync,
+    SeriesShard<INPUTS, H, OUTPUTS, MAX_STEPS, C>: Zeroable + Send,
     Adam<C>: Zeroable,
 {
     let mut printed = Ok(());

@@ -2,7 +2,7 @@
 # Fuzzes the decoders and vocabularies with cargo-fuzz (libFuzzer): the model file decoders (f32
 # versions 1 and 2, and the quantized format), the
 # checkpoint decoder, CharVocab and WordVocab, the weights readers (.npz and safetensors, seeded
-# with bombs) and the sensor series parser (targets in fuzz/fuzz_targets/). Every target runs
+# with bombs), the sensor series parser and the series checkpoint (targets in fuzz/fuzz_targets/). Every target runs
 # with -rss_limit_mb=512 (and so -malloc_limit_mb=512): an input that makes a reader hold more
 # memory is a crash.
 #
@@ -21,7 +21,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/fuzz"
-targets=${FUZZ_TARGETS:-model_decode checkpoint_decode char_vocab word_vocab npz_import safetensors_import series_parse}
+targets=${FUZZ_TARGETS:-model_decode checkpoint_decode char_vocab word_vocab npz_import safetensors_import series_parse series_checkpoint}
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal

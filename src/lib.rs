@@ -63,7 +63,7 @@
 //! |---|---|
 //! | `host` (feature `std`) | corpora, atomic files, model files, checkpoints, the loss history, `host::words::WordVocab` |
 //! | [`codec`] | [`format`](mod@format): the model file format, encoded and decoded without `std`; [`CharVocab`] |
-//! | [`workflows`] | [`Trainer`], [`Sampler`], [`classify::Classifier`], [`eval::cross_entropy`], [`Clip`], optimizers ([`Sgd`], [`Momentum`], [`Adagrad`], [`Adam`]) |
+//! | [`workflows`] | [`Trainer`], [`Sampler`], [`classify::Classifier`] and its mini-batches ([`classify_batch::train_batch`]), [`eval::cross_entropy`], [`Clip`], optimizers ([`Sgd`], [`Momentum`], [`Adagrad`], [`Adam`]) |
 //! | [`model`] | [`Rnn`] (parameters, init, [`Rnn::step`]), [`Tape`] (BPTT) |
 //! | [`kernels`] | scalar reference + SIMD variants behind one table |
 //!
@@ -228,7 +228,7 @@ pub use workflows::clip::{Clip, global_sum_squares, live_sum_squares};
 pub use workflows::optim::{Adagrad, Adam, Momentum, Optimizer, Sgd};
 pub use workflows::sample::{Generator, Sampler, Sampling, argmax};
 pub use workflows::train::{ChunkReport, TrainConfig, TrainState, Trainer};
-pub use workflows::{classify, eval};
+pub use workflows::{classify, classify_batch, eval};
 
 /// Mini-batch training: [`batch::BatchTrainer`], its [`batch::Shard`]s, [`batch::BatchTape`].
 pub mod batch {

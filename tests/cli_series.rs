@@ -263,8 +263,18 @@ fn bad_series_files_and_options_are_refused() {
     );
     assert_refused(
         &dir,
-        &["train", &train, "--batch", "8"],
-        "--batch is not an option for series",
+        &["train", &train, "--batch", "65"],
+        "--batch 65: series train 1 to 64 series per update",
+    );
+    assert_refused(
+        &dir,
+        &["train", &train, "--batch", "0"],
+        "--batch 0: series train 1 to 64",
+    );
+    assert_refused(
+        &dir,
+        &["train", &train, "--seq-len", "8"],
+        "--seq-len is not an option for series",
     );
     assert_refused(&dir, &["train", &train, "--lr", "0"], "--lr 0 must be > 0");
     let text = write("text.txt", "some text to learn from, long enough.\n");
@@ -315,6 +325,8 @@ fn ctrl_c_stops_after_the_epoch_and_saves_the_model() {
             "100000",
             "--hidden",
             "16",
+            "--checkpoint",
+            "run.ckpt",
         ])
         .current_dir(&dir)
         .stdin(Stdio::null())
@@ -348,6 +360,151 @@ fn ctrl_c_stops_after_the_epoch_and_saves_the_model() {
         &dir,
         &["eval", "model.mrnn", &repo_file("ramps_TEST.ts")],
     ));
+    // The checkpoint of the interrupted epoch resumes: one more epoch.
+    let stopped: u64 = stdout(&out)
+        .split("interrupted after epoch ")
+        .nth(1)
+        .and_then(|rest| rest.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no epoch in {}", stdout(&out)));
+    let next = (stopped + 1).to_string();
+    let resumed = json(&run(
+        &dir,
+        &[
+            "train",
+            &repo_file("ramps_TRAIN.ts"),
+            "--epochs",
+            &next,
+            "--hidden",
+            "16",
+            "--resume",
+            "run.ckpt",
+            "--json",
+        ],
+    ));
+    assert_eq!(resumed["epochs"].as_u64(), Some(stopped + 1), "{resumed}");
+    assert_eq!(resumed["interrupted"], false);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--batch`, `--threads`, `--checkpoint` and `--resume` on series: 6 epochs in one run on one
+/// thread, and 3 epochs on 3 threads then a resume to 6 on 2, give the same model file byte
+/// for byte and the same accuracies; a resume with another setting, another training file, a
+/// damaged checkpoint or a language model's is refused with one line, nothing written.
+#[test]
+fn mini_batches_threads_and_an_exact_resume() {
+    let dir = scratch("series-resume");
+    let (train, test) = (repo_file("ramps_TRAIN.ts"), repo_file("ramps_TEST.ts"));
+    let args = |epochs: &'static str, threads: &'static str, out: &'static str| {
+        vec![
+            "train",
+            train.as_str(),
+            "--test",
+            test.as_str(),
+            "--hidden",
+            "16",
+            "--batch",
+            "4",
+            "--val-fraction",
+            "0.2",
+            "--seed",
+            "3",
+            "--epochs",
+            epochs,
+            "--threads",
+            threads,
+            "--out",
+            out,
+            "--json",
+        ]
+    };
+    let whole = json(&run(&dir, &args("6", "1", "whole.mrnn")));
+    assert_eq!(
+        (whole["batch"].as_u64(), whole["threads"].as_u64()),
+        (Some(4), Some(1))
+    );
+    let first = [
+        args("3", "3", "part.mrnn"),
+        vec!["--checkpoint", "run.ckpt"],
+    ]
+    .concat();
+    let part = json(&run(&dir, &first));
+    assert_eq!(part["epochs"], 3);
+    let second = [
+        args("6", "2", "resumed.mrnn"),
+        vec!["--resume", "run.ckpt", "--checkpoint", "run.ckpt"],
+    ]
+    .concat();
+    let resumed = json(&run(&dir, &second));
+    assert_eq!(
+        std::fs::read(dir.join("whole.mrnn")).unwrap(),
+        std::fs::read(dir.join("resumed.mrnn")).unwrap(),
+        "the resumed run's model file"
+    );
+    for key in [
+        "epochs",
+        "best_epoch",
+        "train_accuracy",
+        "train_loss",
+        "val_accuracy",
+        "val_loss",
+        "test_accuracy",
+        "test_loss",
+    ] {
+        assert_eq!(resumed[key], whole[key], "{key}");
+    }
+    let bytes = std::fs::read(dir.join("run.ckpt")).unwrap();
+    let other_batch = [args("6", "1", "x.mrnn"), vec!["--resume", "run.ckpt"]].concat();
+    let other_batch: Vec<&str> = other_batch
+        .iter()
+        .map(|&a| if a == "4" { "2" } else { a })
+        .collect();
+    assert_refused(
+        &dir,
+        &other_batch,
+        "run.ckpt was made with --batch 4, not 2: a checkpoint resumes only with the settings",
+    );
+    let csv = repo_file("ramps.csv");
+    let other_file: Vec<&str> = [args("6", "1", "x.mrnn"), vec!["--resume", "run.ckpt"]]
+        .concat()
+        .iter()
+        .map(|&a| if a == train { csv.as_str() } else { a })
+        .collect();
+    assert_refused(
+        &dir,
+        &other_file,
+        "run.ckpt was made on another training file",
+    );
+    std::fs::write(dir.join("short.ckpt"), &bytes[..bytes.len() / 2]).unwrap();
+    let short = [args("6", "1", "x.mrnn"), vec!["--resume", "short.ckpt"]].concat();
+    assert_refused(
+        &dir,
+        &short,
+        "short.ckpt: the checkpoint is damaged or truncated",
+    );
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/elman-adam-130-older-build.ckpt")
+        .display()
+        .to_string();
+    let language_model = [args("6", "1", "x.mrnn"), vec!["--resume", &fixture]].concat();
+    assert_refused(
+        &dir,
+        &language_model,
+        "a language model's checkpoint, not a series classifier's",
+    );
+    let text = dir.join("text.txt");
+    std::fs::write(&text, "some text to learn from, long enough.\n").unwrap();
+    assert_refused(
+        &dir,
+        &[
+            "train",
+            &text.display().to_string(),
+            "--resume",
+            "run.ckpt",
+            "--iters",
+            "1",
+        ],
+        "a series classifier's checkpoint, not a language model's",
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -55,6 +55,16 @@ where
 {
 }
 
+// SAFETY: `SeriesShard` holds a `Tape` (zeroable for the cell's record), the cell's parameters
+// (`C: Zeroable`), an `f32` and a `usize`.
+unsafe impl<const I: usize, const H: usize, const O: usize, const T: usize, C> Zeroable
+    for crate::workflows::classify_batch::SeriesShard<I, H, O, T, C>
+where
+    C: crate::model::Cell<I, H, O> + Zeroable,
+    Tape<T, H, O, C::Record>: Zeroable,
+{
+}
+
 /// A `Box<T>` whose bytes are all zero, allocated and zeroed in place on the heap.
 pub fn zeroed<T: Zeroable>() -> Box<T> {
     let mut slot = Box::<T>::new_uninit();

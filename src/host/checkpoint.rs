@@ -22,6 +22,9 @@
 //! A run with dropout ([`Settings::dropout`] above 0) sets bit 3; its rate (`f32`) then follows
 //! the progress (after the batch size, when there is one).
 //!
+//! A series classifier's run sets bit 4 and has its own section instead ([`super::series_checkpoint`]);
+//! [`read`] refuses it.
+//!
 //! A mini-batch run (`batch > 1`) sets bit 0 of the flags; its batch size (`u32`) then follows
 //! the progress, and every stream's hidden state (`batch × hidden × f32`, stream order) follows
 //! the optimizer memories. The single hidden state is then the last stream's (the one that ends
@@ -39,11 +42,14 @@ use crate::{CharVocab, Error, TrainState};
 /// Flag bit: a mini-batch run (its batch size and streams follow).
 const FLAG_BATCHED: u16 = 1;
 /// Flag bit: the cell is a GRU (clear: the Elman cell).
-const FLAG_GRU: u16 = 2;
+pub(crate) const FLAG_GRU: u16 = 2;
 /// Flag bit: the run keeps the model of its best validation loss.
 const FLAG_KEEP_BEST: u16 = 4;
 /// Flag bit: the run trains with dropout (its rate follows the progress).
 const FLAG_DROPOUT: u16 = 8;
+/// Flag bit 4: a series classifier's run, whose section [`super::series_checkpoint`] reads
+/// (clear in every language model's checkpoint; bits 0–3 are the language model's).
+pub const FLAG_SERIES: u16 = 16;
 
 /// The first four bytes of a checkpoint.
 pub const MAGIC: [u8; 4] = *b"MRCK";
@@ -184,20 +190,17 @@ where
         + 4;
     let mut out = vec![0u8; len];
     let mut w = ByteWriter::new(&mut out);
-    w.put(&MAGIC)?;
-    w.put_u16(VERSION)?;
-    let gru = if settings.cell == CellKind::Gru {
-        FLAG_GRU
-    } else {
-        0
-    };
     let keep_best = if settings.keep_best {
         FLAG_KEEP_BEST
     } else {
         0
     };
     let dropout_flag = if dropout { FLAG_DROPOUT } else { 0 };
-    w.put_u16(if batched { FLAG_BATCHED } else { 0 } | gru | keep_best | dropout_flag)?;
+    put_head(
+        &mut w,
+        settings.cell,
+        if batched { FLAG_BATCHED } else { 0 } | keep_best | dropout_flag,
+    )?;
     for v in [settings.hidden, settings.vocab_bucket, settings.seq_len] {
         w.put_size(v)?;
     }
@@ -250,26 +253,13 @@ where
 /// [`Error::NotAModel`] if the bytes are not a checkpoint, [`Error::UnsupportedVersion`],
 /// [`Error::Truncated`], [`Error::ChecksumMismatch`], [`Error::CorruptModel`].
 pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
-    match bytes.get(..4) {
-        Some(m) if m == MAGIC => {}
-        None if MAGIC.starts_with(bytes) => return Err(Error::Truncated),
-        _ => return Err(Error::NotAModel),
+    let flags = check_container(bytes, FIXED_LEN)?;
+    if flags & FLAG_SERIES != 0 {
+        return Err(Error::CorruptModel(
+            "a series classifier's checkpoint, not a language model's",
+        ));
     }
-    let mut r = ByteReader::at(bytes, MAGIC.len());
-    let version = r.u16()?;
-    if version != VERSION {
-        return Err(Error::UnsupportedVersion(version));
-    }
-    let (covered, stored) = bytes
-        .len()
-        .checked_sub(4)
-        .filter(|&n| n >= FIXED_LEN)
-        .map(|n| bytes.split_at(n))
-        .ok_or(Error::Truncated)?;
-    if crc32(covered) != ByteReader::new(stored).u32()? {
-        return Err(Error::ChecksumMismatch);
-    }
-    let flags = r.u16()?;
+    let mut r = ByteReader::at(bytes, MAGIC.len() + 4);
     let hidden = r.size()?;
     let vocab_bucket = r.size()?;
     let seq_len = r.size()?;
@@ -354,6 +344,48 @@ pub fn read(bytes: &[u8]) -> Result<(Settings, Progress), Error> {
         },
         progress,
     ))
+}
+
+/// Writes the head every checkpoint shares (a language model's or a series classifier's): the
+/// magic, the version and `flags` with the GRU bit set for `cell`'s.
+///
+/// # Errors
+/// [`Error::Truncated`] if `w` has no room for it.
+pub(crate) fn put_head(w: &mut ByteWriter<'_>, cell: CellKind, flags: u16) -> Result<(), Error> {
+    w.put(&MAGIC)?;
+    w.put_u16(VERSION)?;
+    let gru = if cell == CellKind::Gru { FLAG_GRU } else { 0 };
+    w.put_u16(flags | gru)
+}
+
+/// Checks the container every checkpoint shares (a language model's or a series classifier's,
+/// [`super::series_checkpoint`]): the magic, the version, a length of at least `head` bytes and
+/// the checksum, and the CRC-32 of everything before the checksum. Returns the flags.
+///
+/// # Errors
+/// [`Error::NotAModel`], [`Error::UnsupportedVersion`], [`Error::Truncated`],
+/// [`Error::ChecksumMismatch`].
+pub(crate) fn check_container(bytes: &[u8], head: usize) -> Result<u16, Error> {
+    match bytes.get(..4) {
+        Some(m) if m == MAGIC => {}
+        None if MAGIC.starts_with(bytes) => return Err(Error::Truncated),
+        _ => return Err(Error::NotAModel),
+    }
+    let mut r = ByteReader::at(bytes, MAGIC.len());
+    let version = r.u16()?;
+    if version != VERSION {
+        return Err(Error::UnsupportedVersion(version));
+    }
+    let (covered, stored) = bytes
+        .len()
+        .checked_sub(4)
+        .filter(|&n| n >= head.max(MAGIC.len() + 4))
+        .map(|n| bytes.split_at(n))
+        .ok_or(Error::Truncated)?;
+    if crc32(covered) != ByteReader::new(stored).u32()? {
+        return Err(Error::ChecksumMismatch);
+    }
+    r.u16()
 }
 
 /// Restores a checkpoint's parameters, vocabulary, optimizer memory and training state into the

@@ -113,7 +113,16 @@ pub fn split(ids: &[usize], val_fraction: f32) -> (&[usize], &[usize]) {
 /// FNV-1a (64-bit) of `text`: a fingerprint that lets a checkpoint refuse to resume on another
 /// corpus.
 pub fn fingerprint(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+    extend_fingerprint(FINGERPRINT_START, text.as_bytes())
+}
+
+/// The FNV-1a offset basis: the fingerprint of nothing.
+pub const FINGERPRINT_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// The FNV-1a fingerprint `hash` continued over `bytes` (`fingerprint(a + b)` is
+/// `extend_fingerprint(fingerprint(a), b)`).
+pub fn extend_fingerprint(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |hash, &byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
     })
 }

@@ -18,7 +18,8 @@
 //! | `weights_budget` | how much a weights import may read, from the sizes of the model it must fit ([`weights::budget_for`]) |
 //! | [`series`] | labelled sensor series from `.ts` (UCR/UEA archive) and CSV files, with errors naming file and line |
 //! | [`series_augment`] | augmentation of a training series: a random time stretch and input noise |
-//! | [`series_training`] | the training loop of a series classifier (normalized inputs, Adam, one update per series), shared by `micrornn train FILE.ts` and the `sensors` example |
+//! | [`series_training`] | the training loop of a series classifier (normalized inputs, Adam, mini-batches of series on threads, resumable), shared by `micrornn train FILE.ts` and the `sensors` example |
+//! | [`series_checkpoint`] | a series run's checkpoint, in the [`checkpoint`] container: everything needed to resume it bit for bit |
 //! | [`words`] | [`words::WordVocab`]: the sorted word vocabulary of the classifier, with an explicit `<unk>` |
 
 pub mod atomic;
@@ -33,6 +34,7 @@ mod npz;
 pub mod optimizer;
 pub mod series;
 pub mod series_augment;
+pub mod series_checkpoint;
 pub mod series_training;
 pub mod threads;
 mod torch_pickle;

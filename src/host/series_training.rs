@@ -26,15 +26,17 @@
 //! ```
 
 use crate::Error;
-use crate::host::boxed::{Zeroable, zeroed};
+use crate::host::boxed::{Zeroable, zeroed, zeroed_slice};
 use crate::host::series::SeriesSet;
 use crate::host::series_augment::{add_noise, stretch};
+use crate::host::series_checkpoint::{self, Best, RunSettings, RunState};
 use crate::kernels::math;
-use crate::model::Params;
 use crate::model::init::unit;
 use crate::model::normalize::Normalization;
-use crate::model::{Cell, Readout, Sequence, Tape};
-use crate::workflows::classify::{Classifier, ClassifierConfig, Example, Metrics, shuffle};
+use crate::model::{Cell, Classes, Params, Readout, Sequence};
+use crate::workflows::batch_train::{Parallel, Sequential};
+use crate::workflows::classify::{ClassifierConfig, Example, Metrics, evaluate, shuffle};
+use crate::workflows::classify_batch::{SeriesShard, train_batch};
 use crate::workflows::clip::Clip;
 use crate::workflows::optim::Adam;
 use rand_core::SeedableRng;
@@ -70,6 +72,9 @@ pub struct SeriesTraining {
     /// its length times a factor drawn log-uniformly from `[1/(1+stretch), 1+stretch]`, anew
     /// for each update. 0 turns it off.
     pub stretch: f32,
+    /// Series per update: their gradients averaged (each series at its own length, never
+    /// padded); the last batch of an epoch may be smaller. 1: one update per series.
+    pub batch: usize,
 }
 
 impl SeriesTraining {
@@ -78,7 +83,7 @@ impl SeriesTraining {
     /// seed 0, the last step's state read out, no test during training; every training series
     /// augmented anew for each update: stretched in time by up to 1.2× either way and with
     /// Gaussian noise of standard deviation 0.2 (normalized units) on every input value; no
-    /// weight decay, no validation slice.
+    /// weight decay, no validation slice; one update per series (batch 1).
     pub const DEFAULT: Self = Self {
         epochs: 100,
         lr: 0.003,
@@ -90,6 +95,7 @@ impl SeriesTraining {
         validation: 0.0,
         noise: 0.2,
         stretch: 0.2,
+        batch: 1,
     };
 }
 
@@ -217,17 +223,15 @@ fn better(candidate: &Metrics, best: Option<&Metrics>) -> bool {
 /// Trains a classifier of cell `C` (inputs `I`, hidden `H`, outputs `O ≥ classes`, training
 /// tape `T ≥` the longest series) on `train_set`: initialized by `init` from
 /// [`SeriesTraining::seed`], then [`SeriesTraining::epochs`] shuffled epochs of Adam, one update
-/// per series, with the weight decay, validation slice and input noise of `settings`. After each
-/// epoch `on_epoch` sees its [`EpochReport`] and returns whether to go on (`false` stops early,
-/// as Ctrl-C does in the binary; the model trained so far — or the best validation epoch's — is
-/// returned).
+/// per mini-batch of [`SeriesTraining::batch`] series, with the weight decay, validation slice
+/// and augmentation of `settings`, on the calling thread. After each epoch `on_epoch` sees its
+/// [`EpochReport`] and returns whether to go on (`false` stops early, as Ctrl-C does in the
+/// binary; the model trained so far — or the best validation epoch's — is returned).
+///
+/// [`train_with`] does the same on threads, from a checkpoint, and hands out checkpoints.
 ///
 /// # Errors
-/// [`Error::InvalidSetting`] for `classes` outside `1..=O`, a learning rate or clip limit that
-/// is not a positive number, a negative or non-finite weight decay or noise, a validation share
-/// outside `[0, 1)`; [`Error::BadLength`] for a series longer than `T` (or empty);
-/// [`Error::TokenOutOfRange`] for a label `≥ classes`; [`Error::NonFiniteLoss`] if training
-/// diverges.
+/// As [`train_with`].
 pub fn train<C, const I: usize, const H: usize, const O: usize, const T: usize>(
     settings: &SeriesTraining,
     classes: usize,
@@ -237,11 +241,81 @@ pub fn train<C, const I: usize, const H: usize, const O: usize, const T: usize>(
     mut on_epoch: impl FnMut(&EpochReport) -> bool,
 ) -> Result<TrainedSeries<C>, Error>
 where
-    C: Cell<I, H, O> + Zeroable,
-    Tape<T, H, O, C::Record>: Zeroable,
+    C: Cell<I, H, O> + Zeroable + Sync,
+    SeriesShard<I, H, O, T, C>: Zeroable + Send,
     Adam<C>: Zeroable,
 {
+    let sets = Sets {
+        classes,
+        train: train_set,
+        test: test_set,
+    };
+    train_with::<C, _, I, H, O, T>(settings, &sets, init, &Sequential, None, |report, _| {
+        on_epoch(report)
+    })
+}
+
+/// The data of a run: the number of classes, the training set and the test set, if any.
+#[derive(Clone, Copy, Debug)]
+pub struct Sets<'a, const I: usize> {
+    /// Classes of the data (`1..=O`).
+    pub classes: usize,
+    /// The series to train on (the validation slice is drawn from them).
+    pub train: &'a Prepared<I>,
+    /// The series to test on, never used to choose anything.
+    pub test: Option<&'a Prepared<I>>,
+}
+
+/// What `on_epoch` of [`train_with`] gets besides the report: the run as it stands after the
+/// epoch, to save as a checkpoint.
+pub struct Checkpoint<'a, C, const I: usize, const H: usize, const O: usize> {
+    settings: &'a RunSettings,
+    state: &'a RunState<C>,
+}
+
+impl<C: Cell<I, H, O>, const I: usize, const H: usize, const O: usize> Checkpoint<'_, C, I, H, O> {
+    /// The checkpoint's bytes ([`series_checkpoint::encode`]): `--resume` gives them back to
+    /// [`train_with`].
+    ///
+    /// # Errors
+    /// As [`series_checkpoint::encode`].
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        series_checkpoint::encode::<C, I, H, O>(self.settings, self.state)
+    }
+}
+
+/// [`train`] with each mini-batch's series spread over `runner`'s threads (the model is the same
+/// bit for bit whatever their number: the series' augmentation is drawn on the calling thread in
+/// series order, the gradients are summed in series order) and, with `resume`, continuing the
+/// run a checkpoint holds (made with the same settings and data, [`SeriesTraining::epochs`]
+/// excepted) up to [`SeriesTraining::epochs`] in all: the result is the same, bit for bit, as a
+/// run never stopped. `on_epoch` gets the [`Checkpoint`] of the run after each epoch too.
+///
+/// The model's [`TrainedSeries::epochs`] counts the epochs of the resumed run as well.
+///
+/// # Errors
+/// [`Error::InvalidSetting`] for `classes` outside `1..=O`, a learning rate or clip limit that
+/// is not a positive number, a batch of 0, a negative or non-finite weight decay or noise, a
+/// validation share outside `[0, 1)`, or a checkpoint of other settings or data;
+/// [`Error::BadLength`] for a series longer than `T` (or empty); [`Error::TokenOutOfRange`] for
+/// a label `≥ classes`; [`Error::NonFiniteLoss`] if training diverges; the errors of
+/// [`series_checkpoint::restore`] for a damaged checkpoint.
+pub fn train_with<C, R, const I: usize, const H: usize, const O: usize, const T: usize>(
+    settings: &SeriesTraining,
+    sets: &Sets<'_, I>,
+    init: fn(&mut C, &mut crate::DefaultRng),
+    runner: &R,
+    resume: Option<&[u8]>,
+    mut on_epoch: impl FnMut(&EpochReport, &Checkpoint<'_, C, I, H, O>) -> bool,
+) -> Result<TrainedSeries<C>, Error>
+where
+    C: Cell<I, H, O> + Zeroable + Sync,
+    SeriesShard<I, H, O, T, C>: Zeroable + Send,
+    Adam<C>: Zeroable,
+    R: Parallel,
+{
     check(settings)?;
+    let (classes, train_set) = (sets.classes, sets.train);
     // Checked here, not only by the tape: a stretched series is cut to `T` steps.
     if let Some(len) = train_set
         .vectors
@@ -251,86 +325,111 @@ where
     {
         return Err(Error::BadLength { len, capacity: T });
     }
-    let mut rng = crate::DefaultRng::seed_from_u64(settings.seed);
-    let mut noise_rng = crate::DefaultRng::seed_from_u64(settings.seed ^ NOISE_SEED);
-    let mut model = zeroed::<C>();
-    init(&mut model, &mut rng);
-    let mut grads = zeroed::<C>();
-    let mut tape = zeroed::<Tape<T, H, O, C::Record>>();
-    let mut adam = zeroed::<Adam<C>>();
-    adam.init(settings.lr);
+    Classes::<O>::new(classes)?;
     let config = ClassifierConfig {
         classes,
-        clip: Clip::Norm(settings.clip),
+        clip: Clip::Norm(settings.clip).check()?,
         readout: settings.readout,
     };
-    let mut classifier = Classifier::new(&mut *model, &mut *grads, &mut *tape, &mut *adam, config)?;
     let all = train_set.examples();
+    if let Some(bad) = all.iter().find(|e| e.label >= classes) {
+        return Err(Error::TokenOutOfRange {
+            token: bad.label,
+            limit: classes,
+        });
+    }
     let (fit, held) = if settings.validation > 0.0 {
         stratified_split(&train_set.labels, settings.validation, settings.seed)
     } else {
         ((0..all.len()).collect(), Vec::new())
     };
-    let mut examples: Vec<Example<'_, I>> = fit.iter().map(|&i| all[i]).collect();
+    let key = RunSettings::new::<C, I, H, O, T>(settings, classes, train_set);
+    let mut run = match resume {
+        Some(bytes) => {
+            let run = series_checkpoint::restore::<C, I, H, O>(bytes, &key)?;
+            if run.order.len() != fit.len() {
+                return Err(Error::CorruptModel(
+                    "the checkpoint's order does not cover the training series",
+                ));
+            }
+            run
+        }
+        None => start::<C, I, H, O>(settings, fit.len(), init),
+    };
     let validation: Vec<Example<'_, I>> = held.iter().map(|&i| all[i]).collect();
-    let test_examples = test_set.map(Prepared::examples);
+    let test_examples = sets.test.map(Prepared::examples);
     let keep = 1.0 - settings.lr * settings.weight_decay;
-    let mut augmented: Vec<[f32; I]> = Vec::new();
-    let mut stretch_rng = crate::DefaultRng::seed_from_u64(settings.seed ^ STRETCH_SEED);
-    let mut best: Option<(Box<C>, Metrics, usize)> = None;
-    let (mut seconds, mut epochs) = (0.0, 0);
+    let mut shards = zeroed_slice::<SeriesShard<I, H, O, T, C>>(settings.batch.min(fit.len()));
+    let mut augmented: Vec<Vec<[f32; I]>> = vec![Vec::new(); shards.len()];
+    let augment = settings.noise > 0.0 || settings.stretch > 0.0;
     // Stretch factors are drawn log-uniformly in [1/(1 + stretch), 1 + stretch].
     let span = math::ln(1.0 + settings.stretch);
-    for epoch in 1..=settings.epochs {
+    for epoch in run.epoch + 1..=settings.epochs {
         let started = Instant::now();
-        shuffle(&mut examples, &mut rng);
+        shuffle(&mut run.order, &mut run.shuffle_rng);
         let mut train = Metrics::default();
-        for example in &examples {
-            let trained = if settings.noise > 0.0 || settings.stretch > 0.0 {
-                let clean = match example.inputs {
-                    Sequence::Dense(vectors) => vectors,
-                    Sequence::Tokens(_) => &[],
-                };
-                let factor = if settings.stretch > 0.0 {
-                    math::exp(span * (2.0 * unit(&mut stretch_rng) - 1.0))
-                } else {
-                    1.0
-                };
-                stretch(clean, factor, T, &mut augmented);
-                if settings.noise > 0.0 {
-                    add_noise(
-                        &mut augmented,
-                        train_set.channels,
-                        settings.noise,
-                        &mut noise_rng,
-                    );
+        for batch in run.order.chunks(shards.len().max(1)) {
+            let series = batch
+                .iter()
+                .filter_map(|&k| fit.get(k).and_then(|&i| all.get(i)));
+            // The augmentation of every series of the batch, drawn here in series order, so the
+            // generators do not depend on the threads.
+            let examples: Vec<Example<'_, I>> = if augment {
+                for (example, out) in series.clone().zip(augmented.iter_mut()) {
+                    let clean = match example.inputs {
+                        Sequence::Dense(vectors) => vectors,
+                        Sequence::Tokens(_) => &[],
+                    };
+                    let factor = if settings.stretch > 0.0 {
+                        math::exp(span * (2.0 * unit(&mut run.stretch_rng) - 1.0))
+                    } else {
+                        1.0
+                    };
+                    stretch(clean, factor, T, out);
+                    if settings.noise > 0.0 {
+                        add_noise(out, train_set.channels, settings.noise, &mut run.noise_rng);
+                    }
                 }
-                classifier.train_example(&Example::dense(&augmented, example.label))?
+                series
+                    .zip(&augmented)
+                    .map(|(example, out)| Example::dense(out, example.label))
+                    .collect()
             } else {
-                classifier.train_example(example)?
+                series.copied().collect()
             };
-            train.add(trained.loss, trained.correct);
+            let metrics = train_batch(
+                &mut *run.model,
+                &mut *run.adam,
+                &mut shards,
+                &examples,
+                config,
+                runner,
+            )?;
+            train.absorb(&metrics);
             if keep != 1.0 {
-                decay(&mut *classifier.buffers.model, keep);
+                decay(&mut *run.model, keep);
             }
         }
-        seconds += started.elapsed().as_secs_f64();
-        epochs = epoch;
+        run.seconds += started.elapsed().as_secs_f64();
+        run.epoch = epoch;
         let validated = if validation.is_empty() {
             None
         } else {
-            let metrics = classifier.evaluate(&validation)?;
-            if better(&metrics, best.as_ref().map(|(_, m, _)| m)) {
-                let (mut snapshot, _, _) =
-                    best.take().unwrap_or_else(|| (zeroed::<C>(), metrics, 0));
-                C::clone_from(&mut snapshot, classifier.buffers.model);
-                best = Some((snapshot, metrics, epoch));
+            let metrics = evaluate(&*run.model, &validation, classes, settings.readout)?;
+            if better(&metrics, run.best.as_ref().map(|b| &b.metrics)) {
+                let mut snapshot = run.best.take().map_or_else(zeroed::<C>, |b| b.model);
+                C::clone_from(&mut snapshot, &run.model);
+                run.best = Some(Best {
+                    model: snapshot,
+                    metrics,
+                    epoch,
+                });
             }
             Some(metrics)
         };
         let test = match &test_examples {
             Some(test) if settings.test_every > 0 && epoch % settings.test_every == 0 => {
-                Some(classifier.evaluate(test)?)
+                Some(evaluate(&*run.model, test, classes, settings.readout)?)
             }
             _ => None,
         };
@@ -339,39 +438,83 @@ where
             train,
             validation: validated,
             test,
-            seconds,
+            seconds: run.seconds,
         };
-        if !on_epoch(&report) {
+        let checkpoint = Checkpoint {
+            settings: &key,
+            state: &run,
+        };
+        if !on_epoch(&report, &checkpoint) {
             break;
         }
     }
-    let best_epoch = match &best {
-        Some((snapshot, _, epoch)) => {
-            C::clone_from(classifier.buffers.model, snapshot);
-            *epoch
+    let epochs = run.epoch;
+    let best_epoch = match &run.best {
+        Some(best) => {
+            C::clone_from(&mut run.model, &best.model);
+            best.epoch
         }
         None => epochs,
     };
-    let train = classifier.evaluate(&examples)?;
+    let fitted: Vec<Example<'_, I>> = run
+        .order
+        .iter()
+        .filter_map(|&k| fit.get(k).and_then(|&i| all.get(i)).copied())
+        .collect();
+    let train = evaluate(&*run.model, &fitted, classes, settings.readout)?;
     // The kept model was scored on the validation slice when it was kept.
-    let validation = match &best {
-        Some((_, metrics, _)) => Some(*metrics),
+    let validation = match &run.best {
+        Some(best) => Some(best.metrics),
         None if validation.is_empty() => None,
-        None => Some(classifier.evaluate(&validation)?),
+        None => Some(evaluate(
+            &*run.model,
+            &validation,
+            classes,
+            settings.readout,
+        )?),
     };
     let test = match &test_examples {
-        Some(test) => Some(classifier.evaluate(test)?),
+        Some(test) => Some(evaluate(&*run.model, test, classes, settings.readout)?),
         None => None,
     };
     Ok(TrainedSeries {
-        model,
+        model: run.model,
         epochs,
         best_epoch,
         train,
         validation,
         test,
-        seconds,
+        seconds: run.seconds,
     })
+}
+
+/// A fresh run over `series` training series: the model initialized by `init` from the seed
+/// (whose generator then shuffles), Adam at its start, the series in their order.
+fn start<C, const I: usize, const H: usize, const O: usize>(
+    settings: &SeriesTraining,
+    series: usize,
+    init: fn(&mut C, &mut crate::DefaultRng),
+) -> RunState<C>
+where
+    C: Cell<I, H, O> + Zeroable,
+    Adam<C>: Zeroable,
+{
+    let mut shuffle_rng = crate::DefaultRng::seed_from_u64(settings.seed);
+    let mut model = zeroed::<C>();
+    init(&mut model, &mut shuffle_rng);
+    let mut adam = zeroed::<Adam<C>>();
+    adam.init(settings.lr);
+    RunState {
+        model,
+        adam,
+        shuffle_rng,
+        noise_rng: crate::DefaultRng::seed_from_u64(settings.seed ^ NOISE_SEED),
+        stretch_rng: crate::DefaultRng::seed_from_u64(settings.seed ^ STRETCH_SEED),
+        order: (0..series).collect(),
+        best: None,
+        epoch: 0,
+        seconds: 0.0,
+    }
 }
 
 /// Refuses settings [`train`] cannot use.
@@ -399,12 +542,18 @@ fn check(settings: &SeriesTraining) -> Result<(), Error> {
     if !(settings.noise.is_finite() && settings.noise >= 0.0) {
         return Err(Error::InvalidSetting("the input noise must be ≥ 0"));
     }
+    if settings.batch == 0 {
+        return Err(Error::InvalidSetting("a batch needs at least one series"));
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::threads::Threads;
+    use crate::model::Tape;
+    use crate::workflows::classify::Classifier;
     use crate::{DefaultRng, Gru};
 
     type Small = Gru<2, 4, 2>;
@@ -440,6 +589,242 @@ mod tests {
     ) -> TrainedSeries<Small> {
         train::<Small, 2, 4, 2, 16>(settings, 2, train_set, test, Small::init_uniform, |_| true)
             .expect("training the ramps")
+    }
+
+    /// The per-series loop `train` ran before mini-batches (kept here as the reference): every
+    /// epoch shuffles the series, then each is stretched and noised and trained on alone with
+    /// [`Classifier::train_example`], then the weights decay.
+    fn old_per_series_loop(settings: &SeriesTraining, data: &Prepared<2>) -> Box<Small> {
+        let mut rng = DefaultRng::seed_from_u64(settings.seed);
+        let mut noise_rng = DefaultRng::seed_from_u64(settings.seed ^ NOISE_SEED);
+        let mut stretch_rng = DefaultRng::seed_from_u64(settings.seed ^ STRETCH_SEED);
+        let mut model = zeroed::<Small>();
+        Small::init_uniform(&mut model, &mut rng);
+        let (mut grads, mut tape) = (zeroed::<Small>(), zeroed::<Tape<16, 4, 2, _>>());
+        let mut adam = zeroed::<Adam<Small>>();
+        adam.init(settings.lr);
+        let config = ClassifierConfig {
+            classes: 2,
+            clip: Clip::Norm(settings.clip),
+            readout: settings.readout,
+        };
+        let mut classifier =
+            Classifier::new(&mut *model, &mut *grads, &mut *tape, &mut *adam, config).unwrap();
+        let mut examples = data.examples();
+        let span = math::ln(1.0 + settings.stretch);
+        let keep = 1.0 - settings.lr * settings.weight_decay;
+        let mut augmented = Vec::new();
+        for _ in 0..settings.epochs {
+            shuffle(&mut examples, &mut rng);
+            for example in &examples {
+                let Sequence::Dense(clean) = example.inputs else {
+                    unreachable!("dense series")
+                };
+                let factor = math::exp(span * (2.0 * unit(&mut stretch_rng) - 1.0));
+                stretch(clean, factor, 16, &mut augmented);
+                add_noise(&mut augmented, 1, settings.noise, &mut noise_rng);
+                classifier
+                    .train_example(&Example::dense(&augmented, example.label))
+                    .unwrap();
+                decay(&mut *classifier.buffers.model, keep);
+            }
+        }
+        model
+    }
+
+    #[test]
+    fn batch_one_is_the_old_per_series_loop_bit_for_bit() {
+        let data = ramps(10);
+        let settings = SeriesTraining {
+            epochs: 3,
+            lr: 0.01,
+            seed: 5,
+            weight_decay: 0.5,
+            ..SeriesTraining::DEFAULT
+        };
+        assert_eq!(settings.batch, 1, "the default batch");
+        let new = run(&settings, &data, None);
+        assert_eq!(*new.model, *old_per_series_loop(&settings, &data));
+        let batched = run(
+            &SeriesTraining {
+                batch: 3,
+                ..settings
+            },
+            &data,
+            None,
+        );
+        assert_ne!(*batched.model, *new.model, "a batch of 3 trains otherwise");
+    }
+
+    /// `train_with` on `runner`, from `resume`, keeping the checkpoint of epoch `save_at`.
+    fn run_on(
+        settings: &SeriesTraining,
+        data: &Prepared<2>,
+        runner: &impl Parallel,
+        resume: Option<&[u8]>,
+        save_at: usize,
+    ) -> Result<(TrainedSeries<Small>, Option<Vec<u8>>), Error> {
+        let test = ramps(6);
+        let sets = Sets {
+            classes: 2,
+            train: data,
+            test: Some(&test),
+        };
+        let mut saved = None;
+        let trained = train_with::<Small, _, 2, 4, 2, 16>(
+            settings,
+            &sets,
+            Small::init_uniform,
+            runner,
+            resume,
+            |report, checkpoint| {
+                if report.epoch == save_at {
+                    saved = Some(checkpoint.encode().unwrap());
+                }
+                true
+            },
+        )?;
+        Ok((trained, saved))
+    }
+
+    /// Everything a run returns but its seconds.
+    fn outcome(t: &TrainedSeries<Small>) -> impl PartialEq + core::fmt::Debug + '_ {
+        (
+            &*t.model,
+            t.epochs,
+            t.best_epoch,
+            t.train,
+            t.validation,
+            t.test,
+        )
+    }
+
+    #[test]
+    fn the_model_is_the_same_bit_for_bit_on_any_number_of_threads() {
+        let data = ramps(14);
+        let settings = SeriesTraining {
+            epochs: 4,
+            lr: 0.02,
+            seed: 2,
+            batch: 4, // 14 series: three batches of 4, then one of 2
+            ..SeriesTraining::DEFAULT
+        };
+        let (one, _) = run_on(&settings, &data, &Threads(1), None, 0).unwrap();
+        let (three, _) = run_on(&settings, &data, &Threads(3), None, 0).unwrap();
+        let (sequential, _) = run_on(&settings, &data, &Sequential, None, 0).unwrap();
+        assert_eq!(outcome(&one), outcome(&three));
+        assert_eq!(outcome(&one), outcome(&sequential));
+    }
+
+    #[test]
+    fn a_resumed_run_is_the_run_never_stopped() {
+        let data = ramps(14);
+        let settings = SeriesTraining {
+            epochs: 7,
+            lr: 0.03,
+            seed: 4,
+            batch: 3,
+            validation: 0.25,
+            weight_decay: 0.1,
+            ..SeriesTraining::DEFAULT
+        };
+        let (whole, at_3) = run_on(&settings, &data, &Sequential, None, 3).unwrap();
+        let at_3 = at_3.expect("a checkpoint after epoch 3");
+        // Resumed on another number of threads, stopped again after epoch 5, resumed again.
+        let first = SeriesTraining {
+            epochs: 5,
+            ..settings
+        };
+        let (part, at_5) = run_on(&first, &data, &Threads(2), Some(&at_3), 5).unwrap();
+        assert_eq!(part.epochs, 5);
+        let (resumed, _) = run_on(&settings, &data, &Sequential, at_5.as_deref(), 0).unwrap();
+        assert_eq!(outcome(&resumed), outcome(&whole));
+        assert!(whole.validation.is_some() && whole.test.is_some());
+        // A checkpoint of the last epoch resumes to the same end without training further.
+        let (_, at_7) = run_on(&settings, &data, &Sequential, None, 7).unwrap();
+        let (again, _) = run_on(&settings, &data, &Sequential, at_7.as_deref(), 0).unwrap();
+        assert_eq!(outcome(&again), outcome(&whole));
+    }
+
+    #[test]
+    fn a_checkpoint_of_other_settings_or_data_or_damaged_is_refused() {
+        let data = ramps(8);
+        let settings = SeriesTraining {
+            epochs: 2,
+            lr: 0.01,
+            batch: 2,
+            ..SeriesTraining::DEFAULT
+        };
+        let (_, saved) = run_on(&settings, &data, &Sequential, None, 1).unwrap();
+        let bytes = saved.unwrap();
+        assert!(run_on(&settings, &data, &Sequential, Some(&bytes), 0).is_ok());
+        let other_settings = [
+            SeriesTraining {
+                lr: 0.02,
+                ..settings
+            },
+            SeriesTraining {
+                batch: 1,
+                ..settings
+            },
+            SeriesTraining {
+                seed: 1,
+                ..settings
+            },
+            SeriesTraining {
+                noise: 0.1,
+                ..settings
+            },
+        ];
+        for other in other_settings {
+            let refused = run_on(&other, &data, &Sequential, Some(&bytes), 0);
+            assert!(
+                matches!(refused, Err(Error::InvalidSetting(_))),
+                "{other:?}"
+            );
+        }
+        let mut other_data = ramps(8);
+        other_data.vectors[3][1][0] += 0.5;
+        let refused = run_on(&settings, &other_data, &Sequential, Some(&bytes), 0);
+        assert!(matches!(refused, Err(Error::InvalidSetting(_))));
+        let stored = series_checkpoint::read_settings(&bytes).unwrap();
+        let given = RunSettings::new::<Small, 2, 4, 2, 16>(&settings, 2, &other_data);
+        assert_eq!(
+            stored.difference(&given).map(|d| d.0),
+            Some("training data")
+        );
+        // Every truncation and every flipped byte is an error, never a panic or a wrong run.
+        for len in 0..bytes.len() {
+            let result = run_on(&settings, &data, &Sequential, Some(&bytes[..len]), 0);
+            assert!(result.is_err(), "truncated to {len} bytes");
+        }
+        for at in (0..bytes.len()).step_by(97) {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 0x10;
+            assert!(run_on(&settings, &data, &Sequential, Some(&flipped), 0).is_err());
+        }
+        // A language model's reader refuses a series checkpoint, and the other way round.
+        assert_eq!(
+            crate::host::checkpoint::read(&bytes).err(),
+            Some(Error::CorruptModel(
+                "a series classifier's checkpoint, not a language model's"
+            ))
+        );
+        let lm = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/elman-adam-130-older-build.ckpt"
+        ))
+        .unwrap();
+        assert!(
+            crate::host::checkpoint::read(&lm).is_ok(),
+            "old LM checkpoints still load"
+        );
+        assert_eq!(
+            series_checkpoint::read_settings(&lm).err(),
+            Some(Error::CorruptModel(
+                "a language model's checkpoint, not a series classifier's"
+            ))
+        );
     }
 
     #[test]

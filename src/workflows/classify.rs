@@ -42,10 +42,11 @@ use crate::Error;
 use crate::kernels;
 use crate::model::{Cell, Classes, Readout, Rnn};
 use crate::model::{Sequence, Tape};
+use crate::workflows::classify_batch::{live, sequence_gradient};
 use crate::workflows::clip::Clip;
 use crate::workflows::optim::Optimizer;
 use crate::workflows::sample::argmax;
-use crate::workflows::step::Buffers;
+use crate::workflows::step::{Buffers, checked_update};
 use rand_core::Rng;
 
 /// One labelled sequence: its inputs (token ids or dense vectors) and its class.
@@ -137,6 +138,21 @@ impl Metrics {
         }
     }
 
+    /// Adds `other`'s sums to these (a batch's metrics to an epoch's).
+    ///
+    /// # Examples
+    /// ```
+    /// use micrornn::classify::Metrics;
+    /// let mut epoch = Metrics { total_loss: 1.0, correct: 1, count: 2 };
+    /// epoch.absorb(&Metrics { total_loss: 2.0, correct: 2, count: 2 });
+    /// assert_eq!(epoch, Metrics { total_loss: 3.0, correct: 3, count: 4 });
+    /// ```
+    pub fn absorb(&mut self, other: &Metrics) {
+        self.total_loss += other.total_loss;
+        self.correct += other.correct;
+        self.count += other.count;
+    }
+
     pub(crate) fn add(&mut self, loss: f32, correct: bool) {
         self.total_loss += f64::from(loss);
         self.correct += usize::from(correct);
@@ -217,7 +233,9 @@ where
         })
     }
 
-    /// One update on one example: forward, backward, clip, optimizer step. Returns the
+    /// One update on one example: forward, backward, clip, optimizer step (a batch of one of
+    /// [`train_batch`](crate::classify_batch::train_batch), on the classifier's own buffers).
+    /// Returns the
     /// example's loss (in nats) and whether the model classified it correctly, both measured
     /// before the update (as notebook 004 reports its training metrics).
     ///
@@ -228,22 +246,21 @@ where
     ///
     /// On error the parameters and optimizer memory are unchanged.
     pub fn train_example(&mut self, example: &Example<'_, I>) -> Result<Trained, Error> {
-        let classes = self.config.classes;
         let buffers = &mut self.buffers;
-        let loss = buffers.tape.forward(
+        let (loss, class) = sequence_gradient(
             buffers.model,
-            example.inputs,
-            self.config.readout.targets(example.label),
-            &[0.0; H],
-            classes,
+            buffers.tape,
+            buffers.grads,
+            example,
+            &self.config,
         )?;
-        let mut logits = [0.0f32; O];
-        buffers
-            .model
-            .logits(buffers.tape.readout_state(), &mut logits);
-        let class = argmax(logits.get(..classes).unwrap_or(&[]));
-        // Every input row is live (the inputs are not classes); the outputs are the classes.
-        buffers.step(example.inputs, None, self.config.clip, I)?;
+        checked_update(
+            buffers.model,
+            buffers.grads,
+            buffers.optimizer,
+            self.config.clip,
+            live::<I>(&self.config),
+        )?;
         Ok(Trained {
             loss,
             correct: class == example.label,

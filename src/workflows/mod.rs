@@ -15,12 +15,14 @@
 //! | [`clip`] | gradient clipping |
 //! | [`sample`] | [`Generator`](sample::Generator): priming, greedy and sampled generation (temperature, top-k) from any [`Infer`](crate::Infer) model, f32 or int8; one categorical draw |
 //! | [`classify`] | many-to-one fit / predict / evaluate |
+//! | [`classify_batch`] | many-to-one mini-batches: one shard per sequence at its own length, threads may share them |
 //! | [`footprint`] | the RAM of inference, int8 inference and training with each optimizer, as `const fn`s |
 //! | [`eval`] | the cross-entropy of a model on a token sequence |
 //! | [`quantized`] | the cross-entropy of a quantized [`QRnn`](crate::QRnn) (it generates through [`Generator`](sample::Generator)) |
 
 pub mod batch_train;
 pub mod classify;
+pub mod classify_batch;
 pub mod clip;
 pub mod eval;
 pub mod footprint;

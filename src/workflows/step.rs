@@ -5,7 +5,7 @@
 //! [`Classifier`]: crate::classify::Classifier
 
 use crate::Error;
-use crate::model::{Cell, Live, Rnn};
+use crate::model::{Cell, Live, Params, Rnn};
 use crate::model::{Sequence, Tape};
 use crate::workflows::clip::{Clip, live_sum_squares};
 use crate::workflows::optim::Optimizer;
@@ -64,11 +64,27 @@ where
             inputs: live_inputs,
             outputs: self.tape.classes(),
         };
-        if !live_sum_squares(self.grads, live).is_finite() {
-            return Err(Error::NonFiniteLoss);
-        }
-        self.optimizer
-            .clip_and_update_live(self.model, self.grads, clip, live);
-        Ok(())
+        checked_update(self.model, self.grads, self.optimizer, clip, live)
     }
+}
+
+/// Refuses a non-finite gradient, then clips the `live` rows of `grads` and updates those of
+/// `model` in one call, [`Optimizer::clip_and_update_live`]: the update every training workflow
+/// ends with.
+///
+/// # Errors
+/// [`Error::NonFiniteLoss`] if a live gradient is NaN or infinite; then the parameters and
+/// optimizer memory are unchanged.
+pub(crate) fn checked_update<M: Params, P: Optimizer<M>>(
+    model: &mut M,
+    grads: &mut M,
+    optimizer: &mut P,
+    clip: Clip,
+    live: Live,
+) -> Result<(), Error> {
+    if !live_sum_squares(grads, live).is_finite() {
+        return Err(Error::NonFiniteLoss);
+    }
+    optimizer.clip_and_update_live(model, grads, clip, live);
+    Ok(())
 }

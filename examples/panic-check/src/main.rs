@@ -21,7 +21,8 @@
 //! dense-sample step, its Q12 step over both fused updates, `quantized::predict` with both
 //! readouts, its version-3 `decode_contents` and `decode_const`). Beyond those: the
 //! many-to-one classifier (`classify`: one training
-//! example, prediction, last and mean readouts) and `eval::cross_entropy`. The GRU: its step
+//! example, prediction, last and mean readouts; a mini-batch, `classify_batch::train_batch`)
+//! and `eval::cross_entropy`. The GRU: its step
 //! (token and dense), logits, a training chunk with SGD, Adagrad and Adam, and the classifier.
 //!
 //! To find a panicking call: `cargo build --release --features locate`, then list the callers of
@@ -30,7 +31,9 @@
 #![no_main]
 
 use core::hint::black_box;
+use micrornn::batch::Sequential;
 use micrornn::classify::{Classifier, ClassifierConfig, Example};
+use micrornn::classify_batch::{SeriesShard, train_batch};
 use micrornn::{
     Adagrad, Adam, Cell, CharVocab, Clip, DefaultRng, Generator, Gru, Input, Momentum, Optimizer,
     QGru, QRnn, Rnn, Sampler, Sampling, Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval,
@@ -400,6 +403,39 @@ fn vocabulary() {
     }
 }
 
+/// A mini-batch of the many-to-one classifier: two sequences of any length on their own shards,
+/// their gradients averaged, one update (`classify_batch::train_batch`).
+#[inline(never)]
+fn batched_classification() {
+    let mut model = Model::ZERO;
+    let mut adam = Adam::new(0.01);
+    let mut shards = [const { SeriesShard::<I, H, O, T, Model>::ZERO }; 2];
+    black_box(&mut model);
+    black_box(&mut shards);
+    let mut ids = [0usize; 40];
+    black_box(&mut ids);
+    let (first, second): (&[usize], &[usize]) = black_box((&ids[..], &ids[..]));
+    let examples = [
+        Example::tokens(first, black_box(1)),
+        Example::tokens(second, black_box(0)),
+    ];
+    let config = black_box(ClassifierConfig {
+        classes: 2,
+        clip: Clip::Norm(5.0),
+        readout: black_box(micrornn::Readout::Mean),
+    });
+    let batch: &[Example<'_, I>] = black_box(&examples[..]);
+    black_box(train_batch(
+        &mut model,
+        &mut adam,
+        &mut shards,
+        batch,
+        config,
+        &Sequential,
+    ))
+    .ok();
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() -> ! {
     let mut model = Model::ZERO;
@@ -420,6 +456,7 @@ pub extern "C" fn _start() -> ! {
     quantized_gru();
     quantized_elman_dense();
     classification();
+    batched_classification();
     #[cfg(feature = "demo-panic")]
     {
         let values = black_box([1u8; 4]);

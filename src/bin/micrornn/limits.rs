@@ -43,6 +43,19 @@ pub fn checkpoint() -> u64 {
     largest(|hidden, bucket| dispatch!(hidden, bucket, checkpoint_len()))
 }
 
+/// The longest series checkpoint: the largest compiled series model (GRU, the largest hidden
+/// size) trained on as many series as a training file of [`TRAIN_LIMITS`] bytes can hold (each
+/// at least 4 bytes: `1:a` and a line end).
+///
+/// [`TRAIN_LIMITS`]: crate::series::TRAIN_LIMITS
+pub fn series_checkpoint() -> u64 {
+    use crate::series::{SERIES_CLASSES, SERIES_HIDDEN, SERIES_INPUTS, TRAIN_LIMITS};
+    const HIDDEN: usize = SERIES_HIDDEN[SERIES_HIDDEN.len() - 1];
+    let most_series = (TRAIN_LIMITS.bytes / 4) as usize;
+    micrornn::host::series_checkpoint::max_len::<SERIES_INPUTS, HIDDEN, SERIES_CLASSES>(most_series)
+        as u64
+}
+
 /// What `micrornn import` reads of a weights file: tensors of the largest compiled shape with an
 /// embedding up to [`MAX_EMBEDDING_WIDTH`] wide.
 pub fn weights() -> Budget {

@@ -340,11 +340,12 @@ pub struct TrainArgs {
     #[arg(long, value_name = "K")]
     pub bptt_window: Option<usize>,
     /// Train B streams at once (contiguous parts of the text, the gradient averaged over them):
-    /// 1, or a multiple of 8 up to 256 [default: 1].
+    /// 1, or a multiple of 8 up to 256 [default: 1]. Series: B series per update, each at its
+    /// own length, the gradient averaged over them, 1 to 64 [default: 1].
     #[arg(long, value_name = "B")]
     pub batch: Option<usize>,
-    /// Threads sharing a batch's streams; the model is the same for any number [default: the
-    /// cores available, at most 2].
+    /// Threads sharing a batch's streams (series: a batch's series); the model is the same for
+    /// any number [default: the cores available, at most 2; series: 1].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Stop after N iterations (chunks) in this run.
@@ -381,10 +382,12 @@ pub struct TrainArgs {
     /// Where to save the model. The loss history goes beside it (MODEL.loss.csv, .loss.svg).
     #[arg(long, value_name = "MODEL", default_value = "model.mrnn")]
     pub out: PathBuf,
-    /// Where to save checkpoints [default: MODEL with the extension .ckpt].
+    /// Where to save checkpoints [default: MODEL with the extension .ckpt]. Series: after every
+    /// epoch and on Ctrl-C, only when given.
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
-    /// Continue the run saved in this checkpoint, exactly where it stopped.
+    /// Continue the run saved in this checkpoint, exactly where it stopped (series: with the
+    /// same training file and settings, up to --epochs in all).
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
     /// Print one JSON object with the results at the end, and nothing else, on stdout.

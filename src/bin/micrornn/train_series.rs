@@ -2,18 +2,25 @@
 //! library's loop ([`series_training::train`]) and saved with its class and channel names, the
 //! training file's normalization and the settings.
 
+use crate::limits;
 use crate::series::{
     MAX_TRAIN_STEPS, SERIES_CLASSES, SERIES_HIDDEN, SERIES_INPUTS, SeriesCell, TRAIN_LIMITS,
     dispatch_series,
 };
+use crate::train::check_writable;
 use crate::{Fail, OptimizerArg, Outcome, ReadoutArg, TrainArgs, show};
+use micrornn::Error;
 use micrornn::classify::Metrics;
+use micrornn::classify_batch::SeriesShard;
 use micrornn::format::Contents;
+use micrornn::host::bounded::{BoundedFile, ReadError};
 use micrornn::host::series::SeriesSet;
-use micrornn::host::series_training::{self, EpochReport, Prepared, SeriesTraining};
-use micrornn::host::{atomic, model_file};
+use micrornn::host::series_checkpoint::{self, RunSettings};
+use micrornn::host::series_training::{self, EpochReport, Prepared, SeriesTraining, Sets};
+use micrornn::host::threads::Threads;
+use micrornn::host::{atomic, checkpoint, model_file};
 use micrornn::model::CellKind;
-use micrornn::{Adam, Cell, Readout, Tape, Zeroable};
+use micrornn::{Adam, Cell, Readout, Zeroable};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -31,8 +38,15 @@ struct Plan {
     cell: CellKind,
     hidden: usize,
     settings: SeriesTraining,
+    threads: usize,
+    checkpoint: Option<PathBuf>,
+    /// `--resume`'s path and bytes.
+    resume: Option<(PathBuf, Vec<u8>)>,
     json: bool,
 }
+
+/// The largest `--batch` of a series run (each series of a batch has its own tape).
+const MAX_SERIES_BATCH: usize = 64;
 
 /// Refuses the series options on a text corpus (the language-model trainer does not use them).
 pub fn refuse_series_options(args: &TrainArgs) -> Result<(), Fail> {
@@ -57,12 +71,8 @@ fn plan(args: TrainArgs, train_file: PathBuf) -> Result<Plan, Fail> {
         ("--seq-len", args.seq_len.is_some()),
         ("--lr-decay", args.lr_decay.is_some()),
         ("--bptt-window", args.bptt_window.is_some()),
-        ("--batch", args.batch.is_some_and(|b| b != 1)),
-        ("--threads", args.threads.is_some()),
         ("--iters", args.iters.is_some()),
         ("--time", args.time.is_some()),
-        ("--checkpoint", args.checkpoint.is_some()),
-        ("--resume", args.resume.is_some()),
         ("--keep-best", args.keep_best),
         ("--dropout", args.dropout.is_some()),
         (
@@ -73,9 +83,37 @@ fn plan(args: TrainArgs, train_file: PathBuf) -> Result<Plan, Fail> {
     if let Some((option, _)) = language_model_only.iter().find(|(_, used)| *used) {
         return Err(Fail::new(format!(
             "{option} is not an option for series files (it trains a language model on a text); \
-             series train one update per series for --epochs"
+             series train one update per mini-batch of series for --epochs"
         )));
     }
+    let batch = args.batch.unwrap_or(1);
+    if !(1..=MAX_SERIES_BATCH).contains(&batch) {
+        return Err(Fail::new(format!(
+            "--batch {batch}: series train 1 to {MAX_SERIES_BATCH} series per update"
+        )));
+    }
+    let threads = match args.threads {
+        Some(0) => return Err(Fail::new("--threads 0: must be at least 1")),
+        Some(n) => n,
+        // One: a batch of series is too little work per update to pay for starting threads
+        // (docs/sensors.md measured 2 threads slower than 1 at batch 8).
+        None => 1,
+    };
+    check_writable("--out", &args.out)?;
+    if let Some(path) = &args.checkpoint {
+        check_writable("--checkpoint", path)?;
+        if *path == args.out {
+            return Err(Fail::new(format!(
+                "--checkpoint {} is the model's --out file; give it another name",
+                show(path)
+            )));
+        }
+    }
+    let resume = args
+        .resume
+        .as_deref()
+        .map(|path| read_checkpoint(path).map(|bytes| (path.to_path_buf(), bytes)))
+        .transpose()?;
     let defaults = SeriesTraining::DEFAULT;
     let settings = SeriesTraining {
         epochs: usize::try_from(args.epochs.unwrap_or(defaults.epochs as u64))
@@ -89,6 +127,7 @@ fn plan(args: TrainArgs, train_file: PathBuf) -> Result<Plan, Fail> {
         validation: args.val_fraction.unwrap_or(defaults.validation),
         noise: args.noise.unwrap_or(defaults.noise),
         stretch: args.stretch.unwrap_or(defaults.stretch),
+        batch,
     };
     if !(settings.lr.is_finite() && settings.lr > 0.0) {
         return Err(Fail::new(format!("--lr {} must be > 0", settings.lr)));
@@ -135,8 +174,63 @@ fn plan(args: TrainArgs, train_file: PathBuf) -> Result<Plan, Fail> {
         cell: args.cell.map_or(CellKind::Gru, CellKind::from),
         hidden,
         settings,
+        threads,
+        checkpoint: args.checkpoint,
+        resume,
         json: args.json,
     })
+}
+
+/// Reads `--resume`'s checkpoint (at most [`limits::series_checkpoint`] bytes, its head first)
+/// and checks that it is a series run's, whole; its settings are compared once the model's
+/// type is known ([`check_resume`]).
+fn read_checkpoint(path: &Path) -> Result<Vec<u8>, Fail> {
+    let bytes = BoundedFile::open(path, limits::series_checkpoint())
+        .map_err(ReadError::Io)
+        .and_then(|mut file| checkpoint::read_at_most(&mut file))
+        .map_err(|e| {
+            Fail::new(match e {
+                ReadError::Head(Error::NotAModel) => {
+                    format!("--resume {}: not a micrornn checkpoint", show(path))
+                }
+                ReadError::TooLarge { size, limit } => format!(
+                    "--resume {}: {size} bytes, longer than any series checkpoint this build \
+                     resumes (at most {limit} bytes)",
+                    show(path)
+                ),
+                e => format!("--resume {}: {e}", show(path)),
+            })
+        })?;
+    series_checkpoint::read_settings(&bytes).map_err(|e| {
+        Fail::new(match e {
+            Error::NotAModel => format!("--resume {}: not a micrornn checkpoint", show(path)),
+            Error::ChecksumMismatch | Error::Truncated => format!(
+                "--resume {}: the checkpoint is damaged or truncated ({e})",
+                show(path)
+            ),
+            e => format!("--resume {}: {e}", show(path)),
+        })
+    })?;
+    Ok(bytes)
+}
+
+/// Refuses a checkpoint made with other settings or on another training file than this run's,
+/// naming the first difference.
+fn check_resume(path: &Path, bytes: &[u8], given: &RunSettings) -> Result<(), Fail> {
+    let stored = series_checkpoint::read_settings(bytes)
+        .map_err(|e| Fail::new(format!("--resume {}: {e}", show(path))))?;
+    match stored.difference(given) {
+        None => Ok(()),
+        Some(("training data", stored, given)) => Err(Fail::new(format!(
+            "--resume {} was made on another training file ({stored}), not this one ({given})",
+            show(path)
+        ))),
+        Some((name, stored, given)) => Err(Fail::new(format!(
+            "--resume {} was made with {name} {stored}, not {given}: a checkpoint resumes only \
+             with the settings it was made with",
+            show(path)
+        ))),
+    }
 }
 
 /// Runs `micrornn train` on a series file.
@@ -176,27 +270,6 @@ pub fn run(args: TrainArgs) -> Result<Outcome, Fail> {
     if !plan.json {
         // A progress line about 20 times per run, with the test accuracy.
         plan.settings.test_every = plan.settings.epochs.div_ceil(20);
-        eprintln!(
-            "{}: {} series, {} channels, {} classes, up to {} steps; {} H={} readout {}, {} \
-             epochs, Adam lr {}, clip {}, weight decay {}, noise {}, stretch {}, validation \
-             share {}, seed {}",
-            show(&plan.train_file),
-            train_set.series.len(),
-            train_set.channels,
-            train_set.class_names.len(),
-            train_set.longest(),
-            plan.cell.name(),
-            plan.hidden,
-            plan.settings.readout.name(),
-            plan.settings.epochs,
-            plan.settings.lr,
-            plan.settings.clip,
-            plan.settings.weight_decay,
-            plan.settings.noise,
-            plan.settings.stretch,
-            plan.settings.validation,
-            plan.settings.seed
-        );
     }
     let data = Data {
         plan: &plan,
@@ -204,6 +277,36 @@ pub fn run(args: TrainArgs) -> Result<Outcome, Fail> {
         test_set: test_set.as_ref(),
     };
     dispatch_series!(plan.cell, plan.hidden, train_cell(&data))
+}
+
+/// The first line on stderr: the data and every setting.
+fn print_header(plan: &Plan, train_set: &SeriesSet) {
+    let resuming = plan.resume.as_ref().map_or(String::new(), |(path, _)| {
+        format!("; resuming {}", show(path))
+    });
+    eprintln!(
+        "{}: {} series, {} channels, {} classes, up to {} steps; {} H={} readout {}, {} epochs, \
+         Adam lr {}, clip {}, weight decay {}, noise {}, stretch {}, validation share {}, seed \
+         {}, batch {}, threads {}{resuming}",
+        show(&plan.train_file),
+        train_set.series.len(),
+        train_set.channels,
+        train_set.class_names.len(),
+        train_set.longest(),
+        plan.cell.name(),
+        plan.hidden,
+        plan.settings.readout.name(),
+        plan.settings.epochs,
+        plan.settings.lr,
+        plan.settings.clip,
+        plan.settings.weight_decay,
+        plan.settings.noise,
+        plan.settings.stretch,
+        plan.settings.validation,
+        plan.settings.seed,
+        plan.settings.batch,
+        plan.threads
+    );
 }
 
 /// The plan and the sets.
@@ -216,8 +319,8 @@ struct Data<'a> {
 /// Trains, saves and reports a model of cell `C` with `H` hidden units.
 fn train_cell<C, const H: usize>(data: &Data<'_>) -> Result<Outcome, Fail>
 where
-    C: SeriesCell + Cell<SERIES_INPUTS, H, SERIES_CLASSES> + Zeroable,
-    Tape<MAX_TRAIN_STEPS, H, SERIES_CLASSES, C::Record>: Zeroable,
+    C: SeriesCell + Cell<SERIES_INPUTS, H, SERIES_CLASSES> + Zeroable + Sync,
+    SeriesShard<SERIES_INPUTS, H, SERIES_CLASSES, MAX_TRAIN_STEPS, C>: Zeroable + Send,
     Adam<C>: Zeroable,
 {
     let Data {
@@ -229,23 +332,57 @@ where
     let train = Prepared::new(train_set, &normalization);
     let test = test_set.map(|set| Prepared::new(set, &normalization));
     let classes = train_set.class_names.len();
+    if let Some((path, bytes)) = &plan.resume {
+        let given = RunSettings::new::<C, SERIES_INPUTS, H, SERIES_CLASSES, MAX_TRAIN_STEPS>(
+            &plan.settings,
+            classes,
+            &train,
+        );
+        check_resume(path, bytes, &given)?;
+    }
+    if !plan.json {
+        print_header(plan, train_set);
+    }
     let started = std::time::Instant::now();
     let epochs = plan.settings.epochs;
-    let trained = series_training::train::<C, SERIES_INPUTS, H, SERIES_CLASSES, MAX_TRAIN_STEPS>(
-        &plan.settings,
+    let sets = Sets {
         classes,
-        &train,
-        test.as_ref(),
-        C::init,
-        |report| {
-            let shown = report.epoch % plan.settings.test_every.max(1) == 0;
-            if !plan.json && (shown || report.epoch == epochs) {
-                eprintln!("{}", progress_line(report, epochs));
+        train: &train,
+        test: test.as_ref(),
+    };
+    let mut saved = Ok(());
+    let trained =
+        series_training::train_with::<C, _, SERIES_INPUTS, H, SERIES_CLASSES, MAX_TRAIN_STEPS>(
+            &plan.settings,
+            &sets,
+            C::init,
+            &Threads(plan.threads),
+            plan.resume.as_ref().map(|(_, bytes)| bytes.as_slice()),
+            |report, checkpoint| {
+                let shown = report.epoch % plan.settings.test_every.max(1) == 0;
+                if !plan.json && (shown || report.epoch == epochs) {
+                    eprintln!("{}", progress_line(report, epochs));
+                }
+                if let Some(path) = &plan.checkpoint {
+                    saved = checkpoint
+                        .encode()
+                        .map_err(|e| e.to_string())
+                        .and_then(|bytes| atomic::write(path, &bytes).map_err(|e| e.to_string()))
+                        .map_err(|e| Fail::new(format!("--checkpoint {}: {e}", show(path))));
+                    if saved.is_err() {
+                        return false;
+                    }
+                }
+                !STOP.load(Ordering::SeqCst)
+            },
+        )
+        .map_err(|e| match (&plan.resume, e) {
+            (Some((path, _)), e @ (Error::CorruptModel(_) | Error::Truncated)) => {
+                Fail::new(format!("--resume {}: {e}", show(path)))
             }
-            !STOP.load(Ordering::SeqCst)
-        },
-    )
-    .map_err(|e| Fail::new(format!("training on {}: {e}", show(&plan.train_file))))?;
+            (_, e) => Fail::new(format!("training on {}: {e}", show(&plan.train_file))),
+        })?;
+    saved?;
     let interrupted = trained.epochs < epochs;
 
     let channels = train_set.channels;
@@ -283,6 +420,8 @@ where
             "lr": as_written(plan.settings.lr),
             "clip": as_written(plan.settings.clip),
             "seed": plan.settings.seed,
+            "batch": plan.settings.batch,
+            "threads": plan.threads,
             "series": train.labels.len(),
             "channels": channels,
             "classes": train_set.class_names,
@@ -389,7 +528,10 @@ fn metadata<C>(plan: &Plan, hidden: usize, trained: &series_training::TrainedSer
         format!("stretch={}", plan.settings.stretch),
         format!("val_fraction={}", plan.settings.validation),
         format!("best_epoch={}", trained.best_epoch),
-        "batch=1 (one update per series)".to_string(),
+        match plan.settings.batch {
+            1 => "batch=1 (one update per series)".to_string(),
+            b => format!("batch={b} (the mean gradient of {b} series per update)"),
+        },
         "normalization=per channel, from the training file".to_string(),
         format!("train_accuracy={}", trained.train.accuracy()),
     ];

@@ -6,6 +6,8 @@ mod progress;
 mod report;
 pub(crate) mod setup;
 
+pub(crate) use plan::check_writable;
+
 use crate::cells::LmCell;
 use crate::{Fail, Outcome, TrainArgs, dispatch};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -416,7 +416,7 @@ fn check_settings(s: &Settings) -> Result<(), Fail> {
 }
 
 /// Refuses an output path whose directory does not exist (before any work is done).
-fn check_writable(flag: &str, path: &Path) -> Result<(), Fail> {
+pub(crate) fn check_writable(flag: &str, path: &Path) -> Result<(), Fail> {
     if path.is_dir() {
         return Err(Fail::new(format!("{flag} {} is a directory", show(path))));
     }

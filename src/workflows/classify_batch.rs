@@ -1,0 +1,382 @@
+//! Mini-batches of labelled sequences for a many-to-one classifier, by grouping (never padding).
+//!
+//! A batch of `n` sequences is `n` independent passes, each sequence at its own length on its own
+//! single-sequence [`Tape`] into its own gradient buffer (a [`SeriesShard`]); a [`Parallel`]
+//! runner may compute them on several threads. Their gradients are then summed in shard order,
+//! scaled by `1/n`, clipped and applied in one optimizer step. No sequence is padded, so the
+//! gradient of a batch is by construction the mean of its sequences' gradients, whatever their
+//! lengths, and the model is the same bit for bit whatever the number of threads. A batch of one
+//! is exactly [`Classifier::train_example`](crate::classify::Classifier::train_example)'s update.
+//!
+//! No heap: the caller owns the shards (in `static`s on a device, a `Vec` under `std`).
+//!
+//! ```
+//! use micrornn::batch::Sequential;
+//! use micrornn::classify::{ClassifierConfig, Example};
+//! use micrornn::classify_batch::{SeriesShard, train_batch};
+//! use micrornn::{Adam, Clip, DefaultRng, Readout, Rnn, Sequence};
+//! use rand_core::SeedableRng;
+//!
+//! // Rising and falling ramps of different lengths: class 0 rises, class 1 falls.
+//! let (up, down, up3, down4) = ([[0.0], [1.0]], [[1.0], [0.0]], [[0.0], [0.5], [1.0]],
+//!     [[1.0], [0.7], [0.3], [0.0]]);
+//! let batch = [
+//!     Example::dense(&up, 0), Example::dense(&down, 1),
+//!     Example::dense(&up3, 0), Example::dense(&down4, 1),
+//! ];
+//! let mut model = Rnn::<1, 8, 2>::ZERO;
+//! model.init_gaussian(&mut DefaultRng::seed_from_u64(3), 0.3);
+//! let mut shards = [const { SeriesShard::<1, 8, 2, 4, Rnn<1, 8, 2>>::ZERO }; 4];
+//! let mut adam = Adam::new(0.05);
+//! let config = ClassifierConfig { classes: 2, clip: Clip::Norm(5.0), readout: Readout::Last };
+//! for _ in 0..100 {
+//!     train_batch(&mut model, &mut adam, &mut shards, &batch, config, &Sequential)?;
+//! }
+//! let metrics = train_batch(&mut model, &mut adam, &mut shards, &batch, config, &Sequential)?;
+//! assert_eq!(metrics.correct, 4);
+//! # Ok::<(), micrornn::Error>(())
+//! ```
+
+use crate::Error;
+use crate::kernels;
+use crate::model::{Cell, Classes, Live, Sequence, Tape};
+use crate::workflows::batch_train::Parallel;
+use crate::workflows::classify::{ClassifierConfig, Example, Metrics};
+use crate::workflows::optim::Optimizer;
+use crate::workflows::sample::argmax;
+use crate::workflows::step::checked_update;
+
+/// One sequence's share of a batch: its BPTT tape (up to `T` steps) and its gradient, for a
+/// classifier of cell `C` with `I` inputs, `H` hidden units and `O` outputs.
+#[derive(Clone, Debug)]
+pub struct SeriesShard<const I: usize, const H: usize, const O: usize, const T: usize, C>
+where
+    C: Cell<I, H, O>,
+{
+    /// The sequence's BPTT record.
+    pub tape: Tape<T, H, O, C::Record>,
+    /// The gradient of the sequence's loss (unscaled); after [`batch_gradient`], the first
+    /// shard's holds the batch's mean gradient.
+    pub grads: C,
+    /// The sequence's loss before the update, in nats (NaN if its pass failed).
+    pub loss: f32,
+    /// The class the model gave the sequence before the update.
+    pub class: usize,
+}
+
+impl<const I: usize, const H: usize, const O: usize, const T: usize, C> SeriesShard<I, H, O, T, C>
+where
+    C: Cell<I, H, O>,
+{
+    /// An empty shard, usable in a `static`.
+    pub const ZERO: Self = Self {
+        tape: Tape::ZERO,
+        grads: C::ZERO,
+        loss: 0.0,
+        class: 0,
+    };
+}
+
+/// Forward and backward of one labelled sequence from a zero state, on `tape` into `grads` (its
+/// live rows: every input row, the first `config.classes` output rows): the sequence's loss and
+/// the class the model gave it, both before any update. The one per-sequence pass of the
+/// classifier, single or batched.
+///
+/// # Errors
+/// As [`Tape::forward`].
+pub(crate) fn sequence_gradient<C, const I: usize, const H: usize, const O: usize, const T: usize>(
+    model: &C,
+    tape: &mut Tape<T, H, O, C::Record>,
+    grads: &mut C,
+    example: &Example<'_, I>,
+    config: &ClassifierConfig,
+) -> Result<(f32, usize), Error>
+where
+    C: Cell<I, H, O>,
+{
+    let classes = config.classes;
+    let loss = tape.forward(
+        model,
+        example.inputs,
+        config.readout.targets(example.label),
+        &[0.0; H],
+        classes,
+    )?;
+    let mut logits = [0.0f32; O];
+    model.logits(tape.readout_state(), &mut logits);
+    let class = argmax(logits.get(..classes).unwrap_or(&[]));
+    // Every input row is live (the inputs are not classes); the outputs are the classes.
+    tape.backward_live(model, example.inputs, grads, None, I)?;
+    Ok((loss, class))
+}
+
+/// Refuses what a pass could fail on, before any thread starts: no sequence, more sequences
+/// than shards, an empty sequence or one longer than `T`, an input id `≥ I`, a label
+/// `≥ classes`, a class count outside `1..=O`, a clip limit that is not a positive number.
+fn check<const I: usize, const O: usize, const T: usize>(
+    examples: &[Example<'_, I>],
+    shards: usize,
+    config: &ClassifierConfig,
+) -> Result<(), Error> {
+    Classes::<O>::new(config.classes)?;
+    config.clip.check()?;
+    if examples.is_empty() || examples.len() > shards {
+        return Err(Error::InvalidSetting(
+            "a batch needs 1 to (number of shards) sequences",
+        ));
+    }
+    for example in examples {
+        let len = example.inputs.len();
+        if len == 0 || len > T {
+            return Err(Error::BadLength { len, capacity: T });
+        }
+        if let Sequence::Tokens(ids) = example.inputs
+            && let Some(&token) = ids.iter().find(|&&id| id >= I)
+        {
+            return Err(Error::TokenOutOfRange { token, limit: I });
+        }
+        if example.label >= config.classes {
+            return Err(Error::TokenOutOfRange {
+                token: example.label,
+                limit: config.classes,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The mean gradient of a batch, without updating: each of `examples` (at most `shards.len()`)
+/// runs on its own shard through `runner`, the shards' gradients are summed in shard order into
+/// the first shard's and scaled by `1/examples.len()`. Returns the batch's loss and accuracy,
+/// each sequence measured before the update.
+///
+/// # Errors
+/// [`Error::InvalidSetting`] for no example, more examples than shards, a bad class count or
+/// clip limit; [`Error::BadLength`] for an empty sequence or one longer than `T`;
+/// [`Error::TokenOutOfRange`] for an input id `≥ I` or a label `≥ classes`;
+/// [`Error::NonFiniteLoss`] if a loss or the gradient is NaN or infinite.
+pub fn batch_gradient<C, R, const I: usize, const H: usize, const O: usize, const T: usize>(
+    model: &C,
+    shards: &mut [SeriesShard<I, H, O, T, C>],
+    examples: &[Example<'_, I>],
+    config: ClassifierConfig,
+    runner: &R,
+) -> Result<Metrics, Error>
+where
+    C: Cell<I, H, O> + Sync,
+    SeriesShard<I, H, O, T, C>: Send,
+    R: Parallel,
+{
+    check::<I, O, T>(examples, shards.len(), &config)?;
+    let used = shards
+        .get_mut(..examples.len())
+        .ok_or(Error::InvalidSetting("more sequences than shards"))?;
+    runner.for_each(used, |index, shard: &mut SeriesShard<I, H, O, T, C>| {
+        let Some(example) = examples.get(index) else {
+            shard.loss = f32::NAN;
+            return;
+        };
+        match sequence_gradient(model, &mut shard.tape, &mut shard.grads, example, &config) {
+            Ok((loss, class)) => (shard.loss, shard.class) = (loss, class),
+            Err(_) => shard.loss = f32::NAN,
+        }
+    });
+    let mut metrics = Metrics::default();
+    for (shard, example) in used.iter().zip(examples) {
+        if !shard.loss.is_finite() {
+            return Err(Error::NonFiniteLoss);
+        }
+        metrics.add(shard.loss, shard.class == example.label);
+    }
+    let Some((first, rest)) = used.split_first_mut() else {
+        return Err(Error::InvalidSetting("a batch needs at least one sequence"));
+    };
+    let live = live::<I>(&config);
+    let k = kernels::active();
+    for shard in rest.iter() {
+        for index in 0..C::TENSORS.len() {
+            (k.axpy)(
+                1.0,
+                shard.grads.live_tensor(index, live),
+                first.grads.live_tensor_mut(index, live),
+            );
+        }
+    }
+    if !rest.is_empty() {
+        let scale = 1.0 / examples.len() as f32;
+        for index in 0..C::TENSORS.len() {
+            (k.scale)(first.grads.live_tensor_mut(index, live), scale);
+        }
+    }
+    Ok(metrics)
+}
+
+/// Trains on one mini-batch: [`batch_gradient`], then one clipped `optimizer` step of `model`
+/// from the mean gradient. Returns the batch's loss and accuracy, measured before the update.
+///
+/// # Errors
+/// As [`batch_gradient`]. On error the parameters and optimizer memory are unchanged.
+pub fn train_batch<C, P, R, const I: usize, const H: usize, const O: usize, const T: usize>(
+    model: &mut C,
+    optimizer: &mut P,
+    shards: &mut [SeriesShard<I, H, O, T, C>],
+    examples: &[Example<'_, I>],
+    config: ClassifierConfig,
+    runner: &R,
+) -> Result<Metrics, Error>
+where
+    C: Cell<I, H, O> + Sync,
+    SeriesShard<I, H, O, T, C>: Send,
+    P: Optimizer<C>,
+    R: Parallel,
+{
+    let metrics = batch_gradient(model, shards, examples, config, runner)?;
+    let first = shards
+        .first_mut()
+        .ok_or(Error::InvalidSetting("a batch needs at least one sequence"))?;
+    checked_update(
+        model,
+        &mut first.grads,
+        optimizer,
+        config.clip,
+        live::<I>(&config),
+    )?;
+    Ok(metrics)
+}
+
+/// The rows a classifier's gradient holds: every input row, the output rows of the classes.
+pub(crate) fn live<const I: usize>(config: &ClassifierConfig) -> Live {
+    Live {
+        inputs: I,
+        outputs: config.classes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Readout;
+    use crate::workflows::batch_train::Sequential;
+    use crate::workflows::clip::Clip;
+    use crate::{DefaultRng, Gru, Rnn};
+    use rand_core::SeedableRng;
+
+    const CONFIG: ClassifierConfig = ClassifierConfig {
+        classes: 3,
+        clip: Clip::Norm(5.0),
+        readout: Readout::Last,
+    };
+
+    /// A sequence of `len` dense inputs made from `seed`.
+    fn sequence(len: usize, seed: f32) -> Vec<[f32; 2]> {
+        (0..len)
+            .map(|t| [(t as f32 * 0.7 + seed).sin(), (t as f32 * 0.3 - seed).cos()])
+            .collect()
+    }
+
+    /// The gradient of one example alone, by the tape itself (no shard involved).
+    fn alone<C: Cell<2, 6, 3>>(model: &C, example: &Example<'_, 2>, readout: Readout) -> C {
+        let mut tape = Tape::<12, 6, 3, C::Record>::ZERO;
+        let mut grads = C::ZERO;
+        tape.forward(
+            model,
+            example.inputs,
+            readout.targets(example.label),
+            &[0.0; 6],
+            3,
+        )
+        .unwrap();
+        tape.backward(model, example.inputs, &mut grads, None)
+            .unwrap();
+        grads
+    }
+
+    /// The gradient of a batch of two series of different lengths (3 and 11 steps) is the mean
+    /// of the gradients each gives alone, to the bit: the batch adds the second shard's gradient
+    /// to the first's (`a + b`, one rounding) and scales by 1/2 (exact, a power of two), which
+    /// is what `(a + b)·0.5` computes here; for three, `(a + b + c)·(1/3)` in `f32`, the same
+    /// operations in the same order (so no tolerance is needed: the kernels' `axpy` with
+    /// factor 1 and `scale` round once per element, as the scalar expression does). Both cells,
+    /// both readouts.
+    fn mean_of_two<C: Cell<2, 6, 3> + Sync + Send>(init: fn(&mut C, &mut DefaultRng))
+    where
+        C::Record: Send,
+    {
+        let (short, long) = (sequence(3, 0.2), sequence(11, 1.3));
+        let batch = [Example::dense(&short, 2), Example::dense(&long, 0)];
+        for readout in [Readout::Last, Readout::Mean] {
+            let config = ClassifierConfig { readout, ..CONFIG };
+            let mut model = C::ZERO;
+            init(&mut model, &mut DefaultRng::seed_from_u64(4));
+            let (a, b) = (
+                alone(&model, &batch[0], readout),
+                alone(&model, &batch[1], readout),
+            );
+            let mut shards = vec![SeriesShard::<2, 6, 3, 12, C>::ZERO; 3];
+            let metrics = batch_gradient(&model, &mut shards, &batch, config, &Sequential).unwrap();
+            assert_eq!(metrics.count, 2);
+            let live = live::<2>(&config);
+            let mut differs = false;
+            for index in 0..C::TENSORS.len() {
+                let got = shards[0].grads.live_tensor(index, live);
+                let (ga, gb) = (a.live_tensor(index, live), b.live_tensor(index, live));
+                for ((g, x), y) in got.iter().zip(ga).zip(gb) {
+                    assert_eq!(g.to_bits(), ((x + y) * 0.5).to_bits(), "tensor {index}");
+                    differs |= x != y;
+                }
+            }
+            assert!(differs, "the two series must give different gradients");
+            // A smaller (last) batch, of 3 series on the same 3 shards: scaled by its own size.
+            let middle = sequence(7, -0.4);
+            let three = [batch[0], batch[1], Example::dense(&middle, 1)];
+            let c = alone(&model, &three[2], readout);
+            batch_gradient(&model, &mut shards, &three, config, &Sequential).unwrap();
+            for index in 0..C::TENSORS.len() {
+                let got = shards[0].grads.live_tensor(index, live);
+                let (ga, gb, gc) = (
+                    a.live_tensor(index, live),
+                    b.live_tensor(index, live),
+                    c.live_tensor(index, live),
+                );
+                for (((g, x), y), z) in got.iter().zip(ga).zip(gb).zip(gc) {
+                    assert_eq!(g.to_bits(), ((x + y + z) * (1.0 / 3.0)).to_bits());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_gradient_is_the_mean_of_its_series_gradients_whatever_their_lengths() {
+        mean_of_two::<Rnn<2, 6, 3>>(|m, rng| m.init_gaussian(rng, 0.3));
+        mean_of_two::<Gru<2, 6, 3>>(Gru::init_uniform);
+    }
+
+    #[test]
+    fn a_bad_batch_is_refused_before_any_pass_and_leaves_the_model_alone() {
+        let mut model = Rnn::<2, 6, 3>::ZERO;
+        model.init_gaussian(&mut DefaultRng::seed_from_u64(1), 0.3);
+        let before = model.clone();
+        let mut adam = crate::Adam::new(0.01);
+        let mut shards = vec![SeriesShard::<2, 6, 3, 12, Rnn<2, 6, 3>>::ZERO; 2];
+        let (ok, long) = (sequence(4, 0.0), sequence(13, 0.0));
+        let bad: [&[Example<'_, 2>]; 5] = [
+            &[],
+            &[Example::dense(&ok, 0); 3],
+            &[Example::dense(&long, 0)],
+            &[Example::dense(&ok, 3)],
+            &[Example::dense(&[], 0)],
+        ];
+        for batch in bad {
+            let result = train_batch(
+                &mut model,
+                &mut adam,
+                &mut shards,
+                batch,
+                CONFIG,
+                &Sequential,
+            );
+            assert!(result.is_err(), "{batch:?}");
+        }
+        assert_eq!(model, before);
+    }
+}
