@@ -21,8 +21,9 @@
 use micrornn::classify::Metrics;
 use micrornn::classify_batch::SeriesShard;
 use micrornn::host::series::{self, Limits};
-use micrornn::host::series_training::{self, Prepared, SeriesTraining};
-use micrornn::{Adam, Cell, DefaultRng, Gru, Readout, Rnn, Zeroable};
+use micrornn::host::series_training::{self, Prepared, SeriesStreams, SeriesTraining};
+use micrornn::model::batch_cell::BatchCell;
+use micrornn::{Adam, DefaultRng, Gru, Readout, Rnn, Zeroable};
 use std::error::Error;
 use std::io::Write;
 use std::path::PathBuf;
@@ -221,8 +222,9 @@ fn train_cell<C, const H: usize>(
     init: fn(&mut C, &mut DefaultRng),
 ) -> Result<Outcome, Box<dyn Error>>
 where
-    C: Cell<INPUTS, H, OUTPUTS> + Zeroable + Sync,
+    C: BatchCell<INPUTS, H, OUTPUTS> + Zeroable,
     SeriesShard<INPUTS, H, OUTPUTS, MAX_STEPS, C>: Zeroable + Send,
+    SeriesStreams<INPUTS, H, OUTPUTS, MAX_STEPS, C>: Zeroable + Send,
     Adam<C>: Zeroable,
 {
     let mut printed = Ok(());

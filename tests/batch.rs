@@ -370,3 +370,116 @@ fn threads_do_not_change_the_model() {
             .collect::<Vec<_>>()
     });
 }
+
+/// Dense many-to-one streams of 1, 4 and 2 steps on one tape: each stream's state is held past
+/// its end (the tape's last states are each stream's own last state, as the single-stream tape
+/// computes it), each has its logits, and the loss is the sum of the three alone.
+#[test]
+fn short_streams_hold_their_state_past_their_end() {
+    let model = random_model(4);
+    let mut rng = Xoshiro128PlusPlus::seed_from_u64(5);
+    let series: Vec<Vec<[f32; I]>> = [1, 4, 2]
+        .iter()
+        .map(|&len| {
+            (0..len)
+                .map(|_| core::array::from_fn(|_| uniform(&mut rng)))
+                .collect()
+        })
+        .collect();
+    let inputs: [Sequence<'_, I>; B] = core::array::from_fn(|b| Sequence::Dense(&series[b]));
+    let targets: [Targets<'_>; B] = core::array::from_fn(|b| Targets::Last(b % CLASSES));
+    let mut tape = BatchTape::<B, T, H, O>::ZERO;
+    let loss = tape
+        .forward_sequences(
+            &model,
+            (inputs, targets),
+            &[[0.0; H]; B],
+            CLASSES,
+            1.0,
+            DropoutPass::NONE,
+        )
+        .unwrap();
+    assert_eq!(tape.len(), T);
+    let mut alone_loss = 0.0;
+    for b in 0..B {
+        let mut single = Tape::<T, H, O>::ZERO;
+        alone_loss += single
+            .forward(&model, inputs[b], targets[b], &[0.0; H], CLASSES)
+            .unwrap();
+        for (x, y) in tape.last_hidden()[b].iter().zip(single.last_hidden()) {
+            assert!((x - y).abs() < 1e-6, "stream {b}: {x} vs {y}");
+        }
+        assert_eq!(tape.logits(b).len(), CLASSES);
+    }
+    assert!(
+        (loss - alone_loss).abs() < 1e-5 * alone_loss,
+        "{loss} vs {alone_loss}"
+    );
+}
+
+/// What a many-to-one pass refuses, leaving the tape empty.
+#[test]
+fn a_bad_many_to_one_pass_is_refused() {
+    let model = random_model(6);
+    let (short, long) = ([[0.5f32; I]; 2], [[0.5f32; I]; T + 1]);
+    let ids = [0usize, 1];
+    let last = [Targets::Last(0); B];
+    let h0 = [[0.0f32; H]; B];
+    let cases: Vec<([Sequence<'_, I>; B], [Targets<'_>; B], DropoutPass)> = vec![
+        // No stream has a step.
+        ([Sequence::Dense(&[]); B], last, DropoutPass::NONE),
+        // A stream longer than the tape.
+        (
+            [
+                Sequence::Dense(&short),
+                Sequence::Dense(&long),
+                Sequence::Dense(&short),
+            ],
+            last,
+            DropoutPass::NONE,
+        ),
+        // Per-step and per-sequence targets in one pass.
+        (
+            [Sequence::Tokens(&ids); B],
+            [Targets::Each(&ids), Targets::Last(0), Targets::Last(1)],
+            DropoutPass::NONE,
+        ),
+        // A label at or above the classes.
+        (
+            [Sequence::Dense(&short); B],
+            [Targets::Last(0), Targets::Mean(CLASSES), Targets::Last(1)],
+            DropoutPass::NONE,
+        ),
+        // Dropout with a class per sequence.
+        (
+            [Sequence::Dense(&short); B],
+            last,
+            DropoutPass {
+                dropout: Dropout::new(0.5, 1).unwrap(),
+                draw: 0,
+                first_stream: 0,
+            },
+        ),
+    ];
+    let mut tape = BatchTape::<B, T, H, O>::ZERO;
+    for (inputs, targets, dropout) in cases {
+        let result = tape.forward_sequences(&model, (inputs, targets), &h0, CLASSES, 1.0, dropout);
+        assert!(result.is_err(), "{inputs:?} {targets:?}");
+        assert!(tape.is_empty());
+        assert!(tape.logits(0).is_empty());
+    }
+    let past_inputs = [
+        Sequence::Tokens(&[I]),
+        Sequence::Dense(&short),
+        Sequence::Dense(&short),
+    ];
+    let result = tape.forward_sequences(
+        &model,
+        (past_inputs, last),
+        &h0,
+        CLASSES,
+        1.0,
+        DropoutPass::NONE,
+    );
+    assert_eq!(result, Err(Error::TokenOutOfRange { token: I, limit: I }));
+}

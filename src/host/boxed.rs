@@ -37,8 +37,9 @@ unsafe impl<const H: usize, const N: usize> Zeroable for [[f32; H]; N] {}
 // SAFETY: an array of arrays of `f32` arrays (the GRU's transposed recurrent weights).
 unsafe impl<const H: usize, const N: usize, const M: usize> Zeroable for [[[f32; H]; N]; M] {}
 
-// SAFETY: `BatchTape` holds only `f32` arrays, `usize` fields and arrays of the cell's record,
-// gate gradients and transposed weights, each zeroable itself.
+// SAFETY: `BatchTape` holds only `f32` arrays, `usize` and `bool` fields and arrays, and arrays of
+// the cell's record, gate gradients and transposed weights, each zeroable itself (all-zero bytes
+// are `0`, `0.0` and `false`).
 unsafe impl<const B: usize, const T: usize, const H: usize, const O: usize, R> Zeroable
     for BatchTape<B, T, H, O, R>
 where
@@ -62,6 +63,16 @@ unsafe impl<const I: usize, const H: usize, const O: usize, const T: usize, C> Z
 where
     C: crate::model::Cell<I, H, O> + Zeroable,
     Tape<T, H, O, C::Record>: Zeroable,
+{
+}
+
+// SAFETY: `StreamShard` holds a `BatchTape` (zeroable for the cell's record), the cell's
+// parameters (`C: Zeroable`) and a `Metrics` (an `f64` and two `usize`s).
+unsafe impl<const I: usize, const H: usize, const O: usize, const S: usize, const T: usize, C>
+    Zeroable for crate::workflows::classify_batch::StreamShard<I, H, O, S, T, C>
+where
+    C: BatchCell<I, H, O> + Zeroable,
+    BatchTape<S, T, H, O, C::Record>: Zeroable,
 {
 }
 

@@ -4,8 +4,10 @@
 //! A [`SeriesSet`] becomes normalized input vectors ([`Prepared`], with the training set's
 //! [`Normalization`]); [`train`] initializes a model of any [`Cell`] from a seed, trains it with
 //! Adam and a clipped gradient norm, one update per series (batch 1: every series is its own
-//! sequence, of its own length, from the zero state), the training set shuffled every epoch, and
-//! returns it with its training (and test) metrics and the seconds spent in the training epochs.
+//! sequence, of its own length, from the zero state) or per mini-batch (through the batched
+//! kernels, [`SHARD_STREAMS`] series a shard, each masked past its own end), the training set
+//! shuffled every epoch, and returns it with its training (and test) metrics and the seconds
+//! spent in the training epochs.
 //!
 //! ```
 //! use micrornn::host::series::{Limits, parse_ts};
@@ -31,16 +33,25 @@ use crate::host::series::SeriesSet;
 use crate::host::series_augment::{add_noise, stretch};
 use crate::host::series_checkpoint::{self, Best, RunSettings, RunState};
 use crate::kernels::math;
+use crate::model::batch_cell::BatchCell;
 use crate::model::init::unit;
 use crate::model::normalize::Normalization;
 use crate::model::{Cell, Classes, Params, Readout, Sequence};
 use crate::workflows::batch_train::{Parallel, Sequential};
 use crate::workflows::classify::{ClassifierConfig, Example, Metrics, evaluate, shuffle};
-use crate::workflows::classify_batch::{SeriesShard, train_batch};
+use crate::workflows::classify_batch::{SeriesShard, StreamShard, train_batch, train_streams};
 use crate::workflows::clip::Clip;
 use crate::workflows::optim::Adam;
 use rand_core::SeedableRng;
 use std::time::Instant;
+
+/// How many series of a mini-batch go through the batched kernels together, as the streams of
+/// one [`StreamShard`] (a batch of `B > 1` series takes `⌈B / 4⌉` shards, which threads share).
+pub const SHARD_STREAMS: usize = 4;
+
+/// The shard of a mini-batch of series: [`SHARD_STREAMS`] streams of up to `T` steps.
+pub type SeriesStreams<const I: usize, const H: usize, const O: usize, const T: usize, C> =
+    StreamShard<I, H, O, SHARD_STREAMS, T, C>;
 
 /// The training settings besides the model's type (cell and hidden size).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -241,8 +252,9 @@ pub fn train<C, const I: usize, const H: usize, const O: usize, const T: usize>(
     mut on_epoch: impl FnMut(&EpochReport) -> bool,
 ) -> Result<TrainedSeries<C>, Error>
 where
-    C: Cell<I, H, O> + Zeroable + Sync,
+    C: BatchCell<I, H, O> + Zeroable,
     SeriesShard<I, H, O, T, C>: Zeroable + Send,
+    SeriesStreams<I, H, O, T, C>: Zeroable + Send,
     Adam<C>: Zeroable,
 {
     let sets = Sets {
@@ -309,8 +321,9 @@ pub fn train_with<C, R, const I: usize, const H: usize, const O: usize, const T:
     mut on_epoch: impl FnMut(&EpochReport, &Checkpoint<'_, C, I, H, O>) -> bool,
 ) -> Result<TrainedSeries<C>, Error>
 where
-    C: Cell<I, H, O> + Zeroable + Sync,
+    C: BatchCell<I, H, O> + Zeroable,
     SeriesShard<I, H, O, T, C>: Zeroable + Send,
+    SeriesStreams<I, H, O, T, C>: Zeroable + Send,
     Adam<C>: Zeroable,
     R: Parallel,
 {
@@ -359,8 +372,13 @@ where
     let validation: Vec<Example<'_, I>> = held.iter().map(|&i| all[i]).collect();
     let test_examples = sets.test.map(Prepared::examples);
     let keep = 1.0 - settings.lr * settings.weight_decay;
-    let mut shards = zeroed_slice::<SeriesShard<I, H, O, T, C>>(settings.batch.min(fit.len()));
-    let mut augmented: Vec<Vec<[f32; I]>> = vec![Vec::new(); shards.len()];
+    // A batch of one series runs on its own tape; a larger one through the batched kernels.
+    let batch_size = settings.batch.min(fit.len()).max(1);
+    let per_series = usize::from(batch_size == 1);
+    let mut shards = zeroed_slice::<SeriesShard<I, H, O, T, C>>(per_series);
+    let stream_shards = (1 - per_series) * batch_size.div_ceil(SHARD_STREAMS);
+    let mut streams = zeroed_slice::<SeriesStreams<I, H, O, T, C>>(stream_shards);
+    let mut augmented: Vec<Vec<[f32; I]>> = vec![Vec::new(); batch_size];
     let augment = settings.noise > 0.0 || settings.stretch > 0.0;
     // Stretch factors are drawn log-uniformly in [1/(1 + stretch), 1 + stretch].
     let span = math::ln(1.0 + settings.stretch);
@@ -368,7 +386,7 @@ where
         let started = Instant::now();
         shuffle(&mut run.order, &mut run.shuffle_rng);
         let mut train = Metrics::default();
-        for batch in run.order.chunks(shards.len().max(1)) {
+        for batch in run.order.chunks(batch_size) {
             let series = batch
                 .iter()
                 .filter_map(|&k| fit.get(k).and_then(|&i| all.get(i)));
@@ -397,14 +415,12 @@ where
             } else {
                 series.copied().collect()
             };
-            let metrics = train_batch(
-                &mut *run.model,
-                &mut *run.adam,
-                &mut shards,
-                &examples,
-                config,
-                runner,
-            )?;
+            let (model, adam) = (&mut *run.model, &mut *run.adam);
+            let metrics = if streams.is_empty() {
+                train_batch(model, adam, &mut shards, &examples, config, runner)?
+            } else {
+                train_streams(model, adam, &mut streams, &examples, config, runner)?
+            };
             train.absorb(&metrics);
             if keep != 1.0 {
                 decay(&mut *run.model, keep);

@@ -9,17 +9,24 @@
 //! of every stream per step ([`BatchCell::backward_streams`]), `dW_hy = dYᵀ·H`, and the
 //! recurrent weight gradient over the chunk ([`BatchCell::recurrent_gradient`]).
 //!
-//! Only the live classes are computed (as in [`crate::Tape`]); token inputs only; full BPTT.
+//! Only the live classes are computed (as in [`crate::Tape`]); full BPTT.
 //! [`BatchTape::forward_dropped`] trains with [`Dropout`] on the readout's input.
+//!
+//! [`BatchTape::forward_sequences`] takes any [`Sequence`]s (token ids or dense vectors) and
+//! many-to-one [`Targets`] (a class per stream, read from its last state or the mean of its
+//! states): the streams may then differ in length. A stream past its end is masked: its state is
+//! held (so the gradient reaching it flows back unchanged to the stream's last real step), it
+//! gets no input and no loss, and it adds nothing to any gradient, so a short sequence padded
+//! in a batch with long ones has the gradient it has alone.
 //!
 //! [`Kernels::gemm`]: crate::kernels::Kernels::gemm
 
 use crate::Error;
 use crate::kernels::{self, GemmShape};
-use crate::model::Live;
 use crate::model::batch_cell::{BatchCell, BatchRecord, Gates, Transposed};
 use crate::model::cell::StepRecord;
 use crate::model::dropout::{Dropout, RowKey};
+use crate::model::{Input, Live, Readout, Sequence, Targets};
 
 /// The dropout of one forward pass: the rate and seed, and the key of the pass's masks.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -56,9 +63,10 @@ impl DropoutPass {
 /// state and record after every step, the scaled gradient of the loss with respect to the live
 /// logits (packed, `classes` floats per stream and step), the gradients reaching the states in
 /// the backward pass with the cell's per-step gate gradients, and the transposed recurrent and
-/// readout weights of the forward pass, and the readout's input after dropout. For the Elman cell
-/// about `4·(T·B·(3·H + O) + B·H + H·(H + O))` bytes; a GRU adds `8·H` floats per step and stream
-/// and `2·H²` floats.
+/// readout weights of the forward pass, and the readout's input after dropout; for many-to-one
+/// targets each stream's length, label, readout state and logits. For the Elman cell about
+/// `4·(T·B·(3·H + O) + B·(3·H + 2·O) + H·(H + O))` bytes; a GRU adds `8·H` floats per step and
+/// stream and `2·H²` floats.
 #[derive(Clone, Debug)]
 #[cfg_attr(target_pointer_width = "64", repr(align(64)))]
 pub struct BatchTape<
@@ -80,6 +88,14 @@ pub struct BatchTape<
     dropout: DropoutPass,
     len: usize,
     classes: usize,
+    lens: [usize; B],
+    many_to_one: bool,
+    labels: [usize; B],
+    mean_readout: [bool; B],
+    read: [[f32; H]; B],
+    d_read: [[f32; H]; B],
+    class_logits: [[f32; O]; B],
+    d_class: [[f32; O]; B],
 }
 
 impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRecord<H>>
@@ -99,11 +115,43 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         dropout: DropoutPass::NONE,
         len: 0,
         classes: 0,
+        lens: [0; B],
+        many_to_one: false,
+        labels: [0; B],
+        mean_readout: [false; B],
+        read: [[0.0; H]; B],
+        d_read: [[0.0; H]; B],
+        class_logits: [[0.0; O]; B],
+        d_class: [[0.0; O]; B],
     };
 
-    /// Steps recorded by the last successful forward pass (0 before any).
+    /// Steps recorded by the last successful forward pass (its longest stream; 0 before any).
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Each stream's readout and label, after a many-to-one forward pass.
+    fn class_targets(&self) -> Option<[(Readout, usize); B]> {
+        self.many_to_one.then(|| {
+            core::array::from_fn(|b| {
+                let mean = self.mean_readout.get(b).copied().unwrap_or(false);
+                let readout = if mean { Readout::Mean } else { Readout::Last };
+                (readout, self.labels.get(b).copied().unwrap_or(0))
+            })
+        })
+    }
+
+    /// The live logits of stream `stream` after a many-to-one
+    /// [`BatchTape::forward_sequences`] (`classes` of them; empty otherwise, or for an empty
+    /// stream's).
+    pub fn logits(&self, stream: usize) -> &[f32] {
+        let classes = self.classes;
+        let live = self.many_to_one && self.lens.get(stream).is_some_and(|&n| n > 0);
+        let start = stream.saturating_mul(classes);
+        match self.class_logits.as_flattened().get(start..start + classes) {
+            Some(logits) if live => logits,
+            _ => &[],
+        }
     }
 
     /// `true` if no forward pass has been recorded.
@@ -112,7 +160,8 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
     }
 
     /// The state of each stream after the last recorded step (the states to carry into the next
-    /// chunk), or the starting states if nothing is recorded.
+    /// chunk; a stream shorter than the pass holds the state of its own last step), or the
+    /// starting states if nothing is recorded.
     pub fn last_hidden(&self) -> &[[f32; H]; B] {
         match self.len.checked_sub(1).and_then(|t| self.hidden.get(t)) {
             Some(h) => h,
@@ -161,16 +210,76 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         scale: f32,
         dropout: DropoutPass,
     ) -> Result<f32, Error> {
+        let streams = (inputs.map(Sequence::Tokens), targets.map(Targets::Each));
+        self.forward_sequences(cell, streams, h_start, classes, scale, dropout)
+    }
+
+    /// Runs `cell` over `inputs[b]` (token ids or dense vectors) from `h_start[b]` for every
+    /// stream `b`, scored against `targets[b]`, under a softmax over the first `classes` outputs;
+    /// returns the summed loss (in nats) and records the gradient of `scale ·` the loss, as
+    /// [`BatchTape::forward_dropped`].
+    ///
+    /// The targets are either all [`Targets::Each`] (a class after every step: every stream as
+    /// long as the first, token inputs below `classes`, as [`BatchTape::forward_dropped`]), or
+    /// all many-to-one ([`Targets::Last`] or [`Targets::Mean`], stream by stream): then the
+    /// streams may differ in length (one of them may be empty: it adds nothing), token inputs
+    /// are below `I`, and there is no dropout. Past its end a stream is masked (see the module
+    /// docs).
+    ///
+    /// # Errors
+    /// - [`Error::BadLength`]: no stream has a step, or one is longer than `T` (with per-step
+    ///   targets: the first stream is empty or too long);
+    /// - [`Error::TargetsMismatch`]: per-step targets and streams of different lengths;
+    /// - [`Error::InvalidSetting`]: `classes` is 0 or above `O`; per-step and per-sequence
+    ///   targets in one batch; dropout with per-sequence targets;
+    /// - [`Error::TokenOutOfRange`]: an input or target out of range;
+    /// - [`Error::NonFiniteLoss`]: the loss is NaN or infinite.
+    ///
+    /// On error the tape is left empty.
+    pub fn forward_sequences<const I: usize, C: BatchCell<I, H, O, Record = R>>(
+        &mut self,
+        cell: &C,
+        (inputs, targets): ([Sequence<'_, I>; B], [Targets<'_>; B]),
+        h_start: &[[f32; H]; B],
+        classes: usize,
+        scale: f32,
+        dropout: DropoutPass,
+    ) -> Result<f32, Error> {
         self.len = 0;
-        let n = check_streams(&inputs, &targets, T, classes.min(I), classes)?;
+        self.lens = [0; B];
         crate::model::Classes::<O>::new(classes)?;
+        let (n, many_to_one) = check_sequences(&inputs, &targets, T, classes)?;
+        if many_to_one.is_some() && dropout.dropout.is_active() {
+            return Err(Error::InvalidSetting(
+                "dropout is for per-step targets, not a class per sequence",
+            ));
+        }
         self.h_start = *h_start;
         self.classes = classes;
         self.dropout = dropout;
+        self.many_to_one = many_to_one.is_some();
+        for (b, (readout, label)) in many_to_one.into_iter().flatten().enumerate() {
+            if let (Some(mean), Some(slot)) = (self.mean_readout.get_mut(b), self.labels.get_mut(b))
+            {
+                (*mean, *slot) = (readout == Readout::Mean, label);
+            }
+        }
+        for (len, stream) in self.lens.iter_mut().zip(&inputs) {
+            *len = stream.len();
+        }
         cell.transpose_recurrent(&mut self.w_hh_t);
         self.transpose_readout(cell);
         self.recurrence(cell, &inputs, n);
-        let loss = self.output_layer(cell, &targets, n, scale);
+        let loss = match many_to_one {
+            Some(labels) => self.class_layer(cell, &labels, scale),
+            None => {
+                let each = targets.map(|t| match t {
+                    Targets::Each(ids) => ids,
+                    Targets::Last(_) | Targets::Mean(_) => &[],
+                });
+                self.output_layer(cell, &each, n, scale)
+            }
+        };
         if !loss.is_finite() {
             return Err(Error::NonFiniteLoss);
         }
@@ -191,11 +300,12 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         }
     }
 
-    /// Every step of every stream ([`BatchCell::forward_streams`]). Inputs are checked.
+    /// Every step of every stream ([`BatchCell::forward_streams`]); a stream past its end keeps
+    /// its state. Inputs are checked.
     fn recurrence<const I: usize, C: BatchCell<I, H, O, Record = R>>(
         &mut self,
         cell: &C,
-        inputs: &[&[usize]; B],
+        inputs: &[Sequence<'_, I>; B],
         n: usize,
     ) {
         for t in 0..n.min(T) {
@@ -206,8 +316,13 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
                 break;
             };
             let h_prev = done.last().unwrap_or(&self.h_start);
-            let tokens = tokens_at(inputs, t);
-            cell.forward_streams(&self.w_hh_t, &tokens, h_prev, h, records);
+            let step = inputs_at(inputs, t);
+            cell.forward_streams(&self.w_hh_t, &step, h_prev, h, records);
+            for ((h, h_prev), &len) in h.iter_mut().zip(h_prev).zip(&self.lens) {
+                if t >= len {
+                    *h = *h_prev;
+                }
+            }
         }
     }
 
@@ -254,8 +369,8 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         ) else {
             return f32::NAN;
         };
-        for row in d_logits.chunks_exact_mut(classes) {
-            row.copy_from_slice(b_y);
+        for row in d_logits.chunks_exact_mut(classes.max(1)) {
+            row.iter_mut().zip(b_y).for_each(|(slot, &b)| *slot = b);
         }
         let shape = GemmShape {
             rows,
@@ -272,7 +387,7 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         );
         let mut loss = 0.0f32;
         let mut logits = [0.0f32; O];
-        for (i, row) in d_logits.chunks_exact_mut(classes).enumerate() {
+        for (i, row) in d_logits.chunks_exact_mut(classes.max(1)).enumerate() {
             let target = targets
                 .get(i % B)
                 .and_then(|s| s.get(i / B))
@@ -281,13 +396,82 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
             let Some(live) = logits.get_mut(..classes) else {
                 return f32::NAN;
             };
-            live.copy_from_slice(row);
+            live.iter_mut()
+                .zip(row.iter())
+                .for_each(|(slot, &z)| *slot = z);
             let log_sum_exp = (k.softmax)(live, row);
             loss += log_sum_exp - live.get(target).copied().unwrap_or(f32::NAN);
             if let Some(p) = row.get_mut(target) {
                 *p -= 1.0;
             }
             (k.scale)(row, scale);
+        }
+        loss
+    }
+
+    /// Many-to-one: each stream's readout state (its last state, or the mean of its states),
+    /// the live logits of all `B` in one product, then softmax, loss and `scale·(p - onehot)`
+    /// (0 for an empty stream).
+    fn class_layer<const I: usize, C: BatchCell<I, H, O, Record = R>>(
+        &mut self,
+        cell: &C,
+        labels: &[(Readout, usize); B],
+        scale: f32,
+    ) -> f32 {
+        let k = kernels::active();
+        let classes = self.classes;
+        for (b, (read, &(readout, _))) in self.read.iter_mut().zip(labels).enumerate() {
+            let len = self.lens.get(b).copied().unwrap_or(0);
+            *read = [0.0; H];
+            match readout {
+                Readout::Last => {
+                    let last = len.checked_sub(1).and_then(|t| self.hidden.get(t));
+                    if let Some(h) = last.and_then(|step| step.get(b)) {
+                        *read = *h;
+                    }
+                }
+                Readout::Mean if len > 0 => {
+                    let states = self.hidden.iter().take(len).filter_map(|step| step.get(b));
+                    states.for_each(|h| (k.axpy)(1.0, h, read));
+                    (k.scale)(read, 1.0 / len as f32);
+                }
+                Readout::Mean => {}
+            }
+        }
+        let (Some(logits), Some(d_class), Some(b_y)) = (
+            self.class_logits.as_flattened_mut().get_mut(..B * classes),
+            self.d_class.as_flattened_mut().get_mut(..B * classes),
+            cell.b_y().get(..classes),
+        ) else {
+            return f32::NAN;
+        };
+        for row in logits.chunks_exact_mut(classes.max(1)) {
+            row.iter_mut().zip(b_y).for_each(|(slot, &b)| *slot = b);
+        }
+        let shape = GemmShape {
+            rows: B,
+            depth: H,
+            cols: classes,
+            a_row: H,
+            a_col: 1,
+        };
+        let packed = self.w_hy_t.as_flattened();
+        (k.gemm)(logits, self.read.as_flattened(), packed, &shape);
+        let mut loss = 0.0f32;
+        let rows = logits
+            .chunks_exact(classes.max(1))
+            .zip(d_class.chunks_exact_mut(classes.max(1)));
+        for ((row, d), (&len, &(_, label))) in rows.zip(self.lens.iter().zip(labels)) {
+            if len == 0 {
+                d.fill(0.0);
+                continue;
+            }
+            let log_sum_exp = (k.softmax)(row, d);
+            loss += log_sum_exp - row.get(label).copied().unwrap_or(f32::NAN);
+            if let Some(p) = d.get_mut(label) {
+                *p -= 1.0;
+            }
+            (k.scale)(d, scale);
         }
         loss
     }
@@ -305,19 +489,105 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         inputs: [&[usize]; B],
         grads: &mut C,
     ) -> Result<(), Error> {
-        if let Some(stream) = inputs.iter().find(|s| s.len() != self.len) {
+        let live_inputs = self.classes;
+        self.backward_sequences(cell, inputs.map(Sequence::Tokens), grads, live_inputs)
+    }
+
+    /// [`BatchTape::backward`] after [`BatchTape::forward_sequences`]: `inputs` must be the
+    /// streams given to it, and the first `live_inputs` input rows of `grads` are overwritten
+    /// (`classes` for a language model's tokens, `I` for a classifier or dense inputs).
+    ///
+    /// # Errors
+    /// [`Error::TargetsMismatch`] if a stream is not as long as the recorded one.
+    pub fn backward_sequences<const I: usize, C: BatchCell<I, H, O, Record = R>>(
+        &mut self,
+        cell: &C,
+        inputs: [Sequence<'_, I>; B],
+        grads: &mut C,
+        live_inputs: usize,
+    ) -> Result<(), Error> {
+        if let Some((stream, &len)) = inputs.iter().zip(&self.lens).find(|(s, n)| s.len() != **n) {
             return Err(Error::TargetsMismatch {
                 inputs: stream.len(),
-                targets: self.len,
+                targets: len,
             });
         }
         grads.fill_live_zero(Live {
-            inputs: self.classes,
+            inputs: live_inputs,
             outputs: self.classes,
         });
-        self.output_backward(cell, grads);
-        self.hidden_backward(cell, &inputs, grads);
+        match self.class_targets() {
+            Some(labels) => self.class_backward(cell, &labels, grads),
+            None => self.output_backward(cell, grads),
+        }
+        self.hidden_backward(cell, &inputs, grads, live_inputs);
         Ok(())
+    }
+
+    /// Many-to-one: `dW_hy = dYᵀ·Read`, `db_y = Σ dY` and `dRead = dY·W_hy`, each one product
+    /// over the streams; then each stream's `dRead` to the states its readout read (the last
+    /// one, or `1/n` of it to each of its `n` states), 0 to every other state.
+    fn class_backward<const I: usize, C: BatchCell<I, H, O, Record = R>>(
+        &mut self,
+        cell: &C,
+        labels: &[(Readout, usize); B],
+        grads: &mut C,
+    ) {
+        let k = kernels::active();
+        let classes = self.classes;
+        let (g_w_hy, g_b_y) = grads.readout_mut();
+        let (Some(dys), Some(w_hy), Some(g_w_hy), Some(g_b_y)) = (
+            self.d_class.as_flattened().get(..B * classes),
+            cell.w_hy().get(..classes),
+            g_w_hy.get_mut(..classes),
+            g_b_y.get_mut(..classes),
+        ) else {
+            return;
+        };
+        let dw_hy = GemmShape {
+            rows: classes,
+            depth: B,
+            cols: H,
+            a_row: 1,
+            a_col: classes,
+        };
+        let read = self.read.as_flattened();
+        (k.gemm)(g_w_hy.as_flattened_mut(), dys, read, &dw_hy);
+        for dy in dys.chunks_exact(classes.max(1)) {
+            (k.axpy)(1.0, dy, g_b_y);
+        }
+        self.d_read = [[0.0; H]; B];
+        let d_read = GemmShape {
+            rows: B,
+            depth: classes,
+            cols: H,
+            a_row: classes,
+            a_col: 1,
+        };
+        let w_hy = w_hy.as_flattened();
+        (k.gemm)(self.d_read.as_flattened_mut(), dys, w_hy, &d_read);
+        let n = self.len.min(T);
+        self.d_hidden
+            .iter_mut()
+            .take(n)
+            .for_each(|d| d.fill([0.0; H]));
+        for (b, (d_read, &(readout, _))) in self.d_read.iter().zip(labels).enumerate() {
+            let len = self.lens.get(b).copied().unwrap_or(0);
+            match readout {
+                Readout::Last => {
+                    let last = len.checked_sub(1).and_then(|t| self.d_hidden.get_mut(t));
+                    if let Some(dh) = last.and_then(|step| step.get_mut(b)) {
+                        *dh = *d_read;
+                    }
+                }
+                Readout::Mean => {
+                    let share = 1.0 / len.max(1) as f32;
+                    let states = self.d_hidden.iter_mut().take(len);
+                    let states = states.filter_map(|step| step.get_mut(b));
+                    states.for_each(|dh| (k.axpy)(share, d_read, dh));
+                }
+            }
+        }
     }
 
     /// `dW_hy = dYᵀ·H`, `db_y = Σ dY`, and every step's `dh = W_hyᵀ·dy` (before the recurrence
@@ -375,14 +645,16 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
 
     /// From the last step back, one step of every stream ([`BatchCell::backward_streams`]),
     /// then the recurrent weight gradient over the chunk ([`BatchCell::recurrent_gradient`]).
+    /// A stream past its end holds its state, so the gradient reaching it there goes on,
+    /// unchanged, to its previous state, and the cell's step back sees 0 for it (adding nothing).
     fn hidden_backward<const I: usize, C: BatchCell<I, H, O, Record = R>>(
         &mut self,
         cell: &C,
-        inputs: &[&[usize]; B],
+        inputs: &[Sequence<'_, I>; B],
         grads: &mut C,
+        live_inputs: usize,
     ) {
         let n = self.len.min(T);
-        let live_inputs = self.classes;
         for t in (0..n).rev() {
             let Some((earlier, rest)) = self.d_hidden.split_at_mut_checked(t) else {
                 break;
@@ -400,15 +672,25 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
             ) else {
                 break;
             };
-            let tokens = tokens_at(inputs, t);
+            let mut dh_prev = earlier.last_mut();
+            for (b, &len) in self.lens.iter().enumerate() {
+                let Some(d) = dh.get_mut(b).filter(|_| t >= len) else {
+                    continue;
+                };
+                if let Some(prev) = dh_prev.as_deref_mut().and_then(|p| p.get_mut(b)) {
+                    prev.iter_mut().zip(d.iter()).for_each(|(p, d)| *p += d);
+                }
+                *d = [0.0; H];
+            }
+            let step = inputs_at(inputs, t);
             cell.backward_streams(
-                &tokens,
+                &step,
                 h_prev,
                 h,
                 records,
                 dh,
                 gates,
-                earlier.last_mut(),
+                dh_prev,
                 grads,
                 live_inputs,
             );
@@ -437,46 +719,81 @@ fn readout_input<'t, Steps: ?Sized>(
     }
 }
 
-/// Each stream's token at step `t` (`usize::MAX`, which no model has a row for, past its end).
-fn tokens_at<const B: usize>(inputs: &[&[usize]; B], t: usize) -> [usize; B] {
-    core::array::from_fn(|b| {
-        inputs
-            .get(b)
-            .and_then(|s| s.get(t))
-            .copied()
-            .unwrap_or(usize::MAX)
-    })
+/// Each stream's input at step `t` (`None` past its end).
+fn inputs_at<'a, const I: usize, const B: usize>(
+    inputs: &[Sequence<'a, I>; B],
+    t: usize,
+) -> [Option<Input<'a, I>>; B] {
+    core::array::from_fn(|b| inputs.get(b).and_then(|s| s.get(t)))
 }
 
-/// The common length of the streams (all inputs and targets as long), in `1..=capacity`, with
-/// every input below `input_limit` and every target below `classes`.
-fn check_streams(
-    inputs: &[&[usize]],
-    targets: &[&[usize]],
+/// Checks a pass's streams and returns the number of steps to run and, for many-to-one
+/// targets, each stream's readout and label (see [`BatchTape::forward_sequences`]).
+#[allow(clippy::type_complexity)]
+fn check_sequences<const I: usize, const B: usize>(
+    inputs: &[Sequence<'_, I>; B],
+    targets: &[Targets<'_>; B],
     capacity: usize,
-    input_limit: usize,
     classes: usize,
-) -> Result<usize, Error> {
-    let n = inputs.first().map_or(0, |s| s.len());
-    if n == 0 || n > capacity {
-        return Err(Error::BadLength { len: n, capacity });
-    }
-    for stream in inputs.iter().chain(targets) {
-        if stream.len() != n {
+) -> Result<(usize, Option<[(Readout, usize); B]>), Error> {
+    let per_step = targets.iter().all(|t| matches!(t, Targets::Each(_)));
+    let (n, token_limit, many_to_one) = if per_step {
+        let n = inputs.first().map_or(0, Sequence::len);
+        if n == 0 || n > capacity {
+            return Err(Error::BadLength { len: n, capacity });
+        }
+        let lengths = inputs
+            .iter()
+            .map(Sequence::len)
+            .chain(targets.iter().map(|t| match t {
+                Targets::Each(ids) => ids.len(),
+                Targets::Last(_) | Targets::Mean(_) => 0,
+            }));
+        if let Some(len) = lengths.into_iter().find(|&len| len != n) {
             return Err(Error::TargetsMismatch {
                 inputs: n,
-                targets: stream.len(),
+                targets: len,
+            });
+        }
+        (n, classes.min(I), None)
+    } else {
+        let n = inputs.iter().map(Sequence::len).max().unwrap_or(0);
+        if n == 0 || n > capacity {
+            return Err(Error::BadLength { len: n, capacity });
+        }
+        let mut labels = [(Readout::Last, 0); B];
+        for (slot, target) in labels.iter_mut().zip(targets) {
+            *slot = match *target {
+                Targets::Last(label) => (Readout::Last, label),
+                Targets::Mean(label) => (Readout::Mean, label),
+                Targets::Each(_) => {
+                    return Err(Error::InvalidSetting(
+                        "a batch mixes per-step and per-sequence targets",
+                    ));
+                }
+            };
+        }
+        (n, I, Some(labels))
+    };
+    for stream in inputs {
+        if let Sequence::Tokens(ids) = stream
+            && let Some(&token) = ids.iter().find(|&&id| id >= token_limit)
+        {
+            return Err(Error::TokenOutOfRange {
+                token,
+                limit: token_limit,
             });
         }
     }
-    for (stream, limit) in inputs
-        .iter()
-        .map(|s| (s, input_limit))
-        .chain(targets.iter().map(|s| (s, classes)))
-    {
-        if let Some(&token) = stream.iter().find(|&&id| id >= limit) {
-            return Err(Error::TokenOutOfRange { token, limit });
-        }
+    let labels = targets.iter().flat_map(|t| match t {
+        Targets::Each(ids) => ids,
+        Targets::Last(label) | Targets::Mean(label) => core::slice::from_ref(label),
+    });
+    if let Some(&token) = labels.into_iter().find(|&&label| label >= classes) {
+        return Err(Error::TokenOutOfRange {
+            token,
+            limit: classes,
+        });
     }
-    Ok(n)
+    Ok((n, many_to_one))
 }

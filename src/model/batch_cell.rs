@@ -8,6 +8,7 @@
 //! state (`dh`) and the cell's [`BatchRecord::Gates`] (what the recurrent weight gradient reads);
 //! and once per chunk the transposed recurrent weights ([`BatchRecord::Transposed`]).
 
+use crate::model::Input;
 use crate::model::cell::{Cell, StepRecord};
 
 /// The batched buffers of a cell, named by its per-step record type (which the tape already
@@ -30,23 +31,24 @@ pub type Transposed<const H: usize, R> = <R as BatchRecord<H>>::Transposed;
 /// The per-stream gate gradients of a cell whose record is `R`.
 pub type Gates<const H: usize, R> = <R as BatchRecord<H>>::Gates;
 
-/// A cell the [`BatchTape`](crate::batch::BatchTape) trains on `B` token streams at once.
+/// A cell the [`BatchTape`](crate::batch::BatchTape) trains on `B` streams at once, of token ids
+/// or dense vectors.
 ///
-/// Every method takes the `B` streams of one step; token ids are checked by the tape before
-/// (an id past the model's inputs — the tape passes `usize::MAX` for none — adds no input row).
+/// Every method takes the `B` streams of one step, `inputs[b]` the input of stream `b` (token
+/// ids are checked by the tape before; `None`, for a stream past its end, adds no input).
 pub trait BatchCell<const I: usize, const H: usize, const O: usize>:
     Cell<I, H, O, Record: BatchRecord<H>> + Send + Sync
 {
     /// Writes the recurrent weights transposed into `w_t`, once per chunk.
     fn transpose_recurrent(&self, w_t: &mut Transposed<H, Self::Record>);
 
-    /// One step of every stream: `h[b]` from `h_prev[b]` and token `tokens[b]`, the recurrent
+    /// One step of every stream: `h[b]` from `h_prev[b]` and input `inputs[b]`, the recurrent
     /// products of all `B` streams as one [`gemm`](crate::kernels::Kernels::gemm) with `w_t`
     /// (from [`BatchCell::transpose_recurrent`]); each stream's record in `records[b]`.
     fn forward_streams<const B: usize>(
         &self,
         w_t: &Transposed<H, Self::Record>,
-        tokens: &[usize; B],
+        inputs: &[Option<Input<'_, I>>; B],
         h_prev: &[[f32; H]; B],
         h: &mut [[f32; H]; B],
         records: &mut [Self::Record; B],
@@ -54,13 +56,13 @@ pub trait BatchCell<const I: usize, const H: usize, const O: usize>:
 
     /// One step back of every stream: `dh[b]` is the total gradient reaching the state after
     /// the step (the readout's share plus what the next step sent back). Adds the step's bias
-    /// and input-row gradients to `grads` (rows below `live_inputs`), keeps what
+    /// and input gradients to `grads` (token rows below `live_inputs`), keeps what
     /// [`BatchCell::recurrent_gradient`] needs in `dh` and `gates`, and adds the gradient that
     /// flows to the previous states into `dh_prev` (`None` at the first step).
     #[allow(clippy::too_many_arguments)]
     fn backward_streams<const B: usize>(
         &self,
-        tokens: &[usize; B],
+        inputs: &[Option<Input<'_, I>>; B],
         h_prev: &[[f32; H]; B],
         h: &[[f32; H]; B],
         records: &[Self::Record; B],

@@ -1,10 +1,11 @@
 //! The Elman cell's batched step and step back ([`BatchCell`]): `h_t = tanh(W_hh·h_{t-1} + b_h +
-//! W_xh[x_t])` for every stream with one product per step, `d_t = dh_t ⊙ (1 - h_t²)` in place,
+//! W_xh·x_t)` for every stream with one product per step (the input a token's row or a dense
+//! vector's weighted rows, as in the single-stream step), `d_t = dh_t ⊙ (1 - h_t²)` in place,
 //! and `dW_hh = Dᵀ·H_prev` over the chunk.
 
 use crate::kernels::{self, GemmShape};
-use crate::model::Rnn;
 use crate::model::batch_cell::{BatchCell, BatchRecord};
+use crate::model::{Input, Rnn};
 
 /// The Elman cell keeps nothing beside `dh` (overwritten by its pre-activation gradient), and
 /// reads `W_hhᵀ` in its forward product.
@@ -27,7 +28,7 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Rnn<
     fn forward_streams<const B: usize>(
         &self,
         w_t: &[[f32; H]; H],
-        tokens: &[usize; B],
+        inputs: &[Option<Input<'_, I>>; B],
         h_prev: &[[f32; H]; B],
         h: &mut [[f32; H]; B],
         _: &mut [(); B],
@@ -47,17 +48,30 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Rnn<
             w_t.as_flattened(),
             &shape,
         );
-        for (h, &id) in h.iter_mut().zip(tokens) {
-            let row = self.w_xh.get(id);
-            (k.add_tanh)(row.map_or(&[][..], |r| &r[..]), h);
+        for (h, input) in h.iter_mut().zip(inputs) {
+            match input {
+                Some(Input::Token(id)) if *id < I => {
+                    let row = self.w_xh.get(*id).map_or(&[][..], |r| &r[..]);
+                    (k.add_tanh)(row, h);
+                }
+                Some(Input::Dense(x)) => {
+                    for (&xi, row) in x.iter().zip(&self.w_xh) {
+                        if xi != 0.0 {
+                            (k.axpy)(xi, row, h);
+                        }
+                    }
+                    (k.tanh)(h);
+                }
+                _ => (k.tanh)(h),
+            }
         }
     }
 
-    /// `d = dh ⊙ (1 - h²)` in place, `db_h += d`, the input rows, and `dh_prev += W_hhᵀ·d` as
-    /// one product over the streams.
+    /// `d = dh ⊙ (1 - h²)` in place, `db_h += d`, the input's share (a token's row `+= d`, a
+    /// dense input's `dW_xh += x·dᵀ`), and `dh_prev += W_hhᵀ·d` as one product over the streams.
     fn backward_streams<const B: usize>(
         &self,
-        tokens: &[usize; B],
+        inputs: &[Option<Input<'_, I>>; B],
         _: &[[f32; H]; B],
         h: &[[f32; H]; B],
         _: &[(); B],
@@ -68,11 +82,17 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Rnn<
         live_inputs: usize,
     ) {
         let k = kernels::active();
-        for ((d, h), &id) in dh.iter_mut().zip(h).zip(tokens) {
+        for ((d, h), input) in dh.iter_mut().zip(h).zip(inputs) {
             (k.tanh_backward)(h, d);
             (k.axpy)(1.0, d, &mut grads.b_h);
-            if let Some(row) = grads.w_xh.get_mut(id).filter(|_| id < live_inputs) {
-                (k.axpy)(1.0, d, row);
+            match input {
+                Some(Input::Token(id)) => {
+                    if let Some(row) = grads.w_xh.get_mut(*id).filter(|_| *id < live_inputs) {
+                        (k.axpy)(1.0, d, row);
+                    }
+                }
+                Some(Input::Dense(x)) => (k.rank1)(grads.w_xh.as_flattened_mut(), &x[..], d),
+                None => {}
             }
         }
         if let Some(d_prev) = dh_prev {

@@ -30,12 +30,12 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Gru<
     }
 
     /// `gh[b] = W_hh·h_prev[b] + b_hh` for every stream in one product, then each stream's gates
-    /// from its token's input row (as [`Cell::forward`](crate::Cell::forward), which gives the
+    /// from its input (a token's row, a dense vector's weighted rows; as [`Cell::forward`](crate::Cell::forward), which gives the
     /// same state up to the order of the recurrent sums).
     fn forward_streams<const B: usize>(
         &self,
         w_t: &[[[f32; H]; 3]; H],
-        tokens: &[usize; B],
+        inputs: &[Option<Input<'_, I>>; B],
         h_prev: &[[f32; H]; B],
         h: &mut [[f32; H]; B],
         records: &mut [GruRecord<H>; B],
@@ -57,10 +57,22 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Gru<
             &shape,
         );
         let streams = h.iter_mut().zip(records.iter_mut()).zip(h_prev.iter());
-        for (((h, record), h_prev), (gh, &id)) in streams.zip(gh.iter().zip(tokens)) {
+        for (((h, record), h_prev), (gh, input)) in streams.zip(gh.iter().zip(inputs)) {
             let mut gx = self.b_xh;
-            if let Some(row) = self.w_xh.get(id) {
-                (k.axpy)(1.0, row.as_flattened(), gx.as_flattened_mut());
+            match input {
+                Some(Input::Token(id)) => {
+                    if let Some(row) = self.w_xh.get(*id) {
+                        (k.axpy)(1.0, row.as_flattened(), gx.as_flattened_mut());
+                    }
+                }
+                Some(Input::Dense(x)) => {
+                    for (&xi, row) in x.iter().zip(&self.w_xh) {
+                        if xi != 0.0 {
+                            (k.axpy)(xi, row.as_flattened(), gx.as_flattened_mut());
+                        }
+                    }
+                }
+                None => {}
             }
             gates_from(&gx, gh, h_prev, h, record);
         }
@@ -71,7 +83,7 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Gru<
     /// in one product.
     fn backward_streams<const B: usize>(
         &self,
-        tokens: &[usize; B],
+        inputs: &[Option<Input<'_, I>>; B],
         h_prev: &[[f32; H]; B],
         _: &[[f32; H]; B],
         records: &[GruRecord<H>; B],
@@ -83,10 +95,9 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Gru<
     ) {
         let k = kernels::active();
         let streams = records.iter().zip(dh.iter()).zip(h_prev.iter());
-        for (((record, dh), h_prev), (slot, &id)) in streams.zip(gates.iter_mut().zip(tokens)) {
+        for (((record, dh), h_prev), (slot, input)) in streams.zip(gates.iter_mut().zip(inputs)) {
             gate_gradients(record, dh, h_prev, slot);
-            let input = (id < I).then_some(Input::Token(id));
-            add_bias_and_input_gradients(grads, input, slot, live_inputs);
+            add_bias_and_input_gradients(grads, *input, slot, live_inputs);
         }
         let Some(dh_prev) = dh_prev else {
             return;

@@ -1,12 +1,18 @@
-//! Mini-batches of labelled sequences for a many-to-one classifier, by grouping (never padding).
+//! Mini-batches of labelled sequences for a many-to-one classifier, two ways to one update.
 //!
-//! A batch of `n` sequences is `n` independent passes, each sequence at its own length on its own
-//! single-sequence [`Tape`] into its own gradient buffer (a [`SeriesShard`]); a [`Parallel`]
-//! runner may compute them on several threads. Their gradients are then summed in shard order,
-//! scaled by `1/n`, clipped and applied in one optimizer step. No sequence is padded, so the
-//! gradient of a batch is by construction the mean of its sequences' gradients, whatever their
-//! lengths, and the model is the same bit for bit whatever the number of threads. A batch of one
-//! is exactly [`Classifier::train_example`](crate::classify::Classifier::train_example)'s update.
+//! - **Through the batched kernels** ([`train_streams`], [`StreamShard`]): the batch's sequences,
+//!   in consecutive groups of `S`, are the streams of one [`BatchTape`] per shard, each step of
+//!   a group one matrix–matrix product; a sequence shorter than the group's longest is masked
+//!   past its end (its state held, no input, no loss, no gradient), so it contributes what it
+//!   would alone (the `streams_equal_the_mean_of_their_series` test holds this to 1e-5).
+//! - **One tape per sequence** ([`train_batch`], [`SeriesShard`]): each sequence at its own
+//!   length on its own single-sequence [`Tape`]. A batch of one is exactly
+//!   [`Classifier::train_example`](crate::classify::Classifier::train_example)'s update, and a
+//!   batch's gradient is the mean of its sequences' to the bit.
+//!
+//! Either way a [`Parallel`] runner may compute the shards on several threads; their gradients
+//! are then summed in shard order, scaled by `1/n`, clipped and applied in one optimizer step,
+//! so the model is the same bit for bit whatever the number of threads.
 //!
 //! No heap: the caller owns the shards (in `static`s on a device, a `Vec` under `std`).
 //!
@@ -39,6 +45,8 @@
 
 use crate::Error;
 use crate::kernels;
+use crate::model::batch::{BatchTape, DropoutPass};
+use crate::model::batch_cell::BatchCell;
 use crate::model::{Cell, Classes, Live, Sequence, Tape};
 use crate::workflows::batch_train::Parallel;
 use crate::workflows::classify::{ClassifierConfig, Example, Metrics};
@@ -191,24 +199,37 @@ where
     let Some((first, rest)) = used.split_first_mut() else {
         return Err(Error::InvalidSetting("a batch needs at least one sequence"));
     };
-    let live = live::<I>(&config);
+    let rest = rest.iter().map(|shard| &shard.grads);
+    mean_into(&mut first.grads, rest, examples.len(), live::<I>(&config));
+    Ok(metrics)
+}
+
+/// Adds the `rest` gradients, in order, to `first`'s live rows and scales the sum by `1/count`
+/// (not at all for one gradient).
+fn mean_into<'a, C, const I: usize, const H: usize, const O: usize>(
+    first: &mut C,
+    rest: impl Iterator<Item = &'a C>,
+    count: usize,
+    live: Live,
+) where
+    C: Cell<I, H, O> + 'a,
+{
     let k = kernels::active();
-    for shard in rest.iter() {
+    for grads in rest {
         for index in 0..C::TENSORS.len() {
             (k.axpy)(
                 1.0,
-                shard.grads.live_tensor(index, live),
-                first.grads.live_tensor_mut(index, live),
+                grads.live_tensor(index, live),
+                first.live_tensor_mut(index, live),
             );
         }
     }
-    if !rest.is_empty() {
-        let scale = 1.0 / examples.len() as f32;
+    if count > 1 {
+        let scale = 1.0 / count as f32;
         for index in 0..C::TENSORS.len() {
-            (k.scale)(first.grads.live_tensor_mut(index, live), scale);
+            (k.scale)(first.live_tensor_mut(index, live), scale);
         }
     }
-    Ok(metrics)
 }
 
 /// Trains on one mini-batch: [`batch_gradient`], then one clipped `optimizer` step of `model`
@@ -231,6 +252,189 @@ where
     R: Parallel,
 {
     let metrics = batch_gradient(model, shards, examples, config, runner)?;
+    let first = shards
+        .first_mut()
+        .ok_or(Error::InvalidSetting("a batch needs at least one sequence"))?;
+    checked_update(
+        model,
+        &mut first.grads,
+        optimizer,
+        config.clip,
+        live::<I>(&config),
+    )?;
+    Ok(metrics)
+}
+
+/// Up to `S` sequences of a batch as the streams of one [`BatchTape`] (up to `T` steps each), and
+/// the gradient of their summed loss, for a classifier of cell `C`.
+#[derive(Clone, Debug)]
+pub struct StreamShard<
+    const I: usize,
+    const H: usize,
+    const O: usize,
+    const S: usize,
+    const T: usize,
+    C,
+> where
+    C: BatchCell<I, H, O>,
+{
+    /// The streams' BPTT record.
+    pub tape: BatchTape<S, T, H, O, C::Record>,
+    /// The gradient of the streams' summed loss; after [`stream_gradient`], the first shard's
+    /// holds the batch's mean gradient.
+    pub grads: C,
+    /// The loss and accuracy of the shard's sequences before the update (a NaN loss if its pass
+    /// failed).
+    pub metrics: Metrics,
+}
+
+impl<const I: usize, const H: usize, const O: usize, const S: usize, const T: usize, C>
+    StreamShard<I, H, O, S, T, C>
+where
+    C: BatchCell<I, H, O>,
+{
+    /// An empty shard, usable in a `static`.
+    pub const ZERO: Self = Self {
+        tape: BatchTape::ZERO,
+        grads: C::ZERO,
+        metrics: Metrics {
+            total_loss: 0.0,
+            correct: 0,
+            count: 0,
+        },
+    };
+}
+
+/// Forward and backward of up to `S` labelled sequences as the streams of `shard`'s tape (a
+/// missing stream is empty), each from a zero state: the gradient of their summed loss in
+/// `shard.grads`, their loss and accuracy before any update in `shard.metrics`.
+fn streams_gradient<
+    C,
+    const I: usize,
+    const H: usize,
+    const O: usize,
+    const S: usize,
+    const T: usize,
+>(
+    model: &C,
+    shard: &mut StreamShard<I, H, O, S, T, C>,
+    group: &[Example<'_, I>],
+    config: &ClassifierConfig,
+) -> Result<(), Error>
+where
+    C: BatchCell<I, H, O>,
+{
+    let inputs: [Sequence<'_, I>; S] =
+        core::array::from_fn(|b| group.get(b).map_or(Sequence::Dense(&[]), |e| e.inputs));
+    let targets =
+        core::array::from_fn(|b| config.readout.targets(group.get(b).map_or(0, |e| e.label)));
+    let streams = (inputs, targets);
+    let zero = [[0.0; H]; S];
+    let classes = config.classes;
+    let loss =
+        shard
+            .tape
+            .forward_sequences(model, streams, &zero, classes, 1.0, DropoutPass::NONE)?;
+    let mut metrics = Metrics {
+        total_loss: f64::from(loss),
+        ..Metrics::default()
+    };
+    for (b, example) in group.iter().enumerate() {
+        metrics.count += 1;
+        metrics.correct += usize::from(argmax(shard.tape.logits(b)) == example.label);
+    }
+    shard.metrics = metrics;
+    // Every input row is live (the inputs are not classes); the outputs are the classes.
+    shard
+        .tape
+        .backward_sequences(model, inputs, &mut shard.grads, I)
+}
+
+/// The mean gradient of a batch through the batched kernels, without updating: `examples` in
+/// consecutive groups of `S` (at most `S · shards.len()` of them), group `g` the streams of
+/// shard `g`, the shards through `runner`; their gradients are summed in shard order into the
+/// first shard's and scaled by `1/examples.len()`. Returns the batch's loss and accuracy, each
+/// sequence measured before the update. The groups do not depend on the runner, so neither
+/// does the gradient.
+///
+/// # Errors
+/// As [`batch_gradient`] (with `S · shards.len()` sequences for a batch's limit).
+pub fn stream_gradient<
+    C,
+    R,
+    const I: usize,
+    const H: usize,
+    const O: usize,
+    const S: usize,
+    const T: usize,
+>(
+    model: &C,
+    shards: &mut [StreamShard<I, H, O, S, T, C>],
+    examples: &[Example<'_, I>],
+    config: ClassifierConfig,
+    runner: &R,
+) -> Result<Metrics, Error>
+where
+    C: BatchCell<I, H, O>,
+    StreamShard<I, H, O, S, T, C>: Send,
+    R: Parallel,
+{
+    check::<I, O, T>(examples, shards.len().saturating_mul(S), &config)?;
+    let groups = examples.len().div_ceil(S.max(1));
+    let used = shards
+        .get_mut(..groups)
+        .ok_or(Error::InvalidSetting("more sequences than shards hold"))?;
+    runner.for_each(used, |index, shard: &mut StreamShard<I, H, O, S, T, C>| {
+        let group = examples.chunks(S.max(1)).nth(index).unwrap_or(&[]);
+        if streams_gradient(model, shard, group, &config).is_err() {
+            shard.metrics.total_loss = f64::NAN;
+        }
+    });
+    let mut metrics = Metrics::default();
+    for shard in used.iter() {
+        if !shard.metrics.total_loss.is_finite() {
+            return Err(Error::NonFiniteLoss);
+        }
+        metrics.absorb(&shard.metrics);
+    }
+    let Some((first, rest)) = used.split_first_mut() else {
+        return Err(Error::InvalidSetting("a batch needs at least one sequence"));
+    };
+    let rest = rest.iter().map(|shard| &shard.grads);
+    mean_into(&mut first.grads, rest, examples.len(), live::<I>(&config));
+    Ok(metrics)
+}
+
+/// Trains on one mini-batch through the batched kernels: [`stream_gradient`], then one clipped
+/// `optimizer` step of `model` from the mean gradient. Returns the batch's loss and accuracy,
+/// measured before the update.
+///
+/// # Errors
+/// As [`stream_gradient`]. On error the parameters and optimizer memory are unchanged.
+pub fn train_streams<
+    C,
+    P,
+    R,
+    const I: usize,
+    const H: usize,
+    const O: usize,
+    const S: usize,
+    const T: usize,
+>(
+    model: &mut C,
+    optimizer: &mut P,
+    shards: &mut [StreamShard<I, H, O, S, T, C>],
+    examples: &[Example<'_, I>],
+    config: ClassifierConfig,
+    runner: &R,
+) -> Result<Metrics, Error>
+where
+    C: BatchCell<I, H, O>,
+    StreamShard<I, H, O, S, T, C>: Send,
+    P: Optimizer<C>,
+    R: Parallel,
+{
+    let metrics = stream_gradient(model, shards, examples, config, runner)?;
     let first = shards
         .first_mut()
         .ok_or(Error::InvalidSetting("a batch needs at least one sequence"))?;
@@ -349,6 +553,137 @@ mod tests {
     fn a_batch_gradient_is_the_mean_of_its_series_gradients_whatever_their_lengths() {
         mean_of_two::<Rnn<2, 6, 3>>(|m, rng| m.init_gaussian(rng, 0.3));
         mean_of_two::<Gru<2, 6, 3>>(Gru::init_uniform);
+    }
+
+    /// Through the batched kernels, a batch's gradient is the mean of the gradients its series
+    /// give alone on their own tapes, up to the order of the sums (1e-5 of each tensor's
+    /// largest entry): series of 3, 11, 7, 1 and 5 steps, as streams of shards of 2 (the last
+    /// shard half empty) and of one shard of 8 (three streams empty), so every series but the
+    /// longest is padded; both cells, both readouts. Padding would change these gradients by
+    /// far more than that: a series run on past its end moves its state, and its readout.
+    fn streams_against_tapes<C: BatchCell<2, 6, 3>>(init: fn(&mut C, &mut DefaultRng)) {
+        let data: Vec<Vec<[f32; 2]>> = [3, 11, 7, 1, 5]
+            .iter()
+            .zip([0.2, 1.3, -0.4, 0.9, 2.1])
+            .map(|(&len, seed)| sequence(len, seed))
+            .collect();
+        let labels = [2, 0, 1, 1, 0];
+        let batch: Vec<Example<'_, 2>> = data
+            .iter()
+            .zip(labels)
+            .map(|(series, label)| Example::dense(series, label))
+            .collect();
+        for readout in [Readout::Last, Readout::Mean] {
+            let config = ClassifierConfig { readout, ..CONFIG };
+            let mut model = C::ZERO;
+            init(&mut model, &mut DefaultRng::seed_from_u64(4));
+            let alone: Vec<C> = batch.iter().map(|e| alone(&model, e, readout)).collect();
+            let mut pairs = vec![StreamShard::<2, 6, 3, 2, 12, C>::ZERO; 3];
+            let by_pairs = stream_gradient(&model, &mut pairs, &batch, config, &Sequential);
+            let mut eights = vec![StreamShard::<2, 6, 3, 8, 12, C>::ZERO; 1];
+            let by_eight = stream_gradient(&model, &mut eights, &batch, config, &Sequential);
+            let (by_pairs, by_eight) = (by_pairs.unwrap(), by_eight.unwrap());
+            let mut tapes = Metrics::default();
+            for example in &batch {
+                let mut tape = Tape::<12, 6, 3, C::Record>::ZERO;
+                let mut scratch = C::ZERO;
+                let (loss, class) =
+                    sequence_gradient(&model, &mut tape, &mut scratch, example, &config).unwrap();
+                tapes.add(loss, class == example.label);
+            }
+            for metrics in [by_pairs, by_eight] {
+                assert_eq!((metrics.count, metrics.correct), (5, tapes.correct));
+                assert!((metrics.total_loss - tapes.total_loss).abs() < 1e-5 * tapes.total_loss);
+            }
+            let live = live::<2>(&config);
+            for grads in [&pairs[0].grads, &eights[0].grads] {
+                for index in 0..C::TENSORS.len() {
+                    let mean: Vec<f32> = (0..grads.live_tensor(index, live).len())
+                        .map(|i| {
+                            let sum: f32 =
+                                alone.iter().map(|g| g.live_tensor(index, live)[i]).sum();
+                            sum / 5.0
+                        })
+                        .collect();
+                    let largest = mean.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+                    assert!(largest > 0.0, "tensor {index} has a gradient");
+                    for (g, m) in grads.live_tensor(index, live).iter().zip(&mean) {
+                        assert!(
+                            (g - m).abs() <= 1e-5 * largest,
+                            "tensor {index}: {g} vs {m}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn streams_equal_the_mean_of_their_series() {
+        streams_against_tapes::<Rnn<2, 6, 3>>(|m, rng| m.init_gaussian(rng, 0.3));
+        streams_against_tapes::<Gru<2, 6, 3>>(Gru::init_uniform);
+    }
+
+    /// The shards of a batch do not depend on the runner: on threads, the gradient is the same
+    /// to the bit as on the calling thread.
+    #[cfg(feature = "std")]
+    #[test]
+    fn streams_on_threads_give_the_same_gradient() {
+        let data: Vec<Vec<[f32; 2]>> = (0..7).map(|i| sequence(2 + i * 3 % 10, i as f32)).collect();
+        let batch: Vec<Example<'_, 2>> = data
+            .iter()
+            .enumerate()
+            .map(|(i, series)| Example::dense(series, i % 3))
+            .collect();
+        let mut model = Gru::<2, 6, 3>::ZERO;
+        Gru::init_uniform(&mut model, &mut DefaultRng::seed_from_u64(9));
+        let mut alone = vec![StreamShard::<2, 6, 3, 2, 12, Gru<2, 6, 3>>::ZERO; 4];
+        let mut threaded = alone.clone();
+        let one = stream_gradient(&model, &mut alone, &batch, CONFIG, &Sequential).unwrap();
+        let runner = crate::host::threads::Threads(3);
+        let three = stream_gradient(&model, &mut threaded, &batch, CONFIG, &runner).unwrap();
+        assert_eq!(one, three);
+        assert_eq!(alone[0].grads, threaded[0].grads);
+    }
+
+    #[test]
+    fn a_bad_stream_batch_is_refused_before_any_pass() {
+        let mut model = Rnn::<2, 6, 3>::ZERO;
+        model.init_gaussian(&mut DefaultRng::seed_from_u64(1), 0.3);
+        let before = model.clone();
+        let mut adam = crate::Adam::new(0.01);
+        let mut shards = vec![StreamShard::<2, 6, 3, 2, 12, Rnn<2, 6, 3>>::ZERO; 2];
+        let (ok, long) = (sequence(4, 0.0), sequence(13, 0.0));
+        let bad: [&[Example<'_, 2>]; 5] = [
+            &[],
+            &[Example::dense(&ok, 0); 5],
+            &[Example::dense(&ok, 0), Example::dense(&long, 0)],
+            &[Example::dense(&ok, 3)],
+            &[Example::dense(&ok, 1), Example::dense(&[], 0)],
+        ];
+        for batch in bad {
+            let result = train_streams(
+                &mut model,
+                &mut adam,
+                &mut shards,
+                batch,
+                CONFIG,
+                &Sequential,
+            );
+            assert!(result.is_err(), "{batch:?}");
+        }
+        assert_eq!(model, before);
+        let fine = [Example::dense(&ok, 0); 4];
+        train_streams(
+            &mut model,
+            &mut adam,
+            &mut shards,
+            &fine,
+            CONFIG,
+            &Sequential,
+        )
+        .unwrap();
+        assert_ne!(model, before);
     }
 
     #[test]

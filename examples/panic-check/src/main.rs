@@ -21,7 +21,9 @@
 //! dense-sample step, its Q12 step over both fused updates, `quantized::predict` with both
 //! readouts, its version-3 `decode_contents` and `decode_const`). Beyond those: the
 //! many-to-one classifier (`classify`: one training
-//! example, prediction, last and mean readouts; a mini-batch, `classify_batch::train_batch`)
+//! example, prediction, last and mean readouts; a mini-batch, `classify_batch::train_batch`, and
+//! one through the batched kernels, `classify_batch::train_streams`, of dense series of any
+//! lengths on a `BatchTape`)
 //! and `eval::cross_entropy`. The GRU: its step
 //! (token and dense), logits, a training chunk with SGD, Adagrad and Adam, and the classifier.
 //!
@@ -33,7 +35,7 @@
 use core::hint::black_box;
 use micrornn::batch::Sequential;
 use micrornn::classify::{Classifier, ClassifierConfig, Example};
-use micrornn::classify_batch::{SeriesShard, train_batch};
+use micrornn::classify_batch::{SeriesShard, StreamShard, train_batch, train_streams};
 use micrornn::{
     Adagrad, Adam, Cell, CharVocab, Clip, DefaultRng, Generator, Gru, Input, Momentum, Optimizer,
     QGru, QRnn, Rnn, Sampler, Sampling, Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval,
@@ -436,12 +438,49 @@ fn batched_classification() {
     .ok();
 }
 
+/// A mini-batch through the batched kernels: three dense series of any lengths as the streams of
+/// two shards of two (`classify_batch::train_streams`, `BatchTape::forward_sequences` with
+/// masking and both readouts), for the Elman cell and the GRU.
+#[inline(never)]
+fn streamed_classification<C: micrornn::model::batch_cell::BatchCell<4, 8, 3>>() {
+    let mut model = C::ZERO;
+    let mut adam = Adam::new(0.01);
+    let mut shards = [const { StreamShard::<4, 8, 3, 2, 12, C>::ZERO }; 2];
+    black_box(&mut model);
+    black_box(&mut shards);
+    let mut samples = [[0.0f32; 4]; 12];
+    black_box(&mut samples);
+    let series: [&[[f32; 4]]; 3] = black_box([&samples[..], &samples[..], &samples[..]]);
+    let examples = [
+        Example::dense(series[0], black_box(1)),
+        Example::dense(series[1], black_box(0)),
+        Example::dense(series[2], black_box(2)),
+    ];
+    let config = black_box(ClassifierConfig {
+        classes: black_box(3),
+        clip: Clip::Norm(5.0),
+        readout: black_box(micrornn::Readout::Mean),
+    });
+    let batch: &[Example<'_, 4>] = black_box(&examples[..]);
+    black_box(train_streams(
+        &mut model,
+        &mut adam,
+        &mut shards,
+        batch,
+        config,
+        &Sequential,
+    ))
+    .ok();
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() -> ! {
     let mut model = Model::ZERO;
     black_box(&mut model);
     inference(&model);
     sampling(&model);
+    streamed_classification::<Rnn<4, 8, 3>>();
+    streamed_classification::<Gru<4, 8, 3>>();
     train::<Model, _>(&mut black_box(Sgd { lr: 0.1 }));
     train::<Model, _>(&mut black_box(Momentum::new(0.1, 0.9)));
     train::<Model, _>(&mut black_box(Adagrad::new(0.1)));

@@ -16,11 +16,14 @@ use micrornn::format::Contents;
 use micrornn::host::bounded::{BoundedFile, ReadError};
 use micrornn::host::series::SeriesSet;
 use micrornn::host::series_checkpoint::{self, RunSettings};
-use micrornn::host::series_training::{self, EpochReport, Prepared, SeriesTraining, Sets};
+use micrornn::host::series_training::{
+    self, EpochReport, Prepared, SeriesStreams, SeriesTraining, Sets,
+};
 use micrornn::host::threads::Threads;
 use micrornn::host::{atomic, checkpoint, model_file};
 use micrornn::model::CellKind;
-use micrornn::{Adam, Cell, Readout, Zeroable};
+use micrornn::model::batch_cell::BatchCell;
+use micrornn::{Adam, Readout, Zeroable};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -319,8 +322,9 @@ struct Data<'a> {
 /// Trains, saves and reports a model of cell `C` with `H` hidden units.
 fn train_cell<C, const H: usize>(data: &Data<'_>) -> Result<Outcome, Fail>
 where
-    C: SeriesCell + Cell<SERIES_INPUTS, H, SERIES_CLASSES> + Zeroable + Sync,
+    C: SeriesCell + BatchCell<SERIES_INPUTS, H, SERIES_CLASSES> + Zeroable,
     SeriesShard<SERIES_INPUTS, H, SERIES_CLASSES, MAX_TRAIN_STEPS, C>: Zeroable + Send,
+    SeriesStreams<SERIES_INPUTS, H, SERIES_CLASSES, MAX_TRAIN_STEPS, C>: Zeroable + Send,
     Adam<C>: Zeroable,
 {
     let Data {
