@@ -83,8 +83,9 @@ pub struct SeriesTraining {
     /// its length times a factor drawn log-uniformly from `[1/(1+stretch), 1+stretch]`, anew
     /// for each update. 0 turns it off.
     pub stretch: f32,
-    /// Series per update: their gradients averaged (each series at its own length, never
-    /// padded); the last batch of an epoch may be smaller. 1: one update per series.
+    /// Series per update: their gradients averaged (through the batched kernels, each series
+    /// masked past its own end, so at its own length); the last batch of an epoch may be
+    /// smaller. 1: one update per series, on its own tape.
     pub batch: usize,
 }
 
@@ -392,7 +393,7 @@ where
                 .filter_map(|&k| fit.get(k).and_then(|&i| all.get(i)));
             // The augmentation of every series of the batch, drawn here in series order, so the
             // generators do not depend on the threads.
-            let examples: Vec<Example<'_, I>> = if augment {
+            let mut examples: Vec<Example<'_, I>> = if augment {
                 for (example, out) in series.clone().zip(augmented.iter_mut()) {
                     let clean = match example.inputs {
                         Sequence::Dense(vectors) => vectors,
@@ -415,6 +416,9 @@ where
             } else {
                 series.copied().collect()
             };
+            // Longest first (a stable sort: ties keep the shuffled order), so each shard's
+            // streams are alike in length and a shard of short series stops early.
+            examples.sort_by_key(|example| core::cmp::Reverse(example.inputs.len()));
             let (model, adam) = (&mut *run.model, &mut *run.adam);
             let metrics = if streams.is_empty() {
                 train_batch(model, adam, &mut shards, &examples, config, runner)?
