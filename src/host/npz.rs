@@ -4,7 +4,8 @@
 //! gives values; other dtypes are reported by name so the importer can say what it expected.
 
 use super::bounded::{self, Budget};
-use super::weights::{MAX_HEADER_BYTES, Raw, Table, WeightsError};
+use super::weight_table::{Raw, Table, WeightsError};
+use super::weights_budget::MAX_HEADER_BYTES;
 use std::io::{Cursor, Read};
 
 /// The arrays of an `.npz`, by name (the entry name without `.npy`). Each entry is inflated only

@@ -24,7 +24,7 @@
 
 use super::boxed::{Zeroable, zeroed};
 use super::checkpoint::{self, FLAG_GRU, FLAG_SERIES, MAGIC};
-use super::series_training::{Prepared, SeriesTraining};
+use super::series_setup::{Prepared, SeriesTraining};
 use crate::codec::bytes::{ByteReader, ByteWriter};
 use crate::format::crc32;
 use crate::model::{Cell, CellKind, Params, Readout};

@@ -4,7 +4,7 @@
 
 use super::bounded::Budget;
 use super::torch_pickle::{self, TensorRef};
-use super::weights::{Raw, Table, WeightsError};
+use super::weight_table::{Raw, Table, WeightsError};
 use std::io::{Cursor, Read};
 
 /// The archive folder (`archive/` or the file's stem in older PyTorch) of a torch zip: the one

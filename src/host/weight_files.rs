@@ -5,7 +5,7 @@
 //! instead.
 
 use super::bounded::Budget;
-use super::weights::{Table, WeightsError};
+use super::weight_table::{Table, WeightsError};
 use super::{npz, torch_zip};
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -155,7 +155,7 @@ fn read_safetensors(
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect()
         });
-        let raw = super::weights::Raw {
+        let raw = super::weight_table::Raw {
             dtype: format!("{:?}", view.dtype()),
             shape: view.shape().to_vec(),
             values,

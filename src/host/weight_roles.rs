@@ -20,7 +20,7 @@
 //! …: they are given Keras names in `get_weights()` order (and PyTorch names in
 //! `model.parameters()` order when two 1-D biases follow the recurrent weights).
 
-use super::weights::{Framework, Table, Weights, WeightsError};
+use super::weight_table::{Framework, Table, Weights, WeightsError};
 use crate::model::CellKind;
 use std::collections::HashMap;
 

@@ -49,7 +49,7 @@ use crate::model::batch::{BatchTape, DropoutPass};
 use crate::model::batch_cell::BatchCell;
 use crate::model::{Cell, Classes, Live, Sequence, Tape};
 use crate::workflows::batch_train::Parallel;
-use crate::workflows::classify::{ClassifierConfig, Example, Metrics};
+use crate::workflows::classify::{ClassifierConfig, Example, Metrics, live, sequence_gradient};
 use crate::workflows::optim::Optimizer;
 use crate::workflows::sample::argmax;
 use crate::workflows::step::checked_update;
@@ -83,39 +83,6 @@ where
         loss: 0.0,
         class: 0,
     };
-}
-
-/// Forward and backward of one labelled sequence from a zero state, on `tape` into `grads` (its
-/// live rows: every input row, the first `config.classes` output rows): the sequence's loss and
-/// the class the model gave it, both before any update. The one per-sequence pass of the
-/// classifier, single or batched.
-///
-/// # Errors
-/// As [`Tape::forward`].
-pub(crate) fn sequence_gradient<C, const I: usize, const H: usize, const O: usize, const T: usize>(
-    model: &C,
-    tape: &mut Tape<T, H, O, C::Record>,
-    grads: &mut C,
-    example: &Example<'_, I>,
-    config: &ClassifierConfig,
-) -> Result<(f32, usize), Error>
-where
-    C: Cell<I, H, O>,
-{
-    let classes = config.classes;
-    let loss = tape.forward(
-        model,
-        example.inputs,
-        config.readout.targets(example.label),
-        &[0.0; H],
-        classes,
-    )?;
-    let mut logits = [0.0f32; O];
-    model.logits(tape.readout_state(), &mut logits);
-    let class = argmax(logits.get(..classes).unwrap_or(&[]));
-    // Every input row is live (the inputs are not classes); the outputs are the classes.
-    tape.backward_live(model, example.inputs, grads, None, I)?;
-    Ok((loss, class))
 }
 
 /// Refuses what a pass could fail on, before any thread starts: no sequence, more sequences
@@ -446,14 +413,6 @@ where
         live::<I>(&config),
     )?;
     Ok(metrics)
-}
-
-/// The rows a classifier's gradient holds: every input row, the output rows of the classes.
-pub(crate) fn live<const I: usize>(config: &ClassifierConfig) -> Live {
-    Live {
-        inputs: I,
-        outputs: config.classes,
-    }
 }
 
 #[cfg(test)]

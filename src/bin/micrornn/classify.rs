@@ -1,7 +1,7 @@
 //! `micrornn classify MODEL "TEXT"` and `micrornn eval MODEL FILE.tsv` for a classifier file
 //! (task classifier, word vocabulary, class names: everything comes from the file).
 
-use crate::generate::check_shape;
+use crate::model_load::{check_shape, load};
 use crate::{ClassifyArgs, EvalArgs, Fail, dispatch, show};
 use micrornn::classify::{self, Prediction};
 use micrornn::format::{self, Decoded, Header, Task};
@@ -24,7 +24,7 @@ pub fn run(args: &ClassifyArgs) -> Result<(), Fail> {
     if let Some(quantized) = crate::quantize::classify_if_quantized(args) {
         return quantized;
     }
-    let (bytes, header) = crate::generate::load(&args.model)?;
+    let (bytes, header) = load(&args.model)?;
     check_classifier(&args.model, &header)?;
     if crate::series::is_series_model(&header) {
         return crate::classify_series::run(args, &bytes, &header);

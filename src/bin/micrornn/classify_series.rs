@@ -3,13 +3,13 @@
 //! receives one sample at a time sees them.
 
 use crate::series::{
-    self, Emit, QuantizedSeries, SERIES_CLASSES, SERIES_INPUTS, SeriesModel, SeriesPredict,
+    self, QuantizedSeries, SERIES_CLASSES, SERIES_INPUTS, SeriesModel, SeriesPredict,
     dispatch_quantized_series, dispatch_series,
 };
 use crate::{ClassifyArgs, Fail, show};
 use micrornn::format::Header;
 use micrornn::host::series_training::Prepared;
-use micrornn::{Cell, Input, Readout, Zeroable};
+use micrornn::{Cell, Zeroable};
 use std::io::Write;
 use std::path::Path;
 
@@ -84,47 +84,4 @@ fn classify_model<C: SeriesPredict>(
         }
     }
     Ok(())
-}
-
-/// Feeds `vectors` (normalized samples) one at a time from the zero state and calls `emit` with
-/// the step (from 1) and the live class probabilities read as `readout` reads them after that
-/// step (the last state, or the mean of the states so far).
-pub fn stream<C, const H: usize>(
-    model: &C,
-    vectors: &[[f32; SERIES_INPUTS]],
-    classes: usize,
-    readout: Readout,
-    emit: &mut Emit<'_>,
-) -> Result<(), Fail>
-where
-    C: Cell<SERIES_INPUTS, H, SERIES_CLASSES>,
-{
-    let (mut hidden, mut sum) = ([0.0f32; H], [0.0f32; H]);
-    for (t, vector) in vectors.iter().enumerate() {
-        model
-            .step(Input::Dense(vector), &mut hidden)
-            .map_err(|e| Fail::new(e.to_string()))?;
-        let read = match readout {
-            Readout::Last => hidden,
-            Readout::Mean => {
-                for (s, h) in sum.iter_mut().zip(&hidden) {
-                    *s += h;
-                }
-                let scale = 1.0 / (t + 1) as f32;
-                sum.map(|s| s * scale)
-            }
-        };
-        let mut logits = [0.0f32; SERIES_CLASSES];
-        model.logits(&read, &mut logits);
-        emit(t + 1, &softmax(&logits[..classes.min(SERIES_CLASSES)]))?;
-    }
-    Ok(())
-}
-
-/// The softmax of `logits` (shifted by their maximum).
-pub fn softmax(logits: &[f32]) -> Vec<f32> {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exps: Vec<f32> = logits.iter().map(|z| (z - max).exp()).collect();
-    let sum: f32 = exps.iter().sum();
-    exps.iter().map(|e| e / sum).collect()
 }

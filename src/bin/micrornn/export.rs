@@ -4,7 +4,8 @@
 //! bucket), with the vocabulary, live classes, initial state and metadata in the file's
 //! `__metadata__` (keys below, documented in `docs/interop.md`).
 
-use crate::generate::{check_language_model, check_shape, load};
+use crate::generate::check_language_model;
+use crate::model_load::{check_shape, load};
 use crate::{ExportArgs, Fail, dispatch, show};
 use micrornn::host::{atomic, weights};
 use micrornn::model::{Cell, CellKind, Gru};

@@ -1,55 +1,14 @@
 //! `micrornn sample` and `micrornn eval`: load a model file, then generate or score text.
 
 use crate::cells::LmCell;
-use crate::{EvalArgs, Fail, SampleArgs, dispatch, limits, show};
+use crate::model_load::{check_shape, load};
+use crate::{EvalArgs, Fail, SampleArgs, dispatch, show};
 use micrornn::format::{self, Header};
-use micrornn::host::bounded::BoundedFile;
-use micrornn::host::{checkpoint, corpus, model_file};
+use micrornn::host::corpus;
 use micrornn::{CharVocab, DefaultRng, Generator, Sampling, eval};
 use rand_core::SeedableRng;
 use std::io::Write;
 use std::path::Path;
-
-/// Reads and checks a model file (at most [`limits::model_file`] bytes, its head first); returns
-/// its bytes and header.
-pub(crate) fn load(path: &Path) -> Result<(Vec<u8>, Header), Fail> {
-    model_file::read(path, limits::model_file()).map_err(|e| {
-        let is_checkpoint = BoundedFile::open(path, 0).is_ok_and(|mut file| {
-            file.head(checkpoint::MAGIC.len())
-                .is_ok_and(|head| head == checkpoint::MAGIC)
-        });
-        if is_checkpoint {
-            Fail::new(format!(
-                "{} is a training checkpoint, not a model: give the model file (train --out)",
-                show(path)
-            ))
-        } else {
-            Fail::new(format!("model {}: {e}", show(path)))
-        }
-    })
-}
-
-/// Checks that a model's shape is one this binary compiles: inputs = outputs, a known bucket.
-pub(crate) fn check_shape(path: &Path, header: &Header) -> Result<(), Fail> {
-    let (hidden_sizes, buckets) = crate::compiled_shapes(header.cell);
-    if header.inputs != header.outputs
-        || !buckets.contains(&header.inputs)
-        || !hidden_sizes.contains(&header.hidden)
-    {
-        return Err(Fail::new(format!(
-            "model {}: shape (inputs {}, hidden {}, outputs {}) is not compiled into this binary \
-             for the {} cell (hidden {}; vocabulary buckets {})",
-            show(path),
-            header.inputs,
-            header.hidden,
-            header.outputs,
-            header.cell.name(),
-            crate::list(hidden_sizes),
-            crate::list(buckets),
-        )));
-    }
-    Ok(())
-}
 
 /// A character language model of the cell `C` decoded from checked bytes, on the heap.
 struct Decoded<const V: usize, const H: usize, C> {

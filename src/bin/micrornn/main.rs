@@ -34,6 +34,7 @@ mod export;
 mod generate;
 mod import;
 mod limits;
+mod model_load;
 mod quantize;
 mod series;
 mod train;

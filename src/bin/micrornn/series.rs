@@ -3,7 +3,7 @@
 //! reading a series file within them, and a series model file decoded with its normalization,
 //! readout and names.
 
-use crate::{Fail, classify_series, show};
+use crate::{Fail, show};
 use micrornn::classify::{self, Prediction};
 use micrornn::format::{self, Header, VocabKind};
 use micrornn::host::series::{self, Limits, SeriesSet};
@@ -240,10 +240,53 @@ macro_rules! series_predict {
         }
     };
 }
-series_predict!(Rnn, classify::predict, classify_series::stream);
-series_predict!(Gru, classify::predict, classify_series::stream);
+series_predict!(Rnn, classify::predict, stream_float);
+series_predict!(Gru, classify::predict, stream_float);
 series_predict!(QRnn, quantized::predict, stream_quantized);
 series_predict!(QGru, quantized::predict, stream_quantized);
+
+/// Feeds `vectors` (normalized samples) one at a time from the zero state and calls `emit` with
+/// the step (from 1) and the live class probabilities read as `readout` reads them after that
+/// step (the last state, or the mean of the states so far).
+fn stream_float<C, const H: usize>(
+    model: &C,
+    vectors: &[[f32; SERIES_INPUTS]],
+    classes: usize,
+    readout: Readout,
+    emit: &mut Emit<'_>,
+) -> Result<(), Fail>
+where
+    C: Cell<SERIES_INPUTS, H, SERIES_CLASSES>,
+{
+    let (mut hidden, mut sum) = ([0.0f32; H], [0.0f32; H]);
+    for (t, vector) in vectors.iter().enumerate() {
+        model
+            .step(Input::Dense(vector), &mut hidden)
+            .map_err(|e| Fail::new(e.to_string()))?;
+        let read = match readout {
+            Readout::Last => hidden,
+            Readout::Mean => {
+                for (s, h) in sum.iter_mut().zip(&hidden) {
+                    *s += h;
+                }
+                let scale = 1.0 / (t + 1) as f32;
+                sum.map(|s| s * scale)
+            }
+        };
+        let mut logits = [0.0f32; SERIES_CLASSES];
+        model.logits(&read, &mut logits);
+        emit(t + 1, &softmax(&logits[..classes.min(SERIES_CLASSES)]))?;
+    }
+    Ok(())
+}
+
+/// The softmax of `logits` (shifted by their maximum).
+fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|z| (z - max).exp()).collect();
+    let sum: f32 = exps.iter().sum();
+    exps.iter().map(|e| e / sum).collect()
+}
 
 /// Feeds a quantized series classifier `vectors` (raw samples) one at a time from the zero
 /// state and calls `emit` after each with the live class probabilities read as `readout` reads
@@ -280,10 +323,7 @@ where
         model.logits(&read, &mut logits);
         let mut real = [0.0f32; SERIES_CLASSES];
         let real = model.real_logits(&logits, &mut real);
-        emit(
-            t + 1,
-            &classify_series::softmax(&real[..classes.min(SERIES_CLASSES)]),
-        )?;
+        emit(t + 1, &softmax(&real[..classes.min(SERIES_CLASSES)]))?;
     }
     Ok(())
 }

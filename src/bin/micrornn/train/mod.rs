@@ -4,6 +4,7 @@
 mod plan;
 mod progress;
 mod report;
+mod run;
 pub(crate) mod setup;
 
 pub(crate) use plan::check_writable;

@@ -4,6 +4,7 @@
 
 use super::plan::{Budget, Plan};
 use super::report::{sample_text, save_history, save_model, validation, write_checkpoint};
+use super::run::{Best, Run, human, smooth_per_char};
 use super::setup::BinTrainer;
 use crate::cells::LmCell;
 use crate::{Fail, show};
@@ -15,37 +16,6 @@ use std::time::{Duration, Instant};
 
 /// Iterations between two rows of the loss history.
 const LOG_EVERY: u64 = 100;
-
-/// What the loop leaves for the report.
-pub struct Run {
-    /// The loss history, with the rows of the run being resumed.
-    pub history: History,
-    /// Wall time of the runs before this one (from the resumed history).
-    pub seconds_before: f64,
-    /// The iteration this run started at.
-    pub start_iteration: u64,
-    /// When this run's loop started.
-    pub start: Instant,
-    /// Time spent inside training steps (what chars/s counts).
-    pub train_time: Duration,
-    /// Summed chunk loss since the last history row.
-    pub interval_loss: f64,
-    /// Characters since the last history row.
-    pub interval_chars: u64,
-    /// Whether Ctrl-C stopped the run.
-    pub interrupted: bool,
-    /// With `--keep-best`: the best validated model so far (the one in the model file).
-    pub best: Option<Best>,
-}
-
-/// The model kept by `--keep-best`: its validation loss and iteration.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Best {
-    /// Validation loss per char, nats.
-    pub val: f64,
-    /// The iteration it was scored at.
-    pub iteration: u64,
-}
 
 /// Trains until the budget is spent or Ctrl-C; a diverging loss is an error that saves nothing.
 pub fn train_loop<const V: usize, const H: usize, C: LmCell<V, H>>(
@@ -263,14 +233,6 @@ fn announce<const V: usize, const H: usize, C: LmCell<V, H>>(plan: &Plan) {
     }
 }
 
-/// The smoothed loss per character.
-pub fn smooth_per_char<const V: usize, const H: usize, C: LmCell<V, H>>(
-    plan: &Plan,
-    trainer: &BinTrainer<'_, V, H, C>,
-) -> f64 {
-    f64::from(trainer.state.smooth_loss) / plan.settings.seq_len as f64
-}
-
 /// Position and message of the progress bar.
 fn update_bar<const V: usize, const H: usize, C: LmCell<V, H>>(
     bar: &ProgressBar,
@@ -381,17 +343,4 @@ fn progress_bar(budget: Budget, target: Option<u64>) -> ProgressBar {
     }
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
-}
-
-/// `123456.0` → `123.5k`.
-pub fn human(x: f64) -> String {
-    if !x.is_finite() {
-        "-".to_string()
-    } else if x >= 1e6 {
-        format!("{:.2}M", x / 1e6)
-    } else if x >= 1e3 {
-        format!("{:.1}k", x / 1e3)
-    } else {
-        format!("{x:.0}")
-    }
 }

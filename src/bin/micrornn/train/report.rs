@@ -2,7 +2,7 @@
 //! loss history saved, and the summary (text, or one JSON object with `--json`).
 
 use super::plan::Plan;
-use super::progress::{Best, Run, human, smooth_per_char};
+use super::run::{Best, Run, human, smooth_per_char};
 use super::setup::BinTrainer;
 use crate::cells::LmCell;
 use crate::{Fail, Outcome, show};
