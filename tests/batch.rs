@@ -483,3 +483,29 @@ fn a_bad_many_to_one_pass_is_refused() {
     );
     assert_eq!(result, Err(Error::TokenOutOfRange { token: I, limit: I }));
 }
+
+/// With dense inputs every input row of the gradient is written, whatever `live_inputs` says
+/// (a dense input reaches every row): stale values in the gradient buffer do not survive.
+#[test]
+fn dense_streams_write_every_input_row() {
+    let model = random_model(8);
+    let samples: Vec<[f32; I]> = (0..T)
+        .map(|t| core::array::from_fn(|i| ((t * I + i) as f32 * 0.37).sin()))
+        .collect();
+    let targets: Vec<usize> = (0..T).map(|t| t % CLASSES).collect();
+    let inputs = [Sequence::Dense(&samples); B];
+    let each = [Targets::Each(&targets); B];
+    let h0 = [[0.0f32; H]; B];
+    let mut tape = BatchTape::<B, T, H, O>::ZERO;
+    let mut fresh = Rnn::<I, H, O>::ZERO;
+    let mut stale = Rnn::<I, H, O>::ZERO;
+    stale.w_xh.iter_mut().flatten().for_each(|w| *w = 7.0);
+    tape.forward_sequences(&model, (inputs, each), &h0, CLASSES, 1.0, DropoutPass::NONE)
+        .unwrap();
+    tape.backward_sequences(&model, inputs, &mut fresh, I)
+        .unwrap();
+    tape.backward_sequences(&model, inputs, &mut stale, 1)
+        .unwrap();
+    assert_eq!(fresh.w_xh, stale.w_xh);
+    assert!(fresh.w_xh[I - 1].iter().any(|&g| g != 0.0));
+}

@@ -495,7 +495,8 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
 
     /// [`BatchTape::backward`] after [`BatchTape::forward_sequences`]: `inputs` must be the
     /// streams given to it, and the first `live_inputs` input rows of `grads` are overwritten
-    /// (`classes` for a language model's tokens, `I` for a classifier or dense inputs).
+    /// (`classes` for a language model's tokens, `I` for a classifier; every row when a stream
+    /// is dense, whatever `live_inputs`).
     ///
     /// # Errors
     /// [`Error::TargetsMismatch`] if a stream is not as long as the recorded one.
@@ -512,6 +513,9 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
                 targets: len,
             });
         }
+        // A dense input reaches every input row.
+        let dense = inputs.iter().any(|s| matches!(s, Sequence::Dense(_)));
+        let live_inputs = if dense { I } else { live_inputs };
         grads.fill_live_zero(Live {
             inputs: live_inputs,
             outputs: self.classes,
