@@ -317,7 +317,8 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
             };
             let h_prev = done.last().unwrap_or(&self.h_start);
             let step = inputs_at(inputs, t);
-            cell.forward_streams(&self.w_hh_t, &step, h_prev, h, records);
+            let live = live_prefix(&self.lens, t);
+            cell.forward_streams(&self.w_hh_t, &step, h_prev, h, records, live);
             for ((h, h_prev), &len) in h.iter_mut().zip(h_prev).zip(&self.lens) {
                 if t >= len {
                     *h = *h_prev;
@@ -685,6 +686,9 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
                     prev.iter_mut().zip(d.iter()).for_each(|(p, d)| *p += d);
                 }
                 *d = [0.0; H];
+                if let Some(slot) = gates.get_mut(b) {
+                    *slot = <Gates<H, R> as StepRecord>::ZERO;
+                }
             }
             let step = inputs_at(inputs, t);
             cell.backward_streams(
@@ -697,6 +701,7 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
                 dh_prev,
                 grads,
                 live_inputs,
+                live_prefix(&self.lens, t),
             );
         }
         let (Some(d_hidden), Some(gates), Some(hidden)) = (
@@ -721,6 +726,14 @@ fn readout_input<'t, Steps: ?Sized>(
     } else {
         hidden
     }
+}
+
+/// The streams a step must compute: up to the last one still running at step `t` (all of them
+/// when the streams are sorted longest first and equally long; a shorter prefix as they end).
+fn live_prefix(lens: &[usize], t: usize) -> usize {
+    lens.iter()
+        .rposition(|&len| len > t)
+        .map_or(0, |last| last + 1)
 }
 
 /// Each stream's input at step `t` (`None` past its end).

@@ -35,7 +35,9 @@ pub type Gates<const H: usize, R> = <R as BatchRecord<H>>::Gates;
 /// or dense vectors.
 ///
 /// Every method takes the `B` streams of one step, `inputs[b]` the input of stream `b` (token
-/// ids are checked by the tape before; `None`, for a stream past its end, adds no input).
+/// ids are checked by the tape before; `None`, for a stream past its end, adds no input), and
+/// `live`: the streams from `live` on are past their end, and the cell skips them (the tape
+/// holds their states, and their gradients are zero).
 pub trait BatchCell<const I: usize, const H: usize, const O: usize>:
     Cell<I, H, O, Record: BatchRecord<H>> + Send + Sync
 {
@@ -52,6 +54,7 @@ pub trait BatchCell<const I: usize, const H: usize, const O: usize>:
         h_prev: &[[f32; H]; B],
         h: &mut [[f32; H]; B],
         records: &mut [Self::Record; B],
+        live: usize,
     );
 
     /// One step back of every stream: `dh[b]` is the total gradient reaching the state after
@@ -71,6 +74,7 @@ pub trait BatchCell<const I: usize, const H: usize, const O: usize>:
         dh_prev: Option<&mut [[f32; H]; B]>,
         grads: &mut Self,
         live_inputs: usize,
+        live: usize,
     );
 
     /// Adds the recurrent weight gradient of the whole chunk to `grads`, as products over every

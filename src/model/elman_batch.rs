@@ -32,23 +32,25 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Rnn<
         h_prev: &[[f32; H]; B],
         h: &mut [[f32; H]; B],
         _: &mut [(); B],
+        live: usize,
     ) {
         let k = kernels::active();
+        let live = live.min(B);
         let shape = GemmShape {
-            rows: B,
+            rows: live,
             depth: H,
             cols: H,
             a_row: H,
             a_col: 1,
         };
-        h.iter_mut().for_each(|h| *h = self.b_h);
+        h.iter_mut().take(live).for_each(|h| *h = self.b_h);
         (k.gemm)(
             h.as_flattened_mut(),
             h_prev.as_flattened(),
             w_t.as_flattened(),
             &shape,
         );
-        for (h, input) in h.iter_mut().zip(inputs) {
+        for (h, input) in h.iter_mut().zip(inputs).take(live) {
             match input {
                 Some(Input::Token(id)) if *id < I => {
                     let row = self.w_xh.get(*id).map_or(&[][..], |r| &r[..]);
@@ -80,9 +82,11 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Rnn<
         dh_prev: Option<&mut [[f32; H]; B]>,
         grads: &mut Self,
         live_inputs: usize,
+        live: usize,
     ) {
         let k = kernels::active();
-        for ((d, h), input) in dh.iter_mut().zip(h).zip(inputs) {
+        let live = live.min(B);
+        for ((d, h), input) in dh.iter_mut().zip(h).zip(inputs).take(live) {
             (k.tanh_backward)(h, d);
             (k.axpy)(1.0, d, &mut grads.b_h);
             match input {
@@ -97,7 +101,7 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Rnn<
         }
         if let Some(d_prev) = dh_prev {
             let recur = GemmShape {
-                rows: B,
+                rows: live,
                 depth: H,
                 cols: H,
                 a_row: H,

@@ -39,12 +39,14 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Gru<
         h_prev: &[[f32; H]; B],
         h: &mut [[f32; H]; B],
         records: &mut [GruRecord<H>; B],
+        live: usize,
     ) {
         let k = kernels::active();
+        let live = live.min(B);
         // The three gates' recurrent pre-activations of each stream, `3H` floats a row.
         let mut gh = [self.b_hh; B];
         let shape = GemmShape {
-            rows: B,
+            rows: live,
             depth: H,
             cols: 3 * H,
             a_row: H,
@@ -57,7 +59,8 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Gru<
             &shape,
         );
         let streams = h.iter_mut().zip(records.iter_mut()).zip(h_prev.iter());
-        for (((h, record), h_prev), (gh, input)) in streams.zip(gh.iter().zip(inputs)) {
+        let streams = streams.zip(gh.iter().zip(inputs)).take(live);
+        for (((h, record), h_prev), (gh, input)) in streams {
             let mut gx = self.b_xh;
             match input {
                 Some(Input::Token(id)) => {
@@ -92,23 +95,26 @@ impl<const I: usize, const H: usize, const O: usize> BatchCell<I, H, O> for Gru<
         dh_prev: Option<&mut [[f32; H]; B]>,
         grads: &mut Self,
         live_inputs: usize,
+        live: usize,
     ) {
         let k = kernels::active();
+        let live = live.min(B);
         let streams = records.iter().zip(dh.iter()).zip(h_prev.iter());
-        for (((record, dh), h_prev), (slot, input)) in streams.zip(gates.iter_mut().zip(inputs)) {
+        let streams = streams.zip(gates.iter_mut().zip(inputs)).take(live);
+        for (((record, dh), h_prev), (slot, input)) in streams {
             gate_gradients(record, dh, h_prev, slot);
             add_bias_and_input_gradients(grads, *input, slot, live_inputs);
         }
         let Some(dh_prev) = dh_prev else {
             return;
         };
-        for ((d_prev, dh), record) in dh_prev.iter_mut().zip(dh.iter()).zip(records) {
+        for ((d_prev, dh), record) in dh_prev.iter_mut().zip(dh.iter()).zip(records).take(live) {
             for ((d, dh), z) in d_prev.iter_mut().zip(dh).zip(&record[1]) {
                 *d += dh * z;
             }
         }
         let shape = GemmShape {
-            rows: B,
+            rows: live,
             depth: 3 * H,
             cols: H,
             a_row: 4 * H,
