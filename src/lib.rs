@@ -63,7 +63,7 @@
 //! |---|---|
 //! | `host` (feature `std`) | corpora, atomic files, model files, checkpoints, the loss history, `host::words::WordVocab` |
 //! | [`codec`] | [`format`](mod@format): the model file format, encoded and decoded without `std`; [`CharVocab`] |
-//! | [`workflows`] | [`Trainer`], [`Sampler`], [`classify::Classifier`] and its mini-batches ([`classify_batch::train_batch`], and through the batched kernels [`classify_batch::train_streams`]), [`eval::cross_entropy`], [`Clip`], optimizers ([`Sgd`], [`Momentum`], [`Adagrad`], [`Adam`]) |
+//! | [`workflows`] | [`Trainer`], [`Sampler`], [`classify::Classifier`] and its mini-batches ([`classify_batch::train_batch`], on one tape per sequence or through the batched kernels), [`eval::cross_entropy`], [`Clip`], optimizers ([`Sgd`], [`Momentum`], [`Adagrad`], [`Adam`]) |
 //! | [`model`] | [`Rnn`] (parameters, init, [`Rnn::step`]), [`Tape`] (BPTT) |
 //! | [`kernels`] | scalar reference + SIMD variants behind one table |
 //!

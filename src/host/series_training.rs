@@ -39,7 +39,7 @@ use crate::model::init::unit;
 use crate::model::{Cell, Classes, Params, Sequence};
 use crate::workflows::batch_train::{Parallel, Sequential};
 use crate::workflows::classify::{ClassifierConfig, Example, Metrics, evaluate, shuffle};
-use crate::workflows::classify_batch::{SeriesShard, StreamShard, train_batch, train_streams};
+use crate::workflows::classify_batch::{SeriesShard, StreamShard, train_batch};
 use crate::workflows::clip::Clip;
 use crate::workflows::optim::Adam;
 use rand_core::SeedableRng;
@@ -330,7 +330,7 @@ where
             let metrics = if streams.is_empty() {
                 train_batch(model, adam, &mut shards, &examples, config, runner)?
             } else {
-                train_streams(model, adam, &mut streams, &examples, config, runner)?
+                train_batch(model, adam, &mut streams, &examples, config, runner)?
             };
             train.absorb(&metrics);
             if keep != 1.0 {

@@ -355,7 +355,6 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         n: usize,
         scale: f32,
     ) -> f32 {
-        let k = kernels::active();
         let classes = self.classes;
         let rows = n * B;
         self.drop_readout_input(n);
@@ -370,22 +369,7 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         ) else {
             return f32::NAN;
         };
-        for row in d_logits.chunks_exact_mut(classes.max(1)) {
-            row.iter_mut().zip(b_y).for_each(|(slot, &b)| *slot = b);
-        }
-        let shape = GemmShape {
-            rows,
-            depth: H,
-            cols: classes,
-            a_row: H,
-            a_col: 1,
-        };
-        (k.gemm)(
-            d_logits,
-            hs.as_flattened(),
-            self.w_hy_t.as_flattened(),
-            &shape,
-        );
+        readout_logits(hs, self.w_hy_t.as_flattened(), b_y, d_logits);
         let mut loss = 0.0f32;
         let mut logits = [0.0f32; O];
         for (i, row) in d_logits.chunks_exact_mut(classes.max(1)).enumerate() {
@@ -400,12 +384,7 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
             live.iter_mut()
                 .zip(row.iter())
                 .for_each(|(slot, &z)| *slot = z);
-            let log_sum_exp = (k.softmax)(live, row);
-            loss += log_sum_exp - live.get(target).copied().unwrap_or(f32::NAN);
-            if let Some(p) = row.get_mut(target) {
-                *p -= 1.0;
-            }
-            (k.scale)(row, scale);
+            loss += softmax_gradient(live, target, scale, row);
         }
         loss
     }
@@ -446,18 +425,7 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         ) else {
             return f32::NAN;
         };
-        for row in logits.chunks_exact_mut(classes.max(1)) {
-            row.iter_mut().zip(b_y).for_each(|(slot, &b)| *slot = b);
-        }
-        let shape = GemmShape {
-            rows: B,
-            depth: H,
-            cols: classes,
-            a_row: H,
-            a_col: 1,
-        };
-        let packed = self.w_hy_t.as_flattened();
-        (k.gemm)(logits, self.read.as_flattened(), packed, &shape);
+        readout_logits(&self.read, self.w_hy_t.as_flattened(), b_y, logits);
         let mut loss = 0.0f32;
         let rows = logits
             .chunks_exact(classes.max(1))
@@ -467,12 +435,7 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
                 d.fill(0.0);
                 continue;
             }
-            let log_sum_exp = (k.softmax)(row, d);
-            loss += log_sum_exp - row.get(label).copied().unwrap_or(f32::NAN);
-            if let Some(p) = d.get_mut(label) {
-                *p -= 1.0;
-            }
-            (k.scale)(d, scale);
+            loss += softmax_gradient(row, label, scale, d);
         }
         loss
     }
@@ -549,28 +512,8 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         ) else {
             return;
         };
-        let dw_hy = GemmShape {
-            rows: classes,
-            depth: B,
-            cols: H,
-            a_row: 1,
-            a_col: classes,
-        };
-        let read = self.read.as_flattened();
-        (k.gemm)(g_w_hy.as_flattened_mut(), dys, read, &dw_hy);
-        for dy in dys.chunks_exact(classes.max(1)) {
-            (k.axpy)(1.0, dy, g_b_y);
-        }
-        self.d_read = [[0.0; H]; B];
-        let d_read = GemmShape {
-            rows: B,
-            depth: classes,
-            cols: H,
-            a_row: classes,
-            a_col: 1,
-        };
-        let w_hy = w_hy.as_flattened();
-        (k.gemm)(self.d_read.as_flattened_mut(), dys, w_hy, &d_read);
+        let states = (&self.read[..], &mut self.d_read[..]);
+        readout_backward(w_hy, (g_w_hy, g_b_y), dys, states);
         let n = self.len.min(T);
         self.d_hidden
             .iter_mut()
@@ -602,7 +545,6 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         cell: &C,
         grads: &mut C,
     ) {
-        let k = kernels::active();
         let (classes, rows) = (self.classes, self.len * B);
         let (g_w_hy, g_b_y) = grads.readout_mut();
         let dropout = self.dropout;
@@ -620,26 +562,7 @@ impl<const B: usize, const T: usize, const H: usize, const O: usize, R: BatchRec
         ) else {
             return;
         };
-        let dw_hy = GemmShape {
-            rows: classes,
-            depth: rows,
-            cols: H,
-            a_row: 1,
-            a_col: classes,
-        };
-        (k.gemm)(g_w_hy.as_flattened_mut(), dys, hs.as_flattened(), &dw_hy);
-        for dy in dys.chunks_exact(classes.max(1)) {
-            (k.axpy)(1.0, dy, g_b_y);
-        }
-        d_hidden.fill([0.0; H]);
-        let d_h = GemmShape {
-            rows,
-            depth: classes,
-            cols: H,
-            a_row: classes,
-            a_col: 1,
-        };
-        (k.gemm)(d_hidden.as_flattened_mut(), dys, w_hy.as_flattened(), &d_h);
+        readout_backward(w_hy, (g_w_hy, g_b_y), dys, (hs, d_hidden));
         if dropout.dropout.is_active() {
             for (i, dh) in d_hidden.iter_mut().enumerate() {
                 let key = dropout.key(i % B, i / B);
@@ -726,6 +649,79 @@ fn readout_input<'t, Steps: ?Sized>(
     } else {
         hidden
     }
+}
+
+/// `logits[r] = b_y + W_hy·states[r]` for every state, over the live classes (`b_y.len()` of
+/// them, as many floats a row of `logits`), as one product with `w_hy_t` (`W_hyᵀ` packed the
+/// same way).
+fn readout_logits<const H: usize>(
+    states: &[[f32; H]],
+    w_hy_t: &[f32],
+    b_y: &[f32],
+    logits: &mut [f32],
+) {
+    let k = kernels::active();
+    let classes = b_y.len();
+    for row in logits.chunks_exact_mut(classes.max(1)) {
+        row.iter_mut().zip(b_y).for_each(|(slot, &b)| *slot = b);
+    }
+    let shape = GemmShape {
+        rows: states.len(),
+        depth: H,
+        cols: classes,
+        a_row: H,
+        a_col: 1,
+    };
+    (k.gemm)(logits, states.as_flattened(), w_hy_t, &shape);
+}
+
+/// `d = scale·(softmax(logits) - onehot(target))`; returns the loss `-ln softmax(logits)[target]`.
+fn softmax_gradient(logits: &[f32], target: usize, scale: f32, d: &mut [f32]) -> f32 {
+    let k = kernels::active();
+    let log_sum_exp = (k.softmax)(logits, d);
+    if let Some(p) = d.get_mut(target) {
+        *p -= 1.0;
+    }
+    (k.scale)(d, scale);
+    log_sum_exp - logits.get(target).copied().unwrap_or(f32::NAN)
+}
+
+/// The readout's step back over many states at once (`dys` holds their `∂loss/∂logits`, one row
+/// of `w_hy.len()` live classes each): `dW_hy += dYᵀ·X` and `db_y += Σ dY` into `g_readout`,
+/// and `d_states = dY·W_hy` (overwritten), each one product.
+fn readout_backward<const H: usize>(
+    w_hy: &[[f32; H]],
+    (g_w_hy, g_b_y): (&mut [[f32; H]], &mut [f32]),
+    dys: &[f32],
+    (states, d_states): (&[[f32; H]], &mut [[f32; H]]),
+) {
+    let k = kernels::active();
+    let (classes, rows) = (w_hy.len(), states.len());
+    let dw_hy = GemmShape {
+        rows: classes,
+        depth: rows,
+        cols: H,
+        a_row: 1,
+        a_col: classes,
+    };
+    (k.gemm)(
+        g_w_hy.as_flattened_mut(),
+        dys,
+        states.as_flattened(),
+        &dw_hy,
+    );
+    for dy in dys.chunks_exact(classes.max(1)) {
+        (k.axpy)(1.0, dy, g_b_y);
+    }
+    d_states.fill([0.0; H]);
+    let d_h = GemmShape {
+        rows,
+        depth: classes,
+        cols: H,
+        a_row: classes,
+        a_col: 1,
+    };
+    (k.gemm)(d_states.as_flattened_mut(), dys, w_hy.as_flattened(), &d_h);
 }
 
 /// The streams a step must compute: up to the last one still running at step `t` (all of them

@@ -1,12 +1,13 @@
-//! Mini-batches of labelled sequences for a many-to-one classifier, two ways to one update.
+//! Mini-batches of labelled sequences for a many-to-one classifier: one mechanism
+//! ([`batch_gradient`], [`train_batch`]) over two kinds of [`ClassifierShard`].
 //!
-//! - **Through the batched kernels** ([`train_streams`], [`StreamShard`]): the batch's sequences,
-//!   in consecutive groups of `S`, are the streams of one [`BatchTape`] per shard, each step of
-//!   a group one matrix–matrix product; a sequence shorter than the group's longest is masked
-//!   past its end (its state held, no input, no loss, no gradient), so it contributes what it
-//!   would alone (the `streams_equal_the_mean_of_their_series` test holds this to 1e-5).
-//! - **One tape per sequence** ([`train_batch`], [`SeriesShard`]): each sequence at its own
-//!   length on its own single-sequence [`Tape`]. A batch of one is exactly
+//! - **Through the batched kernels** ([`StreamShard`]): the batch's sequences, in consecutive
+//!   groups of `S`, are the streams of one [`BatchTape`] per shard, each step of a group one
+//!   matrix–matrix product; a sequence shorter than the group's longest is masked past its end
+//!   (its state held, no input, no loss, no gradient), so it contributes what it would alone
+//!   (the `streams_equal_the_mean_of_their_series` test holds this to 1e-5).
+//! - **One tape per sequence** ([`SeriesShard`]): each sequence at its own length on its own
+//!   single-sequence [`Tape`]. A batch of one is exactly
 //!   [`Classifier::train_example`](crate::classify::Classifier::train_example)'s update, and a
 //!   batch's gradient is the mean of its sequences' to the bit.
 //!
@@ -19,7 +20,7 @@
 //! ```
 //! use micrornn::batch::Sequential;
 //! use micrornn::classify::{ClassifierConfig, Example};
-//! use micrornn::classify_batch::{SeriesShard, train_batch};
+//! use micrornn::classify_batch::{SeriesShard, StreamShard, train_batch};
 //! use micrornn::{Adam, Clip, DefaultRng, Readout, Rnn, Sequence};
 //! use rand_core::SeedableRng;
 //!
@@ -40,6 +41,10 @@
 //! }
 //! let metrics = train_batch(&mut model, &mut adam, &mut shards, &batch, config, &Sequential)?;
 //! assert_eq!(metrics.correct, 4);
+//! // The same batch as the 4 streams of one shard through the batched kernels.
+//! let mut streams = [const { StreamShard::<1, 8, 2, 4, 4, Rnn<1, 8, 2>>::ZERO }; 1];
+//! let metrics = train_batch(&mut model, &mut adam, &mut streams, &batch, config, &Sequential)?;
+//! assert_eq!(metrics.correct, 4);
 //! # Ok::<(), micrornn::Error>(())
 //! ```
 
@@ -54,6 +59,37 @@ use crate::workflows::optim::Optimizer;
 use crate::workflows::sample::argmax;
 use crate::workflows::step::checked_update;
 
+/// A shard of a classifier's mini-batch, run on one thread: up to
+/// [`ClassifierShard::SEQUENCES`] sequences of up to [`ClassifierShard::STEPS`] steps each, the
+/// gradient of their summed loss, and their loss and accuracy.
+pub trait ClassifierShard<const I: usize, const H: usize, const O: usize>: Send {
+    /// The classifier's cell.
+    type Cell: Cell<I, H, O> + Sync;
+    /// How many sequences of a batch the shard takes.
+    const SEQUENCES: usize;
+    /// The longest sequence it takes.
+    const STEPS: usize;
+    /// Forward and backward of `group` (checked sequences, at most
+    /// [`ClassifierShard::SEQUENCES`]), each from a zero state: the gradient of their summed
+    /// loss into [`ClassifierShard::grads`], their loss and accuracy before any update into
+    /// [`ClassifierShard::metrics`] (a NaN loss if the pass failed).
+    fn pass(&mut self, model: &Self::Cell, group: &[Example<'_, I>], config: &ClassifierConfig);
+    /// The loss and accuracy of the last pass.
+    fn metrics(&self) -> Metrics;
+    /// The gradient of the last pass (the batch's mean gradient in the first shard after
+    /// [`batch_gradient`]).
+    fn grads(&self) -> &Self::Cell;
+    /// The same, to write.
+    fn grads_mut(&mut self) -> &mut Self::Cell;
+}
+
+/// Metrics with a NaN loss: a failed pass.
+const FAILED: Metrics = Metrics {
+    total_loss: f64::NAN,
+    correct: 0,
+    count: 0,
+};
+
 /// One sequence's share of a batch: its BPTT tape (up to `T` steps) and its gradient, for a
 /// classifier of cell `C` with `I` inputs, `H` hidden units and `O` outputs.
 #[derive(Clone, Debug)]
@@ -66,10 +102,8 @@ where
     /// The gradient of the sequence's loss (unscaled); after [`batch_gradient`], the first
     /// shard's holds the batch's mean gradient.
     pub grads: C,
-    /// The sequence's loss before the update, in nats (NaN if its pass failed).
-    pub loss: f32,
-    /// The class the model gave the sequence before the update.
-    pub class: usize,
+    /// The sequence's loss and accuracy before the update (a NaN loss if its pass failed).
+    pub metrics: Metrics,
 }
 
 impl<const I: usize, const H: usize, const O: usize, const T: usize, C> SeriesShard<I, H, O, T, C>
@@ -80,30 +114,182 @@ where
     pub const ZERO: Self = Self {
         tape: Tape::ZERO,
         grads: C::ZERO,
-        loss: 0.0,
-        class: 0,
+        metrics: Metrics {
+            total_loss: 0.0,
+            correct: 0,
+            count: 0,
+        },
     };
 }
 
+impl<const I: usize, const H: usize, const O: usize, const T: usize, C> ClassifierShard<I, H, O>
+    for SeriesShard<I, H, O, T, C>
+where
+    C: Cell<I, H, O> + Sync,
+    Self: Send,
+{
+    type Cell = C;
+    const SEQUENCES: usize = 1;
+    const STEPS: usize = T;
+
+    fn pass(&mut self, model: &C, group: &[Example<'_, I>], config: &ClassifierConfig) {
+        let Some(example) = group.first() else {
+            self.metrics = FAILED;
+            return;
+        };
+        self.metrics =
+            match sequence_gradient(model, &mut self.tape, &mut self.grads, example, config) {
+                Ok((loss, class)) => {
+                    let mut metrics = Metrics::default();
+                    metrics.add(loss, class == example.label);
+                    metrics
+                }
+                Err(_) => FAILED,
+            };
+    }
+
+    fn metrics(&self) -> Metrics {
+        self.metrics
+    }
+
+    fn grads(&self) -> &C {
+        &self.grads
+    }
+
+    fn grads_mut(&mut self) -> &mut C {
+        &mut self.grads
+    }
+}
+
+/// Up to `S` sequences of a batch as the streams of one [`BatchTape`] (up to `T` steps each), and
+/// the gradient of their summed loss, for a classifier of cell `C`.
+#[derive(Clone, Debug)]
+pub struct StreamShard<
+    const I: usize,
+    const H: usize,
+    const O: usize,
+    const S: usize,
+    const T: usize,
+    C,
+> where
+    C: BatchCell<I, H, O>,
+{
+    /// The streams' BPTT record.
+    pub tape: BatchTape<S, T, H, O, C::Record>,
+    /// The gradient of the streams' summed loss; after [`batch_gradient`], the first shard's
+    /// holds the batch's mean gradient.
+    pub grads: C,
+    /// The loss and accuracy of the shard's sequences before the update (a NaN loss if its pass
+    /// failed).
+    pub metrics: Metrics,
+}
+
+impl<const I: usize, const H: usize, const O: usize, const S: usize, const T: usize, C>
+    StreamShard<I, H, O, S, T, C>
+where
+    C: BatchCell<I, H, O>,
+{
+    /// An empty shard, usable in a `static`.
+    pub const ZERO: Self = Self {
+        tape: BatchTape::ZERO,
+        grads: C::ZERO,
+        metrics: Metrics {
+            total_loss: 0.0,
+            correct: 0,
+            count: 0,
+        },
+    };
+
+    /// Forward and backward of `group` as the streams of the tape (a missing stream is empty):
+    /// the gradient of their summed loss, and their loss and accuracy before any update.
+    fn streams_gradient(
+        &mut self,
+        model: &C,
+        group: &[Example<'_, I>],
+        config: &ClassifierConfig,
+    ) -> Result<Metrics, Error> {
+        let inputs: [Sequence<'_, I>; S] =
+            core::array::from_fn(|b| group.get(b).map_or(Sequence::Dense(&[]), |e| e.inputs));
+        let targets =
+            core::array::from_fn(|b| config.readout.targets(group.get(b).map_or(0, |e| e.label)));
+        let zero = [[0.0; H]; S];
+        let classes = config.classes;
+        let loss = self.tape.forward_sequences(
+            model,
+            (inputs, targets),
+            &zero,
+            classes,
+            1.0,
+            DropoutPass::NONE,
+        )?;
+        let mut metrics = Metrics {
+            total_loss: f64::from(loss),
+            ..Metrics::default()
+        };
+        for (b, example) in group.iter().enumerate() {
+            metrics.count += 1;
+            metrics.correct += usize::from(argmax(self.tape.logits(b)) == example.label);
+        }
+        // Every input row is live (the inputs are not classes); the outputs are the classes.
+        self.tape
+            .backward_sequences(model, inputs, &mut self.grads, I)?;
+        Ok(metrics)
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize, const S: usize, const T: usize, C>
+    ClassifierShard<I, H, O> for StreamShard<I, H, O, S, T, C>
+where
+    C: BatchCell<I, H, O>,
+    Self: Send,
+{
+    type Cell = C;
+    const SEQUENCES: usize = S;
+    const STEPS: usize = T;
+
+    fn pass(&mut self, model: &C, group: &[Example<'_, I>], config: &ClassifierConfig) {
+        self.metrics = self
+            .streams_gradient(model, group, config)
+            .unwrap_or(FAILED);
+    }
+
+    fn metrics(&self) -> Metrics {
+        self.metrics
+    }
+
+    fn grads(&self) -> &C {
+        &self.grads
+    }
+
+    fn grads_mut(&mut self) -> &mut C {
+        &mut self.grads
+    }
+}
+
 /// Refuses what a pass could fail on, before any thread starts: no sequence, more sequences
-/// than shards, an empty sequence or one longer than `T`, an input id `≥ I`, a label
-/// `≥ classes`, a class count outside `1..=O`, a clip limit that is not a positive number.
-fn check<const I: usize, const O: usize, const T: usize>(
+/// than the shards take (`capacity`), an empty sequence or one longer than `steps`, an input id
+/// `≥ I`, a label `≥ classes`, a class count outside `1..=O`, a clip limit that is not a
+/// positive number.
+fn check<const I: usize, const O: usize>(
     examples: &[Example<'_, I>],
-    shards: usize,
+    capacity: usize,
+    steps: usize,
     config: &ClassifierConfig,
 ) -> Result<(), Error> {
     Classes::<O>::new(config.classes)?;
     config.clip.check()?;
-    if examples.is_empty() || examples.len() > shards {
+    if examples.is_empty() || examples.len() > capacity {
         return Err(Error::InvalidSetting(
-            "a batch needs 1 to (number of shards) sequences",
+            "a batch needs 1 to (number of shards × sequences a shard takes) sequences",
         ));
     }
     for example in examples {
         let len = example.inputs.len();
-        if len == 0 || len > T {
-            return Err(Error::BadLength { len, capacity: T });
+        if len == 0 || len > steps {
+            return Err(Error::BadLength {
+                len,
+                capacity: steps,
+            });
         }
         if let Sequence::Tokens(ids) = example.inputs
             && let Some(&token) = ids.iter().find(|&&id| id >= I)
@@ -120,54 +306,52 @@ fn check<const I: usize, const O: usize, const T: usize>(
     Ok(())
 }
 
-/// The mean gradient of a batch, without updating: each of `examples` (at most `shards.len()`)
-/// runs on its own shard through `runner`, the shards' gradients are summed in shard order into
+/// The mean gradient of a batch, without updating: `examples` in consecutive groups of
+/// [`ClassifierShard::SEQUENCES`] (at most that many times `shards.len()` of them), group `g`
+/// on shard `g`, the shards through `runner`; their gradients are summed in shard order into
 /// the first shard's and scaled by `1/examples.len()`. Returns the batch's loss and accuracy,
-/// each sequence measured before the update.
+/// each sequence measured before the update. The groups do not depend on the runner, so
+/// neither does the gradient.
 ///
 /// # Errors
-/// [`Error::InvalidSetting`] for no example, more examples than shards, a bad class count or
-/// clip limit; [`Error::BadLength`] for an empty sequence or one longer than `T`;
-/// [`Error::TokenOutOfRange`] for an input id `≥ I` or a label `≥ classes`;
-/// [`Error::NonFiniteLoss`] if a loss or the gradient is NaN or infinite.
-pub fn batch_gradient<C, R, const I: usize, const H: usize, const O: usize, const T: usize>(
-    model: &C,
-    shards: &mut [SeriesShard<I, H, O, T, C>],
+/// [`Error::InvalidSetting`] for no example, more examples than the shards take, a bad class
+/// count or clip limit; [`Error::BadLength`] for an empty sequence or one longer than
+/// [`ClassifierShard::STEPS`]; [`Error::TokenOutOfRange`] for an input id `≥ I` or a label
+/// `≥ classes`; [`Error::NonFiniteLoss`] if a loss or the gradient is NaN or infinite.
+pub fn batch_gradient<Shard, R, const I: usize, const H: usize, const O: usize>(
+    model: &Shard::Cell,
+    shards: &mut [Shard],
     examples: &[Example<'_, I>],
     config: ClassifierConfig,
     runner: &R,
 ) -> Result<Metrics, Error>
 where
-    C: Cell<I, H, O> + Sync,
-    SeriesShard<I, H, O, T, C>: Send,
+    Shard: ClassifierShard<I, H, O>,
     R: Parallel,
 {
-    check::<I, O, T>(examples, shards.len(), &config)?;
+    let per_shard = Shard::SEQUENCES.max(1);
+    let capacity = shards.len().saturating_mul(per_shard);
+    check::<I, O>(examples, capacity, Shard::STEPS, &config)?;
     let used = shards
-        .get_mut(..examples.len())
-        .ok_or(Error::InvalidSetting("more sequences than shards"))?;
-    runner.for_each(used, |index, shard: &mut SeriesShard<I, H, O, T, C>| {
-        let Some(example) = examples.get(index) else {
-            shard.loss = f32::NAN;
-            return;
-        };
-        match sequence_gradient(model, &mut shard.tape, &mut shard.grads, example, &config) {
-            Ok((loss, class)) => (shard.loss, shard.class) = (loss, class),
-            Err(_) => shard.loss = f32::NAN,
-        }
+        .get_mut(..examples.len().div_ceil(per_shard))
+        .ok_or(Error::InvalidSetting("more sequences than the shards take"))?;
+    runner.for_each(used, |index, shard: &mut Shard| {
+        let group = examples.chunks(per_shard).nth(index).unwrap_or(&[]);
+        shard.pass(model, group, &config);
     });
     let mut metrics = Metrics::default();
-    for (shard, example) in used.iter().zip(examples) {
-        if !shard.loss.is_finite() {
+    for shard in used.iter() {
+        let shard = shard.metrics();
+        if !shard.total_loss.is_finite() {
             return Err(Error::NonFiniteLoss);
         }
-        metrics.add(shard.loss, shard.class == example.label);
+        metrics.absorb(&shard);
     }
     let Some((first, rest)) = used.split_first_mut() else {
         return Err(Error::InvalidSetting("a batch needs at least one sequence"));
     };
-    let rest = rest.iter().map(|shard| &shard.grads);
-    mean_into(&mut first.grads, rest, examples.len(), live::<I>(&config));
+    let rest = rest.iter().map(|shard| shard.grads());
+    mean_into(first.grads_mut(), rest, examples.len(), live::<I>(&config));
     Ok(metrics)
 }
 
@@ -204,18 +388,17 @@ fn mean_into<'a, C, const I: usize, const H: usize, const O: usize>(
 ///
 /// # Errors
 /// As [`batch_gradient`]. On error the parameters and optimizer memory are unchanged.
-pub fn train_batch<C, P, R, const I: usize, const H: usize, const O: usize, const T: usize>(
-    model: &mut C,
+pub fn train_batch<Shard, P, R, const I: usize, const H: usize, const O: usize>(
+    model: &mut Shard::Cell,
     optimizer: &mut P,
-    shards: &mut [SeriesShard<I, H, O, T, C>],
+    shards: &mut [Shard],
     examples: &[Example<'_, I>],
     config: ClassifierConfig,
     runner: &R,
 ) -> Result<Metrics, Error>
 where
-    C: Cell<I, H, O> + Sync,
-    SeriesShard<I, H, O, T, C>: Send,
-    P: Optimizer<C>,
+    Shard: ClassifierShard<I, H, O>,
+    P: Optimizer<Shard::Cell>,
     R: Parallel,
 {
     let metrics = batch_gradient(model, shards, examples, config, runner)?;
@@ -224,190 +407,7 @@ where
         .ok_or(Error::InvalidSetting("a batch needs at least one sequence"))?;
     checked_update(
         model,
-        &mut first.grads,
-        optimizer,
-        config.clip,
-        live::<I>(&config),
-    )?;
-    Ok(metrics)
-}
-
-/// Up to `S` sequences of a batch as the streams of one [`BatchTape`] (up to `T` steps each), and
-/// the gradient of their summed loss, for a classifier of cell `C`.
-#[derive(Clone, Debug)]
-pub struct StreamShard<
-    const I: usize,
-    const H: usize,
-    const O: usize,
-    const S: usize,
-    const T: usize,
-    C,
-> where
-    C: BatchCell<I, H, O>,
-{
-    /// The streams' BPTT record.
-    pub tape: BatchTape<S, T, H, O, C::Record>,
-    /// The gradient of the streams' summed loss; after [`stream_gradient`], the first shard's
-    /// holds the batch's mean gradient.
-    pub grads: C,
-    /// The loss and accuracy of the shard's sequences before the update (a NaN loss if its pass
-    /// failed).
-    pub metrics: Metrics,
-}
-
-impl<const I: usize, const H: usize, const O: usize, const S: usize, const T: usize, C>
-    StreamShard<I, H, O, S, T, C>
-where
-    C: BatchCell<I, H, O>,
-{
-    /// An empty shard, usable in a `static`.
-    pub const ZERO: Self = Self {
-        tape: BatchTape::ZERO,
-        grads: C::ZERO,
-        metrics: Metrics {
-            total_loss: 0.0,
-            correct: 0,
-            count: 0,
-        },
-    };
-}
-
-/// Forward and backward of up to `S` labelled sequences as the streams of `shard`'s tape (a
-/// missing stream is empty), each from a zero state: the gradient of their summed loss in
-/// `shard.grads`, their loss and accuracy before any update in `shard.metrics`.
-fn streams_gradient<
-    C,
-    const I: usize,
-    const H: usize,
-    const O: usize,
-    const S: usize,
-    const T: usize,
->(
-    model: &C,
-    shard: &mut StreamShard<I, H, O, S, T, C>,
-    group: &[Example<'_, I>],
-    config: &ClassifierConfig,
-) -> Result<(), Error>
-where
-    C: BatchCell<I, H, O>,
-{
-    let inputs: [Sequence<'_, I>; S] =
-        core::array::from_fn(|b| group.get(b).map_or(Sequence::Dense(&[]), |e| e.inputs));
-    let targets =
-        core::array::from_fn(|b| config.readout.targets(group.get(b).map_or(0, |e| e.label)));
-    let streams = (inputs, targets);
-    let zero = [[0.0; H]; S];
-    let classes = config.classes;
-    let loss =
-        shard
-            .tape
-            .forward_sequences(model, streams, &zero, classes, 1.0, DropoutPass::NONE)?;
-    let mut metrics = Metrics {
-        total_loss: f64::from(loss),
-        ..Metrics::default()
-    };
-    for (b, example) in group.iter().enumerate() {
-        metrics.count += 1;
-        metrics.correct += usize::from(argmax(shard.tape.logits(b)) == example.label);
-    }
-    shard.metrics = metrics;
-    // Every input row is live (the inputs are not classes); the outputs are the classes.
-    shard
-        .tape
-        .backward_sequences(model, inputs, &mut shard.grads, I)
-}
-
-/// The mean gradient of a batch through the batched kernels, without updating: `examples` in
-/// consecutive groups of `S` (at most `S · shards.len()` of them), group `g` the streams of
-/// shard `g`, the shards through `runner`; their gradients are summed in shard order into the
-/// first shard's and scaled by `1/examples.len()`. Returns the batch's loss and accuracy, each
-/// sequence measured before the update. The groups do not depend on the runner, so neither
-/// does the gradient.
-///
-/// # Errors
-/// As [`batch_gradient`] (with `S · shards.len()` sequences for a batch's limit).
-pub fn stream_gradient<
-    C,
-    R,
-    const I: usize,
-    const H: usize,
-    const O: usize,
-    const S: usize,
-    const T: usize,
->(
-    model: &C,
-    shards: &mut [StreamShard<I, H, O, S, T, C>],
-    examples: &[Example<'_, I>],
-    config: ClassifierConfig,
-    runner: &R,
-) -> Result<Metrics, Error>
-where
-    C: BatchCell<I, H, O>,
-    StreamShard<I, H, O, S, T, C>: Send,
-    R: Parallel,
-{
-    check::<I, O, T>(examples, shards.len().saturating_mul(S), &config)?;
-    let groups = examples.len().div_ceil(S.max(1));
-    let used = shards
-        .get_mut(..groups)
-        .ok_or(Error::InvalidSetting("more sequences than shards hold"))?;
-    runner.for_each(used, |index, shard: &mut StreamShard<I, H, O, S, T, C>| {
-        let group = examples.chunks(S.max(1)).nth(index).unwrap_or(&[]);
-        if streams_gradient(model, shard, group, &config).is_err() {
-            shard.metrics.total_loss = f64::NAN;
-        }
-    });
-    let mut metrics = Metrics::default();
-    for shard in used.iter() {
-        if !shard.metrics.total_loss.is_finite() {
-            return Err(Error::NonFiniteLoss);
-        }
-        metrics.absorb(&shard.metrics);
-    }
-    let Some((first, rest)) = used.split_first_mut() else {
-        return Err(Error::InvalidSetting("a batch needs at least one sequence"));
-    };
-    let rest = rest.iter().map(|shard| &shard.grads);
-    mean_into(&mut first.grads, rest, examples.len(), live::<I>(&config));
-    Ok(metrics)
-}
-
-/// Trains on one mini-batch through the batched kernels: [`stream_gradient`], then one clipped
-/// `optimizer` step of `model` from the mean gradient. Returns the batch's loss and accuracy,
-/// measured before the update.
-///
-/// # Errors
-/// As [`stream_gradient`]. On error the parameters and optimizer memory are unchanged.
-pub fn train_streams<
-    C,
-    P,
-    R,
-    const I: usize,
-    const H: usize,
-    const O: usize,
-    const S: usize,
-    const T: usize,
->(
-    model: &mut C,
-    optimizer: &mut P,
-    shards: &mut [StreamShard<I, H, O, S, T, C>],
-    examples: &[Example<'_, I>],
-    config: ClassifierConfig,
-    runner: &R,
-) -> Result<Metrics, Error>
-where
-    C: BatchCell<I, H, O>,
-    StreamShard<I, H, O, S, T, C>: Send,
-    P: Optimizer<C>,
-    R: Parallel,
-{
-    let metrics = stream_gradient(model, shards, examples, config, runner)?;
-    let first = shards
-        .first_mut()
-        .ok_or(Error::InvalidSetting("a batch needs at least one sequence"))?;
-    checked_update(
-        model,
-        &mut first.grads,
+        first.grads_mut(),
         optimizer,
         config.clip,
         live::<I>(&config),
@@ -542,11 +542,11 @@ mod tests {
             // that pass's values, not zeros.
             let long = [Example::dense(&data[1], 1); 8];
             let mut pairs = vec![StreamShard::<2, 6, 3, 2, 12, C>::ZERO; 4];
-            stream_gradient(&model, &mut pairs, &long, config, &Sequential).unwrap();
-            let by_pairs = stream_gradient(&model, &mut pairs, &batch, config, &Sequential);
+            batch_gradient(&model, &mut pairs, &long, config, &Sequential).unwrap();
+            let by_pairs = batch_gradient(&model, &mut pairs, &batch, config, &Sequential);
             let mut eights = vec![StreamShard::<2, 6, 3, 8, 12, C>::ZERO; 1];
-            stream_gradient(&model, &mut eights, &long, config, &Sequential).unwrap();
-            let by_eight = stream_gradient(&model, &mut eights, &batch, config, &Sequential);
+            batch_gradient(&model, &mut eights, &long, config, &Sequential).unwrap();
+            let by_eight = batch_gradient(&model, &mut eights, &batch, config, &Sequential);
             let (by_pairs, by_eight) = (by_pairs.unwrap(), by_eight.unwrap());
             let mut tapes = Metrics::default();
             for example in &batch {
@@ -604,9 +604,9 @@ mod tests {
         Gru::init_uniform(&mut model, &mut DefaultRng::seed_from_u64(9));
         let mut alone = vec![StreamShard::<2, 6, 3, 2, 12, Gru<2, 6, 3>>::ZERO; 4];
         let mut threaded = alone.clone();
-        let one = stream_gradient(&model, &mut alone, &batch, CONFIG, &Sequential).unwrap();
+        let one = batch_gradient(&model, &mut alone, &batch, CONFIG, &Sequential).unwrap();
         let runner = crate::host::threads::Threads(3);
-        let three = stream_gradient(&model, &mut threaded, &batch, CONFIG, &runner).unwrap();
+        let three = batch_gradient(&model, &mut threaded, &batch, CONFIG, &runner).unwrap();
         assert_eq!(one, three);
         assert_eq!(alone[0].grads, threaded[0].grads);
     }
@@ -627,7 +627,7 @@ mod tests {
             &[Example::dense(&ok, 1), Example::dense(&[], 0)],
         ];
         for batch in bad {
-            let result = train_streams(
+            let result = train_batch(
                 &mut model,
                 &mut adam,
                 &mut shards,
@@ -639,7 +639,7 @@ mod tests {
         }
         assert_eq!(model, before);
         let fine = [Example::dense(&ok, 0); 4];
-        train_streams(
+        train_batch(
             &mut model,
             &mut adam,
             &mut shards,

@@ -21,9 +21,9 @@
 //! dense-sample step, its Q12 step over both fused updates, `quantized::predict` with both
 //! readouts, its version-3 `decode_contents` and `decode_const`). Beyond those: the
 //! many-to-one classifier (`classify`: one training
-//! example, prediction, last and mean readouts; a mini-batch, `classify_batch::train_batch`, and
-//! one through the batched kernels, `classify_batch::train_streams`, of dense series of any
-//! lengths on a `BatchTape`)
+//! example, prediction, last and mean readouts; a mini-batch, `classify_batch::train_batch`, of
+//! token and dense sequences of any lengths, on one tape each or through the batched kernels on
+//! a `BatchTape`, for both cells)
 //! and `eval::cross_entropy`. The GRU: its step
 //! (token and dense), logits, a training chunk with SGD, Adagrad and Adam, and the classifier.
 //!
@@ -35,7 +35,7 @@
 use core::hint::black_box;
 use micrornn::batch::Sequential;
 use micrornn::classify::{Classifier, ClassifierConfig, Example};
-use micrornn::classify_batch::{SeriesShard, StreamShard, train_batch, train_streams};
+use micrornn::classify_batch::{ClassifierShard, SeriesShard, StreamShard, train_batch};
 use micrornn::{
     Adagrad, Adam, Cell, CharVocab, Clip, DefaultRng, Generator, Gru, Input, Momentum, Optimizer,
     QGru, QRnn, Rnn, Sampler, Sampling, Sequence, Sgd, Tape, TrainConfig, Trainer, classify, eval,
@@ -405,56 +405,29 @@ fn vocabulary() {
     }
 }
 
-/// A mini-batch of the many-to-one classifier: two sequences of any length on their own shards,
-/// their gradients averaged, one update (`classify_batch::train_batch`).
+/// A mini-batch of the many-to-one classifier (`classify_batch::train_batch`): a token sequence
+/// and two dense series of any lengths, on shards of one sequence each or as the streams of a
+/// `BatchTape` (masking, both readouts).
 #[inline(never)]
-fn batched_classification() {
-    let mut model = Model::ZERO;
+fn batched_classification<Shard>(shards: &mut [Shard])
+where
+    Shard: ClassifierShard<4, 8, 3>,
+    Adam<Shard::Cell>: Optimizer<Shard::Cell>,
+{
+    let mut model = <Shard::Cell as micrornn::Params>::ZERO;
     let mut adam = Adam::new(0.01);
-    let mut shards = [const { SeriesShard::<I, H, O, T, Model>::ZERO }; 2];
     black_box(&mut model);
-    black_box(&mut shards);
-    let mut ids = [0usize; 40];
-    black_box(&mut ids);
-    let (first, second): (&[usize], &[usize]) = black_box((&ids[..], &ids[..]));
-    let examples = [
-        Example::tokens(first, black_box(1)),
-        Example::tokens(second, black_box(0)),
-    ];
-    let config = black_box(ClassifierConfig {
-        classes: 2,
-        clip: Clip::Norm(5.0),
-        readout: black_box(micrornn::Readout::Mean),
-    });
-    let batch: &[Example<'_, I>] = black_box(&examples[..]);
-    black_box(train_batch(
-        &mut model,
-        &mut adam,
-        &mut shards,
-        batch,
-        config,
-        &Sequential,
-    ))
-    .ok();
-}
-
-/// A mini-batch through the batched kernels: three dense series of any lengths as the streams of
-/// two shards of two (`classify_batch::train_streams`, `BatchTape::forward_sequences` with
-/// masking and both readouts), for the Elman cell and the GRU.
-#[inline(never)]
-fn streamed_classification<C: micrornn::model::batch_cell::BatchCell<4, 8, 3>>() {
-    let mut model = C::ZERO;
-    let mut adam = Adam::new(0.01);
-    let mut shards = [const { StreamShard::<4, 8, 3, 2, 12, C>::ZERO }; 2];
-    black_box(&mut model);
-    black_box(&mut shards);
+    black_box(&mut *shards);
     let mut samples = [[0.0f32; 4]; 12];
+    let mut ids = [0usize; 12];
     black_box(&mut samples);
-    let series: [&[[f32; 4]]; 3] = black_box([&samples[..], &samples[..], &samples[..]]);
+    black_box(&mut ids);
+    let series: [&[[f32; 4]]; 2] = black_box([&samples[..], &samples[..]]);
+    let tokens: &[usize] = black_box(&ids[..]);
     let examples = [
-        Example::dense(series[0], black_box(1)),
-        Example::dense(series[1], black_box(0)),
-        Example::dense(series[2], black_box(2)),
+        Example::tokens(tokens, black_box(1)),
+        Example::dense(series[0], black_box(0)),
+        Example::dense(series[1], black_box(2)),
     ];
     let config = black_box(ClassifierConfig {
         classes: black_box(3),
@@ -462,10 +435,10 @@ fn streamed_classification<C: micrornn::model::batch_cell::BatchCell<4, 8, 3>>()
         readout: black_box(micrornn::Readout::Mean),
     });
     let batch: &[Example<'_, 4>] = black_box(&examples[..]);
-    black_box(train_streams(
+    black_box(train_batch(
         &mut model,
         &mut adam,
-        &mut shards,
+        shards,
         batch,
         config,
         &Sequential,
@@ -479,8 +452,9 @@ pub extern "C" fn _start() -> ! {
     black_box(&mut model);
     inference(&model);
     sampling(&model);
-    streamed_classification::<Rnn<4, 8, 3>>();
-    streamed_classification::<Gru<4, 8, 3>>();
+    batched_classification(&mut [const { SeriesShard::<4, 8, 3, 12, Rnn<4, 8, 3>>::ZERO }; 3]);
+    batched_classification(&mut [const { StreamShard::<4, 8, 3, 2, 12, Rnn<4, 8, 3>>::ZERO }; 2]);
+    batched_classification(&mut [const { StreamShard::<4, 8, 3, 2, 12, Gru<4, 8, 3>>::ZERO }; 2]);
     train::<Model, _>(&mut black_box(Sgd { lr: 0.1 }));
     train::<Model, _>(&mut black_box(Momentum::new(0.1, 0.9)));
     train::<Model, _>(&mut black_box(Adagrad::new(0.1)));
@@ -495,7 +469,6 @@ pub extern "C" fn _start() -> ! {
     quantized_gru();
     quantized_elman_dense();
     classification();
-    batched_classification();
     #[cfg(feature = "demo-panic")]
     {
         let values = black_box([1u8; 4]);
