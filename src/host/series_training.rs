@@ -282,9 +282,11 @@ where
     let keep = 1.0 - settings.lr * settings.weight_decay;
     // A batch of one series runs on its own tape; a larger one through the batched kernels.
     let batch_size = settings.batch.min(fit.len()).max(1);
-    let per_series = usize::from(batch_size == 1);
-    let mut shards = zeroed_slice::<SeriesShard<I, H, O, T, C>>(per_series);
-    let stream_shards = (1 - per_series) * batch_size.div_ceil(SHARD_STREAMS);
+    let (series_shards, stream_shards) = match batch_size {
+        1 => (1, 0),
+        _ => (0, batch_size.div_ceil(SHARD_STREAMS)),
+    };
+    let mut shards = zeroed_slice::<SeriesShard<I, H, O, T, C>>(series_shards);
     let mut streams = zeroed_slice::<SeriesStreams<I, H, O, T, C>>(stream_shards);
     let mut augmented: Vec<Vec<[f32; I]>> = vec![Vec::new(); batch_size];
     let augment = settings.noise > 0.0 || settings.stretch > 0.0;
